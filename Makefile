@@ -1,0 +1,116 @@
+# sluice - one plain Makefile [redis]. Flavours build into their own directories so objects
+# compiled with different flags never mix:
+#   build/release  (-O2 -DNDEBUG)        make, make test, make bench, make run
+#   build/check    (ASan+UBSan, -O1 -g)  make check
+#   build/tsan     (TSan)                make check SANITIZER=thread
+#   build/fuzz     (clang libFuzzer)     make fuzz
+# `make` leaves the server at build/sluice.
+
+FLAVOR   ?= release
+BUILD    := build/$(FLAVOR)
+CC       ?= cc
+PKGS     := libuv openssl sqlite3 libpq zlib libzstd liblz4
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lbz2 -lpthread -lm
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wvla
+BASE     := -std=c11 -fvisibility=hidden -Iinclude $(PKG_CFLAGS) -MMD -MP
+
+ifeq ($(FLAVOR),release)
+OPT      := -O2 -DNDEBUG -g
+else ifeq ($(FLAVOR),check)
+OPT      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+            -DSL_FAULT_INJECTION
+else ifeq ($(FLAVOR),tsan)
+OPT      := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(FLAVOR),fuzz)
+CC       := clang
+OPT      := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+endif
+
+CFLAGS_ALL := $(BASE) $(OPT) $(WARN) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := $(filter -fsanitize=%,$(OPT)) $(EXTRA_LDFLAGS)
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/%,$(LIB_SRC))
+CLI_SRC  := $(wildcard src/cli/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libsluice.a
+BIN      := $(BUILD)/sluice
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
+
+.PHONY: all deps test check unit e2e fuzz bench run clean format conformance
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+ifeq ($(FLAVOR),release)
+	@ln -sf release/sluice build/sluice
+endif
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+# Unit tests: one Criterion binary per test file; a test may #include the .c it tests to reach
+# its statics, so those objects are then not taken from the archive.
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS_ALL)) -Isrc -o $@ $< $(LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) -lcriterion
+
+unit: $(UNIT_BIN)
+
+# `make test`: install what is missing, build, run every unit and end-to-end test.
+test: deps
+	@$(MAKE) --no-print-directory all unit FLAVOR=release
+	@sh tests/run_all.sh build/release
+
+# `make check`: the same suite under ASan+UBSan (and fault injection compiled in).
+check: deps
+	@$(MAKE) --no-print-directory $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
+	@sh tests/run_all.sh build/$(if $(filter thread,$(SANITIZER)),tsan,check)
+
+# libFuzzer targets, each run FUZZ_SECONDS (60) on its seed corpus.
+FUZZ_SECONDS ?= 60
+build/fuzz/bin/%: tests/fuzz/%.c
+	@$(MAKE) --no-print-directory FLAVOR=fuzz build/fuzz/libsluice.a
+	@mkdir -p $(dir $@)
+	clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< build/fuzz/libsluice.a $(PKG_LIBS)
+
+fuzz: deps $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all FLAVOR=release
+	@sh bench/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all FLAVOR=release
+	./build/release/sluice serve --data-dir ./data
+
+conformance: all
+	@sh tests/e2e/conformance.sh build/release
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,24 @@
+#!/bin/sh
+# deps.sh - install the Debian packages sluice builds, tests and runs with, if any is missing.
+# Called by `make run`, `make test`, `make check`, `make bench` and `make fuzz`; idempotent and
+# quiet when everything is present.
+set -eu
+
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
+zlib1g-dev libzstd-dev liblz4-dev libbz2-dev libcriterion-dev
+curl python3 openssl"
+[ "${1:-}" = "--with-bench" ] && PKGS="$PKGS postgresql clickhouse-server clickhouse-client"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+echo "deps: installing$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

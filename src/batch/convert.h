@@ -1,0 +1,49 @@
+/*
+ * convert.h - text to typed value, and typed value to text (batch stage).
+ *
+ * The mapper calls sl_convert for every loaded cell whose source is text (CSV fields, JSON
+ * strings and numbers). The rules are Doris 2.1/3.0's load-time casts, specs/doris-stream-load.md
+ * §7-§8: non-strict casts produce NULL on bad input (SL_CONV_NULL) and the caller applies
+ * strict mode; string length overflow is reported separately (SL_CONV_TOO_LONG).
+ *
+ * The formatters turn stored values back into the text the HTTP SQL API and the error log show.
+ */
+#ifndef SL_CONVERT_H
+#define SL_CONVERT_H
+
+#include "batch.h"
+
+typedef enum sl_conv {
+    SL_CONV_OK,        /* *out holds the value */
+    SL_CONV_NULL,      /* input not NULL but the cast gives NULL (bad format, overflow) */
+    SL_CONV_TOO_LONG   /* CHAR/VARCHAR: more bytes than the column's length */
+} sl_conv;
+
+typedef struct sl_conv_ctx {
+    int32_t tz_offset_s;   /* the load time zone as a UTC offset, for datetimes with a zone */
+} sl_conv_ctx;
+
+/* Convert s (not NULL) to type t. Text types borrow s (out->s points at s.p). Never allocates. */
+sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ctx *ctx);
+
+/* Parse a Doris separator header value (column_separator, line_delimiter) into bytes, per
+ * spec §2.3 (Separator.convertSeparator): "\x01\x02" hex form, else backslash escapes \\ \' \"
+ * \r \t \n unescaped. Writes at most cap bytes to out and stores the length in *len. Returns
+ * SL_OK or SL_INVALID with the Doris message in err ("Hex str is empty", "Hex str format
+ * error", "Hex str length error", "Column separator is null or empty"). */
+sl_code sl_separator_parse(sl_slice in, char *out, size_t cap, size_t *len, sl_err *err);
+
+/* Civil date helpers: days since 1970-01-01 <-> y/m/d (proleptic Gregorian). */
+int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d);
+void sl_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/* Formatters: write NUL-terminated text into buf (cap >= 48 is always enough) and return the
+ * length. */
+size_t sl_format_date(int64_t days, char *buf);                        /* 2023-07-20 */
+size_t sl_format_datetime(int64_t us, unsigned prec, char *buf);       /* 2023-07-20 05:48:31[.ffffff] */
+size_t sl_format_decimal(sl_i128 v, unsigned scale, char *buf);        /* -1234.5600 */
+size_t sl_format_i128(sl_i128 v, char *buf);                           /* LARGEINT */
+size_t sl_format_double(double v, char *buf);                          /* shortest round-trip, Infinity, NaN */
+size_t sl_format_float(float v, char *buf);                            /* shortest round-trip as float */
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * rawbatch.c - the raw batch decoders fill (decode stage). See decoder.h.
+ */
+#include "../core/platform.h"
+
+#include <string.h>
+
+#include "../core/mem.h"
+#include "decoder.h"
+
+static sl_code grow_fields(sl_rawbatch *rb)
+{
+    size_t cap = rb->cap_fields ? rb->cap_fields * 2 : 1024;
+    sl_slice *f = sl_realloc(rb->fields, cap * sizeof *f);
+    if (f == NULL)
+        return SL_NOMEM;
+    rb->fields = f;
+    if (rb->named || rb->names) {
+        sl_slice *nm = sl_realloc(rb->names, cap * sizeof *nm);
+        if (nm == NULL)
+            return SL_NOMEM;
+        rb->names = nm;
+    }
+    rb->cap_fields = cap;
+    return SL_OK;
+}
+
+sl_code sl_rawbatch_field(sl_rawbatch *rb, sl_slice v)
+{
+    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && grow_fields(rb) != SL_OK)
+        return SL_NOMEM;
+    rb->fields[rb->n_fields++] = v;
+    return SL_OK;
+}
+
+sl_code sl_rawbatch_named_field(sl_rawbatch *rb, sl_slice name, sl_slice v)
+{
+    if (rb->names == NULL) {
+        rb->named = true;
+        if (rb->cap_fields) {
+            rb->names = sl_malloc(rb->cap_fields * sizeof *rb->names);
+            if (rb->names == NULL)
+                return SL_NOMEM;
+        }
+    }
+    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && grow_fields(rb) != SL_OK)
+        return SL_NOMEM;
+    rb->names[rb->n_fields] = name;
+    rb->fields[rb->n_fields++] = v;
+    return SL_OK;
+}
+
+static sl_code add_row(sl_rawbatch *rb, sl_slice src, uint64_t line_no, const char *err)
+{
+    if (rb->n_rows == rb->cap_rows) {
+        size_t cap = rb->cap_rows ? rb->cap_rows * 2 : 256;
+        sl_rawrow *r = sl_realloc(rb->rows, cap * sizeof *r);
+        if (r == NULL)
+            return SL_NOMEM;
+        rb->rows = r;
+        rb->cap_rows = cap;
+    }
+    size_t first = 0;
+    if (rb->n_rows) {
+        const sl_rawrow *prev = &rb->rows[rb->n_rows - 1];
+        first = prev->field0 + prev->n_fields;
+    }
+    if (err)
+        rb->n_fields = first; /* drop the rejected record's pending fields */
+    sl_rawrow *r = &rb->rows[rb->n_rows++];
+    r->field0 = (uint32_t)first;
+    r->n_fields = (uint32_t)(rb->n_fields - first);
+    r->line_no = line_no;
+    r->src = src;
+    r->err = err;
+    return SL_OK;
+}
+
+sl_code sl_rawbatch_row(sl_rawbatch *rb, sl_slice src, uint64_t line_no)
+{
+    return add_row(rb, src, line_no, NULL);
+}
+
+sl_code sl_rawbatch_error(sl_rawbatch *rb, sl_slice src, uint64_t line_no, const char *reason)
+{
+    return add_row(rb, src, line_no, reason);
+}
+
+void sl_rawbatch_clear(sl_rawbatch *rb)
+{
+    rb->n_fields = 0;
+    rb->n_rows = 0;
+}
+
+void sl_rawbatch_free(sl_rawbatch *rb)
+{
+    sl_free(rb->fields);
+    sl_free(rb->names);
+    sl_free(rb->rows);
+    memset(rb, 0, sizeof *rb);
+}
+
+void sl_decode_opts_default(sl_decode_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->col_sep[0] = '\t';
+    o->col_sep_len = 1;
+    o->line_delim[0] = '\n';
+    o->line_delim_len = 1;
+    o->enclose = -1;
+    o->escape = -1;
+    o->validate_utf8 = true;
+    o->null_as_backslash_n = true;
+}

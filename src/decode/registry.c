@@ -1,0 +1,22 @@
+/*
+ * registry.c - the one list of decoders (decode stage). A new format is one line here.
+ */
+#include "../core/platform.h"
+
+#include <strings.h>
+
+#include "decoder.h"
+
+extern const sl_decoder_vtab sl_decoder_csv;
+
+static const sl_decoder_vtab *const decoders[] = {
+    &sl_decoder_csv,
+};
+
+const sl_decoder_vtab *sl_decoder_find(sl_slice name)
+{
+    for (size_t i = 0; i < SL_COUNT(decoders); i++)
+        if (sl_slice_ieq(name, decoders[i]->name))
+            return decoders[i];
+    return NULL;
+}

@@ -1,0 +1,146 @@
+/*
+ * http.h - the HTTP/1.1 transport: listeners, connections, request framing (http stage).
+ *
+ * One libuv loop thread owns every socket. Requests are parsed with http-parser (kept behind
+ * parser.c so llhttp can replace it). Handler code never runs on the loop thread: each stage of
+ * a request (begin, body piece, end, expire, cleanup) is queued to the libuv worker pool, one at
+ * a time per request, and the connection stops reading while a stage runs (backpressure), so
+ * memory stays bounded whatever the body size.
+ *
+ *   socket -> [TLS] -> parser -> begin (headers) -> body* -> end -> response -> keep-alive
+ *                                   \-> early response (no 100 Continue; lingering close)
+ *
+ * Nothing in this layer knows a protocol: routing asks the application for a handler, and the
+ * handler fills in the response.
+ */
+#ifndef SL_HTTP_H
+#define SL_HTTP_H
+
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/status.h"
+
+typedef struct sl_http_server sl_http_server;
+typedef struct sl_http_conn sl_http_conn;
+typedef struct sl_http_req sl_http_req;
+
+typedef struct sl_http_header {
+    sl_slice name;   /* as received */
+    sl_slice value;  /* leading/trailing spaces and tabs removed */
+} sl_http_header;
+
+typedef struct sl_http_handler {
+    const char *name;
+    /* Worker thread, once the headers are complete. To answer without reading the body, set a
+     * response (sl_http_respond): no 100 Continue is sent, the reply goes out and the
+     * connection is closed with a lingering close when a body was announced. */
+    void (*begin)(sl_http_req *r);
+    /* Worker thread, for each piece of body (after de-chunking). Setting a response stops the
+     * upload: the reply goes out and the connection closes (lingering). May be NULL (body
+     * discarded). */
+    void (*body)(sl_http_req *r, const char *p, size_t n);
+    /* Worker thread, after the last byte of body. Must set a response. */
+    void (*end)(sl_http_req *r);
+    /* Worker thread, when r->deadline_ms passes while the request waits for the client. Must set
+     * a response; it is sent and the connection closed. May be NULL (then just closed). */
+    void (*expire)(sl_http_req *r);
+    /* Worker thread, exactly once per request that got a handler, after every other call,
+     * whether the request completed, failed, expired or the client vanished. Release resources
+     * (abort open transactions) here. r->completed tells whether end() ran. May be NULL. */
+    void (*cleanup)(sl_http_req *r);
+} sl_http_handler;
+
+struct sl_http_req {
+    /* Filled by the HTTP layer before begin(); read-only for handlers. */
+    const char *method;          /* "GET", "PUT", ... (static) */
+    sl_slice target;             /* request target as sent: path[?query] */
+    sl_slice path;               /* raw (not percent-decoded) path */
+    sl_slice query;              /* after '?', without it; empty when absent */
+    sl_http_header *headers;
+    size_t n_headers;
+    int64_t content_length;      /* -1 when absent */
+    bool chunked;                /* Transfer-Encoding contains chunked */
+    bool expect_continue;        /* an Expect header was present (any value) */
+    bool tls;
+    int role;                    /* the listener's role tag (sl_http_listen) */
+    int local_port;              /* the port the request arrived on */
+    char peer_ip[64];
+    uint64_t start_ms;           /* monotonic ms when the headers were complete */
+    uint64_t body_bytes;         /* body bytes received so far (after de-chunking) */
+    sl_arena_t arena;            /* request lifetime: freed after the response is sent */
+    void *app;                   /* the application pointer given to sl_http_server_new */
+
+    /* For the handler. */
+    const sl_http_handler *handler;
+    void *ctx;                   /* handler state */
+    uint64_t deadline_ms;        /* monotonic ms; 0 = none. May be set in begin(). */
+
+    /* The response, set by the handler through sl_http_respond*. */
+    bool responded;
+    bool completed;              /* end() has run */
+    int status;
+    const char *content_type;    /* static string, or in the arena */
+    sl_buf resp_headers;         /* extra header lines, each "Name: value\r\n" */
+    sl_buf resp_body;
+    bool close_after;            /* close the connection after this response */
+};
+
+/* Find a request header by name (case-insensitive). Returns a NULL slice when absent; a
+ * present header with an empty value gives an empty non-NULL slice. */
+sl_slice sl_http_header_get(const sl_http_req *r, const char *name);
+
+/* Set the response: status, content type (static or arena string), body copied. */
+void sl_http_respond(sl_http_req *r, int status, const char *content_type, const char *body,
+                     size_t len);
+/* Add a response header line (name and value copied). */
+void sl_http_add_header(sl_http_req *r, const char *name, const char *value);
+
+/* The monotonic clock in milliseconds the layer uses for start_ms and deadlines. */
+uint64_t sl_http_now_ms(void);
+
+/* Percent-decode s ('+' is kept) into the arena. NULL slice on malformed escapes or OOM. */
+sl_slice sl_http_url_decode(sl_arena_t *a, sl_slice s);
+
+/* Look up a query parameter (already percent-decoded, in the request arena); NULL slice if
+ * absent. */
+sl_slice sl_http_query_param(sl_http_req *r, const char *name);
+
+/* Called on the loop thread once the headers are complete, to choose the handler. Return NULL
+ * to answer 404 (plain text) without calling any handler. Must not block. */
+typedef const sl_http_handler *(*sl_http_route_fn)(void *app, sl_http_req *r);
+
+typedef struct sl_http_config {
+    size_t max_header_bytes;     /* default 64 KiB: larger heads get 431 and a close */
+    uint32_t idle_timeout_ms;    /* default 60 s: a connection without traffic is closed */
+    uint32_t header_timeout_ms;  /* default 30 s: the head must arrive within this time */
+    uint32_t max_connections;    /* default 1024: extra connections are closed at once */
+    size_t read_buffer_bytes;    /* default 256 KiB: one read, and the most one body() gets */
+} sl_http_config;
+
+void sl_http_config_default(sl_http_config *c);
+
+/* Create a server (no listeners yet). route and app are kept. NULL on failure (err set). */
+sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn route, void *app,
+                                   sl_err *err);
+
+/* Listen on host:port (port 0 = any free port, *bound_port receives the real one). role is a
+ * tag copied into every request from this listener. tls is an SSL_CTX* (NULL for plain). Call
+ * before sl_http_server_run. */
+sl_code sl_http_listen(sl_http_server *s, const char *host, int port, int role, void *tls,
+                       int *bound_port, sl_err *err);
+
+/* Run the loop on the calling thread until sl_http_server_stop. */
+sl_code sl_http_server_run(sl_http_server *s);
+
+/* Ask the loop to stop (thread-safe, async-signal-safe). Open requests are cleaned up. */
+void sl_http_server_stop(sl_http_server *s);
+
+/* Free a stopped server. */
+void sl_http_server_free(sl_http_server *s);
+
+/* TLS: an SSL_CTX* for a listener from PEM files; NULL with err on failure. If the files do
+ * not exist and generate is true, a self-signed certificate and key are written there first. */
+void *sl_tls_ctx_new(const char *cert_file, const char *key_file, bool generate, sl_err *err);
+void sl_tls_ctx_free(void *ctx);
+
+#endif
