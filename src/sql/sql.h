@@ -4,7 +4,16 @@
  * Parses one Doris-dialect statement into an sl_stmt: DDL (databases, tables in Doris syntax),
  * SHOW / DESC, INSERT ... VALUES and read-only SELECT. DDL becomes an sl_tabledef; SELECT is
  * checked and rewritten token by token into SQLite's dialect over one placeholder table, which
- * the store binds to the table's visible data. Everything is allocated in the caller's arena.
+ * the store binds to the table's visible data.
+ *
+ * Ownership: every slice and array reachable from an sl_stmt is a copy in the caller's arena
+ * (strings unescaped, identifiers without their backquotes), so the statement text may be freed
+ * as soon as sl_sql_parse returns; the result lives until that arena is reset.
+ *
+ * Read and checked but not kept (sl_tabledef has no field for them): column and table COMMENTs,
+ * AUTO_INCREMENT, ON UPDATE CURRENT_TIMESTAMP, INDEX definitions (their columns must exist),
+ * CLUSTER BY (its columns must exist), ROLLUP, partition properties, ENGINE=OLAP and the
+ * PROPERTIES of CREATE DATABASE.
  *
  * src/sql/ sits beside src/expr/: expr/ holds the load-time expression engine (columns, where);
  * sql/ holds the statement grammar. Neither knows a protocol or a store.
@@ -32,7 +41,7 @@ typedef enum sl_stmt_kind {
     SL_STMT_SHOW_TRANSACTION,   /* reserved for the load-history issue */
 } sl_stmt_kind;
 
-/* The name of the FROM table inside sl_select.sql. */
+/* The name of the FROM table inside sl_select.sql, written unquoted (an alias is kept). */
 #define SL_SQL_TABLE_PLACEHOLDER "__sl_t"
 
 typedef enum sl_selitem_kind {
@@ -52,7 +61,9 @@ typedef struct sl_selitem {
 typedef struct sl_select {
     sl_slice db;        /* qualifier of the FROM table, or empty */
     sl_slice table;     /* the FROM table; empty for SELECT without FROM */
-    sl_slice sql;       /* SQLite text; the FROM table is written as "__sl_t" */
+    sl_slice sql;       /* SQLite text (no trailing ';'); the FROM table is written as __sl_t,
+                           identifiers "double-quoted", strings 'single-quoted'; see select.c
+                           for the operators that are respelled */
     sl_selitem *items;
     size_t n_items;
 } sl_select;
@@ -71,21 +82,30 @@ typedef struct sl_stmt {
     bool if_exists;          /* DROP ... IF EXISTS */
     bool if_not_exists;      /* CREATE ... IF NOT EXISTS */
     sl_slice db;             /* database named by the statement (db.t qualifier, FROM db, or the
-                                database of CREATE/DROP DATABASE); empty when not given */
-    sl_slice name;           /* table name (CREATE/DROP/TRUNCATE/DESC/SHOW CREATE) */
+                                database of CREATE/DROP DATABASE); p == NULL when not given */
+    sl_slice name;           /* table name (CREATE/DROP/TRUNCATE/DESC/SHOW CREATE; also the
+                                table of SELECT and INSERT) */
     sl_tabledef *table;      /* CREATE TABLE */
     sl_select select;        /* SELECT */
     sl_insert insert;        /* INSERT */
     sl_slice where_text;     /* SHOW STREAM LOAD / SHOW TRANSACTION: raw WHERE text (later) */
 } sl_stmt;
 
-/* Parse one statement (a trailing ';' and surrounding whitespace are allowed). On error returns
- * SL_INVALID_SQL with a message naming the position, e.g.
- * "syntax error at line 1, column 15 near 'TABL'", or "unsupported statement". */
+/* Parse one statement (a trailing ';' and surrounding whitespace are allowed) into *out, which
+ * is reset first. text need not be NUL-terminated and may be freed after the call (see
+ * "Ownership" above). On error returns SL_INVALID_SQL (primary code SL_INVALID) with a message
+ * naming the position, e.g. "syntax error at line 1, column 15 near 'TABL'" (lines and columns
+ * 1-based, columns in bytes), "unsupported statement 'UPDATE'", "Unknown column 'x'",
+ * "unsupported type array"; or SL_NOMEM when the arena cannot grow. Never recurses: nesting
+ * deeper than 64 parentheses is an error. */
 sl_code sl_sql_parse(const char *text, size_t n, sl_arena_t *a, sl_stmt *out, sl_err *err);
 
 /* Parse a Doris type name with its parameters ("varchar(32)", "DECIMALV3(10, 2)", "datetime(3)").
- * Returns SL_OK or SL_INVALID with a message. Used by CREATE TABLE and by CAST later. */
+ * Defaults: DECIMAL* (9,0), CHAR 1, VARCHAR 65533, DATETIME 0; limits as in Doris (DECIMALV2
+ * (27,9), DECIMAL/DECIMALV3 p <= 38, CHAR 255, VARCHAR 65533, DATETIME p <= 6). Returns SL_OK,
+ * SL_INVALID_SQL (primary SL_INVALID) with a message (ARRAY, MAP, STRUCT, BITMAP, HLL, ... give
+ * "unsupported type <name>"), or SL_NOMEM. Uses a private arena, freed before returning.
+ * Used by CREATE TABLE and by CAST in SELECT. */
 sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err);
 
 #endif

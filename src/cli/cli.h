@@ -1,0 +1,13 @@
+/*
+ * cli.h - subcommands of the sluice command other than serve (cli).
+ */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+/* `sluice sql [--host H] [--port N] [-u USER[:PW]] [--db DB] STATEMENT` (client.c). */
+int sl__cli_sql(int argc, char **argv);
+
+/* `sluice user add|passwd|grant ...` (user.c). */
+int sl__cli_user(int argc, char **argv);
+
+#endif

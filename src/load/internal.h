@@ -1,0 +1,71 @@
+/*
+ * internal.h - shared inside src/load only: the mapper and the error log.
+ */
+#ifndef SL_LOAD_INTERNAL_H
+#define SL_LOAD_INTERNAL_H
+
+#include <stdio.h>
+
+#include "../batch/convert.h"
+#include "load.h"
+
+/* The error log of one load: the first SL_ERRLOG_MAX_ROWS error rows in Doris's line format,
+ * created on the first error. */
+typedef struct sl_errlog {
+    const char *dir;        /* error-log root */
+    FILE *f;                /* NULL until the first error */
+    uint64_t n;             /* error rows seen */
+    char name[160];         /* relative name ("__shard_N/error_log_...") once created */
+    int64_t txn_id;
+} sl_errlog;
+
+/* Record one error row: reason (no trailing period) and the raw source bytes. */
+void sl__errlog_add(sl_errlog *l, const char *reason, sl_slice src);
+void sl__errlog_close(sl_errlog *l);
+
+/* A partition bound or LIST value, converted to the partition column's type. */
+typedef struct sl_pvalue {
+    sl_datum v;
+    bool null;
+    bool max;               /* MAXVALUE */
+} sl_pvalue;
+
+typedef struct sl_mpart {
+    sl_pvalue *lower;       /* RANGE: n_part_cols values (NULL pointer = unbounded) */
+    sl_pvalue *upper;       /* RANGE */
+    sl_pvalue *values;      /* LIST: n_values * n_part_cols */
+    size_t n_values;
+    bool allowed;           /* listed in the `partitions` header (or no header) */
+} sl_mpart;
+
+/* Column mapping and conversion for one load. */
+typedef struct sl_mapper {
+    const sl_tabledef *def;
+    const sl_load_spec *spec;
+    size_t n_src;            /* fields a positional record must have */
+    long *src_col;           /* n_src: target column or -1 (placeholder) */
+    sl_slice *src_names;     /* n_src: names from `columns` (for named input), or table names */
+    long *col_src;           /* n_cols: source index or -1 */
+    sl_datum *dflt;          /* n_cols: default value (when col_src == -1) */
+    uint8_t *dflt_kind;      /* n_cols: 0 none (NULL or error), 1 value, 2 NULL */
+    sl_mpart *parts;         /* def->n_parts, or NULL when not partitioned */
+    sl_conv_ctx conv;
+    char sep_desc[200];      /* "column separator: [,], line delimiter: [\n]" for messages */
+    /* counters */
+    uint64_t total, loaded, filtered, unselected;
+    char first_error[SL_ERR_MSG_MAX];
+    sl_errlog *log;
+    long named_hint;         /* named input: next expected source position */
+} sl_mapper;
+
+/* Prepare the mapping (parses `columns` and `partitions`, converts defaults and partition
+ * bounds). Allocations in arena a. SL_INVALID with a Doris message on header errors. */
+sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec *spec,
+                        sl_arena_t *a, sl_errlog *log, sl_err *err);
+
+/* Map every record of rb into b, flushing b through flush(arg, b) whenever it fills (and the
+ * caller flushes at the end). Updates the counters; error rows go to the error log. */
+sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
+                       sl_code (*flush)(void *arg, sl_batch *b), void *arg, sl_err *err);
+
+#endif

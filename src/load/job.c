@@ -1,0 +1,257 @@
+/*
+ * job.c - drives one load through the pipeline (load stage). See load.h for the flow.
+ *
+ *   body bytes -> decoder.push -> raw batch -> mapper -> typed batch -> store.append
+ *
+ * The typed batch borrows text from the decoder's current chunk, so it is flushed before the
+ * decoder is pushed again: memory is one chunk plus one batch, whatever the body size.
+ */
+#include "../core/platform.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/mem.h"
+#include "../sql/sql.h"
+#include "internal.h"
+
+struct sl_job {
+    sl_job_env env;
+    const sl_load_spec *spec;
+    sl_arena_t arena;               /* job lifetime: table definition, mapping */
+    sl_tabledef *def;
+    int64_t table_id;
+    sl_txn *txn;                    /* NULL once committed or aborted */
+    const sl_decoder_vtab *dec;
+    void *dec_state;
+    bool dec_open;
+    sl_rawbatch rb;
+    sl_batch batch;
+    sl_mapper map;
+    sl_errlog log;
+    sl_load_result res;
+    uint64_t t0_ms;
+    bool finished;
+    bool discard;                   /* the load can no longer succeed: stop writing rows */
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+sl_code sl_catalog_table(const sl_job_env *env, sl_slice db, sl_slice table, sl_arena_t *a,
+                         sl_tabledef **def, int64_t *table_id, sl_err *err)
+{
+    sl_slice ddl;
+    sl_code rc = env->sv->get_table(env->store, db, table, a, &ddl, table_id, err);
+    if (rc != SL_OK)
+        return rc;
+    sl_stmt st;
+    sl_err perr = {0};
+    rc = sl_sql_parse(ddl.p, ddl.n, a, &st, &perr);
+    if (rc != SL_OK || st.kind != SL_STMT_CREATE_TABLE || st.table == NULL)
+        return sl_fail(err, SL_INTERNAL, "stored definition of %.*s does not parse: %s",
+                       (int)table.n, table.p, perr.msg);
+    *def = st.table;
+    return SL_OK;
+}
+
+static void job_fail(sl_job *j, sl_code c, const char *msg)
+{
+    sl_fail(&j->res.err, c, "%s", msg);
+}
+
+sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **out,
+                     sl_load_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->txn_id = -1;
+    res->existing.txn_id = -1;
+    *out = NULL;
+    sl_job *j = sl_calloc(sizeof *j);
+    if (j == NULL)
+        return sl_fail(&res->err, SL_NOMEM, "out of memory");
+    j->env = *env;
+    j->spec = spec;
+    j->t0_ms = mono_ms();
+    j->res.txn_id = -1;
+    j->res.existing.txn_id = -1;
+    sl_arena_init(&j->arena, 16384);
+    sl_err *err = &j->res.err;
+    sl_code rc;
+
+    j->dec = sl_decoder_find(spec->format.p ? spec->format : SL_LIT("csv"));
+    if (j->dec == NULL) {
+        rc = sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s", (int)spec->format.n,
+                     spec->format.p);
+        goto fail;
+    }
+    if (spec->compress_type.p && spec->compress_type.n) {
+        rc = sl_fail(err, SL_INVALID, "compress_type %.*s is not supported yet",
+                     (int)spec->compress_type.n, spec->compress_type.p);
+        goto fail;
+    }
+    if ((rc = sl_catalog_table(env, spec->db, spec->table, &j->arena, &j->def, &j->table_id,
+                               err)) != SL_OK)
+        goto fail;
+    j->log.dir = env->error_log_dir;
+    if ((rc = sl__mapper_init(&j->map, j->def, spec, &j->arena, &j->log, err)) != SL_OK)
+        goto fail;
+    if ((rc = sl_batch_init(&j->batch, j->def)) != SL_OK) {
+        sl_fail(err, rc, "out of memory");
+        goto fail;
+    }
+    uint64_t t1 = mono_ms();
+    j->res.plan_ms = t1 - j->t0_ms;
+    sl_begin_opts bo = {spec->db, spec->table, j->def, j->table_id, spec->label, spec->timeout_s};
+    if ((rc = env->sv->begin(env->store, &bo, &j->txn, &j->res.existing, err)) != SL_OK)
+        goto fail;
+    j->res.txn_id = env->sv->txn_id(j->txn);
+    j->log.txn_id = j->res.txn_id;
+    j->res.begin_ms = mono_ms() - t1;
+    j->dec_state = sl_arena_alloc(&j->arena, j->dec->state_size);
+    if (j->dec_state == NULL) {
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+        goto fail;
+    }
+    memset(j->dec_state, 0, j->dec->state_size);
+    if ((rc = j->dec->open(j->dec_state, &spec->dopts, err)) != SL_OK)
+        goto fail;
+    j->dec_open = true;
+    *out = j;
+    *res = j->res;
+    return SL_OK;
+fail:
+    *res = j->res;
+    sl_job_free(j);
+    return rc;
+}
+
+/* The flush callback of the mapper: rows to the store, unless the load cannot succeed. */
+static sl_code flush_batch(void *arg, sl_batch *b)
+{
+    sl_job *j = arg;
+    if (j->spec->max_filter_ratio <= 0 && j->map.filtered > 0)
+        j->discard = true; /* zero tolerance: the load will fail, skip the writes */
+    if (!j->discard && b->n_rows) {
+        uint64_t t = mono_ms();
+        sl_code rc = j->env.sv->append(j->txn, b, &j->res.err);
+        j->res.write_ms += mono_ms() - t;
+        if (rc != SL_OK)
+            return rc;
+    }
+    sl_batch_clear(b);
+    return SL_OK;
+}
+
+/* Map what the decoder produced, then flush (the batch borrows from the current chunk). */
+static sl_code drain(sl_job *j)
+{
+    sl_code rc = sl__mapper_run(&j->map, &j->rb, &j->batch, flush_batch, j, &j->res.err);
+    sl_rawbatch_clear(&j->rb);
+    if (rc == SL_OK)
+        rc = flush_batch(j, &j->batch);
+    return rc;
+}
+
+sl_code sl_job_push(sl_job *j, const char *p, size_t n)
+{
+    if (j->res.err.code != SL_OK)
+        return j->res.err.code;
+    j->res.bytes += n;
+    uint64_t t = mono_ms();
+    sl_code rc = j->dec->push(j->dec_state, p, n, &j->rb);
+    j->res.read_ms += mono_ms() - t;
+    if (rc != SL_AGAIN && rc != SL_OK) {
+        sl_rawbatch_clear(&j->rb);
+        return rc;
+    }
+    rc = drain(j);
+    if (rc == SL_OK && j->spec->timeout_s &&
+        mono_ms() - j->t0_ms > (uint64_t)j->spec->timeout_s * 1000)
+        rc = sl_fail(&j->res.err, SL_TIMEOUT, "load timed out after %u seconds (timeout)",
+                     j->spec->timeout_s);
+    return rc;
+}
+
+sl_code sl_job_push_rows(sl_job *j, const sl_rawbatch *rb)
+{
+    if (j->res.err.code != SL_OK)
+        return j->res.err.code;
+    sl_code rc = sl__mapper_run(&j->map, rb, &j->batch, flush_batch, j, &j->res.err);
+    if (rc == SL_OK)
+        rc = flush_batch(j, &j->batch);
+    return rc;
+}
+
+static void copy_counters(sl_job *j)
+{
+    j->res.total = j->map.total;
+    j->res.loaded = j->map.loaded;
+    j->res.filtered = j->map.filtered;
+    j->res.unselected = j->map.unselected;
+    snprintf(j->res.first_error, sizeof j->res.first_error, "%s", j->map.first_error);
+    sl__errlog_close(&j->log);
+    snprintf(j->res.error_log, sizeof j->res.error_log, "%s", j->log.name);
+}
+
+sl_code sl_job_finish(sl_job *j)
+{
+    sl_code rc = j->res.err.code;
+    if (rc == SL_OK) {
+        uint64_t t = mono_ms();
+        rc = j->dec->finish(j->dec_state, &j->rb);
+        j->res.read_ms += mono_ms() - t;
+        if (rc == SL_AGAIN)
+            rc = SL_OK;
+        if (rc == SL_OK)
+            rc = drain(j);
+    }
+    copy_counters(j);
+    uint64_t base = j->map.total - j->map.unselected;
+    if (rc == SL_OK && base > 0 &&
+        (double)j->map.filtered / (double)base > j->spec->max_filter_ratio) {
+        rc = sl_fail(&j->res.err, SL_REJECTED, "too many filtered rows");
+    }
+    if (rc == SL_OK) {
+        uint64_t t = mono_ms();
+        rc = j->env.sv->commit(j->txn, &j->res.err);
+        j->txn = NULL; /* commit frees it whatever the outcome */
+        j->res.commit_ms = mono_ms() - t;
+    } else if (j->txn) {
+        j->env.sv->abort(j->txn, j->res.err.msg);
+        j->txn = NULL;
+    }
+    if (rc != SL_OK)
+        j->res.loaded = 0; /* Doris 2.1.7+: NumberLoadedRows is 0 whenever Status is Fail */
+    j->res.load_ms = mono_ms() - j->t0_ms;
+    j->finished = true;
+    return rc;
+}
+
+const sl_load_result *sl_job_result(const sl_job *j)
+{
+    return &j->res;
+}
+
+void sl_job_free(sl_job *j)
+{
+    if (j == NULL)
+        return;
+    if (j->txn) {
+        if (j->res.err.code == SL_OK)
+            job_fail(j, SL_NETWORK, "load cancelled");
+        j->env.sv->abort(j->txn, j->res.err.msg);
+    }
+    if (j->dec_open && j->dec->close)
+        j->dec->close(j->dec_state);
+    sl__errlog_close(&j->log);
+    sl_rawbatch_free(&j->rb);
+    sl_batch_free(&j->batch);
+    sl_arena_free(&j->arena);
+    sl_free(j);
+}

@@ -1,0 +1,92 @@
+/*
+ * load.h - the load job: one sl_load_spec in, body bytes through the pipeline, one result out
+ * (load stage; driven by the protocol adapters).
+ *
+ *   adapter --spec--> sl_job_begin: table, column mapping, label (store begin), decoder
+ *   body ----bytes--> sl_job_push:  [decompress] -> decoder -> mapper -> batch -> store append
+ *   end ------------> sl_job_finish: last record, filter ratio, commit or abort
+ *   adapter <-result- sl_job_result: counters, times, error log, label state
+ *
+ * Nothing here knows which protocol is speaking; the adapters render the result.
+ */
+#ifndef SL_LOAD_H
+#define SL_LOAD_H
+
+#include "../decode/decoder.h"
+#include "../store/store.h"
+
+/* Everything a load needs, protocol-independent. Slices must outlive the job (the adapters
+ * keep them in the request arena). */
+typedef struct sl_load_spec {
+    sl_slice db, table;
+    sl_slice label;                /* never empty: adapters generate a UUID when absent */
+    sl_slice comment;
+    sl_slice format;               /* decoder name, e.g. "csv" */
+    sl_decode_opts dopts;
+    sl_slice compress_type;        /* empty: body is not compressed */
+    sl_slice columns;              /* the `columns` list text, or NULL slice */
+    sl_slice where;                /* predicate text, or NULL slice */
+    sl_slice partitions;           /* comma list of partition names, or NULL slice */
+    bool temporary_partitions;
+    bool strict;                   /* strict_mode */
+    double max_filter_ratio;       /* fail when filtered / (total - unselected) > this */
+    uint32_t timeout_s;
+    bool two_phase;
+    int32_t tz_offset_s;           /* load time zone as UTC offset */
+    bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
+                                      of filtering the row (Doris 2.1/3.0, the default) */
+} sl_load_spec;
+
+/* What the job needs from the server. */
+typedef struct sl_job_env {
+    const sl_store_vtab *sv;
+    sl_store *store;
+    const char *error_log_dir;     /* error logs go below it, in __shard_N/ folders */
+} sl_job_env;
+
+/* Maximum error rows detailed in the error log [Doris MAX_ERROR_NUM]. */
+#define SL_ERRLOG_MAX_ROWS 50
+
+typedef struct sl_load_result {
+    int64_t txn_id;                /* -1 when no transaction was begun */
+    sl_err err;                    /* code SL_OK on success */
+    sl_label_info existing;        /* SL_CONFLICT: the transaction holding the label */
+    uint64_t total, loaded, filtered, unselected;
+    uint64_t bytes;                /* body bytes as received (compressed size) */
+    uint64_t begin_ms, plan_ms, read_ms, write_ms, commit_ms, load_ms;
+    char error_log[160];           /* "__shard_N/error_log_..." or "" when none */
+    char first_error[SL_ERR_MSG_MAX];
+} sl_load_result;
+
+typedef struct sl_job sl_job;
+
+/* Start a load: resolve the table, prepare the mapping, take the label (store begin) and open
+ * the decoder. On failure returns the code and fills res (res->err, res->existing for
+ * SL_CONFLICT); *out stays NULL. On success *out owns a store transaction until
+ * sl_job_finish/sl_job_free. */
+sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **out,
+                     sl_load_result *res);
+
+/* Feed n body bytes. SL_OK, or a fatal error (the job is then failed; call sl_job_free). */
+sl_code sl_job_push(sl_job *j, const char *p, size_t n);
+
+/* Feed records that are already split (SQL INSERT ... VALUES): they go through the same
+ * mapping, conversion and counters as decoded records. */
+sl_code sl_job_push_rows(sl_job *j, const sl_rawbatch *rb);
+
+/* End of body: decode the rest, apply the filter ratio, commit or abort. Returns the final
+ * code (also in the result). */
+sl_code sl_job_finish(sl_job *j);
+
+/* The result so far (complete after sl_job_finish). */
+const sl_load_result *sl_job_result(const sl_job *j);
+
+/* Abort the transaction unless committed, close the error log, free everything. NULL ok. */
+void sl_job_free(sl_job *j);
+
+/* Resolve db.table to its parsed definition (CREATE text from the store, parsed with
+ * src/sql). The definition and ddl live in arena a. */
+sl_code sl_catalog_table(const sl_job_env *env, sl_slice db, sl_slice table, sl_arena_t *a,
+                         sl_tabledef **def, int64_t *table_id, sl_err *err);
+
+#endif

@@ -1,0 +1,534 @@
+/*
+ * mapper.c - raw records to typed rows: column mapping, conversion, strict mode, NOT NULL,
+ * string lengths, partition routing (load stage, between the decoder and the store).
+ *
+ * Per record, in Doris's order (specs/doris-stream-load.md §3):
+ *   count it -> decoder error? -> field count -> per target column: source field or default,
+ *   cast (strict mode filters a non-NULL input that cast to NULL), NOT NULL, byte length ->
+ *   partition -> row lands in the batch, or is filtered with a reason in the error log.
+ */
+#include "../core/platform.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/mem.h"
+#include "internal.h"
+
+/* ---- set-up ------------------------------------------------------------------------- */
+
+/* Split a comma list at top level (outside quotes, backquotes and parentheses). */
+static size_t split_list(sl_slice s, sl_slice *out, size_t cap)
+{
+    size_t n = 0, start = 0;
+    int depth = 0;
+    char q = 0;
+    for (size_t i = 0; i <= s.n; i++) {
+        char c = i < s.n ? s.p[i] : ',';
+        if (q) {
+            if (c == '\\' && i + 1 < s.n)
+                i++;
+            else if (c == q)
+                q = 0;
+            continue;
+        }
+        if (c == '\'' || c == '"' || c == '`')
+            q = c;
+        else if (c == '(')
+            depth++;
+        else if (c == ')')
+            depth--;
+        else if (c == ',' && depth == 0) {
+            if (n < cap)
+                out[n] = sl_slice_trim((sl_slice){s.p + start, i - start});
+            n++;
+            start = i + 1;
+        }
+    }
+    return n;
+}
+
+static sl_slice unquote_ident(sl_slice s)
+{
+    s = sl_slice_trim(s);
+    if (s.n >= 2 && s.p[0] == '`' && s.p[s.n - 1] == '`')
+        s.p++, s.n -= 2;
+    return s;
+}
+
+/* Is there a top-level '=' (not part of <=, >=, !=, ==) in item? */
+static bool is_derived(sl_slice s)
+{
+    char q = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        if (q) {
+            if (c == q)
+                q = 0;
+            continue;
+        }
+        if (c == '\'' || c == '"' || c == '`')
+            q = c;
+        else if (c == '=' && !(i > 0 && strchr("<>!=", s.p[i - 1])) &&
+                 !(i + 1 < s.n && s.p[i + 1] == '='))
+            return true;
+    }
+    return false;
+}
+
+static sl_code map_columns(sl_mapper *m, sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    for (size_t c = 0; c < def->n_cols; c++)
+        m->col_src[c] = -1;
+    if (m->spec->columns.p == NULL || sl_slice_trim(m->spec->columns).n == 0) {
+        m->n_src = def->n_cols;
+        m->src_col = sl_arena_alloc(a, def->n_cols * sizeof *m->src_col);
+        m->src_names = sl_arena_alloc(a, def->n_cols * sizeof *m->src_names);
+        if (m->src_col == NULL || m->src_names == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        for (size_t c = 0; c < def->n_cols; c++) {
+            m->src_col[c] = (long)c;
+            m->col_src[c] = (long)c;
+            m->src_names[c] = def->cols[c].name;
+        }
+        return SL_OK;
+    }
+    size_t n = split_list(m->spec->columns, NULL, 0);
+    sl_slice *items = sl_arena_alloc(a, n * sizeof *items);
+    m->src_col = sl_arena_alloc(a, n * sizeof *m->src_col);
+    m->src_names = sl_arena_alloc(a, n * sizeof *m->src_names);
+    if (items == NULL || m->src_col == NULL || m->src_names == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    split_list(m->spec->columns, items, n);
+    m->n_src = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].n == 0)
+            return sl_fail(err, SL_INVALID,
+                           "failed to parsing columns' header, maybe contain unsupported character");
+        if (is_derived(items[i]))
+            return sl_fail(err, SL_INVALID,
+                           "derived columns in the columns header are not supported yet: %.*s",
+                           (int)items[i].n, items[i].p);
+        sl_slice name = unquote_ident(items[i]);
+        long c = sl_tabledef_find(def, name);
+        m->src_names[m->n_src] = name;
+        m->src_col[m->n_src] = c;
+        if (c >= 0) {
+            if (m->col_src[c] >= 0)
+                return sl_fail(err, SL_INVALID, "Duplicate column: %.*s", (int)name.n, name.p);
+            m->col_src[c] = (long)m->n_src;
+        }
+        m->n_src++;
+    }
+    return SL_OK;
+}
+
+/* Convert a literal (default or partition bound) to the column type. */
+static bool convert_literal(const sl_mapper *m, const sl_type *t, sl_slice text, sl_datum *out)
+{
+    return sl_convert(t, text, out, &m->conv) == SL_CONV_OK;
+}
+
+static int64_t now_local_us(const sl_mapper *m)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t)ts.tv_sec + m->conv.tz_offset_s) * 1000000 + ts.tv_nsec / 1000;
+}
+
+static sl_code prepare_defaults(sl_mapper *m, sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    m->dflt = sl_arena_alloc(a, def->n_cols * sizeof *m->dflt);
+    m->dflt_kind = sl_arena_alloc(a, def->n_cols);
+    if (m->dflt == NULL || m->dflt_kind == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    int64_t now = now_local_us(m);
+    for (size_t c = 0; c < def->n_cols; c++) {
+        const sl_coldef *cd = &def->cols[c];
+        m->dflt_kind[c] = cd->nullable ? 2 : 0;
+        switch ((sl_default_kind)cd->default_kind) {
+        case SL_DEFAULT_NONE: break;
+        case SL_DEFAULT_NULL: m->dflt_kind[c] = 2; break;
+        case SL_DEFAULT_VALUE:
+            if (convert_literal(m, &cd->type, cd->default_value, &m->dflt[c]))
+                m->dflt_kind[c] = 1;
+            else
+                m->dflt_kind[c] = 2;
+            break;
+        case SL_DEFAULT_CURRENT_TIMESTAMP:
+        case SL_DEFAULT_CURRENT_DATE:
+            m->dflt_kind[c] = 1;
+            if (cd->type.id == SL_DATE)
+                m->dflt[c].i = now / 86400000000LL - (now < 0);
+            else if (cd->type.id == SL_DATETIME)
+                m->dflt[c].i = cd->type.precision ? now : now - now % 1000000;
+            else
+                m->dflt_kind[c] = 2;
+            break;
+        }
+    }
+    return SL_OK;
+}
+
+static sl_code prepare_bounds(const sl_mapper *m, sl_slice *texts, size_t n, sl_pvalue **out,
+                              sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    sl_pvalue *v = sl_arena_alloc(a, n * sizeof *v);
+    if (v == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const sl_type *t = &def->cols[def->part_cols[i % def->n_part_cols]].type;
+        memset(&v[i], 0, sizeof v[i]);
+        if (texts[i].p == NULL)
+            v[i].max = true;
+        else if (!convert_literal(m, t, texts[i], &v[i].v))
+            return sl_fail(err, SL_INVALID, "invalid partition value '%.*s'", (int)texts[i].n,
+                           texts[i].p);
+    }
+    *out = v;
+    return SL_OK;
+}
+
+static sl_code prepare_partitions(sl_mapper *m, sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    if (def->part_kind == SL_PART_NONE || def->n_parts == 0)
+        return SL_OK;
+    m->parts = sl_arena_alloc(a, def->n_parts * sizeof *m->parts);
+    if (m->parts == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    memset(m->parts, 0, def->n_parts * sizeof *m->parts);
+    sl_code rc = SL_OK;
+    for (size_t p = 0; rc == SL_OK && p < def->n_parts; p++) {
+        const sl_partdef *pd = &def->parts[p];
+        sl_mpart *mp = &m->parts[p];
+        mp->allowed = m->spec->partitions.p == NULL && !pd->temporary;
+        if (def->part_kind == SL_PART_RANGE) {
+            rc = prepare_bounds(m, pd->upper, def->n_part_cols, &mp->upper, a, err);
+            if (rc == SL_OK && pd->lower)
+                rc = prepare_bounds(m, pd->lower, def->n_part_cols, &mp->lower, a, err);
+        } else {
+            mp->n_values = pd->n_values;
+            rc = prepare_bounds(m, pd->values, pd->n_values * def->n_part_cols, &mp->values, a,
+                                err);
+        }
+    }
+    if (rc != SL_OK || m->spec->partitions.p == NULL)
+        return rc;
+    /* `partitions: p1, p2`: only those receive rows; unknown names are a header error. */
+    size_t n = split_list(m->spec->partitions, NULL, 0);
+    sl_slice *names = sl_arena_alloc(a, (n + 1) * sizeof *names);
+    if (names == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    split_list(m->spec->partitions, names, n);
+    for (size_t i = 0; i < n; i++) {
+        sl_slice nm = unquote_ident(names[i]);
+        size_t p = 0;
+        while (p < def->n_parts &&
+               !(def->parts[p].name.n == nm.n && strncasecmp(def->parts[p].name.p, nm.p, nm.n) == 0 &&
+                 def->parts[p].temporary == m->spec->temporary_partitions))
+            p++;
+        if (p == def->n_parts)
+            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'", (int)nm.n,
+                           nm.p, (int)def->name.n, def->name.p);
+        m->parts[p].allowed = true;
+    }
+    return SL_OK;
+}
+
+static void describe_bytes(char *out, size_t cap, const char *p, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 5 < cap; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\n')
+            k += (size_t)snprintf(out + k, cap - k, "\\n");
+        else if (c == '\t')
+            k += (size_t)snprintf(out + k, cap - k, "\\t");
+        else if (c == '\r')
+            k += (size_t)snprintf(out + k, cap - k, "\\r");
+        else if (c < 0x20)
+            k += (size_t)snprintf(out + k, cap - k, "\\x%02x", c);
+        else
+            out[k++] = (char)c;
+    }
+    out[k] = '\0';
+}
+
+sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec *spec,
+                        sl_arena_t *a, sl_errlog *log, sl_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->def = def;
+    m->spec = spec;
+    m->log = log;
+    m->conv.tz_offset_s = spec->tz_offset_s;
+    m->col_src = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *m->col_src);
+    if (m->col_src == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    sl_code rc = map_columns(m, a, err);
+    if (rc == SL_OK)
+        rc = prepare_defaults(m, a, err);
+    if (rc == SL_OK)
+        rc = prepare_partitions(m, a, err);
+    char cs[64], ld[64];
+    describe_bytes(cs, sizeof cs, spec->dopts.col_sep, spec->dopts.col_sep_len);
+    describe_bytes(ld, sizeof ld, spec->dopts.line_delim, spec->dopts.line_delim_len);
+    snprintf(m->sep_desc, sizeof m->sep_desc, "column separator: [%s], line delimiter: [%s]", cs,
+             ld);
+    return rc;
+}
+
+/* ---- per record ------------------------------------------------------------------------ */
+
+static int datum_cmp(const sl_type *t, const sl_datum *a, const sl_datum *b)
+{
+    switch ((sl_type_id)t->id) {
+    case SL_LARGEINT: case SL_DECIMAL: return (a->w > b->w) - (a->w < b->w);
+    case SL_FLOAT: case SL_DOUBLE: return (a->d > b->d) - (a->d < b->d);
+    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: {
+        size_t n = a->s.n < b->s.n ? a->s.n : b->s.n;
+        int r = n ? memcmp(a->s.p, b->s.p, n) : 0;
+        return r ? r : (a->s.n > b->s.n) - (a->s.n < b->s.n);
+    }
+    default: return (a->i > b->i) - (a->i < b->i);
+    }
+}
+
+/* Compare the row's partition key with a bound tuple (MAXVALUE above everything, NULL below). */
+static int tuple_cmp(const sl_mapper *m, const sl_batch *b, size_t row, const sl_pvalue *bound)
+{
+    const sl_tabledef *def = m->def;
+    for (size_t i = 0; i < def->n_part_cols; i++) {
+        size_t c = def->part_cols[i];
+        if (bound[i].max)
+            return -1;
+        if (b->cols[c].null[row])
+            return -1;
+        int r = datum_cmp(&def->cols[c].type, &b->cols[c].v[row], &bound[i].v);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* The partition of a row, or -1. */
+static long route(const sl_mapper *m, const sl_batch *b, size_t row)
+{
+    const sl_tabledef *def = m->def;
+    for (size_t p = 0; p < def->n_parts; p++) {
+        const sl_mpart *mp = &m->parts[p];
+        if (def->part_kind == SL_PART_RANGE) {
+            const sl_pvalue *lower = mp->lower ? mp->lower : (p ? m->parts[p - 1].upper : NULL);
+            if (lower && tuple_cmp(m, b, row, lower) < 0)
+                continue;
+            if (tuple_cmp(m, b, row, mp->upper) < 0)
+                return (long)p;
+        } else {
+            for (size_t v = 0; v < mp->n_values; v++)
+                if (tuple_cmp(m, b, row, &mp->values[v * def->n_part_cols]) == 0)
+                    return (long)p;
+        }
+    }
+    return -1;
+}
+
+static void reject(sl_mapper *m, const sl_rawrow *rr, const char *reason)
+{
+    m->filtered++;
+    if (m->first_error[0] == '\0')
+        snprintf(m->first_error, sizeof m->first_error, "%s", reason);
+    if (m->log)
+        sl__errlog_add(m->log, reason, rr->src);
+}
+
+/* Value text cut to 100 bytes for messages [PG CopyFromErrorCallback]. */
+static int cut(size_t n)
+{
+    return n > 100 ? 100 : (int)n;
+}
+
+/* Put one cell of target column c into row `row` of b. Returns NULL or the error reason. */
+static const char *put_cell(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_slice *f,
+                            char *why, size_t cap)
+{
+    const sl_coldef *cd = &m->def->cols[c];
+    sl_column *col = &b->cols[c];
+    const sl_slice *v = f;
+    if (v == NULL) { /* not in the source: default */
+        if (m->dflt_kind[c] == 1) {
+            col->v[row] = m->dflt[c];
+            col->null[row] = 0;
+            return NULL;
+        }
+        col->null[row] = 1;
+        if (!cd->nullable)
+            goto not_null;
+        return NULL;
+    }
+    if (v->p == NULL) {
+        col->null[row] = 1;
+        if (!cd->nullable)
+            goto not_null;
+        return NULL;
+    }
+    switch (sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
+    case SL_CONV_OK:
+        col->null[row] = 0;
+        if (sl_type_is_text(&cd->type))
+            b->bytes += v->n;
+        return NULL;
+    case SL_CONV_TOO_LONG:
+        if (m->spec->truncate_strings && !m->spec->strict) {
+            size_t n = cd->type.len;
+            while (n > 0 && ((unsigned char)v->p[n] & 0xc0) == 0x80)
+                n--; /* do not cut a UTF-8 sequence */
+            col->v[row].s.p = v->p;
+            col->v[row].s.n = n;
+            col->null[row] = 0;
+            return NULL;
+        }
+        snprintf(why, cap,
+                 "column_name[%.*s], the length of input is too long than schema. first 32 bytes "
+                 "of input str: [%.*s] schema length: %u; actual length: %zu",
+                 (int)cd->name.n, cd->name.p, v->n > 32 ? 32 : (int)v->n, v->p, cd->type.len,
+                 v->n);
+        return why;
+    case SL_CONV_NULL:
+        if (m->spec->strict) {
+            snprintf(why, cap,
+                     "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
+                     (int)cd->name.n, cd->name.p, cut(v->n), v->p);
+            return why;
+        }
+        col->null[row] = 1;
+        if (!cd->nullable)
+            goto not_null;
+        return NULL;
+    }
+not_null:
+    snprintf(why, cap, "column(%.*s) values is null while columns is not nullable",
+             (int)cd->name.n, cd->name.p);
+    return why;
+}
+
+/* Positional record: the field count must match the source columns. */
+static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr,
+                                  sl_batch *b, char *why, size_t cap)
+{
+    if (rr->n_fields != m->n_src) {
+        snprintf(why, cap,
+                 "actual column number in csv file is %s schema column number.actual number: %u, "
+                 "%s, schema column number: %zu",
+                 rr->n_fields > m->n_src ? " more than " : " less than ", rr->n_fields,
+                 m->sep_desc, m->n_src);
+        return why;
+    }
+    const sl_slice *f = rb->fields + rr->field0;
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        long s = m->col_src[c];
+        const char *e = put_cell(m, b, b->n_rows, c, s >= 0 ? &f[s] : NULL, why, cap);
+        if (e)
+            return e;
+    }
+    return NULL;
+}
+
+/* Named record (JSON simple mode): fields matched to source names case-insensitively. */
+static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr, sl_batch *b,
+                             char *why, size_t cap)
+{
+    const sl_slice *found[512];
+    size_t n_src = m->n_src < 512 ? m->n_src : 512;
+    for (size_t i = 0; i < n_src; i++)
+        found[i] = NULL;
+    size_t matched = 0;
+    for (uint32_t k = 0; k < rr->n_fields; k++) {
+        sl_slice nm = rb->names[rr->field0 + k];
+        for (size_t t = 0; t < n_src; t++) {
+            size_t i = ((size_t)m->named_hint + t) % n_src;
+            sl_slice sn = m->src_names[i];
+            if (sn.n == nm.n && strncasecmp(sn.p, nm.p, nm.n) == 0) {
+                if (found[i] == NULL)
+                    matched++;
+                found[i] = &rb->fields[rr->field0 + k];
+                m->named_hint = (long)((i + 1) % n_src);
+                break;
+            }
+        }
+    }
+    if (matched == 0)
+        return "All fields is null, this is a invalid row.";
+    static const sl_slice null_slice = {NULL, 0};
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        long s = m->col_src[c];
+        const sl_slice *f = NULL;
+        if (s >= 0 && (size_t)s < n_src)
+            f = found[s] ? found[s] : &null_slice; /* a missing key is NULL */
+        const char *e = put_cell(m, b, b->n_rows, c, f, why, cap);
+        if (e)
+            return e;
+    }
+    return NULL;
+}
+
+static const char *check_partition(sl_mapper *m, const sl_batch *b, char *why, size_t cap)
+{
+    if (m->parts == NULL)
+        return NULL;
+    long p = route(m, b, b->n_rows);
+    if (p >= 0 && m->parts[p].allowed)
+        return NULL;
+    size_t k = (size_t)snprintf(why, cap, "no partition for this tuple. tuple=(");
+    for (size_t i = 0; i < m->def->n_part_cols && k < cap - 64; i++) {
+        size_t c = m->def->part_cols[i];
+        char tmp[64];
+        if (b->cols[c].null[b->n_rows])
+            snprintf(tmp, sizeof tmp, "NULL");
+        else if (sl_type_is_text(&m->def->cols[c].type))
+            snprintf(tmp, sizeof tmp, "%.*s", cut(b->cols[c].v[b->n_rows].s.n),
+                     b->cols[c].v[b->n_rows].s.p);
+        else if (m->def->cols[c].type.id == SL_DATE)
+            sl_format_date(b->cols[c].v[b->n_rows].i, tmp);
+        else if (m->def->cols[c].type.id == SL_DATETIME)
+            sl_format_datetime(b->cols[c].v[b->n_rows].i, 0, tmp);
+        else
+            snprintf(tmp, sizeof tmp, "%lld", (long long)b->cols[c].v[b->n_rows].i);
+        k += (size_t)snprintf(why + k, cap - k, "%s%s", i ? ", " : "", tmp);
+    }
+    snprintf(why + k, cap - k, ")");
+    return why;
+}
+
+sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
+                       sl_code (*flush)(void *arg, sl_batch *b), void *arg, sl_err *err)
+{
+    char why[SL_ERR_MSG_MAX];
+    for (size_t r = 0; r < rb->n_rows; r++) {
+        const sl_rawrow *rr = &rb->rows[r];
+        if (sl_batch_full(b)) {
+            sl_code rc = flush(arg, b);
+            if (rc != SL_OK)
+                return rc;
+        }
+        m->total++;
+        const char *e = rr->err;
+        if (e == NULL)
+            e = rb->names ? map_named(m, rb, rr, b, why, sizeof why)
+                          : map_positional(m, rb, rr, b, why, sizeof why);
+        if (e == NULL)
+            e = check_partition(m, b, why, sizeof why);
+        if (e) {
+            reject(m, rr, e);
+            continue;
+        }
+        b->n_rows++;
+        m->loaded++;
+    }
+    (void)err;
+    return SL_OK;
+}

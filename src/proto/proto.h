@@ -1,0 +1,100 @@
+/*
+ * proto.h - the server object and what the protocol adapters share (proto stage).
+ *
+ * The server object (sl_app) is the one owner of process state: configuration, the store,
+ * users and the HTTP server. Adapters (doris.c, sqlapi.c, ...) get it as r->app. routes.c maps
+ * (listener role, method, path) to an adapter's handler.
+ */
+#ifndef SL_PROTO_H
+#define SL_PROTO_H
+
+#include "../http/http.h"
+#include "../load/auth.h"
+#include "../load/load.h"
+#include "../store/store.h"
+
+/* Listener roles. */
+enum { SL_ROLE_FE = 1, SL_ROLE_BE = 2, SL_ROLE_TSLOAD = 3 };
+
+typedef struct sl_config {
+    char data_dir[1024];
+    char bind[256];                 /* listen address (loopback by default) */
+    char advertise_host[256];       /* host put into redirects and ErrorURLs ("" = from Host) */
+    int fe_port, be_port, tsload_port;  /* -1: do not listen */
+    char store[32];                 /* backend name: "sqlite" */
+    uint64_t streaming_load_max_mb;     /* Doris BE default 10240 */
+    uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
+    uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
+    uint32_t label_keep_s;          /* 3 days */
+    int32_t default_tz_offset_s;    /* Doris default time zone Asia/Shanghai: +08:00 */
+    bool truncate_strings;          /* Doris master string overflow semantics */
+    uint32_t idle_timeout_s;
+    uint32_t workers;               /* libuv worker threads */
+} sl_config;
+
+/* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
+void sl_config_default(sl_config *c);
+
+/* Apply one "key = value" setting (config file keys; also used for environment variables and
+ * flags). SL_INVALID for an unknown key or a bad value. */
+sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *err);
+
+/* Read a config file of "key = value" lines (# comments). */
+sl_code sl_config_load_file(sl_config *c, const char *path, sl_err *err);
+
+/* Apply SLUICE_* environment variables (SLUICE_DATA_DIR, SLUICE_BIND, SLUICE_FE_PORT, ...). */
+sl_code sl_config_load_env(sl_config *c, sl_err *err);
+
+typedef struct sl_app {
+    sl_config cfg;
+    const sl_store_vtab *sv;
+    sl_store *store;
+    sl_auth *auth;
+    sl_http_server *http;
+    sl_job_env env;
+    char errlog_dir[1100];
+    int fe_port, be_port;           /* bound ports */
+} sl_app;
+
+/* Open the store and users, create the HTTP server and listeners. Prints nothing. */
+sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err);
+/* Run until sl_app_stop (from another thread or a signal handler). */
+sl_code sl_app_run(sl_app *app);
+void sl_app_stop(sl_app *app);
+void sl_app_free(sl_app *app);
+
+/* The route function given to the HTTP layer. */
+const sl_http_handler *sl__route(void *app, sl_http_req *r);
+
+/* ---- helpers shared by adapters (common.c) ---- */
+
+/* Parse "Authorization: Basic base64(user:pw)" (user "u@cluster" drops the part after '@';
+ * the password may contain ':'). false when absent or malformed. Strings in the arena. */
+bool sl__basic_auth(sl_http_req *r, sl_slice *user, sl_slice *pw);
+
+/* A random UUID "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" into buf (37 bytes). */
+void sl__uuid(char *buf);
+
+/* Split the path into at most cap '/'-separated segments (percent-decoded, in the arena);
+ * returns the count. "/api/db/t/_stream_load" -> api, db, t, _stream_load. */
+size_t sl__path_segments(sl_http_req *r, sl_slice *seg, size_t cap);
+
+/* Doris FE-style bodies (HTTP 200): {"status":"FAILED","msg":...} and
+ * {"msg":...,"code":N,"data":...,"count":0}. */
+void sl__fe_fail(sl_http_req *r, const char *msg);
+void sl__fe_result(sl_http_req *r, const char *msg, int code, const char *data_json);
+
+/* Append "key": value pairs of a Doris pretty-printed object (4-space indent). first tells
+ * whether a comma is needed. */
+void sl__pretty_str(sl_buf *b, bool *first, const char *key, const char *p, size_t n);
+void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
+
+/* Handlers (one per adapter file). */
+extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
+extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */
+extern const sl_http_handler sl_doris_load_state;    /* GET /api/{db}/get_load_state */
+extern const sl_http_handler sl_doris_error_log;     /* GET /api/_load_error_log */
+extern const sl_http_handler sl_doris_health;        /* GET /api/health */
+extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db} */
+
+#endif

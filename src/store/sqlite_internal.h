@@ -1,0 +1,76 @@
+/*
+ * sqlite_internal.h - shared inside the SQLite backend only (store stage).
+ *
+ * Layout of a data directory:
+ *   catalog.db                 WAL; databases, tables (CREATE text), txns (labels), segments
+ *   segments/<table_id>/<f>.db one SQLite file per committed load (or compaction result),
+ *                              a single table "t" with columns c0..cN, no declared types
+ *
+ * A load writes its own segment file with no lock shared with anyone (journal off, the file is
+ * garbage until registered). Commit fsyncs it and then, in one catalog transaction, registers
+ * the segment and flips the label to VISIBLE: rows and label become visible together or not
+ * at all. Queries attach the visible segments of a table under a read lock and read them as
+ * one UNION ALL view; compaction merges segments when a table has too many (SQLite attaches
+ * at most 10 files).
+ */
+#ifndef SL_SQLITE_INTERNAL_H
+#define SL_SQLITE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct sl_store {
+    char *dir;                  /* data directory (heap) */
+    sqlite3 *cat;               /* catalog connection, guarded by mu */
+    pthread_mutex_t mu;         /* serialises use of cat */
+    pthread_rwlock_t files;     /* read: attaching segments; write: deleting segment files */
+    pthread_mutex_t compact_mu; /* one compaction at a time */
+    uint32_t label_keep_s;
+    uint32_t max_segments;
+    uint64_t last_gc_ms;        /* under mu */
+    uint64_t file_seq;          /* under mu: unique part of compaction file names */
+};
+
+struct sl_txn {
+    sl_store *s;
+    int64_t id;
+    int64_t table_id;
+    const sl_tabledef *def;
+    sqlite3 *seg;               /* the segment being written, NULL until the first row */
+    sqlite3_stmt *ins;
+    char *path;                 /* heap */
+    char *file;                 /* file name relative to the table's segment dir (heap) */
+    uint64_t rows;
+    sl_err err;                 /* first failure: the txn is poisoned after it [LMDB] */
+};
+
+/* Catalog helpers (sqlite.c). */
+sl_code sl__sq_exec(sqlite3 *db, const char *sql, sl_err *err);
+sl_code sl__sq_error(sqlite3 *db, const char *what, sl_err *err);
+uint64_t sl__sq_now_ms(void);
+/* "<dir>/segments/<table_id>" (heap, caller frees). */
+char *sl__sq_table_dir(const sl_store *s, int64_t table_id);
+/* fsync a file or directory by path. */
+sl_code sl__sq_fsync_path(const char *path, sl_err *err);
+
+/* Segments (sqlite_seg.c). */
+sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label_info *existing,
+                     sl_err *err);
+int64_t sl__sq_txn_id(const sl_txn *t);
+sl_code sl__sq_append(sl_txn *t, const sl_batch *b, sl_err *err);
+sl_code sl__sq_commit(sl_txn *t, sl_err *err);
+void sl__sq_abort(sl_txn *t, const char *reason);
+/* Open a new segment file for writing with table "t" of n_cols columns. */
+sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err);
+
+/* Queries and compaction (sqlite_query.c). */
+sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
+                     const sl_query_sink *sink, sl_err *err);
+/* Merge a table's segments into one when it has more than s->max_segments (or force). */
+sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err);
+/* Delete segment files (under the files write lock). */
+void sl__sq_unlink_files(sl_store *s, int64_t table_id, char **files, size_t n);
+
+#endif

@@ -1,0 +1,386 @@
+/*
+ * sqlite_query.c - read-only queries and segment compaction of the SQLite backend (store
+ * stage).
+ *
+ * A query opens a private in-memory connection, attaches the table's visible segments (under
+ * the files read lock, so compaction cannot delete them meanwhile) and exposes them as the temp
+ * view "__sl_t" with the table's column names; the SELECT rewritten by src/sql runs against it.
+ */
+#include "../core/platform.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/buf.h"
+#include "../core/mem.h"
+#include "sqlite_internal.h"
+
+typedef struct seglist {
+    int64_t *ids;
+    char **files;
+    size_t n;
+} seglist;
+
+static void seglist_free(seglist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->files[i]);
+    sl_free(l->files);
+    sl_free(l->ids);
+    memset(l, 0, sizeof *l);
+}
+
+/* The segments of a table in load order. */
+static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *err)
+{
+    memset(l, 0, sizeof *l);
+    sqlite3_stmt *st;
+    sl_code rc = SL_OK;
+    pthread_mutex_lock(&s->mu);
+    if (sqlite3_prepare_v2(s->cat, "SELECT id, file FROM segments WHERE table_id=? ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK) {
+        rc = sl__sq_error(s->cat, "segments", err);
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, table_id);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (l->n == cap) {
+            cap = cap ? cap * 2 : 8;
+            int64_t *ids = sl_realloc(l->ids, cap * sizeof *ids);
+            if (ids)
+                l->ids = ids;
+            char **f = sl_realloc(l->files, cap * sizeof *f);
+            if (f)
+                l->files = f;
+            if (ids == NULL || f == NULL) {
+                rc = sl_fail(err, SL_NOMEM, "out of memory");
+                break;
+            }
+        }
+        l->ids[l->n] = sqlite3_column_int64(st, 0);
+        l->files[l->n] = strdup((const char *)sqlite3_column_text(st, 1));
+        if (l->files[l->n] == NULL) {
+            rc = sl_fail(err, SL_NOMEM, "out of memory");
+            break;
+        }
+        l->n++;
+    }
+    sqlite3_finalize(st);
+out:
+    pthread_mutex_unlock(&s->mu);
+    if (rc != SL_OK)
+        seglist_free(l);
+    return rc;
+}
+
+static sl_code table_id_of(sl_store *s, sl_slice db, sl_slice name, int64_t *id, sl_err *err)
+{
+    sqlite3_stmt *st;
+    sl_code rc = SL_OK;
+    pthread_mutex_lock(&s->mu);
+    if (sqlite3_prepare_v2(s->cat, "SELECT id FROM tables WHERE db=? AND name=?", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = sl__sq_error(s->cat, "catalog", err);
+    } else {
+        sqlite3_bind_text(st, 1, db.p, (int)db.n, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name.p, (int)name.n, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+        else
+            rc = sl_fail(err, SL_NOT_FOUND, "Unknown table '%.*s'", (int)name.n, name.p);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Build "CREATE TEMP VIEW __sl_t AS SELECT c0 AS "k1", ... FROM sN.t UNION ALL ...". */
+static void view_sql(sl_buf *b, const sl_tabledef *def, size_t n_segs)
+{
+    sl_buf_puts(b, "CREATE TEMP VIEW \"" SL_SQL_TABLE_PLACEHOLDER "\" AS ");
+    for (size_t i = 0; i < (n_segs ? n_segs : 1); i++) {
+        sl_buf_puts(b, i ? " UNION ALL SELECT " : "SELECT ");
+        for (size_t c = 0; c < def->n_cols; c++) {
+            if (c)
+                sl_buf_putc(b, ',');
+            if (n_segs)
+                sl_buf_printf(b, "c%zu AS \"", c);
+            else
+                sl_buf_puts(b, "NULL AS \"");
+            for (size_t k = 0; k < def->cols[c].name.n; k++) {
+                char ch = def->cols[c].name.p[k];
+                sl_buf_append(b, ch == '"' ? "\"\"" : &ch, ch == '"' ? 2 : 1);
+            }
+            sl_buf_putc(b, '"');
+        }
+        if (n_segs)
+            sl_buf_printf(b, " FROM s%zu.t", i);
+        else
+            sl_buf_puts(b, " WHERE 0");
+    }
+}
+
+/* Attach the segments and create the view, holding the files read lock. */
+static sl_code open_view(sl_store *s, int64_t table_id, const sl_tabledef *def, sqlite3 **out,
+                         sl_err *err)
+{
+    seglist l;
+    sl_code rc;
+    sqlite3 *db = NULL;
+    pthread_rwlock_rdlock(&s->files);
+    if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
+        goto out;
+    if (l.n > 9) {
+        /* Compaction lags behind (many concurrent commits): merge first, then retry. */
+        pthread_rwlock_unlock(&s->files);
+        seglist_free(&l);
+        if ((rc = sl__sq_compact(s, table_id, def->n_cols, true, err)) != SL_OK)
+            return rc;
+        pthread_rwlock_rdlock(&s->files);
+        if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
+            goto out;
+    }
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
+        SQLITE_OK) {
+        rc = sl__sq_error(db, "query", err);
+        goto out;
+    }
+    char *dir = sl__sq_table_dir(s, table_id);
+    sl_buf sql = SL_BUF_INIT;
+    for (size_t i = 0; dir && i < l.n && i < 10; i++) {
+        sl_buf_clear(&sql);
+        sl_buf_printf(&sql, "ATTACH 'file:%s/%s?mode=ro' AS s%zu", dir, l.files[i], i);
+        if (sql.oom || (rc = sl__sq_exec(db, sql.p, err)) != SL_OK)
+            break;
+    }
+    if (rc == SL_OK) {
+        sl_buf_clear(&sql);
+        view_sql(&sql, def, l.n);
+        rc = (dir == NULL || sql.oom) ? sl_fail(err, SL_NOMEM, "out of memory")
+                                      : sl__sq_exec(db, sql.p, err);
+    }
+    sl_buf_free(&sql);
+    sl_free(dir);
+out:
+    pthread_rwlock_unlock(&s->files);
+    seglist_free(&l);
+    if (rc != SL_OK) {
+        sqlite3_close(db);
+        return rc;
+    }
+    *out = db;
+    return SL_OK;
+}
+
+/* Column descriptions for the result: types of bare columns from the table definition. */
+static sl_code describe(sqlite3_stmt *st, const sl_tabledef *def, const sl_select *sel,
+                        sl_qcol *cols, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sel->n_items && k <= n; i++) {
+        const sl_selitem *it = &sel->items[i];
+        if (it->kind == SL_SEL_STAR) {
+            for (size_t c = 0; c < def->n_cols && k < n; c++, k++)
+                cols[k].type = &def->cols[c].type;
+            continue;
+        }
+        if (k < n) {
+            if (it->kind == SL_SEL_COLUMN) {
+                long c = sl_tabledef_find(def, it->colref);
+                cols[k].type = c >= 0 ? &def->cols[c].type : NULL;
+            }
+            cols[k].is_count = it->kind == SL_SEL_COUNT;
+        }
+        k++;
+    }
+    if (k != n) /* the projection did not line up (e.g. t.* mixed in): no types */
+        for (size_t i = 0; i < n; i++)
+            cols[i].type = NULL, cols[i].is_count = false;
+    for (size_t i = 0; i < n; i++)
+        cols[i].name = sl_slice_of(sqlite3_column_name(st, (int)i));
+    return SL_OK;
+}
+
+static sl_code run(sqlite3 *db, const sl_tabledef *def, const sl_select *sel,
+                   const sl_query_sink *sink, sl_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sel->sql.p, (int)sel->sql.n, &st, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_INVALID_SQL, "%s", sqlite3_errmsg(db));
+    if (!sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        return sl_fail(err, SL_INVALID_SQL, "only read-only statements are allowed");
+    }
+    size_t n = (size_t)sqlite3_column_count(st);
+    sl_qcol *cols = sl_calloc((n + 1) * sizeof *cols);
+    sl_qval *vals = sl_calloc((n + 1) * sizeof *vals);
+    sl_code rc = (cols && vals) ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && def)
+        describe(st, def, sel, cols, n);
+    else if (rc == SL_OK)
+        for (size_t i = 0; i < n; i++)
+            cols[i].name = sl_slice_of(sqlite3_column_name(st, (int)i));
+    if (rc == SL_OK)
+        rc = sink->meta(sink->arg, cols, n);
+    int r = SQLITE_ROW;
+    while (rc == SL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        for (size_t i = 0; i < n; i++) {
+            sl_qval *v = &vals[i];
+            switch (sqlite3_column_type(st, (int)i)) {
+            case SQLITE_INTEGER: v->kind = SL_Q_INT; v->i = sqlite3_column_int64(st, (int)i); break;
+            case SQLITE_FLOAT: v->kind = SL_Q_REAL; v->d = sqlite3_column_double(st, (int)i); break;
+            case SQLITE_NULL: v->kind = SL_Q_NULL; break;
+            default:
+                v->kind = SL_Q_TEXT;
+                v->s.p = (const char *)sqlite3_column_text(st, (int)i);
+                v->s.n = (size_t)sqlite3_column_bytes(st, (int)i);
+                break;
+            }
+        }
+        rc = sink->row(sink->arg, vals, n);
+    }
+    if (rc == SL_OK && r != SQLITE_DONE)
+        rc = sl_fail(err, SL_INVALID_SQL, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sl_free(cols);
+    sl_free(vals);
+    return rc;
+}
+
+sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
+                     const sl_query_sink *sink, sl_err *err)
+{
+    sqlite3 *conn = NULL;
+    sl_code rc;
+    if (def == NULL) { /* SELECT without FROM */
+        if (sqlite3_open_v2(":memory:", &conn, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            sqlite3_close(conn);
+            return sl_fail(err, SL_BACKEND, "cannot open query connection");
+        }
+    } else {
+        int64_t id = 0;
+        if ((rc = table_id_of(s, db, def->name, &id, err)) != SL_OK)
+            return rc;
+        if ((rc = open_view(s, id, def, &conn, err)) != SL_OK)
+            return rc;
+    }
+    rc = run(conn, def, sel, sink, err);
+    sqlite3_close(conn);
+    return rc;
+}
+
+void sl__sq_unlink_files(sl_store *s, int64_t table_id, char **files, size_t n)
+{
+    char *dir = sl__sq_table_dir(s, table_id);
+    if (dir == NULL)
+        return;
+    pthread_rwlock_wrlock(&s->files);
+    for (size_t i = 0; i < n; i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    pthread_rwlock_unlock(&s->files);
+    sl_free(dir);
+}
+
+/* Copy every old segment into the new file, one attachment at a time. */
+static sl_code merge_into(sqlite3 *dst, const char *dir, const seglist *l, sl_err *err)
+{
+    sl_code rc = sl__sq_exec(dst, "COMMIT", err); /* leave the creation transaction */
+    char sql[4096 + 128];
+    for (size_t i = 0; rc == SL_OK && i < l->n; i++) {
+        snprintf(sql, sizeof sql, "ATTACH 'file:%s/%s?mode=ro' AS old", dir, l->files[i]);
+        if ((rc = sl__sq_exec(dst, sql, err)) != SL_OK)
+            break;
+        rc = sl__sq_exec(dst, "INSERT INTO main.t SELECT * FROM old.t", err);
+        sl__sq_exec(dst, "DETACH old", NULL);
+    }
+    return rc;
+}
+
+/* Swap the old segments for the merged one in the catalog; fails (and changes nothing) when a
+ * truncate or drop removed any of them meanwhile. */
+static sl_code swap_segments(sl_store *s, int64_t table_id, const seglist *l, const char *file,
+                             int64_t rows, sl_err *err)
+{
+    sl_code rc;
+    pthread_mutex_lock(&s->mu);
+    if ((rc = sl__sq_exec(s->cat, "BEGIN IMMEDIATE", err)) != SL_OK)
+        goto out;
+    sl_buf sql = SL_BUF_INIT;
+    sl_buf_puts(&sql, "DELETE FROM segments WHERE id IN (");
+    for (size_t i = 0; i < l->n; i++)
+        sl_buf_printf(&sql, "%s%lld", i ? "," : "", (long long)l->ids[i]);
+    sl_buf_puts(&sql, ")");
+    rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(s->cat, sql.p, err);
+    if (rc == SL_OK && (size_t)sqlite3_changes(s->cat) != l->n)
+        rc = sl_fail(err, SL_CONFLICT, "segments changed during compaction");
+    if (rc == SL_OK) {
+        sl_buf_clear(&sql);
+        sl_buf_printf(&sql,
+                      "INSERT INTO segments(table_id, txn_id, file, rows) VALUES(%lld, 0, '%s', "
+                      "%lld)",
+                      (long long)table_id, file, (long long)rows);
+        rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(s->cat, sql.p, err);
+    }
+    sl_buf_free(&sql);
+    if (rc == SL_OK)
+        rc = sl__sq_exec(s->cat, "COMMIT", err);
+    else
+        sl__sq_exec(s->cat, "ROLLBACK", NULL);
+out:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err)
+{
+    seglist l;
+    sl_code rc;
+    pthread_mutex_lock(&s->compact_mu);
+    if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
+        goto out;
+    if (l.n <= 1 || (!force && l.n <= s->max_segments))
+        goto out;
+    char file[64];
+    pthread_mutex_lock(&s->mu);
+    snprintf(file, sizeof file, "c%llu-%llu.db", (unsigned long long)sl__sq_now_ms(),
+             (unsigned long long)++s->file_seq);
+    pthread_mutex_unlock(&s->mu);
+    char *dir = sl__sq_table_dir(s, table_id);
+    char path[4096 + 64];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", file);
+    sqlite3 *dst = NULL;
+    rc = dir ? sl__sq_segment_create(path, n_cols, &dst, err) : sl_fail(err, SL_NOMEM, "oom");
+    if (rc == SL_OK)
+        rc = merge_into(dst, dir, &l, err);
+    int64_t rows = 0;
+    if (rc == SL_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(dst, "SELECT count(*) FROM t", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            rows = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (dst)
+        sqlite3_close(dst);
+    if (rc == SL_OK)
+        rc = sl__sq_fsync_path(path, err);
+    if (rc == SL_OK && dir)
+        rc = sl__sq_fsync_path(dir, err);
+    if (rc == SL_OK)
+        rc = swap_segments(s, table_id, &l, file, rows, err);
+    if (rc == SL_OK)
+        sl__sq_unlink_files(s, table_id, l.files, l.n);
+    else
+        unlink(path);
+    sl_free(dir);
+out:
+    seglist_free(&l);
+    pthread_mutex_unlock(&s->compact_mu);
+    return rc;
+}

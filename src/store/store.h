@@ -1,0 +1,135 @@
+/*
+ * store.h - the store interface: catalog, load transactions, labels, read-only queries (store
+ * stage, the last of the pipeline).
+ *
+ * A backend is one file that ends with a `const sl_store_vtab sl_store_<name>` and one line in
+ * registry.c [sqlite sqlite3_vfs]. Labels and transaction states live in the store and are
+ * written in the same transaction that makes a load's rows visible: that is what makes a load
+ * exactly-once.
+ *
+ * Threads: a store object is shared by all workers and must be thread-safe. A transaction
+ * (sl_txn) is used by one thread at a time (the request's current worker stage).
+ *
+ * Table definitions are kept as their CREATE TABLE text; the caller parses them (src/sql/)
+ * into an sl_tabledef and hands the parsed form back to begin/query.
+ */
+#ifndef SL_STORE_H
+#define SL_STORE_H
+
+#include "../batch/batch.h"
+#include "../core/arena.h"
+#include "../core/status.h"
+#include "../sql/sql.h"
+
+typedef struct sl_store sl_store;
+typedef struct sl_txn sl_txn;
+
+/* Doris TransactionStatus names; the numbering is ours. */
+typedef enum sl_txn_state {
+    SL_TXN_UNKNOWN,
+    SL_TXN_PREPARE,
+    SL_TXN_PRECOMMITTED,
+    SL_TXN_COMMITTED,
+    SL_TXN_VISIBLE,
+    SL_TXN_ABORTED
+} sl_txn_state;
+
+/* "UNKNOWN", "PREPARE", ... (static). */
+const char *sl_txn_state_name(sl_txn_state s);
+
+typedef struct sl_store_opts {
+    const char *data_dir;          /* the backend's files live below it */
+    uint32_t label_keep_s;         /* finished labels are forgotten after this (default 3 days) */
+    uint32_t max_segments;         /* a table with more segments is compacted (default 6) */
+} sl_store_opts;
+
+/* What begin needs. */
+typedef struct sl_begin_opts {
+    sl_slice db, table;
+    const sl_tabledef *def;        /* parsed definition of the table; must outlive the txn */
+    int64_t table_id;              /* from get_table */
+    sl_slice label;                /* never empty: the adapter generates one */
+    uint32_t timeout_s;            /* PREPARE older than this is aborted by the store */
+} sl_begin_opts;
+
+/* A label's latest transaction. */
+typedef struct sl_label_info {
+    int64_t txn_id;                /* -1 when unknown */
+    uint8_t state;                 /* sl_txn_state */
+} sl_label_info;
+
+/* One value of a query result. Text lives until the next row callback. */
+typedef enum sl_qkind { SL_Q_NULL, SL_Q_INT, SL_Q_REAL, SL_Q_TEXT } sl_qkind;
+typedef struct sl_qval {
+    uint8_t kind;                  /* sl_qkind */
+    int64_t i;
+    double d;
+    sl_slice s;
+} sl_qval;
+
+typedef struct sl_qcol {
+    sl_slice name;
+    const sl_type *type;           /* the table column's type, or NULL when not a bare column */
+    bool is_count;                 /* count(...) */
+} sl_qcol;
+
+/* Where query rows go. Returning an error code from a callback stops the query with it. */
+typedef struct sl_query_sink {
+    sl_code (*meta)(void *arg, const sl_qcol *cols, size_t n);
+    sl_code (*row)(void *arg, const sl_qval *vals, size_t n);
+    void *arg;
+} sl_query_sink;
+
+typedef struct sl_store_vtab {
+    const char *name;
+    int version;
+
+    sl_code (*open)(const sl_store_opts *o, sl_store **out, sl_err *err);
+    void (*close)(sl_store *s);
+
+    /* Catalog. Names compare exactly (Doris names are case-sensitive). */
+    sl_code (*create_db)(sl_store *s, sl_slice db, bool if_not_exists, sl_err *err);
+    sl_code (*drop_db)(sl_store *s, sl_slice db, bool if_exists, sl_err *err);
+    /* Database names, in the arena. */
+    sl_code (*list_dbs)(sl_store *s, sl_arena_t *a, sl_slice **names, size_t *n, sl_err *err);
+    sl_code (*create_table)(sl_store *s, sl_slice db, const sl_tabledef *def, sl_slice ddl,
+                            bool if_not_exists, sl_err *err);
+    sl_code (*drop_table)(sl_store *s, sl_slice db, sl_slice table, bool if_exists, sl_err *err);
+    sl_code (*truncate)(sl_store *s, sl_slice db, sl_slice table, sl_err *err);
+    sl_code (*list_tables)(sl_store *s, sl_slice db, sl_arena_t *a, sl_slice **names, size_t *n,
+                           sl_err *err);
+    /* The CREATE TABLE text of db.table (in the arena) and its id. SL_NOT_FOUND_DB /
+     * SL_NOT_FOUND with Doris's messages when absent. */
+    sl_code (*get_table)(sl_store *s, sl_slice db, sl_slice table, sl_arena_t *a, sl_slice *ddl,
+                         int64_t *table_id, sl_err *err);
+
+    /* Loads. begin records the label in state PREPARE (so a concurrent load with the same
+     * label conflicts); SL_CONFLICT with *existing filled when a non-aborted transaction holds
+     * the label. */
+    sl_code (*begin)(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label_info *existing,
+                     sl_err *err);
+    int64_t (*txn_id)(const sl_txn *t);
+    /* Append the batch's rows (all columns, table order). */
+    sl_code (*append)(sl_txn *t, const sl_batch *b, sl_err *err);
+    /* Make the rows visible and the label VISIBLE, atomically and durably. Frees t whatever
+     * the outcome (on failure the transaction is aborted). */
+    sl_code (*commit)(sl_txn *t, sl_err *err);
+    /* Drop the rows, mark the label ABORTED with reason. Frees t. */
+    void (*abort)(sl_txn *t, const char *reason);
+    /* The latest transaction of a label. */
+    sl_code (*label_state)(sl_store *s, sl_slice db, sl_slice label, sl_label_info *out,
+                           sl_err *err);
+
+    /* Run a read-only SELECT (sl_select from src/sql) against def's visible rows. */
+    sl_code (*query)(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
+                     const sl_query_sink *sink, sl_err *err);
+} sl_store_vtab;
+
+/* The backend whose name matches, or NULL. */
+const sl_store_vtab *sl_store_find(const char *name);
+
+/* One-time process set-up of the libraries the backends use (SQLite: multi-thread mode,
+ * memory statistics off). Call before any other store function. */
+sl_code sl_store_global_init(sl_err *err);
+
+#endif

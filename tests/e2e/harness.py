@@ -1,0 +1,194 @@
+"""End-to-end harness: start the real sluice binary on port 0 and talk real HTTP to it.
+
+Everything uses the Python standard library (http.client and raw sockets). Every loop is
+bounded in count and time; servers listen on 127.0.0.1 only.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from urllib.parse import urlsplit
+
+BIN = os.environ.get("SLUICE_BIN", os.path.join(os.path.dirname(__file__), "../../build/sluice"))
+BIN = os.path.abspath(BIN)
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+
+
+def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
+    """Poll cond() until it returns a true value or timeout passes; return the value."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+def basic(user="root", pw=""):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+class Server:
+    """One sluice process with its own data directory."""
+
+    def __init__(self, data_dir=None, extra=()):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="sluice-e2e-")
+        self.extra = list(extra)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
+                "--fe-port", "0", "--be-port", "0"] + self.extra
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"fe_port=(\d+) be_port=(\d+)", line)
+        if not m:
+            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            raise RuntimeError("server did not start: %r %s" % (line, err))
+        self.fe = int(m.group(1))
+        self.be = int(m.group(2))
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        for f in (self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except Exception:
+                pass
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def close(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # ---- HTTP -------------------------------------------------------------------------
+    def request(self, method, path, headers=(), body=None, port=None, timeout=60):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.fe, timeout=timeout)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            hs = list(headers)
+            for k, v in hs:
+                conn.putheader(k, v)
+            if body is not None and not any(k.lower() == "transfer-encoding" for k, _ in hs):
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders()
+            if body:
+                conn.send(body)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+    def sql(self, stmt, db="information_schema", user="root", pw="", ok=True):
+        body = json.dumps({"stmt": stmt}).encode()
+        r = self.request("POST", "/api/query/default_cluster/%s" % db,
+                         [("Authorization", basic(user, pw)), ("Content-Type", "application/json"),
+                          ("X-Doris-Stream", "false")], body)
+        doc = r.json()
+        if ok and doc.get("code") != 0:
+            raise AssertionError("SQL failed: %s -> %s" % (stmt, doc))
+        return doc
+
+    def rows(self, stmt, db):
+        return self.sql(stmt, db)["data"]["data"]
+
+    def load(self, db, table, body, headers=(), user="root", pw="", via_fe=True, label=None):
+        """A Stream Load as curl --location-trusted does it: PUT to the FE, follow the 307."""
+        hs = [("Authorization", basic(user, pw)), ("Expect", "100-continue")]
+        if label is not None:
+            hs.append(("label", label))
+        hs += list(headers)
+        path = "/api/%s/%s/_stream_load" % (db, table)
+        if via_fe:
+            r = self.request("PUT", path, hs, b"", port=self.fe)
+            assert r.status == 307, (r.status, r.text)
+            loc = urlsplit(r.header("Location"))
+            port = loc.port
+            path = loc.path + ("?" + loc.query if loc.query else "")
+        else:
+            port = self.be
+        return self.request("PUT", path, hs, body, port=port)
+
+
+def raw(port, data, timeout=10, read_until_close=True, send_after=None):
+    """Send raw bytes, return everything received until close (or timeout)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        if send_after:
+            time.sleep(0.2)
+            try:
+                s.sendall(send_after)
+            except OSError:
+                pass
+        out = b""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not read_until_close and b"\r\n\r\n" in out:
+                head, _, rest = out.partition(b"\r\n\r\n")
+                m = re.search(rb"Content-Length: (\d+)", head, re.I)
+                if m and len(rest) >= int(m.group(1)):
+                    break
+        return out
+    finally:
+        s.close()
+
+
+def new_label():
+    return uuid.uuid4().hex

@@ -1,0 +1,39 @@
+#!/bin/sh
+# run_all.sh BUILD_DIR - run every unit test binary and every end-to-end test against
+# BUILD_DIR/sluice, then print one closing line "N passed, M failed".
+# Unit tests are Criterion binaries (one per source file); e2e tests are Python unittest files
+# under tests/e2e that start the real binary on port 0 and talk real HTTP.
+set -u
+BUILD=${1:-build/release}
+passed=0
+failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+echo "== unit tests ($BUILD)"
+for t in $(find "$BUILD/tests" -type f -perm -u+x 2>/dev/null | sort); do
+    name=${t#"$BUILD"/tests/}
+    if "$t" --jobs 2 --timeout 120 >"$log/out" 2>&1; then st=ok; else st=FAIL; fi
+    line=$(grep -a "Synthesis" "$log/out" | tail -n 1)
+    p=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+    f=$(echo "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+    c=$(echo "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+    p=${p:-0}; f=${f:-0}; c=${c:-0}
+    if [ "$st" = FAIL ] && [ $((f + c)) -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f + c))
+    printf '%-40s %s (%s passed, %s failed)\n' "$name" "$st" "$p" "$((f + c))"
+    [ "$st" = FAIL ] && sed 's/^/    /' "$log/out" | tail -n 40
+done
+
+echo "== end-to-end tests"
+SLUICE_BIN="$BUILD/sluice" python3 tests/e2e/run.py >"$log/e2e" 2>&1
+e2e_rc=$?
+cat "$log/e2e"
+p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log/e2e" | tail -n 1)
+f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log/e2e" | tail -n 1)
+p=${p:-0}; f=${f:-0}
+[ $e2e_rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+passed=$((passed + p)); failed=$((failed + f))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
