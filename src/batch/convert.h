@@ -16,7 +16,9 @@
 typedef enum sl_conv {
     SL_CONV_OK,        /* *out holds the value */
     SL_CONV_NULL,      /* input not NULL but the cast gives NULL (bad format, overflow) */
-    SL_CONV_TOO_LONG   /* CHAR/VARCHAR: more bytes than the column's length */
+    SL_CONV_TOO_LONG,  /* CHAR/VARCHAR: more bytes than the column's length */
+    SL_CONV_LOSSY      /* *out holds a value, but information was dropped that strict mode
+                          refuses: a fractional part truncated into an integer ("3.12" -> 3) */
 } sl_conv;
 
 typedef struct sl_conv_ctx {

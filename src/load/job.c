@@ -233,6 +233,14 @@ sl_code sl_job_finish(sl_job *j)
     return rc;
 }
 
+sl_code sl_job_cancel(sl_job *j, const sl_err *e)
+{
+    sl_fail(&j->res.err, e->code, "%s", e->msg);
+    if (!j->finished)
+        sl_job_finish(j);
+    return j->res.err.code;
+}
+
 const sl_load_result *sl_job_result(const sl_job *j)
 {
     return &j->res;

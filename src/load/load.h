@@ -78,6 +78,10 @@ sl_code sl_job_push_rows(sl_job *j, const sl_rawbatch *rb);
  * code (also in the result). */
 sl_code sl_job_finish(sl_job *j);
 
+/* Fail the job with e (the first error wins) and abort: counters stay as far as they got.
+ * Returns e's code. Used for causes outside the pipeline: timeouts, body limits, a short body. */
+sl_code sl_job_cancel(sl_job *j, const sl_err *e);
+
 /* The result so far (complete after sl_job_finish). */
 const sl_load_result *sl_job_result(const sl_job *j);
 

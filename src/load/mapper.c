@@ -377,6 +377,14 @@ static const char *put_cell(sl_mapper *m, sl_batch *b, size_t row, size_t c, con
         return NULL;
     }
     switch (sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
+    case SL_CONV_LOSSY:
+        if (m->spec->strict) {
+            snprintf(why, cap,
+                     "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
+                     (int)cd->name.n, cd->name.p, cut(v->n), v->p);
+            return why;
+        }
+        /* fall through */
     case SL_CONV_OK:
         col->null[row] = 0;
         if (sl_type_is_text(&cd->type))

@@ -305,9 +305,8 @@ static void load_body(sl_http_req *r, const char *p, size_t n)
                 "is reasonable",
                 (unsigned long long)r->body_bytes, lc->max_conf,
                 (unsigned long long)(lc->max_body >> 20));
-        sl_job_finish(lc->job); /* aborts: counters for the reply */
-        lc->res = *sl_job_result(lc->job);
-        reply_early(r, lc, &e);
+        sl_job_cancel(lc->job, &e);
+        job_reply(r, lc);
         return;
     }
     if (sl_job_push(lc->job, p, n) != SL_OK) {
@@ -326,9 +325,8 @@ static void load_end(sl_http_req *r)
     if (r->content_length >= 0 && r->body_bytes != (uint64_t)r->content_length) {
         sl_err e = {0};
         sl_fail(&e, SL_NETWORK, "receive body don't equal with body bytes");
-        sl_job_finish(lc->job);
-        lc->res = *sl_job_result(lc->job);
-        reply_early(r, lc, &e);
+        sl_job_cancel(lc->job, &e);
+        job_reply(r, lc);
         return;
     }
     sl_job_finish(lc->job);
@@ -342,10 +340,9 @@ static void load_expire(sl_http_req *r)
     sl_fail(&e, SL_TIMEOUT, "load timed out: timeout=%us reached before the body was complete",
             lc ? lc->spec.timeout_s : 0);
     if (lc && lc->job) {
-        sl_job_finish(lc->job);
-        lc->res = *sl_job_result(lc->job);
-    }
-    if (lc)
+        sl_job_cancel(lc->job, &e);
+        job_reply(r, lc);
+    } else if (lc)
         reply_early(r, lc, &e);
     else
         sl_http_respond(r, 200, "text/plain", "timeout\n", 8);
