@@ -370,18 +370,28 @@ static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     sl_job_free(job);
 }
 
+/* Non-admin users may read what they may load: SELECT, DESC and SHOW CREATE of a table they
+ * hold LOAD on (directly or through its database), SHOW TABLES of such a database, and SHOW
+ * DATABASES. Everything else needs ADMIN. */
 static bool may_run(sql_ctx *c, sl_app *app, const sl_stmt *st)
 {
     if (c->admin)
         return true;
     sl_err err = {0};
+    sl_slice table = SL_LIT("");
     switch (st->kind) {
     case SL_STMT_SELECT:
-    case SL_STMT_SHOW_TABLES:
+        if (st->select.table.n == 0)
+            return true;
+        return sl_auth_allowed(app->auth, c->user, "LOAD",
+                               st->select.db.n ? st->select.db : c->db, st->select.table,
+                               &err) == SL_OK;
     case SL_STMT_DESC:
     case SL_STMT_SHOW_CREATE_TABLE:
-        return sl_auth_allowed(app->auth, c->user, "LOAD", stmt_db(st, c), SL_LIT(""), &err) ==
-               SL_OK;
+        table = st->name;
+        /* fall through */
+    case SL_STMT_SHOW_TABLES:
+        return sl_auth_allowed(app->auth, c->user, "LOAD", stmt_db(st, c), table, &err) == SL_OK;
     case SL_STMT_SHOW_DATABASES:
         return true;
     default:
