@@ -26,7 +26,7 @@ for t in $(find "$BUILD/tests" -type f -perm -u+x 2>/dev/null | sort); do
 done
 
 echo "== end-to-end tests"
-SLUICE_BIN="$BUILD/sluice" python3 tests/e2e/run.py >"$log/e2e" 2>&1
+SLUICE_BIN="$(pwd)/$BUILD/sluice" python3 tests/e2e/run.py >"$log/e2e" 2>&1
 e2e_rc=$?
 cat "$log/e2e"
 p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log/e2e" | tail -n 1)

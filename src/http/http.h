@@ -89,10 +89,12 @@ struct sl_http_req {
  * present header with an empty value gives an empty non-NULL slice. */
 sl_slice sl_http_header_get(const sl_http_req *r, const char *name);
 
-/* Set the response: status, content type (static or arena string), body copied. */
+/* Set the response: status, content type (static or arena string; NULL means text/plain), body
+ * copied into r->resp_body. A later call replaces the earlier status and body. */
 void sl_http_respond(sl_http_req *r, int status, const char *content_type, const char *body,
                      size_t len);
-/* Add a response header line (name and value copied). */
+/* Add a response header line (name and value copied; CR and LF are dropped so a value can
+ * never start a new header line). */
 void sl_http_add_header(sl_http_req *r, const char *name, const char *value);
 
 /* The monotonic clock in milliseconds the layer uses for start_ms and deadlines. */
@@ -110,7 +112,8 @@ sl_slice sl_http_query_param(sl_http_req *r, const char *name);
 typedef const sl_http_handler *(*sl_http_route_fn)(void *app, sl_http_req *r);
 
 typedef struct sl_http_config {
-    size_t max_header_bytes;     /* default 64 KiB: larger heads get 431 and a close */
+    size_t max_header_bytes;     /* default 64 KiB: larger heads get 431 and a close. http-parser
+                                    caps heads at 80 KiB itself (also answered 431). */
     uint32_t idle_timeout_ms;    /* default 60 s: a connection without traffic is closed */
     uint32_t header_timeout_ms;  /* default 30 s: the head must arrive within this time */
     uint32_t max_connections;    /* default 1024: extra connections are closed at once */
@@ -119,7 +122,15 @@ typedef struct sl_http_config {
 
 void sl_http_config_default(sl_http_config *c);
 
-/* Create a server (no listeners yet). route and app are kept. NULL on failure (err set). */
+/* Framing notes. Content-Length together with Transfer-Encoding: chunked is passed to begin()
+ * with both fields set (content_length >= 0 and chunked), so an adapter can answer in its own
+ * words; if begin() does not answer, the body is read as chunked (RFC 7230 3.3.3) and the
+ * connection is closed after the reply. Malformed requests get 400 text/plain and a close;
+ * heads over the limit get 431. */
+
+/* Create a server (no listeners yet). route and app are kept; cfg is copied (NULL or zero
+ * fields take the defaults). NULL on failure (err set). Sets SIGPIPE to SIG_IGN if it is still
+ * SIG_DFL: libuv writes with write(2), and a peer's reset must not kill the process. */
 sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn route, void *app,
                                    sl_err *err);
 
@@ -138,8 +149,11 @@ void sl_http_server_stop(sl_http_server *s);
 /* Free a stopped server. */
 void sl_http_server_free(sl_http_server *s);
 
-/* TLS: an SSL_CTX* for a listener from PEM files; NULL with err on failure. If the files do
- * not exist and generate is true, a self-signed certificate and key are written there first. */
+/* TLS: an SSL_CTX* (TLS 1.2+) for a listener from PEM files; NULL with err on failure. If
+ * both files are missing and generate is true, a P-256 key (mode 0600) and a self-signed
+ * certificate (CN=localhost, SAN localhost and 127.0.0.1, 10 years) are written there first;
+ * if only one exists, nothing is overwritten and NULL is returned. The caller owns the
+ * context and frees it with sl_tls_ctx_free after the servers using it are freed. */
 void *sl_tls_ctx_new(const char *cert_file, const char *key_file, bool generate, sl_err *err);
 void sl_tls_ctx_free(void *ctx);
 

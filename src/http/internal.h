@@ -1,0 +1,150 @@
+/*
+ * internal.h - shared inside src/http only: the request-parser wrapper (http stage).
+ *
+ * parser.c wraps http-parser 2.9.4 behind this small interface so that llhttp (whose callback
+ * API is nearly the same) can replace it without touching server.c. The wrapper collects the
+ * request head (target and header lines) into its own buffer, enforces the header byte limit,
+ * and stops ("pauses") at the three points where server.c must hand work to a handler stage:
+ *
+ *   bytes -> sl__hp_execute -> SL__HP_HEAD     head complete: read it with sl__hp_head_get
+ *                           -> body callback   de-chunked body bytes (may ask for a pause)
+ *                           -> SL__HP_COMPLETE message complete
+ *
+ * After a pause the caller keeps the unconsumed bytes and passes them again after
+ * sl__hp_resume. Nothing here allocates per byte; the head buffer is reused across messages.
+ */
+#ifndef SL_HTTP_INTERNAL_H
+#define SL_HTTP_INTERNAL_H
+
+#include <http_parser.h>
+
+#include "../core/buf.h"
+#include "../core/slice.h"
+
+/* What sl__hp_execute stopped at. */
+typedef enum sl__hp_event {
+    SL__HP_MORE,      /* every byte consumed; feed more */
+    SL__HP_HEAD,      /* paused: the head is complete (sl__hp_head_get) */
+    SL__HP_PAUSED,    /* paused: the body callback asked for it */
+    SL__HP_COMPLETE,  /* paused: the message is complete */
+    SL__HP_ERROR      /* malformed (or limit); see sl__hp.error; the parser is dead */
+} sl__hp_event;
+
+/* Why a message was refused. */
+typedef enum sl__hp_error {
+    SL__HPE_NONE,
+    SL__HPE_BAD,        /* malformed request: answer 400 */
+    SL__HPE_TOO_LARGE,  /* head over the byte limit: answer 431 */
+    SL__HPE_NOMEM,      /* the head buffer could not grow */
+    SL__HPE_UPGRADE     /* Upgrade/CONNECT: not supported by this server */
+} sl__hp_error;
+
+/* One header line: offsets into the head buffer (it may move while it grows). */
+typedef struct sl__hp_field {
+    uint32_t name_off, name_len;
+    uint32_t value_off, value_len;
+} sl__hp_field;
+
+/* The request head as parsed; slices point into the wrapper's buffer and stay valid until
+ * the next message begins (i.e. until sl__hp_resume after SL__HP_COMPLETE plus more input). */
+typedef struct sl__hp_head {
+    const char *method;      /* static string from the parser */
+    int method_id;           /* enum http_method */
+    sl_slice target;         /* request target as sent */
+    size_t n_fields;
+    int64_t content_length;  /* -1 when absent */
+    bool chunked;            /* Transfer-Encoding ends in chunked */
+    bool keep_alive;         /* http_should_keep_alive at head time */
+    int http_major, http_minor;
+} sl__hp_head;
+
+/* Body bytes (after de-chunking), valid only during the call. Return true to pause the parser
+ * after this piece: sl__hp_execute then returns SL__HP_PAUSED. */
+typedef bool (*sl__hp_body_fn)(void *u, const char *p, size_t n);
+
+typedef struct sl__hp {
+    http_parser _p;             /* the wrapped parser; nothing outside parser.c touches it */
+    sl__hp_body_fn on_body;
+    void *u;
+    size_t max_head;            /* byte limit on target + header names and values */
+    sl_buf head;                /* target, then each header name and value, back to back */
+    sl__hp_field *fields;
+    size_t n_fields, cap_fields;
+    size_t target_len;
+    size_t head_bytes;          /* bytes counted against max_head */
+    int last;                   /* 0 none, 1 field, 2 value: for fragments across reads */
+    bool in_message;            /* between message begin and message complete */
+    bool head_done;             /* head complete for the current message */
+    bool paused;
+    sl__hp_event pause_event;   /* what the pause was for */
+    sl__hp_error error;
+    sl__hp_head h;
+} sl__hp;
+
+/* Prepare a parser for requests. max_head is the head byte limit (0: 64 KiB). on_body may be
+ * NULL (body discarded). Allocates nothing until bytes arrive. */
+void sl__hp_init(sl__hp *hp, size_t max_head, sl__hp_body_fn on_body, void *u);
+
+/* Release the head buffer. The parser may be initialised again. */
+void sl__hp_free(sl__hp *hp);
+
+/* Parse up to n bytes of p (n > 0; EOF is handled by the caller, not by passing 0). *used
+ * receives how many were consumed; the rest must be passed again after sl__hp_resume when the
+ * event is a pause. Returns the event; SL__HP_ERROR is final (hp->error says why). Must not be
+ * called while paused. */
+sl__hp_event sl__hp_execute(sl__hp *hp, const char *p, size_t n, size_t *used);
+
+/* Lift a pause (no-op when not paused). */
+void sl__hp_resume(sl__hp *hp);
+
+/* The head of the current message (valid after SL__HP_HEAD until the next message begins). */
+const sl__hp_head *sl__hp_head_get(const sl__hp *hp);
+
+/* Header i of the current head as name/value slices (value trimmed of spaces and tabs). */
+void sl__hp_field_get(const sl__hp *hp, size_t i, sl_slice *name, sl_slice *value);
+
+/* Whether the connection may stay open after the current message (http_should_keep_alive). */
+bool sl__hp_keep_alive(const sl__hp *hp);
+
+/* True between the first byte of a message and its completion. */
+bool sl__hp_in_message(const sl__hp *hp);
+
+/* A short description of the last parser error, for logs (static). */
+const char *sl__hp_error_text(const sl__hp *hp);
+
+/*
+ * TLS over memory BIOs (tls.c). libuv moves ciphertext; OpenSSL never sees the socket. All of
+ * these run on the loop thread. The SSL object is OpenSSL's (struct ssl_st == SSL).
+ */
+struct ssl_st;
+
+typedef enum sl__tls_rc {
+    SL__TLS_OK,     /* bytes produced */
+    SL__TLS_WANT,   /* needs more ciphertext from the peer */
+    SL__TLS_EOF,    /* the peer sent close_notify */
+    SL__TLS_ERROR   /* protocol or handshake failure: close the connection */
+} sl__tls_rc;
+
+/* A server-side SSL for one connection, in accept state, with a fresh memory BIO pair. NULL on
+ * failure. Free with sl__tls_free. */
+struct ssl_st *sl__tls_new(void *ssl_ctx);
+void sl__tls_free(struct ssl_st *ssl);
+
+/* Hand n ciphertext bytes from the socket to OpenSSL. False when out of memory. */
+bool sl__tls_feed(struct ssl_st *ssl, const char *p, size_t n);
+
+/* Decrypt into p[0..cap): *got receives the bytes (several records are read while they fit).
+ * Handshake progress happens here; its output waits in the write BIO (sl__tls_take). */
+sl__tls_rc sl__tls_read(struct ssl_st *ssl, char *p, size_t cap, size_t *got);
+
+/* Encrypt n plaintext bytes; the ciphertext waits in the write BIO. False on failure. */
+bool sl__tls_write(struct ssl_st *ssl, const char *p, size_t n);
+
+/* Queue a close_notify alert (best effort). */
+void sl__tls_shutdown(struct ssl_st *ssl);
+
+/* Ciphertext waiting to be sent, and taking up to cap bytes of it into p (returns the count). */
+size_t sl__tls_pending(struct ssl_st *ssl);
+size_t sl__tls_take(struct ssl_st *ssl, char *p, size_t cap);
+
+#endif

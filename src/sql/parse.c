@@ -1,0 +1,1109 @@
+/*
+ * parse.c - statements and Doris DDL (sql stage): sl_sql_parse and sl_sql_parse_type.
+ *
+ *   text --lex.c--> tokens --parse_statement--> CREATE/DROP DATABASE, CREATE/DROP/TRUNCATE TABLE,
+ *                                               SHOW ..., DESC, INSERT ... VALUES
+ *                                          \--> SELECT: select.c
+ *
+ * CREATE TABLE is read into an sl_tabledef in one pass: columns first, then the table clauses
+ * in any order (each at most once), with key, partition and distribution columns resolved to
+ * indexes as soon as they are read. The key model is settled at the end (finish_keys), the way
+ * Doris settles it: an explicit KEY clause must name an ordered prefix of the columns; without
+ * one, aggregate columns make an AGGREGATE KEY table keyed on the other columns, and otherwise
+ * the table is DUPLICATE KEY on its leading columns (see implicit_dup_keys).
+ *
+ * Everything the result points to is copied into the caller's arena; the statement text may be
+ * freed as soon as sl_sql_parse returns.
+ */
+#include "../core/platform.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../core/arena.h"
+#include "internal.h"
+#include "sql.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Types
+ */
+
+typedef enum type_params {
+    TP_NONE,    /* no parameters */
+    TP_WIDTH,   /* optional display width, ignored: INT(11) */
+    TP_DECIMAL, /* optional (p[,s]) */
+    TP_FRAC,    /* optional (p): fractional second digits 0..6 */
+    TP_LENGTH   /* optional (n): byte length */
+} type_params;
+
+typedef struct type_entry {
+    const char *name;
+    uint8_t id;
+    uint8_t v1;
+    uint8_t params;
+} type_entry;
+
+static const type_entry types[] = {
+    {"TINYINT", SL_TINYINT, 0, TP_WIDTH},     {"SMALLINT", SL_SMALLINT, 0, TP_WIDTH},
+    {"INT", SL_INT, 0, TP_WIDTH},             {"INTEGER", SL_INT, 0, TP_WIDTH},
+    {"BIGINT", SL_BIGINT, 0, TP_WIDTH},       {"LARGEINT", SL_LARGEINT, 0, TP_WIDTH},
+    {"FLOAT", SL_FLOAT, 0, TP_NONE},          {"DOUBLE", SL_DOUBLE, 0, TP_NONE},
+    {"DECIMAL", SL_DECIMAL, 1, TP_DECIMAL},   {"DECIMALV2", SL_DECIMAL, 2, TP_DECIMAL},
+    {"DECIMALV3", SL_DECIMAL, 0, TP_DECIMAL}, {"DATE", SL_DATE, 1, TP_NONE},
+    {"DATEV2", SL_DATE, 0, TP_NONE},          {"DATETIME", SL_DATETIME, 1, TP_FRAC},
+    {"DATETIMEV2", SL_DATETIME, 0, TP_FRAC},  {"BOOLEAN", SL_BOOLEAN, 0, TP_NONE},
+    {"BOOL", SL_BOOLEAN, 0, TP_NONE},         {"CHAR", SL_CHAR, 0, TP_LENGTH},
+    {"VARCHAR", SL_VARCHAR, 0, TP_LENGTH},    {"STRING", SL_STRING, 0, TP_NONE},
+    {"TEXT", SL_STRING, 0, TP_NONE},          {"JSON", SL_JSON, 0, TP_NONE},
+    {"JSONB", SL_JSON, 0, TP_NONE},
+};
+
+/* Doris types that sluice cannot store yet: refused by name rather than as a syntax error. */
+static const char *const unsupported_types[] = {
+    "ARRAY", "MAP",      "STRUCT", "BITMAP", "HLL",  "QUANTILE_STATE", "VARIANT",
+    "AGG_STATE", "IPV4", "IPV6",   "TIME",   "TIMEV2",
+};
+
+/* Read "( NUMBER )" style parameters: an unsigned integer of at most 9 digits into *v. */
+static sl_code parse_uint(sl__parser *P, unsigned long *v)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (t->kind != SL__TK_NUMBER || t->len > 9)
+        return sl__sql_syntax(P, t);
+    unsigned long x = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        char c = P->text[t->off + i];
+        if (c < '0' || c > '9')
+            return sl__sql_syntax(P, t);
+        x = x * 10 + (unsigned long)(c - '0');
+    }
+    sl__sql_next(P);
+    *v = x;
+    return SL_OK;
+}
+
+/* The optional "(a[, b])" after a type name; *n_args tells how many were given. */
+static sl_code type_args(sl__parser *P, bool two, unsigned long args[2], int *n_args)
+{
+    sl_code rc;
+    *n_args = 0;
+    if (!sl__sql_accept_op(P, "("))
+        return SL_OK;
+    if ((rc = parse_uint(P, &args[0])) != SL_OK)
+        return rc;
+    *n_args = 1;
+    if (two && sl__sql_accept_op(P, ",")) {
+        if ((rc = parse_uint(P, &args[1])) != SL_OK)
+            return rc;
+        *n_args = 2;
+    }
+    return sl__sql_expect_op(P, ")");
+}
+
+/* DECIMAL / DECIMALV2 / DECIMALV3: default (9,0); v2 spelling up to (27,9), else p <= 38. */
+static sl_code decimal_type(sl__parser *P, const type_entry *e, sl_type *out)
+{
+    unsigned long a[2] = {9, 0};
+    int n;
+    sl_code rc = type_args(P, true, a, &n);
+    if (rc != SL_OK)
+        return rc;
+    unsigned long max_p = e->v1 == 2 ? 27 : 38;
+    if (a[0] < 1 || a[0] > max_p)
+        return sl_fail(P->err, SL_INVALID_SQL,
+                       "precision of %s must be between 1 and %lu, got %lu", e->name, max_p, a[0]);
+    if (a[1] > a[0] || (e->v1 == 2 && a[1] > 9))
+        return sl_fail(P->err, SL_INVALID_SQL, "scale of %s must be between 0 and %lu, got %lu",
+                       e->name, e->v1 == 2 && a[0] > 9 ? 9ul : a[0], a[1]);
+    out->precision = (uint8_t)a[0];
+    out->scale = (uint8_t)a[1];
+    return SL_OK;
+}
+
+/* The parameters of e into out. */
+static sl_code type_params_of(sl__parser *P, const type_entry *e, sl_type *out)
+{
+    unsigned long a[2] = {0, 0};
+    int n;
+    sl_code rc;
+    switch ((type_params)e->params) {
+    case TP_NONE: return SL_OK;
+    case TP_WIDTH: return type_args(P, false, a, &n);
+    case TP_DECIMAL: return decimal_type(P, e, out);
+    case TP_FRAC:
+        if ((rc = type_args(P, false, a, &n)) != SL_OK)
+            return rc;
+        if (a[0] > 6)
+            return sl_fail(P->err, SL_INVALID_SQL,
+                           "precision of %s must be between 0 and 6, got %lu", e->name, a[0]);
+        out->precision = (uint8_t)a[0];
+        return SL_OK;
+    case TP_LENGTH: {
+        unsigned long max = e->id == SL_CHAR ? 255 : 65533;
+        a[0] = e->id == SL_CHAR ? 1 : 65533;
+        if ((rc = type_args(P, false, a, &n)) != SL_OK)
+            return rc;
+        if (a[0] < 1 || a[0] > max)
+            return sl_fail(P->err, SL_INVALID_SQL, "length of %s must be between 1 and %lu, got %lu",
+                           e->name, max, a[0]);
+        out->len = (uint32_t)a[0];
+        return SL_OK;
+    }
+    }
+    return SL_OK;
+}
+
+sl_code sl__sql_type(sl__parser *P, sl_type *out)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    *out = (sl_type){0};
+    if (t->kind != SL__TK_WORD)
+        return sl__sql_syntax(P, t);
+    for (size_t i = 0; i < SL_COUNT(types); i++) {
+        if (sl__sql_is_kw(P, t, types[i].name)) {
+            sl__sql_next(P);
+            out->id = types[i].id;
+            out->v1 = types[i].v1 ? 1 : 0;
+            return type_params_of(P, &types[i], out);
+        }
+    }
+    for (size_t i = 0; i < SL_COUNT(unsupported_types); i++)
+        if (sl__sql_is_kw(P, t, unsupported_types[i]))
+            return sl_fail(P->err, SL_INVALID_SQL, "unsupported type %.*s", (int)t->len,
+                           P->text + t->off);
+    return sl_fail(P->err, SL_INVALID_SQL, "unknown type '%.*s' at line %u, column %u",
+                   (int)(t->len < 40 ? t->len : 40), P->text + t->off, t->line, t->col);
+}
+
+sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err)
+{
+    /* Tokens for a type name are few; a small private arena keeps the API arena-free. */
+    sl_arena_t a;
+    sl_arena_init(&a, 1024);
+    sl__parser P = {.text = text.p ? text.p : "", .n = text.p ? text.n : 0, .a = &a, .err = err};
+    sl_code rc = sl__sql_lex(&P);
+    if (rc == SL_OK)
+        rc = sl__sql_type(&P, out);
+    if (rc == SL_OK && sl__sql_peek(&P, 0)->kind != SL__TK_EOF)
+        rc = sl__sql_syntax(&P, sl__sql_peek(&P, 0));
+    sl_arena_free(&a);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Shared pieces: name lists, properties, balanced skipping, literals
+ */
+
+/* "( name, ... )" into an arena array. */
+static sl_code name_list(sl__parser *P, sl_slice **out, size_t *n)
+{
+    size_t cap = 0;
+    sl_slice *v = NULL, s;
+    sl_code rc = sl__sql_expect_op(P, "(");
+    *n = 0;
+    do {
+        if (rc != SL_OK || (rc = sl__sql_ident(P, &s)) != SL_OK)
+            return rc;
+        if ((rc = SL__SQL_PUSH(P, v, *n, cap, s)) != SL_OK)
+            return rc;
+    } while (sl__sql_accept_op(P, ","));
+    *out = v;
+    return sl__sql_expect_op(P, ")");
+}
+
+/* Resolve names to column indexes; "Unknown column 'x'" when one is missing. */
+static sl_code resolve(sl__parser *P, const sl_tabledef *t, const sl_slice *names, size_t n,
+                       size_t **out)
+{
+    size_t *idx = sl_arena_alloc(P->a, (n ? n : 1) * sizeof *idx);
+    if (idx == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate column list");
+    for (size_t i = 0; i < n; i++) {
+        long k = sl_tabledef_find(t, names[i]);
+        if (k < 0)
+            return sl_fail(P->err, SL_INVALID_SQL, "Unknown column '%.*s'", (int)names[i].n,
+                           names[i].p);
+        idx[i] = (size_t)k;
+    }
+    *out = idx;
+    return SL_OK;
+}
+
+/* A property key or value: a string, a number or a bare word. */
+static sl_code prop_atom(sl__parser *P, sl_slice *out)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (t->kind != SL__TK_STRING && t->kind != SL__TK_NUMBER && !sl__sql_is_name(t))
+        return sl__sql_syntax(P, t);
+    sl__sql_next(P);
+    return sl__sql_value(P, t, out);
+}
+
+/* PROPERTIES ( "k" = "v", ... ) after the PROPERTIES keyword. Keys and values are stored
+ * without their quotes. */
+static sl_code properties(sl__parser *P, sl_property **out, size_t *n)
+{
+    size_t cap = 0;
+    sl_property *v = NULL, pr;
+    sl_code rc = sl__sql_expect_op(P, "(");
+    *n = 0;
+    if (rc == SL_OK && sl__sql_accept_op(P, ")"))
+        return SL_OK;
+    do {
+        if (rc != SL_OK || (rc = prop_atom(P, &pr.key)) != SL_OK ||
+            (rc = sl__sql_expect_op(P, "=")) != SL_OK || (rc = prop_atom(P, &pr.value)) != SL_OK)
+            return rc;
+        if ((rc = SL__SQL_PUSH(P, v, *n, cap, pr)) != SL_OK)
+            return rc;
+    } while (sl__sql_accept_op(P, ","));
+    *out = v;
+    return sl__sql_expect_op(P, ")");
+}
+
+/* Skip a balanced "( ... )" group whose content is not kept (ROLLUP, partition properties). */
+static sl_code skip_group(sl__parser *P)
+{
+    sl_code rc = sl__sql_expect_op(P, "(");
+    size_t depth = 1;
+    while (rc == SL_OK && depth > 0) {
+        const sl__tok *t = sl__sql_next(P);
+        if (t->kind == SL__TK_EOF)
+            return sl__sql_syntax(P, t);
+        if (sl__sql_is_op(P, t, "(") && ++depth > SL__SQL_MAX_DEPTH)
+            return sl_fail(P->err, SL_INVALID_SQL, "nesting deeper than %d levels",
+                           SL__SQL_MAX_DEPTH);
+        if (sl__sql_is_op(P, t, ")"))
+            depth--;
+    }
+    return rc;
+}
+
+/* A literal: 'x' / "x" (unescaped), [+-]number, and, when allowed, NULL (-> NULL slice),
+ * TRUE/FALSE (kept as written) or MAXVALUE (-> NULL slice, *is_max set). */
+static sl_code literal(sl__parser *P, bool allow_null, bool allow_max, sl_slice *out, bool *is_max)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (is_max)
+        *is_max = false;
+    if (t->kind == SL__TK_STRING) {
+        sl__sql_next(P);
+        return sl__sql_value(P, t, out);
+    }
+    if ((allow_null && sl__sql_accept_kw(P, "NULL")) ||
+        (allow_max && (*is_max = sl__sql_accept_kw(P, "MAXVALUE")))) {
+        *out = SL_SLICE_NULL;
+        return SL_OK;
+    }
+    if (allow_null && (sl__sql_is_kw(P, t, "TRUE") || sl__sql_is_kw(P, t, "FALSE"))) {
+        sl__sql_next(P);
+        return sl__sql_value(P, t, out);
+    }
+    const sl__tok *sign = NULL;
+    if (sl__sql_is_op(P, t, "-") || sl__sql_is_op(P, t, "+"))
+        sign = sl__sql_next(P), t = sl__sql_peek(P, 0);
+    if (t->kind != SL__TK_NUMBER)
+        return sl__sql_syntax(P, t);
+    sl__sql_next(P);
+    bool neg = sign && P->text[sign->off] == '-';
+    char *s = sl_arena_printf(P->a, "%s%.*s", neg ? "-" : "", (int)t->len, P->text + t->off);
+    if (s == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot copy literal");
+    *out = (sl_slice){s, t->len + (neg ? 1 : 0)};
+    return SL_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * CREATE TABLE
+ */
+
+/* What CREATE TABLE collects besides the sl_tabledef itself. */
+typedef struct table_builder {
+    sl_tabledef *t;
+    size_t cap_cols, cap_parts;
+    bool has_key_clause;     /* DUPLICATE / UNIQUE / AGGREGATE KEY (...) was given */
+    bool has_key_attr;       /* some column carries the KEY attribute */
+    sl_slice *key_names;     /* the key clause's columns */
+    size_t n_key_names;
+    uint32_t seen;           /* table clauses already read, one bit each */
+} table_builder;
+
+/* One aggregate keyword of a column definition, or SL_AGG_NONE. */
+static int column_agg(sl__parser *P, const sl__tok *t)
+{
+    static const struct {
+        const char *kw;
+        int agg;
+    } aggs[] = {{"SUM", SL_AGG_SUM},         {"MAX", SL_AGG_MAX},
+                {"MIN", SL_AGG_MIN},         {"REPLACE", SL_AGG_REPLACE},
+                {"REPLACE_IF_NOT_NULL", SL_AGG_REPLACE_IF_NOT_NULL}};
+    for (size_t i = 0; i < SL_COUNT(aggs); i++)
+        if (sl__sql_is_kw(P, t, aggs[i].kw))
+            return aggs[i].agg;
+    return SL_AGG_NONE;
+}
+
+/* CURRENT_TIMESTAMP[(n)] after DEFAULT or ON UPDATE; n is accepted and not kept. */
+static sl_code current_timestamp(sl__parser *P)
+{
+    sl_code rc = sl__sql_expect_kw(P, "CURRENT_TIMESTAMP");
+    unsigned long n;
+    if (rc == SL_OK && sl__sql_accept_op(P, "(")) {
+        if (!sl__sql_is_op(P, sl__sql_peek(P, 0), ")") && (rc = parse_uint(P, &n)) != SL_OK)
+            return rc;
+        rc = sl__sql_expect_op(P, ")");
+    }
+    return rc;
+}
+
+/* DEFAULT NULL | 'x' | "x" | [-]number | CURRENT_TIMESTAMP[(n)] | CURRENT_DATE. */
+static sl_code column_default(sl__parser *P, sl_coldef *c)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (sl__sql_accept_kw(P, "NULL")) {
+        c->default_kind = SL_DEFAULT_NULL;
+        return SL_OK;
+    }
+    if (sl__sql_is_kw(P, t, "CURRENT_TIMESTAMP")) {
+        c->default_kind = SL_DEFAULT_CURRENT_TIMESTAMP;
+        return current_timestamp(P);
+    }
+    if (sl__sql_accept_kw(P, "CURRENT_DATE")) {
+        c->default_kind = SL_DEFAULT_CURRENT_DATE;
+        return SL_OK;
+    }
+    c->default_kind = SL_DEFAULT_VALUE;
+    return literal(P, false, false, &c->default_value, NULL);
+}
+
+/* The attributes after a column's type, in any order, up to ',' or ')'. */
+static sl_code column_attrs(sl__parser *P, table_builder *B, sl_coldef *c)
+{
+    sl_code rc = SL_OK;
+    unsigned long n;
+    while (rc == SL_OK) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        int agg = column_agg(P, t);
+        if (sl__sql_is_op(P, t, ",") || sl__sql_is_op(P, t, ")"))
+            return SL_OK;
+        if (agg != SL_AGG_NONE && c->agg == SL_AGG_NONE) {
+            sl__sql_next(P);
+            c->agg = (uint8_t)agg;
+        } else if (sl__sql_is_kw(P, t, "HLL_UNION") || sl__sql_is_kw(P, t, "BITMAP_UNION")) {
+            return sl_fail(P->err, SL_INVALID_SQL, "unsupported aggregate %.*s", (int)t->len,
+                           P->text + t->off);
+        } else if (sl__sql_accept_kw(P, "KEY")) {
+            c->key = true;
+            B->has_key_attr = true;
+        } else if (sl__sql_accept_kw(P, "NULL")) {
+            c->nullable = true;
+        } else if (sl__sql_accept_kw(P, "NOT")) {
+            rc = sl__sql_expect_kw(P, "NULL");
+            c->nullable = false;
+        } else if (sl__sql_accept_kw(P, "AUTO_INCREMENT")) {
+            if (sl__sql_accept_op(P, "("))
+                if ((rc = parse_uint(P, &n)) == SL_OK)
+                    rc = sl__sql_expect_op(P, ")");
+        } else if (sl__sql_accept_kw(P, "DEFAULT")) {
+            rc = column_default(P, c);
+        } else if (sl__sql_accept_kw(P, "ON")) {
+            if ((rc = sl__sql_expect_kw(P, "UPDATE")) == SL_OK)
+                rc = current_timestamp(P);
+        } else if (sl__sql_accept_kw(P, "COMMENT")) {
+            if (sl__sql_peek(P, 0)->kind != SL__TK_STRING)
+                return sl__sql_syntax(P, sl__sql_peek(P, 0));
+            sl__sql_next(P);
+        } else {
+            return sl__sql_syntax(P, t);
+        }
+    }
+    return rc;
+}
+
+/* name type attrs... */
+static sl_code column_def(sl__parser *P, table_builder *B)
+{
+    sl_coldef c = {.nullable = true};
+    const sl__tok *at = sl__sql_peek(P, 0);
+    sl_code rc = sl__sql_ident(P, &c.name);
+    if (rc == SL_OK && sl_tabledef_find(B->t, c.name) >= 0)
+        return sl_fail(P->err, SL_INVALID_SQL, "Duplicate column name '%.*s' at line %u, column %u",
+                       (int)c.name.n, c.name.p, at->line, at->col);
+    if (rc == SL_OK)
+        rc = sl__sql_type(P, &c.type);
+    if (rc == SL_OK)
+        rc = column_attrs(P, B, &c);
+    if (rc == SL_OK)
+        rc = SL__SQL_PUSH(P, B->t->cols, B->t->n_cols, B->cap_cols, c);
+    return rc;
+}
+
+/* INDEX name (cols) [USING kind] [PROPERTIES (...)] [COMMENT '...']: checked, not kept. */
+static sl_code index_def(sl__parser *P, const table_builder *B)
+{
+    sl_slice name, *cols = NULL;
+    size_t n_cols = 0, *idx, n_props;
+    sl_property *props;
+    sl_code rc = sl__sql_ident(P, &name);
+    if (rc == SL_OK)
+        rc = name_list(P, &cols, &n_cols);
+    if (rc == SL_OK)
+        rc = resolve(P, B->t, cols, n_cols, &idx);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "USING"))
+        if (!sl__sql_accept_kw(P, "INVERTED") && !sl__sql_accept_kw(P, "BITMAP") &&
+            !sl__sql_accept_kw(P, "NGRAM_BF"))
+            rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
+    if (rc == SL_OK && sl__sql_accept_kw(P, "PROPERTIES"))
+        rc = properties(P, &props, &n_props);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "COMMENT")) {
+        if (sl__sql_peek(P, 0)->kind != SL__TK_STRING)
+            return sl__sql_syntax(P, sl__sql_peek(P, 0));
+        sl__sql_next(P);
+    }
+    return rc;
+}
+
+/* "( element, ... )": column and index definitions. */
+static sl_code table_elements(sl__parser *P, table_builder *B)
+{
+    sl_code rc = sl__sql_expect_op(P, "(");
+    while (rc == SL_OK) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (sl__sql_is_kw(P, t, "INDEX") && sl__sql_is_name(sl__sql_peek(P, 1)) &&
+            sl__sql_is_op(P, sl__sql_peek(P, 2), "(")) {
+            sl__sql_next(P);
+            rc = index_def(P, B);
+        } else {
+            rc = column_def(P, B);
+        }
+        if (rc != SL_OK || !sl__sql_accept_op(P, ","))
+            break;
+    }
+    if (rc == SL_OK)
+        rc = sl__sql_expect_op(P, ")");
+    return rc;
+}
+
+/* DUPLICATE | UNIQUE | AGGREGATE KEY (cols); the keyword is the current token. */
+static sl_code key_clause(sl__parser *P, table_builder *B)
+{
+    const sl__tok *t = sl__sql_next(P);
+    B->t->key_model = sl__sql_is_kw(P, t, "UNIQUE")      ? SL_KEYS_UNIQUE
+                      : sl__sql_is_kw(P, t, "AGGREGATE") ? SL_KEYS_AGGREGATE
+                                                         : SL_KEYS_DUPLICATE;
+    B->has_key_clause = true;
+    sl_code rc = sl__sql_expect_kw(P, "KEY");
+    if (rc == SL_OK)
+        rc = name_list(P, &B->key_names, &B->n_key_names);
+    return rc;
+}
+
+/* "(v, ...)" of a RANGE bound: one value per partition column. A tuple shorter than the
+ * column list is accepted only when it ends with MAXVALUE, which then fills the rest. */
+static sl_code range_tuple(sl__parser *P, size_t n_cols, sl_slice **out)
+{
+    sl_slice *v = sl_arena_alloc(P->a, n_cols * sizeof *v);
+    size_t n = 0;
+    bool is_max = false;
+    sl_code rc = sl__sql_expect_op(P, "(");
+    if (v == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate partition bound");
+    do {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (rc != SL_OK)
+            return rc;
+        if (n == n_cols)
+            return sl_fail(P->err, SL_INVALID_SQL,
+                           "partition bound at line %u, column %u has more values than the "
+                           "%zu partition columns", t->line, t->col, n_cols);
+        rc = literal(P, false, true, &v[n++], &is_max);
+    } while (rc == SL_OK && sl__sql_accept_op(P, ","));
+    if (rc == SL_OK && n < n_cols && !is_max)
+        return sl_fail(P->err, SL_INVALID_SQL,
+                       "partition bound has %zu values for %zu partition columns", n, n_cols);
+    for (; n < n_cols; n++)
+        v[n] = SL_SLICE_NULL;
+    *out = v;
+    return rc == SL_OK ? sl__sql_expect_op(P, ")") : rc;
+}
+
+/* VALUES LESS THAN MAXVALUE | LESS THAN (...) | [(...), (...)) of one RANGE partition. */
+static sl_code range_bounds(sl__parser *P, size_t n_cols, sl_partdef *d)
+{
+    sl_code rc;
+    if (sl__sql_accept_op(P, "[")) {
+        if ((rc = range_tuple(P, n_cols, &d->lower)) != SL_OK ||
+            (rc = sl__sql_expect_op(P, ",")) != SL_OK ||
+            (rc = range_tuple(P, n_cols, &d->upper)) != SL_OK)
+            return rc;
+        return sl__sql_expect_op(P, ")");
+    }
+    if ((rc = sl__sql_expect_kw(P, "LESS")) != SL_OK || (rc = sl__sql_expect_kw(P, "THAN")) != SL_OK)
+        return rc;
+    if (sl__sql_accept_kw(P, "MAXVALUE")) {
+        d->upper = sl_arena_alloc(P->a, n_cols * sizeof *d->upper);
+        if (d->upper == NULL)
+            return sl_fail(P->err, SL_NOMEM, "cannot allocate partition bound");
+        for (size_t i = 0; i < n_cols; i++)
+            d->upper[i] = SL_SLICE_NULL;
+        return SL_OK;
+    }
+    return range_tuple(P, n_cols, &d->upper);
+}
+
+/* VALUES IN (item, ...) of one LIST partition; an item is a literal (one partition column) or
+ * a parenthesised tuple with one literal per partition column. */
+static sl_code list_values(sl__parser *P, size_t n_cols, sl_partdef *d)
+{
+    size_t cap = 0, n = 0;
+    sl_slice v;
+    sl_code rc = sl__sql_expect_kw(P, "IN");
+    if (rc == SL_OK)
+        rc = sl__sql_expect_op(P, "(");
+    do {
+        const sl__tok *at = sl__sql_peek(P, 0);
+        bool tuple = sl__sql_accept_op(P, "(");
+        size_t k = 0;
+        do {
+            if (rc != SL_OK || (rc = literal(P, true, false, &v, NULL)) != SL_OK)
+                return rc;
+            if ((rc = SL__SQL_PUSH(P, d->values, n, cap, v)) != SL_OK)
+                return rc;
+            k++;
+        } while (tuple && sl__sql_accept_op(P, ","));
+        if (tuple && (rc = sl__sql_expect_op(P, ")")) != SL_OK)
+            return rc;
+        if (k != n_cols)
+            return sl_fail(P->err, SL_INVALID_SQL,
+                           "partition value at line %u, column %u has %zu values for %zu "
+                           "partition columns", at->line, at->col, k, n_cols);
+        d->n_values++;
+    } while (sl__sql_accept_op(P, ","));
+    return rc == SL_OK ? sl__sql_expect_op(P, ")") : rc;
+}
+
+/* One "PARTITION [IF NOT EXISTS] name VALUES ... [(properties)]" definition. */
+static sl_code partition_def(sl__parser *P, table_builder *B)
+{
+    sl_tabledef *t = B->t;
+    sl_partdef d = {0};
+    const sl__tok *at = sl__sql_peek(P, 0);
+    sl_code rc;
+    if (sl__sql_is_kw(P, at, "FROM"))
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions (FROM ... TO ... INTERVAL) are "
+                       "not supported");
+    if ((rc = sl__sql_expect_kw(P, "PARTITION")) != SL_OK)
+        return rc;
+    if (sl__sql_accept_kw(P, "IF") &&
+        ((rc = sl__sql_expect_kw(P, "NOT")) != SL_OK || (rc = sl__sql_expect_kw(P, "EXISTS")) != SL_OK))
+        return rc;
+    if ((rc = sl__sql_ident(P, &d.name)) != SL_OK || (rc = sl__sql_expect_kw(P, "VALUES")) != SL_OK)
+        return rc;
+    for (size_t i = 0; i < t->n_parts; i++)
+        if (t->parts[i].name.n == d.name.n && strncasecmp(t->parts[i].name.p, d.name.p, d.name.n) == 0)
+            return sl_fail(P->err, SL_INVALID_SQL, "Duplicate partition name %.*s", (int)d.name.n,
+                           d.name.p);
+    if (t->part_kind == SL_PART_RANGE)
+        rc = range_bounds(P, t->n_part_cols, &d);
+    else
+        rc = list_values(P, t->n_part_cols, &d);
+    if (rc == SL_OK && sl__sql_is_op(P, sl__sql_peek(P, 0), "("))
+        rc = skip_group(P);
+    if (rc == SL_OK)
+        rc = SL__SQL_PUSH(P, t->parts, t->n_parts, B->cap_parts, d);
+    return rc;
+}
+
+/* PARTITION BY RANGE|LIST (cols) ( definitions ); the PARTITION keyword is consumed. */
+static sl_code partition_clause(sl__parser *P, table_builder *B)
+{
+    sl_tabledef *t = B->t;
+    sl_slice *names;
+    sl_code rc = sl__sql_expect_kw(P, "BY");
+    if (rc != SL_OK)
+        return rc;
+    if (sl__sql_accept_kw(P, "RANGE"))
+        t->part_kind = SL_PART_RANGE;
+    else if (sl__sql_accept_kw(P, "LIST"))
+        t->part_kind = SL_PART_LIST;
+    else
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    if ((rc = name_list(P, &names, &t->n_part_cols)) != SL_OK ||
+        (rc = resolve(P, t, names, t->n_part_cols, &t->part_cols)) != SL_OK ||
+        (rc = sl__sql_expect_op(P, "(")) != SL_OK)
+        return rc;
+    if (sl__sql_accept_op(P, ")"))
+        return SL_OK; /* no partitions yet: dynamic partitioning adds them */
+    do {
+        if ((rc = partition_def(P, B)) != SL_OK)
+            return rc;
+    } while (sl__sql_accept_op(P, ","));
+    return sl__sql_expect_op(P, ")");
+}
+
+/* DISTRIBUTED BY HASH (cols) | RANDOM [BUCKETS n | AUTO]; DISTRIBUTED is consumed. */
+static sl_code distribution_clause(sl__parser *P, table_builder *B)
+{
+    sl_tabledef *t = B->t;
+    sl_slice *names;
+    unsigned long n;
+    sl_code rc = sl__sql_expect_kw(P, "BY");
+    if (rc == SL_OK && sl__sql_accept_kw(P, "HASH")) {
+        if ((rc = name_list(P, &names, &t->n_dist_cols)) == SL_OK)
+            rc = resolve(P, t, names, t->n_dist_cols, &t->dist_cols);
+    } else if (rc == SL_OK && !sl__sql_accept_kw(P, "RANDOM")) {
+        rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
+    }
+    if (rc != SL_OK || !sl__sql_accept_kw(P, "BUCKETS") || sl__sql_accept_kw(P, "AUTO"))
+        return rc;
+    const sl__tok *at = sl__sql_peek(P, 0);
+    if ((rc = parse_uint(P, &n)) != SL_OK)
+        return rc;
+    if (n == 0 || n > UINT32_MAX)
+        return sl_fail(P->err, SL_INVALID_SQL, "invalid number of buckets at line %u, column %u",
+                       at->line, at->col);
+    t->buckets = (uint32_t)n;
+    return SL_OK;
+}
+
+/* ENGINE = OLAP; ENGINE is consumed. */
+static sl_code engine_clause(sl__parser *P)
+{
+    sl_code rc = sl__sql_expect_op(P, "=");
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (rc == SL_OK && !sl__sql_accept_kw(P, "OLAP")) {
+        if (!sl__sql_is_name(t))
+            return sl__sql_syntax(P, t);
+        return sl_fail(P->err, SL_INVALID_SQL, "unsupported engine %.*s", (int)t->len,
+                       P->text + t->off);
+    }
+    return rc;
+}
+
+/* The clause keywords after the column list; the index is the bit in table_builder.seen. */
+static const char *const clause_kw[] = {"ENGINE",      "DUPLICATE", "UNIQUE",  "AGGREGATE",
+                                        "CLUSTER",     "COMMENT",   "PARTITION", "DISTRIBUTED",
+                                        "ROLLUP",      "PROPERTIES", "AUTO"};
+
+/* One table clause, chosen by keyword number k; its keyword is the current token. */
+static sl_code table_clause(sl__parser *P, table_builder *B, size_t k)
+{
+    sl_slice *names;
+    size_t n;
+    if (k >= 1 && k <= 3)
+        return key_clause(P, B);
+    sl__sql_next(P);
+    switch (k) {
+    case 0: return engine_clause(P);
+    case 4: {
+        size_t *idx;
+        sl_code rc = sl__sql_expect_kw(P, "BY");
+        if (rc == SL_OK)
+            rc = name_list(P, &names, &n);
+        return rc == SL_OK ? resolve(P, B->t, names, n, &idx) : rc;
+    }
+    case 5:
+        if (sl__sql_peek(P, 0)->kind != SL__TK_STRING)
+            return sl__sql_syntax(P, sl__sql_peek(P, 0));
+        sl__sql_next(P);
+        return SL_OK;
+    case 6: return partition_clause(P, B);
+    case 7: return distribution_clause(P, B);
+    case 8: return skip_group(P);
+    case 9: return properties(P, &B->t->props, &B->t->n_props);
+    default:
+        return sl_fail(P->err, SL_INVALID_SQL, "AUTO PARTITION is not supported");
+    }
+}
+
+/* The clauses after the column list, in any order, each at most once. */
+static sl_code table_clauses(sl__parser *P, table_builder *B)
+{
+    for (;;) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        size_t k = 0;
+        if (t->kind == SL__TK_EOF)
+            return SL_OK;
+        while (k < SL_COUNT(clause_kw) && !sl__sql_is_kw(P, t, clause_kw[k]))
+            k++;
+        /* The three key clauses share one bit: a table has one key model. */
+        uint32_t bit = 1u << (k >= 1 && k <= 3 ? 1 : k);
+        if (k == SL_COUNT(clause_kw) || (B->seen & bit))
+            return sl__sql_syntax(P, t);
+        B->seen |= bit;
+        sl_code rc = table_clause(P, B, k);
+        if (rc != SL_OK)
+            return rc;
+    }
+}
+
+static const char *const model_names[] = {"DUPLICATE", "UNIQUE", "AGGREGATE"};
+
+static const char *const agg_names[] = {"NONE", "SUM", "MAX", "MIN", "REPLACE",
+                                        "REPLACE_IF_NOT_NULL"};
+
+/* True for the types Doris refuses in a key: FLOAT, DOUBLE, STRING and JSON. */
+static bool bad_key_type(const sl_type *ty)
+{
+    return ty->id == SL_FLOAT || ty->id == SL_DOUBLE || ty->id == SL_STRING || ty->id == SL_JSON;
+}
+
+/* Without any key clause or KEY attribute: an AGGREGATE KEY table keyed on the non-aggregate
+ * columns when some column aggregates, else DUPLICATE KEY on the first min(3, n) columns,
+ * stopping early at the first FLOAT, DOUBLE, STRING or JSON column (Doris also stops at 36 key
+ * bytes and takes a VARCHAR as the last key; sluice keeps the simpler rule). */
+static void implicit_keys(sl_tabledef *t)
+{
+    bool any_agg = false;
+    for (size_t i = 0; i < t->n_cols; i++)
+        any_agg |= t->cols[i].agg != SL_AGG_NONE;
+    t->key_model = any_agg ? SL_KEYS_AGGREGATE : SL_KEYS_DUPLICATE;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        if (any_agg) {
+            t->cols[i].key = t->cols[i].agg == SL_AGG_NONE;
+        } else {
+            if (i >= 3 || bad_key_type(&t->cols[i].type))
+                break;
+            t->cols[i].key = true;
+        }
+    }
+}
+
+/* Check the settled keys: an ordered prefix, of allowed types, and aggregates exactly on the
+ * value columns of an AGGREGATE KEY table (and nowhere in the other models). */
+static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
+{
+    bool in_prefix = true;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const sl_coldef *c = &t->cols[i];
+        int nn = (int)c->name.n;
+        if (c->key && !in_prefix)
+            return sl_fail(P->err, SL_INVALID_SQL,
+                           "Key columns should be a ordered prefix of the schema");
+        in_prefix = c->key;
+        if (c->key && (c->type.id == SL_FLOAT || c->type.id == SL_DOUBLE))
+            return sl_fail(P->err, SL_INVALID_SQL, "Float or double can not used as a key, use "
+                           "decimal instead (column '%.*s')", nn, c->name.p);
+        if (c->key && bad_key_type(&c->type))
+            return sl_fail(P->err, SL_INVALID_SQL,
+                           "String Type should not be used in key column[%.*s]", nn, c->name.p);
+        if (c->key && c->agg != SL_AGG_NONE)
+            return sl_fail(P->err, SL_INVALID_SQL, "Key column %.*s should not specify aggregate "
+                           "type %s", nn, c->name.p, agg_names[c->agg]);
+        if (!c->key && t->key_model != SL_KEYS_AGGREGATE && c->agg != SL_AGG_NONE)
+            return sl_fail(P->err, SL_INVALID_SQL, "aggregate type %s of column '%.*s' is not "
+                           "allowed in a %s KEY table", agg_names[c->agg], nn, c->name.p,
+                           model_names[t->key_model]);
+        if (!c->key && t->key_model == SL_KEYS_AGGREGATE && c->agg == SL_AGG_NONE)
+            return sl_fail(P->err, SL_INVALID_SQL, "Column[%.*s] is not key column, but not set "
+                           "aggregate type", nn, c->name.p);
+    }
+    return SL_OK;
+}
+
+/* Settle the key model and the key flags (see the file comment), then check them. */
+static sl_code finish_keys(sl__parser *P, table_builder *B)
+{
+    sl_tabledef *t = B->t;
+    size_t *idx;
+    if (B->has_key_clause) {
+        sl_code rc = resolve(P, t, B->key_names, B->n_key_names, &idx);
+        if (rc != SL_OK)
+            return rc;
+        for (size_t i = 0; i < t->n_cols; i++)
+            t->cols[i].key = false;
+        for (size_t i = 0; i < B->n_key_names; i++) {
+            if (idx[i] != i)
+                return sl_fail(P->err, SL_INVALID_SQL,
+                               "Key columns should be a ordered prefix of the schema");
+            t->cols[i].key = true;
+        }
+    } else if (B->has_key_attr) {
+        bool any_agg = false;
+        for (size_t i = 0; i < t->n_cols; i++)
+            any_agg |= t->cols[i].agg != SL_AGG_NONE;
+        t->key_model = any_agg ? SL_KEYS_AGGREGATE : SL_KEYS_DUPLICATE;
+    } else {
+        implicit_keys(t);
+    }
+    sl_code rc = check_keys(P, t);
+    if (rc != SL_OK || t->key_model == SL_KEYS_DUPLICATE)
+        return rc;
+    for (size_t i = 0; i < t->n_dist_cols; i++)
+        if (!t->cols[t->dist_cols[i]].key)
+            return sl_fail(P->err, SL_INVALID_SQL, "Distribution column[%.*s] is not key column",
+                           (int)t->cols[t->dist_cols[i]].name.n, t->cols[t->dist_cols[i]].name.p);
+    return SL_OK;
+}
+
+/* CREATE TABLE [IF NOT EXISTS] [db.]t ( ... ) clauses...; CREATE TABLE is consumed. */
+static sl_code create_table(sl__parser *P, sl_stmt *out)
+{
+    table_builder B = {0};
+    sl_code rc;
+    if (sl__sql_accept_kw(P, "IF")) {
+        if ((rc = sl__sql_expect_kw(P, "NOT")) != SL_OK ||
+            (rc = sl__sql_expect_kw(P, "EXISTS")) != SL_OK)
+            return rc;
+        out->if_not_exists = true;
+    }
+    if ((rc = sl__sql_qname(P, &out->db, &out->name)) != SL_OK)
+        return rc;
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "LIKE") || sl__sql_is_kw(P, sl__sql_peek(P, 0), "AS"))
+        return sl_fail(P->err, SL_INVALID_SQL, "CREATE TABLE ... %s is not supported",
+                       sl__sql_is_kw(P, sl__sql_peek(P, 0), "AS") ? "AS SELECT" : "LIKE");
+    B.t = sl_arena_alloc(P->a, sizeof *B.t);
+    if (B.t == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate table definition");
+    *B.t = (sl_tabledef){.name = out->name};
+    out->table = B.t;
+    if ((rc = table_elements(P, &B)) != SL_OK || (rc = table_clauses(P, &B)) != SL_OK)
+        return rc;
+    if (B.t->n_cols == 0)
+        return sl_fail(P->err, SL_INVALID_SQL, "a table needs at least one column");
+    return finish_keys(P, &B);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Databases, DROP / TRUNCATE, SHOW, DESC
+ */
+
+/* "unsupported statement 'SHOW PROCESSLIST'": the words read so far and the current one. */
+static sl_code unsupported(sl__parser *P)
+{
+    const sl__tok *first = &P->toks[0], *last = sl__sql_peek(P, 0);
+    if (last->kind != SL__TK_WORD || last->off - first->off > 60)
+        last = &P->toks[P->pos > 0 ? P->pos - 1 : 0];
+    size_t len = last->off + last->len - first->off;
+    int n = (int)(len < 80 ? len : 80);
+    return sl_fail(P->err, SL_INVALID_SQL, "unsupported statement '%.*s'", n, P->text + first->off);
+}
+
+/* [IF EXISTS] after DROP ...; [IF NOT EXISTS] after CREATE ... */
+static sl_code if_clause(sl__parser *P, bool not_exists, bool *flag)
+{
+    sl_code rc = SL_OK;
+    if (!sl__sql_accept_kw(P, "IF"))
+        return SL_OK;
+    if (not_exists)
+        rc = sl__sql_expect_kw(P, "NOT");
+    if (rc == SL_OK)
+        rc = sl__sql_expect_kw(P, "EXISTS");
+    *flag = true;
+    return rc;
+}
+
+/* CREATE DATABASE|SCHEMA [IF NOT EXISTS] db [PROPERTIES (...)]; properties are checked and
+ * not kept. */
+static sl_code create_database(sl__parser *P, sl_stmt *out)
+{
+    sl_property *props;
+    size_t n;
+    out->kind = SL_STMT_CREATE_DATABASE;
+    sl_code rc = if_clause(P, true, &out->if_not_exists);
+    if (rc == SL_OK)
+        rc = sl__sql_ident(P, &out->db);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "PROPERTIES"))
+        rc = properties(P, &props, &n);
+    return rc;
+}
+
+/* DROP DATABASE|SCHEMA [IF EXISTS] db [FORCE] | DROP TABLE [IF EXISTS] [db.]t [FORCE]. */
+static sl_code drop(sl__parser *P, sl_stmt *out)
+{
+    sl_code rc;
+    if (sl__sql_accept_kw(P, "DATABASE") || sl__sql_accept_kw(P, "SCHEMA")) {
+        out->kind = SL_STMT_DROP_DATABASE;
+        if ((rc = if_clause(P, false, &out->if_exists)) == SL_OK)
+            rc = sl__sql_ident(P, &out->db);
+    } else if (sl__sql_accept_kw(P, "TABLE")) {
+        out->kind = SL_STMT_DROP_TABLE;
+        if ((rc = if_clause(P, false, &out->if_exists)) == SL_OK)
+            rc = sl__sql_qname(P, &out->db, &out->name);
+    } else {
+        return unsupported(P);
+    }
+    if (rc == SL_OK)
+        sl__sql_accept_kw(P, "FORCE");
+    return rc;
+}
+
+/* The rest of SHOW STREAM LOAD / SHOW TRANSACTION: [FROM|IN db] [WHERE <raw text>]. */
+static sl_code show_history(sl__parser *P, sl_stmt *out)
+{
+    sl_code rc = SL_OK;
+    if (sl__sql_accept_kw(P, "FROM") || sl__sql_accept_kw(P, "IN"))
+        rc = sl__sql_ident(P, &out->db);
+    if (rc != SL_OK || !sl__sql_accept_kw(P, "WHERE"))
+        return rc;
+    const sl__tok *first = sl__sql_peek(P, 0), *last = first;
+    if (first->kind == SL__TK_EOF)
+        return sl__sql_syntax(P, first);
+    while (sl__sql_peek(P, 0)->kind != SL__TK_EOF)
+        last = sl__sql_next(P);
+    char *s = sl_arena_memdup(P->a, P->text + first->off, last->off + last->len - first->off);
+    if (s == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot copy where text");
+    out->where_text = (sl_slice){s, last->off + last->len - first->off};
+    return SL_OK;
+}
+
+/* SHOW DATABASES | TABLES [FROM|IN db] | CREATE TABLE [db.]t | STREAM LOAD | TRANSACTION. */
+static sl_code show(sl__parser *P, sl_stmt *out)
+{
+    if (sl__sql_accept_kw(P, "DATABASES") || sl__sql_accept_kw(P, "SCHEMAS")) {
+        out->kind = SL_STMT_SHOW_DATABASES;
+        return SL_OK;
+    }
+    if (sl__sql_accept_kw(P, "TABLES")) {
+        out->kind = SL_STMT_SHOW_TABLES;
+        if (sl__sql_accept_kw(P, "FROM") || sl__sql_accept_kw(P, "IN"))
+            return sl__sql_ident(P, &out->db);
+        return SL_OK;
+    }
+    if (sl__sql_accept_kw(P, "CREATE")) {
+        out->kind = SL_STMT_SHOW_CREATE_TABLE;
+        sl_code rc = sl__sql_expect_kw(P, "TABLE");
+        return rc == SL_OK ? sl__sql_qname(P, &out->db, &out->name) : rc;
+    }
+    if (sl__sql_accept_kw(P, "STREAM")) {
+        out->kind = SL_STMT_SHOW_STREAM_LOAD;
+        sl_code rc = sl__sql_expect_kw(P, "LOAD");
+        return rc == SL_OK ? show_history(P, out) : rc;
+    }
+    if (sl__sql_accept_kw(P, "TRANSACTION")) {
+        out->kind = SL_STMT_SHOW_TRANSACTION;
+        return show_history(P, out);
+    }
+    return unsupported(P);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * INSERT INTO [db.]t [(cols)] VALUES (...), ...
+ */
+
+/* One "(lit, ...)" row appended to ins->values; the first row fixes n_values. */
+static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
+{
+    const sl__tok *at = sl__sql_peek(P, 0);
+    size_t before = ins->n_rows * ins->n_values, n = before, k = 0;
+    sl_slice v;
+    sl_code rc = sl__sql_expect_op(P, "(");
+    do {
+        if (rc != SL_OK || (rc = literal(P, true, false, &v, NULL)) != SL_OK)
+            return rc;
+        if ((rc = SL__SQL_PUSH(P, ins->values, n, *cap, v)) != SL_OK)
+            return rc;
+        k++;
+    } while (sl__sql_accept_op(P, ","));
+    if ((rc = sl__sql_expect_op(P, ")")) != SL_OK)
+        return rc;
+    if (ins->n_rows == 0)
+        ins->n_values = k;
+    if (k != ins->n_values || (ins->cols && k != ins->n_cols))
+        return sl_fail(P->err, SL_INVALID_SQL,
+                       "Column count doesn't match value count at row %zu (line %u, column %u)",
+                       ins->n_rows + 1, at->line, at->col);
+    ins->n_rows++;
+    return SL_OK;
+}
+
+/* INSERT INTO ...; INSERT is consumed. */
+static sl_code insert(sl__parser *P, sl_stmt *out)
+{
+    sl_insert *ins = &out->insert;
+    size_t cap = 0;
+    out->kind = SL_STMT_INSERT;
+    sl_code rc = sl__sql_expect_kw(P, "INTO");
+    if (rc == SL_OK)
+        rc = sl__sql_qname(P, &ins->db, &ins->table);
+    if (rc != SL_OK)
+        return rc;
+    out->db = ins->db;
+    out->name = ins->table;
+    if (sl__sql_is_op(P, sl__sql_peek(P, 0), "(") && (rc = name_list(P, &ins->cols, &ins->n_cols)) != SL_OK)
+        return rc;
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "SELECT") || sl__sql_is_kw(P, sl__sql_peek(P, 0), "WITH"))
+        return sl_fail(P->err, SL_INVALID_SQL, "INSERT ... SELECT is not supported");
+    if (!sl__sql_accept_kw(P, "VALUES") && !sl__sql_accept_kw(P, "VALUE"))
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    do {
+        if ((rc = insert_row(P, ins, &cap)) != SL_OK)
+            return rc;
+    } while (sl__sql_accept_op(P, ","));
+    return SL_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Entry
+ */
+
+/* One statement, dispatched on its first words. */
+static sl_code statement(sl__parser *P, sl_stmt *out)
+{
+    if (sl__sql_accept_kw(P, "CREATE")) {
+        if (sl__sql_accept_kw(P, "DATABASE") || sl__sql_accept_kw(P, "SCHEMA"))
+            return create_database(P, out);
+        if (sl__sql_accept_kw(P, "TABLE")) {
+            out->kind = SL_STMT_CREATE_TABLE;
+            return create_table(P, out);
+        }
+    } else if (sl__sql_accept_kw(P, "DROP")) {
+        return drop(P, out);
+    } else if (sl__sql_accept_kw(P, "TRUNCATE")) {
+        out->kind = SL_STMT_TRUNCATE;
+        sl__sql_accept_kw(P, "TABLE");
+        return sl__sql_qname(P, &out->db, &out->name);
+    } else if (sl__sql_accept_kw(P, "SHOW")) {
+        return show(P, out);
+    } else if (sl__sql_accept_kw(P, "DESC") || sl__sql_accept_kw(P, "DESCRIBE")) {
+        out->kind = SL_STMT_DESC;
+        sl_code rc = sl__sql_qname(P, &out->db, &out->name);
+        if (rc == SL_OK)
+            sl__sql_accept_kw(P, "ALL");
+        return rc;
+    } else if (sl__sql_accept_kw(P, "INSERT")) {
+        return insert(P, out);
+    } else if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "SELECT")) {
+        out->kind = SL_STMT_SELECT;
+        return sl__sql_select(P, out);
+    } else if (sl__sql_peek(P, 0)->kind == SL__TK_EOF) {
+        return sl_fail(P->err, SL_INVALID_SQL, "empty statement");
+    } else if (sl__sql_peek(P, 0)->kind != SL__TK_WORD) {
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    }
+    return unsupported(P);
+}
+
+/* Allow one trailing ';': it becomes the end of input. Any token after it is a second
+ * statement, which is refused. */
+static sl_code cut_semicolon(sl__parser *P)
+{
+    for (size_t i = 0; i + 1 < P->n_toks; i++) {
+        if (!sl__sql_is_op(P, &P->toks[i], ";"))
+            continue;
+        if (P->toks[i + 1].kind != SL__TK_EOF)
+            return sl_fail(P->err, SL_INVALID_SQL, "multiple statements are not supported "
+                           "(second statement at line %u, column %u)", P->toks[i + 1].line,
+                           P->toks[i + 1].col);
+        P->toks[i].kind = SL__TK_EOF;
+        P->toks[i].len = 0;
+        P->n_toks = i + 1;
+        break;
+    }
+    return SL_OK;
+}
+
+sl_code sl_sql_parse(const char *text, size_t n, sl_arena_t *a, sl_stmt *out, sl_err *err)
+{
+    sl__parser P = {.text = text ? text : "", .n = text ? n : 0, .a = a, .err = err};
+    memset(out, 0, sizeof *out);
+    sl_code rc = sl__sql_lex(&P);
+    if (rc == SL_OK)
+        rc = cut_semicolon(&P);
+    if (rc == SL_OK)
+        rc = statement(&P, out);
+    if (rc == SL_OK && sl__sql_peek(&P, 0)->kind != SL__TK_EOF)
+        rc = sl__sql_syntax(&P, sl__sql_peek(&P, 0));
+    return rc;
+}

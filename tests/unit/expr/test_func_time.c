@@ -1,0 +1,225 @@
+/*
+ * test_func_time.c - date and time builtins (src/expr/func_time.c): field extraction, leap
+ * days, datediff across years, date_add month-end clamping, date_format / str_to_date
+ * specifiers, unix time with a load time zone, now() constant within a load.
+ */
+#include "../../../src/core/platform.h"
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+
+#include "../../../src/expr/internal.h"
+
+/* One row: s='hello', u='北京欢迎你', dt='2024-02-29 13:45:30.123456' (DATETIME(6)),
+ * dd=2024-02-29 (DATE), t='2023-12-31 23:59:59' (text), nul=NULL, i=42, x=2.5, dec=123.45. */
+static sl_arena_t A;
+
+static void setup(void)
+{
+    sl_arena_init(&A, 0);
+}
+
+static void teardown(void)
+{
+    sl_arena_free(&A);
+}
+
+static const char *show(const sl_vec *v, size_t i, char *o)
+{
+    const sl_datum *d = &v->v[i];
+    if (v->null && v->null[i])
+        return "NULL";
+    switch (sl__cls_of(v->type.id)) {
+    case C_INT: snprintf(o, 512, "%lld", (long long)d->i); break;
+    case C_LARGE: sl__fmt_i128(d->w, o); break;
+    case C_DEC: sl__fmt_decimal(d->w, v->type.scale, o); break;
+    case C_FLOAT: sl__fmt_double(d->d, o); break;
+    case C_DATE: sl__fmt_date(d->i, o); break;
+    case C_DT: sl__fmt_datetime(d->i, v->type.precision, o); break;
+    case C_TEXT: snprintf(o, 512, "%.*s", (int)d->s.n, d->s.p); break;
+    default: snprintf(o, 512, "?"); break;
+    }
+    return o;
+}
+
+static const char *ev_ctx(const char *text, const sl_expr_ctx *ctx)
+{
+    static char bufs[4][512];
+    static int k;
+    static const char *const names[] = {"s", "u", "dt", "dd", "t", "nul", "i", "x", "dec"};
+    static const uint8_t ids[] = {SL_STRING, SL_STRING, SL_DATETIME, SL_DATE, SL_STRING,
+                                  SL_STRING, SL_BIGINT, SL_DOUBLE, SL_DECIMAL};
+    enum { NC = 9 };
+    sl_datum v[NC];
+    uint8_t nul[NC] = {0, 0, 0, 0, 0, 1, 0, 0, 0};
+    sl_vec cols[NC];
+    sl_type types[NC];
+    sl_slice sn[NC];
+    sl_err err = {0};
+    sl_expr *e;
+    sl_vec out;
+    char *o = bufs[k++ & 3];
+    for (size_t c = 0; c < NC; c++)
+        sn[c] = sl_slice_of(names[c]), types[c] = sl__ty(ids[c]);
+    types[8].precision = 10, types[8].scale = 2;
+    v[0].s.p = "hello", v[0].s.n = 5;
+    v[1].s.p = "北京欢迎你", v[1].s.n = strlen("北京欢迎你");
+    sl__text_to_datetime(SL_LIT("2024-02-29 13:45:30.123456"), &v[2].i);
+    v[3].i = sl__days_from_civil(2024, 2, 29);
+    v[4].s.p = "2023-12-31 23:59:59", v[4].s.n = 19;
+    v[5].s.p = "", v[5].s.n = 0;
+    v[6].i = 42;
+    v[7].d = 2.5;
+    v[8].w = 12345;
+    for (size_t c = 0; c < NC; c++)
+        cols[c] = (sl_vec){types[c], &v[c], &nul[c]};
+    sl_expr_scope scope = {sn, types, NC};
+    if (sl_expr_parse(sl_slice_of(text), &A, &e, &err) != SL_OK ||
+        sl_expr_bind(e, &scope, &A, &err) != SL_OK ||
+        sl_expr_eval(e, cols, 1, NULL, ctx, &A, &out, &err) != SL_OK) {
+        snprintf(o, 512, "ERR: %.400s", err.msg);
+        return o;
+    }
+    return show(&out, 0, o);
+}
+
+static const char *ev(const char *text)
+{
+    return ev_ctx(text, NULL);
+}
+
+#define EV(text, want) cr_expect(eq(str, (char *)ev(text), (char *)(want)), "%s", text)
+
+TestSuite(func_time, .init = setup, .fini = teardown);
+
+Test(func_time, fields)
+{
+    EV("year(dt)", "2024");
+    EV("month(dt)", "2");
+    EV("day(dt)", "29");
+    EV("hour(dt)", "13");
+    EV("minute(dt)", "45");
+    EV("second(dt)", "30");
+    EV("dayofweek(dt)", "5");            /* 2024-02-29 was a Thursday; Sunday = 1 */
+    EV("dayofweek('1970-01-01')", "5");
+    EV("dayofweek('2023-01-01')", "1");
+    EV("dayofyear(dd)", "60");
+    EV("quarter(t)", "4");
+    EV("weekday(dd)", "3");
+    EV("year(t)", "2023");
+    EV("year('2024-13-01')", "NULL");   /* invalid text date -> NULL */
+    EV("year(nul)", "NULL");
+    EV("year('0000-01-01')", "0");
+    EV("month('9999-12-31 23:59:59')", "12");
+    EV("to_date(dt)", "2024-02-29");
+    EV("date('2024-03-01 10:00:00')", "2024-03-01");
+}
+
+Test(func_time, leap_days_and_datediff)
+{
+    EV("day('2023-02-29')", "NULL");
+    EV("day('1900-02-29')", "NULL");
+    EV("day('2000-02-29')", "29");
+    EV("datediff('2024-03-01', '2024-02-28')", "2");
+    EV("datediff('2023-03-01', '2023-02-28')", "1");
+    EV("datediff('2024-01-01', '2023-12-31 23:59:59')", "1");
+    EV("datediff('2023-12-31', '2024-01-01')", "-1");
+    EV("datediff('2025-01-01', '2020-01-01')", "1827");
+    EV("datediff(dt, '1970-01-01')", "19782");
+    EV("datediff('1969-12-31 23:00:00', '1970-01-01')", "-1");
+}
+
+Test(func_time, date_add_and_sub)
+{
+    EV("date_add(dd, interval 1 day)", "2024-03-01");
+    EV("date_add(dd, 1)", "2024-03-01");
+    EV("date_add(dd, interval 1 year)", "2025-02-28");       /* clamped to month end */
+    EV("date_sub('2024-03-31', interval 1 month)", "2024-02-29 00:00:00");
+    EV("date_add('2024-01-31', interval 1 month)", "2024-02-29 00:00:00");
+    EV("date_add(dt, interval 30 second)", "2024-02-29 13:46:00.123456");
+    EV("date_add(dd, interval 2 hour)", "2024-02-29 02:00:00");
+    EV("date_sub(dd, interval 1 week)", "2024-02-22");
+    EV("date_add(dd, interval 1 quarter)", "2024-05-29");
+    EV("date_add(dd, interval -2 day)", "2024-02-27");
+    EV("date_add('9999-12-31', interval 1 day)", "NULL");    /* out of range */
+    EV("date_sub('0000-01-01', interval 1 second)", "NULL");
+    EV("date_add(dd, interval 9223372036854775807 day)", "NULL");
+    EV("months_add(dd, 12)", "2025-02-28");
+    EV("days_sub(dd, 60)", "2023-12-31");
+    EV("hours_add(t, 1)", "2024-01-01 00:59:59");
+    EV("years_add(dd, 10000)", "NULL");
+    EV("date_add(dd, i)", "2024-04-11");
+    EV("date_add(nul, 1)", "NULL");
+    cr_expect(eq(str, (char *)ev("year(interval 1 day)"), "ERR: INTERVAL is not allowed in year"));
+}
+
+Test(func_time, date_format)
+{
+    EV("date_format(dt, '%Y-%m-%d %H:%i:%s')", "2024-02-29 13:45:30");
+    EV("date_format(dt, '%y %c %e %k %l %p %f')", "24 2 29 13 1 PM 123456");
+    EV("date_format(dt, '%W %M %D %a %b %j')", "Thursday February 29th Thu Feb 060");
+    EV("date_format(dt, '%T|%r|%h|%I|%w|%%|%x')", "13:45:30|01:45:30 PM|01|01|4|%|x");
+    EV("date_format('2024-01-07', '%U %u')", "01 01");
+    EV("date_format('2024-01-01', '%D %U %u')", "1st 00 01");
+    EV("date_format('2024-03-22', '%D')", "22nd");
+    EV("date_format('2024-03-13', '%D')", "13th");
+    EV("date_format(dt, 'yyyy-MM-dd')", "2024-02-29");
+    EV("date_format(dt, 'yyyyMMdd')", "20240229");
+    EV("date_format(dt, 'yyyy-MM-dd HH:mm:ss')", "2024-02-29 13:45:30");
+    EV("date_format(dd, '%H:%i')", "00:00");
+    EV("date_format(nul, '%Y')", "NULL");
+    EV("date_format(dt, concat('%Y', repeat_me))", "ERR: unknown column 'repeat_me'");
+    EV("length(date_format(dt, '%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M%M'))", "208");
+}
+
+Test(func_time, str_to_date)
+{
+    EV("str_to_date('2024-02-29 13:45:30', '%Y-%m-%d %H:%i:%s')", "2024-02-29 13:45:30");
+    EV("str_to_date('29/02/2024', '%d/%m/%Y')", "2024-02-29 00:00:00");
+    EV("str_to_date('29/02/2023', '%d/%m/%Y')", "NULL");
+    EV("str_to_date('Feb 3 24 1:05:09 PM', '%b %e %y %l:%i:%s %p')", "2024-02-03 13:05:09");
+    EV("str_to_date('12:00:00 AM 2024-01-01', '%r %Y-%m-%d')", "2024-01-01 00:00:00");
+    EV("str_to_date('March 5, 2021', '%M %d, %Y')", "2021-03-05 00:00:00");
+    EV("str_to_date('2021-060', '%Y-%j')", "2021-03-01 00:00:00");
+    EV("str_to_date('2024-02-29 13:45:30.25', '%Y-%m-%d %T.%f')", "2024-02-29 13:45:30.250000");
+    EV("str_to_date('20240229', 'yyyyMMdd')", "2024-02-29 00:00:00");
+    EV("str_to_date('2024-02-29', 'yyyy-MM-dd')", "2024-02-29 00:00:00");
+    EV("str_to_date('2024-02-29 25:00:00', '%Y-%m-%d %H:%i:%s')", "NULL");
+    EV("str_to_date('2024-02-29', '%Y/%m/%d')", "NULL");
+    EV("str_to_date('13:00 PM 2024-1-1', '%h:%i %p %Y-%m-%d')", "NULL");
+    EV("str_to_date(nul, '%Y')", "NULL");
+    EV("year(str_to_date('1999x', '%Yx'))", "1999");
+}
+
+Test(func_time, unix_time_uses_the_load_zone)
+{
+    sl_expr_ctx utc = {0, INT64_C(1700000000123456)};
+    sl_expr_ctx cst = {8 * 3600, INT64_C(1700000000123456)};
+    cr_expect(eq(str, (char *)ev_ctx("from_unixtime(0)", &utc), "1970-01-01 00:00:00"));
+    cr_expect(eq(str, (char *)ev_ctx("from_unixtime(0)", &cst), "1970-01-01 08:00:00"));
+    cr_expect(eq(str, (char *)ev_ctx("from_unixtime(1709214330, '%Y%m%d %H')", &cst), "20240229 21"));
+    cr_expect(eq(str, (char *)ev_ctx("from_unixtime(1709214330, 'yyyy-MM-dd')", &utc), "2024-02-29"));
+    cr_expect(eq(str, (char *)ev_ctx("from_unixtime(-1)", &utc), "NULL"));
+    cr_expect(eq(str, (char *)ev_ctx("from_unixtime(32536771200)", &utc), "NULL"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp('1970-01-01 08:00:00')", &cst), "0"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp(dt)", &utc), "1709214330"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp(dt)", &cst), "1709185530"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp('1969-12-31')", &utc), "0"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp('2038-01-19 03:14:08')", &utc), "0"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp('2024/02/29', '%Y/%m/%d')", &utc), "1709164800"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp()", &utc), "1700000000"));
+    cr_expect(eq(str, (char *)ev_ctx("unix_timestamp(nul)", &utc), "NULL"));
+}
+
+Test(func_time, now_is_the_load_time)
+{
+    sl_expr_ctx cst = {8 * 3600, INT64_C(1700000000123456)}; /* 2023-11-14 22:13:20.123456 UTC */
+    cr_expect(eq(str, (char *)ev_ctx("now()", &cst), "2023-11-15 06:13:20"));
+    cr_expect(eq(str, (char *)ev_ctx("current_timestamp", &cst), "2023-11-15 06:13:20"));
+    cr_expect(eq(str, (char *)ev_ctx("now(3)", &cst), "2023-11-15 06:13:20.123"));
+    cr_expect(eq(str, (char *)ev_ctx("current_date()", &cst), "2023-11-15"));
+    cr_expect(eq(str, (char *)ev_ctx("curdate()", &cst), "2023-11-15"));
+    cr_expect(eq(str, (char *)ev_ctx("now(7)", &cst), "ERR: now takes a precision between 0 and 6"));
+    cr_expect(eq(str, (char *)ev_ctx("datediff(now(), '2023-11-01')", &cst), "14"));
+}
