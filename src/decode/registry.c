@@ -8,9 +8,11 @@
 #include "decoder.h"
 
 extern const sl_decoder_vtab sl_decoder_csv;
+extern const sl_decoder_vtab sl_decoder_json;
 
 static const sl_decoder_vtab *const decoders[] = {
     &sl_decoder_csv,
+    &sl_decoder_json,
 };
 
 const sl_decoder_vtab *sl_decoder_find(sl_slice name)

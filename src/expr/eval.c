@@ -443,7 +443,8 @@ static bool arith_dec(uint8_t op, const sl_vec *av, size_t i, sl_type rt, sl_i12
         if (!rescale(a, av[0].type.scale, rt.scale, &a) ||
             !rescale(b, av[1].type.scale, rt.scale, &b))
             return false;
-        *out = op == B_ADD ? a + b : a - b; /* both below 10^38: no int128 overflow */
+        if (op == B_ADD ? __builtin_add_overflow(a, b, out) : __builtin_sub_overflow(a, b, out))
+            return false;
     }
     return *out < lim && *out > -lim;
 }

@@ -550,20 +550,24 @@ static bool enter(parser *p)
     return false;
 }
 
+/* Unary operators recurse once per operator; only those steps count towards the depth cap. */
 static sl_expr *parse_unary(parser *p)
 {
     size_t pos = p->t.pos;
     sl_expr *e = NULL;
+    uint8_t kind;
+    if (is_op(p, OP_MINUS) || is_op(p, OP_BANG))
+        kind = is_op(p, OP_MINUS) ? EK_NEG : EK_NOT;
+    else if (is_op(p, OP_PLUS))
+        kind = EK_LIT; /* unary plus: no node */
+    else
+        return parse_primary(p);
     if (!enter(p))
         return NULL;
-    if (accept_op(p, OP_MINUS))
-        e = mk(p, EK_NEG, 0, pos, parse_unary(p), NULL);
-    else if (accept_op(p, OP_PLUS))
-        e = parse_unary(p);
-    else if (accept_op(p, OP_BANG))
-        e = mk(p, EK_NOT, 0, pos, parse_unary(p), NULL);
-    else
-        e = parse_primary(p);
+    next(p);
+    e = parse_unary(p);
+    if (kind != EK_LIT)
+        e = mk(p, kind, 0, pos, e, NULL);
     p->depth--;
     return e && p->rc == SL_OK ? e : NULL;
 }
@@ -698,12 +702,12 @@ static sl_expr *parse_not(parser *p)
 {
     size_t pos = p->t.pos;
     sl_expr *e;
+    if (!is_kw(p, "not"))
+        return parse_pred(p);
     if (!enter(p))
         return NULL;
-    if (accept_kw(p, "not"))
-        e = mk(p, EK_NOT, 0, pos, parse_not(p), NULL);
-    else
-        e = parse_pred(p);
+    next(p);
+    e = mk(p, EK_NOT, 0, pos, parse_not(p), NULL);
     p->depth--;
     return e && p->rc == SL_OK ? e : NULL;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../core/mem.h"
+#include "../decode/decompress.h"
 #include "../sql/sql.h"
 #include "internal.h"
 
@@ -26,6 +27,7 @@ struct sl_job {
     const sl_decoder_vtab *dec;
     void *dec_state;
     bool dec_open;
+    sl_decomp *unzip;               /* NULL when the body is not compressed */
     sl_rawbatch rb;
     sl_batch batch;
     sl_mapper map;
@@ -90,11 +92,9 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
                      spec->format.p);
         goto fail;
     }
-    if (spec->compress_type.p && spec->compress_type.n) {
-        rc = sl_fail(err, SL_INVALID, "compress_type %.*s is not supported yet",
-                     (int)spec->compress_type.n, spec->compress_type.p);
+    if (spec->compress_type.p && spec->compress_type.n &&
+        (rc = sl_decomp_open(spec->compress_type, &j->unzip, err)) != SL_OK)
         goto fail;
-    }
     if ((rc = sl_catalog_table(env, spec->db, spec->table, &j->arena, &j->def, &j->table_id,
                                err)) != SL_OK)
         goto fail;
@@ -158,11 +158,10 @@ static sl_code drain(sl_job *j)
     return rc;
 }
 
-sl_code sl_job_push(sl_job *j, const char *p, size_t n)
+/* Decode n (decompressed) bytes and map what came out. Also the decompressor's emit callback. */
+static sl_code decode_piece(void *arg, const char *p, size_t n)
 {
-    if (j->res.err.code != SL_OK)
-        return j->res.err.code;
-    j->res.bytes += n;
+    sl_job *j = arg;
     uint64_t t = mono_ms();
     sl_code rc = j->dec->push(j->dec_state, p, n, &j->rb);
     j->res.read_ms += mono_ms() - t;
@@ -170,7 +169,18 @@ sl_code sl_job_push(sl_job *j, const char *p, size_t n)
         sl_rawbatch_clear(&j->rb);
         return rc;
     }
-    rc = drain(j);
+    return drain(j);
+}
+
+sl_code sl_job_push(sl_job *j, const char *p, size_t n)
+{
+    if (j->res.err.code != SL_OK)
+        return j->res.err.code;
+    j->res.bytes += n; /* LoadBytes counts the body as received (compressed size) */
+    sl_code rc = j->unzip ? sl_decomp_push(j->unzip, p, n, decode_piece, j, &j->res.err)
+                          : decode_piece(j, p, n);
+    if (rc == SL_AGAIN)
+        rc = SL_OK;
     if (rc == SL_OK && j->spec->timeout_s &&
         mono_ms() - j->t0_ms > (uint64_t)j->spec->timeout_s * 1000)
         rc = sl_fail(&j->res.err, SL_TIMEOUT, "load timed out after %u seconds (timeout)",
@@ -202,6 +212,11 @@ static void copy_counters(sl_job *j)
 sl_code sl_job_finish(sl_job *j)
 {
     sl_code rc = j->res.err.code;
+    if (rc == SL_OK && j->unzip) {
+        rc = sl_decomp_finish(j->unzip, decode_piece, j, &j->res.err);
+        if (rc == SL_AGAIN)
+            rc = SL_OK;
+    }
     if (rc == SL_OK) {
         uint64_t t = mono_ms();
         rc = j->dec->finish(j->dec_state, &j->rb);
@@ -257,6 +272,7 @@ void sl_job_free(sl_job *j)
     }
     if (j->dec_open && j->dec->close)
         j->dec->close(j->dec_state);
+    sl_decomp_free(j->unzip);
     sl__errlog_close(&j->log);
     sl_rawbatch_free(&j->rb);
     sl_batch_free(&j->batch);

@@ -147,14 +147,23 @@ static size_t scan_number(const char *p, size_t n, size_t i, bool *word)
 /* Length of the operator at p[i], 0 for a byte that starts no token. */
 static size_t scan_op(const char *p, size_t n, size_t i)
 {
-    static const char *const multi[] = {"<=>", "<=", ">=", "<>", "!=", "==", "&&", "||",
-                                        "<<",  ">>", ":="};
-    for (size_t k = 0; k < SL_COUNT(multi); k++) {
-        size_t len = strlen(multi[k]);
-        if (n - i >= len && memcmp(p + i, multi[k], len) == 0)
-            return len;
+    char c = p[i], d = i + 1 < n ? p[i + 1] : '\0';
+    switch (c) {
+    case '<':
+        if (d == '=' && i + 2 < n && p[i + 2] == '>')
+            return 3;
+        return d == '=' || d == '>' || d == '<' ? 2 : 1;
+    case '>': return d == '=' || d == '>' ? 2 : 1;
+    case '!':
+    case '=': return d == '=' ? 2 : 1;
+    case '&': return d == '&' ? 2 : 1;
+    case '|': return d == '|' ? 2 : 1;
+    case ':': return d == '=' ? 2 : 1;
+    case '(': case ')': case ',': case ';': case '.': case '+': case '-': case '*': case '/':
+    case '%': case '[': case ']': case '~': case '^': case '{': case '}': case '?': case '@':
+        return 1;
+    default: return 0;
     }
-    return strchr("(),;.=<>+-*/%[]!~&|^{}?@:", p[i]) != NULL && p[i] != '\0' ? 1 : 0;
 }
 
 /* Scan one token at the cursor (whitespace already skipped, not at the end) into *t.
@@ -228,6 +237,15 @@ sl_code sl__sql_lex(sl__parser *P)
     size_t count = 0;
     if (P->n > UINT32_MAX)
         return sl_fail(P->err, SL_INVALID_SQL, "statement too long");
+    /* A raw NUL byte would cut the statement short wherever it is handed on as C text (SQLite
+     * stops reading there), so it is refused up front; "\0" inside a string is fine. */
+    const char *nul = memchr(P->text, '\0', P->n);
+    if (nul != NULL) {
+        lexer L = {P->text, P->n, 0, 1, 0};
+        advance(&L, (size_t)(nul - P->text));
+        return sl_fail(P->err, SL_INVALID_SQL, "NUL byte at line %u, column %u", L.line,
+                       (unsigned)(L.i - L.line_start + 1));
+    }
     sl_code rc = lex_all(P, NULL, &count);
     if (rc != SL_OK)
         return rc;
@@ -264,13 +282,30 @@ sl_slice sl__sql_raw(const sl__parser *P, const sl__tok *t)
 
 bool sl__sql_is_kw(const sl__parser *P, const sl__tok *t, const char *kw)
 {
-    return t->kind == SL__TK_WORD && strlen(kw) == t->len &&
-           strncasecmp(P->text + t->off, kw, t->len) == 0;
+    /* Called for every token against many keywords, so no strlen: a WORD never holds a NUL
+     * byte, so a shorter kw fails at its terminator. */
+    if (t->kind != SL__TK_WORD)
+        return false;
+    const char *s = P->text + t->off;
+    for (size_t i = 0; i < t->len; i++) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c != kw[i])
+            return false;
+    }
+    return kw[t->len] == '\0';
 }
 
 bool sl__sql_is_op(const sl__parser *P, const sl__tok *t, const char *op)
 {
-    return t->kind == SL__TK_OP && strlen(op) == t->len && memcmp(P->text + t->off, op, t->len) == 0;
+    if (t->kind != SL__TK_OP)
+        return false;
+    const char *s = P->text + t->off;
+    for (size_t i = 0; i < t->len; i++)
+        if (s[i] != op[i])
+            return false;
+    return op[t->len] == '\0';
 }
 
 bool sl__sql_is_name(const sl__tok *t)

@@ -40,6 +40,8 @@ typedef struct shape {
     size_t alias;            /* the alias token, or NONE */
     size_t end;              /* the EOF token */
     sl_slice db, table, alias_name;
+    size_t *item_end;        /* per item: the ',' or end-of-projection token after it */
+    bool *item_named;        /* per item: rewrite appends AS "<label>" before item_end */
 } shape;
 
 /* Words that keep their meaning as SQL keywords (everything else unquoted is an identifier
@@ -106,8 +108,8 @@ static sl_code scan(sl__parser *P, shape *S)
     S->from = NONE;
     S->alias = NONE;
     sl__sql_next(P);
-    if (sl__sql_accept_kw(P, "DISTINCT") || sl__sql_accept_kw(P, "ALL"))
-        (void)0;
+    if (!sl__sql_accept_kw(P, "DISTINCT"))
+        sl__sql_accept_kw(P, "ALL");
     S->proj = P->pos;
     S->proj_end = NONE;
     for (size_t i = P->pos; i < P->n_toks; i++) {
@@ -236,8 +238,10 @@ static sl_code classify(sl__parser *P, size_t a, size_t e, sl_selitem *it)
     return text_of(P, a, e - 1, &it->label);
 }
 
-/* One item: tokens [a, e) with an optional alias (AS name, or a name after an expression). */
-static sl_code item(sl__parser *P, size_t a, size_t e, sl_selitem *it)
+/* One item: tokens [a, e) with an optional alias (AS name, or a name after an expression).
+ * *named tells whether the rewrite must name the result column after the label: expressions
+ * and counts without an alias, whose SQLite name would otherwise be the rewritten text. */
+static sl_code item(sl__parser *P, size_t a, size_t e, sl_selitem *it, bool *named)
 {
     const sl__tok *T = P->toks;
     sl_slice alias = SL_SLICE_NULL;
@@ -260,6 +264,7 @@ static sl_code item(sl__parser *P, size_t a, size_t e, sl_selitem *it)
     *it = (sl_selitem){0};
     if ((rc = classify(P, a, e, it)) != SL_OK)
         return rc;
+    *named = !alias.p && (it->kind == SL_SEL_EXPR || it->kind == SL_SEL_COUNT);
     if (alias.p)
         it->label = alias;
     else if (it->kind == SL_SEL_COLUMN)
@@ -268,7 +273,7 @@ static sl_code item(sl__parser *P, size_t a, size_t e, sl_selitem *it)
 }
 
 /* Split the projection at depth-0 commas into sl_select.items. */
-static sl_code items(sl__parser *P, const shape *S, sl_select *sel)
+static sl_code items(sl__parser *P, shape *S, sl_select *sel)
 {
     size_t n = 1, depth = 0, start = S->proj, k = 0;
     for (size_t i = S->proj; i < S->proj_end; i++) {
@@ -278,7 +283,9 @@ static sl_code items(sl__parser *P, const shape *S, sl_select *sel)
     }
     depth = 0;
     sel->items = sl_arena_alloc(P->a, n * sizeof *sel->items);
-    if (sel->items == NULL)
+    S->item_end = sl_arena_alloc(P->a, n * sizeof *S->item_end);
+    S->item_named = sl_arena_alloc(P->a, n * sizeof *S->item_named);
+    if (sel->items == NULL || S->item_end == NULL || S->item_named == NULL)
         return sl_fail(P->err, SL_NOMEM, "cannot allocate select items");
     for (size_t i = S->proj; i <= S->proj_end; i++) {
         const sl__tok *t = &P->toks[i];
@@ -287,9 +294,11 @@ static sl_code items(sl__parser *P, const shape *S, sl_select *sel)
         else if (i < S->proj_end && sl__sql_is_op(P, t, ")"))
             depth--;
         if (i == S->proj_end || (depth == 0 && sl__sql_is_op(P, t, ","))) {
-            sl_code rc = item(P, start, i, &sel->items[k++]);
+            S->item_end[k] = i;
+            sl_code rc = item(P, start, i, &sel->items[k], &S->item_named[k]);
             if (rc != SL_OK)
                 return rc;
+            k++;
             start = i + 1;
         }
     }
@@ -496,14 +505,28 @@ static sl_code put_name(sl__parser *P, writer *w, const shape *S, size_t *i)
     return put_ident(P, w, t);
 }
 
+/* At token i, which ends projection item *k: name the item's result column when it needs it. */
+static void name_item(writer *w, const shape *S, const sl_select *sel, size_t *k, size_t i)
+{
+    if (*k >= sel->n_items || i != S->item_end[*k])
+        return;
+    if (S->item_named[*k]) {
+        put(w, "AS", 2, false);
+        put_quoted(w, sel->items[*k].label.p, sel->items[*k].label.n, '"');
+    }
+    (*k)++;
+}
+
 /* Write the whole statement as SQLite text into w. */
-static sl_code rewrite(sl__parser *P, const shape *S, writer *w)
+static sl_code rewrite(sl__parser *P, const shape *S, const sl_select *sel, writer *w)
 {
     const sl__tok *T = P->toks;
+    size_t k = 0; /* the next projection item to end */
     for (size_t i = S->select; i < S->end; i++) {
         const sl__tok *t = &T[i];
         sl_code rc = SL_OK;
         sl_slice v;
+        name_item(w, S, sel, &k, i);
         if (i == S->tbl && S->from != NONE) {
             put(w, SL_SQL_TABLE_PLACEHOLDER, strlen(SL_SQL_TABLE_PLACEHOLDER), false);
             i = S->tbl_end - 1;
@@ -522,6 +545,7 @@ static sl_code rewrite(sl__parser *P, const shape *S, writer *w)
         if (rc != SL_OK)
             return rc;
     }
+    name_item(w, S, sel, &k, S->end);
     return SL_OK;
 }
 
@@ -536,7 +560,7 @@ sl_code sl__sql_select(sl__parser *P, sl_stmt *out)
     if (rc == SL_OK)
         rc = items(P, &S, sel);
     if (rc == SL_OK)
-        rc = rewrite(P, &S, &w);
+        rc = rewrite(P, &S, sel, &w);
     if (rc != SL_OK)
         goto fail;
     if (w.b.oom) {

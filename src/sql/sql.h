@@ -15,6 +15,12 @@
  * CLUSTER BY (its columns must exist), ROLLUP, partition properties, ENGINE=OLAP and the
  * PROPERTIES of CREATE DATABASE.
  *
+ * CREATE TABLE settles the key model as Doris does: a DUPLICATE/UNIQUE/AGGREGATE KEY clause must
+ * name an ordered prefix of the columns; without one, aggregate columns make an AGGREGATE KEY
+ * table keyed on all other columns, else the table is DUPLICATE KEY on its first min(3, n)
+ * columns, stopping before the first FLOAT, DOUBLE, STRING or JSON column (simpler than Doris's
+ * 36-byte rule). Keys may not be FLOAT/DOUBLE/STRING/JSON; aggregates only in AGGREGATE KEY.
+ *
  * src/sql/ sits beside src/expr/: expr/ holds the load-time expression engine (columns, where);
  * sql/ holds the statement grammar. Neither knows a protocol or a store.
  */
@@ -72,7 +78,9 @@ typedef struct sl_insert {
     sl_slice db, table;
     sl_slice *cols;     /* NULL when no column list: all table columns in order */
     size_t n_cols;
-    sl_slice *values;   /* n_rows * n_values literal texts; p == NULL for NULL */
+    sl_slice *values;   /* n_rows * n_values literal texts; p == NULL for NULL; strings
+                           unescaped, numbers as written (with a '-' sign), TRUE/FALSE as
+                           written */
     size_t n_rows;
     size_t n_values;    /* per row */
 } sl_insert;

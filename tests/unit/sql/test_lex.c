@@ -121,6 +121,11 @@ Test(lex, errors)
     cr_assert(eq(str, E.msg, "unterminated comment at line 1, column 3"));
     cr_assert(eq(int, lex("a \\ b"), SL_INVALID_SQL));
     cr_assert(eq(str, E.msg, "syntax error at line 1, column 3 near '\\'"));
+    static const char nul[] = "a\n 'b\0c'";
+    P = (sl__parser){.text = nul, .n = sizeof nul - 1, .a = &A, .err = &E};
+    sl_err_clear(&E);
+    cr_assert(eq(int, sl__sql_lex(&P), SL_INVALID_SQL));
+    cr_assert(eq(str, E.msg, "NUL byte at line 2, column 4"));
     cr_assert(eq(int, lex("-- only a comment"), SL_OK));
     cr_assert(eq(sz, P.n_toks, 1));
     cr_assert(eq(int, lex(""), SL_OK));
