@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "../batch/convert.h"
+#include "../expr/expr.h"
 #include "load.h"
 
 /* The error log of one load: the first SL_ERRLOG_MAX_ROWS error rows in Doris's line format,
@@ -56,7 +57,31 @@ typedef struct sl_mapper {
     char first_error[SL_ERR_MSG_MAX];
     sl_errlog *log;
     long named_hint;         /* named input: next expected source position */
+    /* expressions (columns `k = expr`, where) */
+    sl_expr **col_expr;      /* n_cols: derived expression bound over the sources, or NULL */
+    sl_expr *where;          /* bound over the target columns, or NULL */
+    sl_vec *srcv;            /* n_src text vectors of the batch rows' sources (derived only) */
+    const sl_rawrow **rowraw;/* batch row -> its raw record, for the error log */
+    uint8_t *dead;           /* per batch row: 0 alive, 1 filtered, 2 unselected */
+    sl_expr_ctx ectx;
 } sl_mapper;
+
+/* Finish the batch rows [start, b->n_rows): evaluate derived columns and where, route to
+ * partitions, drop filtered and unselected rows (derive.c). Counts loaded rows. */
+sl_code sl__mapper_finish_rows(sl_mapper *m, sl_batch *b, size_t start, sl_err *err);
+
+/* Report an error row: count it, keep the first message, write the error log. */
+void sl__mapper_reject(sl_mapper *m, const sl_rawrow *rr, const char *reason);
+
+/* Put a value into batch row `row`, column c, from text (source field) with the load's cast
+ * rules; NULL or the error reason (written into why). strict applies to non-NULL input that
+ * casts to NULL (sources only: expression results are never strict-checked). */
+const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_slice *f,
+                                bool strict, char *why, size_t cap);
+
+/* The partition check of one batch row; NULL or the reason in why. */
+const char *sl__mapper_check_partition(sl_mapper *m, const sl_batch *b, size_t row, char *why,
+                                       size_t cap);
 
 /* Prepare the mapping (parses `columns` and `partitions`, converts defaults and partition
  * bounds). Allocations in arena a. SL_INVALID with a Doris message on header errors. */

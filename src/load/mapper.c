@@ -57,61 +57,35 @@ static sl_slice unquote_ident(sl_slice s)
     return s;
 }
 
-/* Is there a top-level '=' (not part of <=, >=, !=, ==) in item? */
-static bool is_derived(sl_slice s)
-{
-    char q = 0;
-    for (size_t i = 0; i < s.n; i++) {
-        char c = s.p[i];
-        if (q) {
-            if (c == q)
-                q = 0;
-            continue;
-        }
-        if (c == '\'' || c == '"' || c == '`')
-            q = c;
-        else if (c == '=' && !(i > 0 && strchr("<>!=", s.p[i - 1])) &&
-                 !(i + 1 < s.n && s.p[i + 1] == '='))
-            return true;
-    }
-    return false;
-}
-
+/* The `columns` header: plain names are the source columns in order (positional input) or the
+ * keys to read (named input); `k = expr` computes target column k from the sources. Without
+ * plain names the table's own columns are the sources [Doris StreamLoadPlanner]. */
 static sl_code map_columns(sl_mapper *m, sl_arena_t *a, sl_err *err)
 {
     const sl_tabledef *def = m->def;
-    for (size_t c = 0; c < def->n_cols; c++)
-        m->col_src[c] = -1;
-    if (m->spec->columns.p == NULL || sl_slice_trim(m->spec->columns).n == 0) {
-        m->n_src = def->n_cols;
-        m->src_col = sl_arena_alloc(a, def->n_cols * sizeof *m->src_col);
-        m->src_names = sl_arena_alloc(a, def->n_cols * sizeof *m->src_names);
-        if (m->src_col == NULL || m->src_names == NULL)
-            return sl_fail(err, SL_NOMEM, "out of memory");
-        for (size_t c = 0; c < def->n_cols; c++) {
-            m->src_col[c] = (long)c;
-            m->col_src[c] = (long)c;
-            m->src_names[c] = def->cols[c].name;
-        }
-        return SL_OK;
-    }
-    size_t n = split_list(m->spec->columns, NULL, 0);
-    sl_slice *items = sl_arena_alloc(a, n * sizeof *items);
-    m->src_col = sl_arena_alloc(a, n * sizeof *m->src_col);
-    m->src_names = sl_arena_alloc(a, n * sizeof *m->src_names);
-    if (items == NULL || m->src_col == NULL || m->src_names == NULL)
+    sl_expr_columns cl = {0};
+    sl_code rc;
+    m->col_expr = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *m->col_expr);
+    if (m->col_expr == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    split_list(m->spec->columns, items, n);
+    for (size_t c = 0; c < def->n_cols; c++)
+        m->col_src[c] = -1, m->col_expr[c] = NULL;
+    if (m->spec->columns.p && sl_slice_trim(m->spec->columns).n &&
+        (rc = sl_expr_parse_columns(m->spec->columns, a, &cl, err)) != SL_OK)
+        return rc;
+    size_t n_plain = 0;
+    for (size_t i = 0; i < cl.n_items; i++)
+        n_plain += cl.items[i].expr == NULL;
+    size_t n = n_plain ? n_plain : def->n_cols;
+    m->src_col = sl_arena_alloc(a, (n + 1) * sizeof *m->src_col);
+    m->src_names = sl_arena_alloc(a, (n + 1) * sizeof *m->src_names);
+    if (m->src_col == NULL || m->src_names == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
     m->n_src = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].n == 0)
-            return sl_fail(err, SL_INVALID,
-                           "failed to parsing columns' header, maybe contain unsupported character");
-        if (is_derived(items[i]))
-            return sl_fail(err, SL_INVALID,
-                           "derived columns in the columns header are not supported yet: %.*s",
-                           (int)items[i].n, items[i].p);
-        sl_slice name = unquote_ident(items[i]);
+    for (size_t i = 0; i < (n_plain ? cl.n_items : def->n_cols); i++) {
+        if (n_plain && cl.items[i].expr)
+            continue;
+        sl_slice name = n_plain ? cl.items[i].name : def->cols[i].name;
         long c = sl_tabledef_find(def, name);
         m->src_names[m->n_src] = name;
         m->src_col[m->n_src] = c;
@@ -122,6 +96,65 @@ static sl_code map_columns(sl_mapper *m, sl_arena_t *a, sl_err *err)
         }
         m->n_src++;
     }
+    for (size_t i = 0; i < cl.n_items; i++) {
+        if (cl.items[i].expr == NULL)
+            continue;
+        long c = sl_tabledef_find(def, cl.items[i].name);
+        if (c < 0)
+            continue; /* a derived name that is no table column only feeds nothing */
+        m->col_expr[c] = cl.items[i].expr;
+        m->col_src[c] = -1;
+    }
+    return SL_OK;
+}
+
+/* Bind the derived columns over the sources (all text) and `where` over the target columns. */
+static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    bool derived = false;
+    sl_type *st = sl_arena_alloc(a, (m->n_src + 1) * sizeof *st);
+    if (st == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_src; i++)
+        st[i] = (sl_type){.id = SL_STRING};
+    sl_expr_scope src = {m->src_names, st, m->n_src};
+    sl_code rc;
+    for (size_t c = 0; c < def->n_cols; c++) {
+        if (m->col_expr[c] == NULL)
+            continue;
+        derived = true;
+        if ((rc = sl_expr_bind(m->col_expr[c], &src, a, err)) != SL_OK)
+            return rc;
+    }
+    if (m->spec->where.p && sl_slice_trim(m->spec->where).n) {
+        sl_slice *names = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *names);
+        sl_type *types = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *types);
+        if (names == NULL || types == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        for (size_t c = 0; c < def->n_cols; c++)
+            names[c] = def->cols[c].name, types[c] = def->cols[c].type;
+        sl_expr_scope tgt = {names, types, def->n_cols};
+        if ((rc = sl_expr_parse(m->spec->where, a, &m->where, err)) != SL_OK ||
+            (rc = sl_expr_bind(m->where, &tgt, a, err)) != SL_OK)
+            return rc;
+    }
+    if (derived) {
+        m->srcv = sl_arena_alloc(a, (m->n_src + 1) * sizeof *m->srcv);
+        if (m->srcv == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        for (size_t i = 0; i < m->n_src; i++) {
+            m->srcv[i].type = st[i];
+            m->srcv[i].v = sl_arena_alloc(a, SL_BATCH_MAX_ROWS * sizeof(sl_datum));
+            m->srcv[i].null = sl_arena_alloc(a, SL_BATCH_MAX_ROWS);
+            if (m->srcv[i].v == NULL || m->srcv[i].null == NULL)
+                return sl_fail(err, SL_NOMEM, "out of memory");
+        }
+    }
+    m->rowraw = sl_arena_alloc(a, SL_BATCH_MAX_ROWS * sizeof *m->rowraw);
+    m->dead = sl_arena_alloc(a, SL_BATCH_MAX_ROWS);
+    if (m->rowraw == NULL || m->dead == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
     return SL_OK;
 }
 
@@ -267,10 +300,14 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     m->spec = spec;
     m->log = log;
     m->conv.tz_offset_s = spec->tz_offset_s;
+    m->ectx.tz_offset_s = spec->tz_offset_s;
+    m->ectx.now_us = now_local_us(m) - (int64_t)spec->tz_offset_s * 1000000;
     m->col_src = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *m->col_src);
     if (m->col_src == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
     sl_code rc = map_columns(m, a, err);
+    if (rc == SL_OK)
+        rc = bind_exprs(m, a, err);
     if (rc == SL_OK)
         rc = prepare_defaults(m, a, err);
     if (rc == SL_OK)
@@ -337,7 +374,7 @@ static long route(const sl_mapper *m, const sl_batch *b, size_t row)
     return -1;
 }
 
-static void reject(sl_mapper *m, const sl_rawrow *rr, const char *reason)
+void sl__mapper_reject(sl_mapper *m, const sl_rawrow *rr, const char *reason)
 {
     m->filtered++;
     if (m->first_error[0] == '\0')
@@ -352,9 +389,8 @@ static int cut(size_t n)
     return n > 100 ? 100 : (int)n;
 }
 
-/* Put one cell of target column c into row `row` of b. Returns NULL or the error reason. */
-static const char *put_cell(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_slice *f,
-                            char *why, size_t cap)
+const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_slice *f,
+                                bool strict, char *why, size_t cap)
 {
     const sl_coldef *cd = &m->def->cols[c];
     sl_column *col = &b->cols[c];
@@ -378,7 +414,7 @@ static const char *put_cell(sl_mapper *m, sl_batch *b, size_t row, size_t c, con
     }
     switch (sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
     case SL_CONV_LOSSY:
-        if (m->spec->strict) {
+        if (strict) {
             snprintf(why, cap,
                      "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
                      (int)cd->name.n, cd->name.p, cut(v->n), v->p);
@@ -391,7 +427,7 @@ static const char *put_cell(sl_mapper *m, sl_batch *b, size_t row, size_t c, con
             b->bytes += v->n;
         return NULL;
     case SL_CONV_TOO_LONG:
-        if (m->spec->truncate_strings && !m->spec->strict) {
+        if (m->spec->truncate_strings && !strict) {
             size_t n = cd->type.len;
             while (n > 0 && ((unsigned char)v->p[n] & 0xc0) == 0x80)
                 n--; /* do not cut a UTF-8 sequence */
@@ -407,7 +443,7 @@ static const char *put_cell(sl_mapper *m, sl_batch *b, size_t row, size_t c, con
                  v->n);
         return why;
     case SL_CONV_NULL:
-        if (m->spec->strict) {
+        if (strict) {
             snprintf(why, cap,
                      "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
                      (int)cd->name.n, cd->name.p, cut(v->n), v->p);
@@ -424,6 +460,37 @@ not_null:
     return why;
 }
 
+/* Fill the next batch row from one record's source fields: positional (f) or named (found:
+ * one pointer per source, NULL for a missing key, which reads as NULL). Derived columns are
+ * left for sl__mapper_finish_rows; their sources go to m->srcv. */
+static const char *map_row(sl_mapper *m, sl_batch *b, const sl_slice *f,
+                           const sl_slice *const *found, char *why, size_t cap)
+{
+    static const sl_slice null_slice = {NULL, 0};
+    size_t row = b->n_rows;
+    if (m->srcv)
+        for (size_t i = 0; i < m->n_src; i++) {
+            const sl_slice *v = f ? &f[i] : found[i] ? found[i] : &null_slice;
+            m->srcv[i].v[row].s.p = v->p;
+            m->srcv[i].v[row].s.n = v->n;
+            m->srcv[i].null[row] = v->p == NULL;
+        }
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        if (m->col_expr[c]) {
+            b->cols[c].null[row] = 1;
+            continue;
+        }
+        long s = m->col_src[c];
+        const sl_slice *v = NULL;
+        if (s >= 0)
+            v = f ? &f[s] : found[s] ? found[s] : &null_slice;
+        const char *e = sl__mapper_put_text(m, b, row, c, v, m->spec->strict, why, cap);
+        if (e)
+            return e;
+    }
+    return NULL;
+}
+
 /* Positional record: the field count must match the source columns. */
 static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr,
                                   sl_batch *b, char *why, size_t cap)
@@ -437,13 +504,7 @@ static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_
         return why;
     }
     const sl_slice *f = rb->fields + rr->field0;
-    for (size_t c = 0; c < m->def->n_cols; c++) {
-        long s = m->col_src[c];
-        const char *e = put_cell(m, b, b->n_rows, c, s >= 0 ? &f[s] : NULL, why, cap);
-        if (e)
-            return e;
-    }
-    return NULL;
+    return map_row(m, b, f, NULL, why, cap);
 }
 
 /* Named record (JSON simple mode): fields matched to source names case-insensitively. */
@@ -471,41 +532,32 @@ static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawro
     }
     if (matched == 0)
         return "All fields is null, this is a invalid row.";
-    static const sl_slice null_slice = {NULL, 0};
-    for (size_t c = 0; c < m->def->n_cols; c++) {
-        long s = m->col_src[c];
-        const sl_slice *f = NULL;
-        if (s >= 0 && (size_t)s < n_src)
-            f = found[s] ? found[s] : &null_slice; /* a missing key is NULL */
-        const char *e = put_cell(m, b, b->n_rows, c, f, why, cap);
-        if (e)
-            return e;
-    }
-    return NULL;
+    return map_row(m, b, NULL, found, why, cap);
 }
 
-static const char *check_partition(sl_mapper *m, const sl_batch *b, char *why, size_t cap)
+const char *sl__mapper_check_partition(sl_mapper *m, const sl_batch *b, size_t row, char *why,
+                                       size_t cap)
 {
     if (m->parts == NULL)
         return NULL;
-    long p = route(m, b, b->n_rows);
+    long p = route(m, b, row);
     if (p >= 0 && m->parts[p].allowed)
         return NULL;
     size_t k = (size_t)snprintf(why, cap, "no partition for this tuple. tuple=(");
     for (size_t i = 0; i < m->def->n_part_cols && k < cap - 64; i++) {
         size_t c = m->def->part_cols[i];
         char tmp[64];
-        if (b->cols[c].null[b->n_rows])
+        if (b->cols[c].null[row])
             snprintf(tmp, sizeof tmp, "NULL");
         else if (sl_type_is_text(&m->def->cols[c].type))
-            snprintf(tmp, sizeof tmp, "%.*s", cut(b->cols[c].v[b->n_rows].s.n),
-                     b->cols[c].v[b->n_rows].s.p);
+            snprintf(tmp, sizeof tmp, "%.*s", cut(b->cols[c].v[row].s.n),
+                     b->cols[c].v[row].s.p);
         else if (m->def->cols[c].type.id == SL_DATE)
-            sl_format_date(b->cols[c].v[b->n_rows].i, tmp);
+            sl_format_date(b->cols[c].v[row].i, tmp);
         else if (m->def->cols[c].type.id == SL_DATETIME)
-            sl_format_datetime(b->cols[c].v[b->n_rows].i, 0, tmp);
+            sl_format_datetime(b->cols[c].v[row].i, 0, tmp);
         else
-            snprintf(tmp, sizeof tmp, "%lld", (long long)b->cols[c].v[b->n_rows].i);
+            snprintf(tmp, sizeof tmp, "%lld", (long long)b->cols[c].v[row].i);
         k += (size_t)snprintf(why + k, cap - k, "%s%s", i ? ", " : "", tmp);
     }
     snprintf(why + k, cap - k, ")");
@@ -516,27 +568,26 @@ sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
                        sl_code (*flush)(void *arg, sl_batch *b), void *arg, sl_err *err)
 {
     char why[SL_ERR_MSG_MAX];
+    size_t start = b->n_rows;
+    sl_code rc;
     for (size_t r = 0; r < rb->n_rows; r++) {
         const sl_rawrow *rr = &rb->rows[r];
         if (sl_batch_full(b)) {
-            sl_code rc = flush(arg, b);
-            if (rc != SL_OK)
+            if ((rc = sl__mapper_finish_rows(m, b, start, err)) != SL_OK ||
+                (rc = flush(arg, b)) != SL_OK)
                 return rc;
+            start = b->n_rows;
         }
         m->total++;
         const char *e = rr->err;
         if (e == NULL)
             e = rb->names ? map_named(m, rb, rr, b, why, sizeof why)
                           : map_positional(m, rb, rr, b, why, sizeof why);
-        if (e == NULL)
-            e = check_partition(m, b, why, sizeof why);
         if (e) {
-            reject(m, rr, e);
+            sl__mapper_reject(m, rr, e);
             continue;
         }
-        b->n_rows++;
-        m->loaded++;
+        m->rowraw[b->n_rows++] = rr;
     }
-    (void)err;
-    return SL_OK;
+    return sl__mapper_finish_rows(m, b, start, err);
 }

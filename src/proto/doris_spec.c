@@ -200,8 +200,6 @@ static sl_code mapping_options(sl_http_req *r, sl_load_spec *s, sl_err *err)
 {
     s->columns = hv(r, "columns");
     s->where = hv(r, "where");
-    if (s->where.p && sl_slice_trim(s->where).n)
-        return sl_fail(err, SL_INVALID, "the where header is not supported yet");
     sl_slice p = hv(r, "partitions"), tp = hv(r, "temporary_partitions");
     if (p.p && tp.p)
         return sl_fail(err, SL_INVALID, "Can not specify both partitions and temporary partitions");

@@ -212,7 +212,8 @@ static sl_code classify(sl__parser *P, size_t a, size_t e, sl_selitem *it)
     bool dotted = true; /* name (. name)* with at most three parts, last may be '*' */
     for (size_t i = 0; i < n && dotted; i++)
         dotted = i % 2 ? sl__sql_is_op(P, &T[a + i], ".")
-                       : sl__sql_is_name(&T[a + i]) || (i == n - 1 && sl__sql_is_op(P, &T[a + i], "*"));
+                       : (sl__sql_is_name(&T[a + i]) && !is_keyword(P, &T[a + i])) ||
+                             (i == n - 1 && sl__sql_is_op(P, &T[a + i], "*"));
     dotted = dotted && n % 2 == 1 && n <= 5;
     if (dotted && sl__sql_is_op(P, &T[e - 1], "*")) {
         it->kind = SL_SEL_STAR;

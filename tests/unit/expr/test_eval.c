@@ -8,6 +8,7 @@
 #include <criterion/new/assert.h>
 #include <stdio.h>
 
+#include "../../../src/core/mem.h"
 #include "../../../src/expr/internal.h"
 
 /* One row of typed test columns. */

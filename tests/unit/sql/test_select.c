@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,7 +83,7 @@ Test(select, conformance_queries)
     cr_assert(S.select.db.p == NULL);
     cr_assert(eq(sz, S.select.n_items, 1));
     expect_item(0, SL_SEL_STAR, NULL, "*");
-    expect("select count(*) from test_2pc_table", "select count(*) from __sl_t");
+    expect("select count(*) from test_2pc_table", "select count(*) AS \"count(*)\" from __sl_t");
     expect_item(0, SL_SEL_COUNT, NULL, "count(*)");
     expect("SELECT * FROM test_csv_with_enclose_and_escape ORDER BY k1, k2",
            "SELECT * FROM __sl_t ORDER BY \"k1\", \"k2\"");
@@ -127,10 +128,10 @@ Test(select, conformance_queries_file)
 
 Test(select, without_from)
 {
-    expect("select 1", "select 1");
+    expect("select 1", "select 1 AS \"1\"");
     cr_assert(S.select.table.p == NULL);
     expect_item(0, SL_SEL_EXPR, NULL, "1");
-    expect("SELECT 1 + 2 AS three, 'x' ;", "SELECT 1 + 2 AS \"three\", 'x'");
+    expect("SELECT 1 + 2 AS three, 'x' ;", "SELECT 1 + 2 AS \"three\", 'x' AS \"'x'\"");
     expect_item(0, SL_SEL_EXPR, NULL, "three");
     expect_item(1, SL_SEL_EXPR, NULL, "'x'");
 }
@@ -146,8 +147,9 @@ Test(select, strings_and_identifiers)
     cr_assert(eq(str, z(S.select.table), "t"));
     expect_item(0, SL_SEL_COLUMN, "a b", "a b");
     expect_item(1, SL_SEL_COLUMN, "x`y", "x`y");
-    expect("select \"has\"\"quote\"", "select 'has\"quote'");
-    expect("select 'a\\0b'", "select ('a'||char(0)||'b')");
+    expect("select \"has\"\"quote\" q", "select 'has\"quote' \"q\"");
+    expect("select \"has\"\"quote\"", "select 'has\"quote' AS \"\"\"has\"\"\"\"quote\"\"\"");
+    expect("select 'a\\0b' AS z", "select ('a'||char(0)||'b') AS \"z\"");
     expect("select a from t where b like 'x\\_%'",
            "select \"a\" from __sl_t where \"b\" like 'x\\_%'");
 }
@@ -190,30 +192,71 @@ Test(select, items_and_labels)
 
 Test(select, clauses_pass_through)
 {
-    expect("SELECT DISTINCT k1, sum(v) FROM t WHERE k2 IN (1, 2) AND NOT k3 <> 4 GROUP BY k1 HAVING "
+    expect("SELECT DISTINCT k1, sum(v) s FROM t WHERE k2 IN (1, 2) AND NOT k3 <> 4 GROUP BY k1 HAVING "
            "sum(v) >= 10 ORDER BY 2 DESC, k1 ASC NULLS LAST LIMIT 10 OFFSET 5",
-           "SELECT DISTINCT \"k1\", sum(\"v\") FROM __sl_t WHERE \"k2\" IN (1, 2) AND NOT \"k3\" <> 4 "
+           "SELECT DISTINCT \"k1\", sum(\"v\") \"s\" FROM __sl_t WHERE \"k2\" IN (1, 2) AND NOT \"k3\" <> 4 "
            "GROUP BY \"k1\" HAVING sum(\"v\") >= 10 ORDER BY 2 DESC, \"k1\" ASC NULLS LAST LIMIT 10 "
            "OFFSET 5");
     expect("select * from t limit 5, 10", "select * from __sl_t limit 5, 10");
     expect("select * from t where a != 1 and b = -2.5e3 and c is not null",
            "select * from __sl_t where \"a\" != 1 and \"b\" = - 2.5e3 and \"c\" is not null");
     expect("select now(), current_timestamp, `first`, first from t",
-           "select now(), current_timestamp, \"first\", \"first\" from __sl_t");
+           "select now() AS \"now()\", current_timestamp AS \"current_timestamp\", \"first\", "
+           "\"first\" from __sl_t");
+    expect_item(1, SL_SEL_EXPR, NULL, "current_timestamp");
+    expect_item(2, SL_SEL_COLUMN, "first", "first");
 }
 
 Test(select, operators_mapped_to_sqlite)
 {
-    expect("select a && b, a || b, !a, a <=> b, a mod 3, a div 2, a / 2, s rlike 'x' from t",
-           "select \"a\" AND \"b\", \"a\" OR \"b\", NOT \"a\", \"a\" IS \"b\", \"a\" % 3, \"a\" / 2, "
-           "\"a\" * 1.0 / 2, \"s\" REGEXP 'x' from __sl_t");
-    expect("select cast(a as int), CAST(b AS varchar(10)), cast(c as decimal(10, 2)), "
-           "cast(d as datetime), cast(e as bigint) + cast((f) as double), cast(g as signed) from t",
-           "select cast(\"a\" AS INTEGER), CAST(\"b\" AS TEXT), cast(\"c\" AS REAL), cast(\"d\" AS "
-           "TEXT), cast(\"e\" AS INTEGER) + cast((\"f\") AS REAL), cast(\"g\" AS INTEGER) from "
-           "__sl_t");
+    expect("select a && b, a || b x, !a, a <=> b, a mod 3, a div 2, a / 2, s rlike 'x' from t",
+           "select \"a\" AND \"b\" AS \"a && b\", \"a\" OR \"b\" \"x\", NOT \"a\" AS \"!a\", \"a\" IS "
+           "\"b\" AS \"a <=> b\", \"a\" % 3 AS \"a mod 3\", \"a\" / 2 AS \"a div 2\", \"a\" * 1.0 / 2 "
+           "AS \"a / 2\", \"s\" REGEXP 'x' AS \"s rlike 'x'\" from __sl_t");
+    expect("select cast(a as int) a, CAST(b AS varchar(10)) b, cast(c as decimal(10, 2)) c, "
+           "cast(d as datetime) d, cast(e as bigint) + cast((f) as double) e, cast(g as signed) from t",
+           "select cast(\"a\" AS INTEGER) \"a\", CAST(\"b\" AS TEXT) \"b\", cast(\"c\" AS REAL) \"c\", "
+           "cast(\"d\" AS TEXT) \"d\", cast(\"e\" AS INTEGER) + cast((\"f\") AS REAL) \"e\", "
+           "cast(\"g\" AS INTEGER) AS \"cast(g as signed)\" from __sl_t");
     expect_err("select cast(a as array<int>) from t", "unsupported type array");
     expect_err("select cast(a as) from t", "near ')'");
+}
+
+/* The rewritten text runs in SQLite, and each result column is named after its item's label. */
+Test(select, sqlite_accepts_rewrite_and_names_columns)
+{
+    static const char *const queries[] = {
+        "select * from t where tag_value=\"\" order by user_id",
+        "select count(*) from t",
+        "SELECT a, t.b, count(distinct a), a / 2, a div 2, b <=> NULL, cast(a as varchar(3)) from "
+        "db.t group by 1, 2 having count(*) >= 1 order by 1 limit 0, 5",
+        "select u.a x, `b`, 'it''s' s, \"q\\\"\", case when a > 1 then 'big' end from t u where "
+        "u.a != 0 && b <> 'x' || a in (1, 2)",
+        "select 1, 'x', 2.5 * 2",
+    };
+    sqlite3 *db;
+    cr_assert(eq(int, sqlite3_open(":memory:", &db), SQLITE_OK));
+    cr_assert(eq(int, sqlite3_exec(db, "CREATE TABLE " SL_SQL_TABLE_PLACEHOLDER
+                                       "(a, b, tag_value, user_id); INSERT INTO "
+                                       SL_SQL_TABLE_PLACEHOLDER " VALUES (3, 'y', '', 1)",
+                                   NULL, NULL, NULL), SQLITE_OK));
+    for (size_t q = 0; q < SL_COUNT(queries); q++) {
+        rewrite(queries[q]);
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, S.select.sql.p, (int)S.select.sql.n, &st, NULL);
+        cr_assert(eq(int, rc, SQLITE_OK), "%s: %s", z(S.select.sql), sqlite3_errmsg(db));
+        cr_assert(eq(int, sqlite3_step(st), SQLITE_ROW), "%s: %s", z(S.select.sql), sqlite3_errmsg(db));
+        for (size_t i = 0, c = 0; i < S.select.n_items; i++, c++) {
+            if (S.select.items[i].kind == SL_SEL_STAR) {
+                c += 3;
+                continue;
+            }
+            cr_assert(eq(str, (char *)sqlite3_column_name(st, (int)c), z(S.select.items[i].label)),
+                      "query %zu item %zu", q, i);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
 }
 
 /* ---- refusals ------------------------------------------------------------------------------ */
@@ -254,8 +297,9 @@ Test(select, nesting_is_capped)
     for (int i = 0; i < 64; i++)
         sql[n++] = ')';
     sql[n] = '\0';
-    rewrite(sql);
-    cr_assert(eq(sz, S.select.sql.n, strlen(sql)));
+    char *out = rewrite(sql);
+    cr_assert(eq(int, strncmp(out, sql, strlen(sql)), 0), "%s", out);
+    cr_assert(eq(sz, S.select.items[0].label.n, strlen(sql) - 7));
     memmove(sql + 8, sql + 7, n - 7 + 1);
     sql[7] = '(';
     memcpy(sql + strlen(sql), ")", 2);

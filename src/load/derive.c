@@ -1,0 +1,169 @@
+/*
+ * derive.c - the vectorised half of the mapper: derived columns, `where`, partitions, and the
+ * compaction of the batch (load stage, after mapper.c's per-record half).
+ *
+ *   batch rows [start, n) with source-mapped columns filled
+ *     -> each `k = expr` evaluated over the rows' source text vectors, cast to k's type
+ *     -> `where` over the target columns: false/NULL rows are unselected
+ *     -> partition routing: rows outside the allowed partitions are filtered
+ *     -> filtered and unselected rows removed; the rest count as loaded
+ *
+ * Expression results are never strict-checked (Doris: strict mode concerns only the cast of a
+ * source value); NOT NULL and byte lengths are checked as for any value.
+ */
+#include "../core/platform.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Text of a non-NULL value of type t, in buf (>= 64 bytes) unless the value is text itself. */
+static sl_slice value_text(const sl_type *t, const sl_datum *v, char *buf)
+{
+    size_t n;
+    switch ((sl_type_id)t->id) {
+    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON:
+        return (sl_slice){v->s.p, v->s.n};
+    case SL_LARGEINT: n = sl_format_i128(v->w, buf); break;
+    case SL_DECIMAL: n = sl_format_decimal(v->w, t->scale, buf); break;
+    case SL_FLOAT: n = sl_format_float((float)v->d, buf); break;
+    case SL_DOUBLE: n = sl_format_double(v->d, buf); break;
+    case SL_DATE: n = sl_format_date(v->i, buf); break;
+    case SL_DATETIME: n = sl_format_datetime(v->i, t->precision, buf); break;
+    default: n = (size_t)snprintf(buf, 64, "%lld", (long long)v->i); break;
+    }
+    return (sl_slice){buf, n};
+}
+
+/* Cast result k of res into column c of batch row `row`. NULL or the error reason. */
+static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_vec *res,
+                          size_t k, char *why, size_t cap)
+{
+    const sl_type *rt = &res->type, *tt = &m->def->cols[c].type;
+    if (res->null && res->null[k]) {
+        static const sl_slice null_slice = {NULL, 0};
+        return sl__mapper_put_text(m, b, row, c, &null_slice, false, why, cap);
+    }
+    bool same = rt->id == tt->id && !sl_type_is_text(tt) &&
+                (tt->id != SL_DECIMAL || rt->scale == tt->scale) && tt->id != SL_FLOAT;
+    if (same) {
+        b->cols[c].v[row] = res->v[k];
+        b->cols[c].null[row] = 0;
+        return NULL;
+    }
+    char buf[64];
+    sl_slice text = value_text(rt, &res->v[k], buf);
+    if (text.p == buf && sl_type_is_text(tt)) {
+        text = sl_arena_slice(&b->arena, text); /* the batch keeps formatted text */
+        if (text.p == NULL)
+            return "out of memory";
+    }
+    return sl__mapper_put_text(m, b, row, c, &text, false, why, cap);
+}
+
+static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, uint8_t *sel,
+                            sl_err *err)
+{
+    char why[SL_ERR_MSG_MAX];
+    sl_vec *src = sl_arena_alloc(&b->arena, (m->n_src + 1) * sizeof *src);
+    if (src == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->n_src; i++)
+        src[i] = (sl_vec){m->srcv[i].type, m->srcv[i].v + start, m->srcv[i].null + start};
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        if (m->col_expr[c] == NULL)
+            continue;
+        sl_vec out;
+        sl_code rc = sl_expr_eval(m->col_expr[c], src, n, sel, &m->ectx, &b->arena, &out, err);
+        if (rc != SL_OK)
+            return rc;
+        for (size_t k = 0; k < n; k++) {
+            if (!sel[k])
+                continue;
+            const char *e = coerce(m, b, start + k, c, &out, k, why, sizeof why);
+            if (e) {
+                sel[k] = 0;
+                m->dead[start + k] = 1;
+                sl__mapper_reject(m, m->rowraw[start + k], e);
+            }
+        }
+    }
+    return SL_OK;
+}
+
+static sl_code eval_where(sl_mapper *m, sl_batch *b, size_t start, size_t n, uint8_t *sel,
+                          sl_err *err)
+{
+    sl_vec *cols = sl_arena_alloc(&b->arena, (b->n_cols + 1) * sizeof *cols);
+    uint8_t *keep = sl_arena_alloc(&b->arena, n + 1);
+    if (cols == NULL || keep == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t c = 0; c < b->n_cols; c++)
+        cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
+    sl_code rc = sl_expr_filter(m->where, cols, n, sel, &m->ectx, &b->arena, keep, err);
+    if (rc != SL_OK)
+        return rc;
+    for (size_t k = 0; k < n; k++)
+        if (sel[k] && !keep[k]) {
+            sel[k] = 0;
+            m->dead[start + k] = 2;
+            m->unselected++;
+        }
+    return SL_OK;
+}
+
+/* Remove dead rows from [start, n_rows) by moving the live ones down. */
+static void compact(sl_mapper *m, sl_batch *b, size_t start)
+{
+    size_t w = start;
+    for (size_t r = start; r < b->n_rows; r++) {
+        if (m->dead[r])
+            continue;
+        if (w != r) {
+            for (size_t c = 0; c < b->n_cols; c++) {
+                b->cols[c].v[w] = b->cols[c].v[r];
+                b->cols[c].null[w] = b->cols[c].null[r];
+            }
+            m->rowraw[w] = m->rowraw[r];
+        }
+        w++;
+    }
+    m->loaded += w - start;
+    b->n_rows = w;
+}
+
+sl_code sl__mapper_finish_rows(sl_mapper *m, sl_batch *b, size_t start, sl_err *err)
+{
+    size_t n = b->n_rows - start;
+    if (n == 0)
+        return SL_OK;
+    memset(m->dead + start, 0, n);
+    bool exprs = m->srcv || m->where;
+    uint8_t *sel = exprs ? sl_arena_alloc(&b->arena, n) : NULL;
+    if (exprs && sel == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    if (sel)
+        memset(sel, 1, n);
+    sl_code rc = SL_OK;
+    if (m->srcv)
+        rc = eval_derived(m, b, start, n, sel, err);
+    if (rc == SL_OK && m->where)
+        rc = eval_where(m, b, start, n, sel, err);
+    if (rc != SL_OK)
+        return rc;
+    if (m->parts) {
+        char why[SL_ERR_MSG_MAX];
+        for (size_t r = start; r < b->n_rows; r++) {
+            if (m->dead[r])
+                continue;
+            const char *e = sl__mapper_check_partition(m, b, r, why, sizeof why);
+            if (e) {
+                m->dead[r] = 1;
+                sl__mapper_reject(m, m->rowraw[r], e);
+            }
+        }
+    }
+    compact(m, b, start);
+    return SL_OK;
+}
