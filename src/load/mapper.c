@@ -481,9 +481,9 @@ static const char *map_row(sl_mapper *m, sl_batch *b, const sl_slice *f,
             continue;
         }
         long s = m->col_src[c];
-        const sl_slice *v = NULL;
+        const sl_slice *v = NULL; /* not in the source (or a missing JSON key): the default */
         if (s >= 0)
-            v = f ? &f[s] : found[s] ? found[s] : &null_slice;
+            v = f ? &f[s] : found[s];
         const char *e = sl__mapper_put_text(m, b, row, c, v, m->spec->strict, why, cap);
         if (e)
             return e;
@@ -495,6 +495,15 @@ static const char *map_row(sl_mapper *m, sl_batch *b, const sl_slice *f,
 static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr,
                                   sl_batch *b, char *why, size_t cap)
 {
+    const sl_slice *f = rb->fields + rr->field0;
+    sl_slice padded[256];
+    if (rr->n_fields != m->n_src && sl_slice_ieq(m->spec->format, "json") && m->n_src <= 256) {
+        /* jsonpaths: a path that matched nothing is NULL, extra values are ignored; the column
+         * count check is CSV's */
+        for (size_t i = 0; i < m->n_src; i++)
+            padded[i] = i < rr->n_fields ? f[i] : SL_SLICE_NULL;
+        return map_row(m, b, padded, NULL, why, cap);
+    }
     if (rr->n_fields != m->n_src) {
         snprintf(why, cap,
                  "actual column number in csv file is %s schema column number.actual number: %u, "
@@ -503,7 +512,6 @@ static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_
                  m->sep_desc, m->n_src);
         return why;
     }
-    const sl_slice *f = rb->fields + rr->field0;
     return map_row(m, b, f, NULL, why, cap);
 }
 

@@ -10,49 +10,23 @@ from harness import ROOT, Server
 
 RUNNER = os.path.join(ROOT, "..", "shared", "conformance", "doris", "run.py")
 
-# Every case whose suite needs only CSV loading, conversions, strict mode, the filter ratio,
-# labels, the error log, partitions and the SQL API.
-CSV_CASES = [
-    "test_csv_with_enclose_and_escape",
-    "test_csv_with_double_quotes",
-    "test_csv_special_seperator",
-    "test_csv_split_line",
-    "test_csv_with_skip_lines",
-    "test_stream_load_strict_mode_and_filter_ratio/tinyint_overflow_non_strict",
-    "test_stream_load_strict_mode_and_filter_ratio/tinyint_overflow_strict_ratio_0.3",
-    "test_stream_load_strict_mode_and_filter_ratio/tinyint_overflow_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/decimal_overflow_non_strict",
-    "test_stream_load_strict_mode_and_filter_ratio/decimal_overflow_strict_ratio_0.3",
-    "test_stream_load_strict_mode_and_filter_ratio/decimal_overflow_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/null_to_not_null_non_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/null_to_not_null_non_strict_ratio_0.3",
-    "test_stream_load_strict_mode_and_filter_ratio/null_to_not_null_strict_ratio_0.3",
-    "test_stream_load_strict_mode_and_filter_ratio/null_to_not_null_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/no_partition_non_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/no_partition_non_strict_ratio_0.3",
-    "test_stream_load_strict_mode_and_filter_ratio/no_partition_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/no_partition_strict_ratio_0.3",
-    "test_stream_load_strict_mode_and_filter_ratio/string_exceed_len_strict_ratio_0.2",
-    "test_stream_load_strict_mode_and_filter_ratio/string_exceed_len_strict_ratio_0.3",
-    "test_stream_load_cast/csv1_decimal_string_to_int_non_strict",
-    "test_stream_load_cast/csv1_decimal_string_to_int_strict",
-    "test_stream_load_cast/csv2_quoted_values_non_strict",
-    "test_stream_load_cast/csv2_quoted_values_strict",
-    "test_stream_load_cast/csv3_over_limit_non_strict",
-    "test_stream_load_cast/csv3_over_limit_strict",
-    "test_load_with_decimal/csv",
-    "test_get_stream_load_state",
-    "test_stream_load_error_url",
-    "test_stream_load_illegal_timeout",
-    "test_stream_load_illegal_skip_lines",
-]
+# The cases that do not pass yet, each with the reason. Everything else in cases.json must pass,
+# and a case listed here that starts passing fails this test too, so the list stays true.
+NOT_YET = {
+    "test_stream_load_2pc/non_partitioned_commit_by_label": "two-phase commit (issue 5)",
+    "test_http_stream/case1_current_timestamp_default": "_http_stream (issue 3)",
+    "test_http_stream/case2_change_column_order": "_http_stream (issue 3)",
+    "test_http_stream/case3_function": "_http_stream (issue 3)",
+    "test_http_stream/case5_default_value": "_http_stream (issue 3)",
+    "test_http_stream/case6_column_types": "_http_stream (issue 3)",
+}
 
 # Doris master truncates over-long strings without strict mode; 2.1/3.0 (sluice's default, see
 # specs/doris-stream-load.md) filters the row. With truncate_strings=true sluice does the former.
 MASTER_STRING_CASE = "test_stream_load_strict_mode_and_filter_ratio/string_exceed_len_non_strict_ratio_0"
 
 
-def run(server, cases):
+def run(server, cases=()):
     args = [sys.executable, RUNNER, "--fe", "http://127.0.0.1:%d" % server.fe, "--timeout", "30"]
     for c in cases:
         args += ["--only", c]
@@ -61,15 +35,17 @@ def run(server, cases):
 
 @unittest.skipUnless(os.path.exists(RUNNER), "shared/conformance is not beside the checkout")
 class ConformanceTest(unittest.TestCase):
-    def test_csv_suites(self):
+    def test_all_suites(self):
         s = Server()
         try:
-            out = run(s, CSV_CASES)
+            out = run(s)
         finally:
             s.close()
-        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-        self.assertRegex(out.stdout, r"\n(\d+) passed, 0 failed")
-        self.assertNotIn("FAIL", out.stdout)
+        failed = {l.split()[1].rstrip(":") for l in out.stdout.splitlines() if l.startswith("FAIL")}
+        passed = {l.split()[1] for l in out.stdout.splitlines() if l.startswith("PASS")}
+        expected_fail = set(NOT_YET) | {MASTER_STRING_CASE}
+        self.assertEqual(failed, expected_fail, out.stdout)
+        self.assertGreaterEqual(len(passed), 60)
 
     def test_string_overflow_both_semantics(self):
         s = Server()
