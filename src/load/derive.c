@@ -95,12 +95,17 @@ static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, u
 static sl_code eval_where(sl_mapper *m, sl_batch *b, size_t start, size_t n, uint8_t *sel,
                           sl_err *err)
 {
-    sl_vec *cols = sl_arena_alloc(&b->arena, (b->n_cols + 1) * sizeof *cols);
+    size_t nv = m->spec->where_on_sources ? m->n_src : b->n_cols;
+    sl_vec *cols = sl_arena_alloc(&b->arena, (nv + 1) * sizeof *cols);
     uint8_t *keep = sl_arena_alloc(&b->arena, n + 1);
     if (cols == NULL || keep == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    for (size_t c = 0; c < b->n_cols; c++)
-        cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
+    if (m->spec->where_on_sources)
+        for (size_t i = 0; i < m->n_src; i++)
+            cols[i] = (sl_vec){m->srcv[i].type, m->srcv[i].v + start, m->srcv[i].null + start};
+    else
+        for (size_t c = 0; c < b->n_cols; c++)
+            cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
     sl_code rc = sl_expr_filter(m->where, cols, n, sel, &m->ectx, &b->arena, keep, err);
     if (rc != SL_OK)
         return rc;

@@ -26,6 +26,9 @@ typedef struct sl_load_spec {
     sl_slice compress_type;        /* empty: body is not compressed */
     sl_slice columns;              /* the `columns` list text, or NULL slice */
     sl_slice where;                /* predicate text, or NULL slice */
+    bool where_on_sources;         /* where reads source columns (_http_stream), not targets */
+    bool lenient_fields;           /* positional rows may have fewer (NULL) or more (ignored)
+                                      fields than sources: JSON paths, _http_stream */
     sl_slice partitions;           /* comma list of partition names, or NULL slice */
     bool temporary_partitions;
     bool strict;                   /* strict_mode */

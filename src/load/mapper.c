@@ -135,9 +135,11 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
         for (size_t c = 0; c < def->n_cols; c++)
             names[c] = def->cols[c].name, types[c] = def->cols[c].type;
         sl_expr_scope tgt = {names, types, def->n_cols};
+        const sl_expr_scope *scope = m->spec->where_on_sources ? &src : &tgt;
         if ((rc = sl_expr_parse(m->spec->where, a, &m->where, err)) != SL_OK ||
-            (rc = sl_expr_bind(m->where, &tgt, a, err)) != SL_OK)
+            (rc = sl_expr_bind(m->where, scope, a, err)) != SL_OK)
             return rc;
+        derived = derived || m->spec->where_on_sources;
     }
     if (derived) {
         m->srcv = sl_arena_alloc(a, (m->n_src + 1) * sizeof *m->srcv);
@@ -497,9 +499,8 @@ static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_
 {
     const sl_slice *f = rb->fields + rr->field0;
     sl_slice padded[256];
-    if (rr->n_fields != m->n_src && sl_slice_ieq(m->spec->format, "json") && m->n_src <= 256) {
-        /* jsonpaths: a path that matched nothing is NULL, extra values are ignored; the column
-         * count check is CSV's */
+    if (rr->n_fields != m->n_src && m->spec->lenient_fields && m->n_src <= 256) {
+        /* jsonpaths / _http_stream: a missing value is NULL, extra values are ignored */
         for (size_t i = 0; i < m->n_src; i++)
             padded[i] = i < rr->n_fields ? f[i] : SL_SLICE_NULL;
         return map_row(m, b, padded, NULL, why, cap);

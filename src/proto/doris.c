@@ -131,13 +131,7 @@ const sl_http_handler sl_doris_fe_redirect = {"doris-fe", fe_redirect_begin, NUL
 
 /* ---- load port: the load ------------------------------------------------------------- */
 
-typedef struct load_ctx {
-    sl_load_spec spec;
-    sl_job *job;
-    sl_load_result res;         /* valid when the job never started */
-    uint64_t max_body;          /* bytes */
-    const char *max_conf;       /* name of the limit in messages */
-} load_ctx;
+
 
 /* "TStatus: errCode = N, detailMessage = " prefix for errors that Doris raises in the FE. */
 static const char *fe_prefix(sl_code c)
@@ -217,7 +211,7 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
 }
 
 /* Answer a failure that happened before the job existed. */
-static void reply_early(sl_http_req *r, load_ctx *lc, const sl_err *err)
+void sl__doris_reply_early(sl_http_req *r, load_ctx *lc, const sl_err *err)
 {
     lc->res.err = *err;
     if (lc->res.txn_id == 0)
@@ -248,43 +242,69 @@ static sl_code check_body(sl_http_req *r, const sl_config *cfg, load_ctx *lc, sl
     return SL_OK;
 }
 
-static void load_begin(sl_http_req *r)
+load_ctx *sl__doris_new_ctx(sl_http_req *r)
 {
-    sl_app *app = r->app;
     load_ctx *lc = sl_arena_alloc(&r->arena, sizeof *lc);
     if (lc == NULL) {
         sl_http_respond(r, 503, "text/plain", "out of memory\n", 14);
-        return;
+        return NULL;
     }
     memset(lc, 0, sizeof *lc);
     lc->res.txn_id = -1;
-    r->ctx = lc;
-    sl_err err = {0};
-    sl_slice seg[6], user, pw;
-    size_t n = sl__path_segments(r, seg, SL_COUNT(seg));
-    sl_slice db = n >= 4 ? seg[1] : SL_LIT(""), table = n >= 4 ? seg[2] : SL_LIT("");
     lc->spec.label = sl_http_header_get(r, "label");
     if (lc->spec.label.p == NULL)
         lc->spec.label = SL_LIT("");
-    if (!sl__basic_auth(r, &user, &pw)) {
-        sl_fail(&err, SL_UNAUTHORIZED, "no valid Basic authorization");
-        goto fail;
+    r->ctx = lc;
+    return lc;
+}
+
+/* Basic auth at the load port: the password and the LOAD privilege on db.table. */
+sl_code sl__doris_be_auth(sl_http_req *r, sl_slice db, sl_slice table, sl_err *err)
+{
+    sl_app *app = r->app;
+    sl_slice user, pw;
+    if (!sl__basic_auth(r, &user, &pw))
+        return sl_fail(err, SL_UNAUTHORIZED, "no valid Basic authorization");
+    sl_code rc = sl_auth_check(app->auth, user, pw, NULL, err);
+    if (rc == SL_OK)
+        rc = sl_auth_allowed(app->auth, user, "LOAD", db, table, err);
+    return rc;
+}
+
+/* Shared tail of Stream Load and _http_stream once the spec is filled: framing and size
+ * checks, then the job (table, mapping, label). Answers at once on failure. */
+void sl__doris_start_job(sl_http_req *r, load_ctx *lc)
+{
+    sl_app *app = r->app;
+    sl_err err = {0};
+    if (check_body(r, &app->cfg, lc, &err) != SL_OK) {
+        sl__doris_reply_early(r, lc, &err);
+        return;
     }
-    if (sl_auth_check(app->auth, user, pw, NULL, &err) != SL_OK ||
-        sl_auth_allowed(app->auth, user, "LOAD", db, table, &err) != SL_OK)
-        goto fail;
-    if (sl__doris_spec(r, &app->cfg, db, table, &lc->spec, &err) != SL_OK)
-        goto fail;
-    if (check_body(r, &app->cfg, lc, &err) != SL_OK)
-        goto fail;
     if (sl_job_begin(&app->env, &lc->spec, &lc->job, &lc->res) != SL_OK) {
         err = lc->res.err;
-        goto fail;
+        sl__doris_reply_early(r, lc, &err);
+        return;
     }
     r->deadline_ms = r->start_ms + (uint64_t)lc->spec.timeout_s * 1000;
-    return;
-fail:
-    reply_early(r, lc, &err);
+}
+
+static void load_begin(sl_http_req *r)
+{
+    sl_app *app = r->app;
+    load_ctx *lc = sl__doris_new_ctx(r);
+    if (lc == NULL)
+        return;
+    sl_err err = {0};
+    sl_slice seg[6];
+    size_t n = sl__path_segments(r, seg, SL_COUNT(seg));
+    sl_slice db = n >= 4 ? seg[1] : SL_LIT(""), table = n >= 4 ? seg[2] : SL_LIT("");
+    if (sl__doris_be_auth(r, db, table, &err) != SL_OK ||
+        sl__doris_spec(r, NULL, 0, &app->cfg, db, table, &lc->spec, &err) != SL_OK) {
+        sl__doris_reply_early(r, lc, &err);
+        return;
+    }
+    sl__doris_start_job(r, lc);
 }
 
 static void job_reply(sl_http_req *r, load_ctx *lc)
@@ -293,7 +313,7 @@ static void job_reply(sl_http_req *r, load_ctx *lc)
     reply_load(r, lc, res);
 }
 
-static void load_body(sl_http_req *r, const char *p, size_t n)
+void sl__doris_load_body(sl_http_req *r, const char *p, size_t n)
 {
     load_ctx *lc = r->ctx;
     if (lc == NULL || lc->job == NULL)
@@ -315,7 +335,7 @@ static void load_body(sl_http_req *r, const char *p, size_t n)
     }
 }
 
-static void load_end(sl_http_req *r)
+void sl__doris_load_end(sl_http_req *r)
 {
     load_ctx *lc = r->ctx;
     if (lc == NULL || lc->job == NULL || r->responded) {
@@ -333,7 +353,7 @@ static void load_end(sl_http_req *r)
     job_reply(r, lc);
 }
 
-static void load_expire(sl_http_req *r)
+void sl__doris_load_expire(sl_http_req *r)
 {
     load_ctx *lc = r->ctx;
     sl_err e = {0};
@@ -343,12 +363,12 @@ static void load_expire(sl_http_req *r)
         sl_job_cancel(lc->job, &e);
         job_reply(r, lc);
     } else if (lc)
-        reply_early(r, lc, &e);
+        sl__doris_reply_early(r, lc, &e);
     else
         sl_http_respond(r, 200, "text/plain", "timeout\n", 8);
 }
 
-static void load_cleanup(sl_http_req *r)
+void sl__doris_load_cleanup(sl_http_req *r)
 {
     load_ctx *lc = r->ctx;
     if (lc && lc->job) {
@@ -357,8 +377,9 @@ static void load_cleanup(sl_http_req *r)
     }
 }
 
-const sl_http_handler sl_doris_stream_load = {"doris-load", load_begin, load_body, load_end,
-                                              load_expire, load_cleanup};
+const sl_http_handler sl_doris_stream_load = {"doris-load", load_begin, sl__doris_load_body,
+                                              sl__doris_load_end, sl__doris_load_expire,
+                                              sl__doris_load_cleanup};
 
 /* ---- get_load_state -------------------------------------------------------------------- */
 

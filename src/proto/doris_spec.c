@@ -15,10 +15,26 @@
 #include "../batch/convert.h"
 #include "doris.h"
 
-/* The header value, or a NULL slice when absent or empty. */
-static sl_slice hv(sl_http_req *r, const char *name)
+/* Where options come from: request headers (Stream Load) or, for `_http_stream`, the
+ * http_stream(...) properties of its SQL (then only a few keys still come from headers). */
+typedef struct optsrc {
+    sl_http_req *r;
+    const sl_property *props;
+    size_t n_props;
+} optsrc;
+
+/* The option value, or a NULL slice when absent or empty. */
+static sl_slice hv(const optsrc *o, const char *name)
 {
-    sl_slice v = sl_http_header_get(r, name);
+    sl_slice v = SL_SLICE_NULL;
+    if (o->props == NULL || strcmp(name, "label") == 0 || strcmp(name, "two_phase_commit") == 0 ||
+        strcmp(name, "timeout") == 0 || strcmp(name, "comment") == 0) {
+        v = sl_http_header_get(o->r, name);
+    } else {
+        for (size_t i = 0; i < o->n_props; i++)
+            if (sl_slice_ieq(o->props[i].key, name))
+                v = o->props[i].value;
+    }
     return (v.p && v.n) ? v : SL_SLICE_NULL;
 }
 
@@ -85,9 +101,9 @@ static bool parse_tz(sl_slice v, int32_t *out)
     return false;
 }
 
-static sl_code separator(sl_http_req *r, const char *name, char *out, size_t *len, sl_err *err)
+static sl_code separator(const optsrc *o, const char *name, char *out, size_t *len, sl_err *err)
 {
-    sl_slice v = hv(r, name);
+    sl_slice v = hv(o, name);
     if (v.p == NULL)
         return SL_OK; /* keep the default */
     size_t n = 0;
@@ -102,9 +118,9 @@ static sl_code separator(sl_http_req *r, const char *name, char *out, size_t *le
     return SL_OK;
 }
 
-static sl_code one_char(sl_http_req *r, const char *name, int *out, sl_err *err)
+static sl_code one_char(const optsrc *o, const char *name, int *out, sl_err *err)
 {
-    sl_slice v = hv(r, name);
+    sl_slice v = hv(o, name);
     if (v.p == NULL)
         return SL_OK;
     if (v.n != 1)
@@ -114,9 +130,9 @@ static sl_code one_char(sl_http_req *r, const char *name, int *out, sl_err *err)
     return SL_OK;
 }
 
-static sl_code format_options(sl_http_req *r, sl_load_spec *s, sl_err *err)
+static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
 {
-    sl_slice f = hv(r, "format");
+    sl_slice f = hv(o, "format");
     s->format = SL_LIT("csv");
     if (f.p) {
         if (sl_slice_ieq(f, "csv_with_names"))
@@ -129,7 +145,7 @@ static sl_code format_options(sl_http_req *r, sl_load_spec *s, sl_err *err)
             s->format = f;
     }
     bool names = s->dopts.skip_lines > 0;
-    sl_slice v = hv(r, "skip_lines");
+    sl_slice v = hv(o, "skip_lines");
     long long n;
     if (v.p && !names) {
         if (!parse_int(v, &n) || n < 0)
@@ -137,10 +153,10 @@ static sl_code format_options(sl_http_req *r, sl_load_spec *s, sl_err *err)
         s->dopts.skip_lines = (uint64_t)n;
     }
     sl_code rc;
-    if ((rc = separator(r, "column_separator", s->dopts.col_sep, &s->dopts.col_sep_len, err)) ||
-        (rc = separator(r, "line_delimiter", s->dopts.line_delim, &s->dopts.line_delim_len, err)) ||
-        (rc = one_char(r, "enclose", &s->dopts.enclose, err)) ||
-        (rc = one_char(r, "escape", &s->dopts.escape, err)))
+    if ((rc = separator(o, "column_separator", s->dopts.col_sep, &s->dopts.col_sep_len, err)) ||
+        (rc = separator(o, "line_delimiter", s->dopts.line_delim, &s->dopts.line_delim_len, err)) ||
+        (rc = one_char(o, "enclose", &s->dopts.enclose, err)) ||
+        (rc = one_char(o, "escape", &s->dopts.escape, err)))
         return rc;
     static const struct {
         const char *name;
@@ -153,30 +169,31 @@ static sl_code format_options(sl_http_req *r, sl_load_spec *s, sl_err *err)
         {"num_as_string", offsetof(sl_decode_opts, num_as_string)},
     };
     for (size_t i = 0; i < SL_COUNT(bools); i++) {
-        v = hv(r, bools[i].name);
+        v = hv(o, bools[i].name);
         bool *dst = (bool *)((char *)&s->dopts + bools[i].off);
         if (v.p && !parse_bool(v, dst))
             *dst = false; /* Doris: anything but "true" is false */
     }
-    s->dopts.jsonpaths = hv(r, "jsonpaths");
-    s->dopts.json_root = hv(r, "json_root");
-    s->compress_type = hv(r, "compress_type");
+    s->dopts.jsonpaths = hv(o, "jsonpaths");
+    s->lenient_fields = sl_slice_ieq(s->format, "json"); /* only CSV counts columns */
+    s->dopts.json_root = hv(o, "json_root");
+    s->compress_type = hv(o, "compress_type");
     return SL_OK;
 }
 
-static sl_code quality_options(sl_http_req *r, const sl_config *cfg, sl_load_spec *s, sl_err *err)
+static sl_code quality_options(const optsrc *o, const sl_config *cfg, sl_load_spec *s, sl_err *err)
 {
-    sl_slice v = hv(r, "strict_mode");
+    sl_slice v = hv(o, "strict_mode");
     if (v.p && !parse_bool(v, &s->strict))
         return sl_fail(err, SL_INVALID, "Invalid strict mode format. Must be bool type");
-    v = hv(r, "max_filter_ratio");
+    v = hv(o, "max_filter_ratio");
     if (v.p) {
         char tmp[64];
         snprintf(tmp, sizeof tmp, "%.*s", (int)(v.n < 63 ? v.n : 63), v.p);
         s->max_filter_ratio = strtod(tmp, NULL); /* Doris: garbage -> 0 */
     }
     long long n;
-    v = hv(r, "timeout");
+    v = hv(o, "timeout");
     s->timeout_s = cfg->default_timeout_s;
     if (v.p) {
         if (!parse_int(v, &n))
@@ -188,49 +205,51 @@ static sl_code quality_options(sl_http_req *r, const sl_config *cfg, sl_load_spe
         s->timeout_s = (uint32_t)n;
     }
     s->tz_offset_s = cfg->default_tz_offset_s;
-    v = hv(r, "timezone");
+    v = hv(o, "timezone");
     if (v.p == NULL)
-        v = hv(r, "time_zone");
+        v = hv(o, "time_zone");
     if (v.p && !parse_tz(v, &s->tz_offset_s))
         return sl_fail(err, SL_INVALID, "Unknown or incorrect time zone: '%.*s'", (int)v.n, v.p);
     return SL_OK;
 }
 
-static sl_code mapping_options(sl_http_req *r, sl_load_spec *s, sl_err *err)
+static sl_code mapping_options(const optsrc *o, sl_load_spec *s, sl_err *err)
 {
-    s->columns = hv(r, "columns");
-    s->where = hv(r, "where");
-    sl_slice p = hv(r, "partitions"), tp = hv(r, "temporary_partitions");
+    s->columns = hv(o, "columns");
+    s->where = hv(o, "where");
+    sl_slice p = hv(o, "partitions"), tp = hv(o, "temporary_partitions");
     if (p.p && tp.p)
         return sl_fail(err, SL_INVALID, "Can not specify both partitions and temporary partitions");
     s->partitions = p.p ? p : tp;
     s->temporary_partitions = tp.p != NULL;
-    sl_slice m = hv(r, "merge_type");
+    sl_slice m = hv(o, "merge_type");
     if (m.p && !sl_slice_ieq(m, "APPEND")) {
         if (!sl_slice_ieq(m, "DELETE") && !sl_slice_ieq(m, "MERGE"))
             return sl_fail(err, SL_INVALID, "Invalid merge type %.*s", (int)m.n, m.p);
         return sl_fail(err, SL_INVALID, "merge_type %.*s is not supported yet", (int)m.n, m.p);
     }
-    if (hv(r, "delete").p)
+    if (hv(o, "delete").p)
         return sl_fail(err, SL_INVALID,
                        "Not support DELETE ON clause when merge type is not MERGE.");
-    sl_slice g = hv(r, "group_commit");
+    sl_slice g = hv(o, "group_commit");
     if (g.p && !sl_slice_ieq(g, "sync_mode") && !sl_slice_ieq(g, "async_mode") &&
         !sl_slice_ieq(g, "off_mode"))
         return sl_fail(err, SL_INVALID, "group_commit can only be [async_mode, sync_mode, off_mode]");
     return SL_OK;
 }
 
-sl_code sl__doris_spec(sl_http_req *r, const sl_config *cfg, sl_slice db, sl_slice table,
-                       sl_load_spec *s, sl_err *err)
+sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
+                       const sl_config *cfg, sl_slice db, sl_slice table, sl_load_spec *s,
+                       sl_err *err)
 {
+    const optsrc src = {r, props, n_props}, *o = &src;
     memset(s, 0, sizeof *s);
     sl_decode_opts_default(&s->dopts);
     s->db = db;
     s->table = table;
     s->truncate_strings = cfg->truncate_strings;
-    s->comment = hv(r, "comment");
-    s->label = hv(r, "label");
+    s->comment = hv(o, "comment");
+    s->label = hv(o, "label");
     if (s->label.p == NULL) {
         char *u = sl_arena_alloc(&r->arena, 37);
         if (u == NULL)
@@ -242,12 +261,12 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_config *cfg, sl_slice db, sl_sli
                        "Label format error. regex: ^[-_A-Za-z0-9:]{1,128}$, label: %.*s",
                        (int)s->label.n, s->label.p);
     }
-    sl_slice tpc = hv(r, "two_phase_commit");
+    sl_slice tpc = hv(o, "two_phase_commit");
     if (tpc.p && sl_slice_eq(tpc, "true"))
         return sl_fail(err, SL_INVALID, "two_phase_commit is not supported yet");
     sl_code rc;
-    if ((rc = format_options(r, s, err)) != SL_OK || (rc = quality_options(r, cfg, s, err)) != SL_OK ||
-        (rc = mapping_options(r, s, err)) != SL_OK)
+    if ((rc = format_options(o, s, err)) != SL_OK || (rc = quality_options(o, cfg, s, err)) != SL_OK ||
+        (rc = mapping_options(o, s, err)) != SL_OK)
         return rc;
     return SL_OK;
 }

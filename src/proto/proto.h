@@ -92,6 +92,7 @@ void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
 extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */
+extern const sl_http_handler sl_doris_http_stream;   /* load port: PUT /api/_http_stream */
 extern const sl_http_handler sl_doris_load_state;    /* GET /api/{db}/get_load_state */
 extern const sl_http_handler sl_doris_error_log;     /* GET /api/_load_error_log */
 extern const sl_http_handler sl_doris_health;        /* GET /api/health */

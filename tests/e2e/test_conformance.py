@@ -14,11 +14,6 @@ RUNNER = os.path.join(ROOT, "..", "shared", "conformance", "doris", "run.py")
 # and a case listed here that starts passing fails this test too, so the list stays true.
 NOT_YET = {
     "test_stream_load_2pc/non_partitioned_commit_by_label": "two-phase commit (issue 5)",
-    "test_http_stream/case1_current_timestamp_default": "_http_stream (issue 3)",
-    "test_http_stream/case2_change_column_order": "_http_stream (issue 3)",
-    "test_http_stream/case3_function": "_http_stream (issue 3)",
-    "test_http_stream/case5_default_value": "_http_stream (issue 3)",
-    "test_http_stream/case6_column_types": "_http_stream (issue 3)",
 }
 
 # Doris master truncates over-long strings without strict mode; 2.1/3.0 (sluice's default, see
