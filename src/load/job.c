@@ -234,7 +234,8 @@ sl_code sl_job_finish(sl_job *j)
     }
     if (rc == SL_OK) {
         uint64_t t = mono_ms();
-        rc = j->env.sv->commit(j->txn, &j->res.err);
+        rc = j->spec->two_phase ? j->env.sv->precommit(j->txn, &j->res.err)
+                                : j->env.sv->commit(j->txn, &j->res.err);
         j->txn = NULL; /* commit frees it whatever the outcome */
         j->res.commit_ms = mono_ms() - t;
     } else if (j->txn) {

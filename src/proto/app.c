@@ -28,6 +28,7 @@ void sl_config_default(sl_config *c)
     c->streaming_load_json_max_mb = 100;
     c->default_timeout_s = 259200;
     c->label_keep_s = 3 * 86400;
+    c->precommit_timeout_s = 3600;
     c->default_tz_offset_s = 8 * 3600;
     c->idle_timeout_s = 300;
     c->workers = 8;
@@ -83,6 +84,8 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
         c->streaming_load_json_max_mb = v;
     else if (strcmp(key, "stream_load_default_timeout_second") == 0)
         c->default_timeout_s = (uint32_t)v;
+    else if (strcmp(key, "stream_load_default_precommit_timeout_second") == 0)
+        c->precommit_timeout_s = (uint32_t)v;
     else if (strcmp(key, "label_keep_max_second") == 0)
         c->label_keep_s = (uint32_t)v;
     else if (strcmp(key, "idle_timeout_second") == 0)
@@ -138,6 +141,7 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err)
     static const char *const keys[] = {"data_dir", "bind", "advertise_host", "store", "fe_port",
                                        "be_port", "tsload_port", "streaming_load_max_mb",
                                        "streaming_load_json_max_mb", "label_keep_max_second",
+                                       "stream_load_default_precommit_timeout_second",
                                        "idle_timeout_second", "workers", "truncate_strings"};
     for (size_t i = 0; i < SL_COUNT(keys); i++) {
         char name[64] = "SLUICE_";
@@ -168,7 +172,7 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     app->sv = sl_store_find(cfg->store);
     if (app->sv == NULL)
         return sl_fail(err, SL_INVALID, "unknown store %s", cfg->store);
-    sl_store_opts so = {cfg->data_dir, cfg->label_keep_s, 0};
+    sl_store_opts so = {cfg->data_dir, cfg->label_keep_s, 0, cfg->precommit_timeout_s};
     if ((rc = app->sv->open(&so, &app->store, err)) != SL_OK)
         return rc;
     if ((rc = sl_auth_open(cfg->data_dir, &app->auth, err)) != SL_OK)

@@ -262,8 +262,7 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
                        (int)s->label.n, s->label.p);
     }
     sl_slice tpc = hv(o, "two_phase_commit");
-    if (tpc.p && sl_slice_eq(tpc, "true"))
-        return sl_fail(err, SL_INVALID, "two_phase_commit is not supported yet");
+    s->two_phase = tpc.p && sl_slice_eq(tpc, "true"); /* exactly "true", as Doris */
     sl_code rc;
     if ((rc = format_options(o, s, err)) != SL_OK || (rc = quality_options(o, cfg, s, err)) != SL_OK ||
         (rc = mapping_options(o, s, err)) != SL_OK)

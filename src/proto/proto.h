@@ -26,6 +26,7 @@ typedef struct sl_config {
     uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
     uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
     uint32_t label_keep_s;          /* 3 days */
+    uint32_t precommit_timeout_s;   /* 2PC: precommitted loads are aborted after (3600 s) */
     int32_t default_tz_offset_s;    /* Doris default time zone Asia/Shanghai: +08:00 */
     bool truncate_strings;          /* Doris master string overflow semantics */
     uint32_t idle_timeout_s;
@@ -95,6 +96,7 @@ extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itse
 extern const sl_http_handler sl_doris_http_stream;   /* load port: PUT /api/_http_stream */
 extern const sl_http_handler sl_doris_load_state;    /* GET /api/{db}/get_load_state */
 extern const sl_http_handler sl_doris_error_log;     /* GET /api/_load_error_log */
+extern const sl_http_handler sl_doris_2pc;           /* PUT /api/{db}[/{t}]/_stream_load_2pc */
 extern const sl_http_handler sl_doris_health;        /* GET /api/health */
 extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db} */
 

@@ -24,6 +24,8 @@ static const route routes[] = {
     {BE, "PUT", "/api/*/*/_stream_load", &sl_doris_stream_load},
     {FE, "PUT", "/api/_http_stream", &sl_doris_fe_redirect},
     {BE, "PUT", "/api/_http_stream", &sl_doris_http_stream},
+    {FE | BE, "PUT", "/api/*/_stream_load_2pc", &sl_doris_2pc},
+    {FE | BE, "PUT", "/api/*/*/_stream_load_2pc", &sl_doris_2pc},
     {FE | BE, "GET", "/api/*/get_load_state", &sl_doris_load_state},
     {FE | BE, "GET", "/api/_load_error_log", &sl_doris_error_log},
     {FE | BE, "GET", "/api/health", &sl_doris_health},

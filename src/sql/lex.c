@@ -6,7 +6,7 @@
  *
  * The dialect is MySQL's as Doris speaks it: case-insensitive keywords, `backquoted`
  * identifiers (`` inside stands for one backquote), '...' and "..." strings with backslash
- * escapes and doubled quotes, -- line comments and / * * / block comments. The text is scanned
+ * escapes and doubled quotes, -- line comments and C-style block comments. The text is scanned
  * twice, once to count the tokens and once to fill an array of exactly that size, so the token
  * array costs no reallocation.
  */

@@ -28,7 +28,7 @@ static const char schema_sql[] =
     "finished_ms INTEGER, reason TEXT);"
     "CREATE INDEX IF NOT EXISTS txns_label ON txns(db, label);"
     "CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, table_id INTEGER NOT NULL, "
-    "txn_id INTEGER, file TEXT NOT NULL, rows INTEGER);"
+    "txn_id INTEGER, file TEXT NOT NULL, rows INTEGER, visible INTEGER NOT NULL DEFAULT 1);"
     "CREATE INDEX IF NOT EXISTS segments_table ON segments(table_id);";
 
 const char *sl_txn_state_name(sl_txn_state st)
@@ -177,6 +177,7 @@ static sl_code sq_open(const sl_store_opts *o, sl_store **out, sl_err *err)
     pthread_rwlock_init(&s->files, NULL);
     s->label_keep_s = o->label_keep_s ? o->label_keep_s : 3 * 86400;
     s->max_segments = o->max_segments ? o->max_segments : 6;
+    s->precommit_timeout_s = o->precommit_timeout_s ? o->precommit_timeout_s : 3600;
     if (s->max_segments > 8)
         s->max_segments = 8; /* SQLite attaches at most 10 files; the view needs them all */
     s->dir = strdup(o->data_dir);
@@ -644,7 +645,9 @@ const sl_store_vtab sl_store_sqlite = {
     .txn_id = sl__sq_txn_id,
     .append = sl__sq_append,
     .commit = sl__sq_commit,
+    .precommit = sl__sq_precommit,
     .abort = sl__sq_abort,
+    .finish_2pc = sl__sq_finish_2pc,
     .label_state = sq_label_state,
     .query = sl__sq_query,
 };

@@ -29,6 +29,7 @@ struct sl_store {
     pthread_mutex_t compact_mu; /* one compaction at a time */
     uint32_t label_keep_s;
     uint32_t max_segments;
+    uint32_t precommit_timeout_s;
     uint64_t last_gc_ms;        /* under mu */
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
 };
@@ -61,6 +62,9 @@ sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label
 int64_t sl__sq_txn_id(const sl_txn *t);
 sl_code sl__sq_append(sl_txn *t, const sl_batch *b, sl_err *err);
 sl_code sl__sq_commit(sl_txn *t, sl_err *err);
+sl_code sl__sq_precommit(sl_txn *t, sl_err *err);
+sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
+                          sl_err *err);
 void sl__sq_abort(sl_txn *t, const char *reason);
 /* Open a new segment file for writing with table "t" of n_cols columns. */
 sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err);
@@ -70,6 +74,18 @@ sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_
                      const sl_query_sink *sink, sl_err *err);
 /* Merge a table's segments into one when it has more than s->max_segments (or force). */
 sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err);
+/* Compact a table whose column count is read from its first segment. */
+sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err);
+/* Abort precommitted transactions older than the precommit timeout; their segments are
+ * unregistered (caller holds s->mu, no transaction open) and their files deleted after the
+ * caller releases s->mu, by sl__sq_expired_unlink. */
+typedef struct sl_sq_expired {
+    int64_t *table_ids;
+    char **files;
+    size_t n;
+} sl_sq_expired;
+void sl__sq_expire_precommitted_locked(sl_store *s, uint64_t now, sl_sq_expired *out);
+void sl__sq_expired_unlink(sl_store *s, sl_sq_expired *x);
 /* Delete segment files (under the files write lock). */
 void sl__sq_unlink_files(sl_store *s, int64_t table_id, char **files, size_t n);
 

@@ -39,7 +39,7 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
     sqlite3_stmt *st;
     sl_code rc = SL_OK;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->cat, "SELECT id, file FROM segments WHERE table_id=? ORDER BY id", -1,
+    if (sqlite3_prepare_v2(s->cat, "SELECT id, file FROM segments WHERE table_id=? AND visible=1 ORDER BY id", -1,
                            &st, NULL) != SQLITE_OK) {
         rc = sl__sq_error(s->cat, "segments", err);
         goto out;
@@ -383,4 +383,32 @@ out:
     seglist_free(&l);
     pthread_mutex_unlock(&s->compact_mu);
     return rc;
+}
+
+sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err)
+{
+    seglist l;
+    sl_code rc = list_segments(s, table_id, &l, err);
+    if (rc != SL_OK || l.n <= s->max_segments) {
+        seglist_free(&l);
+        return rc;
+    }
+    char *dir = sl__sq_table_dir(s, table_id);
+    char path[4096 + 64];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", l.files[0]);
+    sl_free(dir);
+    seglist_free(&l);
+    sqlite3 *db = NULL;
+    size_t n_cols = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT * FROM t LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
+            n_cols = (size_t)sqlite3_column_count(st);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(db);
+    if (n_cols == 0)
+        return sl_fail(err, SL_BACKEND, "cannot read segment %s", path);
+    return sl__sq_compact(s, table_id, n_cols, false, err);
 }

@@ -36,11 +36,16 @@ static void expire_prepared_locked(sl_store *s, uint64_t now)
     sl__sq_exec(s->cat, sql, NULL);
 }
 
-/* Forget finished labels older than the retention, at most once a minute (caller holds mu). */
-static void gc_labels_locked(sl_store *s, uint64_t now)
+/* Forget finished labels older than the retention and abort precommitted transactions past
+ * their timeout, at most once a minute (caller holds mu; files go to *x). */
+static void gc_labels_locked(sl_store *s, uint64_t now, sl_sq_expired *x)
 {
-    if (now - s->last_gc_ms < 60000)
+    uint64_t every = 60000; /* often enough for 3-day labels and 1-hour precommits */
+    if ((uint64_t)s->precommit_timeout_s * 500 < every)
+        every = (uint64_t)s->precommit_timeout_s * 500;
+    if (now - s->last_gc_ms < every)
         return;
+    sl__sq_expire_precommitted_locked(s, now, x);
     s->last_gc_ms = now;
     char sql[256];
     snprintf(sql, sizeof sql,
@@ -57,8 +62,9 @@ static sl_code register_txn(sl_store *s, const sl_begin_opts *o, int64_t *id,
     sqlite3_stmt *st = NULL;
     sl_code rc = SL_OK;
     uint64_t now = sl__sq_now_ms();
+    sl_sq_expired expired = {0};
     pthread_mutex_lock(&s->mu);
-    gc_labels_locked(s, now);
+    gc_labels_locked(s, now, &expired);
     if ((rc = sl__sq_exec(s->cat, "BEGIN IMMEDIATE", err)) != SL_OK)
         goto out;
     if (sqlite3_prepare_v2(s->cat,
@@ -105,6 +111,7 @@ done:
         sl__sq_exec(s->cat, "ROLLBACK", NULL);
 out:
     pthread_mutex_unlock(&s->mu);
+    sl__sq_expired_unlink(s, &expired);
     return rc;
 }
 
@@ -308,8 +315,9 @@ static sl_code seal_segment(sl_txn *t, sl_err *err)
     return rc;
 }
 
-/* Register the segment and flip the label to VISIBLE in one catalog transaction. */
-static sl_code publish(sl_txn *t, sl_err *err)
+/* Register the segment and flip the label to VISIBLE (or, for 2PC, PRECOMMITTED with the
+ * segment registered but invisible) in one catalog transaction. */
+static sl_code publish(sl_txn *t, bool visible, sl_err *err)
 {
     sl_store *s = t->s;
     sl_code rc = SL_OK;
@@ -333,13 +341,16 @@ static sl_code publish(sl_txn *t, sl_err *err)
     sqlite3_finalize(st);
     if (rc == SL_OK && t->rows > 0) {
         snprintf(sql, sizeof sql,
-                 "INSERT INTO segments(table_id, txn_id, file, rows) VALUES(%lld, %lld, '%s', %llu)",
-                 (long long)t->table_id, (long long)t->id, t->file, (unsigned long long)t->rows);
+                 "INSERT INTO segments(table_id, txn_id, file, rows, visible) VALUES(%lld, %lld, "
+                 "'%s', %llu, %d)",
+                 (long long)t->table_id, (long long)t->id, t->file, (unsigned long long)t->rows,
+                 visible);
         rc = sl__sq_exec(s->cat, sql, err);
     }
     if (rc == SL_OK) {
         snprintf(sql, sizeof sql, "UPDATE txns SET state=%d, finished_ms=%llu WHERE id=%lld",
-                 SL_TXN_VISIBLE, (unsigned long long)sl__sq_now_ms(), (long long)t->id);
+                 visible ? SL_TXN_VISIBLE : SL_TXN_PRECOMMITTED,
+                 (unsigned long long)sl__sq_now_ms(), (long long)t->id);
         rc = sl__sq_exec(s->cat, sql, err);
     }
     if (rc == SL_OK)
@@ -351,7 +362,8 @@ out:
     return rc;
 }
 
-sl_code sl__sq_commit(sl_txn *t, sl_err *err)
+/* Seal the segment and publish it; frees t whatever the outcome. */
+static sl_code finish_txn(sl_txn *t, bool visible, sl_err *err)
 {
     sl_code rc;
     if (t->err.code != SL_OK) {
@@ -363,7 +375,7 @@ sl_code sl__sq_commit(sl_txn *t, sl_err *err)
         sl__sq_abort(t, err->msg);
         return rc;
     }
-    if ((rc = publish(t, err)) != SL_OK) {
+    if ((rc = publish(t, visible, err)) != SL_OK) {
         sl__sq_abort(t, err->msg);
         return rc;
     }
@@ -376,8 +388,19 @@ sl_code sl__sq_commit(sl_txn *t, sl_err *err)
     /* Keep the number of segments per table small (queries attach them all). A failure here
      * leaves the data as it is: the load itself is committed. */
     sl_err cerr = {0};
-    sl__sq_compact(s, table_id, n_cols, false, &cerr);
+    if (visible)
+        sl__sq_compact(s, table_id, n_cols, false, &cerr);
     return SL_OK;
+}
+
+sl_code sl__sq_commit(sl_txn *t, sl_err *err)
+{
+    return finish_txn(t, true, err);
+}
+
+sl_code sl__sq_precommit(sl_txn *t, sl_err *err)
+{
+    return finish_txn(t, false, err);
 }
 
 void sl__sq_abort(sl_txn *t, const char *reason)

@@ -41,6 +41,7 @@ typedef struct sl_store_opts {
     const char *data_dir;          /* the backend's files live below it */
     uint32_t label_keep_s;         /* finished labels are forgotten after this (default 3 days) */
     uint32_t max_segments;         /* a table with more segments is compacted (default 6) */
+    uint32_t precommit_timeout_s;  /* PRECOMMITTED longer than this is aborted (default 3600) */
 } sl_store_opts;
 
 /* What begin needs. */
@@ -114,6 +115,14 @@ typedef struct sl_store_vtab {
     /* Make the rows visible and the label VISIBLE, atomically and durably. Frees t whatever
      * the outcome (on failure the transaction is aborted). */
     sl_code (*commit)(sl_txn *t, sl_err *err);
+    /* Two-phase commit, first phase: make the rows durable but invisible and the label
+     * PRECOMMITTED; they survive restarts until finish_2pc or the precommit timeout. Frees t
+     * whatever the outcome. */
+    sl_code (*precommit)(sl_txn *t, sl_err *err);
+    /* Second phase: commit (rows visible, label VISIBLE) or abort a transaction named by id
+     * (txn_id >= 0) or label. Errors carry Doris's texts (specs §1.4). *txn_id receives the id. */
+    sl_code (*finish_2pc)(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
+                          sl_err *err);
     /* Drop the rows, mark the label ABORTED with reason. Frees t. */
     void (*abort)(sl_txn *t, const char *reason);
     /* The latest transaction of a label. */

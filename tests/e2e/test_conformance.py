@@ -12,9 +12,7 @@ RUNNER = os.path.join(ROOT, "..", "shared", "conformance", "doris", "run.py")
 
 # The cases that do not pass yet, each with the reason. Everything else in cases.json must pass,
 # and a case listed here that starts passing fails this test too, so the list stays true.
-NOT_YET = {
-    "test_stream_load_2pc/non_partitioned_commit_by_label": "two-phase commit (issue 5)",
-}
+NOT_YET = {}
 
 # Doris master truncates over-long strings without strict mode; 2.1/3.0 (sluice's default, see
 # specs/doris-stream-load.md) filters the row. With truncate_strings=true sluice does the former.

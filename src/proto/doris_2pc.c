@@ -1,0 +1,98 @@
+/*
+ * doris_2pc.c - the second phase of Doris's two-phase commit: PUT /api/{db}[/{table}]/
+ * _stream_load_2pc with txn_id or label and txn_operation commit|abort (proto stage, Doris
+ * adapter). Spec: specs/doris-stream-load.md §1.4.
+ *
+ * Served on both ports without a redirect. Replies keep Doris's lower-case spelling: FE-side
+ * checks answer {"status":"FAILED","msg":...}; results are pretty-printed
+ * {"status": "Success"|"<ERROR_CODE>", "msg": ...} as the BE writes them.
+ */
+#include "../core/platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doris.h"
+
+static void reply(sl_http_req *r, const char *status, const char *msg)
+{
+    sl_buf b = SL_BUF_INIT;
+    bool first = true;
+    sl__pretty_str(&b, &first, "status", status, strlen(status));
+    sl__pretty_str(&b, &first, "msg", msg, strlen(msg));
+    sl_buf_puts(&b, "\n}\n");
+    sl_http_respond(r, 200, "application/json; charset=utf-8", b.p, b.len);
+    sl_buf_free(&b);
+}
+
+static void twopc_begin(sl_http_req *r)
+{
+    sl_app *app = r->app;
+    sl_slice user, pw, seg[6];
+    sl_err err = {0};
+    if (!sl__basic_auth(r, &user, &pw)) {
+        sl__fe_result(r, "Unauthorized", 401, "\"Need auth information.\"");
+        return;
+    }
+    size_t n = sl__path_segments(r, seg, SL_COUNT(seg));
+    sl_slice db = n >= 3 ? seg[1] : SL_LIT("");
+    sl_slice id_text = sl_http_header_get(r, "txn_id"), label = sl_http_header_get(r, "label");
+    sl_slice op = sl_http_header_get(r, "txn_operation");
+    if (sl_auth_check(app->auth, user, pw, NULL, &err) != SL_OK ||
+        sl_auth_allowed(app->auth, user, "LOAD", db, n >= 4 ? seg[2] : SL_LIT(""), &err) != SL_OK) {
+        sl__fe_fail(r, err.msg);
+        return;
+    }
+    if (id_text.n == 0 && label.n == 0) {
+        sl__fe_fail(r, "No transaction id or label selected.");
+        return;
+    }
+    if (op.n == 0) {
+        sl__fe_fail(r, "No transaction operation('commit' or 'abort') selected.");
+        return;
+    }
+    int64_t id = -1;
+    if (id_text.n) {
+        char tmp[32], *end;
+        snprintf(tmp, sizeof tmp, "%.*s", (int)(id_text.n < 31 ? id_text.n : 31), id_text.p);
+        errno = 0;
+        unsigned long long v = strtoull(tmp, &end, 10);
+        if (end == tmp || *end || errno || tmp[0] == '-' || v > INT64_MAX) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "convert txn_id [%s] failed, reason=stoull", tmp);
+            reply(r, "INTERNAL_ERROR", msg);
+            return;
+        }
+        id = (int64_t)v;
+    }
+    bool commit = sl_slice_ieq(op, "commit");
+    if (!commit && !sl_slice_ieq(op, "abort")) {
+        reply(r, "INTERNAL_ERROR", "transaction operation should be 'commit' or 'abort'");
+        return;
+    }
+    if (app->sv->finish_2pc(app->store, db, &id, label, commit, &err) != SL_OK) {
+        sl_buf msg = SL_BUF_INIT;
+        sl_buf_printf(&msg, "TStatus: errCode = 2, detailMessage = %s", err.msg);
+        reply(r, "ANALYSIS_ERROR", msg.p ? msg.p : "");
+        sl_buf_free(&msg);
+        return;
+    }
+    sl_buf msg = SL_BUF_INIT;
+    if (label.n)
+        sl_buf_printf(&msg, "label [%.*s] ", (int)label.n, label.p);
+    if (id_text.n)
+        sl_buf_printf(&msg, "transaction [%lld] ", (long long)id);
+    sl_buf_printf(&msg, "%s successfully.", commit ? "commit" : "abort");
+    reply(r, "Success", msg.p ? msg.p : "");
+    sl_buf_free(&msg);
+}
+
+static void twopc_end(sl_http_req *r)
+{
+    if (!r->responded)
+        sl_http_respond(r, 500, "text/plain", "no response\n", 12);
+}
+
+const sl_http_handler sl_doris_2pc = {"doris-2pc", twopc_begin, NULL, twopc_end, NULL, NULL};
