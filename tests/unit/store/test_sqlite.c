@@ -23,7 +23,7 @@ static sl_slice ddl = SL_LIT("CREATE TABLE t (k INT, v VARCHAR(8), d DATE, p DEC
 static void open_store(void)
 {
     sl_err e = {0};
-    sl_store_opts o = {dir, 0, 3};
+    sl_store_opts o = {.data_dir = dir, .max_segments = 3};
     cr_assert(eq(int, sv->open(&o, &st, &e), SL_OK), "%s", e.msg);
 }
 
