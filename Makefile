@@ -96,8 +96,16 @@ build/fuzz/bin/%: tests/fuzz/%.c
 fuzz: deps $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/release/bench/%)
+build/release/bench/%: bench/%.c build/release/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 -DNDEBUG -Wno-unused-result -Isrc -o $@ $< build/release/libsluice.a $(PKG_LIBS) -lcrypto
+
 bench: deps
+	@sh scripts/deps.sh --with-bench || echo "bench: reference servers not installable, their rows are skipped"
 	@$(MAKE) --no-print-directory all FLAVOR=release
+	@$(MAKE) --no-print-directory $(BENCH_BIN) FLAVOR=release
 	@sh bench/run.sh
 
 run: deps
