@@ -32,7 +32,7 @@ fi
 CSV=$DATA/lineitem.csv
 NDJSON=$DATA/lineitem.ndjson
 ROWS=2000000
-MB=$(echo "scale=2; $(stat -c %s "$CSV") / 1000000" | bc)
+MB=$(echo "scale=2; $(stat -L -c %s "$CSV") / 1000000" | bc)
 cat "$CSV" "$NDJSON" >/dev/null
 
 DDL="CREATE TABLE lineitem (l_orderkey BIGINT, l_partkey INT, l_suppkey INT, l_linenumber INT,
@@ -136,11 +136,13 @@ start_server
 mkdir -p "$W/parts" && rm -f "$W/parts"/p*
 split -n l/64 -d -a 2 "$CSV" "$W/parts/p"
 t0=$(now)
-for f in "$W"/parts/p*; do
+PIDS=""
+for f in "$W"/parts/p??; do
     curl -sS -u root: -H "column_separator:," -H "Expect:" -T "$f" -XPUT \
         "http://127.0.0.1:$BE/api/b/lineitem/_stream_load" >"$f.reply" &
+    PIDS="$PIDS $!"
 done
-wait
+wait $PIDS
 T_64=$(secs "$t0" "$(now)")
 OK64=$(grep -l '"Status": "Success"' "$W"/parts/*.reply | wc -l)
 stop_server

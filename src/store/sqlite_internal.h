@@ -34,18 +34,45 @@ struct sl_store {
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
 };
 
+/* Writer lanes (sqlite_lane.c): a load writes through up to SL_SQ_LANES threads, each with its
+ * own segment file; lane 1 joins after SL_SQ_LANE_AFTER batches so small loads stay one file. */
+#define SL_SQ_LANES 2
+#define SL_SQ_LANE_AFTER 8
+
+typedef struct sq_lane {
+    struct sl_txn *t;
+    char *path;                 /* heap */
+    char *file;                 /* name relative to the table's segment dir (heap) */
+    sqlite3 *seg;
+    sqlite3_stmt *ins;
+    uint64_t rows;
+    sl_batch box;               /* the batch being handed to the lane's thread */
+    bool full;                  /* box holds rows to write (under t->mu) */
+    bool quit;                  /* under t->mu */
+    bool started;
+    pthread_t th;
+    sl_err err;                 /* the lane's first failure */
+} sq_lane;
+
 struct sl_txn {
     sl_store *s;
     int64_t id;
     int64_t table_id;
     const sl_tabledef *def;
-    sqlite3 *seg;               /* the segment being written, NULL until the first row */
-    sqlite3_stmt *ins;
-    char *path;                 /* heap */
-    char *file;                 /* file name relative to the table's segment dir (heap) */
-    uint64_t rows;
+    sq_lane lanes[SL_SQ_LANES];
+    size_t batches;             /* batches appended so far */
+    pthread_mutex_t mu;         /* guards the lanes' full/quit flags */
+    pthread_cond_t cv;
     sl_err err;                 /* first failure: the txn is poisoned after it [LMDB] */
 };
+
+sl_code sl__sq_lane_put(sl_txn *t, const sl_batch *b, sl_err *err);
+/* Stop the lane threads after they wrote everything; the first lane error, if any. */
+sl_code sl__sq_lanes_drain(sl_txn *t, sl_err *err);
+/* COMMIT, close and fsync every used lane's segment (after drain). */
+sl_code sl__sq_lanes_seal(sl_txn *t, sl_err *err);
+/* Stop, close and free the lanes; delete their files when unlink_files. */
+void sl__sq_lanes_discard(sl_txn *t, bool unlink_files);
 
 /* Catalog helpers (sqlite.c). */
 sl_code sl__sq_exec(sqlite3 *db, const char *sql, sl_err *err);

@@ -19,6 +19,7 @@
 
 typedef struct seglist {
     int64_t *ids;
+    int64_t *rows;
     char **files;
     size_t n;
 } seglist;
@@ -29,6 +30,7 @@ static void seglist_free(seglist *l)
         free(l->files[i]);
     sl_free(l->files);
     sl_free(l->ids);
+    sl_free(l->rows);
     memset(l, 0, sizeof *l);
 }
 
@@ -39,7 +41,7 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
     sqlite3_stmt *st;
     sl_code rc = SL_OK;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->cat, "SELECT id, file FROM segments WHERE table_id=? AND visible=1 ORDER BY id", -1,
+    if (sqlite3_prepare_v2(s->cat, "SELECT id, file, rows FROM segments WHERE table_id=? AND visible=1 ORDER BY id", -1,
                            &st, NULL) != SQLITE_OK) {
         rc = sl__sq_error(s->cat, "segments", err);
         goto out;
@@ -55,12 +57,16 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
             char **f = sl_realloc(l->files, cap * sizeof *f);
             if (f)
                 l->files = f;
-            if (ids == NULL || f == NULL) {
+            int64_t *rows = sl_realloc(l->rows, cap * sizeof *rows);
+            if (rows)
+                l->rows = rows;
+            if (ids == NULL || f == NULL || rows == NULL) {
                 rc = sl_fail(err, SL_NOMEM, "out of memory");
                 break;
             }
         }
         l->ids[l->n] = sqlite3_column_int64(st, 0);
+        l->rows[l->n] = sqlite3_column_int64(st, 2);
         l->files[l->n] = strdup((const char *)sqlite3_column_text(st, 1));
         if (l->files[l->n] == NULL) {
             rc = sl_fail(err, SL_NOMEM, "out of memory");
@@ -337,6 +343,27 @@ out:
     return rc;
 }
 
+/* Size-tiered choice [LSM]: keep only the smallest segments in l, as many as must merge so
+ * that at most `keep` remain (at least two). Merging everything each time would rewrite the
+ * whole table on every load once it has `keep` segments. Order of the rest is kept. */
+static void pick_smallest(seglist *l, size_t keep)
+{
+    size_t k = l->n + 1 > keep ? l->n + 1 - keep : 2;
+    if (k < 2)
+        k = 2;
+    while (l->n > k) {
+        size_t big = 0; /* drop the largest until k remain */
+        for (size_t i = 1; i < l->n; i++)
+            if (l->rows[i] > l->rows[big])
+                big = i;
+        free(l->files[big]);
+        memmove(&l->files[big], &l->files[big + 1], (l->n - big - 1) * sizeof *l->files);
+        memmove(&l->ids[big], &l->ids[big + 1], (l->n - big - 1) * sizeof *l->ids);
+        memmove(&l->rows[big], &l->rows[big + 1], (l->n - big - 1) * sizeof *l->rows);
+        l->n--;
+    }
+}
+
 sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err)
 {
     seglist l;
@@ -346,6 +373,7 @@ sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force,
         goto out;
     if (l.n <= 1 || (!force && l.n <= s->max_segments))
         goto out;
+    pick_smallest(&l, force ? 2 : s->max_segments);
     char file[64];
     pthread_mutex_lock(&s->mu);
     snprintf(file, sizeof file, "c%llu-%llu.db", (unsigned long long)sl__sq_now_ms(),

@@ -125,10 +125,11 @@ sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl
         return rc;
     }
     /* The file is private until registered, so no journal and no syncs while writing: commit
-     * fsyncs it once. 64 MiB of cache keeps B-tree pages of a big load in memory. */
+     * fsyncs it once. Rows are appended in rowid order, so a small cache (16 MiB) is enough:
+     * full pages are written out as the B-tree grows, and two lanes stay inside the RSS budget. */
     sl_buf sql = SL_BUF_INIT;
     sl_buf_puts(&sql, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-65536; "
+                      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-16384; "
                       "CREATE TABLE t(");
     for (size_t c = 0; c < n_cols; c++)
         sl_buf_printf(&sql, "%sc%zu", c ? "," : "", c);
@@ -143,19 +144,6 @@ sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl
     return SL_OK;
 }
 
-static char *seg_path(sl_store *s, int64_t table_id, const char *file)
-{
-    char *dir = sl__sq_table_dir(s, table_id);
-    if (dir == NULL)
-        return NULL;
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = sl_malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    mkdir(dir, 0755);
-    sl_free(dir);
-    return p;
-}
 
 sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label_info *existing,
                      sl_err *err)
@@ -168,18 +156,18 @@ sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label
     t->s = s;
     t->def = o->def;
     t->table_id = o->table_id;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
     sl_code rc = register_txn(s, o, &t->id, existing, err);
+    char *dir = rc == SL_OK ? sl__sq_table_dir(s, t->table_id) : NULL;
+    if (dir)
+        mkdir(dir, 0755);
+    sl_free(dir);
     if (rc != SL_OK) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
         sl_free(t);
         return rc;
-    }
-    char file[64];
-    snprintf(file, sizeof file, "t%lld.db", (long long)t->id);
-    t->file = strdup(file);
-    t->path = seg_path(s, t->table_id, file);
-    if (t->file == NULL || t->path == NULL) {
-        sl__sq_abort(t, "out of memory");
-        return sl_fail(err, SL_NOMEM, "out of memory");
     }
     *out = t;
     return SL_OK;
@@ -190,133 +178,52 @@ int64_t sl__sq_txn_id(const sl_txn *t)
     return t->id;
 }
 
-static sl_code open_segment(sl_txn *t)
-{
-    sl_code rc = sl__sq_segment_create(t->path, t->def->n_cols, &t->seg, &t->err);
-    if (rc != SL_OK)
-        return rc;
-    sl_buf sql = SL_BUF_INIT;
-    sl_buf_puts(&sql, "INSERT INTO t VALUES(");
-    for (size_t c = 0; c < t->def->n_cols; c++)
-        sl_buf_puts(&sql, c ? ",?" : "?");
-    sl_buf_puts(&sql, ")");
-    if (sql.oom)
-        rc = sl_fail(&t->err, SL_NOMEM, "out of memory");
-    else if (sqlite3_prepare_v3(t->seg, sql.p, -1, SQLITE_PREPARE_PERSISTENT, &t->ins, NULL) !=
-             SQLITE_OK)
-        rc = sl__sq_error(t->seg, "segment insert", &t->err);
-    sl_buf_free(&sql);
-    return rc;
-}
-
-static const double pow10_tab[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
-/* Bind one non-NULL cell in its stored form (see sqlite_internal.h and docs/ARCHITECTURE.md:
- * integers and booleans INTEGER, floats REAL, DECIMAL(p<=15) REAL (exact when printed at its
- * scale), wider DECIMAL and LARGEINT beyond int64 TEXT, DATE/DATETIME sortable TEXT). */
-static void bind_cell(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datum *v)
-{
-    char tmp[64];
-    size_t n;
-    switch ((sl_type_id)ty->id) {
-    case SL_TINYINT: case SL_SMALLINT: case SL_INT: case SL_BIGINT: case SL_BOOLEAN:
-        sqlite3_bind_int64(st, i, v->i);
-        return;
-    case SL_LARGEINT:
-        if (v->w >= INT64_MIN && v->w <= INT64_MAX) {
-            sqlite3_bind_int64(st, i, (int64_t)v->w);
-            return;
-        }
-        n = sl_format_i128(v->w, tmp);
-        sqlite3_bind_text(st, i, tmp, (int)n, SQLITE_TRANSIENT);
-        return;
-    case SL_FLOAT: case SL_DOUBLE:
-        sqlite3_bind_double(st, i, v->d);
-        return;
-    case SL_DECIMAL:
-        if (ty->precision <= 15) {
-            sqlite3_bind_double(st, i, (double)(int64_t)v->w / pow10_tab[ty->scale]);
-            return;
-        }
-        n = sl_format_decimal(v->w, ty->scale, tmp);
-        sqlite3_bind_text(st, i, tmp, (int)n, SQLITE_TRANSIENT);
-        return;
-    case SL_DATE:
-        n = sl_format_date(v->i, tmp);
-        sqlite3_bind_text(st, i, tmp, (int)n, SQLITE_TRANSIENT);
-        return;
-    case SL_DATETIME:
-        n = sl_format_datetime(v->i, ty->precision, tmp);
-        sqlite3_bind_text(st, i, tmp, (int)n, SQLITE_TRANSIENT);
-        return;
-    default:
-        sqlite3_bind_text(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_STATIC);
-        return;
-    }
-}
-
 sl_code sl__sq_append(sl_txn *t, const sl_batch *b, sl_err *err)
 {
     if (t->err.code != SL_OK)
         return sl_fail(err, t->err.code, "%s", t->err.msg);
     if (b->n_rows == 0)
         return SL_OK;
-    if (t->seg == NULL && open_segment(t) != SL_OK)
+    if (sl__sq_lane_put(t, b, &t->err) != SL_OK)
         return sl_fail(err, t->err.code, "%s", t->err.msg);
-    sqlite3_stmt *st = t->ins;
-    for (size_t r = 0; r < b->n_rows; r++) {
-        for (size_t c = 0; c < b->n_cols; c++) {
-            const sl_column *col = &b->cols[c];
-            if (col->null[r])
-                sqlite3_bind_null(st, (int)c + 1);
-            else
-                bind_cell(st, (int)c + 1, &col->def->type, &col->v[r]);
-        }
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sl__sq_error(t->seg, "segment write", &t->err);
-            sqlite3_reset(st);
-            return sl_fail(err, t->err.code, "%s", t->err.msg);
-        }
-        sqlite3_reset(st);
-    }
-    t->rows += b->n_rows;
     return SL_OK;
 }
 
-static void txn_free(sl_txn *t)
+static void txn_free(sl_txn *t, bool unlink_files)
 {
-    if (t->ins)
-        sqlite3_finalize(t->ins);
-    if (t->seg)
-        sqlite3_close(t->seg);
-    free(t->file);
-    sl_free(t->path);
+    sl__sq_lanes_discard(t, unlink_files);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
     sl_free(t);
 }
 
-/* Close the segment durably: COMMIT, close, fsync file and directory. */
-static sl_code seal_segment(sl_txn *t, sl_err *err)
+static uint64_t txn_rows(const sl_txn *t)
 {
-    sqlite3_finalize(t->ins);
-    t->ins = NULL;
-    if (sl__sq_exec(t->seg, "COMMIT", err) != SL_OK)
-        return err->code;
-    if (sqlite3_close(t->seg) != SQLITE_OK)
-        return sl_fail(err, SL_BACKEND, "cannot close segment");
-    t->seg = NULL;
-    if (sl__sq_fsync_path(t->path, err) != SL_OK)
-        return err->code;
+    uint64_t n = 0;
+    for (size_t k = 0; k < SL_SQ_LANES; k++)
+        n += t->lanes[k].rows;
+    return n;
+}
+
+/* Write every lane's rows durably: drain the threads, COMMIT and fsync the files and their
+ * directory. */
+static sl_code seal(sl_txn *t, sl_err *err)
+{
+    sl_code rc = sl__sq_lanes_drain(t, err);
+    if (rc == SL_OK)
+        rc = sl__sq_lanes_seal(t, err);
+    if (rc != SL_OK || txn_rows(t) == 0)
+        return rc;
     char *dir = sl__sq_table_dir(t->s, t->table_id);
     if (dir == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    sl_code rc = sl__sq_fsync_path(dir, err);
+    rc = sl__sq_fsync_path(dir, err);
     sl_free(dir);
     return rc;
 }
 
-/* Register the segment and flip the label to VISIBLE (or, for 2PC, PRECOMMITTED with the
- * segment registered but invisible) in one catalog transaction. */
+/* Register the lanes' segments and flip the label to VISIBLE (or, for 2PC, PRECOMMITTED with
+ * the segments registered but invisible) in one catalog transaction. */
 static sl_code publish(sl_txn *t, bool visible, sl_err *err)
 {
     sl_store *s = t->s;
@@ -339,11 +246,14 @@ static sl_code publish(sl_txn *t, bool visible, sl_err *err)
         rc = sl_fail(err, SL_NOT_FOUND, "unknown table, tableId=%lld", (long long)t->table_id);
     }
     sqlite3_finalize(st);
-    if (rc == SL_OK && t->rows > 0) {
+    for (size_t k = 0; rc == SL_OK && k < SL_SQ_LANES; k++) {
+        const sq_lane *l = &t->lanes[k];
+        if (l->rows == 0)
+            continue;
         snprintf(sql, sizeof sql,
                  "INSERT INTO segments(table_id, txn_id, file, rows, visible) VALUES(%lld, %lld, "
                  "'%s', %llu, %d)",
-                 (long long)t->table_id, (long long)t->id, t->file, (unsigned long long)t->rows,
+                 (long long)t->table_id, (long long)t->id, l->file, (unsigned long long)l->rows,
                  visible);
         rc = sl__sq_exec(s->cat, sql, err);
     }
@@ -362,7 +272,7 @@ out:
     return rc;
 }
 
-/* Seal the segment and publish it; frees t whatever the outcome. */
+/* Seal the lanes and publish them; frees t whatever the outcome. */
 static sl_code finish_txn(sl_txn *t, bool visible, sl_err *err)
 {
     sl_code rc;
@@ -371,24 +281,19 @@ static sl_code finish_txn(sl_txn *t, bool visible, sl_err *err)
         sl__sq_abort(t, t->err.msg);
         return rc;
     }
-    if (t->seg && (rc = seal_segment(t, err)) != SL_OK) {
+    if ((rc = seal(t, err)) != SL_OK || (rc = publish(t, visible, err)) != SL_OK) {
         sl__sq_abort(t, err->msg);
         return rc;
     }
-    if ((rc = publish(t, visible, err)) != SL_OK) {
-        sl__sq_abort(t, err->msg);
-        return rc;
-    }
-    if (t->rows == 0)
-        unlink(t->path);
     int64_t table_id = t->table_id;
     size_t n_cols = t->def->n_cols;
     sl_store *s = t->s;
-    txn_free(t);
+    bool empty = txn_rows(t) == 0;
+    txn_free(t, empty); /* an empty load registered no file: delete the empty segments */
     /* Keep the number of segments per table small (queries attach them all). A failure here
      * leaves the data as it is: the load itself is committed. */
     sl_err cerr = {0};
-    if (visible)
+    if (visible && !empty)
         sl__sq_compact(s, table_id, n_cols, false, &cerr);
     return SL_OK;
 }
@@ -406,16 +311,7 @@ sl_code sl__sq_precommit(sl_txn *t, sl_err *err)
 void sl__sq_abort(sl_txn *t, const char *reason)
 {
     sl_store *s = t->s;
-    if (t->ins) {
-        sqlite3_finalize(t->ins);
-        t->ins = NULL;
-    }
-    if (t->seg) {
-        sqlite3_close(t->seg);
-        t->seg = NULL;
-    }
-    if (t->path)
-        unlink(t->path);
+    sl__sq_lanes_discard(t, true);
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->cat,
@@ -431,5 +327,5 @@ void sl__sq_abort(sl_txn *t, const char *reason)
         sqlite3_finalize(st);
     }
     pthread_mutex_unlock(&s->mu);
-    txn_free(t);
+    txn_free(t, true);
 }
