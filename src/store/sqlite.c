@@ -207,6 +207,8 @@ static sl_code sq_open(const sl_store_opts *o, sl_store **out, sl_err *err)
     if (sl__sq_exec(s->cat, sql, err) != SL_OK)
         goto fail;
     remove_orphans(s);
+    if (sl__sq_compactor_start(s, err) != SL_OK)
+        goto fail;
     *out = s;
     return SL_OK;
 fail:
@@ -224,6 +226,7 @@ static void sq_close(sl_store *s)
 {
     if (s == NULL)
         return;
+    sl__sq_compactor_stop(s);
     sqlite3_close(s->cat);
     free(s->dir);
     pthread_mutex_destroy(&s->mu);

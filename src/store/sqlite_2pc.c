@@ -150,10 +150,8 @@ out:
     for (size_t i = 0; i < n_files; i++)
         free(files[i]);
     sl_free(files);
-    if (rc == SL_OK && commit) {
-        sl_err cerr = {0};
-        sl__sq_compact_by_id(s, table_id, &cerr);
-    }
+    if (rc == SL_OK && commit)
+        sl__sq_compact_later(s, table_id);
     return rc;
 }
 

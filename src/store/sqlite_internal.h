@@ -27,6 +27,14 @@ struct sl_store {
     pthread_mutex_t mu;         /* serialises use of cat */
     pthread_rwlock_t files;     /* read: attaching segments; write: deleting segment files */
     pthread_mutex_t compact_mu; /* one compaction at a time */
+    /* Background compaction (sqlite_query.c): commits queue their table here and return. */
+    pthread_t compactor;
+    bool compactor_started;
+    pthread_mutex_t queue_mu;
+    pthread_cond_t queue_cv;
+    int64_t queue[64];          /* table ids waiting for compaction (a set) */
+    size_t queued;
+    bool stopping;
     uint32_t label_keep_s;
     uint32_t max_segments;
     uint32_t precommit_timeout_s;
@@ -101,6 +109,12 @@ sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_
                      const sl_query_sink *sink, sl_err *err);
 /* Merge a table's segments into one when it has more than s->max_segments (or force). */
 sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err);
+/* Start / stop the background compactor thread (open / close). */
+sl_code sl__sq_compactor_start(sl_store *s, sl_err *err);
+void sl__sq_compactor_stop(sl_store *s);
+/* Ask the compactor to look at a table (never blocks; a full queue drops the request, the next
+ * commit or query will ask again). */
+void sl__sq_compact_later(sl_store *s, int64_t table_id);
 /* Compact a table whose column count is read from its first segment. */
 sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err);
 /* Abort precommitted transactions older than the precommit timeout; their segments are

@@ -440,3 +440,62 @@ sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err)
         return sl_fail(err, SL_BACKEND, "cannot read segment %s", path);
     return sl__sq_compact(s, table_id, n_cols, false, err);
 }
+
+void sl__sq_compact_later(sl_store *s, int64_t table_id)
+{
+    pthread_mutex_lock(&s->queue_mu);
+    bool present = false;
+    for (size_t i = 0; i < s->queued; i++)
+        present |= s->queue[i] == table_id;
+    if (!present && s->queued < SL_COUNT(s->queue))
+        s->queue[s->queued++] = table_id;
+    pthread_cond_signal(&s->queue_cv);
+    pthread_mutex_unlock(&s->queue_mu);
+}
+
+/* The compactor: merges segments of queued tables off the commit path, so concurrent loads do
+ * not wait for each other's compactions. */
+static void *compactor_main(void *arg)
+{
+    sl_store *s = arg;
+    pthread_mutex_lock(&s->queue_mu);
+    while (!s->stopping) {
+        if (s->queued == 0) {
+            pthread_cond_wait(&s->queue_cv, &s->queue_mu);
+            continue;
+        }
+        int64_t id = s->queue[0];
+        memmove(s->queue, s->queue + 1, (s->queued - 1) * sizeof *s->queue);
+        s->queued--;
+        pthread_mutex_unlock(&s->queue_mu);
+        sl_err err = {0};
+        sl__sq_compact_by_id(s, id, &err); /* a failure leaves the segments as they are */
+        pthread_mutex_lock(&s->queue_mu);
+    }
+    pthread_mutex_unlock(&s->queue_mu);
+    return NULL;
+}
+
+sl_code sl__sq_compactor_start(sl_store *s, sl_err *err)
+{
+    pthread_mutex_init(&s->queue_mu, NULL);
+    pthread_cond_init(&s->queue_cv, NULL);
+    if (pthread_create(&s->compactor, NULL, compactor_main, s) != 0)
+        return sl_fail(err, SL_INTERNAL, "cannot start the compaction thread");
+    s->compactor_started = true;
+    return SL_OK;
+}
+
+void sl__sq_compactor_stop(sl_store *s)
+{
+    if (!s->compactor_started)
+        return;
+    pthread_mutex_lock(&s->queue_mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->queue_cv);
+    pthread_mutex_unlock(&s->queue_mu);
+    pthread_join(s->compactor, NULL);
+    s->compactor_started = false;
+    pthread_mutex_destroy(&s->queue_mu);
+    pthread_cond_destroy(&s->queue_cv);
+}

@@ -286,15 +286,12 @@ static sl_code finish_txn(sl_txn *t, bool visible, sl_err *err)
         return rc;
     }
     int64_t table_id = t->table_id;
-    size_t n_cols = t->def->n_cols;
     sl_store *s = t->s;
     bool empty = txn_rows(t) == 0;
     txn_free(t, empty); /* an empty load registered no file: delete the empty segments */
-    /* Keep the number of segments per table small (queries attach them all). A failure here
-     * leaves the data as it is: the load itself is committed. */
-    sl_err cerr = {0};
+    /* Keep the number of segments per table small (queries attach them all), off this path. */
     if (visible && !empty)
-        sl__sq_compact(s, table_id, n_cols, false, &cerr);
+        sl__sq_compact_later(s, table_id);
     return SL_OK;
 }
 

@@ -6,6 +6,7 @@ parallel processes (-j, default 2): each test module starts its own servers on p
 """
 import concurrent.futures
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,8 +30,12 @@ def main():
     passed = failed = 0
     with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
         for path, rc, out, dt in ex.map(run_module, mods):
-            ok = out.count(" ... ok")
-            bad = out.count(" ... FAIL") + out.count(" ... ERROR")
+            # unittest's own summary: "Ran N tests", then "OK" or "FAILED (failures=F, errors=E)"
+            m = re.search(r"^Ran (\d+) tests?", out, re.M)
+            ran = int(m.group(1)) if m else 0
+            bad = sum(int(x) for x in re.findall(r"(?:failures|errors)=(\d+)", out))
+            skipped = sum(int(x) for x in re.findall(r"skipped=(\d+)", out))
+            ok = ran - bad - skipped
             if rc != 0 and bad == 0:
                 bad = 1
             passed += ok
