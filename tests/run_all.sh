@@ -28,6 +28,7 @@ for t in $(find "$BUILD/tests" -type f -perm -u+x 2>/dev/null | sort); do
 done
 
 echo "== end-to-end tests"
+case "$BUILD" in *check*|*tsan*) export SLUICE_SANITIZED=1 ;; esac
 SLUICE_BIN="$(pwd)/$BUILD/sluice" python3 tests/e2e/run.py >"$log/e2e" 2>&1
 e2e_rc=$?
 cat "$log/e2e"
