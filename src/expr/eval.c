@@ -779,3 +779,13 @@ sl_code sl_expr_filter(const sl_expr *pred, const sl_vec *cols, size_t n, const 
         keep[i] = !(r.null && r.null[i]) && truthy(&r, i);
     return SL_OK;
 }
+
+void sl_expr_uses(const sl_expr *e, uint8_t *used, size_t n)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == EK_COL && e->col >= 0 && (size_t)e->col < n)
+        used[e->col] = 1;
+    for (size_t i = 0; i < e->n_args; i++)
+        sl_expr_uses(e->args[i], used, n);
+}

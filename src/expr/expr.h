@@ -107,6 +107,10 @@ sl_code sl_expr_bind(sl_expr *e, const sl_expr_scope *scope, sl_arena_t *a, sl_e
 /** The result type of a bound tree. An untyped NULL literal reports SL_BOOLEAN. */
 sl_type sl_expr_type(const sl_expr *e);
 
+/** Mark used[i] = 1 for every scope column a bound tree reads (used has the scope's n
+ * entries; others are left as they are). */
+void sl_expr_uses(const sl_expr *e, uint8_t *used, size_t n);
+
 /** True when e is a bare column reference; then *name (if given) is its name. */
 bool sl_expr_is_column(const sl_expr *e, sl_slice *name);
 

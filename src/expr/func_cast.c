@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../batch/convert.h"
 #include "internal.h"
 
 /* ---- civil dates (Howard Hinnant's algorithms, proleptic Gregorian) ---- */
@@ -99,18 +100,14 @@ bool sl__text_to_i64(sl_slice s, int64_t *out)
 
 bool sl__text_to_double(sl_slice s, double *out)
 {
-    char buf[512];
-    char *end;
-    s = sl_slice_trim(s);
-    if (s.n == 0 || s.n >= sizeof buf)
+    /* The load-time cast (batch/convert.c): a fast path for plain decimals, Doris's rules. */
+    static const sl_type dbl = {.id = SL_DOUBLE};
+    const sl_conv_ctx ctx = {0};
+    sl_datum d;
+    if (sl_convert(&dbl, s, &d, &ctx) != SL_CONV_OK)
         return false;
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] == 'x' || s.p[i] == 'X' || s.p[i] == '\0')
-            return false; /* no hex floats */
-    memcpy(buf, s.p, s.n);
-    buf[s.n] = '\0';
-    *out = strtod(buf, &end);
-    return end == buf + s.n;
+    *out = d.d;
+    return true;
 }
 
 /* Digits of a decimal number as 0.D x 10^pt with leading zeros dropped. */

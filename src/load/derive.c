@@ -13,6 +13,7 @@
  */
 #include "../core/platform.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,79 @@ static sl_slice value_text(const sl_type *t, const sl_datum *v, char *buf)
     return (sl_slice){buf, n};
 }
 
+static const double pow10d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                                 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+
+static bool int_in_range(uint8_t id, int64_t v)
+{
+    switch (id) {
+    case SL_TINYINT: return v >= INT8_MIN && v <= INT8_MAX;
+    case SL_SMALLINT: return v >= INT16_MIN && v <= INT16_MAX;
+    case SL_INT: return v >= INT32_MIN && v <= INT32_MAX;
+    case SL_BOOLEAN: return true;
+    default: return true;
+    }
+}
+
+/* Direct conversions between numeric and date classes, avoiding the text round trip:
+ * 1 = done, 0 = the value does not fit (NULL, as the text cast would give), -1 = no direct
+ * route. Rounding follows the load casts: half away from zero into DECIMAL. */
+static int numeric_cast(const sl_type *rt, const sl_datum *v, const sl_type *tt, sl_datum *out)
+{
+    bool r_int = rt->id <= SL_BIGINT || rt->id == SL_BOOLEAN;
+    bool t_int = tt->id <= SL_BIGINT || tt->id == SL_BOOLEAN;
+    if (r_int && t_int) {
+        if (tt->id == SL_BOOLEAN) {
+            out->i = v->i != 0;
+            return 1;
+        }
+        if (!int_in_range(tt->id, v->i))
+            return 0;
+        out->i = v->i;
+        return 1;
+    }
+    if (r_int && (tt->id == SL_DOUBLE || tt->id == SL_FLOAT)) {
+        out->d = tt->id == SL_FLOAT ? (double)(float)v->i : (double)v->i;
+        return 1;
+    }
+    if (rt->id == SL_DOUBLE && tt->id == SL_FLOAT) {
+        out->d = (double)(float)v->d;
+        return 1;
+    }
+    if ((rt->id == SL_DOUBLE || rt->id == SL_FLOAT) && tt->id == SL_DECIMAL &&
+        tt->precision <= 18) {
+        double x = v->d * pow10d[tt->scale];
+        if (!(x > -1e18 && x < 1e18))
+            return 0;
+        double ax = fabs(x), frac = ax - floor(ax);
+        if (fabs(frac - 0.5) < 1e-6)
+            return -1; /* a near tie (1.005 is 1.00499..): the shortest text decides, as before */
+        double r = x < 0 ? -floor(ax + 0.5) : floor(ax + 0.5);
+        if (fabs(r) >= pow10d[tt->precision])
+            return 0;
+        out->w = (sl_i128)(int64_t)r;
+        return 1;
+    }
+    if (r_int && tt->id == SL_DECIMAL && tt->precision <= 18) {
+        sl_i128 w = (sl_i128)v->i * (sl_i128)(int64_t)pow10d[tt->scale];
+        if (w >= (sl_i128)(int64_t)pow10d[tt->precision] ||
+            w <= -(sl_i128)(int64_t)pow10d[tt->precision])
+            return 0;
+        out->w = w;
+        return 1;
+    }
+    if (rt->id == SL_DATETIME && tt->id == SL_DATE) {
+        int64_t d = v->i / 86400000000LL;
+        out->i = (v->i % 86400000000LL < 0) ? d - 1 : d;
+        return 1;
+    }
+    if (rt->id == SL_DATE && tt->id == SL_DATETIME) {
+        out->i = v->i * 86400000000LL;
+        return 1;
+    }
+    return -1;
+}
+
 /* Cast result k of res into column c of batch row `row`. NULL or the error reason. */
 static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_vec *res,
                           size_t k, char *why, size_t cap)
@@ -51,6 +125,17 @@ static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const
         b->cols[c].v[row] = res->v[k];
         b->cols[c].null[row] = 0;
         return NULL;
+    }
+    switch (numeric_cast(rt, &res->v[k], tt, &b->cols[c].v[row])) {
+    case 1:
+        b->cols[c].null[row] = 0;
+        return NULL;
+    case 0: {
+        static const sl_slice null_slice = {NULL, 0};
+        return sl__mapper_put_text(m, b, row, c, &null_slice, false, why, cap);
+    }
+    default:
+        break; /* no direct route: through text */
     }
     char buf[64];
     sl_slice text = value_text(rt, &res->v[k], buf);
@@ -70,7 +155,9 @@ static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, u
     if (src == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
     for (size_t i = 0; i < m->n_src; i++)
-        src[i] = (sl_vec){m->srcv[i].type, m->srcv[i].v + start, m->srcv[i].null + start};
+        src[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
+                                           m->srcv[i].null + start}
+                                : m->srcv[i];
     for (size_t c = 0; c < m->def->n_cols; c++) {
         if (m->col_expr[c] == NULL)
             continue;
@@ -102,7 +189,9 @@ static sl_code eval_where(sl_mapper *m, sl_batch *b, size_t start, size_t n, uin
         return sl_fail(err, SL_NOMEM, "out of memory");
     if (m->spec->where_on_sources)
         for (size_t i = 0; i < m->n_src; i++)
-            cols[i] = (sl_vec){m->srcv[i].type, m->srcv[i].v + start, m->srcv[i].null + start};
+            cols[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
+                                                m->srcv[i].null + start}
+                                     : m->srcv[i];
     else
         for (size_t c = 0; c < b->n_cols; c++)
             cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};

@@ -61,6 +61,7 @@ typedef struct sl_mapper {
     sl_expr **col_expr;      /* n_cols: derived expression bound over the sources, or NULL */
     sl_expr *where;          /* bound over the target columns, or NULL */
     sl_vec *srcv;            /* n_src text vectors of the batch rows' sources (derived only) */
+    uint8_t *src_used;       /* n_src: read by an expression, so copied into srcv */
     const sl_rawrow **rowraw;/* batch row -> its raw record, for the error log */
     uint8_t *dead;           /* per batch row: 0 alive, 1 filtered, 2 unselected */
     sl_expr_ctx ectx;

@@ -143,10 +143,21 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
     }
     if (derived) {
         m->srcv = sl_arena_alloc(a, (m->n_src + 1) * sizeof *m->srcv);
-        if (m->srcv == NULL)
+        m->src_used = sl_arena_alloc(a, m->n_src + 1);
+        if (m->srcv == NULL || m->src_used == NULL)
             return sl_fail(err, SL_NOMEM, "out of memory");
+        memset(m->src_used, 0, m->n_src + 1);
+        for (size_t c = 0; c < def->n_cols; c++)
+            sl_expr_uses(m->col_expr[c], m->src_used, m->n_src);
+        if (m->spec->where_on_sources)
+            sl_expr_uses(m->where, m->src_used, m->n_src);
         for (size_t i = 0; i < m->n_src; i++) {
             m->srcv[i].type = st[i];
+            if (!m->src_used[i]) { /* never read: no storage, nothing copied per row */
+                m->srcv[i].v = NULL;
+                m->srcv[i].null = NULL;
+                continue;
+            }
             m->srcv[i].v = sl_arena_alloc(a, SL_BATCH_MAX_ROWS * sizeof(sl_datum));
             m->srcv[i].null = sl_arena_alloc(a, SL_BATCH_MAX_ROWS);
             if (m->srcv[i].v == NULL || m->srcv[i].null == NULL)
@@ -472,6 +483,8 @@ static const char *map_row(sl_mapper *m, sl_batch *b, const sl_slice *f,
     size_t row = b->n_rows;
     if (m->srcv)
         for (size_t i = 0; i < m->n_src; i++) {
+            if (!m->src_used[i])
+                continue;
             const sl_slice *v = f ? &f[i] : found[i] ? found[i] : &null_slice;
             m->srcv[i].v[row].s.p = v->p;
             m->srcv[i].v[row].s.n = v->n;
