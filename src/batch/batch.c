@@ -15,7 +15,8 @@ sl_code sl_batch_init(sl_batch *b, const sl_tabledef *def)
     b->cap_rows = SL_BATCH_MAX_ROWS;
     b->n_cols = def->n_cols;
     b->cols = sl_calloc(def->n_cols * sizeof *b->cols);
-    if (b->cols == NULL)
+    b->del = sl_calloc(b->cap_rows);
+    if (b->cols == NULL || b->del == NULL)
         goto fail;
     for (size_t c = 0; c < def->n_cols; c++) {
         b->cols[c].def = &def->cols[c];
@@ -46,6 +47,7 @@ void sl_batch_free(sl_batch *b)
         }
         sl_free(b->cols);
     }
+    sl_free(b->del);
     sl_arena_free(&b->arena);
     memset(b, 0, sizeof *b);
 }

@@ -44,6 +44,8 @@ typedef struct sl_batch {
     size_t n_rows;
     size_t cap_rows;
     size_t bytes;           /* approximate payload bytes, for the flush limit */
+    uint8_t *del;           /* cap_rows: 1 = the row deletes its key (UNIQUE merge loads) */
+    bool has_del;           /* del[] is meaningful for the rows in the batch */
     sl_arena_t arena;       /* copied text; reset by sl_batch_clear */
 } sl_batch;
 

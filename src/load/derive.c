@@ -207,6 +207,32 @@ static sl_code eval_where(sl_mapper *m, sl_batch *b, size_t start, size_t n, uin
     return SL_OK;
 }
 
+/* merge_type DELETE: every row deletes its key; MERGE: rows where `delete` holds do. */
+static sl_code mark_deletes(sl_mapper *m, sl_batch *b, size_t start, size_t n, const uint8_t *sel,
+                           sl_err *err)
+{
+    if (m->spec->merge_type == SL_MERGE_APPEND)
+        return SL_OK;
+    b->has_del = true;
+    if (m->del == NULL) {
+        memset(b->del + start, 1, n);
+        return SL_OK;
+    }
+    size_t nv = m->del_on_sources ? m->n_src : b->n_cols;
+    sl_vec *cols = sl_arena_alloc(&b->arena, (nv + 1) * sizeof *cols);
+    if (cols == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    if (m->del_on_sources)
+        for (size_t i = 0; i < m->n_src; i++)
+            cols[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
+                                                m->srcv[i].null + start}
+                                     : m->srcv[i];
+    else
+        for (size_t c = 0; c < b->n_cols; c++)
+            cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
+    return sl_expr_filter(m->del, cols, n, sel, &m->ectx, &b->arena, b->del + start, err);
+}
+
 /* Remove dead rows from [start, n_rows) by moving the live ones down. */
 static void compact(sl_mapper *m, sl_batch *b, size_t start)
 {
@@ -220,6 +246,7 @@ static void compact(sl_mapper *m, sl_batch *b, size_t start)
                 b->cols[c].null[w] = b->cols[c].null[r];
             }
             m->rowraw[w] = m->rowraw[r];
+            b->del[w] = b->del[r];
         }
         w++;
     }
@@ -233,7 +260,7 @@ sl_code sl__mapper_finish_rows(sl_mapper *m, sl_batch *b, size_t start, sl_err *
     if (n == 0)
         return SL_OK;
     memset(m->dead + start, 0, n);
-    bool exprs = m->srcv || m->where;
+    bool exprs = m->srcv || m->where || m->del;
     uint8_t *sel = exprs ? sl_arena_alloc(&b->arena, n) : NULL;
     if (exprs && sel == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
@@ -244,6 +271,8 @@ sl_code sl__mapper_finish_rows(sl_mapper *m, sl_batch *b, size_t start, sl_err *
         rc = eval_derived(m, b, start, n, sel, err);
     if (rc == SL_OK && m->where)
         rc = eval_where(m, b, start, n, sel, err);
+    if (rc == SL_OK)
+        rc = mark_deletes(m, b, start, n, sel, err);
     if (rc != SL_OK)
         return rc;
     if (m->parts) {

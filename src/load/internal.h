@@ -60,6 +60,9 @@ typedef struct sl_mapper {
     /* expressions (columns `k = expr`, where) */
     sl_expr **col_expr;      /* n_cols: derived expression bound over the sources, or NULL */
     sl_expr *where;          /* bound over the target columns, or NULL */
+    sl_expr *del;            /* MERGE: delete predicate, or NULL */
+    bool del_on_sources;     /* del is bound over the sources (it names a source-only column) */
+    long seq_col;            /* UNIQUE: the sequence column, or -1 */
     sl_vec *srcv;            /* n_src text vectors of the batch rows' sources (derived only) */
     uint8_t *src_used;       /* n_src: read by an expression, so copied into srcv */
     const sl_rawrow **rowraw;/* batch row -> its raw record, for the error log */

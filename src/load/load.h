@@ -15,6 +15,8 @@
 #include "../decode/decoder.h"
 #include "../store/store.h"
 
+enum { SL_MERGE_APPEND, SL_MERGE_DELETE, SL_MERGE_MERGE };
+
 /* Everything a load needs, protocol-independent. Slices must outlive the job (the adapters
  * keep them in the request arena). */
 typedef struct sl_load_spec {
@@ -35,6 +37,9 @@ typedef struct sl_load_spec {
     double max_filter_ratio;       /* fail when filtered / (total - unselected) > this */
     uint32_t timeout_s;
     bool two_phase;
+    uint8_t merge_type;            /* SL_MERGE_APPEND / DELETE / MERGE (UNIQUE tables) */
+    sl_slice delete_pred;          /* MERGE: rows where this is true delete their key */
+    sl_slice sequence_col;         /* function_column.sequence_col, or NULL slice */
     int32_t tz_offset_s;           /* load time zone as UTC offset */
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */

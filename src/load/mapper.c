@@ -57,6 +57,42 @@ static sl_slice unquote_ident(sl_slice s)
     return s;
 }
 
+/* merge_type, delete and the sequence column against the table's key model, with Doris's
+ * messages (StreamLoadPlanner). */
+static sl_code check_key_model(sl_mapper *m, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    const sl_load_spec *sp = m->spec;
+    m->seq_col = -1;
+    if (sp->merge_type != SL_MERGE_APPEND && def->key_model != SL_KEYS_UNIQUE)
+        return sl_fail(err, SL_INVALID, "load by MERGE or DELETE is only supported in unique "
+                                        "tables.");
+    sl_slice seq = sp->sequence_col.p ? sp->sequence_col
+                                      : sl_tabledef_prop(def, "function_column.sequence_col");
+    bool has_type = sl_tabledef_prop(def, "function_column.sequence_type").p != NULL;
+    if (def->key_model != SL_KEYS_UNIQUE) {
+        if (sp->sequence_col.p)
+            return sl_fail(err, SL_INVALID, "There is no sequence column in the table %.*s",
+                           (int)def->name.n, def->name.p);
+        return SL_OK;
+    }
+    if (seq.p == NULL) {
+        if (has_type)
+            return sl_fail(err, SL_INVALID,
+                           "Table %.*s has sequence column, need to specify the sequence column",
+                           (int)def->name.n, def->name.p);
+        return SL_OK;
+    }
+    if (!has_type && sl_tabledef_prop(def, "function_column.sequence_col").p == NULL)
+        return sl_fail(err, SL_INVALID, "There is no sequence column in the table %.*s",
+                       (int)def->name.n, def->name.p);
+    m->seq_col = sl_tabledef_find(def, seq);
+    if (m->seq_col < 0)
+        return sl_fail(err, SL_INVALID, "Unknown column '%.*s' in sequence column", (int)seq.n,
+                       seq.p);
+    return SL_OK;
+}
+
 /* The `columns` header: plain names are the source columns in order (positional input) or the
  * keys to read (named input); `k = expr` computes target column k from the sources. Without
  * plain names the table's own columns are the sources [Doris StreamLoadPlanner]. */
@@ -141,6 +177,27 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
             return rc;
         derived = derived || m->spec->where_on_sources;
     }
+    if (m->spec->merge_type == SL_MERGE_MERGE) {
+        sl_slice *names = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *names);
+        sl_type *types = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *types);
+        if (names == NULL || types == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        for (size_t c = 0; c < def->n_cols; c++)
+            names[c] = def->cols[c].name, types[c] = def->cols[c].type;
+        sl_expr_scope tgt = {names, types, def->n_cols};
+        /* Doris evaluates `delete` over the mapped row; a name that is only a source column
+         * (e.g. a flag placeholder) is read from the sources instead. */
+        sl_err e2 = {0};
+        if ((rc = sl_expr_parse(m->spec->delete_pred, a, &m->del, err)) != SL_OK)
+            return rc;
+        if (sl_expr_bind(m->del, &tgt, a, &e2) != SL_OK) {
+            if ((rc = sl_expr_parse(m->spec->delete_pred, a, &m->del, err)) != SL_OK ||
+                (rc = sl_expr_bind(m->del, &src, a, err)) != SL_OK)
+                return rc;
+            m->del_on_sources = true;
+            derived = true;
+        }
+    }
     if (derived) {
         m->srcv = sl_arena_alloc(a, (m->n_src + 1) * sizeof *m->srcv);
         m->src_used = sl_arena_alloc(a, m->n_src + 1);
@@ -151,6 +208,8 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
             sl_expr_uses(m->col_expr[c], m->src_used, m->n_src);
         if (m->spec->where_on_sources)
             sl_expr_uses(m->where, m->src_used, m->n_src);
+        if (m->del_on_sources)
+            sl_expr_uses(m->del, m->src_used, m->n_src);
         for (size_t i = 0; i < m->n_src; i++) {
             m->srcv[i].type = st[i];
             if (!m->src_used[i]) { /* never read: no storage, nothing copied per row */
@@ -318,7 +377,9 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     m->col_src = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *m->col_src);
     if (m->col_src == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    sl_code rc = map_columns(m, a, err);
+    sl_code rc = check_key_model(m, err);
+    if (rc == SL_OK)
+        rc = map_columns(m, a, err);
     if (rc == SL_OK)
         rc = bind_exprs(m, a, err);
     if (rc == SL_OK)

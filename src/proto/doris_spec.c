@@ -223,14 +223,33 @@ static sl_code mapping_options(const optsrc *o, sl_load_spec *s, sl_err *err)
     s->partitions = p.p ? p : tp;
     s->temporary_partitions = tp.p != NULL;
     sl_slice m = hv(o, "merge_type");
+    s->merge_type = SL_MERGE_APPEND;
     if (m.p && !sl_slice_ieq(m, "APPEND")) {
-        if (!sl_slice_ieq(m, "DELETE") && !sl_slice_ieq(m, "MERGE"))
+        if (sl_slice_ieq(m, "DELETE"))
+            s->merge_type = SL_MERGE_DELETE;
+        else if (sl_slice_ieq(m, "MERGE"))
+            s->merge_type = SL_MERGE_MERGE;
+        else
             return sl_fail(err, SL_INVALID, "Invalid merge type %.*s", (int)m.n, m.p);
-        return sl_fail(err, SL_INVALID, "merge_type %.*s is not supported yet", (int)m.n, m.p);
     }
-    if (hv(o, "delete").p)
+    s->delete_pred = hv(o, "delete");
+    if (s->merge_type == SL_MERGE_MERGE && s->delete_pred.p == NULL)
+        return sl_fail(err, SL_INVALID, "Excepted DELETE ON clause when merge type is MERGE.");
+    if (s->merge_type != SL_MERGE_MERGE && s->delete_pred.p)
         return sl_fail(err, SL_INVALID,
                        "Not support DELETE ON clause when merge type is not MERGE.");
+    s->sequence_col = hv(o, "function_column.sequence_col");
+    sl_slice pc = hv(o, "partial_columns"), um = hv(o, "unique_key_update_mode");
+    if ((pc.p && sl_slice_ieq(pc, "true")) ||
+        (um.p && !sl_slice_ieq(um, "UPSERT"))) {
+        if (um.p && !sl_slice_ieq(um, "UPSERT") && !sl_slice_ieq(um, "UPDATE_FIXED_COLUMNS") &&
+            !sl_slice_ieq(um, "UPDATE_FLEXIBLE_COLUMNS"))
+            return sl_fail(err, SL_INVALID,
+                           "Invalid unique_key_partial_mode %.*s, must be one of 'UPSERT', "
+                           "'UPDATE_FIXED_COLUMNS' or 'UPDATE_FLEXIBLE_COLUMNS'",
+                           (int)um.n, um.p);
+        return sl_fail(err, SL_INVALID, "partial column updates are not supported yet");
+    }
     sl_slice g = hv(o, "group_commit");
     if (g.p && !sl_slice_ieq(g, "sync_mode") && !sl_slice_ieq(g, "async_mode") &&
         !sl_slice_ieq(g, "off_mode"))

@@ -28,7 +28,8 @@ static const char schema_sql[] =
     "finished_ms INTEGER, reason TEXT);"
     "CREATE INDEX IF NOT EXISTS txns_label ON txns(db, label);"
     "CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, table_id INTEGER NOT NULL, "
-    "txn_id INTEGER, file TEXT NOT NULL, rows INTEGER, visible INTEGER NOT NULL DEFAULT 1);"
+    "txn_id INTEGER, file TEXT NOT NULL, rows INTEGER, visible INTEGER NOT NULL DEFAULT 1, "
+    "version INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS segments_table ON segments(table_id);";
 
 const char *sl_txn_state_name(sl_txn_state st)

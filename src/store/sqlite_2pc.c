@@ -126,7 +126,8 @@ sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice la
         rc = check_state(state, *txn_id, commit, err);
     if (rc == SL_OK && commit) {
         snprintf(sql, sizeof sql,
-                 "UPDATE segments SET visible=1 WHERE txn_id=%lld; UPDATE txns SET state=%d, "
+                 "UPDATE segments SET visible=1, version=(SELECT coalesce(max(version), 0) + 1 "
+                 "FROM segments) WHERE txn_id=%lld; UPDATE txns SET state=%d, "
                  "finished_ms=%llu WHERE id=%lld",
                  (long long)*txn_id, SL_TXN_VISIBLE, (unsigned long long)sl__sq_now_ms(),
                  (long long)*txn_id);

@@ -69,6 +69,7 @@ struct sl_txn {
     const sl_tabledef *def;
     sq_lane lanes[SL_SQ_LANES];
     size_t batches;             /* batches appended so far */
+    long seq_col;               /* sequence column (UNIQUE), or -1 */
     pthread_mutex_t mu;         /* guards the lanes' full/quit flags */
     pthread_cond_t cv;
     sl_err err;                 /* first failure: the txn is poisoned after it [LMDB] */
@@ -81,6 +82,18 @@ sl_code sl__sq_lanes_drain(sl_txn *t, sl_err *err);
 sl_code sl__sq_lanes_seal(sl_txn *t, sl_err *err);
 /* Stop, close and free the lanes; delete their files when unlink_files. */
 void sl__sq_lanes_discard(sl_txn *t, bool unlink_files);
+
+/* Columns of a segment file: the table's, plus for UNIQUE and AGGREGATE tables two hidden ones,
+ * c<N> = delete sign (0/1) and c<N+1> = sequence value (NULL without a sequence column). Rows
+ * of those tables are merged on read, in (segment version, rowid) order, see sqlite_query.c. */
+static inline bool sl__sq_keyed(const sl_tabledef *def)
+{
+    return def->key_model != SL_KEYS_DUPLICATE;
+}
+static inline size_t sl__sq_seg_cols(const sl_tabledef *def)
+{
+    return def->n_cols + (sl__sq_keyed(def) ? 2 : 0);
+}
 
 /* Catalog helpers (sqlite.c). */
 sl_code sl__sq_exec(sqlite3 *db, const char *sql, sl_err *err);
@@ -108,7 +121,8 @@ sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl
 sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
                      const sl_query_sink *sink, sl_err *err);
 /* Merge a table's segments into one when it has more than s->max_segments (or force). */
-sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err);
+sl_code sl__sq_compact(sl_store *s, int64_t table_id, const sl_tabledef *def, bool force,
+                       sl_err *err);
 /* Start / stop the background compactor thread (open / close). */
 sl_code sl__sq_compactor_start(sl_store *s, sl_err *err);
 void sl__sq_compactor_stop(sl_store *s);

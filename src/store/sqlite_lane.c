@@ -73,6 +73,9 @@ static void bind_cell(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datum
 static sl_code write_rows(sq_lane *l, const sl_batch *b)
 {
     sqlite3_stmt *st = l->ins;
+    bool keyed = sl__sq_keyed(l->t->def);
+    long seq = l->t->seq_col;
+    int n = (int)b->n_cols;
     for (size_t r = 0; r < b->n_rows; r++) {
         for (size_t c = 0; c < b->n_cols; c++) {
             const sl_column *col = &b->cols[c];
@@ -80,6 +83,13 @@ static sl_code write_rows(sq_lane *l, const sl_batch *b)
                 sqlite3_bind_null(st, (int)c + 1);
             else
                 bind_cell(st, (int)c + 1, &col->def->type, &col->v[r]);
+        }
+        if (keyed) {
+            sqlite3_bind_int(st, n + 1, b->has_del && b->del[r]);
+            if (seq >= 0 && !b->cols[seq].null[r])
+                bind_cell(st, n + 2, &b->cols[seq].def->type, &b->cols[seq].v[r]);
+            else
+                sqlite3_bind_null(st, n + 2);
         }
         if (sqlite3_step(st) != SQLITE_DONE) {
             sl__sq_error(l->seg, "segment write", &l->err);
@@ -129,12 +139,13 @@ static sl_code lane_start(sl_txn *t, sq_lane *l, size_t k, sl_err *err)
     }
     sprintf(l->path, "%s/%s", dir, file);
     sl_free(dir);
-    sl_code rc = sl__sq_segment_create(l->path, t->def->n_cols, &l->seg, err);
+    size_t n_cols = sl__sq_seg_cols(t->def);
+    sl_code rc = sl__sq_segment_create(l->path, n_cols, &l->seg, err);
     if (rc != SL_OK)
         return rc;
     sl_buf sql = SL_BUF_INIT;
     sl_buf_puts(&sql, "INSERT INTO t VALUES(");
-    for (size_t c = 0; c < t->def->n_cols; c++)
+    for (size_t c = 0; c < n_cols; c++)
         sl_buf_puts(&sql, c ? ",?" : "?");
     sl_buf_puts(&sql, ")");
     if (sql.oom)
@@ -173,13 +184,19 @@ static sl_code copy_batch(sl_batch *box, const sl_batch *b)
             dst->v[r].s.p = p;
         }
     }
+    box->has_del = b->has_del;
+    if (b->has_del)
+        memcpy(box->del, b->del, n);
     box->n_rows = n;
     return SL_OK;
 }
 
 sl_code sl__sq_lane_put(sl_txn *t, const sl_batch *b, sl_err *err)
 {
-    size_t k = t->batches++ < SL_SQ_LANE_AFTER ? 0 : t->batches % SL_SQ_LANES;
+    /* Keyed tables merge rows in (version, rowid) order: one lane keeps the body's order. */
+    size_t k = (t->batches++ < SL_SQ_LANE_AFTER || sl__sq_keyed(t->def))
+                   ? 0
+                   : t->batches % SL_SQ_LANES;
     sq_lane *l = &t->lanes[k];
     if (!l->started) {
         sl_code rc = lane_start(t, l, k, err);

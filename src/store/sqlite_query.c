@@ -20,6 +20,7 @@
 typedef struct seglist {
     int64_t *ids;
     int64_t *rows;
+    int64_t *vers;
     char **files;
     size_t n;
 } seglist;
@@ -31,6 +32,7 @@ static void seglist_free(seglist *l)
     sl_free(l->files);
     sl_free(l->ids);
     sl_free(l->rows);
+    sl_free(l->vers);
     memset(l, 0, sizeof *l);
 }
 
@@ -41,7 +43,8 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
     sqlite3_stmt *st;
     sl_code rc = SL_OK;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->cat, "SELECT id, file, rows FROM segments WHERE table_id=? AND visible=1 ORDER BY id", -1,
+    if (sqlite3_prepare_v2(s->cat, "SELECT id, file, rows, version FROM segments WHERE table_id=? AND visible=1 "
+                           "ORDER BY version, id", -1,
                            &st, NULL) != SQLITE_OK) {
         rc = sl__sq_error(s->cat, "segments", err);
         goto out;
@@ -60,13 +63,17 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
             int64_t *rows = sl_realloc(l->rows, cap * sizeof *rows);
             if (rows)
                 l->rows = rows;
-            if (ids == NULL || f == NULL || rows == NULL) {
+            int64_t *vers = sl_realloc(l->vers, cap * sizeof *vers);
+            if (vers)
+                l->vers = vers;
+            if (ids == NULL || f == NULL || rows == NULL || vers == NULL) {
                 rc = sl_fail(err, SL_NOMEM, "out of memory");
                 break;
             }
         }
         l->ids[l->n] = sqlite3_column_int64(st, 0);
         l->rows[l->n] = sqlite3_column_int64(st, 2);
+        l->vers[l->n] = sqlite3_column_int64(st, 3);
         l->files[l->n] = strdup((const char *)sqlite3_column_text(st, 1));
         if (l->files[l->n] == NULL) {
             rc = sl_fail(err, SL_NOMEM, "out of memory");
@@ -103,29 +110,92 @@ static sl_code table_id_of(sl_store *s, sl_slice db, sl_slice name, int64_t *id,
     return rc;
 }
 
-/* Build "CREATE TEMP VIEW __sl_t AS SELECT c0 AS "k1", ... FROM sN.t UNION ALL ...". */
-static void view_sql(sl_buf *b, const sl_tabledef *def, size_t n_segs)
+static void put_name(sl_buf *b, sl_slice name)
 {
-    sl_buf_puts(b, "CREATE TEMP VIEW \"" SL_SQL_TABLE_PLACEHOLDER "\" AS ");
-    for (size_t i = 0; i < (n_segs ? n_segs : 1); i++) {
-        sl_buf_puts(b, i ? " UNION ALL SELECT " : "SELECT ");
-        for (size_t c = 0; c < def->n_cols; c++) {
-            if (c)
-                sl_buf_putc(b, ',');
-            if (n_segs)
-                sl_buf_printf(b, "c%zu AS \"", c);
-            else
-                sl_buf_puts(b, "NULL AS \"");
-            for (size_t k = 0; k < def->cols[c].name.n; k++) {
-                char ch = def->cols[c].name.p[k];
-                sl_buf_append(b, ch == '"' ? "\"\"" : &ch, ch == '"' ? 2 : 1);
-            }
-            sl_buf_putc(b, '"');
+    sl_buf_putc(b, '"');
+    for (size_t k = 0; k < name.n; k++) {
+        char ch = name.p[k];
+        sl_buf_append(b, ch == '"' ? "\"\"" : &ch, ch == '"' ? 2 : 1);
+    }
+    sl_buf_putc(b, '"');
+}
+
+/* The segments' rows with their order: every column of t plus __v (segment version) and __r
+ * (rowid). Segment i is attached as <prefix><i>. */
+static void union_rows(sl_buf *b, const seglist *l, const char *prefix)
+{
+    for (size_t i = 0; i < l->n; i++)
+        sl_buf_printf(b, "%sSELECT *, %lld AS __v, rowid AS __r FROM %s%zu.t",
+                      i ? " UNION ALL " : "", (long long)l->vers[i], prefix, i);
+}
+
+static void key_partition(sl_buf *b, const sl_tabledef *def)
+{
+    size_t k = 0;
+    sl_buf_puts(b, "PARTITION BY ");
+    for (size_t c = 0; c < def->n_cols; c++)
+        if (def->cols[c].key)
+            sl_buf_printf(b, "%sc%zu", k++ ? "," : "", c);
+    if (k == 0)
+        sl_buf_puts(b, "c0");
+}
+
+/* One merged row per key of a UNIQUE or AGGREGATE table, as columns c0..c<N+1> (c<N> the delete
+ * sign, c<N+1> the sequence) [Doris merge-on-read]. UNIQUE: the row with the largest sequence,
+ * then the latest (version, rowid). AGGREGATE: SUM/MAX/MIN over the key, REPLACE the latest,
+ * REPLACE_IF_NOT_NULL the latest non-NULL. */
+static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, const char *prefix)
+{
+    size_t n = def->n_cols;
+    sl_buf_puts(b, "SELECT ");
+    for (size_t c = 0; c < n + 2; c++)
+        sl_buf_printf(b, "%sc%zu", c ? "," : "", c);
+    sl_buf_puts(b, " FROM (SELECT ");
+    for (size_t c = 0; c < n; c++) {
+        const sl_coldef *cd = &def->cols[c];
+        if (c)
+            sl_buf_putc(b, ',');
+        if (def->key_model != SL_KEYS_AGGREGATE || cd->key) {
+            sl_buf_printf(b, "c%zu", c);
+            continue;
         }
-        if (n_segs)
-            sl_buf_printf(b, " FROM s%zu.t", i);
-        else
-            sl_buf_puts(b, " WHERE 0");
+        static const char *const fn[] = {"first_value", "sum", "max", "min", "first_value",
+                                         "first_value"};
+        sl_buf_printf(b, "%s(c%zu) OVER (", fn[cd->agg < 6 ? cd->agg : 0], c);
+        key_partition(b, def);
+        if (cd->agg == SL_AGG_REPLACE_IF_NOT_NULL)
+            sl_buf_printf(b, " ORDER BY (c%zu IS NULL), __v DESC, __r DESC", c);
+        else if (cd->agg == SL_AGG_REPLACE || cd->agg == SL_AGG_NONE)
+            sl_buf_puts(b, " ORDER BY __v DESC, __r DESC");
+        sl_buf_printf(b, ") AS c%zu", c);
+    }
+    sl_buf_printf(b, ",c%zu,c%zu, row_number() OVER (", n, n + 1);
+    key_partition(b, def);
+    sl_buf_printf(b, " ORDER BY c%zu DESC, __v DESC, __r DESC) AS __rn FROM (", n + 1);
+    union_rows(b, l, prefix);
+    sl_buf_puts(b, ")) WHERE __rn = 1");
+}
+
+/* Build "CREATE TEMP VIEW __sl_t AS SELECT c0 AS "k1", ... FROM ...": the segments' rows as
+ * they are (DUPLICATE), or merged per key without deleted keys (UNIQUE, AGGREGATE). */
+static void view_sql(sl_buf *b, const sl_tabledef *def, const seglist *l)
+{
+    sl_buf_puts(b, "CREATE TEMP VIEW \"" SL_SQL_TABLE_PLACEHOLDER "\" AS SELECT ");
+    for (size_t c = 0; c < def->n_cols; c++) {
+        sl_buf_printf(b, l->n ? "%sc%zu AS " : "%sNULL AS ", c ? "," : "", c);
+        put_name(b, def->cols[c].name);
+    }
+    if (l->n == 0) {
+        sl_buf_puts(b, " WHERE 0");
+    } else if (sl__sq_keyed(def)) {
+        sl_buf_puts(b, " FROM (");
+        merged_rows(b, def, l, "s");
+        sl_buf_printf(b, ") WHERE c%zu = 0", def->n_cols);
+    } else {
+        sl_buf_puts(b, " FROM (");
+        for (size_t i = 0; i < l->n; i++)
+            sl_buf_printf(b, "%sSELECT * FROM s%zu.t", i ? " UNION ALL " : "", i);
+        sl_buf_puts(b, ")");
     }
 }
 
@@ -139,15 +209,19 @@ static sl_code open_view(sl_store *s, int64_t table_id, const sl_tabledef *def, 
     pthread_rwlock_rdlock(&s->files);
     if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
         goto out;
-    if (l.n > 9) {
+    for (int tries = 0; l.n > 9 && tries < 64; tries++) {
         /* Compaction lags behind (many concurrent commits): merge first, then retry. */
         pthread_rwlock_unlock(&s->files);
         seglist_free(&l);
-        if ((rc = sl__sq_compact(s, table_id, def->n_cols, true, err)) != SL_OK)
+        if ((rc = sl__sq_compact(s, table_id, def, true, err)) != SL_OK)
             return rc;
         pthread_rwlock_rdlock(&s->files);
         if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
             goto out;
+    }
+    if (l.n > 9) {
+        rc = sl_fail(err, SL_BACKEND, "too many segments to read (%zu)", l.n);
+        goto out;
     }
     if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
         SQLITE_OK) {
@@ -164,7 +238,7 @@ static sl_code open_view(sl_store *s, int64_t table_id, const sl_tabledef *def, 
     }
     if (rc == SL_OK) {
         sl_buf_clear(&sql);
-        view_sql(&sql, def, l.n);
+        view_sql(&sql, def, &l);
         rc = (dir == NULL || sql.oom) ? sl_fail(err, SL_NOMEM, "out of memory")
                                       : sl__sq_exec(db, sql.p, err);
     }
@@ -293,19 +367,47 @@ void sl__sq_unlink_files(sl_store *s, int64_t table_id, char **files, size_t n)
     sl_free(dir);
 }
 
-/* Copy every old segment into the new file, one attachment at a time. */
-static sl_code merge_into(sqlite3 *dst, const char *dir, const seglist *l, sl_err *err)
+/* Copy every old segment into the new file: one attachment at a time for DUPLICATE tables;
+ * all at once, merged per key, for keyed tables (l is then an oldest-first prefix of at most 8
+ * segments, so the merge result is the table's state at the prefix's last version). */
+static sl_code merge_into(sqlite3 *dst, const char *dir, const sl_tabledef *def, const seglist *l,
+                          sl_err *err)
 {
     sl_code rc = sl__sq_exec(dst, "COMMIT", err); /* leave the creation transaction */
     char sql[4096 + 128];
+    bool keyed = sl__sq_keyed(def);
     for (size_t i = 0; rc == SL_OK && i < l->n; i++) {
-        snprintf(sql, sizeof sql, "ATTACH 'file:%s/%s?mode=ro' AS old", dir, l->files[i]);
-        if ((rc = sl__sq_exec(dst, sql, err)) != SL_OK)
-            break;
-        rc = sl__sq_exec(dst, "INSERT INTO main.t SELECT * FROM old.t", err);
-        sl__sq_exec(dst, "DETACH old", NULL);
+        snprintf(sql, sizeof sql, "ATTACH 'file:%s/%s?mode=ro' AS old%zu", dir, l->files[i],
+                 keyed ? i : 0);
+        if ((rc = sl__sq_exec(dst, sql, err)) != SL_OK || keyed)
+            continue;
+        rc = sl__sq_exec(dst, "INSERT INTO main.t SELECT * FROM old0.t", err);
+        sl__sq_exec(dst, "DETACH old0", NULL);
     }
+    if (rc != SL_OK || !keyed)
+        return rc;
+    sl_buf q = SL_BUF_INIT;
+    sl_buf_puts(&q, "INSERT INTO main.t ");
+    merged_rows(&q, def, l, "old");
+    /* Deleted keys can go: nothing older than the prefix exists. With a sequence column a
+     * delete must stay, to keep beating later rows with a smaller sequence. */
+    bool seq = sl_tabledef_prop(def, "function_column.sequence_type").p ||
+               sl_tabledef_prop(def, "function_column.sequence_col").p;
+    if (!seq)
+        sl_buf_printf(&q, " AND c%zu = 0", def->n_cols);
+    rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(dst, q.p, err);
+    sl_buf_free(&q);
     return rc;
+}
+
+/* Keyed tables merge an oldest-first prefix (version order matters); at most 8 files attach. */
+static void pick_oldest(seglist *l)
+{
+    while (l->n > 8) {
+        size_t i = l->n - 1;
+        free(l->files[i]);
+        l->n--;
+    }
 }
 
 /* Swap the old segments for the merged one in the catalog; fails (and changes nothing) when a
@@ -327,10 +429,13 @@ static sl_code swap_segments(sl_store *s, int64_t table_id, const seglist *l, co
         rc = sl_fail(err, SL_CONFLICT, "segments changed during compaction");
     if (rc == SL_OK) {
         sl_buf_clear(&sql);
+        int64_t ver = 0; /* the merged rows keep the newest version they contain */
+        for (size_t i = 0; i < l->n; i++)
+            ver = l->vers[i] > ver ? l->vers[i] : ver;
         sl_buf_printf(&sql,
-                      "INSERT INTO segments(table_id, txn_id, file, rows) VALUES(%lld, 0, '%s', "
-                      "%lld)",
-                      (long long)table_id, file, (long long)rows);
+                      "INSERT INTO segments(table_id, txn_id, file, rows, version) VALUES(%lld, 0, "
+                      "'%s', %lld, %lld)",
+                      (long long)table_id, file, (long long)rows, (long long)ver);
         rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(s->cat, sql.p, err);
     }
     sl_buf_free(&sql);
@@ -360,11 +465,13 @@ static void pick_smallest(seglist *l, size_t keep)
         memmove(&l->files[big], &l->files[big + 1], (l->n - big - 1) * sizeof *l->files);
         memmove(&l->ids[big], &l->ids[big + 1], (l->n - big - 1) * sizeof *l->ids);
         memmove(&l->rows[big], &l->rows[big + 1], (l->n - big - 1) * sizeof *l->rows);
+        memmove(&l->vers[big], &l->vers[big + 1], (l->n - big - 1) * sizeof *l->vers);
         l->n--;
     }
 }
 
-sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force, sl_err *err)
+sl_code sl__sq_compact(sl_store *s, int64_t table_id, const sl_tabledef *def, bool force,
+                       sl_err *err)
 {
     seglist l;
     sl_code rc;
@@ -373,7 +480,10 @@ sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force,
         goto out;
     if (l.n <= 1 || (!force && l.n <= s->max_segments))
         goto out;
-    pick_smallest(&l, force ? 2 : s->max_segments);
+    if (sl__sq_keyed(def))
+        pick_oldest(&l);
+    else
+        pick_smallest(&l, force ? 2 : s->max_segments);
     char file[64];
     pthread_mutex_lock(&s->mu);
     snprintf(file, sizeof file, "c%llu-%llu.db", (unsigned long long)sl__sq_now_ms(),
@@ -383,9 +493,10 @@ sl_code sl__sq_compact(sl_store *s, int64_t table_id, size_t n_cols, bool force,
     char path[4096 + 64];
     snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", file);
     sqlite3 *dst = NULL;
-    rc = dir ? sl__sq_segment_create(path, n_cols, &dst, err) : sl_fail(err, SL_NOMEM, "oom");
+    rc = dir ? sl__sq_segment_create(path, sl__sq_seg_cols(def), &dst, err)
+             : sl_fail(err, SL_NOMEM, "oom");
     if (rc == SL_OK)
-        rc = merge_into(dst, dir, &l, err);
+        rc = merge_into(dst, dir, def, &l, err);
     int64_t rows = 0;
     if (rc == SL_OK) {
         sqlite3_stmt *st;
@@ -417,28 +528,33 @@ sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err)
 {
     seglist l;
     sl_code rc = list_segments(s, table_id, &l, err);
-    if (rc != SL_OK || l.n <= s->max_segments) {
-        seglist_free(&l);
-        return rc;
-    }
-    char *dir = sl__sq_table_dir(s, table_id);
-    char path[4096 + 64];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", l.files[0]);
-    sl_free(dir);
+    size_t n = l.n;
     seglist_free(&l);
-    sqlite3 *db = NULL;
-    size_t n_cols = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "SELECT * FROM t LIMIT 0", -1, &st, NULL) == SQLITE_OK) {
-            n_cols = (size_t)sqlite3_column_count(st);
-            sqlite3_finalize(st);
-        }
+    if (rc != SL_OK || n <= s->max_segments)
+        return rc;
+    /* The definition decides how segments merge: read it from the catalog. */
+    sl_arena_t a;
+    sl_arena_init(&a, 0);
+    sl_slice ddl = SL_SLICE_NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->cat, "SELECT ddl FROM tables WHERE id=?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, table_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            ddl = sl_arena_slice(&a, sl_slice_of((const char *)sqlite3_column_text(st, 0)));
+        sqlite3_finalize(st);
     }
-    sqlite3_close(db);
-    if (n_cols == 0)
-        return sl_fail(err, SL_BACKEND, "cannot read segment %s", path);
-    return sl__sq_compact(s, table_id, n_cols, false, err);
+    pthread_mutex_unlock(&s->mu);
+    sl_stmt stmt;
+    if (ddl.p == NULL || sl_sql_parse(ddl.p, ddl.n, &a, &stmt, err) != SL_OK ||
+        stmt.table == NULL) {
+        sl_arena_free(&a);
+        return err->code ? err->code : SL_OK; /* table dropped meanwhile */
+    }
+    rc = sl__sq_compact(s, table_id, stmt.table, false, err);
+    sl_arena_free(&a);
+    return rc;
 }
 
 void sl__sq_compact_later(sl_store *s, int64_t table_id)

@@ -156,6 +156,7 @@ sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label
     t->s = s;
     t->def = o->def;
     t->table_id = o->table_id;
+    t->seq_col = o->seq_col;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     sl_code rc = register_txn(s, o, &t->id, existing, err);
@@ -246,15 +247,18 @@ static sl_code publish(sl_txn *t, bool visible, sl_err *err)
         rc = sl_fail(err, SL_NOT_FOUND, "unknown table, tableId=%lld", (long long)t->table_id);
     }
     sqlite3_finalize(st);
+    /* Visible segments get the next version: keyed tables merge rows in version order, which
+     * is commit order. Precommitted ones get theirs at the 2PC commit. */
     for (size_t k = 0; rc == SL_OK && k < SL_SQ_LANES; k++) {
         const sq_lane *l = &t->lanes[k];
         if (l->rows == 0)
             continue;
         snprintf(sql, sizeof sql,
-                 "INSERT INTO segments(table_id, txn_id, file, rows, visible) VALUES(%lld, %lld, "
-                 "'%s', %llu, %d)",
+                 "INSERT INTO segments(table_id, txn_id, file, rows, visible, version) VALUES(%lld, "
+                 "%lld, '%s', %llu, %d, CASE WHEN %d THEN (SELECT coalesce(max(version), 0) + 1 "
+                 "FROM segments) ELSE 0 END)",
                  (long long)t->table_id, (long long)t->id, l->file, (unsigned long long)l->rows,
-                 visible);
+                 visible, visible);
         rc = sl__sq_exec(s->cat, sql, err);
     }
     if (rc == SL_OK) {

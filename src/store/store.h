@@ -51,6 +51,7 @@ typedef struct sl_begin_opts {
     int64_t table_id;              /* from get_table */
     sl_slice label;                /* never empty: the adapter generates one */
     uint32_t timeout_s;            /* PREPARE older than this is aborted by the store */
+    long seq_col;                  /* UNIQUE tables: the sequence column's index, or -1 */
 } sl_begin_opts;
 
 /* A label's latest transaction. */

@@ -60,7 +60,7 @@ static int64_t load(const char *label, int base, int n, bool commit)
     int64_t id;
     sl_slice ddl_out;
     cr_assert(eq(int, sv->get_table(st, SL_LIT("db"), SL_LIT("t"), &arena, &ddl_out, &id, &e), SL_OK));
-    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, id, sl_slice_of(label), 0};
+    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, id, sl_slice_of(label), 0, -1};
     sl_txn *t;
     sl_label_info li;
     cr_assert(eq(int, sv->begin(st, &bo, &t, &li, &e), SL_OK), "%s", e.msg);
@@ -146,7 +146,7 @@ Test(sqlite_store, label_conflict_and_reuse_after_abort)
 {
     load("dup", 0, 3, true);
     sl_err e = {0};
-    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, 1, SL_LIT("dup"), 0};
+    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, 1, SL_LIT("dup"), 0, -1};
     sl_txn *t = NULL;
     sl_label_info li;
     cr_assert(eq(int, sv->begin(st, &bo, &t, &li, &e), SL_CONFLICT));
@@ -174,7 +174,7 @@ Test(sqlite_store, compaction_keeps_every_row)
 Test(sqlite_store, recovery_aborts_prepare_and_removes_orphans)
 {
     sl_err e = {0};
-    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, 1, SL_LIT("crash"), 0};
+    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, 1, SL_LIT("crash"), 0, -1};
     sl_txn *t;
     sl_label_info li;
     cr_assert(eq(int, sv->begin(st, &bo, &t, &li, &e), SL_OK));
