@@ -114,8 +114,8 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    printf("sluice %s listening fe_port=%d be_port=%d data_dir=%s\n", sluice_version(),
-           app.fe_port, app.be_port, cfg.data_dir);
+    printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d data_dir=%s\n",
+           sluice_version(), app.fe_port, app.be_port, app.tsload_port, cfg.data_dir);
     printf("  create a table: build/sluice sql --port %d \"CREATE DATABASE test\"\n"
            "                  build/sluice sql --port %d --db test \"CREATE TABLE t (id INT, name "
            "VARCHAR(32)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1\"\n"

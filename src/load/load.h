@@ -43,6 +43,7 @@ typedef struct sl_load_spec {
     int32_t tz_offset_s;           /* load time zone as UTC offset */
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */
+    const struct sl_text_formats *formats; /* tsload value formats (batch/datefmt.h), or NULL */
 } sl_load_spec;
 
 /* What the job needs from the server. */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "../core/mem.h"
+#include "../batch/datefmt.h"
 #include "internal.h"
 
 /* ---- set-up ------------------------------------------------------------------------- */
@@ -486,7 +487,11 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
             goto not_null;
         return NULL;
     }
-    switch (sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
+    bool fmt_done = false; /* tsload value formats (batch/datefmt.c) for DATE/DATETIME/BOOLEAN */
+    sl_conv cv = m->spec->formats ? sl_text_formats_convert(m->spec->formats, &cd->type, *v,
+                                                            &col->v[row], &fmt_done)
+                                  : SL_CONV_OK;
+    switch (fmt_done ? cv : sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
     case SL_CONV_LOSSY:
         if (strict) {
             snprintf(why, cap,

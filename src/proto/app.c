@@ -23,7 +23,8 @@ void sl_config_default(sl_config *c)
     snprintf(c->store, sizeof c->store, "sqlite");
     c->fe_port = 8030;
     c->be_port = 8040;
-    c->tsload_port = -1; /* the tsload connector is not served yet */
+    c->tsload_port = 8442;
+    c->tsload_cycle_idle_s = 3600;
     c->streaming_load_max_mb = 10240;
     c->streaming_load_json_max_mb = 100;
     c->default_timeout_s = 259200;
@@ -55,6 +56,8 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
         {"bind", offsetof(sl_config, bind), sizeof c->bind},
         {"advertise_host", offsetof(sl_config, advertise_host), sizeof c->advertise_host},
         {"store", offsetof(sl_config, store), sizeof c->store},
+        {"tsload_tls_cert", offsetof(sl_config, tsload_tls_cert), sizeof c->tsload_tls_cert},
+        {"tsload_tls_key", offsetof(sl_config, tsload_tls_key), sizeof c->tsload_tls_key},
     };
     for (size_t i = 0; i < SL_COUNT(strs); i++) {
         if (strcmp(key, strs[i].key) != 0)
@@ -70,7 +73,7 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
     if (port && strcmp(value, "-1") == 0)
         v = (uint64_t)-1;
     else if (!parse_u64(value, port ? 65535 : UINT32_MAX, &v) &&
-             strcmp(key, "truncate_strings") != 0)
+             strcmp(key, "truncate_strings") != 0 && strcmp(key, "tsload_plain_http") != 0)
         return sl_fail(err, SL_INVALID, "%s: not a valid number: %s", key, value);
     if (strcmp(key, "fe_port") == 0)
         c->fe_port = (int)v;
@@ -94,6 +97,10 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
         c->workers = (uint32_t)(v ? v : 1);
     else if (strcmp(key, "truncate_strings") == 0)
         c->truncate_strings = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+    else if (strcmp(key, "tsload_plain_http") == 0)
+        c->tsload_plain_http = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+    else if (strcmp(key, "tsload_cycle_idle_timeout_second") == 0)
+        c->tsload_cycle_idle_s = (uint32_t)v;
     else
         return sl_fail(err, SL_INVALID, "unknown setting %s", key);
     return SL_OK;
@@ -142,7 +149,9 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err)
                                        "be_port", "tsload_port", "streaming_load_max_mb",
                                        "streaming_load_json_max_mb", "label_keep_max_second",
                                        "stream_load_default_precommit_timeout_second",
-                                       "idle_timeout_second", "workers", "truncate_strings"};
+                                       "idle_timeout_second", "workers", "truncate_strings",
+                                       "tsload_tls_cert", "tsload_tls_key", "tsload_plain_http",
+                                       "tsload_cycle_idle_timeout_second"};
     for (size_t i = 0; i < SL_COUNT(keys); i++) {
         char name[64] = "SLUICE_";
         size_t k = 7;
@@ -154,6 +163,35 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err)
             return err->code;
     }
     return SL_OK;
+}
+
+/* The tsload listener: HTTPS with the configured certificate, or one generated on first start
+ * into DATA_DIR/tls; plain HTTP only when tsload_plain_http is set. */
+static sl_code start_tsload(sl_app *app, sl_err *err)
+{
+    const sl_config *cfg = &app->cfg;
+    sl_code rc = sl__tsload_new(app, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!cfg->tsload_plain_http) {
+        char dir[1100], cert[1200], key[1200];
+        snprintf(dir, sizeof dir, "%s/tls", cfg->data_dir);
+        snprintf(cert, sizeof cert, "%s", cfg->tsload_tls_cert[0] ? cfg->tsload_tls_cert : "");
+        snprintf(key, sizeof key, "%s", cfg->tsload_tls_key[0] ? cfg->tsload_tls_key : "");
+        if (cert[0] == '\0' || key[0] == '\0') {
+            if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+                return sl_fail(err, SL_BACKEND, "cannot create %s: %s", dir, strerror(errno));
+            if (cert[0] == '\0')
+                snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+            if (key[0] == '\0')
+                snprintf(key, sizeof key, "%s/key.pem", dir);
+        }
+        app->tls_ctx = sl_tls_ctx_new(cert, key, true, err);
+        if (app->tls_ctx == NULL)
+            return err->code ? err->code : SL_INTERNAL;
+    }
+    return sl_http_listen(app->http, cfg->bind, cfg->tsload_port, SL_ROLE_TSLOAD, app->tls_ctx,
+                          &app->tsload_port, err);
 }
 
 sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
@@ -194,6 +232,9 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
         (rc = sl_http_listen(app->http, cfg->bind, cfg->fe_port, SL_ROLE_FE, NULL, &app->fe_port,
                              err)) != SL_OK)
         return rc;
+    app->tsload_port = -1;
+    if (cfg->tsload_port >= 0)
+        return start_tsload(app, err);
     return SL_OK;
 }
 
@@ -212,6 +253,9 @@ void sl_app_free(sl_app *app)
 {
     if (app->http)
         sl_http_server_free(app->http);
+    sl__tsload_free(app);
+    if (app->tls_ctx)
+        sl_tls_ctx_free(app->tls_ctx);
     if (app->auth)
         sl_auth_close(app->auth);
     if (app->store)

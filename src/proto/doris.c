@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/mem.h"
@@ -156,6 +157,35 @@ static const char *existing_status(uint8_t st)
     }
 }
 
+/* Keep the load in the history (SHOW STREAM LOAD). A failure here does not change the reply. */
+static void record(sl_http_req *r, const load_ctx *lc, const sl_load_result *res,
+                   const char *status, const char *msg)
+{
+    sl_app *app = r->app;
+    sl_slice user = SL_LIT(""), pw;
+    sl__basic_auth(r, &user, &pw);
+    uint64_t now = sl_http_now_ms(), wall = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    wall = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    sl_buf url = SL_BUF_INIT;
+    if (res->error_log[0]) {
+        sl_buf_puts(&url, "http://");
+        advertised_host(r, &app->cfg, &url);
+        sl_buf_printf(&url, ":%d/api/_load_error_log?file=%s", app->be_port, res->error_log);
+    }
+    sl_load_record rec = {
+        .label = lc->spec.label, .db = lc->spec.db, .table = lc->spec.table,
+        .client_ip = sl_slice_of(r->peer_ip), .status = sl_slice_of(status),
+        .message = sl_slice_of(msg), .url = url.len ? (sl_slice){url.p, url.len} : SL_LIT("N/A"),
+        .user = user, .comment = lc->spec.comment, .txn_id = res->txn_id, .total = res->total,
+        .loaded = res->loaded, .filtered = res->filtered, .unselected = res->unselected,
+        .bytes = res->bytes, .start_ms = wall - (now - r->start_ms), .finish_ms = wall};
+    sl_err err = {0};
+    app->sv->record_load(app->store, &rec, &err);
+    sl_buf_free(&url);
+}
+
 /* Render StreamLoadContext::to_json for res. */
 static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result *res)
 {
@@ -181,7 +211,6 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
     else
         sl_buf_printf(&msg, "[%s]%s%s", sl_code_doris(c), fe_prefix(c), res->err.msg);
     sl__pretty_str(&b, &first, "Message", msg.p ? msg.p : "", msg.len);
-    sl_buf_free(&msg);
     bool conflict = c == SL_CONFLICT;
     sl__pretty_int(&b, &first, "NumberTotalRows", conflict ? 0 : (long long)res->total);
     sl__pretty_int(&b, &first, "NumberLoadedRows", conflict ? 0 : (long long)res->loaded);
@@ -208,6 +237,8 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
     sl_buf_puts(&b, "\n}\n");
     sl_http_respond(r, 200, "application/json; charset=utf-8", b.p, b.len);
     sl_buf_free(&b);
+    record(r, lc, res, status, msg.p ? msg.p : "");
+    sl_buf_free(&msg);
 }
 
 /* Answer a failure that happened before the job existed. */

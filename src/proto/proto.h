@@ -31,6 +31,10 @@ typedef struct sl_config {
     bool truncate_strings;          /* Doris master string overflow semantics */
     uint32_t idle_timeout_s;
     uint32_t workers;               /* libuv worker threads */
+    char tsload_tls_cert[1024];     /* PEM; "" = DATA_DIR/tls/cert.pem (generated when absent) */
+    char tsload_tls_key[1024];      /* PEM; "" = DATA_DIR/tls/key.pem */
+    bool tsload_plain_http;         /* serve tsload over plain HTTP (tests only) */
+    uint32_t tsload_cycle_idle_s;   /* an open load cycle idle this long is cancelled (3600) */
 } sl_config;
 
 /* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
@@ -55,6 +59,9 @@ typedef struct sl_app {
     sl_job_env env;
     char errlog_dir[1100];
     int fe_port, be_port;           /* bound ports */
+    int tsload_port;                /* bound tsload port, -1 when not listening */
+    void *tls_ctx;                  /* SSL_CTX of the tsload listener, or NULL */
+    struct sl_tsload *tsload;       /* tsload sessions and load cycles (tsload_cycle.c) */
 } sl_app;
 
 /* Open the store and users, create the HTTP server and listeners. Prints nothing. */
@@ -99,5 +106,13 @@ extern const sl_http_handler sl_doris_error_log;     /* GET /api/_load_error_log
 extern const sl_http_handler sl_doris_2pc;           /* PUT /api/{db}[/{t}]/_stream_load_2pc */
 extern const sl_http_handler sl_doris_health;        /* GET /api/health */
 extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db} */
+extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, loads, status */
+extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */
+extern const sl_http_handler sl_yamcs_api;           /* Yamcs tables: /api/archive/... */
+
+/* tsload state (sessions, load cycles) of an app: created in sl_app_start, freed (open cycles
+ * aborted) in sl_app_free after the HTTP server. */
+sl_code sl__tsload_new(sl_app *app, sl_err *err);
+void sl__tsload_free(sl_app *app);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct route {
 
 #define FE (1 << SL_ROLE_FE)
 #define BE (1 << SL_ROLE_BE)
+#define TS (1 << SL_ROLE_TSLOAD)
 
 static const route routes[] = {
     {FE, "PUT", "/api/*/*/_stream_load", &sl_doris_fe_redirect},
@@ -30,6 +31,18 @@ static const route routes[] = {
     {FE | BE, "GET", "/api/_load_error_log", &sl_doris_error_log},
     {FE | BE, "GET", "/api/health", &sl_doris_health},
     {FE | BE, "POST", "/api/query/*/*", &sl_sqlapi_query},
+    {TS, "POST", "/ts_dataservice/v1/public/loads/*", &sl_tsload_upload},
+    {TS, "GET", "/ts_dataservice/v1/public/*", &sl_tsload_api},
+    {TS, "POST", "/ts_dataservice/v1/public/*", &sl_tsload_api},
+    {TS, "GET", "/ts_dataservice/v1/public/loads/*", &sl_tsload_api},
+    {TS, "POST", "/ts_dataservice/v1/public/loads/*/*", &sl_tsload_api},
+    {TS, "GET", "/ts_dataservice/v1/public/loads/*/*", &sl_tsload_api},
+    {TS, "GET", "/ts_dataservice/v1/loads/*", &sl_tsload_api},
+    {BE, "POST", "/api/archive/*", &sl_yamcs_api},             /* {inst}:executeSql */
+    {BE, "GET", "/api/archive/*/tables", &sl_yamcs_api},
+    {BE, "GET", "/api/archive/*/tables/*", &sl_yamcs_api},
+    {BE, "POST", "/api/archive/*/tables/*", &sl_yamcs_api},    /* {t}:writeRows, :readRows */
+    {BE, "POST", "/api/archive/*/tables/*/data", &sl_yamcs_api}, /* legacy load */
 };
 
 static bool match(const char *pat, sl_slice path)

@@ -373,6 +373,137 @@ static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
 /* Non-admin users may read what they may load: SELECT, DESC and SHOW CREATE of a table they
  * hold LOAD on (directly or through its database), SHOW TABLES of such a database, and SHOW
  * DATABASES. Everything else needs ADMIN. */
+/* ---- SHOW STREAM LOAD / SHOW TRANSACTION --------------------------------------------- */
+
+/* The next word of a statement (a quoted string comes back without its quotes). */
+static sl_slice next_word(const char **pp, const char *end, bool *quoted)
+{
+    const char *p = *pp;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';'))
+        p++;
+    const char *s = p;
+    *quoted = false;
+    if (p < end && (*p == '\'' || *p == '"' || *p == '`')) {
+        char q = *p++;
+        s = p;
+        while (p < end && *p != q)
+            p++;
+        *pp = p < end ? p + 1 : p;
+        *quoted = true;
+        return (sl_slice){s, (size_t)(p - s)};
+    }
+    if (p < end && (*p == '=' || *p == '(' || *p == ')' || *p == ',')) {
+        *pp = p + 1;
+        return (sl_slice){s, 1};
+    }
+    while (p < end && !strchr(" \t\n\r;='\"`(),", *p))
+        p++;
+    *pp = p;
+    return (sl_slice){s, (size_t)(p - s)};
+}
+
+/* SHOW STREAM LOAD [FROM db] [WHERE LABEL = "x" | LABEL LIKE "x" | STATUS = "x"]
+ * [ORDER BY col [ASC|DESC]] [LIMIT n] */
+static void run_show_loads(sl_http_req *r, sql_ctx *c, sl_slice text)
+{
+    static const char *const cols[] = {"Label", "Db", "Table", "ClientIp", "Status", "Message",
+                                       "Url", "TotalRows", "LoadedRows", "FilteredRows",
+                                       "UnselectedRows", "LoadBytes", "StartTime", "FinishTime",
+                                       "User", "Comment"};
+    sl_app *app = r->app;
+    const char *p = text.p, *end = text.p + text.n;
+    bool q;
+    sl_load_filter f = {.order_col = -1, .tz_offset_s = app->cfg.default_tz_offset_s};
+    sl_slice db = c->db, w;
+    for (int i = 0; i < 3; i++)
+        next_word(&p, end, &q); /* SHOW STREAM LOAD */
+    while ((w = next_word(&p, end, &q)).n) {
+        if (sl_slice_ieq(w, "FROM")) {
+            db = next_word(&p, end, &q);
+        } else if (sl_slice_ieq(w, "WHERE") || sl_slice_ieq(w, "AND")) {
+            sl_slice col = next_word(&p, end, &q), op = next_word(&p, end, &q);
+            sl_slice v = next_word(&p, end, &q);
+            if (sl_slice_ieq(col, "LABEL")) {
+                f.label = v;
+                f.label_like = sl_slice_ieq(op, "LIKE");
+            } else if (sl_slice_ieq(col, "STATUS")) {
+                f.status = v;
+            } else {
+                sql_error(r, "SHOW STREAM LOAD filters on LABEL or STATUS only");
+                return;
+            }
+        } else if (sl_slice_ieq(w, "ORDER")) {
+            next_word(&p, end, &q); /* BY */
+            sl_slice col = next_word(&p, end, &q);
+            for (int i = 0; i < 16; i++)
+                if (sl_slice_ieq(col, cols[i]))
+                    f.order_col = i;
+            const char *save = p;
+            sl_slice dir = next_word(&p, end, &q);
+            if (sl_slice_ieq(dir, "DESC"))
+                f.desc = true;
+            else if (!sl_slice_ieq(dir, "ASC"))
+                p = save;
+        } else if (sl_slice_ieq(w, "LIMIT")) {
+            sl_slice n = next_word(&p, end, &q);
+            for (size_t i = 0; i < n.n && n.p[i] >= '0' && n.p[i] <= '9'; i++)
+                f.limit = f.limit * 10 + (uint64_t)(n.p[i] - '0');
+        } else {
+            sql_error(r, "syntax error in SHOW STREAM LOAD");
+            return;
+        }
+    }
+    rs s = {0};
+    sl_query_sink sink = {rs_meta, rs_row, &s};
+    sl_err err = {0};
+    if (app->sv->list_loads(app->store, db, &f, &sink, &err) != SL_OK)
+        sql_error(r, err.msg[0] ? err.msg : "cannot list loads");
+    else
+        rs_reply(r, &s, c);
+    rs_free(&s);
+}
+
+/* SHOW TRANSACTION [FROM db] WHERE id = N | label = 'x' */
+static void run_show_txn(sl_http_req *r, sql_ctx *c, sl_slice text)
+{
+    sl_app *app = r->app;
+    const char *p = text.p, *end = text.p + text.n;
+    bool q;
+    sl_slice db = c->db, w, label = SL_SLICE_NULL;
+    int64_t id = -1;
+    next_word(&p, end, &q);
+    next_word(&p, end, &q);
+    while ((w = next_word(&p, end, &q)).n) {
+        if (sl_slice_ieq(w, "FROM")) {
+            db = next_word(&p, end, &q);
+        } else if (sl_slice_ieq(w, "WHERE")) {
+            sl_slice col = next_word(&p, end, &q);
+            next_word(&p, end, &q); /* = */
+            sl_slice v = next_word(&p, end, &q);
+            if (sl_slice_ieq(col, "id")) {
+                id = 0;
+                for (size_t i = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+                    id = id * 10 + (v.p[i] - '0');
+            } else if (sl_slice_ieq(col, "label")) {
+                label = v;
+            }
+        }
+    }
+    if (id < 0 && label.p == NULL) {
+        sql_error(r, "SHOW TRANSACTION needs WHERE id = N or WHERE label = 'x'");
+        return;
+    }
+    rs s = {0};
+    sl_query_sink sink = {rs_meta, rs_row, &s};
+    sl_err err = {0};
+    if (app->sv->show_txn(app->store, db, id, label, app->cfg.default_tz_offset_s, &sink, &err) !=
+        SL_OK)
+        sql_error(r, err.msg[0] ? err.msg : "cannot show the transaction");
+    else
+        rs_reply(r, &s, c);
+    rs_free(&s);
+}
+
 static bool may_run(sql_ctx *c, sl_app *app, const sl_stmt *st)
 {
     if (c->admin)
@@ -394,6 +525,10 @@ static bool may_run(sql_ctx *c, sl_app *app, const sl_stmt *st)
         return sl_auth_allowed(app->auth, c->user, "LOAD", stmt_db(st, c), table, &err) == SL_OK;
     case SL_STMT_SHOW_DATABASES:
         return true;
+    case SL_STMT_SHOW_STREAM_LOAD:
+    case SL_STMT_SHOW_TRANSACTION:
+        return sl_auth_allowed(app->auth, c->user, "LOAD", stmt_db(st, c), SL_LIT(""), &err) ==
+               SL_OK;
     default:
         return false;
     }
@@ -450,6 +585,8 @@ static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
     case SL_STMT_SHOW_TABLES: run_show(r, c, &st); break;
     case SL_STMT_SHOW_CREATE_TABLE: run_show_create(r, c, &st); break;
     case SL_STMT_INSERT: run_insert(r, c, &st); break;
+    case SL_STMT_SHOW_STREAM_LOAD: run_show_loads(r, c, text); break;
+    case SL_STMT_SHOW_TRANSACTION: run_show_txn(r, c, text); break;
     default: run_ddl(r, c, &st, text); break;
     }
 }

@@ -928,14 +928,16 @@ static sl_code drop(sl__parser *P, sl_stmt *out)
     return rc;
 }
 
-/* The rest of SHOW STREAM LOAD / SHOW TRANSACTION: [FROM|IN db] [WHERE <raw text>]. */
+/* The rest of SHOW STREAM LOAD / SHOW TRANSACTION: [FROM|IN db] then the raw text of
+ * [WHERE ...] [ORDER BY ...] [LIMIT n] (the SQL API reads it; see proto/sqlapi.c). */
 static sl_code show_history(sl__parser *P, sl_stmt *out)
 {
     sl_code rc = SL_OK;
     if (sl__sql_accept_kw(P, "FROM") || sl__sql_accept_kw(P, "IN"))
         rc = sl__sql_ident(P, &out->db);
-    if (rc != SL_OK || !sl__sql_accept_kw(P, "WHERE"))
+    if (rc != SL_OK || sl__sql_peek(P, 0)->kind == SL__TK_EOF)
         return rc;
+    sl__sql_accept_kw(P, "WHERE");
     const sl__tok *first = sl__sql_peek(P, 0), *last = first;
     if (first->kind == SL__TK_EOF)
         return sl__sql_syntax(P, first);

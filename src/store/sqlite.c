@@ -30,7 +30,12 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, table_id INTEGER NOT NULL, "
     "txn_id INTEGER, file TEXT NOT NULL, rows INTEGER, visible INTEGER NOT NULL DEFAULT 1, "
     "version INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS segments_table ON segments(table_id);";
+    "CREATE INDEX IF NOT EXISTS segments_table ON segments(table_id);"
+    "CREATE TABLE IF NOT EXISTS loads(id INTEGER PRIMARY KEY, label TEXT, db TEXT, tbl TEXT, "
+    "client_ip TEXT, status TEXT, message TEXT, url TEXT, total INTEGER, loaded INTEGER, "
+    "filtered INTEGER, unselected INTEGER, bytes INTEGER, start_ms INTEGER, finish_ms INTEGER, "
+    "usr TEXT, comment TEXT, txn_id INTEGER);"
+    "CREATE INDEX IF NOT EXISTS loads_db ON loads(db, label);";
 
 const char *sl_txn_state_name(sl_txn_state st)
 {
@@ -653,5 +658,8 @@ const sl_store_vtab sl_store_sqlite = {
     .abort = sl__sq_abort,
     .finish_2pc = sl__sq_finish_2pc,
     .label_state = sq_label_state,
+    .record_load = sl__sq_record_load,
+    .list_loads = sl__sq_list_loads,
+    .show_txn = sl__sq_show_txn,
     .query = sl__sq_query,
 };

@@ -117,6 +117,13 @@ void sl__sq_abort(sl_txn *t, const char *reason);
 /* Open a new segment file for writing with table "t" of n_cols columns. */
 sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err);
 
+/* Load history (sqlite_history.c). */
+sl_code sl__sq_record_load(sl_store *s, const sl_load_record *r, sl_err *err);
+sl_code sl__sq_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
+                          const sl_query_sink *sink, sl_err *err);
+sl_code sl__sq_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label, int32_t tz_offset_s,
+                        const sl_query_sink *sink, sl_err *err);
+
 /* Queries and compaction (sqlite_query.c). */
 sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
                      const sl_query_sink *sink, sl_err *err);

@@ -82,6 +82,25 @@ typedef struct sl_query_sink {
     void *arg;
 } sl_query_sink;
 
+/* One finished load for the history (SHOW STREAM LOAD). Slices are copied. */
+typedef struct sl_load_record {
+    sl_slice label, db, table, client_ip, status, message, url, user, comment;
+    int64_t txn_id;
+    uint64_t total, loaded, filtered, unselected, bytes;
+    uint64_t start_ms, finish_ms;      /* wall clock, ms since the epoch */
+} sl_load_record;
+
+/* SHOW STREAM LOAD filters: label equal or LIKE (SQL pattern), status equal; order and limit. */
+typedef struct sl_load_filter {
+    sl_slice label;                    /* NULL slice: any */
+    bool label_like;
+    sl_slice status;                   /* NULL slice: any; compared case-insensitively */
+    int order_col;                     /* column index to sort by, -1 = StartTime */
+    bool desc;
+    uint64_t limit;                    /* 0 = no limit */
+    int32_t tz_offset_s;               /* times are shown in this offset */
+} sl_load_filter;
+
 typedef struct sl_store_vtab {
     const char *name;
     int version;
@@ -129,6 +148,15 @@ typedef struct sl_store_vtab {
     /* The latest transaction of a label. */
     sl_code (*label_state)(sl_store *s, sl_slice db, sl_slice label, sl_label_info *out,
                            sl_err *err);
+
+    /* Load history: record a finished load (kept as long as labels are), list them in the
+     * columns of SHOW STREAM LOAD, and show a transaction (SHOW TRANSACTION) by id (>= 0) or
+     * label. */
+    sl_code (*record_load)(sl_store *s, const sl_load_record *r, sl_err *err);
+    sl_code (*list_loads)(sl_store *s, sl_slice db, const sl_load_filter *f,
+                          const sl_query_sink *sink, sl_err *err);
+    sl_code (*show_txn)(sl_store *s, sl_slice db, int64_t id, sl_slice label, int32_t tz_offset_s,
+                        const sl_query_sink *sink, sl_err *err);
 
     /* Run a read-only SELECT (sl_select from src/sql) against def's visible rows. */
     sl_code (*query)(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,

@@ -70,7 +70,7 @@ class Server:
 
     def start(self):
         args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
-                "--fe-port", "0", "--be-port", "0"] + self.extra
+                "--fe-port", "0", "--be-port", "0", "--tsload-port", "0"] + self.extra
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         line = self.proc.stdout.readline()
@@ -80,6 +80,8 @@ class Server:
             raise RuntimeError("server did not start: %r %s" % (line, err))
         self.fe = int(m.group(1))
         self.be = int(m.group(2))
+        t = re.search(r"tsload_port=(-?\d+)", line)
+        self.ts = int(t.group(1)) if t else None  # the tsload connector's port (-1: off)
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)

@@ -1,0 +1,1008 @@
+/*
+ * tsload_cycle.c - tsload sessions and load cycles (proto stage, below tsload.c).
+ *
+ * A load cycle is one store transaction (sl_job) kept open across requests, from the first
+ * upload to commit, so its rows stay invisible until then. The job API is synchronous per call,
+ * so each cycle has a mutex held for one push or the commit; uploads to one cycle may run side
+ * by side and interleave whole record batches.
+ *
+ *   StartLoad -> cycle (OPEN), params.json under DATA_DIR/tsload/<id>/
+ *   upload    -> multipart part -> CSV decoder (one per part: its own header row) -> rows fixed
+ *                up (null_value, trailing separator, CR, column count) -> sl_job_push_rows
+ *                (mapper -> store, through the counting shim below)
+ *   commit    -> COMMITTING; later, on the commit request's cleanup stage (after the 202 went
+ *                out): max_ignored_rows, empty_target (TRUNCATE), store commit -> DONE/FAILED,
+ *                bad records and final.json written
+ *
+ * Parsing happens while an upload streams in (each chunk is decoded and pushed before the next
+ * is read), which is as "asynchronous" as the client can observe: the 202 comes when the body
+ * is consumed. A restart loses the open transaction (the store aborts PREPARE on start); the
+ * cycle is then read back from params.json and reported LOAD_FAILED.
+ *
+ * Counters: a thin store shim (cstore) sits between the job and the real store and counts the
+ * rows appended; rows pushed minus rows appended are the ignored rows.
+ *
+ * Locks: app->tsload->mu guards the registry, sessions, states and counters; a cycle's mu
+ * guards its job. Order: cycle mu, then registry mu.
+ */
+#include "../core/platform.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/jsonval.h"
+#include "../core/mem.h"
+#include "tsload_internal.h"
+
+#define MAX_SESSIONS 10000          /* oldest sessions are dropped beyond this */
+#define SESSION_IDLE_S (12 * 3600)  /* a session unused this long is forgotten */
+#define MAX_FINISHED 1000           /* finished cycles kept in memory (the rest stay on disk) */
+
+enum { CY_OPEN, CY_COMMITTING, CY_DONE, CY_FAILED, CY_CANCELLED };
+static const char *const stage_names[] = {"INGESTING", "COMMITTING", "DONE", "FAILED",
+                                          "CANCELLED"};
+
+typedef struct ts_session {
+    char token[40];
+    char user[128];
+    uint64_t last_ms;
+    struct ts_session *next;
+} ts_session;
+
+/* The counting store shim: forwards to the real store, counts appended rows. */
+typedef struct cstore {
+    const sl_store_vtab *sv;
+    sl_store *real;
+    _Atomic uint64_t rows;
+} cstore;
+
+typedef struct ctxn {
+    sl_txn *real;
+    cstore *cs;
+} ctxn;
+
+struct sl_ts_cycle {
+    char id[40];
+    char owner[128];
+    char dir[1200];                 /* DATA_DIR/tsload/<id> */
+    int refs;                       /* registry mu */
+    int state;                      /* registry mu */
+    char message[SL_ERR_MSG_MAX];   /* failure reason; registry mu */
+    uint64_t start_us, end_us;      /* registry mu */
+    uint64_t pushed, ignored_fixed; /* rows pushed / rejected here; cycle mu, read under both */
+    _Atomic uint64_t net_bytes, file_bytes;
+    uint64_t last_ms;
+    bool restored;                  /* read back from disk after a restart */
+    char *final_json;               /* restored DONE/FAILED status (heap) */
+    pthread_mutex_t mu;
+    sl_arena_t arena;               /* params, spec */
+    sl_ts_params p;
+    sl_text_formats fmt;
+    sl_load_spec spec;
+    const sl_tabledef *def;         /* from the job's first begin, for the row fix-ups */
+    sl_arena_t def_arena;
+    bool def_ok;
+    sl_job *job;
+    cstore cs;
+    sl_job_env env;
+    char errlog_dir[1300];
+    sl_ts_cycle *next;
+};
+
+typedef struct sl_tsload {
+    pthread_mutex_t mu;
+    ts_session *sessions;
+    size_t n_sessions;
+    sl_ts_cycle *cycles;
+} sl_tsload;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- the counting store shim ---------------------------------------------------------------- */
+
+static sl_code cs_get_table(sl_store *s, sl_slice db, sl_slice table, sl_arena_t *a, sl_slice *ddl,
+                            int64_t *table_id, sl_err *err)
+{
+    cstore *c = (cstore *)s;
+    return c->sv->get_table(c->real, db, table, a, ddl, table_id, err);
+}
+
+static sl_code cs_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label_info *existing,
+                        sl_err *err)
+{
+    cstore *c = (cstore *)s;
+    ctxn *t = sl_calloc(sizeof *t);
+    if (t == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    sl_code rc = c->sv->begin(c->real, o, &t->real, existing, err);
+    if (rc != SL_OK) {
+        sl_free(t);
+        return rc;
+    }
+    t->cs = c;
+    *out = (sl_txn *)t;
+    return SL_OK;
+}
+
+static int64_t cs_txn_id(const sl_txn *t)
+{
+    const ctxn *x = (const ctxn *)t;
+    return x->cs->sv->txn_id(x->real);
+}
+
+static sl_code cs_append(sl_txn *t, const sl_batch *b, sl_err *err)
+{
+    ctxn *x = (ctxn *)t;
+    sl_code rc = x->cs->sv->append(x->real, b, err);
+    if (rc == SL_OK)
+        atomic_fetch_add(&x->cs->rows, (uint64_t)b->n_rows);
+    return rc;
+}
+
+static sl_code cs_commit(sl_txn *t, sl_err *err)
+{
+    ctxn *x = (ctxn *)t;
+    sl_code rc = x->cs->sv->commit(x->real, err);
+    sl_free(x);
+    return rc;
+}
+
+static sl_code cs_precommit(sl_txn *t, sl_err *err)
+{
+    ctxn *x = (ctxn *)t;
+    sl_code rc = x->cs->sv->precommit(x->real, err);
+    sl_free(x);
+    return rc;
+}
+
+static void cs_abort(sl_txn *t, const char *reason)
+{
+    ctxn *x = (ctxn *)t;
+    x->cs->sv->abort(x->real, reason);
+    sl_free(x);
+}
+
+/* Only what sl_job calls; the rest stays NULL. */
+static const sl_store_vtab cstore_vtab = {
+    .name = "tsload-count",
+    .version = 1,
+    .get_table = cs_get_table,
+    .begin = cs_begin,
+    .txn_id = cs_txn_id,
+    .append = cs_append,
+    .commit = cs_commit,
+    .precommit = cs_precommit,
+    .abort = cs_abort,
+};
+
+/* ---- registry and sessions ------------------------------------------------------------------ */
+
+sl_code sl__tsload_new(sl_app *app, sl_err *err)
+{
+    sl_tsload *ts = sl_calloc(sizeof *ts);
+    if (ts == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    pthread_mutex_init(&ts->mu, NULL);
+    app->tsload = ts;
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/tsload", app->cfg.data_dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return sl_fail(err, SL_BACKEND, "cannot create %s: %s", dir, strerror(errno));
+    return SL_OK;
+}
+
+static void cycle_free(sl_ts_cycle *c)
+{
+    if (c->job)
+        sl_job_free(c->job); /* aborts the open transaction */
+    sl_free(c->final_json);
+    sl_arena_free(&c->arena);
+    sl_arena_free(&c->def_arena);
+    pthread_mutex_destroy(&c->mu);
+    sl_free(c);
+}
+
+void sl__tsload_free(sl_app *app)
+{
+    sl_tsload *ts = app->tsload;
+    if (ts == NULL)
+        return;
+    while (ts->sessions) {
+        ts_session *s = ts->sessions;
+        ts->sessions = s->next;
+        sl_free(s);
+    }
+    while (ts->cycles) {
+        sl_ts_cycle *c = ts->cycles;
+        ts->cycles = c->next;
+        cycle_free(c);
+    }
+    pthread_mutex_destroy(&ts->mu);
+    sl_free(ts);
+    app->tsload = NULL;
+}
+
+bool sl__ts_session_user(sl_app *app, sl_slice token, char *user, size_t cap)
+{
+    sl_tsload *ts = app->tsload;
+    bool found = false;
+    uint64_t now = now_ms();
+    pthread_mutex_lock(&ts->mu);
+    for (ts_session *s = ts->sessions; s; s = s->next) {
+        if (strlen(s->token) == token.n && memcmp(s->token, token.p, token.n) == 0 &&
+            now - s->last_ms < (uint64_t)SESSION_IDLE_S * 1000) {
+            s->last_ms = now;
+            snprintf(user, cap, "%s", s->user);
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ts->mu);
+    return found;
+}
+
+sl_code sl__ts_session_new(sl_app *app, sl_slice user, char *token)
+{
+    sl_tsload *ts = app->tsload;
+    ts_session *s = sl_calloc(sizeof *s);
+    if (s == NULL)
+        return SL_NOMEM;
+    sl__uuid(s->token);
+    snprintf(s->user, sizeof s->user, "%.*s", (int)user.n, user.p);
+    s->last_ms = now_ms();
+    memcpy(token, s->token, 37);
+    pthread_mutex_lock(&ts->mu);
+    /* Drop expired sessions, and the oldest ones beyond the cap (new ones go first). */
+    size_t n = 0;
+    for (ts_session **pp = &ts->sessions; *pp;) {
+        ts_session *x = *pp;
+        if (n >= MAX_SESSIONS - 1 || s->last_ms - x->last_ms >= (uint64_t)SESSION_IDLE_S * 1000) {
+            *pp = x->next;
+            sl_free(x);
+            continue;
+        }
+        n++;
+        pp = &x->next;
+    }
+    s->next = ts->sessions;
+    ts->sessions = s;
+    pthread_mutex_unlock(&ts->mu);
+    return SL_OK;
+}
+
+/* ---- cycles ----------------------------------------------------------------------------------- */
+
+static bool valid_id(sl_slice id)
+{
+    if (id.n != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char c = id.p[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static bool write_file(const char *dir, const char *name, const char *p, size_t n)
+{
+    char path[1400], tmp[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return false;
+    bool ok = fwrite(p, 1, n, f) == n;
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(tmp, path) == 0;
+}
+
+/* Read a whole (small) file into the buffer. */
+static bool read_file(const char *dir, const char *name, sl_buf *b)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        sl_buf_append(b, tmp, n);
+    fclose(f);
+    return !b->oom;
+}
+
+/* The spec and formats of a cycle from its parameters. */
+static void fill_spec(sl_app *app, sl_ts_cycle *c)
+{
+    const sl_ts_params *p = &c->p;
+    sl_text_formats *f = &c->fmt;
+    sl_err e = {0};
+    sl_text_formats_default(f);
+    sl_datefmt_compile(p->date_fmt, &f->date, &e); /* validated by sl__ts_params_parse */
+    sl_datefmt_compile(p->time_fmt, &f->time, &e);
+    sl_datefmt_compile(p->datetime_fmt, &f->datetime, &e);
+    f->converted_to_epoch = p->epoch;
+    f->frac_start = p->frac_start.n ? p->frac_start.p[0] : '.';
+    f->skip_fraction = p->skip_fraction;
+    f->true_fmt = p->true_fmt;
+    f->false_fmt = p->false_fmt;
+    f->use_bit_values = p->bit_values;
+    sl_load_spec *s = &c->spec;
+    memset(s, 0, sizeof *s);
+    s->db = p->db;
+    s->table = p->table;
+    s->label = (sl_slice){c->id, 36};
+    s->format = SL_LIT("csv");
+    sl_decode_opts_default(&s->dopts);
+    s->columns = s->where = s->partitions = SL_SLICE_NULL;
+    s->lenient_fields = p->flexible;
+    s->strict = true;             /* a value that does not convert is a bad record */
+    s->max_filter_ratio = 1.0;    /* max_ignored_rows is a count, checked at commit */
+    s->timeout_s = 0;             /* idle cycles expire instead (tsload_cycle_idle_s) */
+    s->tz_offset_s = app->cfg.default_tz_offset_s;
+    s->formats = f;
+    c->cs.sv = app->sv;
+    c->cs.real = app->store;
+    snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);
+    c->env = (sl_job_env){&cstore_vtab, (sl_store *)&c->cs, c->errlog_dir};
+}
+
+static sl_ts_cycle *cycle_alloc(sl_app *app, const char *id)
+{
+    sl_ts_cycle *c = sl_calloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->dir, sizeof c->dir, "%s/tsload/%s", app->cfg.data_dir, id);
+    sl_arena_init(&c->arena, 4096);
+    sl_arena_init(&c->def_arena, 4096);
+    pthread_mutex_init(&c->mu, NULL);
+    c->start_us = c->end_us = wall_us();
+    c->last_ms = now_ms();
+    return c;
+}
+
+/* Insert into the registry (registry mu held); drops the oldest finished unreferenced cycles
+ * beyond MAX_FINISHED (their state stays on disk). */
+static void registry_add_locked(sl_tsload *ts, sl_ts_cycle *c)
+{
+    c->next = ts->cycles;
+    ts->cycles = c;
+    size_t finished = 0;
+    for (sl_ts_cycle **pp = &ts->cycles; *pp;) {
+        sl_ts_cycle *x = *pp;
+        if (x->state >= CY_DONE && ++finished > MAX_FINISHED && x->refs == 0) {
+            *pp = x->next;
+            cycle_free(x);
+            continue;
+        }
+        pp = &x->next;
+    }
+}
+
+sl_code sl__ts_cycle_new(sl_app *app, const char *body, size_t n, sl_slice user, char *id,
+                         sl_err *err)
+{
+    char uuid[40];
+    sl__uuid(uuid);
+    sl_ts_cycle *c = cycle_alloc(app, uuid);
+    if (c == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    snprintf(c->owner, sizeof c->owner, "%.*s", (int)user.n, user.p);
+    sl_code rc = sl__ts_params_parse(body, n, &c->arena, &c->p, err);
+    if (rc != SL_OK)
+        goto fail;
+    fill_spec(app, c);
+    if (mkdir(c->dir, 0755) != 0) {
+        rc = sl_fail(err, SL_BACKEND, "cannot create %s: %s", c->dir, strerror(errno));
+        goto fail;
+    }
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, "{\"owner\":");
+    sl_json_cstr(&b, c->owner);
+    sl_buf_puts(&b, ",\"load_params\":");
+    sl__ts_params_json(&c->p, &b);
+    sl_buf_puts(&b, "}");
+    bool ok = !b.oom && write_file(c->dir, "params.json", b.p, b.len);
+    sl_buf_free(&b);
+    if (!ok) {
+        rc = sl_fail(err, SL_BACKEND, "cannot write the load cycle to %s", c->dir);
+        goto fail;
+    }
+    memcpy(id, c->id, 37);
+    pthread_mutex_lock(&app->tsload->mu);
+    registry_add_locked(app->tsload, c);
+    pthread_mutex_unlock(&app->tsload->mu);
+    return SL_OK;
+fail:
+    cycle_free(c);
+    return rc;
+}
+
+/* A cycle of an earlier run, read back from DATA_DIR/tsload/<id>/: DONE or FAILED as its
+ * final.json says, else FAILED because the restart came before the commit finished. */
+static sl_ts_cycle *restore(sl_app *app, const char *id)
+{
+    sl_ts_cycle *c = cycle_alloc(app, id);
+    if (c == NULL)
+        return NULL;
+    sl_buf b = SL_BUF_INIT;
+    sl_jval *doc = NULL;
+    sl_err e = {0};
+    const sl_jval *lp, *ow;
+    if (!read_file(c->dir, "params.json", &b) ||
+        sl_json_parse(b.p, b.len, &c->arena, &doc, &e) != SL_OK ||
+        (lp = sl_json_get(doc, "load_params")) == NULL || (ow = sl_json_get(doc, "owner")) == NULL)
+        goto fail;
+    snprintf(c->owner, sizeof c->owner, "%.*s", (int)ow->s.n, ow->s.p);
+    /* Re-parse the stored load_params (their text is the object inside params.json). */
+    {
+        const char *start = strstr(b.p, "\"load_params\":");
+        if (start == NULL)
+            goto fail;
+        start += 14;
+        size_t len = b.len - (size_t)(start - b.p) - 1; /* without the closing brace */
+        if (sl__ts_params_parse(start, len, &c->arena, &c->p, &e) != SL_OK)
+            goto fail;
+    }
+    fill_spec(app, c);
+    c->restored = true;
+    sl_buf_clear(&b);
+    if (read_file(c->dir, "final.json", &b) && b.len) {
+        size_t len;
+        c->final_json = sl_buf_take(&b, &len);
+        c->state = strstr(c->final_json, "\"DONE\"") ? CY_DONE : CY_FAILED;
+    } else {
+        c->state = CY_FAILED;
+        snprintf(c->message, sizeof c->message,
+                 "load cycle interrupted by a server restart before commit; nothing was loaded");
+    }
+    sl_buf_free(&b);
+    return c;
+fail:
+    sl_buf_free(&b);
+    cycle_free(c);
+    return NULL;
+}
+
+/* Cancel open cycles idle longer than the configured time (registry mu held). */
+static void expire_locked(sl_app *app)
+{
+    uint64_t limit = (uint64_t)app->cfg.tsload_cycle_idle_s * 1000, now = now_ms();
+    if (limit == 0)
+        return;
+    for (sl_ts_cycle *c = app->tsload->cycles; c; c = c->next) {
+        if (c->state != CY_OPEN || c->refs > 0 || now - c->last_ms < limit)
+            continue;
+        if (pthread_mutex_trylock(&c->mu) != 0)
+            continue;
+        c->state = CY_FAILED;
+        c->end_us = wall_us();
+        snprintf(c->message, sizeof c->message,
+                 "load cycle expired after %u seconds without a request; nothing was loaded",
+                 app->cfg.tsload_cycle_idle_s);
+        if (c->job) {
+            sl_job_free(c->job);
+            c->job = NULL;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+}
+
+sl_ts_cycle *sl__ts_cycle_get(sl_app *app, sl_slice id)
+{
+    if (!valid_id(id))
+        return NULL;
+    sl_tsload *ts = app->tsload;
+    sl_ts_cycle *c;
+    pthread_mutex_lock(&ts->mu);
+    expire_locked(app);
+    for (c = ts->cycles; c; c = c->next)
+        if (memcmp(c->id, id.p, 36) == 0)
+            break;
+    if (c == NULL) {
+        char sid[40];
+        snprintf(sid, sizeof sid, "%.*s", 36, id.p);
+        if ((c = restore(app, sid)) != NULL)
+            registry_add_locked(ts, c);
+    }
+    if (c)
+        c->refs++;
+    pthread_mutex_unlock(&ts->mu);
+    return c;
+}
+
+void sl__ts_cycle_put(sl_app *app, sl_ts_cycle *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&app->tsload->mu);
+    c->refs--;
+    pthread_mutex_unlock(&app->tsload->mu);
+}
+
+const sl_ts_params *sl__ts_cycle_params(const sl_ts_cycle *c)
+{
+    return &c->p;
+}
+
+const char *sl__ts_cycle_owner(const sl_ts_cycle *c)
+{
+    return c->owner;
+}
+
+const char *sl__ts_cycle_id(const sl_ts_cycle *c)
+{
+    return c->id;
+}
+
+/* Begin the cycle's job on first use (cycle mu held). SL_NOT_FOUND when the table is missing. */
+static sl_code ensure_job(sl_ts_cycle *c, sl_err *err)
+{
+    if (c->job)
+        return SL_OK;
+    sl_load_result res;
+    sl_code rc = sl_job_begin(&c->env, &c->spec, &c->job, &res);
+    if (rc != SL_OK) {
+        sl_fail(err, SL_PRIMARY(rc) == SL_NOT_FOUND ? SL_NOT_FOUND : rc, "%s", res.err.msg);
+        return SL_PRIMARY(rc) == SL_NOT_FOUND ? SL_NOT_FOUND : rc;
+    }
+    if (!c->def_ok) {
+        int64_t tid;
+        sl_err e = {0};
+        sl_tabledef *d;
+        if (sl_catalog_table(&c->env, c->spec.db, c->spec.table, &c->def_arena, &d, &tid, &e) !=
+            SL_OK)
+            return sl_fail(err, e.code, "%s", e.msg);
+        c->def = d;
+        c->def_ok = true;
+    }
+    return SL_OK;
+}
+
+/* ---- uploads ---------------------------------------------------------------------------------- */
+
+struct sl_ts_upload {
+    sl_app *app;
+    sl_ts_cycle *c;
+    sl_arena_t *arena;
+    const sl_decoder_vtab *dec;
+    void *st;
+    bool open;
+    sl_decode_opts o;
+    sl_rawbatch rb;
+    sl_err err;
+};
+
+sl_code sl__ts_upload_begin(sl_app *app, sl_ts_cycle *c, sl_arena_t *a, sl_ts_upload **out,
+                            sl_err *err)
+{
+    pthread_mutex_lock(&app->tsload->mu);
+    int state = c->state;
+    c->last_ms = now_ms(); /* uploads (not status polls) keep a cycle alive */
+    pthread_mutex_unlock(&app->tsload->mu);
+    if (state != CY_OPEN)
+        return sl_fail(err, SL_INVALID, "Cycle_id=[%s] is %s and takes no more data.", c->id,
+                       stage_names[state]);
+    sl_ts_upload *u = sl_arena_alloc(a, sizeof *u);
+    if (u == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    memset(u, 0, sizeof *u);
+    u->app = app;
+    u->c = c;
+    u->arena = a;
+    u->dec = sl_decoder_find(SL_LIT("csv"));
+    const sl_ts_params *p = &c->p;
+    sl_decode_opts *o = &u->o;
+    sl_decode_opts_default(o);
+    memcpy(o->col_sep, p->field_sep.p, p->field_sep.n);
+    o->col_sep_len = p->field_sep.n;
+    bool delimited = sl_slice_ieq(p->type, "delimited");
+    o->enclose = !delimited && p->enclose.n ? (unsigned char)p->enclose.p[0] : -1;
+    /* CSV with '"' and no escape: RFC 4180 doubled quotes. */
+    o->escape = p->escape.n ? (unsigned char)p->escape.p[0] : o->enclose;
+    o->trim_double_quotes = o->enclose == '"';
+    o->null_as_backslash_n = false;
+    o->skip_lines = p->has_header ? 1 : 0;
+    *out = u;
+    return SL_OK;
+}
+
+void sl__ts_upload_bytes(sl_ts_upload *u, size_t n)
+{
+    atomic_fetch_add(&u->c->net_bytes, (uint64_t)n);
+}
+
+sl_code sl__ts_upload_part_begin(void *arg, bool is_file)
+{
+    sl_ts_upload *u = arg;
+    if (!is_file)
+        return SL_OK;
+    u->st = sl_arena_alloc(u->arena, u->dec->state_size);
+    if (u->st == NULL)
+        return sl_fail(&u->err, SL_NOMEM, "out of memory");
+    memset(u->st, 0, u->dec->state_size);
+    sl_code rc = u->dec->open(u->st, &u->o, &u->err);
+    u->open = true;
+    return rc;
+}
+
+static bool is_text(const sl_type *t)
+{
+    return t->id == SL_CHAR || t->id == SL_VARCHAR || t->id == SL_STRING || t->id == SL_JSON;
+}
+
+/* tsload's row rules before the mapper: CR of CRLF, trailing separator, column count, null
+ * value, empty non-text fields as NULL. */
+static void fix_rows(sl_ts_cycle *c, sl_rawbatch *rb)
+{
+    const sl_ts_params *p = &c->p;
+    size_t n_cols = c->def ? c->def->n_cols : 0;
+    for (size_t r = 0; r < rb->n_rows; r++) {
+        sl_rawrow *rr = &rb->rows[r];
+        if (rr->err)
+            continue;
+        sl_slice *f = rb->fields + rr->field0;
+        if (rr->n_fields && f[rr->n_fields - 1].p && f[rr->n_fields - 1].n &&
+            f[rr->n_fields - 1].p[f[rr->n_fields - 1].n - 1] == '\r')
+            f[rr->n_fields - 1].n--;
+        if (p->trailing_sep) {
+            if (rr->n_fields < 2 || f[rr->n_fields - 1].n != 0) {
+                rr->err = "row does not end with the field separator (trailing_field_separator)";
+                continue;
+            }
+            rr->n_fields--;
+        }
+        if (!p->flexible && rr->n_fields != n_cols) {
+            rr->err = rr->n_fields < n_cols ? "row has fewer fields than the table has columns"
+                                            : "row has more fields than the table has columns";
+            continue;
+        }
+        for (size_t i = 0; i < rr->n_fields && i < n_cols; i++) {
+            if (f[i].p == NULL)
+                continue;
+            if ((f[i].n == p->null_value.n &&
+                 (f[i].n == 0 || memcmp(f[i].p, p->null_value.p, f[i].n) == 0)) ||
+                (f[i].n == 0 && !is_text(&c->def->cols[i].type)))
+                f[i] = SL_SLICE_NULL;
+        }
+    }
+}
+
+/* Push what the decoder produced into the cycle's job. */
+static sl_code flush_rows(sl_ts_upload *u)
+{
+    sl_ts_cycle *c = u->c;
+    if (u->rb.n_rows == 0)
+        return SL_OK;
+    sl_code rc;
+    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&u->app->tsload->mu);
+    int state = c->state;
+    c->last_ms = now_ms();
+    pthread_mutex_unlock(&u->app->tsload->mu);
+    if (state != CY_OPEN) {
+        rc = sl_fail(&u->err, SL_INVALID, "Cycle_id=[%s] is %s and takes no more data.", c->id,
+                     stage_names[state]);
+    } else if ((rc = ensure_job(c, &u->err)) == SL_OK) {
+        fix_rows(c, &u->rb);
+        c->pushed += u->rb.n_rows;
+        rc = sl_job_push_rows(c->job, &u->rb);
+        if (rc != SL_OK)
+            sl_fail(&u->err, rc, "%s", sl_job_result(c->job)->err.msg);
+    }
+    pthread_mutex_unlock(&c->mu);
+    sl_rawbatch_clear(&u->rb);
+    return rc;
+}
+
+sl_code sl__ts_upload_data(void *arg, const char *p, size_t n)
+{
+    sl_ts_upload *u = arg;
+    if (!u->open)
+        return SL_OK;
+    atomic_fetch_add(&u->c->file_bytes, (uint64_t)n);
+    sl_code rc = u->dec->push(u->st, p, n, &u->rb);
+    if (rc != SL_AGAIN && rc != SL_OK) {
+        sl_rawbatch_clear(&u->rb);
+        return rc;
+    }
+    return flush_rows(u);
+}
+
+sl_code sl__ts_upload_part_end(void *arg)
+{
+    sl_ts_upload *u = arg;
+    if (!u->open)
+        return SL_OK;
+    sl_code rc = u->dec->finish(u->st, &u->rb);
+    if (rc == SL_AGAIN)
+        rc = SL_OK;
+    if (rc == SL_OK)
+        rc = flush_rows(u);
+    if (u->dec->close)
+        u->dec->close(u->st);
+    u->open = false;
+    return rc;
+}
+
+void sl__ts_upload_end(sl_ts_upload *u)
+{
+    if (u == NULL)
+        return;
+    if (u->open && u->dec->close)
+        u->dec->close(u->st);
+    u->open = false;
+    sl_rawbatch_free(&u->rb);
+}
+
+const sl_err *sl__ts_upload_err(const sl_ts_upload *u)
+{
+    return &u->err;
+}
+
+/* ---- commit, cancel ---------------------------------------------------------------------------- */
+
+sl_code sl__ts_cycle_start_commit(sl_app *app, sl_ts_cycle *c, sl_err *err)
+{
+    sl_code rc = SL_OK;
+    pthread_mutex_lock(&app->tsload->mu);
+    if (c->state != CY_OPEN)
+        rc = sl_fail(err, SL_NOT_FOUND,
+                     "Commit load cycle failed. Error ending load. Unknown cycle_id '%s'", c->id);
+    else
+        c->state = CY_COMMITTING;
+    pthread_mutex_unlock(&app->tsload->mu);
+    return rc;
+}
+
+/* Turn the job's error log (Doris lines "Reason: R. src line [ROW]; ...") into the bad records
+ * file (the rows, one per line) and up to max reasons for parsing_errors. */
+static void write_bad_records(sl_ts_cycle *c, const char *log_name, sl_buf *reasons, uint64_t max)
+{
+    sl_buf in = SL_BUF_INIT, out = SL_BUF_INIT;
+    if (log_name[0] == '\0' || !read_file(c->errlog_dir, log_name, &in) || in.len == 0) {
+        sl_buf_free(&in);
+        return;
+    }
+    uint64_t n = 0;
+    const char *p = in.p, *end = in.p + in.len;
+    while (p < end && strncmp(p, "Reason: ", 8) == 0) {
+        const char *next = p + 8;
+        while ((next = memchr(next, '\n', (size_t)(end - next))) != NULL &&
+               next + 1 < end && strncmp(next + 1, "Reason: ", 8) != 0)
+            next++;
+        const char *rec_end = next ? next : end;
+        const char *src = NULL;
+        for (const char *q = p; q + 12 <= rec_end; q++)
+            if (memcmp(q, ". src line [", 12) == 0) {
+                src = q;
+                break;
+            }
+        const char *close = NULL;
+        for (const char *q = rec_end - 3; src && q > src; q--)
+            if (memcmp(q, "]; ", 3) == 0) {
+                close = q;
+                break;
+            }
+        if (src && close) {
+            sl_buf_append(&out, src + 12, (size_t)(close - src - 12));
+            sl_buf_putc(&out, '\n');
+            if (n++ < max) {
+                if (reasons->len)
+                    sl_buf_putc(reasons, ',');
+                sl_json_str(reasons, p + 8, (size_t)(src - p - 8));
+            }
+        }
+        p = next ? next + 1 : end;
+    }
+    if (out.len && !out.oom)
+        write_file(c->dir, "bad_records", out.p, out.len);
+    sl_buf_free(&in);
+    sl_buf_free(&out);
+}
+
+/* Status fields that do not change any more (registry mu held by the caller or not needed). */
+static void status_json_locked(sl_ts_cycle *c, uint64_t written, uint64_t ignored,
+                               const char *errors, sl_buf *b);
+
+void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c)
+{
+    sl_err e = {0};
+    const sl_ts_params *p = &c->p;
+    pthread_mutex_lock(&c->mu);
+    sl_code rc = ensure_job(c, &e);
+    if (rc == SL_NOT_FOUND)
+        sl_fail(&e, SL_NOT_FOUND, "Unable to find table in Falcon. Cannot load data.");
+    uint64_t written = atomic_load(&c->cs.rows);
+    uint64_t ignored = c->pushed - written;
+    if (rc == SL_OK && ignored > p->max_ignored) {
+        rc = sl_fail(&e, SL_REJECTED,
+                     "ignored row count %llu exceeds max_ignored_rows %llu; nothing was loaded",
+                     (unsigned long long)ignored, (unsigned long long)p->max_ignored);
+        sl_job_cancel(c->job, &e);
+    } else if (rc == SL_OK && p->validate_only) {
+        sl_err v = {0};
+        sl_fail(&v, SL_INVALID, "validate_only");
+        sl_job_cancel(c->job, &v);
+    } else if (rc == SL_OK) {
+        /* empty_target: TRUNCATE, then commit. Readers may see the table empty in between, and
+         * a commit failing after the TRUNCATE leaves it empty: an atomic replace needs a store
+         * operation that swaps a table's segments in the commit's catalog transaction. */
+        if (p->empty_target &&
+            (rc = app->sv->truncate(app->store, p->db, p->table, &e)) != SL_OK)
+            sl_job_cancel(c->job, &e);
+        if (rc == SL_OK && (rc = sl_job_finish(c->job)) != SL_OK)
+            sl_fail(&e, rc, "%s", sl_job_result(c->job)->err.msg);
+    }
+    sl_buf reasons = SL_BUF_INIT;
+    if (c->job) {
+        /* Every path above finished the job (finish or cancel), which closed its error log. */
+        write_bad_records(c, sl_job_result(c->job)->error_log, &reasons,
+                          p->max_reported ? p->max_reported : 100);
+        sl_job_free(c->job);
+        c->job = NULL;
+    }
+    if (rc != SL_OK)
+        written = 0;
+    pthread_mutex_lock(&app->tsload->mu);
+    c->state = rc == SL_OK ? CY_DONE : CY_FAILED;
+    c->end_us = wall_us();
+    if (rc != SL_OK)
+        snprintf(c->message, sizeof c->message, "%s", e.msg);
+    sl_buf fin = SL_BUF_INIT;
+    status_json_locked(c, written, ignored, reasons.len ? reasons.p : NULL, &fin);
+    if (!fin.oom) {
+        write_file(c->dir, "final.json", fin.p, fin.len);
+        sl_free(c->final_json);
+        size_t len;
+        c->final_json = sl_buf_take(&fin, &len);
+    }
+    pthread_mutex_unlock(&app->tsload->mu);
+    pthread_mutex_unlock(&c->mu);
+    sl_buf_free(&fin);
+    sl_buf_free(&reasons);
+}
+
+sl_code sl__ts_cycle_cancel(sl_app *app, sl_ts_cycle *c, sl_err *err)
+{
+    pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&app->tsload->mu);
+    sl_code rc = SL_OK;
+    if (c->state != CY_OPEN) {
+        rc = sl_fail(err, SL_INVALID, "Cycle_id=[%s] is %s and cannot be cancelled.", c->id,
+                     stage_names[c->state]);
+    } else {
+        c->state = CY_CANCELLED;
+        c->end_us = wall_us();
+        snprintf(c->message, sizeof c->message, "load cycle cancelled; nothing was loaded");
+    }
+    pthread_mutex_unlock(&app->tsload->mu);
+    if (rc == SL_OK) {
+        if (c->job)
+            sl_job_free(c->job);
+        c->job = NULL;
+        sl_buf fin = SL_BUF_INIT;
+        pthread_mutex_lock(&app->tsload->mu);
+        status_json_locked(c, 0, c->pushed - atomic_load(&c->cs.rows), NULL, &fin);
+        pthread_mutex_unlock(&app->tsload->mu);
+        if (!fin.oom)
+            write_file(c->dir, "final.json", fin.p, fin.len);
+        sl_buf_free(&fin);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* ---- status, summary, bad records, list ------------------------------------------------------- */
+
+static void kv_u64(sl_buf *b, const char *k, uint64_t v)
+{
+    sl_buf_printf(b, ",\"%s\":\"%llu\"", k, (unsigned long long)v);
+}
+
+static void status_json_locked(sl_ts_cycle *c, uint64_t written, uint64_t ignored,
+                               const char *errors, sl_buf *b)
+{
+    sl_buf_puts(b, "{\"cycle_id\":");
+    sl_json_cstr(b, c->id);
+    sl_buf_printf(b, ",\"internal_stage\":\"%s\",\"status\":{", stage_names[c->state]);
+    if (c->state == CY_DONE) {
+        sl_buf_puts(b, "\"code\":\"OK\"");
+    } else if (c->state >= CY_FAILED) {
+        sl_buf_puts(b, "\"code\":\"LOAD_FAILED\",\"message\":");
+        sl_json_cstr(b, c->message);
+    }
+    sl_buf_puts(b, "}");
+    kv_u64(b, "start_time", c->start_us);
+    kv_u64(b, "end_time", c->state >= CY_DONE ? c->end_us : wall_us());
+    kv_u64(b, "rows_written", written);
+    kv_u64(b, "bytes_written", atomic_load(&c->file_bytes));
+    kv_u64(b, "ignored_row_count", ignored);
+    kv_u64(b, "buffered_bytes_size", 0); /* rows go to the store as they are decoded */
+    kv_u64(b, "ingested_network_bw", atomic_load(&c->net_bytes));
+    kv_u64(b, "row_count_skew", 0);      /* one shard */
+    kv_u64(b, "min_shard_row_count", written);
+    kv_u64(b, "max_shard_row_count", written);
+    if (errors) {
+        sl_buf_puts(b, ",\"parsing_errors\":[");
+        sl_buf_puts(b, errors);
+        sl_buf_puts(b, "]");
+    }
+    sl_buf_puts(b, "}");
+}
+
+void sl__ts_cycle_status(sl_app *app, sl_ts_cycle *c, sl_buf *b)
+{
+    pthread_mutex_lock(&app->tsload->mu);
+    if (c->final_json) {
+        sl_buf_puts(b, c->final_json);
+    } else {
+        uint64_t written = atomic_load(&c->cs.rows);
+        /* pushed is written under the cycle mu; a racing read is at most one batch behind. */
+        uint64_t pushed = c->pushed;
+        status_json_locked(c, c->state == CY_FAILED && c->restored ? 0 : written,
+                           pushed > written ? pushed - written : 0, NULL, b);
+    }
+    pthread_mutex_unlock(&app->tsload->mu);
+}
+
+void sl__ts_cycle_summary(sl_ts_cycle *c, sl_buf *b)
+{
+    sl_buf_puts(b, "{\"load_params\":");
+    sl__ts_params_json(&c->p, b);
+    sl_buf_puts(b, "}");
+}
+
+bool sl__ts_cycle_bad_records(sl_app *app, sl_ts_cycle *c, sl_buf *b)
+{
+    (void)app;
+    return read_file(c->dir, "bad_records", b);
+}
+
+void sl__ts_cycle_list(sl_app *app, const char *user, bool admin, sl_buf *b)
+{
+    sl_buf_putc(b, '[');
+    bool first = true;
+    pthread_mutex_lock(&app->tsload->mu);
+    for (sl_ts_cycle *c = app->tsload->cycles; c; c = c->next) {
+        if (!admin && strcmp(c->owner, user) != 0)
+            continue;
+        sl_buf_puts(b, first ? "{\"Cycle_id\":" : ",{\"Cycle_id\":");
+        first = false;
+        sl_json_cstr(b, c->id);
+        sl_buf_printf(b, ",\"Status\":\"%s\",\"BadRecordsUrl\":",
+                      c->state == CY_DONE       ? "OK"
+                      : c->state >= CY_FAILED ? "LOAD_FAILED"
+                                              : stage_names[c->state]);
+        char url[200];
+        snprintf(url, sizeof url, "/ts_dataservice/v1/public/loads/%s/bad_records_file", c->id);
+        sl_json_cstr(b, url);
+        sl_buf_putc(b, '}');
+    }
+    pthread_mutex_unlock(&app->tsload->mu);
+    sl_buf_putc(b, ']');
+}

@@ -1,0 +1,53 @@
+"""Load history over the SQL API: SHOW STREAM LOAD with its filters, order and limit, and SHOW
+TRANSACTION by id and by label (the regression framework's Publish Timeout poll)."""
+import unittest
+
+from harness import Server, new_label
+
+
+class HistoryTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Server()
+        cls.s.sql("CREATE DATABASE h")
+        cls.s.sql("CREATE TABLE h.t (id INT NOT NULL, v INT) DISTRIBUTED BY HASH(id) BUCKETS 1")
+        cls.ok = new_label()
+        cls.bad = new_label()
+        r = cls.s.load("h", "t", b"1,1\n2,2\n", [("column_separator", ","), ("comment", "first")],
+                       label=cls.ok).json()
+        cls.txn = r["TxnId"]
+        cls.s.load("h", "t", b"\\N,1\n", [("column_separator", ",")], label=cls.bad)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.close()
+
+    def test_show_stream_load(self):
+        doc = self.s.sql("SHOW STREAM LOAD FROM h WHERE LABEL = '%s'" % self.ok, "h")["data"]
+        names = [m["name"] for m in doc["meta"]]
+        self.assertEqual(names, ["Label", "Db", "Table", "ClientIp", "Status", "Message", "Url",
+                                 "TotalRows", "LoadedRows", "FilteredRows", "UnselectedRows",
+                                 "LoadBytes", "StartTime", "FinishTime", "User", "Comment"])
+        row = dict(zip(names, doc["data"][0]))
+        self.assertEqual((row["Label"], row["Db"], row["Table"], row["Status"], row["Message"]),
+                         (self.ok, "h", "t", "Success", "OK"))
+        self.assertEqual((row["TotalRows"], row["LoadedRows"], row["User"], row["Comment"],
+                          row["Url"], row["ClientIp"]), (2, 2, "root", "first", "N/A", "127.0.0.1"))
+        self.assertRegex(row["StartTime"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        rows = self.s.rows("SHOW STREAM LOAD WHERE STATUS = \"fail\"", "h")
+        self.assertEqual([r[0] for r in rows], [self.bad])
+        self.assertIn("/api/_load_error_log?file=", rows[0][6])
+        self.assertEqual(len(self.s.rows("SHOW STREAM LOAD FROM h ORDER BY StartTime DESC LIMIT 1",
+                                         "h")), 1)
+        like = self.s.rows("SHOW STREAM LOAD WHERE LABEL LIKE '%s%%'" % self.ok[:6], "h")
+        self.assertIn(self.ok, [r[0] for r in like])
+
+    def test_show_transaction(self):
+        rows = self.s.rows("show transaction from h where id = %d" % self.txn, "h")
+        self.assertEqual(rows[0][3], "VISIBLE")        # column 4: the status the framework reads
+        rows = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % self.bad, "h")
+        self.assertEqual(rows[0][3], "ABORTED")
+
+
+if __name__ == "__main__":
+    unittest.main()
