@@ -96,9 +96,12 @@ class JsonCompressTest(unittest.TestCase):
                                  (name, doc))
                 self.assertEqual(doc["LoadBytes"], len(comp))  # compressed bytes, as Doris
         for tool, name in [("zstd", "zstd"), ("lz4", "lz4")]:
-            p = subprocess.run([tool, "-c", "-q"], input=csv, capture_output=True)
-            if p.returncode != 0:
+            try:
+                p = subprocess.run([tool, "-c", "-q"], input=csv, capture_output=True)
+            except FileNotFoundError:
                 continue  # the command-line tool is not installed; unit tests cover the codec
+            if p.returncode != 0:
+                continue
             self.s.sql("TRUNCATE TABLE t", "j")
             doc = self.s.load("j", "t", p.stdout, [("format", "csv"), ("column_separator", ","),
                                                    ("compress_type", name)]).json()
