@@ -55,6 +55,7 @@ typedef struct sq_lane {
     sqlite3_stmt *ins;
     uint64_t rows;
     sl_batch box;               /* the batch being handed to the lane's thread */
+    void *scratch;              /* 64 bytes per parameter: formatted cells bound SQLITE_STATIC */
     bool full;                  /* box holds rows to write (under t->mu) */
     bool quit;                  /* under t->mu */
     bool started;
