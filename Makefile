@@ -88,8 +88,13 @@ check: deps
 
 # libFuzzer targets, each run FUZZ_SECONDS (60) on its seed corpus.
 FUZZ_SECONDS ?= 60
-build/fuzz/bin/%: tests/fuzz/%.c
+ifneq ($(FLAVOR),fuzz)
+.PHONY: fuzzlib
+fuzzlib:
 	@$(MAKE) --no-print-directory FLAVOR=fuzz build/fuzz/libsluice.a
+build/fuzz/libsluice.a: fuzzlib
+endif
+build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libsluice.a
 	@mkdir -p $(dir $@)
 	clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< build/fuzz/libsluice.a $(PKG_LIBS)
 

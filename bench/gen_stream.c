@@ -2,7 +2,9 @@
  * gen_stream.c - write N bytes of lineitem CSV to stdout by cycling through a file of rows
  * (the 10 GB stream of `make bench`; generated on the fly so nothing 10 GB touches the disk).
  *
- * usage: gen_stream FILE BYTES
+ * usage: gen_stream FILE BYTES [array]
+ *   array: write the lines of FILE (NDJSON objects) as one JSON array "[o1,o2,...]", the shape
+ *   Doris loads with strip_outer_array; otherwise the lines are repeated as they are.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,27 @@ int main(int argc, char **argv)
     while (n > 0 && buf[n - 1] != '\n')
         n--; /* whole rows only */
     unsigned long long want = strtoull(argv[2], NULL, 10), done = 0;
+    if (argc > 3 && strcmp(argv[3], "array") == 0) {
+        /* one array: '[' then every line with its '\n' turned into ',' except the last */
+        if (write(1, "[", 1) != 1)
+            return 1;
+        while (done < want) {
+            for (size_t i = 0; i < n; i++)
+                if (buf[i] == '\n')
+                    buf[i] = ',';
+            size_t k = n;
+            if (done + k >= want)
+                buf[k - 1] = ']'; /* the last row closes the array */
+            for (size_t off = 0; off < k;) {
+                ssize_t w = write(1, buf + off, k - off);
+                if (w <= 0)
+                    return 1;
+                off += (size_t)w;
+            }
+            done += k;
+        }
+        return 0;
+    }
     while (done < want && n) {
         size_t k = n;
         if (want - done < k) { /* end on a row boundary */

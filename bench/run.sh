@@ -186,6 +186,25 @@ RSS_ST=$(peak_rss_mb)
 stop_server
 ROWS_ST=$(sed -n 's/.*"NumberLoadedRows": \([0-9]*\).*/\1/p' "$W/stream.json")
 echo "${STREAM_GB} GB stream: ${T_ST}s, ${ROWS_ST} rows, server peak RSS ${RSS_ST} MB"
+JSON_GB=${BENCH_JSON_STREAM_GB:-5}
+JBYTES=$(echo "$JSON_GB * 1000000000 / 1" | bc)
+for shape in lines array; do
+    start_server
+    if [ $shape = lines ]; then
+        H1="read_json_by_line: true"; ARG=""
+    else
+        H1="strip_outer_array: true"; ARG=array
+    fi
+    t0=$(now)
+    "$B/gen_stream" "$NDJSON" "$JBYTES" $ARG | curl -sS -u root: -H "format: json" -H "$H1" \
+        -H "Expect:" -H "Transfer-Encoding: chunked" -T - -XPUT \
+        "http://127.0.0.1:$BE/api/b/lineitem/_stream_load" >"$W/jstream.json"
+    T_J=$(secs "$t0" "$(now)")
+    RSS_J=$(peak_rss_mb)
+    stop_server
+    ROWS_J=$(sed -n 's/.*"NumberLoadedRows": \([0-9]*\).*/\1/p' "$W/jstream.json")
+    echo "${JSON_GB} GB JSON ($shape): ${T_J}s, ${ROWS_J} rows, server peak RSS ${RSS_J} MB"
+done
 rm -rf "$W/srv" "$W/parts"
 
 echo
