@@ -51,6 +51,7 @@ echo "== 1. decoders on one core ($MB MB CSV)"
 "$B/bench_typed" "$CSV" csv 3
 "$B/bench_json" "$NDJSON" by-line 256 3 | sed 's/^/raw /'
 "$B/bench_typed" "$NDJSON" json 2
+"$B/bench_pbrows" 1000000 256 3 | sed 's/^/yamcs rows: /'
 
 start_server() {
     rm -rf "$W/srv"
