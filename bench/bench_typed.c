@@ -2,7 +2,8 @@
  * bench_typed.c - decode + map to typed batches on one core, no store: the decoder and the
  * mapper of a real load (CSV or JSON), measured on a file (bench stage of `make bench`).
  *
- * usage: bench_typed FILE csv|json [REPEAT=3]   -> prints MB/s and rows/s (best of REPEAT)
+ * usage: bench_typed FILE csv|json [REPEAT=3] [COLUMNS]  -> MB/s and rows/s (best of REPEAT);
+ *        COLUMNS is a Doris `columns` header (derived columns are evaluated as in a load)
  */
 #include "../src/core/platform.h"
 
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
     spec.format = json ? SL_LIT("json") : SL_LIT("csv");
     spec.dopts.col_sep[0] = ',';
     spec.dopts.read_json_by_line = json;
+    if (argc > 4)
+        spec.columns = sl_slice_of(argv[4]);
     const sl_decoder_vtab *dec = sl_decoder_find(spec.format);
     double best = 1e9;
     uint64_t rows = 0;
