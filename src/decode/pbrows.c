@@ -1169,6 +1169,8 @@ sl_code sl_pbrows_push(sl_pbrows *d, const char *in, size_t n, sl_batch *b, size
         if (k < 0)
             return poison(d, sl_fail(err, SL_INVALID, "malformed varint length prefix"), err);
         if (k == 0 || len > (size_t)(end - p) - hl) { /* partial: carry it */
+            if (b->n_rows)
+                break; /* rows may point into the carry: the caller flushes them first */
             sl_code rc = push_carry(d, &p, end, b, err);
             if (rc != SL_OK)
                 return rc;

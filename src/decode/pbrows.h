@@ -93,9 +93,10 @@ typedef struct sl_pbrows sl_pbrows;
 sl_pbrows *sl_pbrows_new(const sl_pbrows_schema *s);
 
 /* Decode rows from p[0..n) into b (initialised for s->def with sl_batch_init). Stops early when
- * the batch is full: *used tells how many bytes were consumed; the caller flushes the batch
- * and calls again with the rest. A partial message at the end is kept in the decoder (copied)
- * and *used == n. Returns SL_OK, or an error for the first bad row (SL_INVALID, SL_TOO_LARGE,
+ * the batch is full, or when a partial message must be carried while b holds rows (they may
+ * point into the carry buffer): *used tells how many bytes were consumed; the caller flushes the
+ * batch and calls again with the rest. A partial message at the end of an input that left b
+ * empty is kept in the decoder (copied) and *used == n. Returns SL_OK, or an error for the first bad row (SL_INVALID, SL_TOO_LARGE,
  * SL_NOMEM) with the message in err; the rows already in b are complete and good, the bad row
  * is not in b, and the decoder is poisoned (every later call returns the same code).
  *

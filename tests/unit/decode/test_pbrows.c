@@ -513,3 +513,40 @@ Test(pbrows, type_names)
     sl_err err = {0};
     cr_assert(eq(int, sl_ytype_parse(SL_LIT("TUPLE"), &t, &err), SL_INVALID));
 }
+
+/* Regression (fuzz crash f31ad8b2): a row decoded from the carry buffer must not be overwritten
+ * when the next, partial message of the same push is carried. */
+Test(pbrows, crash_f31ad8b2)
+{
+    fx f;
+    setup_table(&f, T_A);
+    sl_buf body = SL_BUF_INIT, dump = SL_BUF_INIT;
+    seed_rows(&body, 1, 3); /* two frames of equal length */
+    size_t one = body.len / 2;
+    sl_batch b;
+    cr_assert(eq(int, sl_batch_init(&b, f.st.table), SL_OK));
+    sl_pbrows *d = sl_pbrows_new(&f.s);
+    sl_err err = {0};
+    size_t used;
+    cr_assert(eq(int, sl_pbrows_push(d, body.p, 10, &b, &used, &err), SL_OK));
+    cr_assert(eq(sz, used, 10));
+    /* rest of row 1 plus all of row 2 but its last byte */
+    const char *p = body.p + 10;
+    size_t n = body.len - 11;
+    cr_assert(eq(int, sl_pbrows_push(d, p, n, &b, &used, &err), SL_OK));
+    render(&dump, &b);
+    cr_assert(eq(str, dump.p, "1|test 1\n"));
+    cr_assert(eq(sz, used, one - 10));
+    sl_batch_clear(&b);
+    p += used, n -= used;
+    cr_assert(eq(int, sl_pbrows_push(d, p, n, &b, &used, &err), SL_OK));
+    cr_assert(eq(sz, used, n));
+    cr_assert(eq(int, sl_pbrows_push(d, body.p + body.len - 1, 1, &b, &used, &err), SL_OK));
+    render(&dump, &b);
+    cr_assert(eq(str, dump.p, "1|test 1\n2|test 2\n"));
+    sl_pbrows_free(d);
+    sl_batch_free(&b);
+    sl_buf_free(&body);
+    sl_buf_free(&dump);
+    sl_arena_free(&f.a);
+}
