@@ -389,6 +389,8 @@ static bool epoch_local(sl_slice s, int64_t *days, int64_t *secs_of_day)
 /* Seconds since the epoch -> local civil day and second of the day. */
 static bool civil_local(int64_t v, int64_t *days, int64_t *secs_of_day)
 {
+    if (v < -62135596800LL || v > 253402300799LL) /* years 1..9999, as DATE/DATETIME */
+        return false;
     time_t t = (time_t)v;
     struct tm tm;
     if (localtime_r(&t, &tm) == NULL)

@@ -29,7 +29,7 @@ static const char unauth_text[] = "Unable to verify user. Please login again.";
 static const char forbid_text[] =
     "User does not have required privileges. Please contact your administrator.";
 
-/* ---- LoadDataParam ---------------------------------------------------------------------------- */
+/* ---- LoadDataParam --------------------------------------------------------------------------- */
 
 static bool get_bool(const sl_jval *o, const char *k, bool *out, sl_err *err)
 {
@@ -203,7 +203,7 @@ void sl__ts_params_json(const sl_ts_params *p, sl_buf *b)
     sl_buf_puts(b, "}}");
 }
 
-/* ---- shared request helpers ------------------------------------------------------------------- */
+/* ---- shared request helpers ------------------------------------------------------------------ */
 
 static void reply_text(sl_http_req *r, int status, const char *text)
 {
@@ -248,7 +248,7 @@ static bool may_load(sl_http_req *r, const char *user, const sl_ts_params *p)
     return sl_auth_allowed(app->auth, sl_slice_of(user), "LOAD", p->db, p->table, &e) == SL_OK;
 }
 
-/* ---- the small endpoints ------------------------------------------------------------------- */
+/* ---- the small endpoints --------------------------------------------------------------------- */
 
 typedef struct api_ctx {
     sl_buf body;
@@ -521,7 +521,7 @@ static void api_cleanup(sl_http_req *r)
 const sl_http_handler sl_tsload_api = {"tsload", api_begin, api_body, api_end, NULL,
                                        api_cleanup};
 
-/* ---- uploads ---------------------------------------------------------------------------------- */
+/* ---- uploads --------------------------------------------------------------------------------- */
 
 typedef struct up_ctx {
     sl_ts_cycle *c;
@@ -564,8 +564,8 @@ static void up_begin(sl_http_req *r)
     r->ctx = x;
     char msg[200];
     if ((x->c = sl__ts_cycle_get(app, seg[4])) == NULL) {
-        snprintf(msg, sizeof msg, "Cycle_id=[%.*s] does not exist.", (int)(seg[4].n > 100 ? 100 : seg[4].n),
-                 seg[4].p);
+        int idn = (int)(seg[4].n > 100 ? 100 : seg[4].n);
+        snprintf(msg, sizeof msg, "Cycle_id=[%.*s] does not exist.", idn, seg[4].p);
         reply_text(r, 400, msg);
         return;
     }

@@ -76,7 +76,7 @@ struct sl_ts_cycle {
     int state;                      /* registry mu */
     char message[SL_ERR_MSG_MAX];   /* failure reason; registry mu */
     uint64_t start_us, end_us;      /* registry mu */
-    uint64_t pushed, ignored_fixed; /* rows pushed / rejected here; cycle mu, read under both */
+    _Atomic uint64_t pushed;        /* rows pushed into the job (written under the cycle mu) */
     _Atomic uint64_t net_bytes, file_bytes;
     uint64_t last_ms;
     bool restored;                  /* read back from disk after a restart */
@@ -117,7 +117,7 @@ static uint64_t wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* ---- the counting store shim ---------------------------------------------------------------- */
+/* ---- the counting store shim ----------------------------------------------------------------- */
 
 static sl_code cs_get_table(sl_store *s, sl_slice db, sl_slice table, sl_arena_t *a, sl_slice *ddl,
                             int64_t *table_id, sl_err *err)
@@ -194,7 +194,7 @@ static const sl_store_vtab cstore_vtab = {
     .abort = cs_abort,
 };
 
-/* ---- registry and sessions ------------------------------------------------------------------ */
+/* ---- registry and sessions ------------------------------------------------------------------- */
 
 sl_code sl__tsload_new(sl_app *app, sl_err *err)
 {
@@ -289,7 +289,7 @@ sl_code sl__ts_session_new(sl_app *app, sl_slice user, char *token)
     return SL_OK;
 }
 
-/* ---- cycles ----------------------------------------------------------------------------------- */
+/* ---- cycles ---------------------------------------------------------------------------------- */
 
 static bool valid_id(sl_slice id)
 {
@@ -583,7 +583,7 @@ static sl_code ensure_job(sl_ts_cycle *c, sl_err *err)
     return SL_OK;
 }
 
-/* ---- uploads ---------------------------------------------------------------------------------- */
+/* ---- uploads --------------------------------------------------------------------------------- */
 
 struct sl_ts_upload {
     sl_app *app;
@@ -709,7 +709,7 @@ static sl_code flush_rows(sl_ts_upload *u)
                      stage_names[state]);
     } else if ((rc = ensure_job(c, &u->err)) == SL_OK) {
         fix_rows(c, &u->rb);
-        c->pushed += u->rb.n_rows;
+        atomic_fetch_add(&c->pushed, (uint64_t)u->rb.n_rows);
         rc = sl_job_push_rows(c->job, &u->rb);
         if (rc != SL_OK)
             sl_fail(&u->err, rc, "%s", sl_job_result(c->job)->err.msg);
@@ -764,7 +764,7 @@ const sl_err *sl__ts_upload_err(const sl_ts_upload *u)
     return &u->err;
 }
 
-/* ---- commit, cancel ---------------------------------------------------------------------------- */
+/* ---- commit, cancel -------------------------------------------------------------------------- */
 
 sl_code sl__ts_cycle_start_commit(sl_app *app, sl_ts_cycle *c, sl_err *err)
 {
@@ -838,7 +838,7 @@ void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c)
     if (rc == SL_NOT_FOUND)
         sl_fail(&e, SL_NOT_FOUND, "Unable to find table in Falcon. Cannot load data.");
     uint64_t written = atomic_load(&c->cs.rows);
-    uint64_t ignored = c->pushed - written;
+    uint64_t ignored = atomic_load(&c->pushed) - written;
     if (rc == SL_OK && ignored > p->max_ignored) {
         rc = sl_fail(&e, SL_REJECTED,
                      "ignored row count %llu exceeds max_ignored_rows %llu; nothing was loaded",
@@ -907,7 +907,7 @@ sl_code sl__ts_cycle_cancel(sl_app *app, sl_ts_cycle *c, sl_err *err)
         c->job = NULL;
         sl_buf fin = SL_BUF_INIT;
         pthread_mutex_lock(&app->tsload->mu);
-        status_json_locked(c, 0, c->pushed - atomic_load(&c->cs.rows), NULL, &fin);
+        status_json_locked(c, 0, atomic_load(&c->pushed) - atomic_load(&c->cs.rows), NULL, &fin);
         pthread_mutex_unlock(&app->tsload->mu);
         if (!fin.oom)
             write_file(c->dir, "final.json", fin.p, fin.len);
@@ -917,7 +917,7 @@ sl_code sl__ts_cycle_cancel(sl_app *app, sl_ts_cycle *c, sl_err *err)
     return rc;
 }
 
-/* ---- status, summary, bad records, list ------------------------------------------------------- */
+/* ---- status, summary, bad records, list ------------------------------------------------------ */
 
 static void kv_u64(sl_buf *b, const char *k, uint64_t v)
 {
@@ -962,8 +962,8 @@ void sl__ts_cycle_status(sl_app *app, sl_ts_cycle *c, sl_buf *b)
         sl_buf_puts(b, c->final_json);
     } else {
         uint64_t written = atomic_load(&c->cs.rows);
-        /* pushed is written under the cycle mu; a racing read is at most one batch behind. */
-        uint64_t pushed = c->pushed;
+        /* Read without the cycle mu: during a push, pushed may lead written by one batch. */
+        uint64_t pushed = atomic_load(&c->pushed);
         status_json_locked(c, c->state == CY_FAILED && c->restored ? 0 : written,
                            pushed > written ? pushed - written : 0, NULL, b);
     }

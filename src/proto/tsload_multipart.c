@@ -80,7 +80,8 @@ sl_code sl__mp_init(sl_multipart *m, sl_slice ct, sl_err *err)
 static bool part_is_file(const char *h, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if ((i == 0 || h[i - 1] == '\n') && n - i >= 13 && strncasecmp(h + i, "content-type:", 13) == 0)
+        if ((i == 0 || h[i - 1] == '\n') && n - i >= 13 &&
+            strncasecmp(h + i, "content-type:", 13) == 0)
             return true;
         if (n - i >= 9 && strncasecmp(h + i, "filename=", 9) == 0 &&
             (i == 0 || h[i - 1] == ' ' || h[i - 1] == ';' || h[i - 1] == '\t'))
