@@ -108,7 +108,7 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
     uint64_t t1 = mono_ms();
     j->res.plan_ms = t1 - j->t0_ms;
     sl_begin_opts bo = {spec->db,    spec->table,     j->def,        j->table_id,
-                        spec->label, spec->timeout_s, j->map.seq_col};
+                        spec->label, spec->timeout_s, j->map.seq_col, spec->replace_table};
     if ((rc = env->sv->begin(env->store, &bo, &j->txn, &j->res.existing, err)) != SL_OK)
         goto fail;
     j->res.txn_id = env->sv->txn_id(j->txn);

@@ -11,7 +11,7 @@
  *                up (null_value, trailing separator, CR, column count) -> sl_job_push_rows
  *                (mapper -> store, through the counting shim below)
  *   commit    -> COMMITTING; later, on the commit request's cleanup stage (after the 202 went
- *                out): max_ignored_rows, empty_target (TRUNCATE), store commit -> DONE/FAILED,
+ *                out): max_ignored_rows, store commit (empty_target: atomic replace) -> DONE/FAILED,
  *                bad records and final.json written
  *
  * Parsing happens while an upload streams in (each chunk is decoded and pushed before the next
@@ -364,6 +364,7 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     s->timeout_s = 0;             /* idle cycles expire instead (tsload_cycle_idle_s) */
     s->tz_offset_s = app->cfg.default_tz_offset_s;
     s->formats = f;
+    s->replace_table = p->empty_target; /* atomic: old rows go in the commit's transaction */
     c->cs.sv = app->sv;
     c->cs.real = app->store;
     snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);
@@ -849,13 +850,9 @@ void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c)
         sl_fail(&v, SL_INVALID, "validate_only");
         sl_job_cancel(c->job, &v);
     } else if (rc == SL_OK) {
-        /* empty_target: TRUNCATE, then commit. Readers may see the table empty in between, and
-         * a commit failing after the TRUNCATE leaves it empty: an atomic replace needs a store
-         * operation that swaps a table's segments in the commit's catalog transaction. */
-        if (p->empty_target &&
-            (rc = app->sv->truncate(app->store, p->db, p->table, &e)) != SL_OK)
-            sl_job_cancel(c->job, &e);
-        if (rc == SL_OK && (rc = sl_job_finish(c->job)) != SL_OK)
+        /* empty_target: the spec asks the store to replace the table's rows in the commit's
+         * own catalog transaction (spec.replace_table), so readers never see it empty. */
+        if ((rc = sl_job_finish(c->job)) != SL_OK)
             sl_fail(&e, rc, "%s", sl_job_result(c->job)->err.msg);
     }
     sl_buf reasons = SL_BUF_INIT;

@@ -71,6 +71,9 @@ struct sl_txn {
     sq_lane lanes[SL_SQ_LANES];
     size_t batches;             /* batches appended so far */
     long seq_col;               /* sequence column (UNIQUE), or -1 */
+    bool replace;               /* commit replaces the table's visible segments */
+    char **replaced;            /* files unregistered by a replace, deleted after COMMIT */
+    size_t n_replaced;
     pthread_mutex_t mu;         /* guards the lanes' full/quit flags */
     pthread_cond_t cv;
     sl_err err;                 /* first failure: the txn is poisoned after it [LMDB] */

@@ -157,6 +157,7 @@ sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label
     t->def = o->def;
     t->table_id = o->table_id;
     t->seq_col = o->seq_col;
+    t->replace = o->replace;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     sl_code rc = register_txn(s, o, &t->id, existing, err);
@@ -193,6 +194,9 @@ sl_code sl__sq_append(sl_txn *t, const sl_batch *b, sl_err *err)
 static void txn_free(sl_txn *t, bool unlink_files)
 {
     sl__sq_lanes_discard(t, unlink_files);
+    for (size_t i = 0; i < t->n_replaced; i++)
+        free(t->replaced[i]);
+    sl_free(t->replaced);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     sl_free(t);
@@ -223,6 +227,34 @@ static sl_code seal(sl_txn *t, sl_err *err)
     return rc;
 }
 
+/* An atomic replace: unregister the table's visible segments inside the commit's catalog
+ * transaction (caller holds s->mu); their files are deleted once it has committed. */
+static sl_code take_replaced_locked(sl_txn *t, sl_err *err)
+{
+    sl_store *s = t->s;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->cat, "SELECT file FROM segments WHERE table_id=? AND visible=1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return sl__sq_error(s->cat, "replace", err);
+    sqlite3_bind_int64(st, 1, t->table_id);
+    sl_code rc = SL_OK;
+    while (rc == SL_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char **f = sl_realloc(t->replaced, (t->n_replaced + 1) * sizeof *f);
+        char *name = f ? strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
+        if (f)
+            t->replaced = f;
+        if (name == NULL)
+            rc = sl_fail(err, SL_NOMEM, "out of memory");
+        else
+            t->replaced[t->n_replaced++] = name;
+    }
+    sqlite3_finalize(st);
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM segments WHERE table_id=%lld AND visible=1",
+             (long long)t->table_id);
+    return rc == SL_OK ? sl__sq_exec(s->cat, sql, err) : rc;
+}
+
 /* Register the lanes' segments and flip the label to VISIBLE (or, for 2PC, PRECOMMITTED with
  * the segments registered but invisible) in one catalog transaction. */
 static sl_code publish(sl_txn *t, bool visible, sl_err *err)
@@ -247,6 +279,8 @@ static sl_code publish(sl_txn *t, bool visible, sl_err *err)
         rc = sl_fail(err, SL_NOT_FOUND, "unknown table, tableId=%lld", (long long)t->table_id);
     }
     sqlite3_finalize(st);
+    if (rc == SL_OK && t->replace && visible)
+        rc = take_replaced_locked(t, err);
     /* Visible segments get the next version: keyed tables merge rows in version order, which
      * is commit order. Precommitted ones get theirs at the 2PC commit. */
     for (size_t k = 0; rc == SL_OK && k < SL_SQ_LANES; k++) {
@@ -292,6 +326,8 @@ static sl_code finish_txn(sl_txn *t, bool visible, sl_err *err)
     int64_t table_id = t->table_id;
     sl_store *s = t->s;
     bool empty = txn_rows(t) == 0;
+    if (t->n_replaced) /* the replace committed: the old files can go */
+        sl__sq_unlink_files(s, table_id, t->replaced, t->n_replaced);
     txn_free(t, empty); /* an empty load registered no file: delete the empty segments */
     /* Keep the number of segments per table small (queries attach them all), off this path. */
     if (visible && !empty)

@@ -52,6 +52,8 @@ typedef struct sl_begin_opts {
     sl_slice label;                /* never empty: the adapter generates one */
     uint32_t timeout_s;            /* PREPARE older than this is aborted by the store */
     long seq_col;                  /* UNIQUE tables: the sequence column's index, or -1 */
+    bool replace;                  /* commit drops the table's other visible rows in the same
+                                      transaction (an atomic replace) */
 } sl_begin_opts;
 
 /* A label's latest transaction. */
