@@ -53,14 +53,16 @@ static void teardown(void)
     cr_assert(eq(int, system(cmd), 0));
 }
 
-/* Load n rows k = base..base+n-1 under label; commit unless abort. Returns the txn id. */
-static int64_t load(const char *label, int base, int n, bool commit)
+/* Load n rows k = base..base+n-1 under label; commit unless abort; replace drops the table's
+ * other rows in the same commit. Returns the txn id. */
+static int64_t load_r(const char *label, int base, int n, bool commit, bool replace)
 {
     sl_err e = {0};
     int64_t id;
     sl_slice ddl_out;
     cr_assert(eq(int, sv->get_table(st, SL_LIT("db"), SL_LIT("t"), &arena, &ddl_out, &id, &e), SL_OK));
-    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, id, sl_slice_of(label), 0, -1};
+    sl_begin_opts bo = {.db = SL_LIT("db"), .table = SL_LIT("t"), .def = def, .table_id = id,
+                         .label = sl_slice_of(label), .seq_col = -1, .replace = replace};
     sl_txn *t;
     sl_label_info li;
     cr_assert(eq(int, sv->begin(st, &bo, &t, &li, &e), SL_OK), "%s", e.msg);
@@ -86,6 +88,11 @@ static int64_t load(const char *label, int base, int n, bool commit)
     else
         sv->abort(t, "test abort");
     return txn;
+}
+
+static int64_t load(const char *label, int base, int n, bool commit)
+{
+    return load_r(label, base, n, commit, false);
 }
 
 typedef struct sink_state {
@@ -146,7 +153,8 @@ Test(sqlite_store, label_conflict_and_reuse_after_abort)
 {
     load("dup", 0, 3, true);
     sl_err e = {0};
-    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, 1, SL_LIT("dup"), 0, -1};
+    sl_begin_opts bo = {.db = SL_LIT("db"), .table = SL_LIT("t"), .def = def, .table_id = 1,
+                         .label = SL_LIT("dup"), .seq_col = -1};
     sl_txn *t = NULL;
     sl_label_info li;
     cr_assert(eq(int, sv->begin(st, &bo, &t, &li, &e), SL_CONFLICT));
@@ -174,7 +182,8 @@ Test(sqlite_store, compaction_keeps_every_row)
 Test(sqlite_store, recovery_aborts_prepare_and_removes_orphans)
 {
     sl_err e = {0};
-    sl_begin_opts bo = {SL_LIT("db"), SL_LIT("t"), def, 1, SL_LIT("crash"), 0, -1};
+    sl_begin_opts bo = {.db = SL_LIT("db"), .table = SL_LIT("t"), .def = def, .table_id = 1,
+                         .label = SL_LIT("crash"), .seq_col = -1};
     sl_txn *t;
     sl_label_info li;
     cr_assert(eq(int, sv->begin(st, &bo, &t, &li, &e), SL_OK));
@@ -214,4 +223,15 @@ Test(sqlite_store, catalog_errors)
     size_t n;
     cr_assert(eq(int, sv->list_dbs(st, &arena, &names, &n, &(sl_err){0}), SL_OK));
     cr_assert(eq(sz, n, 0));
+}
+
+Test(sqlite_store, replace_swaps_rows_in_one_commit)
+{
+    load("r1", 0, 10, true);
+    load("r2", 100, 5, true);
+    load_r("r3", 500, 3, false, true); /* an aborted replace changes nothing */
+    cr_assert(eq(i64, query("select count(*) from t").first, 15));
+    load_r("r4", 1000, 4, true, true);
+    cr_assert(eq(i64, query("select count(*) from t").first, 4));
+    cr_assert(eq(i64, query("select min(k) from t").first, 1000));
 }
