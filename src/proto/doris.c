@@ -351,10 +351,11 @@ void sl__doris_load_body(sl_http_req *r, const char *p, size_t n)
         return;
     if (r->body_bytes > lc->max_body) {
         sl_err e = {0};
+        bool json = strcmp(lc->max_conf, "streaming_load_json_max_mb") == 0;
         sl_fail(&e, SL_TOO_LARGE,
-                "body size %llu exceed BE's conf `%s` %llu. increase it if you are sure this load "
-                "is reasonable",
-                (unsigned long long)r->body_bytes, lc->max_conf,
+                "%sbody size %llu exceed BE's conf `%s` %llu. increase it if you are sure this "
+                "load is reasonable",
+                json ? "json " : "", (unsigned long long)r->body_bytes, lc->max_conf,
                 (unsigned long long)(lc->max_body >> 20));
         sl_job_cancel(lc->job, &e);
         job_reply(r, lc);
