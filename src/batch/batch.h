@@ -46,6 +46,7 @@ typedef struct sl_batch {
     size_t bytes;           /* approximate payload bytes, for the flush limit */
     uint8_t *del;           /* cap_rows: 1 = the row deletes its key (UNIQUE merge loads) */
     bool has_del;           /* del[] is meaningful for the rows in the batch */
+    uint64_t col_mask;      /* partial update: bit c = column c provided; 0 = every column */
     sl_arena_t arena;       /* copied text; reset by sl_batch_clear */
 } sl_batch;
 

@@ -107,8 +107,10 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
     }
     uint64_t t1 = mono_ms();
     j->res.plan_ms = t1 - j->t0_ms;
-    sl_begin_opts bo = {spec->db,    spec->table,     j->def,        j->table_id,
-                        spec->label, spec->timeout_s, j->map.seq_col, spec->replace_table};
+    sl_begin_opts bo = {spec->db,        spec->table,         j->def,
+                        j->table_id,     spec->label,         spec->timeout_s,
+                        j->map.seq_col,  spec->replace_table, j->map.col_mask != 0};
+    j->batch.col_mask = j->map.col_mask;
     if ((rc = env->sv->begin(env->store, &bo, &j->txn, &j->res.existing, err)) != SL_OK)
         goto fail;
     j->res.txn_id = env->sv->txn_id(j->txn);
@@ -210,6 +212,29 @@ static void copy_counters(sl_job *j)
     snprintf(j->res.error_log, sizeof j->res.error_log, "%s", j->log.name);
 }
 
+/* A partial update: the store drops rows whose key is new when they may not be inserted
+ * (strict mode, or a NOT NULL column the load did not provide); they count as filtered. */
+static sl_code check_new_keys(sl_job *j)
+{
+    uint64_t removed = 0;
+    sl_code rc = j->env.sv->partial_check(j->txn, j->map.col_mask, j->spec->strict, &removed,
+                                          &j->res.err);
+    if (rc != SL_OK || removed == 0)
+        return rc;
+    j->map.filtered += removed;
+    j->map.loaded -= removed;
+    char why[256];
+    snprintf(why, sizeof why,
+             "%llu rows: the key does not exist in the table and a partial update %s",
+             (unsigned long long)removed,
+             j->spec->strict ? "may not insert new keys in strict mode"
+                             : "does not provide a NOT NULL column without default");
+    if (j->map.first_error[0] == '\0')
+        snprintf(j->map.first_error, sizeof j->map.first_error, "%s", why);
+    sl__errlog_add(&j->log, why, SL_LIT(""));
+    return SL_OK;
+}
+
 sl_code sl_job_finish(sl_job *j)
 {
     sl_code rc = j->res.err.code;
@@ -227,6 +252,8 @@ sl_code sl_job_finish(sl_job *j)
         if (rc == SL_OK)
             rc = drain(j);
     }
+    if (rc == SL_OK && j->map.col_mask)
+        rc = check_new_keys(j);
     copy_counters(j);
     uint64_t base = j->map.total - j->map.unselected;
     if (rc == SL_OK && base > 0 &&

@@ -41,6 +41,7 @@ typedef struct sl_load_spec {
     sl_slice delete_pred;          /* MERGE: rows where this is true delete their key */
     sl_slice sequence_col;         /* function_column.sequence_col, or NULL slice */
     bool replace_table;            /* the commit replaces the table's rows (tsload empty_target) */
+    bool partial_columns;          /* UNIQUE: update only the columns the load provides */
     int32_t tz_offset_s;           /* load time zone as UTC offset */
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */

@@ -94,6 +94,30 @@ static sl_code check_key_model(sl_mapper *m, sl_err *err)
     return SL_OK;
 }
 
+/* partial_columns: which columns the load provides, with Doris's checks (StreamLoadPlanner).
+ * A load that provides every column is a normal upsert (col_mask stays 0). */
+static sl_code partial_mask(sl_mapper *m, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    sl_slice mow = sl_tabledef_prop(def, "enable_unique_key_merge_on_write");
+    if (def->key_model != SL_KEYS_UNIQUE || sl_slice_ieq(mow, "false"))
+        return sl_fail(err, SL_INVALID, "Only unique key merge on write support partial update");
+    if (def->n_cols > 62)
+        return sl_fail(err, SL_INVALID, "partial update supports tables of at most 62 columns");
+    uint64_t mask = 0;
+    for (size_t c = 0; c < def->n_cols; c++) {
+        bool provided = m->col_src[c] >= 0 || m->col_expr[c] != NULL;
+        if (def->cols[c].key && !provided)
+            return sl_fail(err, SL_INVALID, "Partial update should include all key columns, "
+                                            "missing: %.*s",
+                           (int)def->cols[c].name.n, def->cols[c].name.p);
+        if (provided)
+            mask |= (uint64_t)1 << c;
+    }
+    m->col_mask = mask == ((uint64_t)1 << def->n_cols) - 1 ? 0 : mask;
+    return SL_OK;
+}
+
 /* The `columns` header: plain names are the source columns in order (positional input) or the
  * keys to read (named input); `k = expr` computes target column k from the sources. Without
  * plain names the table's own columns are the sources [Doris StreamLoadPlanner]. */
@@ -381,6 +405,8 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     sl_code rc = check_key_model(m, err);
     if (rc == SL_OK)
         rc = map_columns(m, a, err);
+    if (rc == SL_OK && spec->partial_columns)
+        rc = partial_mask(m, err);
     if (rc == SL_OK)
         rc = bind_exprs(m, a, err);
     if (rc == SL_OK)
@@ -477,7 +503,8 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
             return NULL;
         }
         col->null[row] = 1;
-        if (!cd->nullable)
+        /* A partial update keeps the stored value: only a new key needs it (checked at commit). */
+        if (!cd->nullable && !m->col_mask)
             goto not_null;
         return NULL;
     }

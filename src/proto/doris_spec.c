@@ -240,15 +240,16 @@ static sl_code mapping_options(const optsrc *o, sl_load_spec *s, sl_err *err)
                        "Not support DELETE ON clause when merge type is not MERGE.");
     s->sequence_col = hv(o, "function_column.sequence_col");
     sl_slice pc = hv(o, "partial_columns"), um = hv(o, "unique_key_update_mode");
-    if ((pc.p && sl_slice_ieq(pc, "true")) ||
-        (um.p && !sl_slice_ieq(um, "UPSERT"))) {
-        if (um.p && !sl_slice_ieq(um, "UPSERT") && !sl_slice_ieq(um, "UPDATE_FIXED_COLUMNS") &&
-            !sl_slice_ieq(um, "UPDATE_FLEXIBLE_COLUMNS"))
+    s->partial_columns = pc.p && sl_slice_ieq(pc, "true");
+    if (um.p) { /* takes precedence over partial_columns */
+        if (sl_slice_ieq(um, "UPDATE_FLEXIBLE_COLUMNS"))
+            return sl_fail(err, SL_INVALID, "flexible partial update is not supported");
+        if (!sl_slice_ieq(um, "UPSERT") && !sl_slice_ieq(um, "UPDATE_FIXED_COLUMNS"))
             return sl_fail(err, SL_INVALID,
                            "Invalid unique_key_partial_mode %.*s, must be one of 'UPSERT', "
                            "'UPDATE_FIXED_COLUMNS' or 'UPDATE_FLEXIBLE_COLUMNS'",
                            (int)um.n, um.p);
-        return sl_fail(err, SL_INVALID, "partial column updates are not supported yet");
+        s->partial_columns = sl_slice_ieq(um, "UPDATE_FIXED_COLUMNS");
     }
     sl_slice g = hv(o, "group_commit");
     if (g.p && !sl_slice_ieq(g, "sync_mode") && !sl_slice_ieq(g, "async_mode") &&

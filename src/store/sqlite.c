@@ -29,7 +29,7 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS txns_label ON txns(db, label);"
     "CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, table_id INTEGER NOT NULL, "
     "txn_id INTEGER, file TEXT NOT NULL, rows INTEGER, visible INTEGER NOT NULL DEFAULT 1, "
-    "version INTEGER NOT NULL DEFAULT 0);"
+    "version INTEGER NOT NULL DEFAULT 0, partial INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS segments_table ON segments(table_id);"
     "CREATE TABLE IF NOT EXISTS loads(id INTEGER PRIMARY KEY, label TEXT, db TEXT, tbl TEXT, "
     "client_ip TEXT, status TEXT, message TEXT, url TEXT, total INTEGER, loaded INTEGER, "
@@ -655,6 +655,7 @@ const sl_store_vtab sl_store_sqlite = {
     .append = sl__sq_append,
     .commit = sl__sq_commit,
     .precommit = sl__sq_precommit,
+    .partial_check = sl__sq_partial_check,
     .abort = sl__sq_abort,
     .finish_2pc = sl__sq_finish_2pc,
     .label_state = sq_label_state,

@@ -72,6 +72,7 @@ struct sl_txn {
     size_t batches;             /* batches appended so far */
     long seq_col;               /* sequence column (UNIQUE), or -1 */
     bool replace;               /* commit replaces the table's visible segments */
+    bool partial;               /* a partial-column update: segments flagged for the view */
     char **replaced;            /* files unregistered by a replace, deleted after COMMIT */
     size_t n_replaced;
     pthread_mutex_t mu;         /* guards the lanes' full/quit flags */
@@ -87,16 +88,17 @@ sl_code sl__sq_lanes_seal(sl_txn *t, sl_err *err);
 /* Stop, close and free the lanes; delete their files when unlink_files. */
 void sl__sq_lanes_discard(sl_txn *t, bool unlink_files);
 
-/* Columns of a segment file: the table's, plus for UNIQUE and AGGREGATE tables two hidden ones,
- * c<N> = delete sign (0/1) and c<N+1> = sequence value (NULL without a sequence column). Rows
- * of those tables are merged on read, in (segment version, rowid) order, see sqlite_query.c. */
+/* Columns of a segment file: the table's, plus for UNIQUE and AGGREGATE tables three hidden
+ * ones: c<N> = delete sign (0/1), c<N+1> = sequence value (NULL without a sequence column),
+ * c<N+2> = the columns a partial update provided (bit c set = column c; NULL = all). Rows of
+ * those tables are merged on read, in (segment version, rowid) order, see sqlite_query.c. */
 static inline bool sl__sq_keyed(const sl_tabledef *def)
 {
     return def->key_model != SL_KEYS_DUPLICATE;
 }
 static inline size_t sl__sq_seg_cols(const sl_tabledef *def)
 {
-    return def->n_cols + (sl__sq_keyed(def) ? 2 : 0);
+    return def->n_cols + (sl__sq_keyed(def) ? 3 : 0);
 }
 
 /* Catalog helpers (sqlite.c). */
@@ -120,6 +122,12 @@ sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice la
 void sl__sq_abort(sl_txn *t, const char *reason);
 /* Open a new segment file for writing with table "t" of n_cols columns. */
 sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err);
+
+/* Partial updates (sqlite_query.c): drop this transaction's rows whose key does not exist yet
+ * when strict, or when a column the load did not provide is NOT NULL without default; the
+ * number dropped goes to *removed. Stops the lane threads first. */
+sl_code sl__sq_partial_check(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
+                             sl_err *err);
 
 /* Load history (sqlite_history.c). */
 sl_code sl__sq_record_load(sl_store *s, const sl_load_record *r, sl_err *err);

@@ -90,6 +90,10 @@ static sl_code write_rows(sq_lane *l, const sl_batch *b)
                 bind_cell(st, n + 2, &b->cols[seq].def->type, &b->cols[seq].v[r], tmp[n + 1]);
             else
                 sqlite3_bind_null(st, n + 2);
+            if (b->col_mask)
+                sqlite3_bind_int64(st, n + 3, (sqlite3_int64)b->col_mask);
+            else
+                sqlite3_bind_null(st, n + 3);
         }
         if (sqlite3_step(st) != SQLITE_DONE) {
             sl__sq_error(l->seg, "segment write", &l->err);
@@ -187,6 +191,7 @@ static sl_code copy_batch(sl_batch *box, const sl_batch *b)
         }
     }
     box->has_del = b->has_del;
+    box->col_mask = b->col_mask;
     if (b->has_del)
         memcpy(box->del, b->del, n);
     box->n_rows = n;

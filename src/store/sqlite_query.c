@@ -18,6 +18,7 @@
 #include "sqlite_internal.h"
 
 typedef struct seglist {
+    bool any_partial;           /* a segment holds partial-column updates */
     int64_t *ids;
     int64_t *rows;
     int64_t *vers;
@@ -43,7 +44,7 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
     sqlite3_stmt *st;
     sl_code rc = SL_OK;
     pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->cat, "SELECT id, file, rows, version FROM segments WHERE table_id=? AND visible=1 "
+    if (sqlite3_prepare_v2(s->cat, "SELECT id, file, rows, version, partial FROM segments WHERE table_id=? AND visible=1 "
                            "ORDER BY version, id", -1,
                            &st, NULL) != SQLITE_OK) {
         rc = sl__sq_error(s->cat, "segments", err);
@@ -74,6 +75,7 @@ static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *
         l->ids[l->n] = sqlite3_column_int64(st, 0);
         l->rows[l->n] = sqlite3_column_int64(st, 2);
         l->vers[l->n] = sqlite3_column_int64(st, 3);
+        l->any_partial |= sqlite3_column_int(st, 4) != 0;
         l->files[l->n] = strdup((const char *)sqlite3_column_text(st, 1));
         if (l->files[l->n] == NULL) {
             rc = sl_fail(err, SL_NOMEM, "out of memory");
@@ -150,11 +152,21 @@ static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, con
     sl_buf_puts(b, "SELECT ");
     for (size_t c = 0; c < n + 2; c++)
         sl_buf_printf(b, "%sc%zu", c ? "," : "", c);
-    sl_buf_puts(b, " FROM (SELECT ");
+    sl_buf_printf(b, ", NULL AS c%zu FROM (SELECT ", n + 2); /* merged rows hold every column */
     for (size_t c = 0; c < n; c++) {
         const sl_coldef *cd = &def->cols[c];
         if (c)
             sl_buf_putc(b, ',');
+        if (def->key_model == SL_KEYS_UNIQUE && !cd->key && l->any_partial) {
+            /* partial updates: each column from the latest row that provided it */
+            sl_buf_printf(b, "first_value(c%zu) OVER (", c);
+            key_partition(b, def);
+            sl_buf_printf(b,
+                          " ORDER BY (c%zu IS NULL OR ((c%zu >> %zu) & 1)) DESC, c%zu DESC, "
+                          "__v DESC, __r DESC) AS c%zu",
+                          n + 2, n + 2, c, n + 1, c);
+            continue;
+        }
         if (def->key_model != SL_KEYS_AGGREGATE || cd->key) {
             sl_buf_printf(b, "c%zu", c);
             continue;
@@ -614,4 +626,106 @@ void sl__sq_compactor_stop(sl_store *s)
     s->compactor_started = false;
     pthread_mutex_destroy(&s->queue_mu);
     pthread_cond_destroy(&s->queue_cv);
+}
+
+/* The "is new and must go" condition of a partial update's row, as SQL over main.t's columns:
+ * every new key when strict; otherwise new keys missing a NOT NULL value the load did not
+ * provide. "" when no row can be dropped. */
+static void partial_cond(sl_buf *b, const sl_tabledef *def, uint64_t mask, bool strict)
+{
+    if (strict) {
+        sl_buf_puts(b, "1");
+        return;
+    }
+    size_t k = 0;
+    for (size_t c = 0; c < def->n_cols && c < 64; c++) {
+        const sl_coldef *cd = &def->cols[c];
+        if ((mask >> c) & 1 || cd->nullable || cd->default_kind != SL_DEFAULT_NONE)
+            continue;
+        sl_buf_printf(b, "%sc%zu IS NULL", k++ ? " OR " : "(", c);
+    }
+    if (k)
+        sl_buf_putc(b, ')');
+}
+
+sl_code sl__sq_partial_check(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
+                             sl_err *err)
+{
+    *removed = 0;
+    sl_code rc = sl__sq_lanes_drain(t, err);
+    sq_lane *ln = &t->lanes[0];
+    if (rc != SL_OK || ln->seg == NULL)
+        return rc;
+    const sl_tabledef *def = t->def;
+    sl_buf cond = SL_BUF_INIT, q = SL_BUF_INIT;
+    partial_cond(&cond, def, mask, strict);
+    if (cond.len == 0) {
+        sl_buf_free(&cond);
+        return SL_OK;
+    }
+    /* ATTACH needs autocommit: end the segment's write transaction (the file is private, its
+     * journal off) and open a new one for seal's COMMIT afterwards. */
+    if ((rc = sl__sq_exec(ln->seg, "COMMIT", err)) != SL_OK) {
+        sl_buf_free(&cond);
+        return rc;
+    }
+    seglist l;
+    pthread_rwlock_rdlock(&t->s->files);
+    rc = list_segments(t->s, t->table_id, &l, err);
+    for (int tries = 0; rc == SL_OK && l.n > 8 && tries < 64; tries++) {
+        pthread_rwlock_unlock(&t->s->files);
+        seglist_free(&l);
+        if ((rc = sl__sq_compact(t->s, t->table_id, def, true, err)) != SL_OK)
+            return rc;
+        pthread_rwlock_rdlock(&t->s->files);
+        rc = list_segments(t->s, t->table_id, &l, err);
+    }
+    char *dir = sl__sq_table_dir(t->s, t->table_id);
+    size_t attached = 0;
+    for (size_t i = 0; rc == SL_OK && dir && i < l.n && i < 8; i++, attached++) {
+        sl_buf_clear(&q);
+        sl_buf_printf(&q, "ATTACH 'file:%s/%s?mode=ro' AS ex%zu", dir, l.files[i], i);
+        rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(ln->seg, q.p, err);
+    }
+    pthread_rwlock_unlock(&t->s->files);
+    /* The keys that exist now (merged, not deleted), then the rows whose key is not among them. */
+    sl_buf_clear(&q);
+    sl_buf_puts(&q, "CREATE TEMP TABLE __sl_ek AS SELECT ");
+    size_t nk = 0;
+    for (size_t c = 0; c < def->n_cols; c++)
+        if (def->cols[c].key)
+            sl_buf_printf(&q, "%sc%zu", nk++ ? "," : "", c);
+    if (l.n) {
+        sl_buf_puts(&q, " FROM (");
+        merged_rows(&q, def, &l, "ex");
+        sl_buf_printf(&q, ") WHERE c%zu = 0", def->n_cols);
+    } else {
+        sl_buf_puts(&q, " FROM main.t WHERE 0");
+    }
+    sl_buf_printf(&q, "; DELETE FROM main.t WHERE %s AND NOT EXISTS (SELECT 1 FROM __sl_ek e WHERE ",
+                  cond.p);
+    nk = 0;
+    for (size_t c = 0; c < def->n_cols; c++)
+        if (def->cols[c].key)
+            sl_buf_printf(&q, "%se.c%zu IS main.t.c%zu", nk++ ? " AND " : "", c, c);
+    sl_buf_puts(&q, ")");
+    if (rc == SL_OK)
+        rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(ln->seg, q.p, err);
+    if (rc == SL_OK) {
+        *removed = (uint64_t)sqlite3_changes(ln->seg);
+        ln->rows -= *removed;
+    }
+    sl__sq_exec(ln->seg, "DROP TABLE IF EXISTS temp.__sl_ek", NULL);
+    for (size_t i = 0; i < attached; i++) {
+        char d[32];
+        snprintf(d, sizeof d, "DETACH ex%zu", i);
+        sl__sq_exec(ln->seg, d, NULL);
+    }
+    if (sl__sq_exec(ln->seg, "BEGIN", rc == SL_OK ? err : NULL) != SL_OK && rc == SL_OK)
+        rc = err->code;
+    sl_free(dir);
+    seglist_free(&l);
+    sl_buf_free(&cond);
+    sl_buf_free(&q);
+    return rc;
 }

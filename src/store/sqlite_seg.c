@@ -158,6 +158,7 @@ sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label
     t->table_id = o->table_id;
     t->seq_col = o->seq_col;
     t->replace = o->replace;
+    t->partial = o->partial;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     sl_code rc = register_txn(s, o, &t->id, existing, err);
@@ -288,11 +289,11 @@ static sl_code publish(sl_txn *t, bool visible, sl_err *err)
         if (l->rows == 0)
             continue;
         snprintf(sql, sizeof sql,
-                 "INSERT INTO segments(table_id, txn_id, file, rows, visible, version) VALUES(%lld, "
-                 "%lld, '%s', %llu, %d, CASE WHEN %d THEN (SELECT coalesce(max(version), 0) + 1 "
-                 "FROM segments) ELSE 0 END)",
+                 "INSERT INTO segments(table_id, txn_id, file, rows, visible, version, partial) "
+                 "VALUES(%lld, %lld, '%s', %llu, %d, CASE WHEN %d THEN (SELECT "
+                 "coalesce(max(version), 0) + 1 FROM segments) ELSE 0 END, %d)",
                  (long long)t->table_id, (long long)t->id, l->file, (unsigned long long)l->rows,
-                 visible, visible);
+                 visible, visible, t->partial);
         rc = sl__sq_exec(s->cat, sql, err);
     }
     if (rc == SL_OK) {

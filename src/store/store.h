@@ -54,6 +54,7 @@ typedef struct sl_begin_opts {
     long seq_col;                  /* UNIQUE tables: the sequence column's index, or -1 */
     bool replace;                  /* commit drops the table's other visible rows in the same
                                       transaction (an atomic replace) */
+    bool partial;                  /* a partial-column update of a UNIQUE table */
 } sl_begin_opts;
 
 /* A label's latest transaction. */
@@ -145,6 +146,11 @@ typedef struct sl_store_vtab {
      * (txn_id >= 0) or label. Errors carry Doris's texts (specs §1.4). *txn_id receives the id. */
     sl_code (*finish_2pc)(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
                           sl_err *err);
+    /* Partial-column updates, before commit: drop the rows whose key is new when strict, or
+     * when a column outside mask (the provided columns) is NOT NULL without default. *removed
+     * receives how many rows went. */
+    sl_code (*partial_check)(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
+                             sl_err *err);
     /* Drop the rows, mark the label ABORTED with reason. Frees t. */
     void (*abort)(sl_txn *t, const char *reason);
     /* The latest transaction of a label. */

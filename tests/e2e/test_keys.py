@@ -97,6 +97,45 @@ class KeyModelTest(unittest.TestCase):
                          [[0, 12], [1, 13], [2, 14]])
         self.assertEqual(self.rows("select count(*) from many"), [[8]])
 
+    def test_partial_columns(self):
+        self.table("CREATE TABLE pc (id INT NOT NULL, name VARCHAR(10) NOT NULL, "
+                   "score INT NOT NULL, test INT NULL, dft INT DEFAULT '4321') UNIQUE KEY(id) "
+                   "DISTRIBUTED BY HASH(id) BUCKETS 1 "
+                   "PROPERTIES (\"enable_unique_key_merge_on_write\" = \"true\")", "pc")
+        self.s.sql("INSERT INTO pc VALUES (1, 'a', 10, 100, 1), (2, 'b', 20, 200, 2)", "k")
+        part = [("partial_columns", "true")]
+        self.load("pc", b"1,99\n2,88\n", part + [("columns", "id,score")])
+        self.assertEqual(self.rows("select * from pc order by id"),
+                         [[1, "a", 99, 100, 1], [2, "b", 88, 200, 2]])  # the rest kept
+        # a new key without the NOT NULL `name` is an error row; one with it gets defaults
+        doc = self.load("pc", b"1,77\n3,66\n", part + [("columns", "id,score"),
+                                                     ("max_filter_ratio", "0.5")])
+        self.assertEqual((doc["NumberLoadedRows"], doc["NumberFilteredRows"]), (1, 1))
+        self.load("pc", b"4,z,55\n", part + [("columns", "id,name,score")])
+        self.assertEqual(self.rows("select * from pc where id >= 3 order by id"),
+                         [[4, "z", 55, None, 4321]])
+        # strict mode: new keys are errors
+        doc = self.load("pc", b"5,y,44\n", part + [("columns", "id,name,score"),
+                                                  ("strict_mode", "true")], expect="Fail")
+        self.assertEqual(doc["NumberFilteredRows"], 1)
+        # UPDATE_FIXED_COLUMNS is the same; every key column is required
+        self.load("pc", b"2,5\n", [("unique_key_update_mode", "UPDATE_FIXED_COLUMNS"),
+                                   ("columns", "id,test")])
+        self.assertEqual(self.rows("select * from pc where id = 2"), [[2, "b", 88, 5, 2]])
+        doc = self.load("pc", b"q,1\n", part + [("columns", "name,score")], expect="Fail")
+        self.assertIn("Partial update should include all key columns, missing: id", doc["Message"])
+        doc = self.load("pc", b"1,1\n",
+                        [("unique_key_update_mode", "SOMETIMES"), ("columns", "id,score")],
+                        expect="Fail")
+        self.assertIn("Invalid unique_key_partial_mode SOMETIMES", doc["Message"])
+        self.table("CREATE TABLE pd (id INT, v INT) DUPLICATE KEY(id) "
+                   "DISTRIBUTED BY HASH(id) BUCKETS 1", "pd")
+        doc = self.load("pd", b"1\n", part + [("columns", "id")], expect="Fail")
+        self.assertIn("Only unique key merge on write support partial update", doc["Message"])
+        for i in range(9):  # many partial loads merge correctly through compaction
+            self.load("pc", b"1,%d\n" % i, part + [("columns", "id,test")])
+        self.assertEqual(self.rows("select * from pc where id = 1"), [[1, "a", 77, 8, 1]])
+
     def test_kill9_during_merge_load_keeps_old_rows(self):
         s = Server()
         try:
