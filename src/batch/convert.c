@@ -685,14 +685,6 @@ sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ct
 
 /* ---- separators ---------------------------------------------------------------------------- */
 
-static int hex_val(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    c = lower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 static bool is_hex_prefix(const char *p, const char *e)
 {
     return e - p >= 2 && p[0] == '\\' && (p[1] == 'x' || p[1] == 'X');
@@ -710,7 +702,7 @@ static sl_code parse_hex_sep(sl_slice in, char *out, size_t cap, size_t *len, sl
             continue;
         }
         n_hex++;
-        bad |= hex_val(*p) < 0;
+        bad |= sl_hexval(*p) < 0;
     }
     if (n_hex == 0)
         return sl_fail(err, SL_INVALID, "Hex str is empty");
@@ -727,9 +719,9 @@ static sl_code parse_hex_sep(sl_slice in, char *out, size_t cap, size_t *len, sl
             continue;
         }
         if (hi < 0) {
-            hi = hex_val(*p);
+            hi = sl_hexval(*p);
         } else {
-            out[(*len)++] = (char)(hi << 4 | hex_val(*p));
+            out[(*len)++] = (char)(hi << 4 | sl_hexval(*p));
             hi = -1;
         }
     }

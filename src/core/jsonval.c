@@ -26,24 +26,13 @@ static void ws(jp *j)
         j->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex4(jp *j, unsigned *cp)
 {
     if (j->end - j->p < 4)
         return false;
     *cp = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[i]);
+        int h = sl_hexval(j->p[i]);
         if (h < 0)
             return false;
         *cp = *cp * 16 + (unsigned)h;

@@ -38,6 +38,18 @@ static inline bool sl_slice_ieq(sl_slice a, const char *lit)
     return a.p && a.n == n && strncasecmp(a.p, lit, n) == 0;
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int sl_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* Trim ASCII whitespace (space, \t, \r, \n, \f, \v) from both ends. */
 static inline sl_slice sl_slice_trim(sl_slice s)
 {

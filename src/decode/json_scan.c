@@ -93,17 +93,6 @@ static const char *scan_string(const char *p, const char *end)
     return p;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at s (the caller guarantees they are inside the string); -1 if not hex. */
 static long hex4(const char *s, const char *lim)
 {
@@ -111,7 +100,7 @@ static long hex4(const char *s, const char *lim)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
+        int h = sl_hexval(s[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

@@ -57,17 +57,6 @@ uint64_t sl_http_now_ms(void)
     return uv_hrtime() / 1000000u; /* the same CLOCK_MONOTONIC base libuv's timers use */
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 sl_slice sl_http_url_decode(sl_arena_t *a, sl_slice s)
 {
     char *out = sl_arena_alloc(a, s.n + 1);
@@ -81,8 +70,8 @@ sl_slice sl_http_url_decode(sl_arena_t *a, sl_slice s)
         }
         if (i + 2 >= s.n)
             return SL_SLICE_NULL; /* "%" or "%X" at the end */
-        int hi = hexval(s.p[i + 1]);
-        int lo = hexval(s.p[i + 2]);
+        int hi = sl_hexval(s.p[i + 1]);
+        int lo = sl_hexval(s.p[i + 2]);
         if (hi < 0 || lo < 0)
             return SL_SLICE_NULL;
         out[o++] = (char)(hi * 16 + lo);

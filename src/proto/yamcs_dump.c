@@ -77,13 +77,6 @@ static sl_code put_mutf8(dump *d, sl_buf *b, sl_slice s)
     return SL_OK;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                                 : -1;
-}
-
 /* Hex text to u32-length-prefixed bytes. */
 static sl_code put_hex(dump *d, sl_buf *b, sl_slice s)
 {
@@ -91,7 +84,7 @@ static sl_code put_hex(dump *d, sl_buf *b, sl_slice s)
         return sl_fail(d->err, SL_INTERNAL, "stored binary value is not hex");
     put_be(b, s.n / 2, 4);
     for (size_t i = 0; i < s.n; i += 2) {
-        int h = hexval(s.p[i]), l = hexval(s.p[i + 1]);
+        int h = sl_hexval(s.p[i]), l = sl_hexval(s.p[i + 1]);
         if (h < 0 || l < 0)
             return sl_fail(d->err, SL_INTERNAL, "stored binary value is not hex");
         sl_buf_putc(b, (char)(h << 4 | l));
