@@ -32,7 +32,11 @@ struct sl_store {
     bool compactor_started;
     pthread_mutex_t queue_mu;
     pthread_cond_t queue_cv;
-    int64_t queue[64];          /* table ids waiting for compaction (a set) */
+    struct sq_pending {
+        int64_t table_id;
+        uint64_t first_ms;      /* when it was queued */
+        uint64_t due_ms;        /* when to merge: quiet for SL_SQ_SETTLE_MS, at most later */
+    } queue[64];                /* tables waiting for compaction (a set) */
     size_t queued;
     bool stopping;
     uint32_t label_keep_s;
@@ -142,6 +146,12 @@ sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_
 /* Merge a table's segments into one when it has more than s->max_segments (or force). */
 sl_code sl__sq_compact(sl_store *s, int64_t table_id, const sl_tabledef *def, bool force,
                        sl_err *err);
+/* A table is merged once no commit touched it for SL_SQ_SETTLE_MS, and at the latest
+ * SL_SQ_SETTLE_MAX_MS after it was queued: a burst of concurrent loads is merged once, after
+ * the burst, rather than after every commit (queries merge at once if they need to). */
+#define SL_SQ_SETTLE_MS 200
+#define SL_SQ_SETTLE_MAX_MS 2000
+
 /* Start / stop the background compactor thread (open / close). */
 sl_code sl__sq_compactor_start(sl_store *s, sl_err *err);
 void sl__sq_compactor_stop(sl_store *s);

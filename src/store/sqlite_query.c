@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/buf.h"
@@ -571,12 +572,17 @@ sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err)
 
 void sl__sq_compact_later(sl_store *s, int64_t table_id)
 {
+    uint64_t now = sl__sq_now_ms();
     pthread_mutex_lock(&s->queue_mu);
-    bool present = false;
-    for (size_t i = 0; i < s->queued; i++)
-        present |= s->queue[i] == table_id;
-    if (!present && s->queued < SL_COUNT(s->queue))
-        s->queue[s->queued++] = table_id;
+    size_t i = 0;
+    while (i < s->queued && s->queue[i].table_id != table_id)
+        i++;
+    if (i == s->queued && s->queued < SL_COUNT(s->queue))
+        s->queue[s->queued++] = (struct sq_pending){table_id, now, 0};
+    if (i < s->queued) {
+        uint64_t due = now + SL_SQ_SETTLE_MS, cap = s->queue[i].first_ms + SL_SQ_SETTLE_MAX_MS;
+        s->queue[i].due_ms = due < cap ? due : cap;
+    }
     pthread_cond_signal(&s->queue_cv);
     pthread_mutex_unlock(&s->queue_mu);
 }
@@ -592,9 +598,22 @@ static void *compactor_main(void *arg)
             pthread_cond_wait(&s->queue_cv, &s->queue_mu);
             continue;
         }
-        int64_t id = s->queue[0];
-        memmove(s->queue, s->queue + 1, (s->queued - 1) * sizeof *s->queue);
-        s->queued--;
+        size_t k = 0; /* the table due first */
+        for (size_t i = 1; i < s->queued; i++)
+            if (s->queue[i].due_ms < s->queue[k].due_ms)
+                k = i;
+        uint64_t now = sl__sq_now_ms(), due = s->queue[k].due_ms;
+        if (due > now) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t ns = (uint64_t)ts.tv_nsec + (due - now) * 1000000u;
+            ts.tv_sec += (time_t)(ns / 1000000000u);
+            ts.tv_nsec = (long)(ns % 1000000000u);
+            pthread_cond_timedwait(&s->queue_cv, &s->queue_mu, &ts);
+            continue;
+        }
+        int64_t id = s->queue[k].table_id;
+        s->queue[k] = s->queue[--s->queued];
         pthread_mutex_unlock(&s->queue_mu);
         sl_err err = {0};
         sl__sq_compact_by_id(s, id, &err); /* a failure leaves the segments as they are */
