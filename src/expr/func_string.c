@@ -180,19 +180,23 @@ static sl_code f_length(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec
 /* upper / lower: ASCII letters only, as Doris does. */
 static sl_code f_case(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
 {
+    /* one pass: copy and fold together; the letters to fold start at lo (a or A) */
+    const unsigned char lo = e->fn->aux ? 'a' : 'A';
     for (size_t i = 0; i < env->n; i++) {
         if (out->null[i])
             continue;
         sl_slice s = arg(av, 0, i);
-        if (!sl__expr_text(env, &out->v[i], s.p, s.n))
-            return SL_NOMEM;
-        char *p = (char *)out->v[i].s.p;
-        for (size_t k = 0; k < s.n; k++) {
-            if (e->fn->aux && p[k] >= 'a' && p[k] <= 'z')
-                p[k] = (char)(p[k] - 32);
-            else if (!e->fn->aux && p[k] >= 'A' && p[k] <= 'Z')
-                p[k] = (char)(p[k] + 32);
+        char *p = sl_arena_alloc(env->a, s.n ? s.n : 1);
+        if (p == NULL) {
+            env->oom = true;
+            return sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
         }
+        for (size_t k = 0; k < s.n; k++) {
+            unsigned char c = (unsigned char)s.p[k];
+            p[k] = (char)((unsigned char)(c - lo) < 26 ? c ^ 0x20 : c);
+        }
+        out->v[i].s.p = p;
+        out->v[i].s.n = s.n;
     }
     return SL_OK;
 }

@@ -165,9 +165,17 @@ static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, u
         sl_code rc = sl_expr_eval(m->col_expr[c], src, n, sel, &m->ectx, &b->arena, &out, err);
         if (rc != SL_OK)
             return rc;
+        const sl_type *tt = &m->def->cols[c].type;
+        bool same = out.type.id == tt->id && !sl_type_is_text(tt) &&
+                    (tt->id != SL_DECIMAL || out.type.scale == tt->scale) && tt->id != SL_FLOAT;
         for (size_t k = 0; k < n; k++) {
             if (!sel[k])
                 continue;
+            if (same && (out.null == NULL || !out.null[k])) { /* the common case, without the per-row dispatch */
+                b->cols[c].v[start + k] = out.v[k];
+                b->cols[c].null[start + k] = 0;
+                continue;
+            }
             const char *e = coerce(m, b, start + k, c, &out, k, why, sizeof why);
             if (e) {
                 sel[k] = 0;

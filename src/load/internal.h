@@ -66,6 +66,8 @@ typedef struct sl_mapper {
     uint64_t col_mask;       /* partial update: bit c = column c provided; 0 = not partial */
     sl_vec *srcv;            /* n_src text vectors of the batch rows' sources (derived only) */
     uint8_t *src_used;       /* n_src: read by an expression, so copied into srcv */
+    uint32_t *used_idx;      /* the indices i with src_used[i], n_used of them */
+    size_t n_used;
     const sl_rawrow **rowraw;/* batch row -> its raw record, for the error log */
     uint8_t *dead;           /* per batch row: 0 alive, 1 filtered, 2 unselected */
     sl_expr_ctx ectx;

@@ -226,7 +226,8 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
     if (derived) {
         m->srcv = sl_arena_alloc(a, (m->n_src + 1) * sizeof *m->srcv);
         m->src_used = sl_arena_alloc(a, m->n_src + 1);
-        if (m->srcv == NULL || m->src_used == NULL)
+        m->used_idx = sl_arena_alloc(a, (m->n_src + 1) * sizeof *m->used_idx);
+        if (m->srcv == NULL || m->src_used == NULL || m->used_idx == NULL)
             return sl_fail(err, SL_NOMEM, "out of memory");
         memset(m->src_used, 0, m->n_src + 1);
         for (size_t c = 0; c < def->n_cols; c++)
@@ -242,6 +243,7 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
                 m->srcv[i].null = NULL;
                 continue;
             }
+            m->used_idx[m->n_used++] = (uint32_t)i;
             m->srcv[i].v = sl_arena_alloc(a, SL_BATCH_MAX_ROWS * sizeof(sl_datum));
             m->srcv[i].null = sl_arena_alloc(a, SL_BATCH_MAX_ROWS);
             if (m->srcv[i].v == NULL || m->srcv[i].null == NULL)
@@ -575,9 +577,8 @@ static const char *map_row(sl_mapper *m, sl_batch *b, const sl_slice *f,
     static const sl_slice null_slice = {NULL, 0};
     size_t row = b->n_rows;
     if (m->srcv)
-        for (size_t i = 0; i < m->n_src; i++) {
-            if (!m->src_used[i])
-                continue;
+        for (size_t u = 0; u < m->n_used; u++) {
+            size_t i = m->used_idx[u];
             const sl_slice *v = f ? &f[i] : found[i] ? found[i] : &null_slice;
             m->srcv[i].v[row].s.p = v->p;
             m->srcv[i].v[row].s.n = v->n;

@@ -54,6 +54,8 @@ Test(func_string, lengths_case_trim)
     EV("length('')", "0");
     EV("upper(s)", "HELLO");
     EV("lower('AbC北')", "abc北");
+    EV("lower('@AZ[`az{')", "@az[`az{"); /* the bytes beside the letter ranges stay */
+    EV("upper('@AZ[`az{')", "@AZ[`AZ{");
     EV("concat('[', trim('  a b  '), ']')", "[a b]");
     EV("concat('[', ltrim('  a  '), ']')", "[a  ]");
     EV("concat('[', rtrim('  a  '), ']')", "[  a]");
