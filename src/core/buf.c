@@ -1,5 +1,5 @@
 /*
- * buf.c - growable buffer and JSON string escaping (core).
+ * buf.c - growable buffer, backquoted SQL identifiers and JSON string escaping (core).
  */
 #include "platform.h"
 
@@ -123,6 +123,17 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return len;
+}
+
+void sl_buf_ident(sl_buf *b, sl_slice name)
+{
+    sl_buf_putc(b, '`');
+    for (size_t i = 0; i < name.n; i++) {
+        if (name.p[i] == '`')
+            sl_buf_putc(b, '`');
+        sl_buf_putc(b, name.p[i]);
+    }
+    sl_buf_putc(b, '`');
 }
 
 void sl_json_str(sl_buf *b, const char *p, size_t n)

@@ -1,5 +1,5 @@
 /*
- * buf.h - growable byte buffer and JSON writing helpers (core).
+ * buf.h - growable byte buffer, backquoted SQL identifiers and JSON writing helpers (core).
  *
  * Replies, error logs and SQL text are built in an sl_buf. It owns its heap memory; after an
  * allocation failure the buffer is poisoned (b->oom) and later appends do nothing, so a caller
@@ -32,6 +32,9 @@ void sl_buf_clear(sl_buf *b);
 void sl_buf_free(sl_buf *b);
 /* Hand the bytes over to the caller (who frees them with sl_free); the buffer becomes empty. */
 char *sl_buf_take(sl_buf *b, size_t *len);
+
+/* Append name as a backquoted SQL identifier (Doris/MySQL form), a backquote inside doubled. */
+void sl_buf_ident(sl_buf *b, sl_slice name);
 
 /* Append p[0..n) as a JSON string literal with quotes; invalid UTF-8 bytes become U+FFFD. */
 void sl_json_str(sl_buf *b, const char *p, size_t n);

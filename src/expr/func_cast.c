@@ -195,6 +195,18 @@ static size_t digits(sl_slice s, size_t *i, size_t max, unsigned *v)
     return k;
 }
 
+/* The fraction after the '.' at s[*i], in microseconds: digits past the sixth are read and
+ * dropped. *i ends after the digits. */
+static void frac_us(sl_slice s, size_t *i, unsigned *us)
+{
+    ++*i;
+    size_t nd = digits(s, i, 6, us);
+    while (nd && nd < 6)
+        *us *= 10, nd++;
+    while (*i < s.n && is_dig(s.p[*i]))
+        ++*i;
+}
+
 static int64_t year2(unsigned y, size_t nd)
 {
     return nd <= 2 ? (y < 70 ? 2000 + y : 1900 + y) : y;
@@ -213,17 +225,8 @@ static bool split_compact(sl_slice s, unsigned f[7], int64_t *y)
     *y = year2(f[0], yl);
     for (int k = 1; k < 6 && i < n; k++)
         digits(s, &i, 2, &f[k]);
-    if (i < s.n && s.p[i] == '.' && n >= 12) {
-        unsigned fr = 0;
-        size_t nd = 0, j = ++i;
-        nd = digits(s, &j, 6, &fr);
-        while (nd && nd < 6)
-            fr *= 10, nd++;
-        f[6] = fr;
-        while (j < s.n && is_dig(s.p[j]))
-            j++;
-        i = j;
-    }
+    if (i < s.n && s.p[i] == '.' && n >= 12)
+        frac_us(s, &i, &f[6]);
     return i == s.n;
 }
 
@@ -244,17 +247,8 @@ static bool split_delimited(sl_slice s, unsigned f[7], int64_t *y)
         if (i == sep || digits(s, &i, 2, &f[k]) == 0)
             return false;
     }
-    if (i < s.n && s.p[i] == '.') {
-        size_t j = ++i;
-        unsigned fr;
-        nd = digits(s, &j, 6, &fr);
-        while (nd && nd < 6)
-            fr *= 10, nd++;
-        f[6] = fr;
-        while (j < s.n && is_dig(s.p[j]))
-            j++;
-        i = j;
-    }
+    if (i < s.n && s.p[i] == '.')
+        frac_us(s, &i, &f[6]);
     return i == s.n;
 }
 

@@ -983,17 +983,6 @@ static void print_lit(const sl_expr *e, sl_buf *b)
     }
 }
 
-static void print_name(sl_buf *b, sl_slice name)
-{
-    sl_buf_putc(b, '`');
-    for (size_t i = 0; i < name.n; i++) {
-        if (name.p[i] == '`')
-            sl_buf_putc(b, '`');
-        sl_buf_putc(b, name.p[i]);
-    }
-    sl_buf_putc(b, '`');
-}
-
 static void print_args(const sl_expr *e, size_t from, sl_buf *b)
 {
     for (size_t i = from; i < e->n_args; i++) {
@@ -1061,7 +1050,7 @@ void sl_expr_print(const sl_expr *e, sl_buf *b)
 {
     switch (e->kind) {
     case EK_LIT: print_lit(e, b); break;
-    case EK_COL: print_name(b, e->name); break;
+    case EK_COL: sl_buf_ident(b, e->name); break;
     case EK_NEG: sl_buf_puts(b, "(-"), sl_expr_print(e->args[0], b), sl_buf_putc(b, ')'); break;
     case EK_NOT: sl_buf_puts(b, "(NOT "), sl_expr_print(e->args[0], b), sl_buf_putc(b, ')'); break;
     case EK_BIN: print_op(e, binop_text[e->op], b); break;

@@ -110,6 +110,13 @@ static int numeric_cast(const sl_type *rt, const sl_datum *v, const sl_type *tt,
     return -1;
 }
 
+/* A result of type rt is stored as it is into a column of type tt. */
+static bool stores_as_is(const sl_type *rt, const sl_type *tt)
+{
+    return rt->id == tt->id && !sl_type_is_text(tt) &&
+           (tt->id != SL_DECIMAL || rt->scale == tt->scale) && tt->id != SL_FLOAT;
+}
+
 /* Cast result k of res into column c of batch row `row`. NULL or the error reason. */
 static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_vec *res,
                           size_t k, char *why, size_t cap)
@@ -119,9 +126,7 @@ static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const
         static const sl_slice null_slice = {NULL, 0};
         return sl__mapper_put_text(m, b, row, c, &null_slice, false, why, cap);
     }
-    bool same = rt->id == tt->id && !sl_type_is_text(tt) &&
-                (tt->id != SL_DECIMAL || rt->scale == tt->scale) && tt->id != SL_FLOAT;
-    if (same) {
+    if (stores_as_is(rt, tt)) {
         b->cols[c].v[row] = res->v[k];
         b->cols[c].null[row] = 0;
         return NULL;
@@ -147,17 +152,32 @@ static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const
     return sl__mapper_put_text(m, b, row, c, &text, false, why, cap);
 }
 
+/* The vectors an expression reads for batch rows [start, ...): the source text vectors
+ * (on_sources) or the target columns. Allocated in the batch arena; NULL when out of memory. */
+static sl_vec *window(const sl_mapper *m, sl_batch *b, size_t start, bool on_sources)
+{
+    size_t nv = on_sources ? m->n_src : b->n_cols;
+    sl_vec *w = sl_arena_alloc(&b->arena, (nv + 1) * sizeof *w);
+    if (w == NULL)
+        return NULL;
+    if (on_sources)
+        for (size_t i = 0; i < m->n_src; i++)
+            w[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
+                                             m->srcv[i].null + start}
+                                  : m->srcv[i];
+    else
+        for (size_t c = 0; c < b->n_cols; c++)
+            w[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
+    return w;
+}
+
 static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, uint8_t *sel,
                             sl_err *err)
 {
     char why[SL_ERR_MSG_MAX];
-    sl_vec *src = sl_arena_alloc(&b->arena, (m->n_src + 1) * sizeof *src);
+    sl_vec *src = window(m, b, start, true);
     if (src == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_src; i++)
-        src[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
-                                           m->srcv[i].null + start}
-                                : m->srcv[i];
     for (size_t c = 0; c < m->def->n_cols; c++) {
         if (m->col_expr[c] == NULL)
             continue;
@@ -165,13 +185,11 @@ static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, u
         sl_code rc = sl_expr_eval(m->col_expr[c], src, n, sel, &m->ectx, &b->arena, &out, err);
         if (rc != SL_OK)
             return rc;
-        const sl_type *tt = &m->def->cols[c].type;
-        bool same = out.type.id == tt->id && !sl_type_is_text(tt) &&
-                    (tt->id != SL_DECIMAL || out.type.scale == tt->scale) && tt->id != SL_FLOAT;
+        bool as_is = stores_as_is(&out.type, &m->def->cols[c].type);
         for (size_t k = 0; k < n; k++) {
             if (!sel[k])
                 continue;
-            if (same && (out.null == NULL || !out.null[k])) { /* the common case, without the per-row dispatch */
+            if (as_is && (out.null == NULL || !out.null[k])) { /* no per-row dispatch */
                 b->cols[c].v[start + k] = out.v[k];
                 b->cols[c].null[start + k] = 0;
                 continue;
@@ -190,19 +208,10 @@ static sl_code eval_derived(sl_mapper *m, sl_batch *b, size_t start, size_t n, u
 static sl_code eval_where(sl_mapper *m, sl_batch *b, size_t start, size_t n, uint8_t *sel,
                           sl_err *err)
 {
-    size_t nv = m->spec->where_on_sources ? m->n_src : b->n_cols;
-    sl_vec *cols = sl_arena_alloc(&b->arena, (nv + 1) * sizeof *cols);
+    sl_vec *cols = window(m, b, start, m->spec->where_on_sources);
     uint8_t *keep = sl_arena_alloc(&b->arena, n + 1);
     if (cols == NULL || keep == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    if (m->spec->where_on_sources)
-        for (size_t i = 0; i < m->n_src; i++)
-            cols[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
-                                                m->srcv[i].null + start}
-                                     : m->srcv[i];
-    else
-        for (size_t c = 0; c < b->n_cols; c++)
-            cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
     sl_code rc = sl_expr_filter(m->where, cols, n, sel, &m->ectx, &b->arena, keep, err);
     if (rc != SL_OK)
         return rc;
@@ -226,18 +235,9 @@ static sl_code mark_deletes(sl_mapper *m, sl_batch *b, size_t start, size_t n, c
         memset(b->del + start, 1, n);
         return SL_OK;
     }
-    size_t nv = m->del_on_sources ? m->n_src : b->n_cols;
-    sl_vec *cols = sl_arena_alloc(&b->arena, (nv + 1) * sizeof *cols);
+    sl_vec *cols = window(m, b, start, m->del_on_sources);
     if (cols == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    if (m->del_on_sources)
-        for (size_t i = 0; i < m->n_src; i++)
-            cols[i] = m->src_used[i] ? (sl_vec){m->srcv[i].type, m->srcv[i].v + start,
-                                                m->srcv[i].null + start}
-                                     : m->srcv[i];
-    else
-        for (size_t c = 0; c < b->n_cols; c++)
-            cols[c] = (sl_vec){m->def->cols[c].type, b->cols[c].v + start, b->cols[c].null + start};
     return sl_expr_filter(m->del, cols, n, sel, &m->ectx, &b->arena, b->del + start, err);
 }
 

@@ -180,6 +180,13 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
     for (size_t i = 0; i < m->n_src; i++)
         st[i] = (sl_type){.id = SL_STRING};
     sl_expr_scope src = {m->src_names, st, m->n_src};
+    sl_slice *names = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *names);
+    sl_type *types = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *types);
+    if (names == NULL || types == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t c = 0; c < def->n_cols; c++)
+        names[c] = def->cols[c].name, types[c] = def->cols[c].type;
+    sl_expr_scope tgt = {names, types, def->n_cols};
     sl_code rc;
     for (size_t c = 0; c < def->n_cols; c++) {
         if (m->col_expr[c] == NULL)
@@ -189,13 +196,6 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
             return rc;
     }
     if (m->spec->where.p && sl_slice_trim(m->spec->where).n) {
-        sl_slice *names = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *names);
-        sl_type *types = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *types);
-        if (names == NULL || types == NULL)
-            return sl_fail(err, SL_NOMEM, "out of memory");
-        for (size_t c = 0; c < def->n_cols; c++)
-            names[c] = def->cols[c].name, types[c] = def->cols[c].type;
-        sl_expr_scope tgt = {names, types, def->n_cols};
         const sl_expr_scope *scope = m->spec->where_on_sources ? &src : &tgt;
         if ((rc = sl_expr_parse(m->spec->where, a, &m->where, err)) != SL_OK ||
             (rc = sl_expr_bind(m->where, scope, a, err)) != SL_OK)
@@ -203,13 +203,6 @@ static sl_code bind_exprs(sl_mapper *m, sl_arena_t *a, sl_err *err)
         derived = derived || m->spec->where_on_sources;
     }
     if (m->spec->merge_type == SL_MERGE_MERGE) {
-        sl_slice *names = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *names);
-        sl_type *types = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *types);
-        if (names == NULL || types == NULL)
-            return sl_fail(err, SL_NOMEM, "out of memory");
-        for (size_t c = 0; c < def->n_cols; c++)
-            names[c] = def->cols[c].name, types[c] = def->cols[c].type;
-        sl_expr_scope tgt = {names, types, def->n_cols};
         /* Doris evaluates `delete` over the mapped row; a name that is only a source column
          * (e.g. a flag placeholder) is read from the sources instead. */
         sl_err e2 = {0};

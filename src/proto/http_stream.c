@@ -34,17 +34,6 @@ static size_t max_source(const sl_buf *b)
     return k;
 }
 
-static void put_ident(sl_buf *b, sl_slice name)
-{
-    sl_buf_putc(b, '`');
-    for (size_t i = 0; i < name.n; i++) {
-        if (name.p[i] == '`')
-            sl_buf_putc(b, '`');
-        sl_buf_putc(b, name.p[i]);
-    }
-    sl_buf_putc(b, '`');
-}
-
 /* Build spec->columns ("c1,..,cK, `t1` = expr1, ...", or the target list for `select *`) and
  * spec->where from the parsed statement. */
 static sl_code map_select(sl_http_req *r, const sl_expr_insert *ins, const sl_tabledef *def,
@@ -58,7 +47,7 @@ static sl_code map_select(sl_http_req *r, const sl_expr_insert *ins, const sl_ta
     for (size_t i = 0; !ins->star && i < ins->n_items; i++) {
         if (i)
             sl_buf_puts(&exprs, ", ");
-        put_ident(&exprs, ins->cols ? ins->cols[i] : def->cols[i].name);
+        sl_buf_ident(&exprs, ins->cols ? ins->cols[i] : def->cols[i].name);
         sl_buf_puts(&exprs, " = ");
         sl_expr_print(ins->items[i], &exprs);
     }
@@ -79,7 +68,7 @@ static sl_code map_select(sl_http_req *r, const sl_expr_insert *ins, const sl_ta
     for (size_t i = 0; ins->star && ins->cols && i < ins->n_cols; i++) {
         if (i)
             sl_buf_puts(&cols, ", ");
-        put_ident(&cols, ins->cols[i]);
+        sl_buf_ident(&cols, ins->cols[i]);
     }
     sl_code rc = SL_OK;
     if (cols.oom || exprs.oom || where.oom)

@@ -273,17 +273,6 @@ static sl_code dump_row(void *arg, const sl_qval *vals, size_t n)
     return SL_OK;
 }
 
-static void quote_ident(sl_buf *b, sl_slice s)
-{
-    sl_buf_putc(b, '`');
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] == '`')
-            sl_buf_putc(b, '`');
-        sl_buf_putc(b, s.p[i]);
-    }
-    sl_buf_putc(b, '`');
-}
-
 /* ReadRowsRequest{cols=3, query=4}: protobuf, or JSON {"cols":[...],"query":"..."}. */
 static sl_code parse_request(sl_http_req *r, yamcs_ctx *y, sl_slice **cols, size_t *n_cols,
                              sl_slice *query, sl_err *err)
@@ -347,13 +336,13 @@ static sl_code build_select(sl_http_req *r, yamcs_ctx *y, dump *d, sl_buf *q, sl
             continue;
         if (d->n)
             sl_buf_puts(q, ", ");
-        quote_ident(q, def->cols[c].name);
+        sl_buf_ident(q, def->cols[c].name);
         d->colidx[d->n++] = c;
     }
     if (d->n == 0)
         return sl_fail(err, SL_INVALID, "no such columns");
     sl_buf_puts(q, " FROM ");
-    quote_ident(q, y->table);
+    sl_buf_ident(q, y->table);
     if (query.p && query.n) {
         sl_buf_puts(q, " WHERE ");
         sl_buf_append(q, query.p, query.n);
@@ -363,7 +352,7 @@ static sl_code build_select(sl_http_req *r, yamcs_ctx *y, dump *d, sl_buf *q, sl
         if (!def->cols[c].key)
             continue;
         sl_buf_puts(q, first ? " ORDER BY " : ", ");
-        quote_ident(q, def->cols[c].name);
+        sl_buf_ident(q, def->cols[c].name);
         first = false;
     }
     return q->oom ? sl_fail(err, SL_NOMEM, "out of memory") : SL_OK;

@@ -319,13 +319,6 @@ static sl_code sluice_type(const ycol *c, char *out, size_t cap, sl_err *err)
     return SL_OK;
 }
 
-static void put_ident(sl_buf *b, sl_slice s)
-{
-    sl_buf_putc(b, '`');
-    sl_buf_append(b, s.p, s.n);
-    sl_buf_putc(b, '`');
-}
-
 /* Write the Doris DDL for the parsed Yamcs table: key columns first, in key order. */
 static sl_code doris_ddl(sl_buf *b, sl_slice name, bool if_not, ycol *cols, size_t n,
                          size_t n_keys, sl_err *err)
@@ -341,7 +334,7 @@ static sl_code doris_ddl(sl_buf *b, sl_slice name, bool if_not, ycol *cols, size
         if (!cols[i].key)
             order[k++] = i;
     sl_buf_printf(b, "CREATE TABLE %s", if_not ? "IF NOT EXISTS " : "");
-    put_ident(b, name);
+    sl_buf_ident(b, name);
     sl_buf_puts(b, " (");
     sl_code rc = SL_OK;
     for (size_t j = 0; j < n && rc == SL_OK; j++) {
@@ -350,17 +343,17 @@ static sl_code doris_ddl(sl_buf *b, sl_slice name, bool if_not, ycol *cols, size
         rc = sluice_type(c, st, sizeof st, err);
         if (j)
             sl_buf_puts(b, ", ");
-        put_ident(b, c->name);
+        sl_buf_ident(b, c->name);
         sl_buf_printf(b, " %s%s", st, c->key ? " NOT NULL" : "");
     }
     sl_buf_puts(b, ") UNIQUE KEY(");
     for (size_t j = 0; j < n_keys; j++) {
         if (j)
             sl_buf_puts(b, ", ");
-        put_ident(b, cols[order[j]].name);
+        sl_buf_ident(b, cols[order[j]].name);
     }
     sl_buf_puts(b, ") DISTRIBUTED BY HASH(");
-    put_ident(b, cols[order[0]].name);
+    sl_buf_ident(b, cols[order[0]].name);
     sl_buf_puts(b, ") BUCKETS 1 PROPERTIES (\"yamcs.types\" = \"");
     for (size_t j = 0; j < n; j++)
         sl_buf_printf(b, "%s%s", j ? ";" : "", cols[order[j]].tname);

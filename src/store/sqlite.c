@@ -69,6 +69,14 @@ sl_code sl__sq_exec(sqlite3 *db, const char *sql, sl_err *err)
     return SL_OK;
 }
 
+sl_code sl__sq_finish(sqlite3 *db, sl_code rc, sl_err *err)
+{
+    if (rc == SL_OK)
+        return sl__sq_exec(db, "COMMIT", err);
+    sl__sq_exec(db, "ROLLBACK", NULL);
+    return rc;
+}
+
 char *sl__sq_table_dir(const sl_store *s, int64_t table_id)
 {
     size_t n = strlen(s->dir) + 64;
@@ -399,15 +407,6 @@ static void doomed_release(sl_store *s, doomed *d, size_t n, bool unlink_files)
     sl_free(d);
 }
 
-/* COMMIT (or ROLLBACK after a failure) the open catalog transaction. */
-static sl_code finish_txn_locked(sl_store *s, sl_code rc, sl_err *err)
-{
-    if (rc == SL_OK)
-        return sl__sq_exec(s->cat, "COMMIT", err);
-    sl__sq_exec(s->cat, "ROLLBACK", NULL);
-    return rc;
-}
-
 static sl_code sq_drop_db(sl_store *s, sl_slice db, bool if_exists, sl_err *err)
 {
     sl_code rc = SL_OK;
@@ -438,7 +437,7 @@ static sl_code sq_drop_db(sl_store *s, sl_slice db, bool if_exists, sl_err *err)
             rc = sl__sq_error(s->cat, "drop database", err);
         sqlite3_finalize(st);
     }
-    rc = finish_txn_locked(s, rc, err);
+    rc = sl__sq_finish(s->cat, rc, err);
 out:
     pthread_mutex_unlock(&s->mu);
     if (d)
@@ -562,7 +561,7 @@ static sl_code drop_or_truncate(sl_store *s, sl_slice db, sl_slice table, bool d
     }
     if ((rc = sl__sq_exec(s->cat, "BEGIN IMMEDIATE", err)) != SL_OK)
         goto out;
-    rc = finish_txn_locked(s, clear_table_locked(s, ids[0], drop, d, err), err);
+    rc = sl__sq_finish(s->cat, clear_table_locked(s, ids[0], drop, d, err), err);
 out:
     pthread_mutex_unlock(&s->mu);
     if (d)

@@ -140,10 +140,7 @@ sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice la
         if (rc == SL_OK)
             rc = sl__sq_exec(s->cat, sql, err);
     }
-    if (rc == SL_OK)
-        rc = sl__sq_exec(s->cat, "COMMIT", err);
-    else
-        sl__sq_exec(s->cat, "ROLLBACK", NULL);
+    rc = sl__sq_finish(s->cat, rc, err);
 out:
     pthread_mutex_unlock(&s->mu);
     if (rc == SL_OK && n_files)

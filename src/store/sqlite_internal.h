@@ -108,6 +108,9 @@ static inline size_t sl__sq_seg_cols(const sl_tabledef *def)
 /* Catalog helpers (sqlite.c). */
 sl_code sl__sq_exec(sqlite3 *db, const char *sql, sl_err *err);
 sl_code sl__sq_error(sqlite3 *db, const char *what, sl_err *err);
+/* End the open transaction: COMMIT when rc is SL_OK (its failure is returned), else ROLLBACK and
+ * return rc unchanged. */
+sl_code sl__sq_finish(sqlite3 *db, sl_code rc, sl_err *err);
 uint64_t sl__sq_now_ms(void);
 /* "<dir>/segments/<table_id>" (heap, caller frees). */
 char *sl__sq_table_dir(const sl_store *s, int64_t table_id);

@@ -452,10 +452,7 @@ static sl_code swap_segments(sl_store *s, int64_t table_id, const seglist *l, co
         rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(s->cat, sql.p, err);
     }
     sl_buf_free(&sql);
-    if (rc == SL_OK)
-        rc = sl__sq_exec(s->cat, "COMMIT", err);
-    else
-        sl__sq_exec(s->cat, "ROLLBACK", NULL);
+    rc = sl__sq_finish(s->cat, rc, err);
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;

@@ -105,10 +105,7 @@ static sl_code register_txn(sl_store *s, const sl_begin_opts *o, int64_t *id,
         *id = sqlite3_last_insert_rowid(s->cat);
 done:
     sqlite3_finalize(st);
-    if (rc == SL_OK)
-        rc = sl__sq_exec(s->cat, "COMMIT", err);
-    else
-        sl__sq_exec(s->cat, "ROLLBACK", NULL);
+    rc = sl__sq_finish(s->cat, rc, err);
 out:
     pthread_mutex_unlock(&s->mu);
     sl__sq_expired_unlink(s, &expired);
@@ -302,10 +299,7 @@ static sl_code publish(sl_txn *t, bool visible, sl_err *err)
                  (unsigned long long)sl__sq_now_ms(), (long long)t->id);
         rc = sl__sq_exec(s->cat, sql, err);
     }
-    if (rc == SL_OK)
-        rc = sl__sq_exec(s->cat, "COMMIT", err);
-    else
-        sl__sq_exec(s->cat, "ROLLBACK", NULL);
+    rc = sl__sq_finish(s->cat, rc, err);
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;

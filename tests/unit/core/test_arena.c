@@ -41,6 +41,17 @@ Test(arena, alloc_align_reset_cleanups)
     cr_assert(eq(int, cleaned, 3)); /* cleanups ran once only */
 }
 
+Test(buf, backquoted_identifier)
+{
+    sl_buf b = {0};
+    sl_buf_ident(&b, sl_slice_of("a`b"));
+    sl_buf_ident(&b, sl_slice_of(""));
+    cr_assert(not(b.oom));
+    cr_assert(eq(int, (int)b.len, 8));
+    cr_assert(memcmp(b.p, "`a``b```", 8) == 0);
+    sl_buf_free(&b);
+}
+
 Test(buf, json_escaping)
 {
     sl_buf b = SL_BUF_INIT;

@@ -9,21 +9,9 @@
 
 #include "../../../src/core/arena.h"
 #include "../../../src/sql/internal.h"
+#include "fixture.h"
 
-static sl_arena_t A;
-static sl_err E;
 static sl__parser P;
-
-static void setup(void)
-{
-    sl_arena_init(&A, 0);
-    sl_err_clear(&E);
-}
-
-static void teardown(void)
-{
-    sl_arena_free(&A);
-}
 
 TestSuite(lex, .init = setup, .fini = teardown);
 

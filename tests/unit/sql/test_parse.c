@@ -12,21 +12,9 @@
 #include "../../../src/core/arena.h"
 #include "../../../src/core/mem.h"
 #include "../../../src/sql/sql.h"
+#include "fixture.h"
 
-static sl_arena_t A;
-static sl_err E;
 static sl_stmt S;
-
-static void setup(void)
-{
-    sl_arena_init(&A, 0);
-    sl_err_clear(&E);
-}
-
-static void teardown(void)
-{
-    sl_arena_free(&A);
-}
 
 TestSuite(parse, .init = setup, .fini = teardown);
 
@@ -34,16 +22,6 @@ static sl_code parse(const char *sql)
 {
     sl_err_clear(&E);
     return sl_sql_parse(sql, strlen(sql), &A, &S, &E);
-}
-
-/* A NUL-terminated copy of s for eq(str, ...); "(null)" for a NULL slice. */
-static char *z(sl_slice s)
-{
-    if (s.p == NULL)
-        return (char *)"(null)";
-    char *p = sl_arena_memdup(&A, s.p, s.n);
-    cr_assert(p != NULL);
-    return p;
 }
 
 static char *type_name(const sl_type *t)

@@ -13,32 +13,11 @@
 #include "../../../src/core/arena.h"
 #include "../../../src/core/mem.h"
 #include "../../../src/sql/sql.h"
+#include "fixture.h"
 
-static sl_arena_t A;
-static sl_err E;
 static sl_stmt S;
 
-static void setup(void)
-{
-    sl_arena_init(&A, 0);
-    sl_err_clear(&E);
-}
-
-static void teardown(void)
-{
-    sl_arena_free(&A);
-}
-
 TestSuite(select, .init = setup, .fini = teardown);
-
-static char *z(sl_slice s)
-{
-    if (s.p == NULL)
-        return (char *)"(null)";
-    char *p = sl_arena_memdup(&A, s.p, s.n);
-    cr_assert(p != NULL);
-    return p;
-}
 
 /* Parse sql, which must be a SELECT, and return its SQLite text. */
 static char *rewrite(const char *sql)
