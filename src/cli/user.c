@@ -1,8 +1,8 @@
 /*
- * user.c - `sluice user add|passwd|grant`: edit users.db in the data directory (cli).
+ * user.c - `sluice user add|passwd|grant`: edit the users kept in the store (cli).
  *
- * Works whether or not a server runs on that directory: the server reads users.db on every
- * authentication.
+ * Works whether or not a server runs on that store: the server reads users from the store on
+ * every authentication. The store is opened as a tool (no recovery, no node registration).
  */
 #include "../core/platform.h"
 
@@ -10,21 +10,23 @@
 #include <string.h>
 
 #include "../load/auth.h"
+#include "../store/store.h"
 #include "cli.h"
 
 static int usage(FILE *f)
 {
-    fprintf(f, "usage: sluice user add NAME [--password PW] [--admin] [--data-dir DIR]\n"
-               "       sluice user passwd NAME PASSWORD [--data-dir DIR]\n"
-               "       sluice user grant NAME LOAD|ADMIN ON DB[.TABLE]|* [--data-dir DIR]\n"
-               "Users and privileges live in DIR/users.db (default ./data). LOAD allows Stream\n"
-               "Load into the named database or table; ADMIN allows everything.\n");
+    fprintf(f, "usage: sluice user add NAME [--password PW] [--admin] [STORE]\n"
+               "       sluice user passwd NAME PASSWORD [STORE]\n"
+               "       sluice user grant NAME LOAD|ADMIN ON DB[.TABLE]|* [STORE]\n"
+               "STORE: [--data-dir DIR] [--store URL] (default ./data and the embedded store).\n"
+               "Users and privileges live in the store. LOAD allows Stream Load into the named\n"
+               "database or table; ADMIN allows everything.\n");
     return f == stdout ? 0 : 2;
 }
 
 int sl__cli_user(int argc, char **argv)
 {
-    const char *dir = "./data", *pw = "";
+    const char *dir = "./data", *pw = "", *url = "sqlite";
     const char *pos[6] = {0};
     int n = 0;
     bool admin = false;
@@ -33,6 +35,8 @@ int sl__cli_user(int argc, char **argv)
             return usage(stdout);
         if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            url = argv[++i];
         else if (strcmp(argv[i], "--password") == 0 && i + 1 < argc)
             pw = argv[++i];
         else if (strcmp(argv[i], "--admin") == 0)
@@ -45,9 +49,13 @@ int sl__cli_user(int argc, char **argv)
     if (n < 2)
         return usage(stderr);
     sl_auth *a;
+    sl_store *store = NULL;
     sl_err err = {0};
-    if (sl_auth_open(dir, &a, &err) != SL_OK) {
+    sl_store_opts so = {.url = url, .data_dir = dir, .tool = true};
+    if (sl_store_global_init(&err) != SL_OK || sl_store_open(&so, &store, &err) != SL_OK ||
+        sl_auth_open(store, &a, &err) != SL_OK) {
         fprintf(stderr, "sluice user: %s\n", err.msg);
+        sl_store_close(store);
         return 1;
     }
     sl_code rc;
@@ -60,9 +68,11 @@ int sl__cli_user(int argc, char **argv)
         rc = sl_auth_grant(a, name, strcasecmp(pos[2], "admin") == 0 ? "ADMIN" : strcasecmp(pos[2], "load") == 0 ? "LOAD" : pos[2], pos[4], &err);
     else {
         sl_auth_close(a);
+        sl_store_close(store);
         return usage(stderr);
     }
     sl_auth_close(a);
+    sl_store_close(store);
     if (rc != SL_OK) {
         fprintf(stderr, "sluice user: %s\n", err.msg);
         return 1;

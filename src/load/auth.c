@@ -1,49 +1,33 @@
 /*
  * auth.c - users, salted password hashes and privileges (load stage: "auth" of the job).
  *
- * Users live in <data-dir>/users.db (SQLite), so `sluice user ...` can change them while the
- * server runs. Passwords are stored as PBKDF2-HMAC-SHA256 (a random 16-byte salt, 1000
- * rounds: about 0.3 ms per check here, cheap enough to verify on every request without a
- * cache). Privileges: ADMIN (everything) and LOAD on "*", "db" or "db.table".
- * A fresh data directory gets user root with an empty password and ADMIN, as Doris ships.
+ * Users and grants live in the store (store.h sl_store_user_*), so every node sharing one
+ * engine sees the same users, and `sluice user` can change them while the server runs.
+ * Passwords are stored as self-describing hash strings:
+ *   $pbkdf2-sha256-hexsalt$i=<rounds>$<salt as hex text>$<hash hex>
+ * (PBKDF2-HMAC-SHA256 with the hex text of a random 16-byte salt as the salt bytes; the form
+ * users.db always had). Privileges: ADMIN (everything) and LOAD on "*", "db" or "db.table".
+ * A fresh store gets user root with an empty password and ADMIN, as Doris ships.
  */
 #include "../core/platform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 
 #include "../core/mem.h"
+#include "../store/store.h"
 #include "auth.h"
 
 #define ROUNDS 1000
 
 struct sl_auth {
-    char path[4096];
+    sl_store *store;
 };
-
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, salt TEXT NOT NULL, hash TEXT NOT "
-    "NULL, admin INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS grants(user TEXT NOT NULL, priv TEXT NOT NULL, target TEXT NOT "
-    "NULL, UNIQUE(user, priv, target));";
-
-static sl_code open_db(const sl_auth *a, sqlite3 **db, sl_err *err)
-{
-    if (sqlite3_open_v2(a->path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        sl_fail(err, SL_BACKEND, "cannot open %s: %s", a->path, sqlite3_errmsg(*db));
-        sqlite3_close(*db);
-        return SL_BACKEND;
-    }
-    sqlite3_busy_timeout(*db, 5000);
-    return SL_OK;
-}
 
 static void to_hex(const unsigned char *p, size_t n, char *out)
 {
@@ -55,73 +39,69 @@ static void to_hex(const unsigned char *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static bool hash_pw(sl_slice pw, const char *salt_hex, char out[65])
+static bool hash_pw(sl_slice pw, const char *salt_hex, int rounds, char out[65])
 {
     unsigned char dk[32];
     if (PKCS5_PBKDF2_HMAC(pw.p ? pw.p : "", (int)pw.n, (const unsigned char *)salt_hex,
-                          (int)strlen(salt_hex), ROUNDS, EVP_sha256(), sizeof dk, dk) != 1)
+                          (int)strlen(salt_hex), rounds, EVP_sha256(), sizeof dk, dk) != 1)
         return false;
     to_hex(dk, sizeof dk, out);
     return true;
 }
 
-static sl_code set_password(sqlite3 *db, sl_slice user, sl_slice pw, bool insert, bool admin,
-                            sl_err *err)
+#define PREFIX "$pbkdf2-sha256-hexsalt$i="
+
+/* A new hash string for pw into out (cap >= 160). */
+static sl_code make_hash(sl_slice pw, char *out, size_t cap, sl_err *err)
 {
     unsigned char salt[16];
     char salt_hex[33], hash[65];
     if (RAND_bytes(salt, sizeof salt) != 1)
         return sl_fail(err, SL_INTERNAL, "no randomness for the salt");
     to_hex(salt, sizeof salt, salt_hex);
-    if (!hash_pw(pw, salt_hex, hash))
+    if (!hash_pw(pw, salt_hex, ROUNDS, hash))
         return sl_fail(err, SL_INTERNAL, "cannot hash the password");
-    const char *sql = insert ? "INSERT INTO users(salt, hash, admin, name) VALUES(?,?,?,?)"
-                             : "UPDATE users SET salt=?, hash=? WHERE ?>=0 AND name=?";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sl_fail(err, SL_BACKEND, "users: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, salt_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, admin ? 1 : 0);
-    sqlite3_bind_text(st, 4, user.p, (int)user.n, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT)
-        return sl_fail(err, SL_CONFLICT, "user '%.*s' already exists", (int)user.n, user.p);
-    if (rc != SQLITE_DONE)
-        return sl_fail(err, SL_BACKEND, "users: %s", sqlite3_errmsg(db));
-    if (!insert && sqlite3_changes(db) == 0)
-        return sl_fail(err, SL_NOT_FOUND, "no such user '%.*s'", (int)user.n, user.p);
+    snprintf(out, cap, PREFIX "%d$%s$%s", ROUNDS, salt_hex, hash);
     return SL_OK;
 }
 
-sl_code sl_auth_open(const char *data_dir, sl_auth **out, sl_err *err)
+/* Does pw match the stored hash string? */
+static bool verify(sl_slice pw, sl_slice stored)
+{
+    char buf[256];
+    if (stored.n >= sizeof buf || stored.n < sizeof PREFIX - 1 ||
+        memcmp(stored.p, PREFIX, sizeof PREFIX - 1) != 0)
+        return false;
+    memcpy(buf, stored.p, stored.n);
+    buf[stored.n] = '\0';
+    char *rounds = buf + sizeof PREFIX - 1, *salt = strchr(rounds, '$');
+    char *want = salt ? strchr(salt + 1, '$') : NULL;
+    if (want == NULL)
+        return false;
+    *salt++ = '\0';
+    *want++ = '\0';
+    int n = atoi(rounds);
+    char h[65];
+    return n > 0 && strlen(want) == 64 && hash_pw(pw, salt, n, h) &&
+           CRYPTO_memcmp(h, want, 64) == 0;
+}
+
+sl_code sl_auth_open(sl_store *store, sl_auth **out, sl_err *err)
 {
     sl_auth *a = sl_calloc(sizeof *a);
     if (a == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    snprintf(a->path, sizeof a->path, "%s/users.db", data_dir);
-    sqlite3 *db;
-    sl_code rc = open_db(a, &db, err);
-    if (rc != SL_OK) {
-        sl_free(a);
-        return rc;
-    }
-    char *msg = NULL;
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = sl_fail(err, SL_BACKEND, "users: %s", msg ? msg : "error");
-        sqlite3_free(msg);
-    } else {
-        sqlite3_stmt *st;
-        bool empty = true;
-        if (sqlite3_prepare_v2(db, "SELECT 1 FROM users LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
-            empty = sqlite3_step(st) != SQLITE_ROW;
-            sqlite3_finalize(st);
-        }
-        if (empty)
-            rc = set_password(db, SL_LIT("root"), SL_LIT(""), true, true, err);
-    }
-    sqlite3_close(db);
+    a->store = store;
+    sl_arena_t ar;
+    sl_arena_init(&ar, 1024);
+    sl_user_rec *users;
+    size_t n = 0;
+    sl_code rc = sl_store_users(store, &ar, &users, &n, err);
+    if (rc == SL_OK && n == 0)
+        rc = sl_auth_add(a, SL_LIT("root"), SL_LIT(""), true, err);
+    if (rc == SL_CONFLICT) /* another node created it meanwhile */
+        rc = SL_OK, sl_err_clear(err);
+    sl_arena_free(&ar);
     if (rc != SL_OK) {
         sl_free(a);
         return rc;
@@ -137,60 +117,47 @@ void sl_auth_close(sl_auth *a)
 
 sl_code sl_auth_check(const sl_auth *a, sl_slice user, sl_slice pw, bool *admin, sl_err *err)
 {
-    sqlite3 *db;
-    sl_code rc = open_db(a, &db, err);
-    if (rc != SL_OK)
-        return rc;
-    sqlite3_stmt *st;
-    rc = SL_UNAUTHORIZED;
-    if (sqlite3_prepare_v2(db, "SELECT salt, hash, admin FROM users WHERE name=?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, user.p ? user.p : "", (int)user.n, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            char h[65];
-            const char *salt = (const char *)sqlite3_column_text(st, 0);
-            const char *want = (const char *)sqlite3_column_text(st, 1);
-            if (hash_pw(pw, salt, h) && strlen(want) == 64 && CRYPTO_memcmp(h, want, 64) == 0) {
-                rc = SL_OK;
-                if (admin)
-                    *admin = sqlite3_column_int(st, 2) != 0;
-            }
-        }
-        sqlite3_finalize(st);
+    sl_arena_t ar;
+    sl_arena_init(&ar, 512);
+    sl_user_rec u;
+    sl_err e = {0};
+    sl_code rc = sl_store_user_get(a->store, user, &ar, &u, &e);
+    if (rc == SL_OK && verify(pw, u.hash)) {
+        if (admin)
+            *admin = u.admin;
+    } else if (rc == SL_OK || SL_PRIMARY(rc) == SL_NOT_FOUND) {
+        rc = sl_fail(err, SL_UNAUTHORIZED, "Access denied for user '%.*s' (using password: %s)",
+                     (int)user.n, user.p ? user.p : "", pw.n ? "YES" : "NO");
+    } else {
+        rc = sl_fail(err, rc, "%s", e.msg);
     }
-    sqlite3_close(db);
-    if (rc != SL_OK)
-        sl_fail(err, SL_UNAUTHORIZED, "Access denied for user '%.*s' (using password: %s)",
-                (int)user.n, user.p ? user.p : "", pw.n ? "YES" : "NO");
+    sl_arena_free(&ar);
     return rc;
 }
 
 sl_code sl_auth_allowed(const sl_auth *a, sl_slice user, const char *priv, sl_slice db_name,
                         sl_slice table, sl_err *err)
 {
-    sqlite3 *db;
-    sl_code rc = open_db(a, &db, err);
-    if (rc != SL_OK)
-        return rc;
     char t1[512], t2[512];
     snprintf(t1, sizeof t1, "%.*s", (int)db_name.n, db_name.p ? db_name.p : "");
     snprintf(t2, sizeof t2, "%.*s.%.*s", (int)db_name.n, db_name.p ? db_name.p : "", (int)table.n,
              table.p ? table.p : "");
-    sqlite3_stmt *st;
+    sl_arena_t ar;
+    sl_arena_init(&ar, 1024);
+    sl_user_rec u;
+    sl_grant_rec *g = NULL;
+    size_t n = 0;
+    sl_err e = {0};
     bool ok = false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM users WHERE name=?1 AND admin=1 UNION ALL SELECT 1 FROM "
-                           "grants WHERE user=?1 AND (priv=?2 OR priv='ADMIN') AND target IN "
-                           "('*', ?3, ?4)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, user.p ? user.p : "", (int)user.n, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, priv, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, t1, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, t2, -1, SQLITE_STATIC);
-        ok = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
+    if (sl_store_user_get(a->store, user, &ar, &u, &e) == SL_OK) {
+        ok = u.admin;
+        if (!ok && sl_store_grants(a->store, user, &ar, &g, &n, &e) == SL_OK)
+            for (size_t i = 0; i < n && !ok; i++)
+                ok = (sl_slice_eq(g[i].priv, priv) || sl_slice_eq(g[i].priv, "ADMIN")) &&
+                     (sl_slice_eq(g[i].target, "*") || sl_slice_eq(g[i].target, t1) ||
+                      sl_slice_eq(g[i].target, t2));
     }
-    sqlite3_close(db);
+    sl_arena_free(&ar);
     if (!ok)
         return sl_fail(err, SL_FORBIDDEN,
                        "Access denied; you need (at least one of) the (%s) privilege(s) for this "
@@ -201,23 +168,26 @@ sl_code sl_auth_allowed(const sl_auth *a, sl_slice user, const char *priv, sl_sl
 
 sl_code sl_auth_add(const sl_auth *a, sl_slice user, sl_slice pw, bool admin, sl_err *err)
 {
-    sqlite3 *db;
-    sl_code rc = open_db(a, &db, err);
-    if (rc == SL_OK) {
-        rc = set_password(db, user, pw, true, admin, err);
-        sqlite3_close(db);
-    }
-    return rc;
+    char hash[256];
+    sl_code rc = make_hash(pw, hash, sizeof hash, err);
+    if (rc != SL_OK)
+        return rc;
+    sl_user_rec u = {.name = user, .hash = sl_slice_of(hash), .admin = admin};
+    return sl_store_user_put(a->store, &u, true, err);
 }
 
 sl_code sl_auth_passwd(const sl_auth *a, sl_slice user, sl_slice pw, sl_err *err)
 {
-    sqlite3 *db;
-    sl_code rc = open_db(a, &db, err);
-    if (rc == SL_OK) {
-        rc = set_password(db, user, pw, false, false, err);
-        sqlite3_close(db);
+    sl_arena_t ar;
+    sl_arena_init(&ar, 512);
+    sl_user_rec u;
+    char hash[256];
+    sl_code rc = sl_store_user_get(a->store, user, &ar, &u, err);
+    if (rc == SL_OK && (rc = make_hash(pw, hash, sizeof hash, err)) == SL_OK) {
+        u.hash = sl_slice_of(hash);
+        rc = sl_store_user_put(a->store, &u, false, err);
     }
+    sl_arena_free(&ar);
     return rc;
 }
 
@@ -226,35 +196,16 @@ sl_code sl_auth_grant(const sl_auth *a, sl_slice user, const char *priv, const c
 {
     if (strcmp(priv, "LOAD") != 0 && strcmp(priv, "ADMIN") != 0)
         return sl_fail(err, SL_INVALID, "unknown privilege %s (LOAD or ADMIN)", priv);
-    sqlite3 *db;
-    sl_code rc = open_db(a, &db, err);
+    sl_arena_t ar;
+    sl_arena_init(&ar, 512);
+    sl_user_rec u;
+    sl_code rc = sl_store_user_get(a->store, user, &ar, &u, err);
+    sl_arena_free(&ar);
     if (rc != SL_OK)
-        return rc;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR IGNORE INTO grants(user, priv, target) SELECT name, ?2, ?3 "
-                           "FROM users WHERE name=?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = sl_fail(err, SL_BACKEND, "users: %s", sqlite3_errmsg(db));
-    } else {
-        sqlite3_bind_text(st, 1, user.p, (int)user.n, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, priv, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = sl_fail(err, SL_BACKEND, "users: %s", sqlite3_errmsg(db));
-        else if (sqlite3_changes(db) == 0) {
-            /* Either no such user, or the grant existed already. */
-            sqlite3_stmt *q;
-            if (sqlite3_prepare_v2(db, "SELECT 1 FROM users WHERE name=?", -1, &q, NULL) ==
-                SQLITE_OK) {
-                sqlite3_bind_text(q, 1, user.p, (int)user.n, SQLITE_STATIC);
-                if (sqlite3_step(q) != SQLITE_ROW)
-                    rc = sl_fail(err, SL_NOT_FOUND, "no such user '%.*s'", (int)user.n, user.p);
-                sqlite3_finalize(q);
-            }
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return rc;
+        return SL_PRIMARY(rc) == SL_NOT_FOUND
+                   ? (sl_err_clear(err), sl_fail(err, SL_NOT_FOUND, "no such user '%.*s'",
+                                                 (int)user.n, user.p))
+                   : rc;
+    sl_grant_rec g = {user, sl_slice_of(priv), sl_slice_of(target)};
+    return sl_store_grant(a->store, &g, false, err);
 }

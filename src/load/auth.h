@@ -8,9 +8,10 @@
 #include "../core/status.h"
 
 typedef struct sl_auth sl_auth;
+struct sl_store;
 
-/* Open (creating if needed) <data_dir>/users.db; a new one gets root/"" with ADMIN. */
-sl_code sl_auth_open(const char *data_dir, sl_auth **out, sl_err *err);
+/* Users and privileges kept in the store; a store without users gets root/"" with ADMIN. */
+sl_code sl_auth_open(struct sl_store *store, sl_auth **out, sl_err *err);
 void sl_auth_close(sl_auth *a);
 
 /* Verify a password. SL_UNAUTHORIZED with Doris's "Access denied for user ..." text when the

@@ -4,7 +4,8 @@
  *
  *   adapter --spec--> sl_job_begin: table, column mapping, label (store begin), decoder
  *   body ----bytes--> sl_job_push:  [decompress] -> decoder -> mapper -> batch -> store append
- *   end ------------> sl_job_finish: last record, filter ratio, commit or abort
+ *   end ------------> sl_job_finish: last record, filter ratio, commit or abort (the history
+ *                     row is written in the same store transaction)
  *   adapter <-result- sl_job_result: counters, times, error log, label state
  *
  * Nothing here knows which protocol is speaking; the adapters render the result.
@@ -46,11 +47,16 @@ typedef struct sl_load_spec {
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */
     const struct sl_text_formats *formats; /* tsload value formats (batch/datefmt.h), or NULL */
+    /* Who loads, for the transaction and the history (SHOW STREAM LOAD): */
+    sl_slice user;
+    sl_slice client_ip;
+    sl_slice errlog_url;           /* ErrorURL prefix the error log's name is appended to
+                                      ("http://host:port/api/_load_error_log?file="), or empty */
+    uint64_t start_wall_ms;        /* when the request began (0: when the job began) */
 } sl_load_spec;
 
 /* What the job needs from the server. */
 typedef struct sl_job_env {
-    const sl_store_vtab *sv;
     sl_store *store;
     const char *error_log_dir;     /* error logs go below it, in __shard_N/ folders */
 } sl_job_env;
@@ -96,11 +102,14 @@ sl_code sl_job_cancel(sl_job *j, const sl_err *e);
 /* The result so far (complete after sl_job_finish). */
 const sl_load_result *sl_job_result(const sl_job *j);
 
+/* Rows handed to the store so far; may be read from another thread while the job runs. */
+uint64_t sl_job_written(const sl_job *j);
+
 /* Abort the transaction unless committed, close the error log, free everything. NULL ok. */
 void sl_job_free(sl_job *j);
 
-/* Resolve db.table to its parsed definition (CREATE text from the store, parsed with
- * src/sql). The definition and ddl live in arena a. */
+/* Resolve db.table to its parsed definition (sl_store_table_def). The definition lives in
+ * arena a. */
 sl_code sl_catalog_table(const sl_job_env *env, sl_slice db, sl_slice table, sl_arena_t *a,
                          sl_tabledef **def, int64_t *table_id, sl_err *err);
 

@@ -194,6 +194,26 @@ static sl_code start_tsload(sl_app *app, sl_err *err)
                           &app->tsload_port, err);
 }
 
+/* The store, once the listeners are bound: this node's row in the catalog carries its ports. */
+static sl_code open_store(sl_app *app, sl_err *err)
+{
+    const sl_config *cfg = &app->cfg;
+    sl_store_opts so = {
+        .url = cfg->store,
+        .data_dir = cfg->data_dir,
+        .label_keep_s = cfg->label_keep_s,
+        .precommit_timeout_s = cfg->precommit_timeout_s,
+        .pool_size = cfg->workers + 2,
+        .node = {cfg->advertise_host[0] ? cfg->advertise_host : cfg->bind, app->fe_port,
+                 app->be_port, app->tsload_port},
+    };
+    sl_code rc = sl_store_open(&so, &app->store, err);
+    if (rc != SL_OK)
+        return rc;
+    app->env.store = app->store;
+    return sl_auth_open(app->store, &app->auth, err);
+}
+
 sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
 {
     memset(app, 0, sizeof *app);
@@ -207,16 +227,8 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     sl_code rc;
     if ((rc = sl_store_global_init(err)) != SL_OK)
         return rc;
-    app->sv = sl_store_find(cfg->store);
-    if (app->sv == NULL)
-        return sl_fail(err, SL_INVALID, "unknown store %s", cfg->store);
-    sl_store_opts so = {cfg->data_dir, cfg->label_keep_s, 0, cfg->precommit_timeout_s};
-    if ((rc = app->sv->open(&so, &app->store, err)) != SL_OK)
-        return rc;
-    if ((rc = sl_auth_open(cfg->data_dir, &app->auth, err)) != SL_OK)
-        return rc;
     snprintf(app->errlog_dir, sizeof app->errlog_dir, "%s/error_log", cfg->data_dir);
-    app->env = (sl_job_env){app->sv, app->store, app->errlog_dir};
+    app->env = (sl_job_env){NULL, app->errlog_dir};
     sl_http_config hc;
     sl_http_config_default(&hc);
     hc.idle_timeout_ms = cfg->idle_timeout_s * 1000;
@@ -233,9 +245,9 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
                              err)) != SL_OK)
         return rc;
     app->tsload_port = -1;
-    if (cfg->tsload_port >= 0)
-        return start_tsload(app, err);
-    return SL_OK;
+    if (cfg->tsload_port >= 0 && (rc = start_tsload(app, err)) != SL_OK)
+        return rc;
+    return open_store(app, err);
 }
 
 sl_code sl_app_run(sl_app *app)
@@ -258,7 +270,6 @@ void sl_app_free(sl_app *app)
         sl_tls_ctx_free(app->tls_ctx);
     if (app->auth)
         sl_auth_close(app->auth);
-    if (app->store)
-        app->sv->close(app->store);
+    sl_store_close(app->store);
     memset(app, 0, sizeof *app);
 }

@@ -157,10 +157,13 @@ static const char *existing_status(uint8_t st)
     }
 }
 
-/* Keep the load in the history (SHOW STREAM LOAD). A failure here does not change the reply. */
+/* Keep a load that never began a transaction in the history (SHOW STREAM LOAD); the job
+ * records the others in their own commit or abort. A failure here does not change the reply. */
 static void record(sl_http_req *r, const load_ctx *lc, const sl_load_result *res,
                    const char *status, const char *msg)
 {
+    if (res->txn_id >= 0)
+        return;
     sl_app *app = r->app;
     sl_slice user = SL_LIT(""), pw;
     sl__basic_auth(r, &user, &pw);
@@ -182,7 +185,7 @@ static void record(sl_http_req *r, const load_ctx *lc, const sl_load_result *res
         .loaded = res->loaded, .filtered = res->filtered, .unselected = res->unselected,
         .bytes = res->bytes, .start_ms = wall - (now - r->start_ms), .finish_ms = wall};
     sl_err err = {0};
-    app->sv->record_load(app->store, &rec, &err);
+    sl_store_record_load(app->store, &rec, &err);
     sl_buf_free(&url);
 }
 
@@ -312,6 +315,20 @@ void sl__doris_start_job(sl_http_req *r, load_ctx *lc)
         sl__doris_reply_early(r, lc, &err);
         return;
     }
+    sl_slice pw;
+    if (!sl__basic_auth(r, &lc->spec.user, &pw))
+        lc->spec.user = SL_LIT("");
+    lc->spec.client_ip = sl_arena_slice(&r->arena, sl_slice_of(r->peer_ip));
+    sl_buf url = SL_BUF_INIT;
+    sl_buf_puts(&url, "http://");
+    advertised_host(r, &app->cfg, &url);
+    sl_buf_printf(&url, ":%d/api/_load_error_log?file=", app->be_port);
+    lc->spec.errlog_url = url.oom ? SL_LIT("") : sl_arena_slice(&r->arena, (sl_slice){url.p, url.len});
+    sl_buf_free(&url);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lc->spec.start_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 -
+                             (sl_http_now_ms() - r->start_ms);
     if (sl_job_begin(&app->env, &lc->spec, &lc->job, &lc->res) != SL_OK) {
         err = lc->res.err;
         sl__doris_reply_early(r, lc, &err);
@@ -429,7 +446,7 @@ static void state_begin(sl_http_req *r)
     }
     sl_label_info li;
     sl_err err = {0};
-    if (n < 3 || app->sv->label_state(app->store, seg[1], label, &li, &err) != SL_OK) {
+    if (n < 3 || sl_store_label_state(app->store, seg[1], label, &li, &err) != SL_OK) {
         sl_buf b = SL_BUF_INIT;
         sl_json_cstr(&b, err.msg[0] ? err.msg : "No database selected");
         sl__fe_result(r, "Error", 1, b.p ? b.p : "\"\"");

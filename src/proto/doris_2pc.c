@@ -72,7 +72,7 @@ static void twopc_begin(sl_http_req *r)
         reply(r, "INTERNAL_ERROR", "transaction operation should be 'commit' or 'abort'");
         return;
     }
-    if (app->sv->finish_2pc(app->store, db, &id, label, commit, &err) != SL_OK) {
+    if (sl_store_finish_2pc(app->store, db, &id, label, commit, &err) != SL_OK) {
         sl_buf msg = SL_BUF_INIT;
         sl_buf_printf(&msg, "TStatus: errCode = 2, detailMessage = %s", err.msg);
         reply(r, "ANALYSIS_ERROR", msg.p ? msg.p : "");

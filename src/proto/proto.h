@@ -21,7 +21,7 @@ typedef struct sl_config {
     char bind[256];                 /* listen address (loopback by default) */
     char advertise_host[256];       /* host put into redirects and ErrorURLs ("" = from Host) */
     int fe_port, be_port, tsload_port;  /* -1: do not listen */
-    char store[32];                 /* backend name: "sqlite" */
+    char store[1024];               /* "sqlite" or "postgres://user@host:port/db" */
     uint64_t streaming_load_max_mb;     /* Doris BE default 10240 */
     uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
     uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
@@ -52,7 +52,6 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err);
 
 typedef struct sl_app {
     sl_config cfg;
-    const sl_store_vtab *sv;
     sl_store *store;
     sl_auth *auth;
     sl_http_server *http;

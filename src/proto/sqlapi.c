@@ -207,24 +207,14 @@ static sl_slice stmt_db(const sl_stmt *st, const sql_ctx *c)
     return st->db.n ? st->db : c->db;
 }
 
-static void run_select(sl_http_req *r, sql_ctx *c, const sl_stmt *st, size_t limit)
+static void run_select(sl_http_req *r, sql_ctx *c, sl_stmt *st, size_t limit)
 {
     sl_app *app = r->app;
     sl_err err = {0};
-    sl_tabledef *def = NULL;
-    sl_slice db = st->select.db.n ? st->select.db : c->db;
-    if (st->select.table.n) {
-        int64_t id;
-        if (sl_catalog_table(&app->env, db, st->select.table, &r->arena, &def, &id, &err) !=
-            SL_OK) {
-            sql_error(r, err.msg);
-            return;
-        }
-    }
     rs s = {0};
     s.limit = limit;
     sl_query_sink sink = {rs_meta, rs_row, &s};
-    if (app->sv->query(app->store, db, def, &st->select, &sink, &err) != SL_OK)
+    if (sl_store_query(app->store, c->db, &st->select, NULL, &sink, &err) != SL_OK)
         sql_error(r, err.msg[0] ? err.msg : "query failed");
     else
         rs_reply(r, &s, c);
@@ -272,7 +262,7 @@ static void run_show(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     sl_slice *names = NULL;
     size_t n = 0;
     if (st->kind == SL_STMT_SHOW_DATABASES) {
-        if (app->sv->list_dbs(app->store, &r->arena, &names, &n, &err) != SL_OK) {
+        if (sl_store_list_dbs(app->store, &r->arena, &names, &n, &err) != SL_OK) {
             sql_error(r, err.msg);
             return;
         }
@@ -288,7 +278,7 @@ static void run_show(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
         return;
     }
     sl_slice db = stmt_db(st, c);
-    if (app->sv->list_tables(app->store, db, &r->arena, &names, &n, &err) != SL_OK) {
+    if (sl_store_list_tables(app->store, db, &r->arena, &names, &n, &err) != SL_OK) {
         sql_error(r, err.msg);
         return;
     }
@@ -302,7 +292,7 @@ static void run_show_create(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     sl_err err = {0};
     sl_slice ddl;
     int64_t id;
-    if (app->sv->get_table(app->store, stmt_db(st, c), st->name, &r->arena, &ddl, &id, &err) !=
+    if (sl_store_get_table(app->store, stmt_db(st, c), st->name, &r->arena, &ddl, &id, &err) !=
         SL_OK) {
         sql_error(r, err.msg);
         return;
@@ -456,7 +446,7 @@ static void run_show_loads(sl_http_req *r, sql_ctx *c, sl_slice text)
     rs s = {0};
     sl_query_sink sink = {rs_meta, rs_row, &s};
     sl_err err = {0};
-    if (app->sv->list_loads(app->store, db, &f, &sink, &err) != SL_OK)
+    if (sl_store_list_loads(app->store, db, &f, &sink, &err) != SL_OK)
         sql_error(r, err.msg[0] ? err.msg : "cannot list loads");
     else
         rs_reply(r, &s, c);
@@ -496,7 +486,7 @@ static void run_show_txn(sl_http_req *r, sql_ctx *c, sl_slice text)
     rs s = {0};
     sl_query_sink sink = {rs_meta, rs_row, &s};
     sl_err err = {0};
-    if (app->sv->show_txn(app->store, db, id, label, app->cfg.default_tz_offset_s, &sink, &err) !=
+    if (sl_store_show_txn(app->store, db, id, label, app->cfg.default_tz_offset_s, &sink, &err) !=
         SL_OK)
         sql_error(r, err.msg[0] ? err.msg : "cannot show the transaction");
     else
@@ -541,20 +531,20 @@ static void run_ddl(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice text
     sl_code rc = SL_OK;
     switch (st->kind) {
     case SL_STMT_CREATE_DATABASE:
-        rc = app->sv->create_db(app->store, st->db, st->if_not_exists, &err);
+        rc = sl_store_create_db(app->store, st->db, st->if_not_exists, &err);
         break;
     case SL_STMT_DROP_DATABASE:
-        rc = app->sv->drop_db(app->store, st->db, st->if_exists, &err);
+        rc = sl_store_drop_db(app->store, st->db, st->if_exists, &err);
         break;
     case SL_STMT_CREATE_TABLE:
-        rc = app->sv->create_table(app->store, stmt_db(st, c), st->table, text, st->if_not_exists,
+        rc = sl_store_create_table(app->store, stmt_db(st, c), st->table, text, st->if_not_exists,
                                    &err);
         break;
     case SL_STMT_DROP_TABLE:
-        rc = app->sv->drop_table(app->store, stmt_db(st, c), st->name, st->if_exists, &err);
+        rc = sl_store_drop_table(app->store, stmt_db(st, c), st->name, st->if_exists, &err);
         break;
     case SL_STMT_TRUNCATE:
-        rc = app->sv->truncate(app->store, stmt_db(st, c), st->name, &err);
+        rc = sl_store_truncate(app->store, stmt_db(st, c), st->name, &err);
         break;
     default:
         rc = sl_fail(&err, SL_INVALID, "Unsupported statement type");

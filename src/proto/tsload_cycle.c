@@ -19,8 +19,8 @@
  * is consumed. A restart loses the open transaction (the store aborts PREPARE on start); the
  * cycle is then read back from params.json and reported LOAD_FAILED.
  *
- * Counters: a thin store shim (cstore) sits between the job and the real store and counts the
- * rows appended; rows pushed minus rows appended are the ignored rows.
+ * Counters: the job counts the rows it hands to the store (sl_job_written); rows pushed minus
+ * rows written are the ignored rows.
  *
  * Locks: app->tsload->mu guards the registry, sessions, states and counters; a cycle's mu
  * guards its job. Order: cycle mu, then registry mu.
@@ -57,17 +57,6 @@ typedef struct ts_session {
 } ts_session;
 
 /* The counting store shim: forwards to the real store, counts appended rows. */
-typedef struct cstore {
-    const sl_store_vtab *sv;
-    sl_store *real;
-    _Atomic uint64_t rows;
-} cstore;
-
-typedef struct ctxn {
-    sl_txn *real;
-    cstore *cs;
-} ctxn;
-
 struct sl_ts_cycle {
     char id[40];
     char owner[128];
@@ -90,7 +79,7 @@ struct sl_ts_cycle {
     sl_arena_t def_arena;
     bool def_ok;
     sl_job *job;
-    cstore cs;
+    _Atomic uint64_t rows;          /* rows the job handed to the store */
     sl_job_env env;
     char errlog_dir[1300];
     sl_ts_cycle *next;
@@ -116,83 +105,6 @@ static uint64_t wall_us(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
-
-/* ---- the counting store shim ----------------------------------------------------------------- */
-
-static sl_code cs_get_table(sl_store *s, sl_slice db, sl_slice table, sl_arena_t *a, sl_slice *ddl,
-                            int64_t *table_id, sl_err *err)
-{
-    cstore *c = (cstore *)s;
-    return c->sv->get_table(c->real, db, table, a, ddl, table_id, err);
-}
-
-static sl_code cs_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label_info *existing,
-                        sl_err *err)
-{
-    cstore *c = (cstore *)s;
-    ctxn *t = sl_calloc(sizeof *t);
-    if (t == NULL)
-        return sl_fail(err, SL_NOMEM, "out of memory");
-    sl_code rc = c->sv->begin(c->real, o, &t->real, existing, err);
-    if (rc != SL_OK) {
-        sl_free(t);
-        return rc;
-    }
-    t->cs = c;
-    *out = (sl_txn *)t;
-    return SL_OK;
-}
-
-static int64_t cs_txn_id(const sl_txn *t)
-{
-    const ctxn *x = (const ctxn *)t;
-    return x->cs->sv->txn_id(x->real);
-}
-
-static sl_code cs_append(sl_txn *t, const sl_batch *b, sl_err *err)
-{
-    ctxn *x = (ctxn *)t;
-    sl_code rc = x->cs->sv->append(x->real, b, err);
-    if (rc == SL_OK)
-        atomic_fetch_add(&x->cs->rows, (uint64_t)b->n_rows);
-    return rc;
-}
-
-static sl_code cs_commit(sl_txn *t, sl_err *err)
-{
-    ctxn *x = (ctxn *)t;
-    sl_code rc = x->cs->sv->commit(x->real, err);
-    sl_free(x);
-    return rc;
-}
-
-static sl_code cs_precommit(sl_txn *t, sl_err *err)
-{
-    ctxn *x = (ctxn *)t;
-    sl_code rc = x->cs->sv->precommit(x->real, err);
-    sl_free(x);
-    return rc;
-}
-
-static void cs_abort(sl_txn *t, const char *reason)
-{
-    ctxn *x = (ctxn *)t;
-    x->cs->sv->abort(x->real, reason);
-    sl_free(x);
-}
-
-/* Only what sl_job calls; the rest stays NULL. */
-static const sl_store_vtab cstore_vtab = {
-    .name = "tsload-count",
-    .version = 1,
-    .get_table = cs_get_table,
-    .begin = cs_begin,
-    .txn_id = cs_txn_id,
-    .append = cs_append,
-    .commit = cs_commit,
-    .precommit = cs_precommit,
-    .abort = cs_abort,
-};
 
 /* ---- registry and sessions ------------------------------------------------------------------- */
 
@@ -365,10 +277,8 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     s->tz_offset_s = app->cfg.default_tz_offset_s;
     s->formats = f;
     s->replace_table = p->empty_target; /* atomic: old rows go in the commit's transaction */
-    c->cs.sv = app->sv;
-    c->cs.real = app->store;
     snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);
-    c->env = (sl_job_env){&cstore_vtab, (sl_store *)&c->cs, c->errlog_dir};
+    c->env = (sl_job_env){app->store, c->errlog_dir};
 }
 
 static sl_ts_cycle *cycle_alloc(sl_app *app, const char *id)
@@ -712,6 +622,7 @@ static sl_code flush_rows(sl_ts_upload *u)
         fix_rows(c, &u->rb);
         atomic_fetch_add(&c->pushed, (uint64_t)u->rb.n_rows);
         rc = sl_job_push_rows(c->job, &u->rb);
+        atomic_store(&c->rows, sl_job_written(c->job));
         if (rc != SL_OK)
             sl_fail(&u->err, rc, "%s", sl_job_result(c->job)->err.msg);
     }
@@ -838,7 +749,7 @@ void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c)
     sl_code rc = ensure_job(c, &e);
     if (rc == SL_NOT_FOUND)
         sl_fail(&e, SL_NOT_FOUND, "Unable to find table in Falcon. Cannot load data.");
-    uint64_t written = atomic_load(&c->cs.rows);
+    uint64_t written = atomic_load(&c->rows);
     uint64_t ignored = atomic_load(&c->pushed) - written;
     if (rc == SL_OK && ignored > p->max_ignored) {
         rc = sl_fail(&e, SL_REJECTED,
@@ -852,7 +763,9 @@ void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c)
     } else if (rc == SL_OK) {
         /* empty_target: the spec asks the store to replace the table's rows in the commit's
          * own catalog transaction (spec.replace_table), so readers never see it empty. */
-        if ((rc = sl_job_finish(c->job)) != SL_OK)
+        rc = sl_job_finish(c->job);
+        atomic_store(&c->rows, sl_job_written(c->job));
+        if (rc != SL_OK)
             sl_fail(&e, rc, "%s", sl_job_result(c->job)->err.msg);
     }
     sl_buf reasons = SL_BUF_INIT;
@@ -904,7 +817,7 @@ sl_code sl__ts_cycle_cancel(sl_app *app, sl_ts_cycle *c, sl_err *err)
         c->job = NULL;
         sl_buf fin = SL_BUF_INIT;
         pthread_mutex_lock(&app->tsload->mu);
-        status_json_locked(c, 0, atomic_load(&c->pushed) - atomic_load(&c->cs.rows), NULL, &fin);
+        status_json_locked(c, 0, atomic_load(&c->pushed) - atomic_load(&c->rows), NULL, &fin);
         pthread_mutex_unlock(&app->tsload->mu);
         if (!fin.oom)
             write_file(c->dir, "final.json", fin.p, fin.len);
@@ -958,7 +871,7 @@ void sl__ts_cycle_status(sl_app *app, sl_ts_cycle *c, sl_buf *b)
     if (c->final_json) {
         sl_buf_puts(b, c->final_json);
     } else {
-        uint64_t written = atomic_load(&c->cs.rows);
+        uint64_t written = atomic_load(&c->rows);
         /* Read without the cycle mu: during a push, pushed may lead written by one batch. */
         uint64_t pushed = atomic_load(&c->pushed);
         status_json_locked(c, c->state == CY_FAILED && c->restored ? 0 : written,

@@ -319,7 +319,7 @@ static bool open_load(sl_http_req *r, yamcs_ctx *y)
         y->batch_ready = true;
         y->dec = sl_pbrows_new(&y->schema);
         if (y->dec)
-            rc = app->sv->begin(app->store, &bo, &y->txn, &ex, &err);
+            rc = sl_store_begin(app->store, &bo, &y->txn, &ex, &err);
     }
     if (rc == SL_OK)
         return true;
@@ -359,10 +359,10 @@ static void yamcs_begin(sl_http_req *r)
 /* Append the batch to the store (values borrow from the current chunk). */
 static sl_code flush(sl_http_req *r, yamcs_ctx *y, sl_err *err)
 {
-    sl_app *app = r->app;
+    (void)r;
     sl_code rc = SL_OK;
     if (y->batch.n_rows)
-        rc = app->sv->append(y->txn, &y->batch, err);
+        rc = sl_store_append(y->txn, &y->batch, err);
     sl_batch_clear(&y->batch);
     return rc;
 }
@@ -370,10 +370,10 @@ static sl_code flush(sl_http_req *r, yamcs_ctx *y, sl_err *err)
 /* Commit what was appended. Returns the rows that are now visible. */
 static sl_code commit(sl_http_req *r, yamcs_ctx *y, sl_err *err)
 {
-    sl_app *app = r->app;
+    (void)r;
     sl_txn *t = y->txn;
     y->txn = NULL;
-    return t ? app->sv->commit(t, err) : SL_OK;
+    return t ? sl_store_commit(t, NULL, err) : SL_OK;
 }
 
 /* A failed load: keep the good rows (Yamcs is not transactional), reply with the count. */
@@ -475,8 +475,7 @@ static void yamcs_cleanup(sl_http_req *r)
         if (flush(r, y, &err) == SL_OK)
             commit(r, y, &err);
         else {
-            sl_app *app = r->app;
-            app->sv->abort(y->txn, err.msg);
+            sl_store_abort(y->txn, err.msg, NULL);
             y->txn = NULL;
         }
     }

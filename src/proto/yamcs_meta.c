@@ -132,7 +132,7 @@ void sl__yamcs_list(sl_http_req *r, yamcs_ctx *y)
     sl_err err = {0};
     sl_slice *names;
     size_t n;
-    sl_code rc = app->sv->list_tables(app->store, y->db, &r->arena, &names, &n, &err);
+    sl_code rc = sl_store_list_tables(app->store, y->db, &r->arena, &names, &n, &err);
     if (rc != SL_OK) {
         char msg[300];
         snprintf(msg, sizeof msg, "No instance named '%.*s'", (int)y->db.n, y->db.p);
@@ -470,7 +470,7 @@ void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
             if (rc == SL_OK && !ddl.oom)
                 rc = sl_sql_parse(ddl.p, ddl.len, &r->arena, &st, &err);
             if (rc == SL_OK)
-                rc = app->sv->create_table(app->store, y->db, st.table,
+                rc = sl_store_create_table(app->store, y->db, st.table,
                                            (sl_slice){ddl.p, ddl.len}, st.if_not_exists, &err);
         } else if (kw(&L, "DROP")) {
             next(&L);
@@ -482,7 +482,7 @@ void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
                 if_exists = true;
             }
             rc = L.kind == 'w' || L.kind == 'q'
-                     ? app->sv->drop_table(app->store, y->db, L.tok, if_exists, &err)
+                     ? sl_store_drop_table(app->store, y->db, L.tok, if_exists, &err)
                      : sl_fail(&err, SL_INVALID, "expected a table name");
         } else
             rc = sl_fail(&err, SL_INVALID, "only CREATE TABLE and DROP TABLE are supported");
