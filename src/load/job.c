@@ -86,11 +86,13 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
     sl_err *err = &j->res.err;
     sl_code rc;
 
-    j->dec = sl_decoder_find(spec->format.p ? spec->format : SL_LIT("csv"));
-    if (j->dec == NULL) {
-        rc = sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s", (int)spec->format.n,
-                     spec->format.p);
-        goto fail;
+    if (!spec->typed) {
+        j->dec = sl_decoder_find(spec->format.p ? spec->format : SL_LIT("csv"));
+        if (j->dec == NULL) {
+            rc = sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s",
+                         (int)spec->format.n, spec->format.p);
+            goto fail;
+        }
     }
     if (spec->compress_type.p && spec->compress_type.n &&
         (rc = sl_decomp_open(spec->compress_type, &j->unzip, err)) != SL_OK)
@@ -99,9 +101,11 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
                                err)) != SL_OK)
         goto fail;
     j->log.dir = env->error_log_dir;
-    if ((rc = sl__mapper_init(&j->map, j->def, spec, &j->arena, &j->log, err)) != SL_OK)
+    j->map.seq_col = -1;
+    if (!spec->typed &&
+        (rc = sl__mapper_init(&j->map, j->def, spec, &j->arena, &j->log, err)) != SL_OK)
         goto fail;
-    if ((rc = sl_batch_init(&j->batch, j->def)) != SL_OK) {
+    if (!spec->typed && (rc = sl_batch_init(&j->batch, j->def)) != SL_OK) {
         sl_fail(err, rc, "out of memory");
         goto fail;
     }
@@ -124,6 +128,11 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
     j->res.txn_id = sl_store_txn_id(j->txn);
     j->log.txn_id = j->res.txn_id;
     j->res.begin_ms = mono_ms() - t1;
+    if (spec->typed) {
+        *out = j;
+        *res = j->res;
+        return SL_OK;
+    }
     j->dec_state = sl_arena_alloc(&j->arena, j->dec->state_size);
     if (j->dec_state == NULL) {
         rc = sl_fail(err, SL_NOMEM, "out of memory");
@@ -188,6 +197,8 @@ sl_code sl_job_push(sl_job *j, const char *p, size_t n)
 {
     if (j->res.err.code != SL_OK)
         return j->res.err.code;
+    if (j->dec == NULL)
+        return sl_fail(&j->res.err, SL_INTERNAL, "a typed load takes batches, not bytes");
     j->res.bytes += n; /* LoadBytes counts the body as received (compressed size) */
     sl_code rc = j->unzip ? sl_decomp_push(j->unzip, p, n, decode_piece, j, &j->res.err)
                           : decode_piece(j, p, n);
@@ -242,6 +253,15 @@ static void abort_txn(sl_job *j)
     j->txn = NULL;
 }
 
+sl_code sl_job_push_batch(sl_job *j, sl_batch *b)
+{
+    if (j->res.err.code != SL_OK)
+        return j->res.err.code;
+    j->map.total += b->n_rows;
+    j->map.loaded += b->n_rows;
+    return flush_batch(j, b);
+}
+
 static void copy_counters(sl_job *j)
 {
     j->res.total = j->map.total;
@@ -284,7 +304,7 @@ sl_code sl_job_finish(sl_job *j)
         if (rc == SL_AGAIN)
             rc = SL_OK;
     }
-    if (rc == SL_OK) {
+    if (rc == SL_OK && j->dec) {
         uint64_t t = mono_ms();
         rc = j->dec->finish(j->dec_state, &j->rb);
         j->res.read_ms += mono_ms() - t;

@@ -53,6 +53,8 @@ typedef struct sl_load_spec {
     sl_slice errlog_url;           /* ErrorURL prefix the error log's name is appended to
                                       ("http://host:port/api/_load_error_log?file="), or empty */
     uint64_t start_wall_ms;        /* when the request began (0: when the job began) */
+    bool typed;                    /* the adapter decodes rows itself into typed batches of
+                                      the table (Yamcs protobuf rows): sl_job_push_batch */
 } sl_load_spec;
 
 /* What the job needs from the server. */
@@ -90,6 +92,10 @@ sl_code sl_job_push(sl_job *j, const char *p, size_t n);
 /* Feed records that are already split (SQL INSERT ... VALUES): they go through the same
  * mapping, conversion and counters as decoded records. */
 sl_code sl_job_push_rows(sl_job *j, const sl_rawbatch *rb);
+
+/* Feed a typed batch of the table's columns (spec.typed): counted as loaded rows and handed
+ * to the store; the batch is cleared for reuse. */
+sl_code sl_job_push_batch(sl_job *j, sl_batch *b);
 
 /* End of body: decode the rest, apply the filter ratio, commit or abort. Returns the final
  * code (also in the result). */

@@ -34,7 +34,8 @@ typedef struct yamcs_ctx {
     sl_pbrows *dec;              /* writes */
     sl_batch batch;
     bool batch_ready;
-    sl_txn *txn;                 /* open between begin and commit */
+    sl_job *job;                 /* the load, open between begin and commit */
+    sl_load_spec spec;
     sl_buf req;                  /* unary request body */
     sl_err err;
 } yamcs_ctx;

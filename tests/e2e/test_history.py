@@ -1,8 +1,10 @@
 """Load history over the SQL API: SHOW STREAM LOAD with its filters, order and limit, and SHOW
 TRANSACTION by id and by label (the regression framework's Publish Timeout poll)."""
+import socket
+import time
 import unittest
 
-from harness import Server, new_label
+from harness import Server, basic, new_label
 
 
 class HistoryTest(unittest.TestCase):
@@ -47,6 +49,30 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(rows[0][3], "VISIBLE")        # column 4: the status the framework reads
         rows = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % self.bad, "h")
         self.assertEqual(rows[0][3], "ABORTED")
+
+    def test_cancelled_load_is_recorded(self):
+        """A client that vanishes mid-body: the load is aborted and shows as Fail (issue 21)."""
+        label = new_label()
+        self.s.sql("CREATE DATABASE hc")
+        self.s.sql("CREATE TABLE hc.t (id INT NOT NULL, v INT) DISTRIBUTED BY HASH(id) BUCKETS 1")
+        head = ("PUT /api/hc/t/_stream_load HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+                "label: %s\r\ncolumn_separator: ,\r\nContent-Length: 100000\r\n\r\n"
+                % (basic(), label)).encode()
+        c = socket.create_connection(("127.0.0.1", self.s.be), timeout=10)
+        c.sendall(head + b"1,1\n2,2\n")
+        time.sleep(0.3)
+        c.close()
+        rows = []
+        for _ in range(100):  # bounded: the server aborts when it notices the close
+            rows = self.s.rows("SHOW STREAM LOAD WHERE LABEL = '%s'" % label, "hc")
+            if rows:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0][4], "Fail")
+        self.assertIn("cancelled", rows[0][5])
+        txn = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % label, "hc")
+        self.assertEqual(txn[0][3], "ABORTED")
 
 
 if __name__ == "__main__":

@@ -227,6 +227,18 @@ class YamcsTest(unittest.TestCase):
         self.assertEqual(self.s.rows("select a1, a2 from %s where a1 = 42" % t2, "inst"),
                          [[42, "test 42"]])
 
+    def test_load_is_in_the_history(self):
+        """Yamcs loads run through the common load job: a label, a transaction, a history row."""
+        t = self.new_table()
+        r = self.write(t, delimited([int_row(self.Row, i) for i in range(5)]))
+        self.assertEqual(r.status, 200, r.text)
+        rows = [x for x in self.s.rows("SHOW STREAM LOAD FROM inst", "inst") if x[2] == t]
+        self.assertEqual(len(rows), 1)
+        self.assertTrue(rows[0][0].startswith("yamcs-"), rows[0][0])
+        self.assertEqual((rows[0][4], rows[0][7], rows[0][8]), ("Success", 5, 5))
+        txn = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % rows[0][0], "inst")
+        self.assertEqual(txn[0][3], "VISIBLE")
+
     def test_legacy_route(self):
         t = self.new_table()
         body = delimited([int_row(self.Row, i) for i in range(7)])
