@@ -218,6 +218,8 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
 {
     memset(app, 0, sizeof *app);
     app->cfg = *cfg;
+    pthread_mutex_init(&app->mu, NULL);
+    app->mu_ready = true;
     if (mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST)
         return sl_fail(err, SL_BACKEND, "cannot create %s: %s", cfg->data_dir, strerror(errno));
     /* The worker pool size is read by libuv when the pool first starts. */
@@ -271,5 +273,7 @@ void sl_app_free(sl_app *app)
     if (app->auth)
         sl_auth_close(app->auth);
     sl_store_close(app->store);
+    if (app->mu_ready)
+        pthread_mutex_destroy(&app->mu);
     memset(app, 0, sizeof *app);
 }

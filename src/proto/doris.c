@@ -105,14 +105,23 @@ static void fe_redirect_begin(sl_http_req *r)
             return;
         }
     }
+    sl_node_rec node;
+    sl_err perr = {0};
+    if (sl__node_pick(app, &r->arena, &node, &perr) != SL_OK) {
+        sl__fe_fail(r, perr.msg);
+        return;
+    }
     sl_buf loc = SL_BUF_INIT;
     sl_buf_puts(&loc, "http://");
     put_userinfo(&loc, user);
     sl_buf_putc(&loc, ':');
     put_userinfo(&loc, pw);
     sl_buf_putc(&loc, '@');
-    advertised_host(r, &app->cfg, &loc);
-    sl_buf_printf(&loc, ":%d", app->be_port);
+    if (node.self)
+        advertised_host(r, &app->cfg, &loc);
+    else
+        sl_buf_append(&loc, node.host.p, node.host.n);
+    sl_buf_printf(&loc, ":%d", node.self ? app->be_port : node.be_port);
     sl_buf_append(&loc, r->path.p, r->path.n);
     sl_buf_putc(&loc, '?');
     sl_buf_append(&loc, r->query.p, r->query.n);

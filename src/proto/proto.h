@@ -8,6 +8,8 @@
 #ifndef SL_PROTO_H
 #define SL_PROTO_H
 
+#include <pthread.h>
+
 #include "../http/http.h"
 #include "../load/auth.h"
 #include "../load/load.h"
@@ -61,6 +63,15 @@ typedef struct sl_app {
     int tsload_port;                /* bound tsload port, -1 when not listening */
     void *tls_ctx;                  /* SSL_CTX of the tsload listener, or NULL */
     struct sl_tsload *tsload;       /* tsload sessions and load cycles (tsload_cycle.c) */
+    /* Load placement (nodes.c), under mu: loads recently sent to other nodes, round robin. */
+    pthread_mutex_t mu;
+    bool mu_ready;
+    uint64_t rr;
+    struct {
+        char node[40];
+        uint64_t at_ms;
+    } sent[64];
+    size_t sent_next;
 } sl_app;
 
 /* Open the store and users, create the HTTP server and listeners. Prints nothing. */
@@ -96,6 +107,11 @@ void sl__fe_result(sl_http_req *r, const char *msg, int code, const char *data_j
 void sl__pretty_str(sl_buf *b, bool *first, const char *key, const char *p, size_t n);
 void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
 
+/* The node a load should go to: the live node with the fewest running loads (counting what
+ * this node sent elsewhere lately), round robin among equals; this node when the store lists
+ * none. Strings in the arena. */
+sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err);
+
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
 extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */
@@ -108,6 +124,7 @@ extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db
 extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, loads, status */
 extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */
 extern const sl_http_handler sl_yamcs_api;           /* Yamcs tables: /api/archive/... */
+extern const sl_http_handler sl_nodes_api;           /* GET /api/nodes */
 
 /* tsload state (sessions, load cycles) of an app: created in sl_app_start, freed (open cycles
  * aborted) in sl_app_free after the HTTP server. */

@@ -30,6 +30,7 @@ static const route routes[] = {
     {FE | BE, "GET", "/api/*/get_load_state", &sl_doris_load_state},
     {FE | BE, "GET", "/api/_load_error_log", &sl_doris_error_log},
     {FE | BE, "GET", "/api/health", &sl_doris_health},
+    {FE | BE, "GET", "/api/nodes", &sl_nodes_api},
     {FE | BE, "POST", "/api/query/*/*", &sl_sqlapi_query},
     {TS, "POST", "/ts_dataservice/v1/public/loads/*", &sl_tsload_upload},
     {TS, "GET", "/ts_dataservice/v1/public/*", &sl_tsload_api},
