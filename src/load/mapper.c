@@ -318,11 +318,32 @@ static sl_code prepare_bounds(const sl_mapper *m, sl_slice *texts, size_t n, sl_
     return SL_OK;
 }
 
+/* `partitions` / `temporary_partitions` on a table without partitions: as in Doris, such a
+ * table has one partition named after the table and no temporary ones, so any other name is
+ * the same header error as on a partitioned table (before the body is read). */
+static sl_code check_single_partition(const sl_mapper *m, sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    size_t n = split_list(m->spec->partitions, NULL, 0);
+    sl_slice *names = sl_arena_alloc(a, (n + 1) * sizeof *names);
+    if (names == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    split_list(m->spec->partitions, names, n);
+    for (size_t i = 0; i < n; i++) {
+        sl_slice nm = unquote_ident(names[i]);
+        if (m->spec->temporary_partitions || nm.n != def->name.n ||
+            strncasecmp(nm.p, def->name.p, nm.n) != 0)
+            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'",
+                           (int)(nm.n < 128 ? nm.n : 128), nm.p, (int)def->name.n, def->name.p);
+    }
+    return SL_OK;
+}
+
 static sl_code prepare_partitions(sl_mapper *m, sl_arena_t *a, sl_err *err)
 {
     const sl_tabledef *def = m->def;
     if (def->part_kind == SL_PART_NONE || def->n_parts == 0)
-        return SL_OK;
+        return m->spec->partitions.p ? check_single_partition(m, a, err) : SL_OK;
     m->parts = sl_arena_alloc(a, def->n_parts * sizeof *m->parts);
     if (m->parts == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
@@ -358,8 +379,8 @@ static sl_code prepare_partitions(sl_mapper *m, sl_arena_t *a, sl_err *err)
                  def->parts[p].temporary == m->spec->temporary_partitions))
             p++;
         if (p == def->n_parts)
-            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'", (int)nm.n,
-                           nm.p, (int)def->name.n, def->name.p);
+            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'",
+                           (int)(nm.n < 128 ? nm.n : 128), nm.p, (int)def->name.n, def->name.p);
         m->parts[p].allowed = true;
     }
     return SL_OK;

@@ -8,6 +8,8 @@
 #include "../core/platform.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +40,121 @@ static sl_slice hv(const optsrc *o, const char *name)
     return (v.p && v.n) ? v : SL_SLICE_NULL;
 }
 
-static bool parse_bool(sl_slice v, bool *out)
+/* ---- the two value parsers: every boolean and every numeric option goes through one ---- */
+
+/* Longest option value quoted back in an error message. */
+#define ECHO_MAX 64
+
+enum {
+    BOOL_EXACT = 1, /* Doris compares with == "true" (two_phase_commit, negative): "TRUE" would
+                       be false there, so it is refused here rather than read differently */
+};
+
+/*
+ * A boolean option. Absent (or empty) leaves *out alone; "true"/"false" in any case set it;
+ * anything else is SL_INVALID naming the option and the value, before the body is read. Doris
+ * itself reads every value but "true" as false (iequal "true", or == "true" for BOOL_EXACT);
+ * sluice refuses the values Doris would silently read as false, so `strip_outer_array: maybe`
+ * cannot load data shaped differently from what the client meant. strict_mode keeps Doris's own
+ * message, the one value Doris itself refuses.
+ */
+static sl_code opt_bool(const optsrc *o, const char *name, unsigned flags, bool *out, sl_err *err)
 {
-    if (sl_slice_ieq(v, "true"))
-        return *out = true, true;
-    if (sl_slice_ieq(v, "false"))
-        return *out = false, true;
-    return false;
+    sl_slice v = hv(o, name);
+    if (v.p == NULL)
+        return SL_OK;
+    sl_slice t = sl_slice_trim(v);
+    bool exact_true = sl_slice_eq(t, "true");
+    if ((flags & BOOL_EXACT) ? exact_true : sl_slice_ieq(t, "true"))
+        return *out = true, SL_OK;
+    if (sl_slice_ieq(t, "false"))
+        return *out = false, SL_OK;
+    int echo = (int)(v.n < ECHO_MAX ? v.n : ECHO_MAX);
+    if (strcmp(name, "strict_mode") == 0)
+        return sl_fail(err, SL_INVALID, "Invalid strict mode format. Must be bool type");
+    if (sl_slice_ieq(t, "true"))
+        return sl_fail(err, SL_INVALID,
+                       "Invalid value of '%s': '%.*s'. Doris reads only 'true' in lower case as "
+                       "true; send 'true' or 'false'",
+                       name, echo, v.p);
+    return sl_fail(err, SL_INVALID, "Invalid value of '%s': '%.*s'. Must be 'true' or 'false'",
+                   name, echo, v.p);
+}
+
+/* What a numeric option may hold. */
+typedef struct numdef {
+    const char *name;
+    const char *fn;      /* Doris's parser, named in its format error: stoi, stoll, stod */
+    bool integer;        /* whole numbers only */
+    double min, max;     /* inclusive range */
+    const char *range;   /* "between 1 and 259200 seconds", or NULL: no hint in the message */
+} numdef;
+
+/* A parsed numeric option: i for integers, d for the others. */
+typedef struct numval {
+    long long i;
+    double d;
+} numval;
+
+/* Parse the whole of t (already trimmed) as a decimal integer or a finite number. Returns 1 on
+ * success, 0 when it is not one, -1 when it is one but does not fit (overflow). */
+static int parse_number(sl_slice t, bool integer, numval *out)
+{
+    char tmp[64];
+    if (t.n == 0 || t.n >= sizeof tmp)
+        return 0;
+    memcpy(tmp, t.p, t.n);
+    tmp[t.n] = '\0';
+    char *end;
+    errno = 0;
+    if (integer) {
+        if (!(tmp[0] == '-' || tmp[0] == '+' || (tmp[0] >= '0' && tmp[0] <= '9')))
+            return 0;
+        out->i = strtoll(tmp, &end, 10);
+        out->d = (double)out->i;
+    } else {
+        for (size_t k = 0; k < t.n; k++) /* no "nan", "inf", "infinity", hex floats */
+            if (!strchr("0123456789+-.eE", tmp[k]))
+                return 0;
+        out->d = strtod(tmp, &end);
+    }
+    if (end == tmp || *end != '\0')
+        return 0;
+    if (errno == ERANGE && (integer || fabs(out->d) > 1)) /* underflow to ~0 is fine */
+        return -1;
+    return 1;
+}
+
+/*
+ * A numeric option. Absent (or empty): *set = false and out untouched. Otherwise the whole
+ * value must be a number of the right kind inside [min, max]; anything else is SL_INVALID
+ * naming the option and the value: "Invalid format of 'timeout': 'abc', stoi" (Doris's text)
+ * when it is no number at all - also "5x", "1e9" for an integer, "0.5.5", "nan" - and
+ * "Invalid 'skip_lines': -3" (Doris's text), with the allowed range appended when known, when
+ * it is out of range. Doris itself takes the leading digits ("5x" is 5 s) or, for
+ * max_filter_ratio, strtod's best effort ("abc" is 0, "2" lets every row fail); sluice refuses.
+ */
+static sl_code opt_number(const optsrc *o, const numdef *nd, bool *set, numval *out, sl_err *err)
+{
+    sl_slice v = hv(o, nd->name);
+    *set = false;
+    if (v.p == NULL)
+        return SL_OK;
+    sl_slice t = sl_slice_trim(v);
+    int echo = (int)(t.n < ECHO_MAX ? t.n : ECHO_MAX);
+    numval x = {0, 0};
+    int ok = parse_number(t, nd->integer, &x);
+    if (ok == 0)
+        return sl_fail(err, SL_INVALID, "Invalid format of '%s': '%.*s', %s", nd->name, echo, t.p,
+                       nd->fn);
+    if (ok < 0 || x.d < nd->min || x.d > nd->max ||
+        (nd->integer && ((double)x.i < nd->min || (double)x.i > nd->max)))
+        return sl_fail(err, SL_INVALID, "Invalid '%s': %.*s%s%s", nd->name, echo, t.p,
+                       nd->range ? ". Expected values should be " : "",
+                       nd->range ? nd->range : "");
+    *set = true;
+    *out = x;
+    return SL_OK;
 }
 
 static bool label_ok(sl_slice l)
@@ -57,23 +167,6 @@ static bool label_ok(sl_slice l)
               c == '-' || c == '_' || c == ':'))
             return false;
     }
-    return true;
-}
-
-/* Parse a non-negative decimal integer the way std::stoi accepts the leading part. */
-static bool parse_int(sl_slice v, long long *out)
-{
-    char tmp[32];
-    if (v.n == 0 || v.n >= sizeof tmp)
-        return false;
-    memcpy(tmp, v.p, v.n);
-    tmp[v.n] = '\0';
-    char *end;
-    errno = 0;
-    long long x = strtoll(tmp, &end, 10);
-    if (end == tmp || errno)
-        return false;
-    *out = x;
     return true;
 }
 
@@ -101,11 +194,22 @@ static bool parse_tz(sl_slice v, int32_t *out)
     return false;
 }
 
+/* column_separator / line_delimiter. A value ending in an unpaired backslash is refused:
+ * Doris keeps it as a literal backslash, but it is nearly always an escape cut short (a shell
+ * ate the rest); a backslash separator is written `\\` or `\x5c`. */
 static sl_code separator(const optsrc *o, const char *name, char *out, size_t *len, sl_err *err)
 {
     sl_slice v = hv(o, name);
     if (v.p == NULL)
         return SL_OK; /* keep the default */
+    size_t bs = 0;
+    while (bs < v.n && v.p[v.n - 1 - bs] == '\\')
+        bs++;
+    if (bs % 2 == 1)
+        return sl_fail(err, SL_INVALID,
+                       "Invalid value of '%s': '%.*s'. It ends in a lone backslash, an "
+                       "incomplete escape sequence; write \\\\ or \\x5c for a backslash",
+                       name, (int)(v.n < ECHO_MAX ? v.n : ECHO_MAX), v.p);
     size_t n = 0;
     char tmp[64];
     sl_code rc = sl_separator_parse(v, tmp, sizeof tmp, &n, err);
@@ -124,11 +228,17 @@ static sl_code one_char(const optsrc *o, const char *name, int *out, sl_err *err
     if (v.p == NULL)
         return SL_OK;
     if (v.n != 1)
-        return sl_fail(err, SL_INVALID, "%s must be single-char, actually is %.*s", name, (int)v.n,
-                       v.p);
+        return sl_fail(err, SL_INVALID, "%s must be single-char, actually is %.*s", name,
+                       (int)(v.n < ECHO_MAX ? v.n : ECHO_MAX), v.p);
     *out = (unsigned char)v.p[0];
     return SL_OK;
 }
+
+static const numdef NUM_SKIP_LINES = {"skip_lines", "stoi", true, 0, INT_MAX, NULL};
+static const numdef NUM_TIMEOUT = {"timeout", "stoi", true, 1, 259200,
+                                   "between 1 and 259200 seconds"};
+static const numdef NUM_MAX_FILTER_RATIO = {"max_filter_ratio", "stod", false, 0, 1,
+                                            "between 0 and 1"};
 
 static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
 {
@@ -140,40 +250,28 @@ static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
         else if (sl_slice_ieq(f, "csv_with_names_and_types"))
             s->dopts.skip_lines = 2;
         else if (!sl_decoder_find(f))
-            return sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s", (int)f.n, f.p);
+            return sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s",
+                           (int)(f.n < ECHO_MAX ? f.n : ECHO_MAX), f.p);
         else
             s->format = f;
     }
-    bool names = s->dopts.skip_lines > 0;
-    sl_slice v = hv(o, "skip_lines");
-    long long n;
-    if (v.p && !names) {
-        if (!parse_int(v, &n) || n < 0)
-            return sl_fail(err, SL_INVALID, "Invalid 'skip_lines': %.*s", (int)v.n, v.p);
-        s->dopts.skip_lines = (uint64_t)n;
-    }
+    bool names = s->dopts.skip_lines > 0, set;
+    numval n;
     sl_code rc;
+    if ((rc = opt_number(o, &NUM_SKIP_LINES, &set, &n, err)) != SL_OK)
+        return rc;
+    if (set && !names) /* csv_with_names* skip their header lines, whatever skip_lines says */
+        s->dopts.skip_lines = (uint64_t)n.i;
     if ((rc = separator(o, "column_separator", s->dopts.col_sep, &s->dopts.col_sep_len, err)) ||
         (rc = separator(o, "line_delimiter", s->dopts.line_delim, &s->dopts.line_delim_len, err)) ||
         (rc = one_char(o, "enclose", &s->dopts.enclose, err)) ||
-        (rc = one_char(o, "escape", &s->dopts.escape, err)))
+        (rc = one_char(o, "escape", &s->dopts.escape, err)) ||
+        (rc = opt_bool(o, "trim_double_quotes", 0, &s->dopts.trim_double_quotes, err)) ||
+        (rc = opt_bool(o, "strip_outer_array", 0, &s->dopts.strip_outer_array, err)) ||
+        (rc = opt_bool(o, "read_json_by_line", 0, &s->dopts.read_json_by_line, err)) ||
+        (rc = opt_bool(o, "fuzzy_parse", 0, &s->dopts.fuzzy_parse, err)) ||
+        (rc = opt_bool(o, "num_as_string", 0, &s->dopts.num_as_string, err)))
         return rc;
-    static const struct {
-        const char *name;
-        size_t off;
-    } bools[] = {
-        {"trim_double_quotes", offsetof(sl_decode_opts, trim_double_quotes)},
-        {"strip_outer_array", offsetof(sl_decode_opts, strip_outer_array)},
-        {"read_json_by_line", offsetof(sl_decode_opts, read_json_by_line)},
-        {"fuzzy_parse", offsetof(sl_decode_opts, fuzzy_parse)},
-        {"num_as_string", offsetof(sl_decode_opts, num_as_string)},
-    };
-    for (size_t i = 0; i < SL_COUNT(bools); i++) {
-        v = hv(o, bools[i].name);
-        bool *dst = (bool *)((char *)&s->dopts + bools[i].off);
-        if (v.p && !parse_bool(v, dst))
-            *dst = false; /* Doris: anything but "true" is false */
-    }
     s->dopts.jsonpaths = hv(o, "jsonpaths");
     s->lenient_fields = sl_slice_ieq(s->format, "json"); /* only CSV counts columns */
     s->dopts.json_root = hv(o, "json_root");
@@ -183,33 +281,53 @@ static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
 
 static sl_code quality_options(const optsrc *o, const sl_config *cfg, sl_load_spec *s, sl_err *err)
 {
-    sl_slice v = hv(o, "strict_mode");
-    if (v.p && !parse_bool(v, &s->strict))
-        return sl_fail(err, SL_INVALID, "Invalid strict mode format. Must be bool type");
-    v = hv(o, "max_filter_ratio");
-    if (v.p) {
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "%.*s", (int)(v.n < 63 ? v.n : 63), v.p);
-        s->max_filter_ratio = strtod(tmp, NULL); /* Doris: garbage -> 0 */
-    }
-    long long n;
-    v = hv(o, "timeout");
+    bool set;
+    numval n;
+    sl_code rc;
+    if ((rc = opt_bool(o, "strict_mode", 0, &s->strict, err)) != SL_OK ||
+        (rc = opt_number(o, &NUM_MAX_FILTER_RATIO, &set, &n, err)) != SL_OK)
+        return rc;
+    if (set)
+        s->max_filter_ratio = n.d;
     s->timeout_s = cfg->default_timeout_s;
-    if (v.p) {
-        if (!parse_int(v, &n))
-            return sl_fail(err, SL_INVALID, "Invalid format of 'timeout': '%.*s', stoi", (int)v.n,
-                           v.p);
-        if (n < 1 || n > 259200)
-            return sl_fail(err, SL_INVALID, "Invalid timeout: '%lld'. Expected values should be "
-                                            "between 1 and 259200 seconds", n);
-        s->timeout_s = (uint32_t)n;
-    }
+    if ((rc = opt_number(o, &NUM_TIMEOUT, &set, &n, err)) != SL_OK)
+        return rc;
+    if (set)
+        s->timeout_s = (uint32_t)n.i;
     s->tz_offset_s = cfg->default_tz_offset_s;
-    v = hv(o, "timezone");
+    sl_slice v = hv(o, "timezone");
     if (v.p == NULL)
         v = hv(o, "time_zone");
     if (v.p && !parse_tz(v, &s->tz_offset_s))
-        return sl_fail(err, SL_INVALID, "Unknown or incorrect time zone: '%.*s'", (int)v.n, v.p);
+        return sl_fail(err, SL_INVALID, "Unknown or incorrect time zone: '%.*s'",
+                       (int)(v.n < ECHO_MAX ? v.n : ECHO_MAX), v.p);
+    return SL_OK;
+}
+
+/* Options that only tune how Doris executes a load (memory, parallelism, tablets, profiling):
+ * they cannot change which rows land or their values, so sluice reads them only to refuse a
+ * malformed value, as it does for every other option. */
+static sl_code hint_options(const optsrc *o, sl_err *err)
+{
+    static const numdef nums[] = {
+        {"exec_mem_limit", "stoll", true, 1, (double)LLONG_MAX,
+         "between 1 and 9223372036854775807 bytes"},
+        {"send_batch_parallelism", "stoi", true, INT_MIN, INT_MAX,
+         "between -2147483648 and 2147483647"},
+        {"load_stream_per_node", "stoi", true, INT_MIN, INT_MAX,
+         "between -2147483648 and 2147483647"},
+    };
+    static const char *const bools[] = {"load_to_single_tablet", "memtable_on_sink_node",
+                                        "enable_profile"};
+    sl_code rc;
+    bool set, b = false;
+    numval n;
+    for (size_t i = 0; i < SL_COUNT(nums); i++)
+        if ((rc = opt_number(o, &nums[i], &set, &n, err)) != SL_OK)
+            return rc;
+    for (size_t i = 0; i < SL_COUNT(bools); i++)
+        if ((rc = opt_bool(o, bools[i], 0, &b, err)) != SL_OK)
+            return rc;
     return SL_OK;
 }
 
@@ -239,8 +357,10 @@ static sl_code mapping_options(const optsrc *o, sl_load_spec *s, sl_err *err)
         return sl_fail(err, SL_INVALID,
                        "Not support DELETE ON clause when merge type is not MERGE.");
     s->sequence_col = hv(o, "function_column.sequence_col");
-    sl_slice pc = hv(o, "partial_columns"), um = hv(o, "unique_key_update_mode");
-    s->partial_columns = pc.p && sl_slice_ieq(pc, "true");
+    sl_slice um = hv(o, "unique_key_update_mode");
+    sl_code rc = opt_bool(o, "partial_columns", 0, &s->partial_columns, err);
+    if (rc != SL_OK)
+        return rc;
     if (um.p) { /* takes precedence over partial_columns */
         if (sl_slice_ieq(um, "UPDATE_FLEXIBLE_COLUMNS"))
             return sl_fail(err, SL_INVALID, "flexible partial update is not supported");
@@ -281,11 +401,11 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
                        "Label format error. regex: ^[-_A-Za-z0-9:]{1,128}$, label: %.*s",
                        (int)s->label.n, s->label.p);
     }
-    sl_slice tpc = hv(o, "two_phase_commit");
-    s->two_phase = tpc.p && sl_slice_eq(tpc, "true"); /* exactly "true", as Doris */
     sl_code rc;
-    if ((rc = format_options(o, s, err)) != SL_OK || (rc = quality_options(o, cfg, s, err)) != SL_OK ||
-        (rc = mapping_options(o, s, err)) != SL_OK)
+    if ((rc = opt_bool(o, "two_phase_commit", BOOL_EXACT, &s->two_phase, err)) != SL_OK ||
+        (rc = format_options(o, s, err)) != SL_OK ||
+        (rc = quality_options(o, cfg, s, err)) != SL_OK ||
+        (rc = mapping_options(o, s, err)) != SL_OK || (rc = hint_options(o, err)) != SL_OK)
         return rc;
     return SL_OK;
 }
