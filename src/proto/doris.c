@@ -105,20 +105,28 @@ static void fe_redirect_begin(sl_http_req *r)
             return;
         }
     }
-    sl_buf loc = SL_BUF_INIT;
+    sl_buf loc = SL_BUF_INIT, where = SL_BUF_INIT, body = SL_BUF_INIT;
+    advertised_host(r, &app->cfg, &where);
+    sl_buf_printf(&where, ":%d", app->be_port);
+    sl_buf_append(&where, r->path.p, r->path.n);
+    sl_buf_putc(&where, '?');
+    sl_buf_append(&where, r->query.p, r->query.n);
     sl_buf_puts(&loc, "http://");
     put_userinfo(&loc, user);
     sl_buf_putc(&loc, ':');
     put_userinfo(&loc, pw);
     sl_buf_putc(&loc, '@');
-    advertised_host(r, &app->cfg, &loc);
-    sl_buf_printf(&loc, ":%d", app->be_port);
-    sl_buf_append(&loc, r->path.p, r->path.n);
-    sl_buf_putc(&loc, '?');
-    sl_buf_append(&loc, r->query.p, r->query.n);
-    sl_http_respond(r, 307, "text/html;charset=utf-8", "", 0);
+    sl_buf_append(&loc, where.p, where.len);
+    /* Doris's 307 has no body; a client that does not follow it (curl without
+     * --location-trusted) would print nothing at all. The text leaves the credentials out: it
+     * ends up on terminals and in logs. */
+    sl_buf_printf(&body, "redirecting to http://%.*s; use --location-trusted with curl\n",
+                  (int)where.len, where.p ? where.p : "");
+    sl_http_respond(r, 307, "text/html;charset=utf-8", body.p ? body.p : "", body.len);
     sl_http_add_header(r, "Location", loc.p ? loc.p : "");
     sl_buf_free(&loc);
+    sl_buf_free(&where);
+    sl_buf_free(&body);
 }
 
 static void no_body_end(sl_http_req *r)
@@ -234,6 +242,8 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
     }
     if (c != SL_OK && res->first_error[0])
         sl__pretty_str(&b, &first, "FirstErrorMsg", res->first_error, strlen(res->first_error));
+    if (lc->warnings[0]) /* sluice's own key, last so Doris's order is untouched */
+        sl__pretty_str(&b, &first, "Warnings", lc->warnings, strlen(lc->warnings));
     sl_buf_puts(&b, "\n}\n");
     sl_http_respond(r, 200, "application/json; charset=utf-8", b.p, b.len);
     sl_buf_free(&b);
@@ -285,6 +295,9 @@ load_ctx *sl__doris_new_ctx(sl_http_req *r)
     lc->spec.label = sl_http_header_get(r, "label");
     if (lc->spec.label.p == NULL)
         lc->spec.label = SL_LIT("");
+    if (sl__doris_header_warnings(r, lc->warnings, sizeof lc->warnings))
+        fprintf(stderr, "sluice: warning: %s %.*s from %s: %s\n", r->method, (int)r->path.n,
+                r->path.p, r->peer_ip, lc->warnings);
     r->ctx = lc;
     return lc;
 }

@@ -409,3 +409,113 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
         return rc;
     return SL_OK;
 }
+
+/* ---- misspelt headers (a friendlier edge; Status is never changed) ---------------------- */
+
+/* Every Stream Load header name Doris 2.1/3.0 reads (be/src/http/http_common.h, the 2PC and
+ * _http_stream ones included) plus the newer ones clients already send. A request header that
+ * is none of these but within a small edit distance of one is most likely a typo. */
+static const char *const doris_headers[] = {
+    "label", "format", "columns", "where", "column_separator", "line_delimiter", "enclose",
+    "escape", "max_filter_ratio", "timeout", "partitions", "temporary_partitions", "negative",
+    "strict_mode", "timezone", "time_zone", "exec_mem_limit", "jsonpaths", "json_root",
+    "strip_outer_array", "num_as_string", "fuzzy_parse", "read_json_by_line", "merge_type",
+    "delete", "function_column.sequence_col", "compress_type", "send_batch_parallelism",
+    "load_to_single_tablet", "hidden_columns", "trim_double_quotes", "skip_lines", "comment",
+    "enable_profile", "partial_columns", "sql", "two_phase_commit", "txn_id", "txn_operation",
+    "memtable_on_sink_node", "load_stream_per_node", "group_commit", "cloud_cluster",
+    "compute_group", "unique_key_update_mode", "partial_update_new_key_behavior",
+    "empty_field_as_null", "skip_record_to_audit_log_table", "token", "auth_code", "wal_id",
+};
+
+/* Common HTTP request headers: never reported, however close to a Doris name they are. */
+static const char *const http_headers[] = {
+    "host", "content-length", "transfer-encoding", "authorization", "expect", "user-agent",
+    "accept", "accept-encoding", "accept-language", "content-type", "content-encoding",
+    "connection", "keep-alive", "te", "trailer", "upgrade", "via", "date", "cookie", "origin",
+    "referer", "range", "pragma", "cache-control", "proxy-authorization", "forwarded",
+    "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "x-request-id",
+};
+
+static char fold(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Case-insensitive Damerau-Levenshtein distance (optimal string alignment) of a and b, or
+ * limit + 1 once it is known to exceed limit. Names longer than 63 bytes are never close. */
+static size_t edit_distance(sl_slice a, const char *b, size_t limit)
+{
+    size_t m = a.n, n = strlen(b);
+    if (m > 63 || n > 63 || (m > n ? m - n : n - m) > limit)
+        return limit + 1;
+    unsigned char d[64][64]; /* every entry <= 63 */
+    for (size_t i = 0; i <= m; i++)
+        d[i][0] = (unsigned char)i;
+    for (size_t j = 0; j <= n; j++)
+        d[0][j] = (unsigned char)j;
+    for (size_t i = 1; i <= m; i++) {
+        size_t row_min = SIZE_MAX;
+        for (size_t j = 1; j <= n; j++) {
+            size_t cost = fold(a.p[i - 1]) != fold(b[j - 1]);
+            size_t del = (size_t)d[i - 1][j] + 1, ins = (size_t)d[i][j - 1] + 1;
+            size_t sub = (size_t)d[i - 1][j - 1] + cost, v = del < ins ? del : ins;
+            v = sub < v ? sub : v;
+            if (i > 1 && j > 1 && fold(a.p[i - 1]) == fold(b[j - 2]) &&
+                fold(a.p[i - 2]) == fold(b[j - 1]) && (size_t)d[i - 2][j - 2] + 1 < v)
+                v = (size_t)d[i - 2][j - 2] + 1; /* transposition */
+            d[i][j] = (unsigned char)v;
+            row_min = v < row_min ? v : row_min;
+        }
+        if (row_min > limit)
+            return limit + 1;
+    }
+    return d[m][n];
+}
+
+static bool in_list(sl_slice name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sl_slice_ieq(name, list[i]))
+            return true;
+    return false;
+}
+
+/* The Doris header name is within reach of: distance <= 2, or <= 1 for names under 6 bytes
+ * (so `lable` is caught, while short unrelated names such as `via` are not). NULL if none. */
+static const char *near_header(sl_slice name)
+{
+    size_t limit = name.n < 6 ? 1 : 2, best = limit + 1;
+    const char *hit = NULL;
+    for (size_t i = 0; i < SL_COUNT(doris_headers); i++) {
+        size_t dist = edit_distance(name, doris_headers[i], limit);
+        if (dist < best)
+            best = dist, hit = doris_headers[i];
+    }
+    return hit;
+}
+
+size_t sl__doris_header_warnings(const sl_http_req *r, char *out, size_t cap)
+{
+    size_t len = 0;
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < r->n_headers && cap; i++) {
+        sl_slice nm = r->headers[i].name;
+        if (in_list(nm, doris_headers, SL_COUNT(doris_headers)) ||
+            in_list(nm, http_headers, SL_COUNT(http_headers)))
+            continue;
+        const char *near = near_header(nm);
+        if (near == NULL)
+            continue;
+        int k = snprintf(out + len, cap - len,
+                         "%sunknown header '%.*s' was ignored; did you mean '%s'?",
+                         len ? "; " : "", (int)(nm.n < ECHO_MAX ? nm.n : ECHO_MAX), nm.p, near);
+        if (k < 0 || (size_t)k >= cap - len) { /* keep whole warnings only */
+            out[len] = '\0';
+            break;
+        }
+        len += (size_t)k;
+    }
+    return len;
+}
