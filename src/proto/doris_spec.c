@@ -30,7 +30,8 @@ static sl_slice hv(const optsrc *o, const char *name)
 {
     sl_slice v = SL_SLICE_NULL;
     if (o->props == NULL || strcmp(name, "label") == 0 || strcmp(name, "two_phase_commit") == 0 ||
-        strcmp(name, "timeout") == 0 || strcmp(name, "comment") == 0) {
+        strcmp(name, "timeout") == 0 || strcmp(name, "comment") == 0 ||
+        strcmp(name, "group_commit") == 0) {
         v = sl_http_header_get(o->r, name);
     } else {
         for (size_t i = 0; i < o->n_props; i++)
@@ -249,6 +250,13 @@ static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
             s->dopts.skip_lines = 1;
         else if (sl_slice_ieq(f, "csv_with_names_and_types"))
             s->dopts.skip_lines = 2;
+        else if (sl_slice_ieq(f, "parquet") || sl_slice_ieq(f, "orc") ||
+                 sl_slice_ieq(f, "arrow") || sl_slice_ieq(f, "hive_text") ||
+                 sl_slice_ieq(f, "wal"))
+            return sl_fail(err, SL_FORMAT,
+                           "format %.*s is not supported by sluice; use csv, csv_with_names, "
+                           "csv_with_names_and_types or json",
+                           (int)f.n, f.p);
         else if (!sl_decoder_find(f))
             return sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s",
                            (int)(f.n < ECHO_MAX ? f.n : ECHO_MAX), f.p);
@@ -270,8 +278,12 @@ static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
         (rc = opt_bool(o, "strip_outer_array", 0, &s->dopts.strip_outer_array, err)) ||
         (rc = opt_bool(o, "read_json_by_line", 0, &s->dopts.read_json_by_line, err)) ||
         (rc = opt_bool(o, "fuzzy_parse", 0, &s->dopts.fuzzy_parse, err)) ||
-        (rc = opt_bool(o, "num_as_string", 0, &s->dopts.num_as_string, err)))
+        (rc = opt_bool(o, "num_as_string", 0, &s->dopts.num_as_string, err)) ||
+        (rc = opt_bool(o, "empty_field_as_null", 0, &s->dopts.empty_field_as_null, err)))
         return rc;
+    if (s->dopts.empty_field_as_null && sl_slice_ieq(s->format, "json"))
+        return sl_fail(err, SL_INVALID, "empty_field_as_null applies to CSV only; a JSON "
+                                        "value is never an empty field");
     s->dopts.jsonpaths = hv(o, "jsonpaths");
     s->lenient_fields = sl_slice_ieq(s->format, "json"); /* only CSV counts columns */
     s->dopts.json_root = hv(o, "json_root");
@@ -317,8 +329,7 @@ static sl_code hint_options(const optsrc *o, sl_err *err)
         {"load_stream_per_node", "stoi", true, INT_MIN, INT_MAX,
          "between -2147483648 and 2147483647"},
     };
-    static const char *const bools[] = {"load_to_single_tablet", "memtable_on_sink_node",
-                                        "enable_profile"};
+    static const char *const bools[] = {"memtable_on_sink_node", "enable_profile"};
     sl_code rc;
     bool set, b = false;
     numval n;
@@ -328,6 +339,76 @@ static sl_code hint_options(const optsrc *o, sl_err *err)
     for (size_t i = 0; i < SL_COUNT(bools); i++)
         if ((rc = opt_bool(o, bools[i], 0, &b, err)) != SL_OK)
             return rc;
+    static const char *const internal[] = {"wal_id", "auth_code"};
+    for (size_t i = 0; i < SL_COUNT(internal); i++)
+        if (hv(o, internal[i]).p)
+            return sl_fail(err, SL_INVALID, "header %s is internal to Doris (group commit WAL "
+                                            "replay) and not supported by sluice",
+                           internal[i]);
+    return SL_OK;
+}
+
+/* hidden_columns, negative and load_to_single_tablet: the checks that need no table (the
+ * mapper checks the rest against it: UNIQUE for the delete sign, SUM columns for negative,
+ * random distribution for a single tablet). */
+static sl_code hidden_options(const optsrc *o, sl_load_spec *s, sl_err *err)
+{
+    sl_code rc;
+    if ((rc = opt_bool(o, "negative", BOOL_EXACT, &s->negative, err)) != SL_OK ||
+        (rc = opt_bool(o, "load_to_single_tablet", 0, &s->load_to_single_tablet, err)) != SL_OK)
+        return rc;
+    if (s->negative && s->merge_type != SL_MERGE_APPEND)
+        return sl_fail(err, SL_INVALID, "Negative is only used when merge type is APPEND.");
+    sl_slice h = hv(o, "hidden_columns");
+    if (h.p == NULL)
+        return SL_OK;
+    if (s->columns.p)
+        return sl_fail(err, SL_INVALID,
+                       "hidden_columns is read only when columns is absent (Doris ignores it "
+                       "otherwise); name %s in columns instead",
+                       SL_DELETE_SIGN);
+    s->hidden_columns = h;
+    for (size_t i = 0, start = 0; i <= h.n; i++) {
+        if (i < h.n && h.p[i] != ',')
+            continue;
+        sl_slice nm = sl_slice_trim((sl_slice){h.p + start, i - start});
+        start = i + 1;
+        int echo = (int)(nm.n < ECHO_MAX ? nm.n : ECHO_MAX);
+        if (sl_slice_ieq(nm, "__DORIS_SEQUENCE_COL__"))
+            return sl_fail(err, SL_INVALID,
+                           "hidden column __DORIS_SEQUENCE_COL__ is not supported: sluice keeps a "
+                           "UNIQUE table's sequence in a table column; name it with the "
+                           "function_column.sequence_col header or table property");
+        if (!sl_slice_ieq(nm, SL_DELETE_SIGN))
+            return sl_fail(err, SL_INVALID, "Unknown hidden column '%.*s'; sluice supports %s",
+                           echo, nm.p, SL_DELETE_SIGN);
+    }
+    if (s->merge_type != SL_MERGE_APPEND)
+        return sl_fail(err, SL_INVALID, "%s in the data cannot be combined with merge_type "
+                                        "MERGE or DELETE, which set the delete sign themselves",
+                       SL_DELETE_SIGN);
+    return SL_OK;
+}
+
+/* group_commit (Doris stream_load.cpp _handle_group_commit): sync_mode / async_mode apply to
+ * a load with a body and none of partial columns, partitions, temporary partitions or 2PC
+ * (Doris then silently loads normally); a label is refused with it. See the docs for what
+ * sluice does with a group-commit load. */
+static sl_code group_commit_options(const optsrc *o, sl_load_spec *s, sl_err *err)
+{
+    sl_slice g = hv(o, "group_commit");
+    s->group_commit = SL_GROUP_COMMIT_OFF;
+    if (g.p == NULL || sl_slice_ieq(g, "off_mode"))
+        return SL_OK;
+    if (!sl_slice_ieq(g, "sync_mode") && !sl_slice_ieq(g, "async_mode"))
+        return sl_fail(err, SL_INVALID, "group_commit can only be [async_mode, sync_mode, off_mode]");
+    const sl_http_req *r = o->r;
+    bool body = r->chunked || r->content_length > 0;
+    if (!body || s->partial_columns || s->partitions.p || s->two_phase)
+        return SL_OK;
+    if (s->label.p)
+        return sl_fail(err, SL_INVALID, "label and group_commit can't be set at the same time");
+    s->group_commit = sl_slice_ieq(g, "sync_mode") ? SL_GROUP_COMMIT_SYNC : SL_GROUP_COMMIT_ASYNC;
     return SL_OK;
 }
 
@@ -371,11 +452,15 @@ static sl_code mapping_options(const optsrc *o, sl_load_spec *s, sl_err *err)
                            (int)um.n, um.p);
         s->partial_columns = sl_slice_ieq(um, "UPDATE_FIXED_COLUMNS");
     }
-    sl_slice g = hv(o, "group_commit");
-    if (g.p && !sl_slice_ieq(g, "sync_mode") && !sl_slice_ieq(g, "async_mode") &&
-        !sl_slice_ieq(g, "off_mode"))
-        return sl_fail(err, SL_INVALID, "group_commit can only be [async_mode, sync_mode, off_mode]");
-    return SL_OK;
+    sl_slice nk = hv(o, "partial_update_new_key_behavior");
+    if (nk.p && !(sl_slice_ieq(nk, "APPEND") && !s->strict) &&
+        !(sl_slice_ieq(nk, "ERROR") && s->strict))
+        return sl_fail(err, SL_INVALID,
+                       "partial_update_new_key_behavior %.*s is not supported: as in Doris "
+                       "2.1/3.0, strict_mode decides (new keys are errors with strict_mode: true, "
+                       "appended without); send APPEND without strict mode or ERROR with it",
+                       (int)(nk.n < ECHO_MAX ? nk.n : ECHO_MAX), nk.p);
+    return hidden_options(o, s, err);
 }
 
 sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
@@ -390,23 +475,36 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
     s->truncate_strings = cfg->truncate_strings;
     s->comment = hv(o, "comment");
     s->label = hv(o, "label");
-    if (s->label.p == NULL) {
-        char *u = sl_arena_alloc(&r->arena, 37);
-        if (u == NULL)
-            return sl_fail(err, SL_NOMEM, "out of memory");
-        sl__uuid(u);
-        s->label = (sl_slice){u, 36};
-    } else if (!label_ok(s->label)) {
+    if (s->label.p && !label_ok(s->label))
         return sl_fail(err, SL_INVALID,
                        "Label format error. regex: ^[-_A-Za-z0-9:]{1,128}$, label: %.*s",
-                       (int)s->label.n, s->label.p);
-    }
+                       (int)(s->label.n < 160 ? s->label.n : 160), s->label.p);
     sl_code rc;
     if ((rc = opt_bool(o, "two_phase_commit", BOOL_EXACT, &s->two_phase, err)) != SL_OK ||
         (rc = format_options(o, s, err)) != SL_OK ||
         (rc = quality_options(o, cfg, s, err)) != SL_OK ||
-        (rc = mapping_options(o, s, err)) != SL_OK || (rc = hint_options(o, err)) != SL_OK)
+        (rc = mapping_options(o, s, err)) != SL_OK || (rc = hint_options(o, err)) != SL_OK ||
+        (rc = group_commit_options(o, s, err)) != SL_OK)
         return rc;
+    if (s->label.p == NULL) { /* Doris: a UUID, or group_commit_<hex>_<hex> for group commit */
+        char *u = sl_arena_alloc(&r->arena, 48);
+        if (u == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        char id[37];
+        sl__uuid(id);
+        if (s->group_commit) {
+            char hex[33];
+            size_t k = 0;
+            for (size_t i = 0; id[i] && k < 32; i++)
+                if (id[i] != '-')
+                    hex[k++] = id[i];
+            hex[k] = '\0';
+            snprintf(u, 48, "group_commit_%.16s_%.16s", hex, hex + 16);
+        } else {
+            memcpy(u, id, 37);
+        }
+        s->label = sl_slice_of(u);
+    }
     return SL_OK;
 }
 
