@@ -249,7 +249,7 @@ static void abort_txn(sl_job *j)
     rec.status = SL_LIT("Fail");
     rec.message = sl_slice_of(msg);
     rec.loaded = 0;
-    sl_store_abort(j->txn, j->res.err.msg, &rec);
+    sl_store_abort(j->txn, j->res.err.msg, j->spec->skip_history ? NULL : &rec);
     j->txn = NULL;
 }
 
@@ -325,8 +325,9 @@ sl_code sl_job_finish(sl_job *j)
         uint64_t t = mono_ms();
         char url[512];
         sl_load_record rec = make_record(j, url, sizeof url);
-        rc = j->spec->two_phase ? sl_store_precommit(j->txn, &rec, &j->res.err)
-                                : sl_store_commit(j->txn, &rec, &j->res.err);
+        const sl_load_record *hist = j->spec->skip_history ? NULL : &rec;
+        rc = j->spec->two_phase ? sl_store_precommit(j->txn, hist, &j->res.err)
+                                : sl_store_commit(j->txn, hist, &j->res.err);
         j->txn = NULL; /* commit frees it whatever the outcome */
         j->res.commit_ms = mono_ms() - t;
     } else if (j->txn) {

@@ -17,6 +17,10 @@
 #include "../store/store.h"
 
 enum { SL_MERGE_APPEND, SL_MERGE_DELETE, SL_MERGE_MERGE };
+enum { SL_GROUP_COMMIT_OFF, SL_GROUP_COMMIT_SYNC, SL_GROUP_COMMIT_ASYNC };
+
+/* The hidden delete-sign column of UNIQUE tables, as a source column name. */
+#define SL_DELETE_SIGN "__DORIS_DELETE_SIGN__"
 
 /* Everything a load needs, protocol-independent. Slices must outlive the job (the adapters
  * keep them in the request arena). */
@@ -43,6 +47,12 @@ typedef struct sl_load_spec {
     sl_slice sequence_col;         /* function_column.sequence_col, or NULL slice */
     bool replace_table;            /* the commit replaces the table's rows (tsload empty_target) */
     bool partial_columns;          /* UNIQUE: update only the columns the load provides */
+    sl_slice hidden_columns;       /* Doris hidden_columns (only without `columns`): extra source
+                                      columns after the table's, e.g. __DORIS_DELETE_SIGN__ */
+    bool negative;                 /* AGGREGATE (SUM only): load every value negated */
+    bool load_to_single_tablet;    /* a hint, but Doris refuses it on hash-distributed tables */
+    uint8_t group_commit;          /* SL_GROUP_COMMIT_*: the reply's shape (the load itself runs
+                                      as a normal one: see docs/doris-stream-load.md) */
     int32_t tz_offset_s;           /* load time zone as UTC offset */
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */
@@ -53,6 +63,8 @@ typedef struct sl_load_spec {
     sl_slice errlog_url;           /* ErrorURL prefix the error log's name is appended to
                                       ("http://host:port/api/_load_error_log?file="), or empty */
     uint64_t start_wall_ms;        /* when the request began (0: when the job began) */
+    bool skip_history;             /* keep the load out of SHOW STREAM LOAD (Doris's
+                                      skip_record_to_audit_log_table) */
     bool typed;                    /* the adapter decodes rows itself into typed batches of
                                       the table (Yamcs protobuf rows): sl_job_push_batch */
 } sl_load_spec;

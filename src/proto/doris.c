@@ -111,23 +111,31 @@ static void fe_redirect_begin(sl_http_req *r)
         sl__fe_fail(r, perr.msg);
         return;
     }
-    sl_buf loc = SL_BUF_INIT;
+    sl_buf loc = SL_BUF_INIT, where = SL_BUF_INIT, body = SL_BUF_INIT;
+    if (node.self)
+        advertised_host(r, &app->cfg, &where);
+    else
+        sl_buf_append(&where, node.host.p, node.host.n);
+    sl_buf_printf(&where, ":%d", node.self ? app->be_port : node.be_port);
+    sl_buf_append(&where, r->path.p, r->path.n);
+    sl_buf_putc(&where, '?');
+    sl_buf_append(&where, r->query.p, r->query.n);
     sl_buf_puts(&loc, "http://");
     put_userinfo(&loc, user);
     sl_buf_putc(&loc, ':');
     put_userinfo(&loc, pw);
     sl_buf_putc(&loc, '@');
-    if (node.self)
-        advertised_host(r, &app->cfg, &loc);
-    else
-        sl_buf_append(&loc, node.host.p, node.host.n);
-    sl_buf_printf(&loc, ":%d", node.self ? app->be_port : node.be_port);
-    sl_buf_append(&loc, r->path.p, r->path.n);
-    sl_buf_putc(&loc, '?');
-    sl_buf_append(&loc, r->query.p, r->query.n);
-    sl_http_respond(r, 307, "text/html;charset=utf-8", "", 0);
+    sl_buf_append(&loc, where.p, where.len);
+    /* Doris's 307 has no body; a client that does not follow it (curl without
+     * --location-trusted) would print nothing at all. The text leaves the credentials out: it
+     * ends up on terminals and in logs. */
+    sl_buf_printf(&body, "redirecting to http://%.*s; use --location-trusted with curl\n",
+                  (int)where.len, where.p ? where.p : "");
+    sl_http_respond(r, 307, "text/html;charset=utf-8", body.p ? body.p : "", body.len);
     sl_http_add_header(r, "Location", loc.p ? loc.p : "");
     sl_buf_free(&loc);
+    sl_buf_free(&where);
+    sl_buf_free(&body);
 }
 
 static void no_body_end(sl_http_req *r)
@@ -209,8 +217,12 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
     sl__pretty_str(&b, &first, "Label", lc->spec.label.p, lc->spec.label.n);
     sl__pretty_str(&b, &first, "Comment", lc->spec.comment.p ? lc->spec.comment.p : "",
                    lc->spec.comment.n);
-    sl__pretty_str(&b, &first, "TwoPhaseCommit", lc->spec.two_phase ? "true" : "false",
-                   lc->spec.two_phase ? 4 : 5);
+    bool gc = lc->spec.group_commit != SL_GROUP_COMMIT_OFF;
+    if (gc) /* Doris: a bool, in place of TwoPhaseCommit */
+        sl_buf_puts(&b, ",\n    \"GroupCommit\": true");
+    else
+        sl__pretty_str(&b, &first, "TwoPhaseCommit", lc->spec.two_phase ? "true" : "false",
+                       lc->spec.two_phase ? 4 : 5);
     const char *status = c == SL_OK ? "Success" : c == SL_CONFLICT ? "Label Already Exists" : "Fail";
     sl__pretty_str(&b, &first, "Status", status, strlen(status));
     if (c == SL_CONFLICT) {
@@ -230,12 +242,14 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
     sl__pretty_int(&b, &first, "NumberUnselectedRows", conflict ? 0 : (long long)res->unselected);
     sl__pretty_int(&b, &first, "LoadBytes", conflict ? 0 : (long long)res->bytes);
     sl__pretty_int(&b, &first, "LoadTimeMs", (long long)res->load_ms);
-    sl__pretty_int(&b, &first, "BeginTxnTimeMs", (long long)res->begin_ms);
+    if (!gc) /* group commit replies have no BeginTxnTimeMs / CommitAndPublishTimeMs */
+        sl__pretty_int(&b, &first, "BeginTxnTimeMs", (long long)res->begin_ms);
     sl__pretty_int(&b, &first, "StreamLoadPutTimeMs", (long long)res->plan_ms);
     sl__pretty_int(&b, &first, "ReadDataTimeMs", (long long)res->read_ms);
     sl__pretty_int(&b, &first, "WriteDataTimeMs", (long long)res->write_ms);
     sl__pretty_int(&b, &first, "ReceiveDataTimeMs", 0);
-    sl__pretty_int(&b, &first, "CommitAndPublishTimeMs", (long long)res->commit_ms);
+    if (!gc)
+        sl__pretty_int(&b, &first, "CommitAndPublishTimeMs", (long long)res->commit_ms);
     if (res->error_log[0]) {
         sl_buf url = SL_BUF_INIT;
         sl_buf_puts(&url, "http://");
@@ -246,10 +260,14 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
     }
     if (c != SL_OK && res->first_error[0])
         sl__pretty_str(&b, &first, "FirstErrorMsg", res->first_error, strlen(res->first_error));
+    if (lc->warnings[0]) /* sluice's own key, last so Doris's order is untouched */
+        sl__pretty_str(&b, &first, "Warnings", lc->warnings, strlen(lc->warnings));
     sl_buf_puts(&b, "\n}\n");
     sl_http_respond(r, 200, "application/json; charset=utf-8", b.p, b.len);
     sl_buf_free(&b);
-    record(r, lc, res, status, msg.p ? msg.p : "");
+    sl_slice skip = sl_http_header_get(r, "skip_record_to_audit_log_table");
+    if (skip.p == NULL || skip.n == 0) /* Doris: any value keeps the load out of the history */
+        record(r, lc, res, status, msg.p ? msg.p : "");
     sl_buf_free(&msg);
 }
 
@@ -297,6 +315,9 @@ load_ctx *sl__doris_new_ctx(sl_http_req *r)
     lc->spec.label = sl_http_header_get(r, "label");
     if (lc->spec.label.p == NULL)
         lc->spec.label = SL_LIT("");
+    if (sl__doris_header_warnings(r, lc->warnings, sizeof lc->warnings))
+        fprintf(stderr, "sluice: warning: %s %.*s from %s: %s\n", r->method, (int)r->path.n,
+                r->path.p, r->peer_ip, lc->warnings);
     r->ctx = lc;
     return lc;
 }
@@ -324,7 +345,8 @@ void sl__doris_start_job(sl_http_req *r, load_ctx *lc)
         sl__doris_reply_early(r, lc, &err);
         return;
     }
-    sl_slice pw;
+    sl_slice pw, skip = sl_http_header_get(r, "skip_record_to_audit_log_table");
+    lc->spec.skip_history = skip.p && skip.n; /* Doris: any value keeps it out of the history */
     if (!sl__basic_auth(r, &lc->spec.user, &pw))
         lc->spec.user = SL_LIT("");
     lc->spec.client_ip = sl_arena_slice(&r->arena, sl_slice_of(r->peer_ip));
