@@ -30,7 +30,7 @@ void sl_config_default(sl_config *c)
     c->default_timeout_s = 259200;
     c->label_keep_s = 3 * 86400;
     c->precommit_timeout_s = 3600;
-    c->default_tz_offset_s = 8 * 3600;
+    snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
     c->idle_timeout_s = 300;
     c->workers = 8;
 }
@@ -56,6 +56,7 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
         {"bind", offsetof(sl_config, bind), sizeof c->bind},
         {"advertise_host", offsetof(sl_config, advertise_host), sizeof c->advertise_host},
         {"store", offsetof(sl_config, store), sizeof c->store},
+        {"time_zone", offsetof(sl_config, time_zone), sizeof c->time_zone},
         {"tsload_tls_cert", offsetof(sl_config, tsload_tls_cert), sizeof c->tsload_tls_cert},
         {"tsload_tls_key", offsetof(sl_config, tsload_tls_key), sizeof c->tsload_tls_key},
     };
@@ -145,7 +146,7 @@ sl_code sl_config_load_file(sl_config *c, const char *path, sl_err *err)
 
 sl_code sl_config_load_env(sl_config *c, sl_err *err)
 {
-    static const char *const keys[] = {"data_dir", "bind", "advertise_host", "store", "fe_port",
+    static const char *const keys[] = {"data_dir", "bind", "advertise_host", "store", "time_zone", "fe_port",
                                        "be_port", "tsload_port", "streaming_load_max_mb",
                                        "streaming_load_json_max_mb", "label_keep_max_second",
                                        "stream_load_default_precommit_timeout_second",
@@ -229,6 +230,10 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     sl_code rc;
     if ((rc = sl_store_global_init(err)) != SL_OK)
         return rc;
+    if ((app->tzdb = sl_tzdb_new(NULL)) == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    if ((rc = sl_tzdb_get(app->tzdb, sl_slice_of(cfg->time_zone), &app->tz, err)) != SL_OK)
+        return rc;
     snprintf(app->errlog_dir, sizeof app->errlog_dir, "%s/error_log", cfg->data_dir);
     app->env = (sl_job_env){NULL, app->errlog_dir};
     sl_http_config hc;
@@ -273,6 +278,7 @@ void sl_app_free(sl_app *app)
     if (app->auth)
         sl_auth_close(app->auth);
     sl_store_close(app->store);
+    sl_tzdb_free(app->tzdb);
     if (app->mu_ready)
         pthread_mutex_destroy(&app->mu);
     memset(app, 0, sizeof *app);

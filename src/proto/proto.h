@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "../core/tz.h"
 #include "../http/http.h"
 #include "../load/auth.h"
 #include "../load/load.h"
@@ -29,7 +30,8 @@ typedef struct sl_config {
     uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
     uint32_t label_keep_s;          /* 3 days */
     uint32_t precommit_timeout_s;   /* 2PC: precommitted loads are aborted after (3600 s) */
-    int32_t default_tz_offset_s;    /* Doris default time zone Asia/Shanghai: +08:00 */
+    char time_zone[64];             /* the time zone of loads, history and SQL: an IANA name
+                                       or +hh:mm; Doris's default Asia/Shanghai */
     bool truncate_strings;          /* Doris master string overflow semantics */
     uint32_t idle_timeout_s;
     uint32_t workers;               /* libuv worker threads */
@@ -55,6 +57,8 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err);
 typedef struct sl_app {
     sl_config cfg;
     sl_store *store;
+    sl_tzdb *tzdb;                  /* time zones loaded so far (core/tz.h) */
+    const sl_tz *tz;                /* cfg.time_zone */
     sl_auth *auth;
     sl_http_server *http;
     sl_job_env env;

@@ -322,7 +322,7 @@ static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     spec.label = sl_slice_of(label);
     spec.format = SL_LIT("csv");
     spec.timeout_s = app->cfg.default_timeout_s;
-    spec.tz_offset_s = app->cfg.default_tz_offset_s;
+    spec.tz = app->tz;
     if (in->cols) {
         sl_buf cols = SL_BUF_INIT;
         for (size_t i = 0; i < in->n_cols; i++) {
@@ -403,7 +403,7 @@ static void run_show_loads(sl_http_req *r, sql_ctx *c, sl_slice text)
     sl_app *app = r->app;
     const char *p = text.p, *end = text.p + text.n;
     bool q;
-    sl_load_filter f = {.order_col = -1, .tz_offset_s = app->cfg.default_tz_offset_s};
+    sl_load_filter f = {.order_col = -1, .tz = app->tz};
     sl_slice db = c->db, w;
     for (int i = 0; i < 3; i++)
         next_word(&p, end, &q); /* SHOW STREAM LOAD */
@@ -486,7 +486,7 @@ static void run_show_txn(sl_http_req *r, sql_ctx *c, sl_slice text)
     rs s = {0};
     sl_query_sink sink = {rs_meta, rs_row, &s};
     sl_err err = {0};
-    if (sl_store_show_txn(app->store, db, id, label, app->cfg.default_tz_offset_s, &sink, &err) !=
+    if (sl_store_show_txn(app->store, db, id, label, app->tz, &sink, &err) !=
         SL_OK)
         sql_error(r, err.msg[0] ? err.msg : "cannot show the transaction");
     else

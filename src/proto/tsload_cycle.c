@@ -274,7 +274,7 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     s->strict = true;             /* a value that does not convert is a bad record */
     s->max_filter_ratio = 1.0;    /* max_ignored_rows is a count, checked at commit */
     s->timeout_s = 0;             /* idle cycles expire instead (tsload_cycle_idle_s) */
-    s->tz_offset_s = app->cfg.default_tz_offset_s;
+    s->tz = app->tz;
     s->formats = f;
     s->replace_table = p->empty_target; /* atomic: old rows go in the commit's transaction */
     snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);

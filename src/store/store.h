@@ -231,7 +231,7 @@ typedef struct sl_load_filter {
     int order_col;                     /* column index to sort by, -1 = StartTime */
     bool desc;
     uint64_t limit;                    /* 0 = no limit */
-    int32_t tz_offset_s;               /* times are shown at this offset from UTC */
+    const struct sl_tz *tz;            /* times are shown in this zone (NULL: UTC) */
 } sl_load_filter;
 
 /* The rows of SHOW STREAM LOAD for db (every database when db is empty). */
@@ -239,7 +239,7 @@ sl_code sl_store_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
                             const sl_query_sink *sink, sl_err *err);
 /* The rows of SHOW TRANSACTION for db by id (>= 0) or label. */
 sl_code sl_store_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label,
-                          int32_t tz_offset_s, const sl_query_sink *sink, sl_err *err);
+                          const struct sl_tz *tz, const sl_query_sink *sink, sl_err *err);
 
 /* ---- queries ------------------------------------------------------------------------------ */
 
