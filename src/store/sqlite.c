@@ -657,6 +657,7 @@ const sl_store_vtab sl_store_sqlite = {
     .partial_check = sl__sq_partial_check,
     .abort = sl__sq_abort,
     .finish_2pc = sl__sq_finish_2pc,
+    .find_2pc = sl__sq_find_2pc,
     .label_state = sq_label_state,
     .record_load = sl__sq_record_load,
     .list_loads = sl__sq_list_loads,

@@ -104,6 +104,44 @@ static sl_code drop_txn_segments(sl_store *s, int64_t id, char ***files, size_t 
     return sl__sq_exec(s->cat, sql, err);
 }
 
+/* The name of table id (in the arena), or "" when it was dropped (caller holds s->mu). */
+static sl_code table_name(sl_store *s, int64_t id, sl_arena_t *a, sl_slice *out, sl_err *err)
+{
+    sqlite3_stmt *st;
+    *out = SL_LIT("");
+    if (sqlite3_prepare_v2(s->cat, "SELECT name FROM tables WHERE id=?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sl__sq_error(s->cat, "2pc", err);
+    sqlite3_bind_int64(st, 1, id);
+    sl_code rc = SL_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        sl_slice n = {(const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)};
+        *out = sl_arena_slice(a, n);
+        if (out->p == NULL)
+            rc = sl_fail(err, SL_NOMEM, "out of memory");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sl_code sl__sq_find_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
+                        sl_arena_t *a, sl_slice *table, sl_err *err)
+{
+    int state = 0;
+    int64_t table_id = 0;
+    pthread_mutex_lock(&s->mu);
+    sl_code rc = find_txn(s, db, txn_id, label, commit, &state, &table_id, err);
+    if (rc != SL_OK && *txn_id < 0 && !label_known(s, db, label)) {
+        sl_err_clear(err);
+        rc = sl_fail(err, SL_NOT_FOUND, "transaction not found, label=%.*s", (int)label.n,
+                     label.p);
+    }
+    if (rc == SL_OK)
+        rc = table_name(s, table_id, a, table, err);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
                           sl_err *err)
 {

@@ -126,6 +126,8 @@ sl_code sl__sq_commit(sl_txn *t, sl_err *err);
 sl_code sl__sq_precommit(sl_txn *t, sl_err *err);
 sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
                           sl_err *err);
+sl_code sl__sq_find_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
+                        sl_arena_t *a, sl_slice *table, sl_err *err);
 void sl__sq_abort(sl_txn *t, const char *reason);
 /* Open a new segment file for writing with table "t" of n_cols columns. */
 sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err);

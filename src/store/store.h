@@ -146,6 +146,12 @@ typedef struct sl_store_vtab {
      * (txn_id >= 0) or label. Errors carry Doris's texts (specs §1.4). *txn_id receives the id. */
     sl_code (*finish_2pc)(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
                           sl_err *err);
+    /* For the privilege check before finish_2pc: the transaction finish_2pc would act on, named
+     * by id (*txn_id >= 0) or label, looked up in db only (another database's transaction is
+     * unknown). *txn_id receives its id, *table its table's name (in the arena; empty when the
+     * table was dropped). SL_NOT_FOUND with finish_2pc's texts when there is none. */
+    sl_code (*find_2pc)(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
+                        sl_arena_t *a, sl_slice *table, sl_err *err);
     /* Partial-column updates, before commit: drop the rows whose key is new when strict, or
      * when a column outside mask (the provided columns) is NOT NULL without default. *removed
      * receives how many rows went. */
