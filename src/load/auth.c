@@ -523,7 +523,7 @@ static uint64_t thr_wait(sl_auth *a, const unsigned char key[16], uint64_t now, 
     return w;
 }
 
-/* Count a failure; past free ones, refuse key for 1 s, 2 s, 4 s, ... up to THR_MAX_MS. */
+/* Count a failure; past grace ones, refuse key for 1 s, 2 s, 4 s, ... up to THR_MAX_MS. */
 static void thr_fail(sl_auth *a, const unsigned char key[16], uint32_t grace, uint64_t now)
 {
     pthread_mutex_lock(&a->mu);
@@ -652,8 +652,6 @@ static void count_success(sl_auth *a, const user_row *row, sl_slice user, sl_sli
     sl_err e = {0};
     user_row cur = *row;
     thr_clear(a, ukey, now);
-    if (row->fails)
-        user_exec(a, "UPDATE users SET fails=0 WHERE name=?1", user, 0, 0, NULL, &e);
     if (stale && make_hash(pw, cur.hash, &e) == SL_OK &&
         user_put_hash(a, user, cur.hash, row->hash, false, false, &e) == SL_OK)
         cur.salt[0] = '\0';
@@ -697,6 +695,10 @@ sl_code sl_auth_login(sl_auth *a, sl_slice user, sl_slice pw, const char *peer, 
     }
     count_success(a, &row, user, pw, stale, key, ukey, now);
 ok:
+    if (row.fails) { /* FAILED_LOGIN_ATTEMPTS counts consecutive failures */
+        sl_err e = {0};
+        user_exec(a, "UPDATE users SET fails=0 WHERE name=?1", user, 0, 0, NULL, &e);
+    }
     id->user = user;
     id->admin = row.admin;
     return SL_OK;
