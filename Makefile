@@ -32,7 +32,7 @@ endif
 CFLAGS_ALL := $(BASE) $(OPT) $(WARN) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := $(filter -fsanitize=%,$(OPT)) $(EXTRA_LDFLAGS)
 
-LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 LIB_SRC  := $(filter-out src/cli/%,$(LIB_SRC))
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -121,7 +121,7 @@ conformance: all
 	@sh tests/e2e/conformance.sh build/release
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h src/*/*/*.h)
 
 clean:
 	rm -rf build

@@ -13,17 +13,17 @@
  * bounded by lanes x batch size. Commit seals every used lane and registers all their segments
  * in the one catalog transaction (sqlite_seg.c).
  */
-#include "../core/platform.h"
+#include "../../core/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../batch/convert.h"
-#include "../core/buf.h"
-#include "../core/mem.h"
-#include "sqlite_internal.h"
+#include "../../batch/convert.h"
+#include "../../core/buf.h"
+#include "../../core/mem.h"
+#include "internal.h"
 
 static const double pow10_tab[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};

@@ -10,7 +10,7 @@
  * So two loads into one table run side by side and only meet for the two short catalog
  * transactions; neither waits for the other's upload.
  */
-#include "../core/platform.h"
+#include "../../core/platform.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../batch/convert.h"
-#include "../core/buf.h"
-#include "../core/mem.h"
-#include "sqlite_internal.h"
+#include "../../batch/convert.h"
+#include "../../core/buf.h"
+#include "../../core/mem.h"
+#include "internal.h"
 
 /* Abort a PREPARE transaction whose timeout passed (caller holds s->mu). Doris's transaction
  * manager does the same for loads that never finished. */

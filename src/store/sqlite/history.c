@@ -3,13 +3,13 @@
  * what SHOW STREAM LOAD and SHOW TRANSACTION read. Rows live in the catalog's `loads` and `txns`
  * tables and are forgotten with the labels (label_keep_max_second).
  */
-#include "../core/platform.h"
+#include "../../core/platform.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "../batch/convert.h"
-#include "sqlite_internal.h"
+#include "../../batch/convert.h"
+#include "internal.h"
 
 static void bind_s(sqlite3_stmt *st, int i, sl_slice v)
 {

@@ -6,14 +6,14 @@
  * (sqlite_seg.c). Commit flips both in one catalog transaction; abort unregisters the segment
  * and deletes its file. Both survive restarts: only PREPARE transactions die with the process.
  */
-#include "../core/platform.h"
+#include "../../core/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/mem.h"
-#include "sqlite_internal.h"
+#include "../../core/mem.h"
+#include "internal.h"
 
 /* Find the transaction (caller holds s->mu). By label, commit looks at PRECOMMITTED only and
  * abort at PRECOMMITTED then PREPARE [Doris loadTxn2PCImpl]. */

@@ -6,7 +6,7 @@
  * the files read lock, so compaction cannot delete them meanwhile) and exposes them as the temp
  * view "__sl_t" with the table's column names; the SELECT rewritten by src/sql runs against it.
  */
-#include "../core/platform.h"
+#include "../../core/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/buf.h"
-#include "../core/mem.h"
-#include "sqlite_internal.h"
+#include "../../core/buf.h"
+#include "../../core/mem.h"
+#include "internal.h"
 
 typedef struct seglist {
     bool any_partial;           /* a segment holds partial-column updates */

@@ -4,7 +4,7 @@
  * See sqlite_internal.h for the file layout and why a load is exactly-once. This file owns the
  * catalog connection; sqlite_seg.c writes segments, sqlite_query.c reads and compacts them.
  */
-#include "../core/platform.h"
+#include "../../core/platform.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/mem.h"
-#include "sqlite_internal.h"
+#include "../../core/mem.h"
+#include "internal.h"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS dbs(name TEXT PRIMARY KEY, created_ms INTEGER);"

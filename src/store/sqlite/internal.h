@@ -19,7 +19,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "../store.h"
 
 struct sl_store {
     char *dir;                  /* data directory (heap) */
