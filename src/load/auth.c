@@ -45,7 +45,7 @@
 #include "../core/mem.h"
 #include "auth.h"
 
-#define PBKDF2_ROUNDS 600000u     /* OWASP Password Storage Cheat Sheet (2023), PBKDF2-HMAC-SHA256 */
+#define PBKDF2_ROUNDS 600000u     /* OWASP Password Storage Cheat Sheet (2023), PBKDF2-SHA256 */
 #define LEGACY_ROUNDS 1000u       /* users.db written before the self-describing format */
 #define MAX_ROUNDS 10000000u      /* refuse to spend more than ~2.5 s on one stored hash */
 #define HASH_MAX 200              /* the longest stored form we write or accept */
@@ -102,7 +102,7 @@ static uint64_t real_now_ms(void)
 }
 static uint64_t (*now_ms)(void) = real_now_ms;
 
-/* ---- users.db ------------------------------------------------------------------------------- */
+/* ---- users.db -------------------------------------------------------------------------------- */
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -422,7 +422,7 @@ static bool verify(const char *salt_col, const char *hash, sl_slice pw, bool *st
     return pbkdf2(pw, salt, salt_n, (uint32_t)rounds, got) && CRYPTO_memcmp(got, want, 32) == 0;
 }
 
-/* ---- cache and throttle (under a->mu) ----------------------------------------------------------- */
+/* ---- cache and throttle (under a->mu) ------------------------------------------------------- */
 
 /* HMAC-SHA256(a->key, tag || len(x) || x || y) truncated to n bytes. */
 static bool mac(const sl_auth *a, char tag, sl_slice x, sl_slice y, unsigned char *out, size_t n)
@@ -547,7 +547,7 @@ static void thr_clear(sl_auth *a, const unsigned char key[16], uint64_t now)
     pthread_mutex_unlock(&a->mu);
 }
 
-/* ---- login -------------------------------------------------------------------------------------- */
+/* ---- login ----------------------------------------------------------------------------------- */
 
 sl_code sl_auth_open(const char *data_dir, sl_auth **out, sl_err *err)
 {
@@ -704,7 +704,7 @@ ok:
     return SL_OK;
 }
 
-/* ---- administration --------------------------------------------------------------------------- */
+/* ---- administration -------------------------------------------------------------------------- */
 
 static sl_code check_name(sl_slice user, sl_err *err)
 {

@@ -115,7 +115,8 @@ static sl_code table_name(sl_store *s, int64_t id, sl_arena_t *a, sl_slice *out,
     sqlite3_bind_int64(st, 1, id);
     sl_code rc = SL_OK;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        sl_slice n = {(const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)};
+        sl_slice n = {(const char *)sqlite3_column_text(st, 0),
+                      (size_t)sqlite3_column_bytes(st, 0)};
         *out = sl_arena_slice(a, n);
         if (out->p == NULL)
             rc = sl_fail(err, SL_NOMEM, "out of memory");

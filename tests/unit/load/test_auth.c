@@ -369,7 +369,8 @@ static bool granted(const char *user, const char *priv, const char *db, const ch
 Test(auth, grant_targets)
 {
     add("u", "");
-    cr_assert(eq(int, sl_auth_grant(A, SL_LIT("u"), "load_priv", "a.*", fe()), SL_OK), "%s", LE.msg);
+    cr_assert(eq(int, sl_auth_grant(A, SL_LIT("u"), "load_priv", "a.*", fe()), SL_OK), "%s",
+              LE.msg);
     cr_assert(eq(int, sl_auth_grant(A, SL_LIT("u"), "Select", "b.t", fe()), SL_OK));
     cr_assert(eq(int, sl_auth_grant(A, SL_LIT("u"), "CREATE,DROP", "*.*", fe()), SL_OK));
     cr_assert(granted("u", "LOAD", "a", "x") && granted("u", "LOAD", "a", ""));
