@@ -3,7 +3,7 @@
  *
  * `serve` builds the configuration (config file < SLUICE_* environment < flags), starts the
  * server object and runs it until SIGINT/SIGTERM. `sql` talks to a running server over the
- * HTTP SQL API (client.c). `user` edits <data-dir>/users.db directly.
+ * HTTP SQL API (client.c). `user` edits the users kept in the store.
  */
 #include "../core/platform.h"
 

@@ -13,6 +13,7 @@
 #include "../core/tz.h"
 #include "../http/http.h"
 #include "../load/auth.h"
+#include "../load/priv.h"
 #include "../load/load.h"
 #include "../store/store.h"
 
@@ -93,6 +94,13 @@ const sl_http_handler *sl__route(void *app, sl_http_req *r);
 /* Parse "Authorization: Basic base64(user:pw)" (user "u@cluster" drops the part after '@';
  * the password may contain ':'). false when absent or malformed. Strings in the arena. */
 bool sl__basic_auth(sl_http_req *r, sl_slice *user, sl_slice *pw);
+
+/* Log the request in: its Basic credentials checked by sl_auth_login (throttled per user and
+ * per r->peer_ip). SL_OK fills *id (the user lives in the request arena) and, when pw_out is
+ * not NULL, the password. Otherwise SL_UNAUTHORIZED (or SL_BACKEND) with the message in err;
+ * *no_credentials tells that the header was absent or malformed. Privileges: sl_priv_check. */
+sl_code sl__login(sl_http_req *r, sl_identity *id, sl_slice *pw_out, bool *no_credentials,
+                  sl_err *err);
 
 /* A random UUID "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" into buf (37 bytes). */
 void sl__uuid(char *buf);

@@ -245,7 +245,8 @@ static bool may_load(sl_http_req *r, const char *user, const sl_ts_params *p)
 {
     sl_app *app = r->app;
     sl_err e = {0};
-    return sl_auth_allowed(app->auth, sl_slice_of(user), "LOAD", p->db, p->table, &e) == SL_OK;
+    sl_identity id = {sl_slice_of(user), false};
+    return sl_priv_check(app->auth, &id, SL_ACT_LOAD, p->db, p->table, &e) == SL_OK;
 }
 
 /* ---- the small endpoints --------------------------------------------------------------------- */
@@ -318,8 +319,9 @@ static void do_login(sl_http_req *r, sl_slice body)
         pw = form_field(r, body, "password");
     }
     sl_err e = {0};
+    sl_identity id;
     if (user.p == NULL || user.n == 0 ||
-        sl_auth_check(app->auth, user, pw.p ? pw : SL_LIT(""), NULL, &e) != SL_OK) {
+        sl_auth_login(app->auth, user, pw.p ? pw : SL_LIT(""), r->peer_ip, &id, &e) != SL_OK) {
         reply_text(r, 401, unauth_text);
         return;
     }
@@ -493,8 +495,9 @@ static void api_end(sl_http_req *r)
     } else if (n == k + 1) {
         sl_app *app = r->app;
         sl_err e = {0};
-        bool admin = sl_auth_allowed(app->auth, sl_slice_of(user), "ADMIN", SL_LIT(""),
-                                     SL_LIT(""), &e) == SL_OK;
+        sl_identity id = {sl_slice_of(user), false};
+        bool admin = sl_priv_check(app->auth, &id, SL_ACT_ADMIN, SL_LIT(""), SL_LIT(""), &e) ==
+                     SL_OK;
         sl_buf b = SL_BUF_INIT;
         sl__ts_cycle_list(app, user, admin, &b);
         reply_buf(r, 200, "application/json", &b);

@@ -268,7 +268,7 @@ typedef struct sl_user_rec {
     sl_slice hash;                 /* "" for an empty password's hash too: never plain text */
     bool admin;
     uint32_t failed_login_attempts;/* FAILED_LOGIN_ATTEMPTS; 0 = no lockout */
-    uint32_t password_lock_s;      /* PASSWORD_LOCK_TIME */
+    int64_t password_lock_s;       /* PASSWORD_LOCK_TIME; -1 = until unlocked */
     uint32_t failed;               /* consecutive failures so far */
     uint64_t locked_until_ms;      /* 0 = not locked */
     uint64_t version;              /* bumped by every change: credential caches compare it */
@@ -287,6 +287,17 @@ sl_code sl_store_user_drop(sl_store *s, sl_slice name, sl_err *err);
 /* Record a failed (ok = false) or successful login: the failure counter and lock time. */
 sl_code sl_store_user_login(sl_store *s, sl_slice name, bool ok, uint64_t locked_until_ms,
                             sl_err *err);
+/* A wrong password under FAILED_LOGIN_ATTEMPTS, counted atomically: the count grows, and when
+ * it reaches the limit the account locks until now_ms + PASSWORD_LOCK_TIME (for ever with -1)
+ * and the count starts again. */
+sl_code sl_store_user_failed(sl_store *s, sl_slice name, uint64_t now_ms, sl_err *err);
+/* Replace the password hash; with old set, only while the stored hash is still old (an upgrade
+ * loses to a concurrent password change). *changed (may be NULL): whether a row changed. */
+sl_code sl_store_user_set_hash(sl_store *s, sl_slice name, sl_slice hash, sl_slice old,
+                               bool *changed, sl_err *err);
+/* Set FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME. SL_NOT_FOUND for an unknown user. */
+sl_code sl_store_user_policy(sl_store *s, sl_slice name, uint32_t attempts, int64_t lock_s,
+                             sl_err *err);
 sl_code sl_store_users(sl_store *s, sl_arena_t *a, sl_user_rec **out, size_t *n, sl_err *err);
 /* Grants of user (every user when name is empty). */
 sl_code sl_store_grants(sl_store *s, sl_slice name, sl_arena_t *a, sl_grant_rec **out,

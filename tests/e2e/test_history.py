@@ -44,6 +44,25 @@ class HistoryTest(unittest.TestCase):
         like = self.s.rows("SHOW STREAM LOAD WHERE LABEL LIKE '%s%%'" % self.ok[:6], "h")
         self.assertIn(self.ok, [r[0] for r in like])
 
+    def test_grammar(self):
+        """Parsed by Doris's grammar (src/sql/parse.c): AND of two conditions, LIMIT 0, order
+        columns by name, and Doris's errors for the rest."""
+        rows = self.s.rows("SHOW STREAM LOAD WHERE LABEL = '%s' AND STATUS = 'SUCCESS'" % self.ok,
+                           "h")
+        self.assertEqual([r[0] for r in rows], [self.ok])
+        self.assertEqual(self.s.rows("SHOW STREAM LOAD WHERE LABEL = '%s' AND STATUS = 'FAIL'"
+                                     % self.ok, "h"), [])
+        self.assertEqual(self.s.rows("SHOW STREAM LOAD LIMIT 0", "h"), [])
+        for stmt, msg in (("SHOW STREAM LOAD ORDER BY nope", "Title name[nope] does not exist"),
+                          ("SHOW STREAM LOAD WHERE Db = 'h'", "Where clause should looks like"),
+                          ("SHOW TRANSACTION FROM h", "Missing transaction id"),
+                          ("SHOW TRANSACTION WHERE status = 'visible'",
+                           "Where clause should looks like one of them"),
+                          ("SHOW STREAM LOAD LIMIT 1 ORDER BY Label", "syntax error")):
+            doc = self.s.sql(stmt, "h", ok=False)
+            self.assertEqual(doc["code"], 1, stmt)
+            self.assertIn(msg, doc["data"], stmt)
+
     def test_show_transaction(self):
         rows = self.s.rows("show transaction from h where id = %d" % self.txn, "h")
         self.assertEqual(rows[0][3], "VISIBLE")        # column 4: the status the framework reads
