@@ -938,12 +938,19 @@ struct sl_ts_upload {
     sl_app *app;
     sl_ts_cycle *c;
     sl_arena_t *arena;
-    const sl_decoder_vtab *dec;
+    const sl_decoder_vtab *dec;     /* CSV, or tsload_delimited.c for DELIMITED with escape */
     void *st;
     bool open;
     sl_decode_opts o;
     sl_rawbatch rb;
     sl_err err;
+    /* CRLF records with an enclosing character are decoded again without the CR (fix_crlf) */
+    void *redo;                     /* a second CSV decoder state, opened on first use */
+    sl_decode_opts redo_o;
+    sl_rawbatch redo_rb;
+    sl_err redo_err;
+    bool redo_broken;               /* the second decoder failed: CRs are just dropped */
+    sl_arena_t scratch;             /* re-decoded values; reset after every flush */
 };
 
 sl_code sl__ts_upload_begin(sl_app *app, sl_ts_cycle *c, sl_arena_t *a, sl_ts_upload **out,
@@ -963,13 +970,16 @@ sl_code sl__ts_upload_begin(sl_app *app, sl_ts_cycle *c, sl_arena_t *a, sl_ts_up
     u->app = app;
     u->c = c;
     u->arena = a;
-    u->dec = sl_decoder_find(SL_LIT("csv"));
     const sl_ts_params *p = &c->p;
     sl_decode_opts *o = &u->o;
     sl_decode_opts_default(o);
     memcpy(o->col_sep, p->field_sep.p, p->field_sep.n);
     o->col_sep_len = p->field_sep.n;
     bool delimited = sl_slice_ieq(p->type, "delimited");
+    /* The escape of DELIMITED data protects separators and line breaks, which the CSV decoder
+     * does only inside enclosed fields. */
+    u->dec = delimited && p->escape.n ? &sl__ts_decoder_delimited : sl_decoder_find(SL_LIT("csv"));
+    sl_arena_init(&u->scratch, 4096);
     o->enclose = !delimited && p->enclose.n ? (unsigned char)p->enclose.p[0] : -1;
     /* CSV with '"' and no escape: RFC 4180 doubled quotes. */
     o->escape = p->escape.n ? (unsigned char)p->escape.p[0] : o->enclose;
@@ -1004,10 +1014,66 @@ static bool is_text(const sl_type *t)
     return t->id == SL_CHAR || t->id == SL_VARCHAR || t->id == SL_STRING || t->id == SL_JSON;
 }
 
+/* Decode one CSV record again, src without its final CR, with a second decoder of the same
+ * options; its n_fields values replace f[] (copied to u->scratch). false when that does not
+ * give one clean record of as many fields (the caller then keeps the first decoding). */
+static bool redecode(sl_ts_upload *u, sl_slice src, sl_slice *f, size_t n_fields)
+{
+    if (u->redo == NULL) {
+        u->redo_o = u->o;
+        u->redo_o.skip_lines = 0;
+        if ((u->redo = sl_arena_alloc(u->arena, u->dec->state_size)) == NULL)
+            return false;
+        memset(u->redo, 0, u->dec->state_size);
+        sl_code rc = u->dec->open(u->redo, &u->redo_o, &u->redo_err);
+        /* The BOM check is done on the body's first bytes: spend it on an empty record. */
+        if (rc == SL_OK)
+            rc = u->dec->push(u->redo, "\n", 1, &u->redo_rb);
+        sl_rawbatch_clear(&u->redo_rb);
+        u->redo_broken = rc != SL_OK && rc != SL_AGAIN;
+    }
+    char *buf = u->redo_broken ? NULL : sl_arena_alloc(&u->scratch, src.n);
+    if (buf == NULL)
+        return false;
+    memcpy(buf, src.p, src.n - 1);
+    buf[src.n - 1] = '\n';
+    sl_code rc = u->dec->push(u->redo, buf, src.n, &u->redo_rb);
+    const sl_rawbatch *rb = &u->redo_rb;
+    bool ok = (rc == SL_OK || rc == SL_AGAIN) && rb->n_rows == 1 && rb->rows[0].err == NULL &&
+              rb->rows[0].n_fields == n_fields;
+    for (size_t i = 0; ok && i < n_fields; i++) {
+        sl_slice v = rb->fields[rb->rows[0].field0 + i];
+        if (v.p != NULL && (v.p = sl_arena_memdup(&u->scratch, v.p, v.n)) == NULL)
+            ok = false;
+        f[i] = ok ? v : f[i];
+    }
+    u->redo_broken = rc != SL_OK && rc != SL_AGAIN;
+    sl_rawbatch_clear(&u->redo_rb);
+    return ok;
+}
+
+/* The CR of a CRLF line. The CSV decoder ends records at "\n", so the CR is the last byte of
+ * the last field; when that field is enclosed (^v^ CR) the decoder sees bytes after the
+ * closing enclosure and keeps the enclosing characters. To give the values of the same data
+ * with "\n" endings, a record that ends in CR and holds the enclosing character is decoded
+ * again without the CR; otherwise dropping the CR of the last value gives those values. */
+static void fix_crlf(sl_ts_upload *u, sl_rawrow *rr, sl_slice *f)
+{
+    sl_slice *last = rr->n_fields ? &f[rr->n_fields - 1] : NULL;
+    if (last == NULL || last->p == NULL || last->n == 0 || last->p[last->n - 1] != '\r')
+        return;
+    sl_slice src = rr->src;
+    if (u->o.enclose >= 0 && src.n && src.p[src.n - 1] == '\r' &&
+        memchr(src.p, u->o.enclose, src.n) != NULL && redecode(u, src, f, rr->n_fields))
+        return;
+    last->n--;
+}
+
 /* tsload's row rules before the mapper: CR of CRLF, trailing separator, column count, null
  * value, empty non-text fields as NULL. */
-static void fix_rows(sl_ts_cycle *c, sl_rawbatch *rb)
+static void fix_rows(sl_ts_upload *u, sl_rawbatch *rb)
 {
+    sl_ts_cycle *c = u->c;
     const sl_ts_params *p = &c->p;
     size_t n_cols = c->def ? c->def->n_cols : 0;
     for (size_t r = 0; r < rb->n_rows; r++) {
@@ -1015,9 +1081,8 @@ static void fix_rows(sl_ts_cycle *c, sl_rawbatch *rb)
         if (rr->err)
             continue;
         sl_slice *f = rb->fields + rr->field0;
-        if (rr->n_fields && f[rr->n_fields - 1].p && f[rr->n_fields - 1].n &&
-            f[rr->n_fields - 1].p[f[rr->n_fields - 1].n - 1] == '\r')
-            f[rr->n_fields - 1].n--;
+        if (u->dec != &sl__ts_decoder_delimited) /* that one drops the CR itself */
+            fix_crlf(u, rr, f);
         if (p->trailing_sep) {
             if (rr->n_fields < 2 || f[rr->n_fields - 1].n != 0) {
                 rr->err = "row does not end with the field separator (trailing_field_separator)";
@@ -1057,7 +1122,7 @@ static sl_code flush_rows(sl_ts_upload *u)
         rc = sl_fail(&u->err, SL_INVALID, "Cycle_id=[%s] is %s and takes no more data.", c->id,
                      stage_names[state]);
     } else if ((rc = ensure_job(c, &u->err)) == SL_OK) {
-        fix_rows(c, &u->rb);
+        fix_rows(u, &u->rb);
         atomic_fetch_add(&c->pushed, (uint64_t)u->rb.n_rows);
         rc = sl_job_push_rows(c->job, &u->rb);
         if (rc != SL_OK)
@@ -1065,6 +1130,7 @@ static sl_code flush_rows(sl_ts_upload *u)
     }
     pthread_mutex_unlock(&c->mu);
     sl_rawbatch_clear(&u->rb);
+    sl_arena_reset(&u->scratch);
     return rc;
 }
 
@@ -1105,7 +1171,12 @@ void sl__ts_upload_end(sl_ts_upload *u)
     if (u->open && u->dec->close)
         u->dec->close(u->st);
     u->open = false;
+    if (u->redo && u->dec->close)
+        u->dec->close(u->redo);
+    u->redo = NULL;
     sl_rawbatch_free(&u->rb);
+    sl_rawbatch_free(&u->redo_rb);
+    sl_arena_free(&u->scratch);
 }
 
 const sl_err *sl__ts_upload_err(const sl_ts_upload *u)

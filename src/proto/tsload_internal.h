@@ -4,6 +4,7 @@
  *
  *   tsload.c           HTTP handlers: ping, session, StartLoad, upload, commit, status, ...
  *   tsload_multipart.c multipart/form-data body -> the bytes of each file part
+ *   tsload_delimited.c the DELIMITED decoder with an escape character
  *   tsload_cycle.c     sessions, the cycle registry, a cycle's load job, commit, status JSON
  */
 #ifndef SL_TSLOAD_INTERNAL_H
@@ -53,6 +54,13 @@ sl_code sl__mp_push(sl_multipart *m, const char *p, size_t n, const sl_mp_callba
 
 /* End of body: SL_OK when the closing boundary was seen, else SL_INVALID. */
 sl_code sl__mp_finish(sl_multipart *m, sl_err *err);
+
+/* ---- DELIMITED with an escape_character (tsload_delimited.c) ---------------------------- */
+
+/* A decoder (decoder.h contract) for format.type DELIMITED with an escape_character: the
+ * escape protects the next byte, separators and line breaks included. Reads col_sep, escape,
+ * skip_lines, validate_utf8 and max_record_bytes of the options. */
+extern const sl_decoder_vtab sl__ts_decoder_delimited;
 
 /* ---- load parameters (tsload.c) ---------------------------------------------------------- */
 
