@@ -9,7 +9,8 @@
  *   POST loads/{id}/commit|cancel    commit runs after the 202 is sent (cleanup stage)
  *   GET  loads/{id}[/input_summary|/bad_records_file], GET loads
  *
- *   request -> session (cookie) -> privilege (LOAD or ADMIN on the target) -> tsload_cycle.c
+ *   request -> session (cookie) -> owner (the cycle's starter or ADMIN; to anybody else the
+ *   cycle does not exist) -> privilege (LOAD or ADMIN on the target) -> tsload_cycle.c
  *
  * Replies use the texts and codes of the spec's endpoint table; failures found while parsing
  * or committing show in the status object (LOAD_FAILED), never in an HTTP code.

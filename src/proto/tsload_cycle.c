@@ -11,13 +11,16 @@
  *                up (null_value, trailing separator, CR, column count) -> sl_job_push_rows
  *                (mapper -> store, through the counting shim below)
  *   commit    -> COMMITTING; later, on the commit request's cleanup stage (after the 202 went
- *                out): max_ignored_rows, store commit (empty_target: atomic replace) -> DONE/FAILED,
- *                bad records and final.json written
+ *                out): max_ignored_rows, validate_only, precommit.json, store commit
+ *                (empty_target: atomic replace) -> DONE/FAILED, bad records and final.json
  *
  * Parsing happens while an upload streams in (each chunk is decoded and pushed before the next
  * is read), which is as "asynchronous" as the client can observe: the 202 comes when the body
  * is consumed. A restart loses the open transaction (the store aborts PREPARE on start); the
- * cycle is then read back from params.json and reported LOAD_FAILED.
+ * cycle is then read back from params.json and reported LOAD_FAILED, unless it had reached its
+ * commit: then the store's label state decides (see "the cycle's store transaction").
+ *
+ * Sessions are kept in memory and as files under DATA_DIR/tsload/sessions/ (see "sessions").
  *
  * Counters: a thin store shim (cstore) sits between the job and the real store and counts the
  * rows appended; rows pushed minus rows appended are the ignored rows.
