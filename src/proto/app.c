@@ -171,9 +171,6 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err)
 static sl_code start_tsload(sl_app *app, sl_err *err)
 {
     const sl_config *cfg = &app->cfg;
-    sl_code rc = sl__tsload_new(app, err);
-    if (rc != SL_OK)
-        return rc;
     if (!cfg->tsload_plain_http) {
         char dir[1100], cert[1200], key[1200];
         snprintf(dir, sizeof dir, "%s/tls", cfg->data_dir);
@@ -254,7 +251,11 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     app->tsload_port = -1;
     if (cfg->tsload_port >= 0 && (rc = start_tsload(app, err)) != SL_OK)
         return rc;
-    return open_store(app, err);
+    /* The store once the ports are bound (the node row carries them); tsload's cycles need
+     * the store to settle the ones a crash interrupted. No request is served before run. */
+    if ((rc = open_store(app, err)) != SL_OK)
+        return rc;
+    return cfg->tsload_port >= 0 ? sl__tsload_new(app, err) : SL_OK;
 }
 
 sl_code sl_app_run(sl_app *app)
