@@ -92,7 +92,7 @@ ifneq ($(FLAVOR),fuzz)
 .PHONY: fuzzlib
 fuzzlib:
 	@$(MAKE) --no-print-directory FLAVOR=fuzz build/fuzz/libsluice.a
-build/fuzz/libsluice.a: fuzzlib
+build/fuzz/libsluice.a: fuzzlib ;
 endif
 build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libsluice.a
 	@mkdir -p $(dir $@)

@@ -59,7 +59,7 @@ struct sl_http_req {
     sl_http_header *headers;
     size_t n_headers;
     int64_t content_length;      /* -1 when absent */
-    bool chunked;                /* Transfer-Encoding contains chunked */
+    bool chunked;                /* Transfer-Encoding: chunked (then content_length is -1) */
     bool expect_continue;        /* an Expect header was present (any value) */
     bool tls;
     int role;                    /* the listener's role tag (sl_http_listen) */
@@ -122,11 +122,16 @@ typedef struct sl_http_config {
 
 void sl_http_config_default(sl_http_config *c);
 
-/* Framing notes. Content-Length together with Transfer-Encoding: chunked is passed to begin()
- * with both fields set (content_length >= 0 and chunked), so an adapter can answer in its own
- * words; if begin() does not answer, the body is read as chunked (RFC 7230 3.3.3) and the
- * connection is closed after the reply. Malformed requests get 400 text/plain and a close;
- * heads over the limit get 431. */
+/* Framing notes. Every port and endpoint gets one strict framing, decided in this layer before
+ * routing, so no handler ever sees an ambiguous request (request smuggling shapes, RFC 9112):
+ * a request reaches begin() with either content_length >= 0 or chunked or neither, never both.
+ * Answered 400 text/plain ("bad request: <reason>") and closed: Content-Length together with
+ * Transfer-Encoding, two Transfer-Encoding headers, `chunked` twice, Transfer-Encoding on
+ * HTTP/1.0, a version other than HTTP/1.0 and 1.1, whitespace between a header name and its
+ * colon, obs-fold lines, bare LF line ends, control bytes in header values or chunk extensions,
+ * chunk data not followed by CRLF, and whatever http-parser itself refuses. A transfer coding
+ * other than `chunked` (`gzip, chunked`, `identity`, `xchunked`) is answered 501 and closed.
+ * Heads over the limit get 431. */
 
 /* Create a server (no listeners yet). route and app are kept; cfg is copied (NULL or zero
  * fields take the defaults). NULL on failure (err set). Sets SIGPIPE to SIG_IGN if it is still

@@ -81,7 +81,6 @@ struct sl_http_conn {
     bool msg_done;              /* the parser finished the current message */
     bool keep;                  /* the response in flight keeps the connection */
     bool dead_parser;           /* the parser failed: never feed it again */
-    bool force_close;           /* Content-Length and chunked together: close after the reply */
     uint64_t n_requests;
     uint64_t accept_ms, last_ms, head_start_ms, linger_start_ms;
     size_t linger_bytes;
@@ -231,6 +230,14 @@ static void layer_respond(sl_http_conn *c, int status, const char *text)
     sl_http_respond(&c->req, status, "text/plain", text, strlen(text));
 }
 
+/* "what: why\n" (or "what\n" when why is NULL) as a layer reply. */
+static void layer_respond_why(sl_http_conn *c, int status, const char *what, const char *why)
+{
+    char text[160];
+    snprintf(text, sizeof text, "%s%s%s\n", what, why ? ": " : "", why ? why : "");
+    layer_respond(c, status, text);
+}
+
 static bool build_response(sl_http_conn *c, sl_buf *out)
 {
     sl_http_req *r = &c->req;
@@ -238,7 +245,7 @@ static bool build_response(sl_http_conn *c, sl_buf *out)
         layer_respond(c, 500, "out of memory\n");
         r->close_after = true;
     }
-    c->keep = !r->close_after && !c->dead_parser && !c->force_close && !c->s->stopping &&
+    c->keep = !r->close_after && !c->dead_parser && !c->s->stopping &&
               sl__hp_keep_alive(&c->hp);
     bool head = r->method && strcmp(r->method, "HEAD") == 0;
     sl_buf_printf(out,
@@ -315,7 +322,6 @@ static bool fill_request(sl_http_conn *c, const sl__hp_head *h)
     memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
     r->start_ms = sl_http_now_ms();
     r->app = c->s->app;
-    c->force_close = h->chunked && h->content_length >= 0;
     return true;
 }
 
@@ -367,8 +373,11 @@ static void on_parse_error(sl_http_conn *c)
     case SL__HPE_NOMEM:
         layer_respond(c, 503, "out of memory\n");
         break;
+    case SL__HPE_CODING:
+        layer_respond_why(c, 501, "not implemented", sl__hp_error_text(&c->hp));
+        break;
     default:
-        layer_respond(c, 400, "bad request\n");
+        layer_respond_why(c, 400, "bad request", c->hp.reason);
         break;
     }
     c->req.close_after = true;

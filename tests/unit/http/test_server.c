@@ -652,7 +652,9 @@ Test(http_server, bad_chunk_after_routing_runs_cleanup)
     stop(&v);
 }
 
-Test(http_server, content_length_and_chunked_reach_begin)
+/* Content-Length with Transfer-Encoding used to reach begin() so an adapter could answer it in
+ * its own words (and keep the connection); it is now refused by the layer, on every route. */
+Test(http_server, content_length_and_chunked_refused_before_begin)
 {
     struct srv v;
     struct resp r;
@@ -661,10 +663,52 @@ Test(http_server, content_length_and_chunked_reach_begin)
     send_str(fd, "PUT /both HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     cr_assert(read_response(fd, &r, false));
-    cr_assert(eq(int, r.status, 200));
-    cr_assert(eq(str, r.body, "please do not set both content_length and transfer-encoding"));
+    cr_assert(eq(int, r.status, 400));
+    cr_assert(eq(str, r.body, "bad request: both Content-Length and Transfer-Encoding\n"));
     cr_assert(r.closed_hint);
+    cr_assert(closed_within(fd, 3000));
+    cr_assert(eq(int, n_begin + n_body + n_end + n_cleanup, 0));
+    close(fd);
+    stop(&v);
+}
+
+Test(http_server, unknown_transfer_coding_501_and_close)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(int, r.status, 501));
+    cr_assert(strstr(r.head, "501 Not Implemented") != NULL);
+    cr_assert(eq(str, r.body, "not implemented: unsupported transfer coding\n"));
+    cr_assert(r.closed_hint);
+    cr_assert(closed_within(fd, 3000)); /* the pipelined GET is never answered */
+    cr_assert(eq(int, n_begin + n_end, 0));
+    close(fd);
+    stop(&v);
+}
+
+/* A bad chunk terminator after good chunks: the handler saw the first pieces but never end();
+ * its cleanup runs and the connection closes. */
+Test(http_server, chunk_without_crlf_400_no_end)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n3\r\nabcXY0\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(int, r.status, 400));
+    cr_assert(eq(str, r.body, "bad request: chunk data not followed by CRLF\n"));
+    cr_assert(r.closed_hint);
+    cr_assert(closed_within(fd, 3000));
     cr_assert(wait_for(&n_cleanup, 1, 2000));
+    cr_assert(eq(int, n_end, 0));
+    cr_assert(eq(int, n_completed, 0));
     close(fd);
     stop(&v);
 }
