@@ -37,13 +37,24 @@ int sl__cli_user(int argc, char **argv)
             pw = argv[++i];
         else if (strcmp(argv[i], "--admin") == 0)
             admin = true;
-        else if (n < 6)
-            pos[n++] = argv[i];
-        else
+        else if (strncmp(argv[i], "--", 2) == 0) {
+            fprintf(stderr, "sluice user: %s %s\n",
+                    strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "--password") == 0
+                        ? "missing value for option"
+                        : "unknown option",
+                    argv[i]);
             return usage(stderr);
+        } else if (n < 6)
+            pos[n++] = argv[i];
+        else {
+            fprintf(stderr, "sluice user: too many arguments\n");
+            return usage(stderr);
+        }
     }
-    if (n < 2)
+    if (n < 2) {
+        fprintf(stderr, "sluice user: missing arguments\n");
         return usage(stderr);
+    }
     sl_auth *a;
     sl_err err = {0};
     if (sl_auth_open(dir, &a, &err) != SL_OK) {

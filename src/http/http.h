@@ -41,8 +41,10 @@ typedef struct sl_http_handler {
     void (*body)(sl_http_req *r, const char *p, size_t n);
     /* Worker thread, after the last byte of body. Must set a response. */
     void (*end)(sl_http_req *r);
-    /* Worker thread, when r->deadline_ms passes while the request waits for the client. Must set
-     * a response; it is sent and the connection closed. May be NULL (then just closed). */
+    /* Worker thread, when r->deadline_ms passes while the request waits for the client, or when
+     * a graceful shutdown cuts the request off (r->shutdown). Must set a response; it is sent
+     * and the connection closed. May be NULL (then just closed on a deadline; a shutdown
+     * answers 503 text/plain). */
     void (*expire)(sl_http_req *r);
     /* Worker thread, exactly once per request that got a handler, after every other call,
      * whether the request completed, failed, expired or the client vanished. Release resources
@@ -74,6 +76,8 @@ struct sl_http_req {
     const sl_http_handler *handler;
     void *ctx;                   /* handler state */
     uint64_t deadline_ms;        /* monotonic ms; 0 = none. May be set in begin(). */
+    bool shutdown;               /* expire() is called because the server is shutting down and
+                                    the grace (sl_http_server_shutdown) ended, not the deadline */
 
     /* The response, set by the handler through sl_http_respond*. */
     bool responded;
@@ -145,11 +149,23 @@ sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn r
 sl_code sl_http_listen(sl_http_server *s, const char *host, int port, int role, void *tls,
                        int *bound_port, sl_err *err);
 
-/* Run the loop on the calling thread until sl_http_server_stop. */
+/* Run the loop on the calling thread until sl_http_server_stop, or until a shutdown has
+ * drained every connection. */
 sl_code sl_http_server_run(sl_http_server *s);
 
-/* Ask the loop to stop (thread-safe, async-signal-safe). Open requests are cleaned up. */
+/* Ask the loop to stop at once (thread-safe, async-signal-safe). Open requests are cleaned up
+ * without a reply. */
 void sl_http_server_stop(sl_http_server *s);
+
+/* Graceful shutdown (thread-safe, async-signal-safe). The listeners close and connections
+ * between requests are closed at once; requests in flight go on, each answered with
+ * Connection: close, for up to grace_ms. Then each one still running is cut off: a stage in
+ * progress is waited for, then the handler's expire() runs with r->shutdown set (the adapter
+ * answers in its protocol's form), or the layer answers 503 when there is no expire(). FINAL_MS
+ * (5 s) later whatever is left is closed. One line goes to stderr when the shutdown starts and
+ * one per request cut off. A second call cuts off at once. The loop ends when the last
+ * connection is gone. */
+void sl_http_server_shutdown(sl_http_server *s, uint32_t grace_ms);
 
 /* Free a stopped server. */
 void sl_http_server_free(sl_http_server *s);

@@ -385,12 +385,20 @@ void sl__doris_load_end(sl_http_req *r)
     job_reply(r, lc);
 }
 
+/* The deadline passed, or a graceful shutdown cut the load off (r->shutdown): the load is
+ * cancelled (nothing committed) and answered as a Doris Fail. */
 void sl__doris_load_expire(sl_http_req *r)
 {
     load_ctx *lc = r->ctx;
+    sl_app *app = r->app;
     sl_err e = {0};
-    sl_fail(&e, SL_TIMEOUT, "load timed out: timeout=%us reached before the body was complete",
-            lc ? lc->spec.timeout_s : 0);
+    if (r->shutdown)
+        sl_fail(&e, SL_INTERNAL, "load cancelled: the server is shutting down and "
+                "shutdown_grace_second=%u passed before the body was complete; nothing was "
+                "loaded", app->cfg.shutdown_grace_s);
+    else
+        sl_fail(&e, SL_TIMEOUT, "load timed out: timeout=%us reached before the body was "
+                "complete", lc ? lc->spec.timeout_s : 0);
     if (lc && lc->job) {
         sl_job_cancel(lc->job, &e);
         job_reply(r, lc);
