@@ -51,8 +51,9 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
 
 # The recursive builds of test/check/bench/run/e2e compile in parallel: with the caller's -jN
 # (jobserver) when given one, otherwise with one job per CPU. `make -j2` works for `all`.
+# $(MAKE) is written out in each recipe so make sees a recursive call and passes its jobserver.
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-SUBMAKE   = $(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
+SUBJ      = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 
 all: $(BIN)
 ifeq ($(FLAVOR),release)
@@ -84,12 +85,12 @@ unit: $(UNIT_BIN)
 
 # `make test`: install what is missing, build, run every unit and end-to-end test.
 test: deps
-	@$(SUBMAKE) all unit FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all unit FLAVOR=release
 	@sh tests/run_all.sh build/release
 
 # `make check`: the same suite under ASan+UBSan (and fault injection compiled in).
 check: deps
-	@$(SUBMAKE) $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
+	@$(MAKE) --no-print-directory $(SUBJ) $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
 	@sh tests/run_all.sh build/$(if $(filter thread,$(SANITIZER)),tsan,check)
 
 # libFuzzer targets, each run FUZZ_SECONDS (60) on its seed corpus.
@@ -97,7 +98,7 @@ FUZZ_SECONDS ?= 60
 ifneq ($(FLAVOR),fuzz)
 .PHONY: fuzzlib
 fuzzlib:
-	@$(SUBMAKE) FLAVOR=fuzz build/fuzz/libsluice.a
+	@$(MAKE) --no-print-directory $(SUBJ) FLAVOR=fuzz build/fuzz/libsluice.a
 build/fuzz/libsluice.a: fuzzlib ;
 endif
 build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libsluice.a
@@ -115,23 +116,23 @@ build/release/bench/%: bench/%.c build/release/libsluice.a
 
 bench: deps
 	@sh scripts/deps.sh --with-bench || echo "bench: reference servers not installable, their rows are skipped"
-	@$(SUBMAKE) all FLAVOR=release
-	@$(SUBMAKE) $(BENCH_BIN) FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) $(BENCH_BIN) FLAVOR=release
 	@sh bench/run.sh
 
 run: deps
-	@$(SUBMAKE) all FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	./build/release/sluice serve --data-dir ./data
 
 # `make e2e`: only the end-to-end tests, against build/release (E2E=name picks files).
 e2e: deps
-	@$(SUBMAKE) all FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@SLUICE_BIN=$(CURDIR)/build/release/sluice python3 tests/e2e/run.py $(E2E)
 
 # `make conformance`: Doris's own regression cases (../shared/conformance/doris/run.py) against
 # a server started on free ports with a temporary data directory (docs/CONFORMANCE.md).
 conformance: deps
-	@$(SUBMAKE) all FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@sh tests/e2e/conformance.sh build/release
 
 format:
