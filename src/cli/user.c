@@ -89,11 +89,25 @@ static bool parse_args(int argc, char **argv, opts *o)
             if (!parse_lock_time(argv[++i], &o->policy.password_lock_time_s))
                 return false;
             o->has_policy = true;
-        } else if (o->n < 6)
-            o->pos[o->n++] = a;
-        else
+        } else if (strncmp(a, "--", 2) == 0) {
+            static const char *const valued[] = {"--data-dir", "--store", "--password",
+                                                 "--failed-login-attempts",
+                                                 "--password-lock-time"};
+            bool missing = false;
+            for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
+                missing |= strcmp(a, valued[k]) == 0;
+            fprintf(stderr, "sluice user: %s %s\n",
+                    missing ? "missing value for option" : "unknown option", a);
             return false;
+        } else if (o->n < 6) {
+            o->pos[o->n++] = a;
+        } else {
+            fprintf(stderr, "sluice user: too many arguments\n");
+            return false;
+        }
     }
+    if (o->n < 2)
+        fprintf(stderr, "sluice user: missing arguments\n");
     return o->n >= 2;
 }
 

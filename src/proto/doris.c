@@ -281,16 +281,16 @@ void sl__doris_reply_early(sl_http_req *r, load_ctx *lc, const sl_err *err)
     reply_load(r, lc, &lc->res);
 }
 
-/* Transfer framing and size checks of stream_load.cpp on_header. */
+/* Transfer framing and size checks of stream_load.cpp on_header. Content-Length together with
+ * Transfer-Encoding never gets here: the HTTP layer refuses it on every port (400 and a close,
+ * see http.h "Framing notes") instead of Doris's "please do not set both" reply, which kept the
+ * connection open for a body two servers could frame differently. */
 static sl_code check_body(sl_http_req *r, const sl_config *cfg, load_ctx *lc, sl_err *err)
 {
     bool json_whole = sl_slice_ieq(lc->spec.format, "json") && !lc->spec.dopts.read_json_by_line;
     lc->max_conf = json_whole ? "streaming_load_json_max_mb" : "streaming_load_max_mb";
     uint64_t mb = json_whole ? cfg->streaming_load_json_max_mb : cfg->streaming_load_max_mb;
     lc->max_body = mb << 20;
-    if (r->chunked && r->content_length >= 0)
-        return sl_fail(err, SL_INVALID, "please do not set both content_length and "
-                                        "transfer-encoding");
     if (!r->chunked && r->content_length < 0)
         return sl_fail(err, SL_INVALID, "content_length is empty and transfer-encoding!=chunked, "
                                         "please set content_length or transfer-encoding=chunked");
@@ -432,12 +432,20 @@ void sl__doris_load_end(sl_http_req *r)
     job_reply(r, lc);
 }
 
+/* The deadline passed, or a graceful shutdown cut the load off (r->shutdown): the load is
+ * cancelled (nothing committed) and answered as a Doris Fail. */
 void sl__doris_load_expire(sl_http_req *r)
 {
     load_ctx *lc = r->ctx;
+    sl_app *app = r->app;
     sl_err e = {0};
-    sl_fail(&e, SL_TIMEOUT, "load timed out: timeout=%us reached before the body was complete",
-            lc ? lc->spec.timeout_s : 0);
+    if (r->shutdown)
+        sl_fail(&e, SL_INTERNAL, "load cancelled: the server is shutting down and "
+                "shutdown_grace_second=%u passed before the body was complete; nothing was "
+                "loaded", app->cfg.shutdown_grace_s);
+    else
+        sl_fail(&e, SL_TIMEOUT, "load timed out: timeout=%us reached before the body was "
+                "complete", lc ? lc->spec.timeout_s : 0);
     if (lc && lc->job) {
         sl_job_cancel(lc->job, &e);
         job_reply(r, lc);

@@ -9,6 +9,7 @@
 #define SL_PROTO_H
 
 #include <pthread.h>
+#include <stdio.h>
 
 #include "../core/tz.h"
 #include "../http/http.h"
@@ -40,6 +41,7 @@ typedef struct sl_config {
     char tsload_tls_key[1024];      /* PEM; "" = DATA_DIR/tls/key.pem */
     bool tsload_plain_http;         /* serve tsload over plain HTTP (tests only) */
     uint32_t tsload_cycle_idle_s;   /* an open load cycle idle this long is cancelled (3600) */
+    uint32_t shutdown_grace_s;      /* SIGTERM: requests in flight get this long (30 s) */
 } sl_config;
 
 /* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
@@ -52,8 +54,13 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
 /* Read a config file of "key = value" lines (# comments). */
 sl_code sl_config_load_file(sl_config *c, const char *path, sl_err *err);
 
-/* Apply SLUICE_* environment variables (SLUICE_DATA_DIR, SLUICE_BIND, SLUICE_FE_PORT, ...). */
+/* Apply SLUICE_* environment variables (SLUICE_DATA_DIR, SLUICE_BIND, SLUICE_FE_PORT, ...), one
+ * per setting key. An error names the variable. */
 sl_code sl_config_load_env(sl_config *c, sl_err *err);
+
+/* Print every setting key with its default, its environment variable and one line of help
+ * (for `sluice serve --help`). */
+void sl_config_describe(FILE *f);
 
 typedef struct sl_app {
     sl_config cfg;
@@ -77,13 +84,19 @@ typedef struct sl_app {
         uint64_t at_ms;
     } sent[64];
     size_t sent_next;
+    int lock_fd;                    /* flock on DATA_DIR/sluice.lock; -1 before it is taken */
 } sl_app;
 
-/* Open the store and users, create the HTTP server and listeners. Prints nothing. */
+/* Lock the data directory (a second server on it fails with "DATA_DIR <dir> is in use by pid
+ * N"), open the store and users, create the HTTP server and listeners. Prints nothing. */
 sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err);
-/* Run until sl_app_stop (from another thread or a signal handler). */
+/* Run until sl_app_stop (from another thread or a signal handler) has drained the server. */
 sl_code sl_app_run(sl_app *app);
+/* Graceful shutdown (async-signal-safe): stop accepting, let requests in flight finish for up
+ * to shutdown_grace_second, then cut the rest off with an error reply (sl_http_server_shutdown).
+ * A second call cuts off at once. */
 void sl_app_stop(sl_app *app);
+/* Free everything; releases the data directory lock last. */
 void sl_app_free(sl_app *app);
 
 /* The route function given to the HTTP layer. */
