@@ -245,7 +245,7 @@ sl_code sl_store_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
 
 /* ---- SHOW TRANSACTION -------------------------------------------------------------------- */
 
-enum { N_TXN_COLS = 9 };
+enum { N_TXN_COLS = 11 };
 
 typedef struct txn_sink {
     const sl_query_sink *sink;
@@ -276,6 +276,9 @@ static sl_code show_fn(void *arg, const sl_cell *row, size_t n)
         return SL_NOMEM;
     v[7].s = row[5].kind == SL_CELL_TEXT ? row[5].s : SL_LIT("");
     v[8].kind = SL_Q_INT, v[8].i = row[6].kind == SL_CELL_INT ? row[6].i * 1000 : 0;
+    /* sluice's own: rows and body bytes so far (a running load) or in the end */
+    v[9].kind = SL_Q_INT, v[9].i = n > 7 && row[7].kind == SL_CELL_INT ? row[7].i : 0;
+    v[10].kind = SL_Q_INT, v[10].i = n > 8 && row[8].kind == SL_CELL_INT ? row[8].i : 0;
     return t->sink->row(t->sink->arg, v, N_TXN_COLS);
 }
 
@@ -284,7 +287,8 @@ sl_code sl_store_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label,
 {
     static const char *const names[N_TXN_COLS] = {
         "TransactionId", "Label",      "Coordinator", "TransactionStatus", "LoadJobSourceType",
-        "PrepareTime",   "FinishTime", "Reason",      "TimeoutMs"};
+        "PrepareTime",   "FinishTime", "Reason",      "TimeoutMs",         "LoadedRows",
+        "ReceivedBytes"};
     sl_code rc;
     emit_meta(sink, names, N_TXN_COLS, &rc);
     if (rc != SL_OK)
@@ -294,9 +298,11 @@ sl_code sl_store_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label,
     sl_cell p[2] = {sl_cell_text(db), id >= 0 ? sl_cell_int(id) : sl_cell_text(label)};
     rc = sl__lg_run(s,
                     id >= 0 ? "SELECT id, label, state, created_ms, finished_ms, reason, "
-                              "timeout_s FROM txns WHERE db = $1 AND id = $2 ORDER BY id"
+                              "timeout_s, rows, bytes FROM txns WHERE db = $1 AND id = $2 "
+                              "ORDER BY id"
                             : "SELECT id, label, state, created_ms, finished_ms, reason, "
-                              "timeout_s FROM txns WHERE db = $1 AND label = $2 ORDER BY id",
+                              "timeout_s, rows, bytes FROM txns WHERE db = $1 AND label = $2 "
+                              "ORDER BY id",
                     p, 2, show_fn, &t, NULL, err);
     sl_arena_free(&t.a);
     return rc;

@@ -159,6 +159,10 @@ sl_code sl_store_append(sl_txn *t, const sl_batch *b, sl_err *err);
  * how many rows went. */
 sl_code sl_store_partial_check(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
                                sl_err *err);
+/* Progress of a running load: body bytes received and rows so far (shown by SHOW TRANSACTION
+ * while it runs, within a heartbeat). Cheap: call it as often as convenient. */
+void sl_store_progress(sl_txn *t, uint64_t bytes, uint64_t rows);
+
 /* Make the rows visible, the label VISIBLE and write rec (may be NULL) to the history, in one
  * engine transaction, durably. Frees t whatever the outcome (on failure the transaction is
  * aborted and its label reusable). */
