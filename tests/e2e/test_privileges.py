@@ -599,6 +599,16 @@ def statement_table(ctx):
         "INSERT": [("INSERT INTO t VALUES (7)", LOADERS)],
         "SHOW_STREAM_LOAD": [("SHOW STREAM LOAD", DB_LOADERS)],
         "SHOW_TRANSACTION": [("SHOW TRANSACTION WHERE id = %d" % ctx["txn"], DB_LOADERS)],
+        # users and grants: ADMIN, but one's own grants (and password) are one's own
+        "CREATE_USER": [("CREATE USER IF NOT EXISTS 'zz' IDENTIFIED BY 'zz-pw-1'", ADMINS)],
+        "ALTER_USER": [("ALTER USER IF EXISTS 'zz' FAILED_LOGIN_ATTEMPTS 9", ADMINS)],
+        "SET_PASSWORD": [("SET PASSWORD FOR 'zz' = PASSWORD('zz-pw-2')", ADMINS)],
+        "GRANT": [("GRANT SELECT_PRIV ON pv.t TO 'zz'", ADMINS)],
+        "REVOKE": [("REVOKE SELECT_PRIV ON pv.t FROM 'zz'", ADMINS)],
+        "SHOW_GRANTS": [("SHOW GRANTS", LOGGED_IN), ("SHOW ALL GRANTS", ADMINS),
+                        ("SHOW GRANTS FOR 'zz'", ADMINS)],
+        "DROP_USER": [("DROP USER IF EXISTS 'gone'", ADMINS)],
+        "SHOW_NODES": [("SHOW BACKENDS", ADMINS), ("SHOW FRONTENDS", ADMINS)],
     }
 
 
