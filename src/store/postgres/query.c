@@ -1,0 +1,217 @@
+/*
+ * query.c - a checked SELECT on PostgreSQL (store stage, engine `query`): rendered by
+ * render.c, run read-only within the caller's limits, streamed to the sink.
+ *
+ *   BEGIN READ ONLY; SET LOCAL statement_timeout   the time limit, enforced by the server
+ *   the SELECT in single-row mode                   rows reach the sink as they arrive: the
+ *                                                   result is never held whole in memory
+ *   past max_rows / max_bytes                       cancel, SL_TOO_LARGE
+ *
+ * Each result column's sl_type comes from its PostgreSQL type and typmod (numeric(15,2) ->
+ * DECIMAL(15,2), timestamp(3) -> DATETIME(3), ...) and each text cell is converted into that
+ * type's physical form (batch.h) by the same conversion loads use. numeric without a typmod
+ * (sum() of a numeric) keeps its exact text as STRING: the renderer casts where Doris's type
+ * is known.
+ */
+#include "../../core/platform.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../batch/convert.h"
+#include "../../core/mem.h"
+#include "internal.h"
+
+/* Result columns at most (a SELECT * of Doris's widest table fits). */
+#define MAX_COLS 4096
+
+sl_type sl__pg_sl_type(Oid oid, int typmod)
+{
+    sl_type t = {SL_STRING, 0, 0, 0, 0};
+    switch (oid) {
+    case 16: t.id = SL_BOOLEAN; break;
+    case 20:
+    case 26: t.id = SL_BIGINT; break;
+    case 21: t.id = SL_SMALLINT; break;
+    case 23: t.id = SL_INT; break;
+    case 700: t.id = SL_FLOAT; break;
+    case 701: t.id = SL_DOUBLE; break;
+    case 1082: t.id = SL_DATE; break;
+    case 1114:
+    case 1184:
+        t.id = SL_DATETIME;
+        t.precision = (uint8_t)(typmod >= 0 && typmod <= 6 ? typmod : 6);
+        break;
+    case 114:
+    case 3802: t.id = SL_JSON; break;
+    case 1042:
+    case 1043:
+        if (typmod >= 4) {
+            t.id = oid == 1042 ? SL_CHAR : SL_VARCHAR;
+            t.len = (uint32_t)(typmod - 4);
+        }
+        break;
+    case 1700:
+        if (typmod >= 4) {
+            int p = ((typmod - 4) >> 16) & 0xffff;
+            int s = (((typmod - 4) & 0x7ff) ^ 1024) - 1024; /* 11-bit signed since 15 */
+            if (p == 39 && s == 0)
+                t.id = SL_LARGEINT;
+            else if (p >= 1 && p <= 38 && s >= 0 && s <= p)
+                t = (sl_type){SL_DECIMAL, (uint8_t)p, (uint8_t)s, 0, 0};
+        }
+        break;
+    default: break;
+    }
+    return t;
+}
+
+typedef struct run {
+    const sl_query_limits *lim;
+    const sl_query_sink *sink;
+    sl_qcol *cols;
+    sl_qval *vals;
+    sl_arena_t names;              /* the column names (a PGresult lives for one row) */
+    int n;
+    bool meta_sent;
+    uint64_t rows, bytes;
+} run;
+
+static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
+{
+    q->n = PQnfields(r);
+    if (q->n > MAX_COLS)
+        return sl_fail(err, SL_TOO_LARGE, "the result has %d columns", q->n);
+    q->cols = sl_calloc((size_t)(q->n + 1) * sizeof *q->cols);
+    q->vals = sl_calloc((size_t)(q->n + 1) * sizeof *q->vals);
+    if (q->cols == NULL || q->vals == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < q->n; i++) {
+        q->cols[i].name = sl_arena_slice(&q->names, sl_slice_of(PQfname(r, i)));
+        if (q->cols[i].name.p == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        q->cols[i].type = sl__pg_sl_type(PQftype(r, i), PQfmod(r, i));
+    }
+    q->meta_sent = true;
+    sl_code rc = q->sink->meta(q->sink->arg, q->cols, (size_t)q->n);
+    return rc == SL_OK ? SL_OK : sl_fail(err, rc, "%s", sl_code_text(rc));
+}
+
+static sl_code send_row(run *q, const PGresult *r, sl_err *err)
+{
+    static const sl_conv_ctx utc = {0};
+    uint64_t bytes = 0;
+    for (int i = 0; i < q->n; i++) {
+        sl_qval *v = &q->vals[i];
+        memset(v, 0, sizeof *v);
+        v->null = PQgetisnull(r, 0, i);
+        if (v->null)
+            continue;
+        sl_slice s = {PQgetvalue(r, 0, i), (size_t)PQgetlength(r, 0, i)};
+        bytes += s.n;
+        if (s.n > q->lim->max_bytes)
+            return sl_fail(err, SL_TOO_LARGE, "a value of column %s is larger than %llu bytes",
+                           PQfname(r, i), (unsigned long long)q->lim->max_bytes);
+        const sl_type *t = &q->cols[i].type;
+        if (sl_type_is_text(t))
+            v->v.s.p = s.p, v->v.s.n = s.n;
+        else if (sl_convert(t, s, &v->v, &utc) != SL_CONV_OK)
+            v->null = true; /* infinity, NaN, dates outside Doris's range */
+    }
+    q->bytes += bytes;
+    if (++q->rows > q->lim->max_rows)
+        return sl_fail(err, SL_TOO_LARGE, "the result has more than %llu rows",
+                       (unsigned long long)q->lim->max_rows);
+    if (q->bytes > q->lim->max_bytes)
+        return sl_fail(err, SL_TOO_LARGE, "the result is larger than %llu bytes",
+                       (unsigned long long)q->lim->max_bytes);
+    sl_code rc = q->sink->row(q->sink->arg, q->vals, (size_t)q->n);
+    return rc == SL_OK ? SL_OK : sl_fail(err, rc, "%s", sl_code_text(rc));
+}
+
+/* A failed SELECT: the statement's own faults are SL_INVALID_SQL, the rest as sl__pg_fail. */
+static sl_code select_fail(sl_econn *c, const PGresult *r, const sl_query_limits *lim,
+                           sl_err *err)
+{
+    const char *st = sl__pg_state(r);
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (strcmp(st, "57014") == 0)
+        return sl_fail(err, SL_TIMEOUT, "query timed out after %u s", lim->timeout_s);
+    if (msg && (strncmp(st, "42", 2) == 0 || strncmp(st, "22", 2) == 0 ||
+                strcmp(st, "0A000") == 0 || strcmp(st, "21000") == 0))
+        return sl_fail(err, SL_INVALID_SQL, "%s", msg);
+    return sl__pg_fail(c, r, "query", err);
+}
+
+/* Stop a running SELECT: ask the server to cancel, then read what is left. */
+static void stop(sl_econn *c)
+{
+    PGcancel *cn = PQgetCancel(c->pg);
+    char why[256];
+    if (cn == NULL || !PQcancel(cn, why, sizeof why))
+        c->broken = true;
+    PQfreeCancel(cn);
+    PGresult *r;
+    while ((r = PQgetResult(c->pg)) != NULL)
+        PQclear(r);
+}
+
+static sl_code stream(sl_econn *c, const char *sql, run *q, sl_err *err)
+{
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(c->pg))
+        return sl__pg_fail(c, NULL, "query", err);
+    sl_code rc = SL_OK;
+    PGresult *r;
+    while (rc == SL_OK && (r = PQgetResult(c->pg)) != NULL) {
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_SINGLE_TUPLE || s == PGRES_TUPLES_OK) {
+            if (!q->meta_sent)
+                rc = send_meta(q, r, err);
+            if (rc == SL_OK && s == PGRES_SINGLE_TUPLE)
+                rc = send_row(q, r, err);
+        } else {
+            rc = select_fail(c, r, q->lim, err);
+        }
+        PQclear(r);
+    }
+    if (rc != SL_OK && !c->broken)
+        stop(c);
+    return rc;
+}
+
+sl_code sl__pg_select(sl_engine *e, const char *sql, const sl_query_limits *lim,
+                      const sl_query_sink *sink, sl_err *err)
+{
+    sl_econn *c;
+    sl_code rc = sl__pg_get(e, &e->cat, &c, err);
+    if (rc != SL_OK)
+        return rc;
+    char begin[96];
+    snprintf(begin, sizeof begin, "BEGIN READ ONLY; SET LOCAL statement_timeout = %llu",
+             (unsigned long long)lim->timeout_s * 1000);
+    run q = {lim, sink, NULL, NULL, {0}, 0, false, 0, 0};
+    sl_arena_init(&q.names, 1024);
+    if ((rc = sl__pg_run(c, begin, err)) == SL_OK) {
+        c->in_txn = true;
+        rc = stream(c, sql, &q, err);
+    }
+    sl_free(q.cols);
+    sl_free(q.vals);
+    sl_arena_free(&q.names);
+    sl__pg_put(c); /* ROLLBACK: nothing was written */
+    return rc;
+}
+
+sl_code sl__pg_query(sl_engine *e, const sl_etable *t, const sl_select *sel,
+                     const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
+{
+    sl_buf sql = SL_BUF_INIT;
+    sl_code rc = sl__pg_render(sel, t, &sql, err);
+    if (rc == SL_OK && sql.oom)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK)
+        rc = sl__pg_select(e, sql.p, lim, sink, err);
+    sl_buf_free(&sql);
+    return rc;
+}
