@@ -209,6 +209,9 @@ sl_code sl__pg_create_table(sl_econn *c, const sl_etable *t, sl_err *err)
 
 sl_code sl__pg_drop_table(sl_econn *c, const sl_etable *t, bool truncate, sl_err *err)
 {
+    sl_code rc = sl__pg_tomb_drop(c, t, truncate, err);
+    if (rc != SL_OK)
+        return rc;
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, truncate ? "TRUNCATE TABLE " : "DROP TABLE IF EXISTS ");
     sl__pg_qname(&b, t->db, t->name);

@@ -157,6 +157,9 @@ sl_code sl__pg_drop_table(sl_econn *c, const sl_etable *t, bool truncate, sl_err
 /* Hidden columns of a keyed stage, after the table's: load order and delete sign. */
 #define SL_PG_ORD "__sluice_ord"
 #define SL_PG_DEL "__sluice_del"
+/* The sequence column of a tomb (merge.c): the keys deleted by a load with a sequence column,
+ * with the sequence that deleted them. */
+#define SL_PG_SEQ "__sluice_seq"
 
 /* The length of the longest prefix of p[0..n) that is valid UTF-8 without NUL bytes (n when
  * all of it is). */
@@ -180,17 +183,21 @@ size_t sl__pg_numeric(uint8_t *p, sl_i128 v, unsigned scale);
 typedef struct pg_merge {
     const sl_tabledef *def;
     sl_slice db, table;
+    int64_t table_id;              /* names the tomb of a sequence table */
     const char *stage;             /* the stage relation, already quoted */
     long seq_col;                  /* UNIQUE: sequence column or -1 */
     bool replace;                  /* the table's other rows go (TRUNCATE first) */
     bool any_del;                  /* some rows delete their key */
     uint64_t mask;                 /* partial update: provided columns; 0 = all */
     bool nulls_not_distinct;       /* the key index treats NULLs as equal (PostgreSQL >= 15) */
+    bool tomb;                     /* (set by sl__pg_merge) the table's tomb takes part */
 } pg_merge;
 
 /* Run the statements that move the stage's rows into the table with the key model's merge,
  * on c inside its open transaction. */
 sl_code sl__pg_merge(sl_econn *c, const pg_merge *m, sl_err *err);
+/* Drop (or empty, when truncate) the tomb of table t, if it has one. */
+sl_code sl__pg_tomb_drop(sl_econn *c, const sl_etable *t, bool truncate, sl_err *err);
 /* The merge options as the comment of a 2PC stage, and back. */
 void sl__pg_merge_note(sl_buf *b, const pg_merge *m);
 bool sl__pg_merge_parse(const char *note, pg_merge *m);

@@ -10,11 +10,17 @@
  *               its delete sign set: DELETE the key (a data-modifying CTE), else
  *               INSERT ... ON CONFLICT (key) DO UPDATE SET every column (partial: only the
  *               provided ones; a new key takes the row's values, defaults already filled in)
- *               sequence: both only WHERE t.seq IS NULL OR new.seq >= t.seq
+ *               sequence: both only WHERE t.seq IS NULL OR new.seq >= t.seq; a delete's
+ *               sequence is kept in the table's tomb sluice_stage."k<table_id>", so that a
+ *               later row with a smaller sequence stays deleted (Doris keeps the delete-sign
+ *               row with its sequence; the SQLite engine keeps it in its segments)
  *   AGGREGATE   GROUP BY key in the stage (SUM, MAX, MIN; REPLACE the last;
  *               REPLACE_IF_NOT_NULL the last non-NULL), then ON CONFLICT with the same
  *               functions applied to the stored and the new value
  *   replace     TRUNCATE t first, in the same transaction
+ *
+ * The DISTINCT ON output is in key order, so rows are locked in key order and two concurrent
+ * merges into one table wait for each other rather than deadlock.
  *
  * Key columns compare with `=` when NOT NULL (the key index serves the join) and as
  * `(a = b OR (a IS NULL AND b IS NULL))` when nullable (NULL keys are one key, as in Doris).
@@ -28,6 +34,8 @@
 
 #define T "__sl_t"                      /* alias of the target table */
 #define D "__sl_d"                      /* alias of the deduplicated stage rows */
+#define X "__sl_e"                      /* alias of the stored row of a partial update */
+#define K "__sl_k"                      /* alias of the tomb */
 
 bool sl__pg_nulls_nd(const sl_engine *e, const sl_tabledef *def)
 {
@@ -176,8 +184,23 @@ static void on_conflict(sl_buf *b, const pg_merge *m)
     }
 }
 
-/* UNIQUE: the winning row per key, its delete applied, its upsert. */
-static void unique_sql(sl_buf *b, const pg_merge *m)
+/* A partial update leaves column i as stored, but PostgreSQL checks NOT NULL on the row an
+ * INSERT proposes before it finds the conflict: such a column takes the stored value (a new
+ * key keeps its own, which the new-key check made non-NULL, or fails as it should). */
+static bool filled(const pg_merge *m, size_t i)
+{
+    const sl_coldef *cd = &m->def->cols[i];
+    return m->mask && i < 64 && !((m->mask >> i) & 1) && !cd->key && !cd->nullable;
+}
+
+/* The tomb of a sequence table: sluice_stage."k<table_id>". */
+static void tomb(sl_buf *b, const pg_merge *m)
+{
+    sl_buf_printf(b, "\"sluice_stage\".\"k%lld\"", (long long)m->table_id);
+}
+
+/* WITH D AS (one row per key: the largest sequence, then the last in load order) */
+static void dedupe_cte(sl_buf *b, const pg_merge *m)
 {
     const sl_tabledef *def = m->def;
     sl_buf_puts(b, "WITH " D " AS (SELECT DISTINCT ON (");
@@ -190,26 +213,92 @@ static void unique_sql(sl_buf *b, const pg_merge *m)
         sl_buf_puts(b, " DESC NULLS LAST");
     }
     sl_buf_puts(b, ", \"" SL_PG_ORD "\" DESC)");
-    if (m->any_del) {
-        sl_buf_puts(b, ", " D "x AS (DELETE FROM ");
-        target(b, m);
-        sl_buf_puts(b, " AS " T " USING " D " WHERE " D ".\"" SL_PG_DEL "\" AND ");
-        key_match(b, def, T, D);
-        if (m->seq_col >= 0) {
-            sl_buf_puts(b, " AND ");
-            seq_wins(b, m, D);
-        }
-        sl_buf_putc(b, ')');
+}
+
+/* , Dx AS (DELETE the keys whose winning row deletes), and with a sequence column
+ * , Dk AS (remember each delete's sequence in the tomb, the larger one winning). */
+static void delete_ctes(sl_buf *b, const pg_merge *m)
+{
+    const sl_tabledef *def = m->def;
+    sl_buf_puts(b, ", " D "x AS (DELETE FROM ");
+    target(b, m);
+    sl_buf_puts(b, " AS " T " USING " D " WHERE " D ".\"" SL_PG_DEL "\" AND ");
+    key_match(b, def, T, D);
+    if (m->seq_col >= 0) {
+        sl_buf_puts(b, " AND ");
+        seq_wins(b, m, D);
     }
+    sl_buf_putc(b, ')');
+    if (!m->tomb)
+        return;
+    sl_buf_puts(b, ", " D "k AS (INSERT INTO ");
+    tomb(b, m);
+    sl_buf_puts(b, " AS " K " SELECT ");
+    for (size_t i = 0; i < def->n_cols; i++)
+        if (def->cols[i].key) {
+            col(b, D, &def->cols[i]);
+            sl_buf_puts(b, ", ");
+        }
+    col(b, D, &def->cols[m->seq_col]);
+    sl_buf_puts(b, " FROM " D " WHERE " D ".\"" SL_PG_DEL "\" ON CONFLICT (");
+    key_list(b, def);
+    sl_buf_puts(b, ") DO UPDATE SET \"" SL_PG_SEQ "\" = excluded.\"" SL_PG_SEQ "\" WHERE " K
+                   ".\"" SL_PG_SEQ "\" IS NULL OR excluded.\"" SL_PG_SEQ "\" >= " K
+                   ".\"" SL_PG_SEQ "\")");
+}
+
+/* AND NOT EXISTS (a tomb of the key whose sequence beats the new row's) */
+static void not_entombed(sl_buf *b, const pg_merge *m)
+{
+    const sl_coldef *sq = &m->def->cols[m->seq_col];
+    sl_buf_puts(b, " AND NOT EXISTS (SELECT 1 FROM ");
+    tomb(b, m);
+    sl_buf_puts(b, " AS " K " WHERE ");
+    key_match(b, m->def, K, D);
+    sl_buf_puts(b, " AND ((");
+    col(b, D, sq);
+    sl_buf_puts(b, " IS NULL AND " K ".\"" SL_PG_SEQ "\" IS NOT NULL) OR ");
+    col(b, D, sq);
+    sl_buf_puts(b, " < " K ".\"" SL_PG_SEQ "\"))");
+}
+
+/* UNIQUE: the winning row per key; its delete applied, or its upsert. */
+static void unique_sql(sl_buf *b, const pg_merge *m)
+{
+    const sl_tabledef *def = m->def;
+    dedupe_cte(b, m);
+    if (m->any_del)
+        delete_ctes(b, m);
     sl_buf_puts(b, " INSERT INTO ");
     target(b, m);
     sl_buf_puts(b, " AS " T " (");
     col_list(b, def, NULL);
     sl_buf_puts(b, ") SELECT ");
-    col_list(b, def, D);
+    bool join = false;
+    for (size_t i = 0; i < def->n_cols; i++) {
+        if (i)
+            sl_buf_puts(b, ", ");
+        if (!filled(m, i)) {
+            col(b, D, &def->cols[i]);
+            continue;
+        }
+        sl_buf_puts(b, "COALESCE(");
+        col(b, D, &def->cols[i]);
+        sl_buf_puts(b, ", ");
+        col(b, X, &def->cols[i]);
+        sl_buf_putc(b, ')');
+        join = true;
+    }
     sl_buf_puts(b, " FROM " D);
-    if (m->any_del)
-        sl_buf_puts(b, " WHERE NOT " D ".\"" SL_PG_DEL "\"");
+    if (join) {
+        sl_buf_puts(b, " LEFT JOIN ");
+        target(b, m);
+        sl_buf_puts(b, " AS " X " ON ");
+        key_match(b, def, X, D);
+    }
+    sl_buf_puts(b, m->any_del ? " WHERE NOT " D ".\"" SL_PG_DEL "\"" : " WHERE TRUE");
+    if (m->tomb)
+        not_entombed(b, m);
     on_conflict(b, m);
 }
 
@@ -258,11 +347,97 @@ static void aggregate_sql(sl_buf *b, const pg_merge *m)
     }
     sl_buf_printf(b, " FROM %s GROUP BY ", m->stage);
     key_list(b, def);
+    sl_buf_puts(b, " ORDER BY "); /* rows locked in key order: concurrent loads cannot deadlock */
+    key_list(b, def);
     on_conflict(b, m);
 }
 
-sl_code sl__pg_merge(sl_econn *c, const pg_merge *m, sl_err *err)
+static sl_code one_fn(void *arg, const sl_cell *row, size_t n)
 {
+    *(int64_t *)arg = n > 0 ? row[0].i : 0;
+    return SL_OK;
+}
+
+static sl_code tomb_exists(sl_econn *c, int64_t table_id, bool *out, sl_err *err)
+{
+    char rel[32];
+    snprintf(rel, sizeof rel, "k%lld", (long long)table_id);
+    int64_t n = 0;
+    sl_cell p = sl_cell_text(sl_slice_of(rel));
+    sl_code rc = sl__pg_exec(c,
+                             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                             "c.relnamespace WHERE n.nspname = 'sluice_stage' AND c.relname = $1",
+                             &p, 1, one_fn, &n, NULL, err);
+    *out = n > 0;
+    return rc;
+}
+
+/* A load with deletes on a sequence table: create its tomb once (the advisory lock keeps two
+ * first deletes from creating it twice). */
+static sl_code tomb_create(sl_econn *c, const pg_merge *m, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_printf(&b, "SELECT pg_advisory_xact_lock(%d, %d); CREATE TABLE IF NOT EXISTS ",
+                  0x736c7569, (int)(int32_t)m->table_id);
+    tomb(&b, m);
+    sl_buf_puts(&b, " (");
+    for (size_t i = 0; i < def->n_cols; i++)
+        if (def->cols[i].key) {
+            sl__pg_ident(&b, def->cols[i].name);
+            sl_buf_putc(&b, ' ');
+            sl__pg_type(&b, &def->cols[i].type);
+            sl_buf_puts(&b, def->cols[i].nullable ? ", " : " NOT NULL, ");
+        }
+    sl_buf_puts(&b, "\"" SL_PG_SEQ "\" ");
+    sl__pg_type(&b, &def->cols[m->seq_col].type);
+    sl_buf_puts(&b, m->nulls_not_distinct ? ", UNIQUE NULLS NOT DISTINCT (" : ", PRIMARY KEY (");
+    key_list(&b, def);
+    sl_buf_puts(&b, "))");
+    sl_code rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(c, b.p, err);
+    sl_buf_free(&b);
+    return rc;
+}
+
+sl_code sl__pg_tomb_drop(sl_econn *c, const sl_etable *t, bool truncate, sl_err *err)
+{
+    if (t->def && t->def->key_model != SL_KEYS_UNIQUE)
+        return SL_OK;
+    bool there = false;
+    sl_code rc = tomb_exists(c, t->id, &there, err);
+    if (rc != SL_OK || !there)
+        return rc;
+    char sql[96];
+    snprintf(sql, sizeof sql, "%s \"sluice_stage\".\"k%lld\"",
+             truncate ? "TRUNCATE TABLE" : "DROP TABLE IF EXISTS", (long long)t->id);
+    return sl__pg_run(c, sql, err);
+}
+
+/* Sequence tables keep the sequence of deleted keys (the tomb), so that a later row with a
+ * smaller sequence stays deleted, as a delete-sign row does in Doris's merge-on-read. */
+static sl_code prepare_tomb(sl_econn *c, pg_merge *m, sl_err *err)
+{
+    m->tomb = false;
+    if (m->def->key_model != SL_KEYS_UNIQUE)
+        return SL_OK;
+    bool there = false;
+    sl_code rc = (m->seq_col >= 0 || m->replace) ? tomb_exists(c, m->table_id, &there, err)
+                                                 : SL_OK;
+    if (rc == SL_OK && there && m->replace) {
+        sl_etable t = {m->db, m->table, m->table_id, m->def};
+        rc = sl__pg_tomb_drop(c, &t, true, err);
+    }
+    if (rc != SL_OK || m->seq_col < 0)
+        return rc;
+    if (!there && m->any_del)
+        rc = tomb_create(c, m, err);
+    m->tomb = there || m->any_del;
+    return rc;
+}
+
+sl_code sl__pg_merge(sl_econn *c, const pg_merge *in, sl_err *err)
+{
+    pg_merge mm = *in, *m = &mm;
     sl_buf b = SL_BUF_INIT;
     sl_code rc = SL_OK;
     if (m->replace) {
@@ -271,6 +446,8 @@ sl_code sl__pg_merge(sl_econn *c, const pg_merge *m, sl_err *err)
         rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(c, b.p, err);
         sl_buf_clear(&b);
     }
+    if (rc == SL_OK)
+        rc = prepare_tomb(c, m, err);
     if (rc != SL_OK) {
         sl_buf_free(&b);
         return rc;

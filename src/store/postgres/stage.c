@@ -34,7 +34,7 @@ static sl_code note_fn(void *arg, const sl_cell *row, size_t n)
     return SL_OK;
 }
 
-/* The merge note of txn_id's stage; SL_NOT_FOUND when the stage does not exist. Looked up in
+/* The merge note of txn_id's stage; SL_BACKEND when the stage does not exist. Looked up in
  * pg_class rather than cast to regclass, so that a missing stage is not an error that would
  * abort the caller's transaction. */
 static sl_code stage_note(sl_econn *c, int64_t txn_id, char **note, sl_err *err)
@@ -49,7 +49,7 @@ static sl_code stage_note(sl_econn *c, int64_t txn_id, char **note, sl_err *err)
                              "n.nspname = 'sluice_stage' AND c.relname = $1",
                              &p, 1, note_fn, note, NULL, err);
     if (rc == SL_OK && *note == NULL)
-        rc = sl_fail(err, SL_NOT_FOUND, "the stage of transaction %lld is missing",
+        rc = sl_fail(err, SL_BACKEND, "the stage of transaction %lld is missing",
                      (long long)txn_id);
     return rc;
 }
@@ -61,11 +61,11 @@ sl_code sl__pg_stage_commit(sl_econn *c, const sl_etable *t, int64_t txn_id, sl_
     char *note = NULL;
     sl_code rc = stage_note(c, txn_id, &note, err);
     if (rc != SL_OK)
-        return SL_PRIMARY(rc) == SL_NOT_FOUND ? sl_fail(err, SL_BACKEND, "%s", err->msg) : rc;
+        return rc;
     sl_buf st = SL_BUF_INIT;
     sl__pg_stage_name(&st, txn_id);
-    pg_merge m = {t->def, t->db, t->name, st.p, -1, false, false, 0,
-                  sl__pg_nulls_nd(c->e, t->def)};
+    pg_merge m = {t->def, t->db, t->name, t->id, st.p, -1, false, false, 0,
+                  sl__pg_nulls_nd(c->e, t->def), false};
     if (!sl__pg_merge_parse(note, &m))
         rc = sl_fail(err, SL_BACKEND, "the stage of transaction %lld has no merge note",
                      (long long)txn_id);

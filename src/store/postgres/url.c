@@ -103,7 +103,12 @@ sl_code sl__pg_url_parse(sl_engine *e, const char *url, sl_err *err)
         return sl_fail(err, SL_INVALID, "bad store URL: %s (expected "
                        "postgres://user[:password]@host[:port]/database)", msg);
     }
-    const char *pw = opt(o, "password");
+    const char *pw = opt(o, "password"), *port = opt(o, "port");
+    if (port && port[strspn(port, "0123456789,")] != '\0') { /* libpq finds out only later */
+        PQconninfoFree(o);
+        return sl_fail(err, SL_INVALID, "bad store URL: the port is not a number (expected "
+                       "postgres://user[:password]@host[:port]/database)");
+    }
     e->shown = shown_url(o);
     e->password = pw ? dup(pw) : NULL;
     PQconninfoFree(o);

@@ -292,9 +292,8 @@ sl_code sl__pg_w_partial_check(sl_ewriter *w, uint64_t mask, bool strict, uint64
 /* The merge of this writer's stage into its table. */
 static pg_merge merge_of(const sl_ewriter *w)
 {
-    pg_merge m = {w->def,       w->o.t.db,   w->o.t.name, w->stage,
-                  w->o.seq_col, w->o.replace, w->any_del,  w->mask,
-                  sl__pg_nulls_nd(w->e, w->def)};
+    pg_merge m = {w->def, w->o.t.db, w->o.t.name, w->o.t.id, w->stage, w->o.seq_col,
+                  w->o.replace, w->any_del, w->mask, sl__pg_nulls_nd(w->e, w->def), false};
     if (!w->keyed)
         m.seq_col = -1;
     return m;
