@@ -16,7 +16,7 @@
  *                            sum(digit[i] * 10000^(weight - i))
  *   varchar/text             the bytes (valid UTF-8, no NUL: checked here, so that a bad value
  *                            fails the load at once with its column and row, not at the end)
- *   jsonb                    version byte 1, then the JSON text
+ *   json                     the JSON text (the server checks it)
  *
  * A batch is encoded in one pass into the caller's buffer after one reservation of its exact
  * size, so the per-value work is a store and a byte swap.
@@ -164,7 +164,6 @@ static size_t fixed_size(const sl_type *t)
     case SL_BOOLEAN: return 1;
     case SL_LARGEINT:
     case SL_DECIMAL: return SL_PG_NUMERIC_MAX;
-    case SL_JSON: return 1;
     default: return 0;
     }
 }
@@ -231,10 +230,7 @@ static uint8_t *put_value(uint8_t *q, const sl_column *col, size_t r, sl_err *er
         size_t n = v->s.n;
         if (check_text(col, r, p, n, err) != SL_OK)
             return NULL;
-        bool json = t->id == SL_JSON;
-        q = be32(q, (uint32_t)(n + json));
-        if (json)
-            *q++ = 1;
+        q = be32(q, (uint32_t)n);
         memcpy(q, p, n);
         return q + n;
     }

@@ -9,8 +9,10 @@
  *   LARGEINT           numeric(39,0)     DATE              date
  *   BOOLEAN            boolean           DATETIME(p)       timestamp(p) (no time zone)
  *   CHAR(n), VARCHAR(n) varchar(n)       STRING            text
- *   JSON               jsonb
+ *   JSON               json (the text as loaded, checked by the server)
  *
+ * JSON is json, not jsonb: jsonb rewrites the text (key order, spaces, duplicate keys) and
+ * sluice returns what was loaded, as Doris does with compact input and the SQLite store always.
  * varchar(n) counts characters where Doris counts bytes; sluice checks the byte length before a
  * value reaches the store, and n bytes are never more than n characters. Identifiers are always
  * double-quoted, so Doris's case and any character survive. UNIQUE and AGGREGATE tables get a
@@ -77,7 +79,7 @@ void sl__pg_type(sl_buf *b, const sl_type *t)
         else
             sl_buf_puts(b, "text");
         break;
-    case SL_JSON: sl_buf_puts(b, "jsonb"); break;
+    case SL_JSON: sl_buf_puts(b, "json"); break;
     default: sl_buf_puts(b, "text"); break;
     }
 }

@@ -459,7 +459,7 @@ Test(pg_ddl, type_mapping_read_back, .init = setup, .fini = teardown)
                  "j,date,0,\\N,YES;k,timestamp without time zone,0,\\N,YES;"
                  "l,timestamp without time zone,3,\\N,YES;m,boolean,\\N,\\N,YES;"
                  "n,character varying,4,\\N,YES;o,character varying,20,\\N,YES;"
-                 "p,text,\\N,\\N,YES;q,jsonb,\\N,\\N,YES"));
+                 "p,text,\\N,\\N,YES;q,json,\\N,\\N,YES"));
     /* DUPLICATE: no key index */
     cr_assert(eq(str, q1("SELECT count(*) FROM pg_indexes WHERE schemaname = 'Sales'"), "0"));
 }
@@ -519,7 +519,7 @@ Test(pg_copy, every_type_and_edge_values, .init = setup, .fini = teardown)
         "-170141183460469231731687303715884105728", "1.5", "-0.1", "-1234567890123.45",
         "-12345678901234567890123456789.123456789", "9999999999", "1969-12-31",
         "1969-12-31 23:59:59", "2000-01-01 00:00:00.001", "1900-02-28 12:34:56.789012", "1",
-        "", "", "", "{\"a\": [1, 2.5, null], \"b\": \"é\"}");
+        "", "", "", "{\"b\":\"é\", \"a\": [1, 2.5, null]}");
     ROW("2", "127", "32767", "2147483647", "9223372036854775807",
         "170141183460469231731687303715884105727", "-3.25", "1e300", "0.01", "0.000000001",
         "0", "0001-01-01", "9999-12-31 23:59:59", "1999-12-31 23:59:59.999",
@@ -540,7 +540,7 @@ Test(pg_copy, every_type_and_edge_values, .init = setup, .fini = teardown)
                  "4,0,0,0,0,0,0,0,-0.05,10000.000000001,-1"));
     cr_assert(eq(str, qall("SELECT id, dt, ts, t3, t6, b, c, v, s, j FROM db.t ORDER BY id"),
                  "1,1969-12-31,1969-12-31 23:59:59,2000-01-01 00:00:00.001,"
-                 "1900-02-28 12:34:56.789012,t,,,,{\"a\": [1, 2.5, null], \"b\": \"é\"};"
+                 "1900-02-28 12:34:56.789012,t,,,,{\"b\":\"é\", \"a\": [1, 2.5, null]};"
                  "2,0001-01-01,9999-12-31 23:59:59,1999-12-31 23:59:59.999,"
                  "2024-02-29 00:00:00.000001,f,héllo,✓ ünïcödé,tab\there,[];"
                  "3,\\N,\\N,\\N,\\N,\\N,\\N,\\N,\\N,\\N;"
@@ -886,7 +886,7 @@ Test(pg_keys, partial_columns, .init = setup, .fini = teardown)
     /* several partial loads of one key: each column from the latest load providing it */
     for (int i = 0; i < 3; i++) {
         char v[8];
-        snprintf(v, sizeof v, "%d", i);
+        snprintf(v, sizeof v, "%d", i % 10);
         ROW("2", NULL, "0", v, "4321");
         partial_load(&t, 1 | 8, false, &removed);
     }
@@ -1159,4 +1159,19 @@ Test(pg_keys, sequence_delete_keeps_beating_smaller_sequences, .init = setup, .f
     commit_cat(c);
     cr_assert(eq(str, q1("SELECT count(*) FROM pg_tables WHERE schemaname = 'sluice_stage'"),
                  "0"));
+}
+
+Test(pg_copy, json_kept_as_loaded_and_checked, .init = setup, .fini = teardown)
+{
+    sl_etable t = mktable("db", "CREATE TABLE j (id INT, j JSON) DUPLICATE KEY(id) "
+                                "DISTRIBUTED BY HASH(id) BUCKETS 1");
+    batch_for(&t);
+    ROW("1", "{\"z\":1,\"a\":[true, null]}");
+    load_ok(&t, -1);
+    cr_assert(eq(str, q1("SELECT j FROM db.j"), "{\"z\":1,\"a\":[true, null]}"));
+    ROW("2", "{not json");
+    sl_err e = {0};
+    cr_assert(eq(int, load_b(&t, 8, -1, false, false, true, &e), SL_INVALID));
+    cr_assert(strstr(e.msg, "json") != NULL, "%s", e.msg);
+    cr_assert(eq(str, q1("SELECT count(*) FROM db.j"), "1"));
 }
