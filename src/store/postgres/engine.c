@@ -43,6 +43,12 @@ static sl_code citus_fn(void *arg, const sl_cell *row, size_t n)
     return SL_OK;
 }
 
+static sl_code count_fn(void *arg, const sl_cell *row, size_t n)
+{
+    *(int64_t *)arg = n > 0 ? row[0].i : 0;
+    return SL_OK;
+}
+
 /* Learn the server and create the schemas (idempotent; several nodes may start at once). */
 static sl_code prepare(sl_engine *e, sl_err *err)
 {
@@ -51,8 +57,12 @@ static sl_code prepare(sl_engine *e, sl_err *err)
     if (rc != SL_OK)
         return rc;
     e->server_version = PQserverVersion(c->pg);
+    int64_t have = 0; /* schemas made by a DBA let a role without CREATE on the database in */
     if ((rc = sl__pg_exec(c, "SELECT 1 FROM pg_extension WHERE extname = 'citus'", NULL, 0,
-                          citus_fn, &e->citus, NULL, err)) == SL_OK) {
+                          citus_fn, &e->citus, NULL, err)) == SL_OK)
+        rc = sl__pg_exec(c, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('sluice', "
+                            "'sluice_stage')", NULL, 0, count_fn, &have, NULL, err);
+    if (rc == SL_OK && have < 2) {
         char sql[256];
         snprintf(sql, sizeof sql,
                  "BEGIN; SELECT pg_advisory_xact_lock(%lld); CREATE SCHEMA IF NOT EXISTS "

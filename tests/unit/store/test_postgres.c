@@ -1175,3 +1175,27 @@ Test(pg_copy, json_kept_as_loaded_and_checked, .init = setup, .fini = teardown)
     cr_assert(strstr(e.msg, "json") != NULL, "%s", e.msg);
     cr_assert(eq(str, q1("SELECT count(*) FROM db.j"), "1"));
 }
+
+Test(pg_conn, role_without_create_on_the_database, .init = setup, .fini = teardown)
+{
+    char role[80], sql[256], u[700];
+    snprintf(role, sizeof role, "r_%s", dbname);
+    snprintf(sql, sizeof sql, "CREATE ROLE %s LOGIN", role);
+    PGconn *adm = admin();
+    sqlx(adm, sql);
+    const char *at = strchr(url, '@');
+    snprintf(u, sizeof u, "postgres://%s%s", role, at);
+    /* the schemas exist (the test's engine made them): a role without CREATE may open */
+    sl_engine *x = NULL;
+    sl_err e = {0};
+    sl_store_opts o = {.url = u, .pool_size = 2};
+    cr_assert(eq(int, V->open(&o, &x, &e), SL_OK), "%s", e.msg);
+    V->close(x);
+    /* they do not: a clear refusal */
+    sqlx(raw, "DROP SCHEMA sluice_stage");
+    cr_assert(eq(int, V->open(&o, &x, &e), SL_BACKEND));
+    cr_assert(strstr(e.msg, "permission denied") != NULL, "%s", e.msg);
+    snprintf(sql, sizeof sql, "DROP ROLE %s", role);
+    sqlx(adm, sql);
+    PQfinish(adm);
+}
