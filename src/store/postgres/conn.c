@@ -5,7 +5,8 @@
  *   catalog pool   pool_size connections (workers + 2): the ledger's short statements and
  *                  queries; conn_get waits for a free one at most SL_PG_WAIT_MS
  *   writer pool    one connection per running load (COPY inside the load's transaction), up to
- *                  SL_PG_MAX_WRITERS; kept apart so that loads cannot starve the catalog
+ *                  SL_PG_MAX_WRITERS (never waited for); kept apart so that loads cannot
+ *                  starve the catalog
  *
  * A restart of PostgreSQL closes every connection: an idle connection whose socket turned
  * readable (the server's FATAL 57P01 or EOF) is closed and replaced when it is next taken, and
@@ -127,15 +128,15 @@ static uint64_t now_ms(void)
 static sl_code take(pg_pool *p, sl_econn **idle, sl_err *err)
 {
     *idle = NULL;
-    uint64_t deadline = now_ms() + SL_PG_WAIT_MS;
+    uint64_t deadline = now_ms() + (p->writers ? 0 : SL_PG_WAIT_MS);
     pthread_mutex_lock(&p->mu);
     while (p->idle == NULL && p->n_open >= p->max) {
         uint64_t now = now_ms();
         if (now >= deadline) {
             pthread_mutex_unlock(&p->mu);
             return p->writers
-                       ? sl_fail(err, SL_BACKEND, "store busy: %u loads are running on this "
-                                 "node, none finished within %d s", p->max, SL_PG_WAIT_MS / 1000)
+                       ? sl_fail(err, SL_BACKEND, "store busy: %u loads are running on this node "
+                                 "(the most it writes at once)", p->max)
                        : sl_fail(err, SL_BACKEND, "store busy: no free connection within %d s",
                                  SL_PG_WAIT_MS / 1000);
         }

@@ -40,11 +40,12 @@
  * out a burst, short enough that a stuck worker reports instead of hanging its request. */
 #define SL_PG_WAIT_MS 30000
 
-/* Writer connections per engine (one per running load). Kept apart from the catalog pool so
- * that loads in flight can never starve the catalog (a load needs the catalog to finish).
- * PostgreSQL's default max_connections is 100: 48 writers plus a small catalog pool leave room
- * for a second node and for psql. */
-#define SL_PG_MAX_WRITERS 48
+/* Writer connections per engine (one per running load), kept apart from the catalog pool so
+ * that loads in flight can never starve the catalog (a load needs the catalog to finish). A
+ * load beyond this fails at once ("store busy") rather than wait: waiting would hold a worker,
+ * and with every worker waiting no running load could make progress to free a connection.
+ * The server's max_connections (100 by default) usually refuses earlier, just as clearly. */
+#define SL_PG_MAX_WRITERS 128
 /* Idle writer connections kept open for the next load (connecting costs a few ms). */
 #define SL_PG_IDLE_WRITERS 4
 
@@ -108,7 +109,8 @@ void sl__pg_pool_init(pg_pool *p, uint32_t max, uint32_t keep_idle, bool writers
 /* Close every idle connection and destroy the pool (all connections must be back). */
 void sl__pg_pool_destroy(pg_pool *p);
 /* A connection of pool p: an idle one that is still alive, or a new one (SET search_path TO
- * sluice, SET TIME ZONE 'UTC'). Waits at most SL_PG_WAIT_MS when p is at its maximum. */
+ * sluice, SET TIME ZONE 'UTC'). When p is at its maximum: the catalog pool waits at most
+ * SL_PG_WAIT_MS for a connection to come back, the writer pool fails at once. */
 sl_code sl__pg_get(sl_engine *e, pg_pool *p, sl_econn **out, sl_err *err);
 /* Give c back: rolled back if left in a transaction, closed if broken or surplus. */
 void sl__pg_put(sl_econn *c);

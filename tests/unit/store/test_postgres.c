@@ -1199,3 +1199,21 @@ Test(pg_conn, role_without_create_on_the_database, .init = setup, .fini = teardo
     sqlx(adm, sql);
     PQfinish(adm);
 }
+
+Test(pg_conn, writer_pool_full_fails_at_once, .init = setup, .fini = teardown)
+{
+    pg_pool p;
+    sl__pg_pool_init(&p, 1, 1, true);
+    sl_econn *a, *b;
+    sl_err e = {0};
+    cr_assert(eq(int, sl__pg_get(eng, &p, &a, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sl__pg_get(eng, &p, &b, &e), SL_BACKEND));
+    cr_assert(strstr(e.msg, "store busy: 1 loads are running") != NULL, "%s", e.msg);
+    int pid = PQbackendPID(a->pg);
+    sl__pg_put(a); /* kept idle: the next get reuses it */
+    sl_err_clear(&e);
+    cr_assert(eq(int, sl__pg_get(eng, &p, &b, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, PQbackendPID(b->pg), pid));
+    sl__pg_put(b);
+    sl__pg_pool_destroy(&p);
+}
