@@ -61,15 +61,19 @@ void sl__pg_pool_destroy(pg_pool *p)
     pthread_cond_destroy(&p->cv);
 }
 
-/* The first line of libpq's error text, masked, into buf. */
+/* The first line of libpq's error text (the rest are hints: "\tThis probably means..."), with
+ * runs of spaces squeezed and the password masked, into buf. */
 static void first_line(const sl_engine *e, const char *text, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", text && text[0] ? text : "connection lost");
-    size_t n = strlen(buf);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    for (char *q = buf; (q = strchr(q, '\n')) != NULL;)
-        *q = ' '; /* libpq's multi-line texts ("...failed: FATAL: ...") on one line */
+    buf[strcspn(buf, "\n")] = '\0';
+    char *w = buf;
+    for (const char *r = buf; *r; r++)
+        if (!((*r == ' ' || *r == '\t') && (w == buf || w[-1] == ' ')))
+            *w++ = *r == '\t' ? ' ' : *r;
+    while (w > buf && w[-1] == ' ')
+        w--;
+    *w = '\0';
     sl__pg_mask(e, buf);
 }
 

@@ -299,6 +299,7 @@ Test(pg_url, bad_url_and_unreachable_never_show_the_password)
     cr_assert(strstr(e.msg, "store unavailable") != NULL, "%s", e.msg);
     cr_assert(strstr(e.msg, "s3cretpw") == NULL, "%s", e.msg);
     cr_assert(strstr(e.msg, "postgres://u@127.0.0.1:1/db") != NULL, "%s", e.msg);
+    cr_assert(strpbrk(e.msg, "\t\n") == NULL, "one line: %s", e.msg); /* libpq's hints dropped */
 }
 
 Test(pg_url, mask_replaces_every_occurrence)
