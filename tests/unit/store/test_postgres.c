@@ -1218,3 +1218,23 @@ Test(pg_conn, writer_pool_full_fails_at_once, .init = setup, .fini = teardown)
     sl__pg_put(b);
     sl__pg_pool_destroy(&p);
 }
+
+Test(pg_query, zones_infinity_and_exact_numeric_text, .init = setup, .fini = teardown)
+{
+    sink_rows s = {0};
+    sl_query_sink k = {meta_fn, row_fn, &s};
+    sl_err e = {0};
+    cr_assert(eq(int, sl__pg_select(eng,
+                                    "SELECT '1970-01-01 00:00:01.5+00'::timestamptz AS a, "
+                                    "'infinity'::date AS b, sum(x) AS c, 'NaN'::float8 AS d "
+                                    "FROM (VALUES (0.10::numeric(15,2)), (0.25)) v(x)",
+                                    &lim, &k, &e),
+                 SL_OK), "%s", e.msg);
+    cr_assert(eq(int, s.cols[0].type.id, SL_DATETIME));
+    cr_assert(eq(i64, s.last[0].v.i, 1500000));
+    cr_assert(s.last[1].null); /* no Doris date for it */
+    cr_assert(eq(int, s.cols[2].type.id, SL_STRING)); /* numeric without typmod: exact text */
+    cr_assert(eq(str, s.text[2], "0.35"));
+    cr_assert(eq(int, s.cols[3].type.id, SL_DOUBLE));
+    cr_assert(s.last[3].v.d != s.last[3].v.d); /* NaN */
+}
