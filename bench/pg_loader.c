@@ -1,10 +1,8 @@
 /*
  * pg_loader.c - a CSV file into PostgreSQL through sluice's own path: the CSV decoder, the
- * load-time conversion to typed batches (sl_convert, what the mapper calls per cell) and the
- * PostgreSQL engine's writer (binary COPY in one transaction), as a load does it minus HTTP,
- * the mapper's bookkeeping and the ledger (bench stage; bench/pg.sh compares it with
- * `psql \copy`). (The mapper itself is left out only while its header and the engine's still
- * see two versions of store.h on this branch.)
+ * mapper (typed batches) and the PostgreSQL engine's writer (binary COPY in one transaction),
+ * as a load does it minus HTTP and the ledger's two short catalog transactions (bench stage;
+ * bench/pg.sh compares it with `psql \copy`).
  *
  * usage: pg_loader URL FILE [--create]   -> one line: rows, wall s, CPU s (user + system)
  *        --create: create database `bench` and table `lineitem` (the engine's DDL) first
@@ -21,8 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/batch/convert.h"
-#include "../src/decode/decoder.h"
+#include "../src/load/internal.h"
 #include "../src/sql/sql.h"
 #include "../src/store/postgres/internal.h"
 
@@ -84,65 +81,53 @@ static int create(sl_engine *e, const sl_etable *t)
     return 0;
 }
 
-/* The decoded rows of rb as typed rows of b, flushed when b is full. */
-static sl_code convert(const sl_rawbatch *rb, sl_batch *b, sink *s)
-{
-    static const sl_conv_ctx ctx = {0};
-    for (size_t r = 0; r < rb->n_rows; r++) {
-        const sl_rawrow *row = &rb->rows[r];
-        if (row->err || row->n_fields != b->n_cols)
-            return sl_fail(&s->err, SL_INVALID, "line %llu: bad row",
-                           (unsigned long long)row->line_no);
-        size_t i = b->n_rows;
-        for (size_t c = 0; c < b->n_cols; c++) {
-            sl_slice f = rb->fields[row->field0 + c];
-            sl_column *col = &b->cols[c];
-            col->null[i] = f.p == NULL;
-            if (f.p && sl_convert(&col->def->type, f, &col->v[i], &ctx) != SL_CONV_OK)
-                col->null[i] = 1;
-        }
-        if (++b->n_rows == b->cap_rows && flush(s, b) != SL_OK)
-            return s->err.code;
-    }
-    return SL_OK;
-}
-
-/* Decode, convert and write the whole body in 256 KiB pushes, as the HTTP server hands it
- * over. A batch is flushed before the next push (its text borrows from the pushed bytes). */
+/* Decode, map and write the whole body in 256 KiB pushes, as the HTTP server hands it over. */
 static int load(sl_engine *e, const sl_etable *t, const char *body, size_t n, uint64_t *rows)
 {
-    sl_decode_opts dopts;
-    sl_decode_opts_default(&dopts);
-    dopts.col_sep[0] = ',';
-    const sl_decoder_vtab *dec = sl_decoder_find(SL_LIT("csv"));
+    sl_load_spec spec;
+    memset(&spec, 0, sizeof spec);
+    sl_decode_opts_default(&spec.dopts);
+    spec.format = SL_LIT("csv");
+    spec.dopts.col_sep[0] = ',';
+    const sl_decoder_vtab *dec = sl_decoder_find(spec.format);
+    sl_arena_t ja;
+    sl_arena_init(&ja, 0);
+    sl_mapper m;
     sl_batch b;
     sl_rawbatch rb = {0};
     sl_err err = {0};
     void *state = calloc(1, dec->state_size);
     sink s = {0};
     sl_wopts o = {*t, 1, -1, false, false, false};
-    if (sl_batch_init(&b, t->def) != SL_OK || dec->open(state, &dopts, &err) != SL_OK ||
+    if (sl__mapper_init(&m, t->def, &spec, &ja, NULL, &err) != SL_OK ||
+        sl_batch_init(&b, t->def) != SL_OK || dec->open(state, &spec.dopts, &err) != SL_OK ||
         V->w_open(e, &o, &s.w, &err) != SL_OK)
         return fail("setup", &err);
     for (size_t off = 0; off < n && s.err.code == SL_OK; off += 256 * 1024) {
         size_t k = n - off < 256 * 1024 ? n - off : 256 * 1024;
         dec->push(state, body + off, k, &rb);
-        if (convert(&rb, &b, &s) == SL_OK && b.n_rows)
+        sl__mapper_run(&m, &rb, &b, flush, &s, &err);
+        if (b.n_rows) /* the batch borrows from this push: write it before the next */
             flush(&s, &b);
         sl_rawbatch_clear(&rb);
     }
     dec->finish(state, &rb);
-    if (s.err.code == SL_OK && convert(&rb, &b, &s) == SL_OK && b.n_rows)
+    sl__mapper_run(&m, &rb, &b, flush, &s, &err);
+    if (b.n_rows)
         flush(&s, &b);
     sl_econn *c;
     if (s.err.code != SL_OK || V->w_publish(s.w, false, &c, &s.err) != SL_OK ||
         V->xcommit(c, &s.err) != SL_OK)
         return fail("load", &s.err);
     V->w_close(s.w, true);
+    if (m.filtered)
+        fprintf(stderr, "warning: %llu rows filtered: %s\n", (unsigned long long)m.filtered,
+                m.first_error);
     dec->close(state);
     free(state);
     sl_rawbatch_free(&rb);
     sl_batch_free(&b);
+    sl_arena_free(&ja);
     *rows = s.rows;
     return s.rows ? 0 : 1;
 }

@@ -7,8 +7,8 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
-zlib1g-dev libzstd-dev liblz4-dev libbz2-dev libcriterion-dev
-curl python3 openssl python3-protobuf protobuf-compiler zstd lz4"
+zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libcriterion-dev
+curl python3 openssl python3-protobuf protobuf-compiler zstd lz4 tzdata lzop"
 [ "${1:-}" = "--with-bench" ] && PKGS="$PKGS bc clickhouse-server clickhouse-client"
 
 missing=""

@@ -3,7 +3,8 @@
 # BUILD_DIR/sluice, then print one closing line "N passed, M failed".
 # With SLUICE_E2E_POSTGRES=1 the end-to-end suite runs a second time with every server on a
 # PostgreSQL store (one PostgreSQL for the pass, started by tests/pg/pg.sh; a database per
-# server). Off by default until the store's ledger runs on PostgreSQL (issue 11).
+# server). Off by default until the PostgreSQL SELECT renderer (src/store/postgres/render.c, a
+# stub here) lands: the suite reads its results back with SELECT.
 # Unit tests are Criterion binaries (one per source file); e2e tests are Python unittest files
 # under tests/e2e that start the real binary on port 0 and talk real HTTP.
 set -u

@@ -35,7 +35,8 @@
  *  - Field values: (1) trim: one outer pair of T is removed, T = Q when enclose is set (only when
  *    trim_double_quotes or Q != '"'), else '"' when trim_double_quotes. An enclosed field whose
  *    enclosure is empty and not trimmed by (1) loses the two Q bytes (""aaa -> aaa; pins the
- *    Doris .out of test_csv_with_enclose_and_escape). (2) NULL: an untrimmed value exactly \N.
+ *    Doris .out of test_csv_with_enclose_and_escape). (2) NULL: an untrimmed value exactly \N,
+ *    and with empty_field_as_null any value that is empty after (1) ("a,,b", "a,\"\",b").
  *    (3) escape: every E removes itself and protects the next byte (Doris escape_string), on any
  *    field when E != Q; when E == Q (RFC 4180 "") only inside a trimmed enclosed field.
  *  - An enclosed field still open at the end of the body makes the rest of the body one error row
@@ -91,6 +92,7 @@ struct csv_state {
     int enclose, escape;    /* byte or -1 */
     int trim_char;          /* byte or -1 */
     bool null_bn, utf8, fast;
+    bool empty_null;             /* empty_field_as_null: a field of length 0 is NULL */
     size_t max_rec;
     sl_err *err;
     sl_code failed;         /* first fatal code; SL_OK until then */
@@ -168,7 +170,9 @@ static sl_code emit_value(struct csv_state *st, const char *p, size_t n, bool en
         p += 2, n -= 2, trimmed = true;
     }
     sl_slice v = {p, n};
-    if (!trimmed && st->null_bn && n == 2 && p[0] == '\\' && p[1] == 'N') {
+    if (n == 0 && st->empty_null) {
+        v = SL_SLICE_NULL;
+    } else if (!trimmed && st->null_bn && n == 2 && p[0] == '\\' && p[1] == 'N') {
         v = SL_SLICE_NULL;
     } else if (esc && n && (st->escape != st->enclose || (trimmed && enclosed)) &&
                memchr(p, st->escape, n) != NULL) {
@@ -416,7 +420,9 @@ static sl_code reserve_fields(sl_rawbatch *rb, size_t k)
 static inline sl_slice fast_value(const struct csv_state *st, const char *p, size_t n)
 {
     if (st->trim_char >= 0 && n >= 2 && p[0] == '"' && p[n - 1] == '"')
-        return (sl_slice){p + 1, n - 2};
+        return (n == 2 && st->empty_null) ? SL_SLICE_NULL : (sl_slice){p + 1, n - 2};
+    if (n == 0 && st->empty_null)
+        return SL_SLICE_NULL;
     if (st->null_bn && n == 2 && p[0] == '\\' && p[1] == 'N')
         return SL_SLICE_NULL;
     return (sl_slice){p, n};
@@ -629,6 +635,7 @@ static sl_code csv_open(void *vst, const sl_decode_opts *o, sl_err *err)
     else
         st->trim_char = o->trim_double_quotes ? '"' : -1;
     st->null_bn = o->null_as_backslash_n;
+    st->empty_null = o->empty_field_as_null;
     st->utf8 = o->validate_utf8;
     st->max_rec = o->max_record_bytes ? o->max_record_bytes : CSV_MAX_RECORD_DEFAULT;
     st->to_skip = o->skip_lines;

@@ -64,6 +64,8 @@ typedef struct sl_decode_opts {
     uint64_t skip_lines;       /* lines to drop at the start (csv_with_names: 1, ..._and_types: 2) */
     bool validate_utf8;        /* invalid UTF-8 record -> error row */
     bool null_as_backslash_n;  /* a field that is exactly \N is NULL (Doris: always) */
+    bool empty_field_as_null;  /* an empty field (after enclose/trim) is NULL, not "" (Doris
+                                  empty_field_as_null) */
     size_t max_record_bytes;   /* a longer record is a fatal SL_TOO_LARGE error; 0: 64 MiB */
     /* JSON (issue 4) */
     bool strip_outer_array;

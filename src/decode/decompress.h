@@ -21,8 +21,13 @@
  *   zstd     zstd frames (spelled `zstd` or `zst`); concatenated frames decode fully. Frames that
  *            need a window above 1 << SL_DECOMP_ZSTD_WINDOW_LOG_MAX are refused (memory bound).
  *   plain    no compression (also the empty type): the input is handed on unchanged, uncopied.
- * Rejected with SL_FORMAT, naming the type: lzo, lzop, lz4_block, snappy_block (Doris
- * knows them, sluice does not), and any other name.
+ *   lzop     the lzop file format (spelled `lzo` or `lzop`: Doris reads both as lzop files):
+ *            LZO1X blocks, Adler-32/CRC-32 checksums verified; concatenated files decode fully.
+ *   lz4_block, snappy_block  Hadoop's block framing ([u32 rawlen] then [u32 clen][chunk]...)
+ *            around raw LZ4 / Snappy chunks (spelled with or without the underscore). These
+ *            carry no checksum: a corrupt chunk that still decodes is not detected (as in Doris).
+ *   Block formats hold one block in and one out; blocks over SL_DECOMP_BLOCK_MAX are refused.
+ * Any other name is rejected with SL_FORMAT, naming it.
  *
  * Stream ends: a body must end exactly at the end of a complete stream/member/frame. A body that
  * stops inside one is SL_INVALID "<codec>: truncated stream" from finish. Bytes after a complete
@@ -56,6 +61,11 @@
  *  (2^27) could take 12.8 GiB. */
 #define SL_DECOMP_ZSTD_WINDOW_LOG_MAX 24
 
+/** The largest block the block formats (lzop, lz4_block, snappy_block) accept, compressed or
+ *  not: 8 MiB. They decompress a block only whole, so a load holds up to two of them; lzop and
+ *  Hadoop write 256 KiB blocks, lzop allows 64 MiB, which 100 loads could not afford. */
+#define SL_DECOMP_BLOCK_MAX (8u << 20)
+
 typedef struct sl_decomp sl_decomp;
 
 /** The consumer of decompressed bytes. p points into the sl_decomp's output buffer and is
@@ -68,9 +78,9 @@ typedef sl_code (*sl_decomp_emit_fn)(void *arg, const char *p, size_t n);
  * Open a decompressor for the compression named by type (case-insensitive; see the list
  * above; the empty slice and "plain" mean none).
  * Returns SL_OK and a new sl_decomp in *out (owned by the caller, release with
- * sl_decomp_free; it may be registered with sl_arena_on_reset), SL_FORMAT (unknown or
- * unsupported type, message names it: "compress_type lzop is not supported" / "unknown
- * compress_type, compress_type=xyz"), or SL_NOMEM. On error *out is NULL.
+ * sl_decomp_free; it may be registered with sl_arena_on_reset), SL_FORMAT (unknown type,
+ * message names it: "unknown compress_type, compress_type=xyz"), or SL_NOMEM. On error *out is
+ * NULL.
  */
 sl_code sl_decomp_open(sl_slice type, sl_decomp **out, sl_err *err);
 
@@ -100,7 +110,8 @@ sl_code sl_decomp_push(sl_decomp *d, const char *p, size_t n, sl_decomp_emit_fn 
  */
 sl_code sl_decomp_finish(sl_decomp *d, sl_decomp_emit_fn emit, void *arg, sl_err *err);
 
-/** The canonical codec name ("gz", "deflate", "bz2", "lz4", "zstd", "plain"). Static storage. */
+/** The canonical codec name ("gz", "deflate", "bz2", "lz4", "zstd", "lzop", "lz4_block",
+ *  "snappy_block", "plain"). Static storage. */
 const char *sl_decomp_name(const sl_decomp *d);
 
 /** Bytes pushed in and bytes emitted so far (either pointer may be NULL). */

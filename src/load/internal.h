@@ -63,6 +63,7 @@ typedef struct sl_mapper {
     sl_expr *del;            /* MERGE: delete predicate, or NULL */
     bool del_on_sources;     /* del is bound over the sources (it names a source-only column) */
     long seq_col;            /* UNIQUE: the sequence column, or -1 */
+    long del_sign_src;       /* UNIQUE: the source holding __DORIS_DELETE_SIGN__, or -1 */
     uint64_t col_mask;       /* partial update: bit c = column c provided; 0 = not partial */
     sl_vec *srcv;            /* n_src text vectors of the batch rows' sources (derived only) */
     uint8_t *src_used;       /* n_src: read by an expression, so copied into srcv */

@@ -8,6 +8,7 @@
  */
 #include "../core/platform.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,8 @@ struct sl_job {
     sl_errlog log;
     sl_load_result res;
     uint64_t t0_ms;
+    uint64_t start_wall_ms;
+    _Atomic uint64_t written;       /* rows appended to the store (read by other threads) */
     bool finished;
     bool discard;                   /* the load can no longer succeed: stop writing rows */
 };
@@ -48,18 +51,14 @@ static uint64_t mono_ms(void)
 sl_code sl_catalog_table(const sl_job_env *env, sl_slice db, sl_slice table, sl_arena_t *a,
                          sl_tabledef **def, int64_t *table_id, sl_err *err)
 {
-    sl_slice ddl;
-    sl_code rc = env->sv->get_table(env->store, db, table, a, &ddl, table_id, err);
-    if (rc != SL_OK)
-        return rc;
-    sl_stmt st;
-    sl_err perr = {0};
-    rc = sl_sql_parse(ddl.p, ddl.n, a, &st, &perr);
-    if (rc != SL_OK || st.kind != SL_STMT_CREATE_TABLE || st.table == NULL)
-        return sl_fail(err, SL_INTERNAL, "stored definition of %.*s does not parse: %s",
-                       (int)table.n, table.p, perr.msg);
-    *def = st.table;
-    return SL_OK;
+    return sl_store_table_def(env->store, db, table, a, def, table_id, err);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void job_fail(sl_job *j, sl_code c, const char *msg)
@@ -80,17 +79,20 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
     j->env = *env;
     j->spec = spec;
     j->t0_ms = mono_ms();
+    j->start_wall_ms = spec->start_wall_ms ? spec->start_wall_ms : wall_ms();
     j->res.txn_id = -1;
     j->res.existing.txn_id = -1;
     sl_arena_init(&j->arena, 16384);
     sl_err *err = &j->res.err;
     sl_code rc;
 
-    j->dec = sl_decoder_find(spec->format.p ? spec->format : SL_LIT("csv"));
-    if (j->dec == NULL) {
-        rc = sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s", (int)spec->format.n,
-                     spec->format.p);
-        goto fail;
+    if (!spec->typed) {
+        j->dec = sl_decoder_find(spec->format.p ? spec->format : SL_LIT("csv"));
+        if (j->dec == NULL) {
+            rc = sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s",
+                         (int)spec->format.n, spec->format.p);
+            goto fail;
+        }
     }
     if (spec->compress_type.p && spec->compress_type.n &&
         (rc = sl_decomp_open(spec->compress_type, &j->unzip, err)) != SL_OK)
@@ -99,23 +101,38 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
                                err)) != SL_OK)
         goto fail;
     j->log.dir = env->error_log_dir;
-    if ((rc = sl__mapper_init(&j->map, j->def, spec, &j->arena, &j->log, err)) != SL_OK)
+    j->map.seq_col = -1;
+    if (!spec->typed &&
+        (rc = sl__mapper_init(&j->map, j->def, spec, &j->arena, &j->log, err)) != SL_OK)
         goto fail;
-    if ((rc = sl_batch_init(&j->batch, j->def)) != SL_OK) {
+    if (!spec->typed && (rc = sl_batch_init(&j->batch, j->def)) != SL_OK) {
         sl_fail(err, rc, "out of memory");
         goto fail;
     }
     uint64_t t1 = mono_ms();
     j->res.plan_ms = t1 - j->t0_ms;
-    sl_begin_opts bo = {spec->db,        spec->table,         j->def,
-                        j->table_id,     spec->label,         spec->timeout_s,
-                        j->map.seq_col,  spec->replace_table, j->map.col_mask != 0};
+    sl_begin_opts bo = {.db = spec->db,
+                        .table = spec->table,
+                        .def = j->def,
+                        .table_id = j->table_id,
+                        .label = spec->label,
+                        .user = spec->user,
+                        .timeout_s = spec->timeout_s,
+                        .seq_col = j->map.seq_col,
+                        .replace = spec->replace_table,
+                        .partial = j->map.col_mask != 0,
+                        .two_phase = spec->two_phase};
     j->batch.col_mask = j->map.col_mask;
-    if ((rc = env->sv->begin(env->store, &bo, &j->txn, &j->res.existing, err)) != SL_OK)
+    if ((rc = sl_store_begin(env->store, &bo, &j->txn, &j->res.existing, err)) != SL_OK)
         goto fail;
-    j->res.txn_id = env->sv->txn_id(j->txn);
+    j->res.txn_id = sl_store_txn_id(j->txn);
     j->log.txn_id = j->res.txn_id;
     j->res.begin_ms = mono_ms() - t1;
+    if (spec->typed) {
+        *out = j;
+        *res = j->res;
+        return SL_OK;
+    }
     j->dec_state = sl_arena_alloc(&j->arena, j->dec->state_size);
     if (j->dec_state == NULL) {
         rc = sl_fail(err, SL_NOMEM, "out of memory");
@@ -142,10 +159,12 @@ static sl_code flush_batch(void *arg, sl_batch *b)
         j->discard = true; /* zero tolerance: the load will fail, skip the writes */
     if (!j->discard && b->n_rows) {
         uint64_t t = mono_ms();
-        sl_code rc = j->env.sv->append(j->txn, b, &j->res.err);
+        sl_code rc = sl_store_append(j->txn, b, &j->res.err);
         j->res.write_ms += mono_ms() - t;
         if (rc != SL_OK)
             return rc;
+        uint64_t w = atomic_fetch_add(&j->written, (uint64_t)b->n_rows) + b->n_rows;
+        sl_store_progress(j->txn, j->res.bytes, w);
     }
     sl_batch_clear(b);
     return SL_OK;
@@ -179,6 +198,8 @@ sl_code sl_job_push(sl_job *j, const char *p, size_t n)
 {
     if (j->res.err.code != SL_OK)
         return j->res.err.code;
+    if (j->dec == NULL)
+        return sl_fail(&j->res.err, SL_INTERNAL, "a typed load takes batches, not bytes");
     j->res.bytes += n; /* LoadBytes counts the body as received (compressed size) */
     sl_code rc = j->unzip ? sl_decomp_push(j->unzip, p, n, decode_piece, j, &j->res.err)
                           : decode_piece(j, p, n);
@@ -201,6 +222,47 @@ sl_code sl_job_push_rows(sl_job *j, const sl_rawbatch *rb)
     return rc;
 }
 
+/* The history row of this load as it ends now: Success, or Fail with the error as Doris shows
+ * it. url (cap bytes) holds the ErrorURL. */
+static sl_load_record make_record(const sl_job *j, char *url, size_t cap)
+{
+    const sl_load_spec *s = j->spec;
+    const sl_load_result *r = &j->res;
+    if (r->error_log[0] && s->errlog_url.n)
+        snprintf(url, cap, "%.*s%s", (int)s->errlog_url.n, s->errlog_url.p, r->error_log);
+    else
+        snprintf(url, cap, "N/A");
+    sl_load_record rec = {
+        .label = s->label, .db = s->db, .table = s->table, .client_ip = s->client_ip,
+        .status = SL_LIT("Success"), .message = SL_LIT("OK"), .url = sl_slice_of(url),
+        .user = s->user, .comment = s->comment, .txn_id = r->txn_id, .total = r->total,
+        .loaded = r->loaded, .filtered = r->filtered, .unselected = r->unselected,
+        .bytes = r->bytes, .start_ms = j->start_wall_ms, .finish_ms = wall_ms()};
+    return rec;
+}
+
+/* Abort the open transaction with the job's error, recorded in the history. */
+static void abort_txn(sl_job *j)
+{
+    char url[512], msg[SL_ERR_MSG_MAX + 64];
+    sl_load_record rec = make_record(j, url, sizeof url);
+    snprintf(msg, sizeof msg, "[%s]%s", sl_code_doris(j->res.err.code), j->res.err.msg);
+    rec.status = SL_LIT("Fail");
+    rec.message = sl_slice_of(msg);
+    rec.loaded = 0;
+    sl_store_abort(j->txn, j->res.err.msg, j->spec->skip_history ? NULL : &rec);
+    j->txn = NULL;
+}
+
+sl_code sl_job_push_batch(sl_job *j, sl_batch *b)
+{
+    if (j->res.err.code != SL_OK)
+        return j->res.err.code;
+    j->map.total += b->n_rows;
+    j->map.loaded += b->n_rows;
+    return flush_batch(j, b);
+}
+
 static void copy_counters(sl_job *j)
 {
     j->res.total = j->map.total;
@@ -217,8 +279,8 @@ static void copy_counters(sl_job *j)
 static sl_code check_new_keys(sl_job *j)
 {
     uint64_t removed = 0;
-    sl_code rc = j->env.sv->partial_check(j->txn, j->map.col_mask, j->spec->strict, &removed,
-                                          &j->res.err);
+    sl_code rc = sl_store_partial_check(j->txn, j->map.col_mask, j->spec->strict, &removed,
+                                        &j->res.err);
     if (rc != SL_OK || removed == 0)
         return rc;
     j->map.filtered += removed;
@@ -243,7 +305,7 @@ sl_code sl_job_finish(sl_job *j)
         if (rc == SL_AGAIN)
             rc = SL_OK;
     }
-    if (rc == SL_OK) {
+    if (rc == SL_OK && j->dec) {
         uint64_t t = mono_ms();
         rc = j->dec->finish(j->dec_state, &j->rb);
         j->res.read_ms += mono_ms() - t;
@@ -262,13 +324,15 @@ sl_code sl_job_finish(sl_job *j)
     }
     if (rc == SL_OK) {
         uint64_t t = mono_ms();
-        rc = j->spec->two_phase ? j->env.sv->precommit(j->txn, &j->res.err)
-                                : j->env.sv->commit(j->txn, &j->res.err);
+        char url[512];
+        sl_load_record rec = make_record(j, url, sizeof url);
+        const sl_load_record *hist = j->spec->skip_history ? NULL : &rec;
+        rc = j->spec->two_phase ? sl_store_precommit(j->txn, hist, &j->res.err)
+                                : sl_store_commit(j->txn, hist, &j->res.err);
         j->txn = NULL; /* commit frees it whatever the outcome */
         j->res.commit_ms = mono_ms() - t;
     } else if (j->txn) {
-        j->env.sv->abort(j->txn, j->res.err.msg);
-        j->txn = NULL;
+        abort_txn(j);
     }
     if (rc != SL_OK)
         j->res.loaded = 0; /* Doris 2.1.7+: NumberLoadedRows is 0 whenever Status is Fail */
@@ -290,6 +354,11 @@ const sl_load_result *sl_job_result(const sl_job *j)
     return &j->res;
 }
 
+uint64_t sl_job_written(const sl_job *j)
+{
+    return atomic_load(&((sl_job *)j)->written);
+}
+
 void sl_job_free(sl_job *j)
 {
     if (j == NULL)
@@ -297,7 +366,8 @@ void sl_job_free(sl_job *j)
     if (j->txn) {
         if (j->res.err.code == SL_OK)
             job_fail(j, SL_NETWORK, "load cancelled");
-        j->env.sv->abort(j->txn, j->res.err.msg);
+        copy_counters(j);
+        abort_txn(j);
     }
     if (j->dec_open && j->dec->close)
         j->dec->close(j->dec_state);

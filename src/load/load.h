@@ -4,7 +4,8 @@
  *
  *   adapter --spec--> sl_job_begin: table, column mapping, label (store begin), decoder
  *   body ----bytes--> sl_job_push:  [decompress] -> decoder -> mapper -> batch -> store append
- *   end ------------> sl_job_finish: last record, filter ratio, commit or abort
+ *   end ------------> sl_job_finish: last record, filter ratio, commit or abort (the history
+ *                     row is written in the same store transaction)
  *   adapter <-result- sl_job_result: counters, times, error log, label state
  *
  * Nothing here knows which protocol is speaking; the adapters render the result.
@@ -16,6 +17,10 @@
 #include "../store/store.h"
 
 enum { SL_MERGE_APPEND, SL_MERGE_DELETE, SL_MERGE_MERGE };
+enum { SL_GROUP_COMMIT_OFF, SL_GROUP_COMMIT_SYNC, SL_GROUP_COMMIT_ASYNC };
+
+/* The hidden delete-sign column of UNIQUE tables, as a source column name. */
+#define SL_DELETE_SIGN "__DORIS_DELETE_SIGN__"
 
 /* Everything a load needs, protocol-independent. Slices must outlive the job (the adapters
  * keep them in the request arena). */
@@ -42,15 +47,32 @@ typedef struct sl_load_spec {
     sl_slice sequence_col;         /* function_column.sequence_col, or NULL slice */
     bool replace_table;            /* the commit replaces the table's rows (tsload empty_target) */
     bool partial_columns;          /* UNIQUE: update only the columns the load provides */
-    int32_t tz_offset_s;           /* load time zone as UTC offset */
+    sl_slice hidden_columns;       /* Doris hidden_columns (only without `columns`): extra source
+                                      columns after the table's, e.g. __DORIS_DELETE_SIGN__ */
+    bool negative;                 /* AGGREGATE (SUM only): load every value negated */
+    bool load_to_single_tablet;    /* a hint, but Doris refuses it on hash-distributed tables */
+    uint8_t group_commit;          /* SL_GROUP_COMMIT_*: the reply's shape (the load itself runs
+                                      as a normal one: see docs/doris-stream-load.md) */
+    int32_t tz_offset_s;           /* load time zone as UTC offset, when tz is NULL */
+    const struct sl_tz *tz;        /* the load time zone (`timezone` header, else the
+                                      server's time_zone setting) */
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */
     const struct sl_text_formats *formats; /* tsload value formats (batch/datefmt.h), or NULL */
+    /* Who loads, for the transaction and the history (SHOW STREAM LOAD): */
+    sl_slice user;
+    sl_slice client_ip;
+    sl_slice errlog_url;           /* ErrorURL prefix the error log's name is appended to
+                                      ("http://host:port/api/_load_error_log?file="), or empty */
+    uint64_t start_wall_ms;        /* when the request began (0: when the job began) */
+    bool skip_history;             /* keep the load out of SHOW STREAM LOAD (Doris's
+                                      skip_record_to_audit_log_table) */
+    bool typed;                    /* the adapter decodes rows itself into typed batches of
+                                      the table (Yamcs protobuf rows): sl_job_push_batch */
 } sl_load_spec;
 
 /* What the job needs from the server. */
 typedef struct sl_job_env {
-    const sl_store_vtab *sv;
     sl_store *store;
     const char *error_log_dir;     /* error logs go below it, in __shard_N/ folders */
 } sl_job_env;
@@ -85,6 +107,10 @@ sl_code sl_job_push(sl_job *j, const char *p, size_t n);
  * mapping, conversion and counters as decoded records. */
 sl_code sl_job_push_rows(sl_job *j, const sl_rawbatch *rb);
 
+/* Feed a typed batch of the table's columns (spec.typed): counted as loaded rows and handed
+ * to the store; the batch is cleared for reuse. */
+sl_code sl_job_push_batch(sl_job *j, sl_batch *b);
+
 /* End of body: decode the rest, apply the filter ratio, commit or abort. Returns the final
  * code (also in the result). */
 sl_code sl_job_finish(sl_job *j);
@@ -96,11 +122,14 @@ sl_code sl_job_cancel(sl_job *j, const sl_err *e);
 /* The result so far (complete after sl_job_finish). */
 const sl_load_result *sl_job_result(const sl_job *j);
 
+/* Rows handed to the store so far; may be read from another thread while the job runs. */
+uint64_t sl_job_written(const sl_job *j);
+
 /* Abort the transaction unless committed, close the error log, free everything. NULL ok. */
 void sl_job_free(sl_job *j);
 
-/* Resolve db.table to its parsed definition (CREATE text from the store, parsed with
- * src/sql). The definition and ddl live in arena a. */
+/* Resolve db.table to its parsed definition (sl_store_table_def). The definition lives in
+ * arena a. */
 sl_code sl_catalog_table(const sl_job_env *env, sl_slice db, sl_slice table, sl_arena_t *a,
                          sl_tabledef **def, int64_t *table_id, sl_err *err);
 

@@ -15,6 +15,7 @@
 
 #include "../core/mem.h"
 #include "../batch/datefmt.h"
+#include "../core/tz.h"
 #include "internal.h"
 
 /* ---- set-up ------------------------------------------------------------------------- */
@@ -134,10 +135,15 @@ static sl_code map_columns(sl_mapper *m, sl_arena_t *a, sl_err *err)
     if (m->spec->columns.p && sl_slice_trim(m->spec->columns).n &&
         (rc = sl_expr_parse_columns(m->spec->columns, a, &cl, err)) != SL_OK)
         return rc;
-    size_t n_plain = 0;
+    size_t n_plain = 0, n_hidden = 0;
     for (size_t i = 0; i < cl.n_items; i++)
         n_plain += cl.items[i].expr == NULL;
-    size_t n = n_plain ? n_plain : def->n_cols;
+    sl_slice hidden[8];
+    if (!n_plain && m->spec->hidden_columns.p) /* hidden_columns: sources after the table's */
+        n_hidden = split_list(m->spec->hidden_columns, hidden, SL_COUNT(hidden));
+    if (n_hidden > SL_COUNT(hidden))
+        return sl_fail(err, SL_INVALID, "too many hidden columns");
+    size_t n = (n_plain ? n_plain : def->n_cols) + n_hidden;
     m->src_col = sl_arena_alloc(a, (n + 1) * sizeof *m->src_col);
     m->src_names = sl_arena_alloc(a, (n + 1) * sizeof *m->src_names);
     if (m->src_col == NULL || m->src_names == NULL)
@@ -157,15 +163,76 @@ static sl_code map_columns(sl_mapper *m, sl_arena_t *a, sl_err *err)
         }
         m->n_src++;
     }
+    for (size_t h = 0; h < n_hidden; h++) {
+        m->src_names[m->n_src] = hidden[h];
+        m->src_col[m->n_src++] = -1;
+    }
     for (size_t i = 0; i < cl.n_items; i++) {
         if (cl.items[i].expr == NULL)
             continue;
+        if (sl_slice_ieq(unquote_ident(cl.items[i].name), SL_DELETE_SIGN) ||
+            sl_slice_ieq(unquote_ident(cl.items[i].name), "__DORIS_SEQUENCE_COL__"))
+            return sl_fail(err, SL_INVALID, "a derived %.*s is not supported; use merge_type: "
+                                            "MERGE with delete: <predicate> for deletes",
+                           (int)cl.items[i].name.n, cl.items[i].name.p);
         long c = sl_tabledef_find(def, cl.items[i].name);
         if (c < 0)
             continue; /* a derived name that is no table column only feeds nothing */
         m->col_expr[c] = cl.items[i].expr;
         m->col_src[c] = -1;
     }
+    return SL_OK;
+}
+
+/* Source columns named after Doris's hidden columns (from `columns` or hidden_columns): the
+ * delete sign is read per row (UNIQUE tables only); the sequence column is not supported. */
+static sl_code hidden_sources(sl_mapper *m, sl_err *err)
+{
+    m->del_sign_src = -1;
+    for (size_t i = 0; i < m->n_src; i++) {
+        sl_slice nm = unquote_ident(m->src_names[i]);
+        if (m->src_col[i] >= 0)
+            continue;
+        if (sl_slice_ieq(nm, "__DORIS_SEQUENCE_COL__"))
+            return sl_fail(err, SL_INVALID,
+                           "hidden column __DORIS_SEQUENCE_COL__ is not supported: sluice keeps a "
+                           "UNIQUE table's sequence in a table column; name it with the "
+                           "function_column.sequence_col header or table property");
+        if (!sl_slice_ieq(nm, SL_DELETE_SIGN))
+            continue;
+        if (m->def->key_model != SL_KEYS_UNIQUE)
+            return sl_fail(err, SL_INVALID, "%s exists only in UNIQUE KEY tables: a load may "
+                                            "delete rows only there",
+                           SL_DELETE_SIGN);
+        if (m->spec->merge_type != SL_MERGE_APPEND)
+            return sl_fail(err, SL_INVALID, "%s in the data cannot be combined with merge_type "
+                                            "MERGE or DELETE, which set the delete sign "
+                                            "themselves",
+                           SL_DELETE_SIGN);
+        if (m->spec->partial_columns)
+            return sl_fail(err, SL_INVALID, "%s cannot be combined with a partial update",
+                           SL_DELETE_SIGN);
+        m->del_sign_src = (long)i;
+    }
+    return SL_OK;
+}
+
+/* negative and load_to_single_tablet against the table [Doris Load.java, StreamLoadPlanner]. */
+static sl_code check_table_options(const sl_mapper *m, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    if (m->spec->load_to_single_tablet && def->n_dist_cols > 0)
+        return sl_fail(err, SL_INVALID, "if load_to_single_tablet set to true, the olap table "
+                                        "must be with random distribution");
+    if (!m->spec->negative)
+        return SL_OK;
+    if (def->key_model != SL_KEYS_AGGREGATE)
+        return sl_fail(err, SL_INVALID, "Negative load is only supported for AGGREGATE KEY "
+                                        "tables whose value columns are all SUM");
+    for (size_t c = 0; c < def->n_cols; c++)
+        if (!def->cols[c].key && def->cols[c].agg != SL_AGG_SUM)
+            return sl_fail(err, SL_INVALID, "Column is not SUM AggregateType. column:%.*s",
+                           (int)def->cols[c].name.n, def->cols[c].name.p);
     return SL_OK;
 }
 
@@ -260,7 +327,8 @@ static int64_t now_local_us(const sl_mapper *m)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t)ts.tv_sec + m->conv.tz_offset_s) * 1000000 + ts.tv_nsec / 1000;
+    int32_t off = m->conv.tz ? sl_tz_offset_utc(m->conv.tz, ts.tv_sec) : m->conv.tz_offset_s;
+    return ((int64_t)ts.tv_sec + off) * 1000000 + ts.tv_nsec / 1000;
 }
 
 static sl_code prepare_defaults(sl_mapper *m, sl_arena_t *a, sl_err *err)
@@ -318,11 +386,32 @@ static sl_code prepare_bounds(const sl_mapper *m, sl_slice *texts, size_t n, sl_
     return SL_OK;
 }
 
+/* `partitions` / `temporary_partitions` on a table without partitions: as in Doris, such a
+ * table has one partition named after the table and no temporary ones, so any other name is
+ * the same header error as on a partitioned table (before the body is read). */
+static sl_code check_single_partition(const sl_mapper *m, sl_arena_t *a, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    size_t n = split_list(m->spec->partitions, NULL, 0);
+    sl_slice *names = sl_arena_alloc(a, (n + 1) * sizeof *names);
+    if (names == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    split_list(m->spec->partitions, names, n);
+    for (size_t i = 0; i < n; i++) {
+        sl_slice nm = unquote_ident(names[i]);
+        if (m->spec->temporary_partitions || nm.n != def->name.n ||
+            strncasecmp(nm.p, def->name.p, nm.n) != 0)
+            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'",
+                           (int)(nm.n < 128 ? nm.n : 128), nm.p, (int)def->name.n, def->name.p);
+    }
+    return SL_OK;
+}
+
 static sl_code prepare_partitions(sl_mapper *m, sl_arena_t *a, sl_err *err)
 {
     const sl_tabledef *def = m->def;
     if (def->part_kind == SL_PART_NONE || def->n_parts == 0)
-        return SL_OK;
+        return m->spec->partitions.p ? check_single_partition(m, a, err) : SL_OK;
     m->parts = sl_arena_alloc(a, def->n_parts * sizeof *m->parts);
     if (m->parts == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
@@ -358,8 +447,8 @@ static sl_code prepare_partitions(sl_mapper *m, sl_arena_t *a, sl_err *err)
                  def->parts[p].temporary == m->spec->temporary_partitions))
             p++;
         if (p == def->n_parts)
-            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'", (int)nm.n,
-                           nm.p, (int)def->name.n, def->name.p);
+            return sl_fail(err, SL_INVALID, "Unknown partition '%.*s' in table '%.*s'",
+                           (int)(nm.n < 128 ? nm.n : 128), nm.p, (int)def->name.n, def->name.p);
         m->parts[p].allowed = true;
     }
     return SL_OK;
@@ -392,14 +481,22 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     m->spec = spec;
     m->log = log;
     m->conv.tz_offset_s = spec->tz_offset_s;
+    m->conv.tz = spec->tz;
     m->ectx.tz_offset_s = spec->tz_offset_s;
-    m->ectx.now_us = now_local_us(m) - (int64_t)spec->tz_offset_s * 1000000;
+    m->ectx.tz = spec->tz;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* the load's now(), as UTC */
+    m->ectx.now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     m->col_src = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *m->col_src);
     if (m->col_src == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
     sl_code rc = check_key_model(m, err);
     if (rc == SL_OK)
         rc = map_columns(m, a, err);
+    if (rc == SL_OK)
+        rc = hidden_sources(m, err);
+    if (rc == SL_OK)
+        rc = check_table_options(m, err);
     if (rc == SL_OK && spec->partial_columns)
         rc = partial_mask(m, err);
     if (rc == SL_OK)
@@ -561,6 +658,30 @@ not_null:
     return why;
 }
 
+/* The row's __DORIS_DELETE_SIGN__ source: cast to TINYINT as Doris does; non-zero deletes the
+ * key. NULL (or, not strict, text that does not cast) is an error row: the hidden column is
+ * NOT NULL. */
+static const char *delete_sign(sl_mapper *m, sl_batch *b, size_t row, const sl_slice *v,
+                               char *why, size_t cap)
+{
+    static const sl_type tiny = {.id = SL_TINYINT};
+    sl_datum d;
+    sl_conv cv = v && v->p ? sl_convert(&tiny, *v, &d, &m->conv) : SL_CONV_NULL;
+    if (cv == SL_CONV_NULL || (cv == SL_CONV_LOSSY && m->spec->strict)) {
+        if (m->spec->strict && v && v->p)
+            snprintf(why, cap, "column(%s) value is incorrect while strict mode is true, src "
+                               "value is %.*s",
+                     SL_DELETE_SIGN, cut(v->n), v->p);
+        else
+            snprintf(why, cap, "column(%s) values is null while columns is not nullable",
+                     SL_DELETE_SIGN);
+        return why;
+    }
+    b->has_del = true;
+    b->del[row] = d.i != 0;
+    return NULL;
+}
+
 /* Fill the next batch row from one record's source fields: positional (f) or named (found:
  * one pointer per source, NULL for a missing key, which reads as NULL). Derived columns are
  * left for sl__mapper_finish_rows; their sources go to m->srcv. */
@@ -589,6 +710,10 @@ static const char *map_row(sl_mapper *m, sl_batch *b, const sl_slice *f,
         const char *e = sl__mapper_put_text(m, b, row, c, v, m->spec->strict, why, cap);
         if (e)
             return e;
+    }
+    if (m->del_sign_src >= 0) {
+        long s = m->del_sign_src;
+        return delete_sign(m, b, row, f ? &f[s] : found[s], why, cap);
     }
     return NULL;
 }
@@ -673,6 +798,42 @@ const char *sl__mapper_check_partition(sl_mapper *m, const sl_batch *b, size_t r
     return why;
 }
 
+/* negative: every SUM value of the rows [start, n_rows) negated, after derived columns (the
+ * values as they will be stored). Two's complement negation: INT64_MIN stays itself. */
+static void negate_rows(const sl_mapper *m, sl_batch *b, size_t start)
+{
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        const sl_coldef *cd = &m->def->cols[c];
+        if (cd->key || cd->agg != SL_AGG_SUM)
+            continue;
+        sl_column *col = &b->cols[c];
+        for (size_t r = start; r < b->n_rows; r++) {
+            if (col->null[r])
+                continue;
+            switch ((sl_type_id)cd->type.id) {
+            case SL_FLOAT: case SL_DOUBLE: col->v[r].d = -col->v[r].d; break;
+            case SL_LARGEINT:
+            case SL_DECIMAL: { /* LARGEINT's minimum has no negation: it stays */
+                const sl_i128 max = (((sl_i128)1 << 126) - 1) * 2 + 1;
+                if (col->v[r].w >= -max)
+                    col->v[r].w = -col->v[r].w;
+                break;
+            }
+            default: col->v[r].i = (int64_t)(0 - (uint64_t)col->v[r].i); break;
+            }
+        }
+    }
+}
+
+/* Finish the batch rows from start on (derive.c), then apply negative. */
+static sl_code finish_rows(sl_mapper *m, sl_batch *b, size_t start, sl_err *err)
+{
+    sl_code rc = sl__mapper_finish_rows(m, b, start, err);
+    if (rc == SL_OK && m->spec->negative)
+        negate_rows(m, b, start);
+    return rc;
+}
+
 sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
                        sl_code (*flush)(void *arg, sl_batch *b), void *arg, sl_err *err)
 {
@@ -682,7 +843,7 @@ sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
     for (size_t r = 0; r < rb->n_rows; r++) {
         const sl_rawrow *rr = &rb->rows[r];
         if (sl_batch_full(b)) {
-            if ((rc = sl__mapper_finish_rows(m, b, start, err)) != SL_OK ||
+            if ((rc = finish_rows(m, b, start, err)) != SL_OK ||
                 (rc = flush(arg, b)) != SL_OK)
                 return rc;
             start = b->n_rows;
@@ -698,5 +859,5 @@ sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
         }
         m->rowraw[b->n_rows++] = rr;
     }
-    return sl__mapper_finish_rows(m, b, start, err);
+    return finish_rows(m, b, start, err);
 }

@@ -12,6 +12,12 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
                        const sl_config *cfg, sl_slice db, sl_slice table, sl_load_spec *s,
                        sl_err *err);
 
+/* Request headers that are no Doris Stream Load header but within a small edit distance of
+ * one (`colum_separator`): "unknown header 'colum_separator' was ignored; did you mean
+ * 'column_separator'?", several joined by "; ", written into out (always NUL-terminated;
+ * warnings that do not fit whole are left out). Returns the length, 0 when there is none. */
+size_t sl__doris_header_warnings(const sl_http_req *r, char *out, size_t cap);
+
 /* State of one load request (Stream Load or _http_stream), in the request arena. */
 typedef struct load_ctx {
     sl_load_spec spec;
@@ -19,6 +25,7 @@ typedef struct load_ctx {
     sl_load_result res;         /* valid when the job never started */
     uint64_t max_body;          /* bytes */
     const char *max_conf;       /* name of the limit in messages */
+    char warnings[512];         /* the reply's "Warnings" (misspelt headers), "" when none */
 } load_ctx;
 
 /* Shared by doris.c and http_stream.c: make the request's load_ctx (NULL after answering 503),

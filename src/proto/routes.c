@@ -4,6 +4,7 @@
  */
 #include "../core/platform.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "proto.h"
@@ -30,6 +31,7 @@ static const route routes[] = {
     {FE | BE, "GET", "/api/*/get_load_state", &sl_doris_load_state},
     {FE | BE, "GET", "/api/_load_error_log", &sl_doris_error_log},
     {FE | BE, "GET", "/api/health", &sl_doris_health},
+    {FE | BE, "GET", "/api/nodes", &sl_nodes_api},
     {FE | BE, "POST", "/api/query/*/*", &sl_sqlapi_query},
     {TS, "POST", "/ts_dataservice/v1/public/loads/*", &sl_tsload_upload},
     {TS, "GET", "/ts_dataservice/v1/public/*", &sl_tsload_api},
@@ -68,14 +70,60 @@ static bool match(const char *pat, sl_slice path)
     return p == end;
 }
 
+/* The methods the table allows on r's path at r's listener, "PUT" or "GET, POST", into out.
+ * Returns the length; 0 when no route has this path. */
+static size_t allowed_methods(const sl_http_req *r, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < SL_COUNT(routes); i++) {
+        const route *rt = &routes[i];
+        if (!(rt->roles & (1 << r->role)) || !match(rt->pattern, r->path))
+            continue;
+        bool seen = false; /* a method listed once, however many patterns allow it */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = (routes[j].roles & (1 << r->role)) && match(routes[j].pattern, r->path) &&
+                   strcmp(routes[j].method, rt->method) == 0;
+        int k = seen ? 0 : snprintf(out + len, cap - len, "%s%s", len ? ", " : "", rt->method);
+        if (k > 0 && (size_t)k < cap - len)
+            len += (size_t)k;
+    }
+    return len;
+}
+
+/* A known path asked with a method it does not take: 405 with Allow (RFC 9110 15.5.6),
+ * rather than the 404 "not found" that would send the user looking for a wrong URL. */
+static void wrong_method_begin(sl_http_req *r)
+{
+    char allow[64], body[512];
+    allowed_methods(r, allow, sizeof allow);
+    int n = snprintf(body, sizeof body, "method %s is not allowed on %.*s; use %s\n", r->method,
+                     (int)(r->path.n < 200 ? r->path.n : 200), r->path.p, allow);
+    sl_http_respond(r, 405, "text/plain; charset=utf-8", body,
+                    n < 0 ? 0 : (size_t)n < sizeof body ? (size_t)n : sizeof body - 1);
+    sl_http_add_header(r, "Allow", allow);
+}
+
+static void wrong_method_end(sl_http_req *r)
+{
+    if (!r->responded)
+        wrong_method_begin(r);
+}
+
+static const sl_http_handler wrong_method = {"method-not-allowed", wrong_method_begin, NULL,
+                                             wrong_method_end, NULL, NULL};
+
 const sl_http_handler *sl__route(void *app, sl_http_req *r)
 {
     (void)app;
+    bool path_known = false;
     for (size_t i = 0; i < SL_COUNT(routes); i++) {
         const route *rt = &routes[i];
-        if ((rt->roles & (1 << r->role)) && strcmp(rt->method, r->method) == 0 &&
-            match(rt->pattern, r->path))
+        if (!(rt->roles & (1 << r->role)) || !match(rt->pattern, r->path))
+            continue;
+        if (strcmp(rt->method, r->method) == 0)
             return rt->handler;
+        path_known = true;
     }
-    return NULL;
+    return path_known ? &wrong_method : NULL;
 }

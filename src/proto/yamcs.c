@@ -3,10 +3,13 @@
  * dispatch of every /api/archive/... request, Yamcs's error bodies (proto stage).
  * Spec: specs/yamcs-tables.md (its first box settles the open questions); docs/yamcs.md.
  *
- *   begin  auth (Basic; LOAD = Yamcs WriteTables) -> table (404 before the body) -> store begin
- *   body*  chunk -> decode/pbrows.c -> sl_batch -> store append (before the next chunk, since
- *          values borrow from it); a bad row: commit the rows before it, reply the error with
- *          the count at once and close without reading the rest (Yamcs is not transactional)
+ *   begin  auth (Basic; LOAD = Yamcs WriteTables, SELECT or LOAD = ReadTables) -> table (404
+ *          before the body) -> load job (typed: the label, the store transaction, the history
+ *          row, as every protocol's load)
+ *   body*  chunk -> decode/pbrows.c -> sl_batch -> sl_job_push_batch (before the next chunk,
+ *          since values borrow from it); a bad row: commit the rows before it, reply the error
+ *          with the count at once and close without reading the rest (Yamcs is not
+ *          transactional)
  *   end    truncated last row -> 400; commit -> WriteRowsResponse{count} / TableLoadResponse
  *
  * A duplicate key replaces the row: tables made by :executeSql are UNIQUE KEY tables.
@@ -255,21 +258,30 @@ static bool parse_op(sl_http_req *r, yamcs_ctx *y)
     return y->op != 255;
 }
 
-/* Basic auth; LOAD (Yamcs WriteTables/ReadTables) on db.table. Answers on failure. */
+/* What each operation needs (Yamcs WriteTables = LOAD, ReadTables = SELECT or LOAD). Statements
+ * of :executeSql are checked once parsed, by the rule the SQL API uses (yamcs_meta.c). */
+static sl_priv_action op_action(uint8_t op)
+{
+    switch (op) {
+    case YOP_READ:
+    case YOP_GET: return SL_ACT_READ;
+    case YOP_LIST: return SL_ACT_LIST;
+    case YOP_SQL: return SL_ACT_LOGIN;
+    default: return SL_ACT_LOAD; /* writes, rebuildHistogram */
+    }
+}
+
+/* Basic auth and the operation's privilege on db.table. Answers on failure. */
 static bool authorize(sl_http_req *r, yamcs_ctx *y)
 {
     sl_app *app = r->app;
-    sl_slice pw;
     sl_err err = {0};
-    if (!sl__basic_auth(r, &y->user, &pw)) {
-        header_error(r, y, SL_UNAUTHORIZED, "Unauthorized");
+    bool none;
+    if (sl__login(r, &y->id, NULL, &none, &err) != SL_OK) {
+        header_error(r, y, SL_UNAUTHORIZED, none ? "Unauthorized" : err.msg);
         return false;
     }
-    if (sl_auth_check(app->auth, y->user, pw, NULL, &err) != SL_OK) {
-        header_error(r, y, SL_UNAUTHORIZED, err.msg);
-        return false;
-    }
-    if (sl_auth_allowed(app->auth, y->user, "LOAD", y->db, y->table, &err) != SL_OK) {
+    if (sl_priv_check(app->auth, &y->id, op_action(y->op), y->db, y->table, &err) != SL_OK) {
         sl__yamcs_forbidden(r);
         return false;
     }
@@ -299,27 +311,35 @@ static bool find_table(sl_http_req *r, yamcs_ctx *y)
     return false;
 }
 
-/* Open the load: batch, decoder, store transaction with a generated label. */
+/* Open the load: batch, decoder, and a load job with a generated label (typed rows: the
+ * decoder fills the table's batch itself). */
 static bool open_load(sl_http_req *r, yamcs_ctx *y)
 {
     sl_app *app = r->app;
-    sl_err err = {0};
-    char label[64];
-    sl__uuid(label + 6);
+    char *label = sl_arena_alloc(&r->arena, 64);
+    if (label == NULL) {
+        header_error(r, y, SL_NOMEM, "out of memory");
+        return false;
+    }
     memcpy(label, "yamcs-", 6);
-    sl_begin_opts bo;
-    memset(&bo, 0, sizeof bo);
-    bo.db = y->db, bo.table = y->table, bo.def = y->def, bo.table_id = y->table_id;
-    bo.label = sl_slice_of(label);
-    bo.timeout_s = 3600; /* a PREPARE left by a crash is aborted after an hour */
-    bo.seq_col = -1;     /* no sequence column: the last row of a key wins */
-    sl_label_info ex;
+    sl__uuid(label + 6);
+    sl_load_spec *s = &y->spec;
+    memset(s, 0, sizeof *s);
+    s->db = y->db, s->table = y->table;
+    s->label = sl_slice_of(label);
+    s->typed = true;
+    s->timeout_s = 3600; /* a PREPARE left by a crash is aborted after an hour */
+    s->max_filter_ratio = 0;
+    s->user = y->id.user;
+    s->client_ip = sl_arena_slice(&r->arena, sl_slice_of(r->peer_ip));
+    sl_load_result res;
     sl_code rc = SL_NOMEM;
+    sl_err err = {0};
     if (sl_batch_init(&y->batch, y->def) == SL_OK) {
         y->batch_ready = true;
         y->dec = sl_pbrows_new(&y->schema);
-        if (y->dec)
-            rc = app->sv->begin(app->store, &bo, &y->txn, &ex, &err);
+        if (y->dec && (rc = sl_job_begin(&app->env, s, &y->job, &res)) != SL_OK)
+            err = res.err;
     }
     if (rc == SL_OK)
         return true;
@@ -356,24 +376,28 @@ static void yamcs_begin(sl_http_req *r)
         open_load(r, y);
 }
 
-/* Append the batch to the store (values borrow from the current chunk). */
-static sl_code flush(sl_http_req *r, yamcs_ctx *y, sl_err *err)
+/* Hand the batch to the job (values borrow from the current chunk). */
+static sl_code flush(yamcs_ctx *y, sl_err *err)
 {
-    sl_app *app = r->app;
     sl_code rc = SL_OK;
-    if (y->batch.n_rows)
-        rc = app->sv->append(y->txn, &y->batch, err);
+    if (y->batch.n_rows && (rc = sl_job_push_batch(y->job, &y->batch)) != SL_OK)
+        sl_fail(err, rc, "%s", sl_job_result(y->job)->err.msg);
     sl_batch_clear(&y->batch);
     return rc;
 }
 
-/* Commit what was appended. Returns the rows that are now visible. */
-static sl_code commit(sl_http_req *r, yamcs_ctx *y, sl_err *err)
+/* Commit what was appended. */
+static sl_code commit(yamcs_ctx *y, sl_err *err)
 {
-    sl_app *app = r->app;
-    sl_txn *t = y->txn;
-    y->txn = NULL;
-    return t ? app->sv->commit(t, err) : SL_OK;
+    sl_job *j = y->job;
+    y->job = NULL;
+    if (j == NULL)
+        return SL_OK;
+    sl_code rc = sl_job_finish(j);
+    if (rc != SL_OK)
+        sl_fail(err, rc, "%s", sl_job_result(j)->err.msg);
+    sl_job_free(j);
+    return rc;
 }
 
 /* A failed load: keep the good rows (Yamcs is not transactional), reply with the count. */
@@ -381,7 +405,7 @@ static void fail_load(sl_http_req *r, yamcs_ctx *y, sl_code rc, const char *msg)
 {
     sl_err e2 = {0};
     uint64_t count = y->dec ? sl_pbrows_rows(y->dec) : 0;
-    if (flush(r, y, &e2) != SL_OK || commit(r, y, &e2) != SL_OK) {
+    if (flush(y, &e2) != SL_OK || commit(y, &e2) != SL_OK) {
         sl__yamcs_error(r, y, SL_BACKEND, e2.msg, true, 0);
         return;
     }
@@ -410,7 +434,7 @@ static void yamcs_body(sl_http_req *r, const char *p, size_t n)
             fail_load(r, y, rc, err.msg);
             return;
         }
-        if ((rc = flush(r, y, &err)) != SL_OK) {
+        if ((rc = flush(y, &err)) != SL_OK) {
             fail_load(r, y, rc, err.msg);
             return;
         }
@@ -427,9 +451,9 @@ static void write_end(sl_http_req *r, yamcs_ctx *y)
         return;
     }
     uint64_t count = sl_pbrows_rows(y->dec);
-    sl_code rc = flush(r, y, &err);
+    sl_code rc = flush(y, &err);
     if (rc == SL_OK)
-        rc = commit(r, y, &err);
+        rc = commit(y, &err);
     if (rc != SL_OK) {
         sl__yamcs_error(r, y, rc, err.msg, true, 0);
         return;
@@ -470,15 +494,12 @@ static void yamcs_cleanup(sl_http_req *r)
     yamcs_ctx *y = r->ctx;
     if (y == NULL)
         return;
-    if (y->txn) {
+    if (y->job) {
         sl_err err = {0};
-        if (flush(r, y, &err) == SL_OK)
-            commit(r, y, &err);
-        else {
-            sl_app *app = r->app;
-            app->sv->abort(y->txn, err.msg);
-            y->txn = NULL;
-        }
+        if (flush(y, &err) == SL_OK)
+            commit(y, &err);
+        sl_job_free(y->job); /* a failed flush: the job aborts */
+        y->job = NULL;
     }
     if (y->batch_ready)
         sl_batch_free(&y->batch);

@@ -376,7 +376,7 @@ void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y)
         rc = sl_fail(&err, SL_INVALID, "query is not a condition");
     if (rc == SL_OK) {
         sl_query_sink sink = {dump_meta, dump_row, &d};
-        rc = app->sv->query(app->store, y->db, y->def, &st.select, &sink, &err);
+        rc = sl_store_query(app->store, y->db, &st.select, NULL, &sink, &err);
     }
     if (rc != SL_OK)
         sl__yamcs_error(r, y, rc, err.msg, false, 0);

@@ -27,14 +27,16 @@ typedef enum yamcs_op {
 
 typedef struct yamcs_ctx {
     uint8_t op;                  /* yamcs_op */
-    sl_slice user, db, table;    /* percent-decoded, in the request arena */
+    sl_identity id;              /* who logged in */
+    sl_slice db, table;          /* percent-decoded, in the request arena */
     sl_tabledef *def;            /* writes and reads: the table */
     int64_t table_id;
     sl_pbrows_schema schema;
     sl_pbrows *dec;              /* writes */
     sl_batch batch;
     bool batch_ready;
-    sl_txn *txn;                 /* open between begin and commit */
+    sl_job *job;                 /* the load, open between begin and commit */
+    sl_load_spec spec;
     sl_buf req;                  /* unary request body */
     sl_err err;
 } yamcs_ctx;

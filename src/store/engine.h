@@ -25,7 +25,7 @@
 #ifndef SL_ENGINE_H
 #define SL_ENGINE_H
 
-#include "store_next.h" /* TEMPORARY (h-pg branch): the lead's store.h replaces it */
+#include "store.h"
 
 typedef struct sl_engine sl_engine;
 typedef struct sl_econn sl_econn;
@@ -87,6 +87,9 @@ typedef struct sl_engine_vtab {
 
     /* Dialect: the auto-increment primary key column type for `{id}`. */
     const char *id_type;
+    /* One process owns the catalog (SQLite: the data directory lock): at open, every PREPARE
+     * transaction is a leftover of a dead process. */
+    bool single_node;
 
     /* ---- catalog connections ---- */
     /* Borrow a connection (waits for a free one). SL_BACKEND when the engine is unreachable. */

@@ -1,22 +1,23 @@
 /*
- * registry.c - the one list of store backends (store stage). A new backend is one line here.
+ * registry.c - the one list of storage engines (store stage). A new engine is one folder under
+ * src/store/ and one line here.
  */
 #include "../core/platform.h"
 
-#include <string.h>
+#include "engine.h"
 
-#include "store.h"
+extern const sl_engine_vtab sl_engine_sqlite;
+extern const sl_engine_vtab sl_engine_postgres;
 
-extern const sl_store_vtab sl_store_sqlite;
-
-static const sl_store_vtab *const stores[] = {
-    &sl_store_sqlite,
+static const sl_engine_vtab *const engines[] = {
+    &sl_engine_sqlite,
+    &sl_engine_postgres,
 };
 
-const sl_store_vtab *sl_store_find(const char *name)
+const sl_engine_vtab *sl__engine_find(const char *url)
 {
-    for (size_t i = 0; i < SL_COUNT(stores); i++)
-        if (strcmp(stores[i]->name, name) == 0)
-            return stores[i];
+    for (size_t i = 0; i < SL_COUNT(engines); i++)
+        if (engines[i]->accepts(url))
+            return engines[i];
     return NULL;
 }

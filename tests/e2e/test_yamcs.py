@@ -72,15 +72,22 @@ def load_protos():
             from google.protobuf.internal.encoder import _VarintBytes  # noqa: F401,F811
         except ImportError:
             return None
+    # The generated modules are imported once, then the directory goes: nothing is left in /tmp.
     d = tempfile.mkdtemp(prefix="sluice-yamcs-proto-")
-    with open(os.path.join(d, "ytable.proto"), "w") as f:
-        f.write(TABLE_PROTO)
-    with open(os.path.join(d, "yexception.proto"), "w") as f:
-        f.write(EXCEPTION_PROTO)
-    subprocess.run(["protoc", "-I", d, "--python_out", d,
-                    "ytable.proto", "yexception.proto"], check=True, timeout=60)
-    sys.path.insert(0, d)
-    return importlib.import_module("ytable_pb2"), importlib.import_module("yexception_pb2"), d
+    try:
+        with open(os.path.join(d, "ytable.proto"), "w") as f:
+            f.write(TABLE_PROTO)
+        with open(os.path.join(d, "yexception.proto"), "w") as f:
+            f.write(EXCEPTION_PROTO)
+        subprocess.run(["protoc", "-I", d, "--python_out", d,
+                        "ytable.proto", "yexception.proto"], check=True, timeout=60)
+        sys.path.insert(0, d)
+        try:
+            return importlib.import_module("ytable_pb2"), importlib.import_module("yexception_pb2")
+        finally:
+            sys.path.remove(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 PROTOS = load_protos()
@@ -169,7 +176,7 @@ def split_reply(data):
 class YamcsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tp, cls.ep, cls.pdir = PROTOS
+        cls.tp, cls.ep = PROTOS
         cls.Row = cls.tp.Row
         cls.s = Server()
         cls.s.sql("CREATE DATABASE inst")
@@ -226,6 +233,18 @@ class YamcsTest(unittest.TestCase):
         self.assertEqual(r.json(), {"count": 100})
         self.assertEqual(self.s.rows("select a1, a2 from %s where a1 = 42" % t2, "inst"),
                          [[42, "test 42"]])
+
+    def test_load_is_in_the_history(self):
+        """Yamcs loads run through the common load job: a label, a transaction, a history row."""
+        t = self.new_table()
+        r = self.write(t, delimited([int_row(self.Row, i) for i in range(5)]))
+        self.assertEqual(r.status, 200, r.text)
+        rows = [x for x in self.s.rows("SHOW STREAM LOAD FROM inst", "inst") if x[2] == t]
+        self.assertEqual(len(rows), 1)
+        self.assertTrue(rows[0][0].startswith("yamcs-"), rows[0][0])
+        self.assertEqual((rows[0][4], rows[0][7], rows[0][8]), ("Success", 5, 5))
+        txn = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % rows[0][0], "inst")
+        self.assertEqual(txn[0][3], "VISIBLE")
 
     def test_legacy_route(self):
         t = self.new_table()

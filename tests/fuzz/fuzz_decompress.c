@@ -1,8 +1,8 @@
 /*
  * fuzz_decompress.c - libFuzzer target for src/decode/decompress.c (decode stage).
  *
- * Input: byte 0 selects the codec (low 3 bits mod 6: gz, deflate, bz2, lz4, zstd, plain) and
- * seeds the chunking (high bits); the rest is the body. The body is decompressed twice, once in
+ * Input: byte 0 selects the codec (low 4 bits mod 9: gz, deflate, bz2, lz4, zstd, plain, lzop,
+ * lz4_block, snappy_block) and seeds the chunking; the rest is the body. The body is decompressed twice, once in
  * one push and once in pseudo-random splits (with empty pushes), and the two runs must agree:
  * both succeed with the same output, or both fail. Output is capped at 1 MiB so a bomb in the
  * corpus costs time, not memory; every piece is checked against SL_DECOMP_OUT and read fully.
@@ -15,7 +15,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const types[] = {"gz", "deflate", "bz2", "lz4", "zstd", "plain"};
+static const char *const types[] = {"gz",   "deflate", "bz2",       "lz4",         "zstd",
+                                    "plain", "lzop",   "lz4_block", "snappy_block"};
 
 typedef struct run_out {
     uint64_t hash; /* FNV-1a of all output */
@@ -68,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const char *type = types[(data[0] & 7) % 6];
+    const char *type = types[(data[0] & 15) % 9];
     uint64_t seed = ((uint64_t)data[0] << 32) ^ size ^ 0x9e3779b97f4a7c15ull;
     run_out whole, split;
     sl_code a = run(type, data + 1, size - 1, 0, &whole);

@@ -231,6 +231,9 @@ sl_code sl__pg_select(sl_engine *e, const char *sql, const sl_query_limits *lim,
                       const sl_query_sink *sink, sl_err *err);
 /* The sl_type of a result column of PostgreSQL type oid with typmod. */
 sl_type sl__pg_sl_type(Oid oid, int typmod);
+/* A result cell's text s as a value of type t in its physical form (batch.h; text borrows s).
+ * false when t has no such value (infinity, NaN as a date). */
+bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out);
 
 /* Render sel over table t (NULL: no FROM) as PostgreSQL SELECT text. */
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);

@@ -1,17 +1,27 @@
 /*
- * sqlite_internal.h - shared inside the SQLite backend only (store stage).
+ * internal.h - shared inside the SQLite engine only (store stage; src/store/sqlite/).
+ *
+ *   engine.c   open (catalog, data directory, format upgrade), recovery, data definition
+ *   conn.c     the catalog connection the ledger runs its SQL on
+ *   seg.c      load writers: segments, publish, 2PC stages
+ *   lane.c     writer lanes: threads inserting a load's batches into its segment files
+ *   query.c    queries over a table's segments, compaction (background thread), partial checks
  *
  * Layout of a data directory:
- *   catalog.db                 WAL; databases, tables (CREATE text), txns (labels), segments
+ *   catalog.db                 WAL, synchronous=FULL: the ledger's tables (store/ledger.c) and
+ *                              this engine's `segments` (which files are visible)
  *   segments/<table_id>/<f>.db one SQLite file per committed load (or compaction result),
  *                              a single table "t" with columns c0..cN, no declared types
  *
  * A load writes its own segment file with no lock shared with anyone (journal off, the file is
- * garbage until registered). Commit fsyncs it and then, in one catalog transaction, registers
- * the segment and flips the label to VISIBLE: rows and label become visible together or not
- * at all. Queries attach the visible segments of a table under a read lock and read them as
- * one UNION ALL view; compaction merges segments when a table has too many (SQLite attaches
+ * garbage until registered). Publish fsyncs it and then, in the catalog transaction the ledger
+ * commits with the label, registers the segment: rows and label become visible together or
+ * not at all. Queries attach the visible segments of a table under a read lock and read them
+ * as one UNION ALL view; compaction merges segments when a table has too many (SQLite attaches
  * at most 10 files).
+ *
+ * Locks, always taken in this order: files (rwlock) before mu (the catalog connection).
+ * Segment files unregistered by a committed transaction are deleted after mu is released.
  */
 #ifndef SL_SQLITE_INTERNAL_H
 #define SL_SQLITE_INTERNAL_H
@@ -19,15 +29,40 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "../store.h"
+#include "../engine.h"
 
-struct sl_store {
+/* Files to delete once the transaction that unregistered them commits. */
+typedef struct sq_doomed {
+    int64_t table_id;
+    char *file;                 /* heap; NULL: remove the table's directory (if empty) */
+} sq_doomed;
+
+/* Prepared catalog statements, keyed by their SQL text's address (the ledger's texts are
+ * static strings), so the hot ones are compiled once. */
+#define SQ_STMT_CACHE 48
+
+struct sl_econn {
+    struct sl_engine *e;
+    bool in_txn;
+    bool held;                  /* borrowed: e->mu is locked */
+    sq_doomed *doomed;          /* heap array */
+    size_t n_doomed, cap_doomed;
+    struct {
+        const char *key;
+        char *text;             /* heap copy of the ledger's text */
+        sqlite3_stmt *st;
+    } cache[SQ_STMT_CACHE];
+    size_t cache_next;
+};
+
+struct sl_engine {
     char *dir;                  /* data directory (heap) */
     sqlite3 *cat;               /* catalog connection, guarded by mu */
-    pthread_mutex_t mu;         /* serialises use of cat */
+    pthread_mutex_t mu;         /* serialises use of cat (and conn) */
+    struct sl_econn conn;       /* the one catalog connection's state */
     pthread_rwlock_t files;     /* read: attaching segments; write: deleting segment files */
     pthread_mutex_t compact_mu; /* one compaction at a time */
-    /* Background compaction (sqlite_query.c): commits queue their table here and return. */
+    /* Background compaction (query.c): commits queue their table here and return. */
     pthread_t compactor;
     bool compactor_started;
     pthread_mutex_t queue_mu;
@@ -39,20 +74,17 @@ struct sl_store {
     } queue[64];                /* tables waiting for compaction (a set) */
     size_t queued;
     bool stopping;
-    uint32_t label_keep_s;
     uint32_t max_segments;
-    uint32_t precommit_timeout_s;
-    uint64_t last_gc_ms;        /* under mu */
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
 };
 
-/* Writer lanes (sqlite_lane.c): a load writes through up to SL_SQ_LANES threads, each with its
- * own segment file; lane 1 joins after SL_SQ_LANE_AFTER batches so small loads stay one file. */
+/* Writer lanes (lane.c): a load writes through up to SL_SQ_LANES threads, each with its own
+ * segment file; lane 1 joins after SL_SQ_LANE_AFTER batches so small loads stay one file. */
 #define SL_SQ_LANES 2
 #define SL_SQ_LANE_AFTER 8
 
 typedef struct sq_lane {
-    struct sl_txn *t;
+    struct sl_ewriter *t;
     char *path;                 /* heap */
     char *file;                 /* name relative to the table's segment dir (heap) */
     sqlite3 *seg;
@@ -67,35 +99,35 @@ typedef struct sq_lane {
     sl_err err;                 /* the lane's first failure */
 } sq_lane;
 
-struct sl_txn {
-    sl_store *s;
-    int64_t id;
+/* A load's writer (sl_ewriter of engine.h). */
+struct sl_ewriter {
+    struct sl_engine *s;
+    int64_t id;                 /* the ledger's transaction id */
     int64_t table_id;
     const sl_tabledef *def;
     sq_lane lanes[SL_SQ_LANES];
     size_t batches;             /* batches appended so far */
     long seq_col;               /* sequence column (UNIQUE), or -1 */
-    bool replace;               /* commit replaces the table's visible segments */
+    bool replace;               /* publish replaces the table's visible segments */
     bool partial;               /* a partial-column update: segments flagged for the view */
-    char **replaced;            /* files unregistered by a replace, deleted after COMMIT */
-    size_t n_replaced;
+    bool conn_held;             /* publish handed out the catalog connection */
     pthread_mutex_t mu;         /* guards the lanes' full/quit flags */
     pthread_cond_t cv;
-    sl_err err;                 /* first failure: the txn is poisoned after it [LMDB] */
+    sl_err err;                 /* first failure: the writer is poisoned after it [LMDB] */
 };
 
-sl_code sl__sq_lane_put(sl_txn *t, const sl_batch *b, sl_err *err);
+sl_code sl__sq_lane_put(struct sl_ewriter *t, const sl_batch *b, sl_err *err);
 /* Stop the lane threads after they wrote everything; the first lane error, if any. */
-sl_code sl__sq_lanes_drain(sl_txn *t, sl_err *err);
+sl_code sl__sq_lanes_drain(struct sl_ewriter *t, sl_err *err);
 /* COMMIT, close and fsync every used lane's segment (after drain). */
-sl_code sl__sq_lanes_seal(sl_txn *t, sl_err *err);
+sl_code sl__sq_lanes_seal(struct sl_ewriter *t, sl_err *err);
 /* Stop, close and free the lanes; delete their files when unlink_files. */
-void sl__sq_lanes_discard(sl_txn *t, bool unlink_files);
+void sl__sq_lanes_discard(struct sl_ewriter *t, bool unlink_files);
 
 /* Columns of a segment file: the table's, plus for UNIQUE and AGGREGATE tables three hidden
  * ones: c<N> = delete sign (0/1), c<N+1> = sequence value (NULL without a sequence column),
  * c<N+2> = the columns a partial update provided (bit c set = column c; NULL = all). Rows of
- * those tables are merged on read, in (segment version, rowid) order, see sqlite_query.c. */
+ * those tables are merged on read, in (segment version, rowid) order, see query.c. */
 static inline bool sl__sq_keyed(const sl_tabledef *def)
 {
     return def->key_model != SL_KEYS_DUPLICATE;
@@ -105,50 +137,58 @@ static inline size_t sl__sq_seg_cols(const sl_tabledef *def)
     return def->n_cols + (sl__sq_keyed(def) ? 3 : 0);
 }
 
-/* Catalog helpers (sqlite.c). */
+/* Helpers (engine.c). */
 sl_code sl__sq_exec(sqlite3 *db, const char *sql, sl_err *err);
 sl_code sl__sq_error(sqlite3 *db, const char *what, sl_err *err);
-/* End the open transaction: COMMIT when rc is SL_OK (its failure is returned), else ROLLBACK and
- * return rc unchanged. */
-sl_code sl__sq_finish(sqlite3 *db, sl_code rc, sl_err *err);
 uint64_t sl__sq_now_ms(void);
 /* "<dir>/segments/<table_id>" (heap, caller frees). */
-char *sl__sq_table_dir(const sl_store *s, int64_t table_id);
+char *sl__sq_table_dir(const struct sl_engine *s, int64_t table_id);
 /* fsync a file or directory by path. */
 sl_code sl__sq_fsync_path(const char *path, sl_err *err);
-
-/* Segments (sqlite_seg.c). */
-sl_code sl__sq_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out, sl_label_info *existing,
-                     sl_err *err);
-int64_t sl__sq_txn_id(const sl_txn *t);
-sl_code sl__sq_append(sl_txn *t, const sl_batch *b, sl_err *err);
-sl_code sl__sq_commit(sl_txn *t, sl_err *err);
-sl_code sl__sq_precommit(sl_txn *t, sl_err *err);
-sl_code sl__sq_finish_2pc(sl_store *s, sl_slice db, int64_t *txn_id, sl_slice label, bool commit,
-                          sl_err *err);
-void sl__sq_abort(sl_txn *t, const char *reason);
 /* Open a new segment file for writing with table "t" of n_cols columns. */
 sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err);
+/* Delete segment files (under the files write lock). */
+void sl__sq_unlink_files(struct sl_engine *s, int64_t table_id, char **files, size_t n);
 
-/* Partial updates (sqlite_query.c): drop this transaction's rows whose key does not exist yet
- * when strict, or when a column the load did not provide is NOT NULL without default; the
- * number dropped goes to *removed. Stops the lane threads first. */
-sl_code sl__sq_partial_check(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
-                             sl_err *err);
+/* The catalog connection (conn.c). */
+sl_code sl__sq_conn_get(struct sl_engine *e, struct sl_econn **c, sl_err *err);
+void sl__sq_conn_put(struct sl_econn *c);
+sl_code sl__sq_xbegin(struct sl_econn *c, sl_err *err);
+sl_code sl__sq_xcommit(struct sl_econn *c, sl_err *err);
+void sl__sq_xrollback(struct sl_econn *c);
+sl_code sl__sq_catalog_lock(struct sl_econn *c, sl_err *err);
+sl_code sl__sq_cexec(struct sl_econn *c, const char *sql, const sl_cell *p, size_t n,
+                     sl_cell_fn fn, void *arg, int64_t *changes, sl_err *err);
+/* Remember a file (or with file NULL, the table's directory) to delete once the connection's
+ * transaction commits. */
+sl_code sl__sq_doom(struct sl_econn *c, int64_t table_id, const char *file, sl_err *err);
+/* Doom every segment of a table (visible_only: only visible ones) or of a transaction, and
+ * unregister them, inside c's transaction. */
+sl_code sl__sq_doom_segments(struct sl_econn *c, const char *where, int64_t id, sl_err *err);
 
-/* Load history (sqlite_history.c). */
-sl_code sl__sq_record_load(sl_store *s, const sl_load_record *r, sl_err *err);
-sl_code sl__sq_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
-                          const sl_query_sink *sink, sl_err *err);
-sl_code sl__sq_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label, int32_t tz_offset_s,
-                        const sl_query_sink *sink, sl_err *err);
+/* Writers and stages (seg.c). */
+sl_code sl__sq_w_open(struct sl_engine *e, const sl_wopts *o, struct sl_ewriter **out,
+                      sl_err *err);
+sl_code sl__sq_w_append(struct sl_ewriter *t, const sl_batch *b, sl_err *err);
+sl_code sl__sq_w_publish(struct sl_ewriter *t, bool stage, struct sl_econn **c, sl_err *err);
+void sl__sq_w_close(struct sl_ewriter *t, bool committed);
+uint64_t sl__sq_w_rows(const struct sl_ewriter *t);
+sl_code sl__sq_stage_commit(struct sl_econn *c, const sl_etable *t, int64_t txn_id,
+                            sl_err *err);
+sl_code sl__sq_stage_drop(struct sl_econn *c, const sl_etable *t, int64_t txn_id, sl_err *err);
 
-/* Queries and compaction (sqlite_query.c). */
-sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
-                     const sl_query_sink *sink, sl_err *err);
+/* Partial updates (query.c): drop this writer's rows whose key does not exist yet when
+ * strict, or when a column the load did not provide is NOT NULL without default; the number
+ * dropped goes to *removed. Stops the lane threads first. */
+sl_code sl__sq_partial_check(struct sl_ewriter *t, uint64_t mask, bool strict,
+                             uint64_t *removed, sl_err *err);
+
+/* Queries and compaction (query.c). */
+sl_code sl__sq_query(struct sl_engine *s, const sl_etable *t, const sl_select *sel,
+                     const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err);
 /* Merge a table's segments into one when it has more than s->max_segments (or force). */
-sl_code sl__sq_compact(sl_store *s, int64_t table_id, const sl_tabledef *def, bool force,
-                       sl_err *err);
+sl_code sl__sq_compact(struct sl_engine *s, int64_t table_id, const sl_tabledef *def,
+                       bool force, sl_err *err);
 /* A table is merged once no commit touched it for SL_SQ_SETTLE_MS, and at the latest
  * SL_SQ_SETTLE_MAX_MS after it was queued: a burst of concurrent loads is merged once, after
  * the burst, rather than after every commit (queries merge at once if they need to). */
@@ -156,24 +196,12 @@ sl_code sl__sq_compact(sl_store *s, int64_t table_id, const sl_tabledef *def, bo
 #define SL_SQ_SETTLE_MAX_MS 2000
 
 /* Start / stop the background compactor thread (open / close). */
-sl_code sl__sq_compactor_start(sl_store *s, sl_err *err);
-void sl__sq_compactor_stop(sl_store *s);
+sl_code sl__sq_compactor_start(struct sl_engine *s, sl_err *err);
+void sl__sq_compactor_stop(struct sl_engine *s);
 /* Ask the compactor to look at a table (never blocks; a full queue drops the request, the next
  * commit or query will ask again). */
-void sl__sq_compact_later(sl_store *s, int64_t table_id);
-/* Compact a table whose column count is read from its first segment. */
-sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err);
-/* Abort precommitted transactions older than the precommit timeout; their segments are
- * unregistered (caller holds s->mu, no transaction open) and their files deleted after the
- * caller releases s->mu, by sl__sq_expired_unlink. */
-typedef struct sl_sq_expired {
-    int64_t *table_ids;
-    char **files;
-    size_t n;
-} sl_sq_expired;
-void sl__sq_expire_precommitted_locked(sl_store *s, uint64_t now, sl_sq_expired *out);
-void sl__sq_expired_unlink(sl_store *s, sl_sq_expired *x);
-/* Delete segment files (under the files write lock). */
-void sl__sq_unlink_files(sl_store *s, int64_t table_id, char **files, size_t n);
+void sl__sq_compact_later(struct sl_engine *s, int64_t table_id);
+/* Compact a table whose definition is read from the catalog. */
+sl_code sl__sq_compact_by_id(struct sl_engine *s, int64_t table_id, sl_err *err);
 
 #endif

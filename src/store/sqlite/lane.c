@@ -1,5 +1,5 @@
 /*
- * sqlite_lane.c - the writer lanes of a load transaction in the SQLite backend (store stage).
+ * lane.c - the writer lanes of a load transaction in the SQLite backend (store stage).
  *
  * One SQLite connection inserts about 0.9 M rows/s here; two connections writing two files
  * reach about 1.5 M rows/s (research/perf-anchors). So a load writes through up to
@@ -109,7 +109,7 @@ static sl_code write_rows(sq_lane *l, const sl_batch *b)
 static void *lane_main(void *arg)
 {
     sq_lane *l = arg;
-    sl_txn *t = l->t;
+    sl_ewriter *t = l->t;
     pthread_mutex_lock(&t->mu);
     for (;;) {
         while (!l->full && !l->quit)
@@ -129,7 +129,7 @@ static void *lane_main(void *arg)
 }
 
 /* Open lane k's segment and start its thread. */
-static sl_code lane_start(sl_txn *t, sq_lane *l, size_t k, sl_err *err)
+static sl_code lane_start(sl_ewriter *t, sq_lane *l, size_t k, sl_err *err)
 {
     char file[64];
     snprintf(file, sizeof file, "t%lld-%zu.db", (long long)t->id, k);
@@ -198,7 +198,7 @@ static sl_code copy_batch(sl_batch *box, const sl_batch *b)
     return SL_OK;
 }
 
-sl_code sl__sq_lane_put(sl_txn *t, const sl_batch *b, sl_err *err)
+sl_code sl__sq_lane_put(sl_ewriter *t, const sl_batch *b, sl_err *err)
 {
     /* Keyed tables merge rows in (version, rowid) order: one lane keeps the body's order. */
     size_t k = (t->batches++ < SL_SQ_LANE_AFTER || sl__sq_keyed(t->def))
@@ -227,7 +227,7 @@ sl_code sl__sq_lane_put(sl_txn *t, const sl_batch *b, sl_err *err)
     return SL_OK;
 }
 
-sl_code sl__sq_lanes_drain(sl_txn *t, sl_err *err)
+sl_code sl__sq_lanes_drain(sl_ewriter *t, sl_err *err)
 {
     pthread_mutex_lock(&t->mu);
     for (size_t k = 0; k < SL_SQ_LANES; k++)
@@ -247,7 +247,7 @@ sl_code sl__sq_lanes_drain(sl_txn *t, sl_err *err)
     return rc;
 }
 
-sl_code sl__sq_lanes_seal(sl_txn *t, sl_err *err)
+sl_code sl__sq_lanes_seal(sl_ewriter *t, sl_err *err)
 {
     sl_code rc = SL_OK;
     for (size_t k = 0; rc == SL_OK && k < SL_SQ_LANES; k++) {
@@ -266,7 +266,7 @@ sl_code sl__sq_lanes_seal(sl_txn *t, sl_err *err)
     return rc;
 }
 
-void sl__sq_lanes_discard(sl_txn *t, bool unlink_files)
+void sl__sq_lanes_discard(sl_ewriter *t, bool unlink_files)
 {
     sl__sq_lanes_drain(t, &(sl_err){0});
     for (size_t k = 0; k < SL_SQ_LANES; k++) {

@@ -1,5 +1,5 @@
 /*
- * sqlite_query.c - read-only queries and segment compaction of the SQLite backend (store
+ * query.c - read-only queries and segment compaction of the SQLite engine (store
  * stage).
  *
  * A query opens a private in-memory connection, attaches the table's visible segments (under
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../core/buf.h"
+#include "../../sql/sql.h"
 #include "../../core/mem.h"
 #include "internal.h"
 
@@ -39,7 +40,7 @@ static void seglist_free(seglist *l)
 }
 
 /* The segments of a table in load order. */
-static sl_code list_segments(sl_store *s, int64_t table_id, seglist *l, sl_err *err)
+static sl_code list_segments(sl_engine *s, int64_t table_id, seglist *l, sl_err *err)
 {
     memset(l, 0, sizeof *l);
     sqlite3_stmt *st;
@@ -89,27 +90,6 @@ out:
     pthread_mutex_unlock(&s->mu);
     if (rc != SL_OK)
         seglist_free(l);
-    return rc;
-}
-
-static sl_code table_id_of(sl_store *s, sl_slice db, sl_slice name, int64_t *id, sl_err *err)
-{
-    sqlite3_stmt *st;
-    sl_code rc = SL_OK;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->cat, "SELECT id FROM tables WHERE db=? AND name=?", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = sl__sq_error(s->cat, "catalog", err);
-    } else {
-        sqlite3_bind_text(st, 1, db.p, (int)db.n, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, name.p, (int)name.n, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            *id = sqlite3_column_int64(st, 0);
-        else
-            rc = sl_fail(err, SL_NOT_FOUND, "Unknown table '%.*s'", (int)name.n, name.p);
-        sqlite3_finalize(st);
-    }
-    pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
@@ -213,7 +193,7 @@ static void view_sql(sl_buf *b, const sl_tabledef *def, const seglist *l)
 }
 
 /* Attach the segments and create the view, holding the files read lock. */
-static sl_code open_view(sl_store *s, int64_t table_id, const sl_tabledef *def, sqlite3 **out,
+static sl_code open_view(sl_engine *s, int64_t table_id, const sl_tabledef *def, sqlite3 **out,
                          sl_err *err)
 {
     seglist l;
@@ -343,29 +323,26 @@ static sl_code run(sqlite3 *db, const sl_tabledef *def, const sl_select *sel,
     return rc;
 }
 
-sl_code sl__sq_query(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
-                     const sl_query_sink *sink, sl_err *err)
+sl_code sl__sq_query(sl_engine *s, const sl_etable *t, const sl_select *sel,
+                     const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
 {
+    (void)lim;
     sqlite3 *conn = NULL;
     sl_code rc;
-    if (def == NULL) { /* SELECT without FROM */
+    if (t == NULL) { /* SELECT without FROM */
         if (sqlite3_open_v2(":memory:", &conn, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
             sqlite3_close(conn);
             return sl_fail(err, SL_BACKEND, "cannot open query connection");
         }
-    } else {
-        int64_t id = 0;
-        if ((rc = table_id_of(s, db, def->name, &id, err)) != SL_OK)
-            return rc;
-        if ((rc = open_view(s, id, def, &conn, err)) != SL_OK)
-            return rc;
+    } else if ((rc = open_view(s, t->id, t->def, &conn, err)) != SL_OK) {
+        return rc;
     }
-    rc = run(conn, def, sel, sink, err);
+    rc = run(conn, t ? t->def : NULL, sel, sink, err);
     sqlite3_close(conn);
     return rc;
 }
 
-void sl__sq_unlink_files(sl_store *s, int64_t table_id, char **files, size_t n)
+void sl__sq_unlink_files(sl_engine *s, int64_t table_id, char **files, size_t n)
 {
     char *dir = sl__sq_table_dir(s, table_id);
     if (dir == NULL)
@@ -425,7 +402,7 @@ static void pick_oldest(seglist *l)
 
 /* Swap the old segments for the merged one in the catalog; fails (and changes nothing) when a
  * truncate or drop removed any of them meanwhile. */
-static sl_code swap_segments(sl_store *s, int64_t table_id, const seglist *l, const char *file,
+static sl_code swap_segments(sl_engine *s, int64_t table_id, const seglist *l, const char *file,
                              int64_t rows, sl_err *err)
 {
     sl_code rc;
@@ -452,7 +429,10 @@ static sl_code swap_segments(sl_store *s, int64_t table_id, const seglist *l, co
         rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(s->cat, sql.p, err);
     }
     sl_buf_free(&sql);
-    rc = sl__sq_finish(s->cat, rc, err);
+    if (rc == SL_OK)
+        rc = sl__sq_exec(s->cat, "COMMIT", err);
+    else
+        sl__sq_exec(s->cat, "ROLLBACK", NULL);
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -480,7 +460,7 @@ static void pick_smallest(seglist *l, size_t keep)
     }
 }
 
-sl_code sl__sq_compact(sl_store *s, int64_t table_id, const sl_tabledef *def, bool force,
+sl_code sl__sq_compact(sl_engine *s, int64_t table_id, const sl_tabledef *def, bool force,
                        sl_err *err)
 {
     seglist l;
@@ -534,7 +514,7 @@ out:
     return rc;
 }
 
-sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err)
+sl_code sl__sq_compact_by_id(sl_engine *s, int64_t table_id, sl_err *err)
 {
     seglist l;
     sl_code rc = list_segments(s, table_id, &l, err);
@@ -567,7 +547,7 @@ sl_code sl__sq_compact_by_id(sl_store *s, int64_t table_id, sl_err *err)
     return rc;
 }
 
-void sl__sq_compact_later(sl_store *s, int64_t table_id)
+void sl__sq_compact_later(sl_engine *s, int64_t table_id)
 {
     uint64_t now = sl__sq_now_ms();
     pthread_mutex_lock(&s->queue_mu);
@@ -588,7 +568,7 @@ void sl__sq_compact_later(sl_store *s, int64_t table_id)
  * not wait for each other's compactions. */
 static void *compactor_main(void *arg)
 {
-    sl_store *s = arg;
+    sl_engine *s = arg;
     pthread_mutex_lock(&s->queue_mu);
     while (!s->stopping) {
         if (s->queued == 0) {
@@ -620,7 +600,7 @@ static void *compactor_main(void *arg)
     return NULL;
 }
 
-sl_code sl__sq_compactor_start(sl_store *s, sl_err *err)
+sl_code sl__sq_compactor_start(sl_engine *s, sl_err *err)
 {
     pthread_mutex_init(&s->queue_mu, NULL);
     pthread_cond_init(&s->queue_cv, NULL);
@@ -630,7 +610,7 @@ sl_code sl__sq_compactor_start(sl_store *s, sl_err *err)
     return SL_OK;
 }
 
-void sl__sq_compactor_stop(sl_store *s)
+void sl__sq_compactor_stop(sl_engine *s)
 {
     if (!s->compactor_started)
         return;
@@ -664,7 +644,7 @@ static void partial_cond(sl_buf *b, const sl_tabledef *def, uint64_t mask, bool 
         sl_buf_putc(b, ')');
 }
 
-sl_code sl__sq_partial_check(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
+sl_code sl__sq_partial_check(sl_ewriter *t, uint64_t mask, bool strict, uint64_t *removed,
                              sl_err *err)
 {
     *removed = 0;

@@ -213,6 +213,31 @@ Test(csv, fast_path_nulls_and_trim)
     sl_buf_free(&e);
 }
 
+/* empty_field_as_null: every empty value is NULL - plain, after trim, enclosed, on the fast path
+ * (1-byte separator, no enclose) and the general one (multi-byte separator, enclose). */
+Test(csv, empty_field_as_null)
+{
+    sl_decode_opts o;
+    sl_buf e = SL_BUF_INIT;
+    opts(&o, ",", "\n");
+    o.trim_double_quotes = true;
+    const char *in = "1,,\"\",x\n, ,\n";
+    row(&e, 1, 4, "1", "", "", "x"); /* without the option: empty strings */
+    row(&e, 2, 3, "", " ", "");
+    check_str(&o, in, e.p);
+    sl_buf_clear(&e);
+    o.empty_field_as_null = true;
+    row(&e, 1, 4, "1", NULL, NULL, "x");
+    row(&e, 2, 3, NULL, " ", NULL);
+    check_str(&o, in, e.p);
+    sl_buf_clear(&e);
+    enclose_opts(&o, "||", "\n", true);
+    o.empty_field_as_null = true;
+    row(&e, 1, 4, "1", NULL, NULL, "a||b");
+    check_str(&o, "1||||\"\"||\"a||b\"\n", e.p);
+    sl_buf_free(&e);
+}
+
 Test(csv, long_records_cross_many_chunks)
 {
     sl_decode_opts o;

@@ -24,7 +24,7 @@ static void mk(const char *ddl)
     sl_stmt st;
     sl_err e = {0};
     cr_assert(eq(int, sl_sql_parse(ddl, strlen(ddl), &a, &st, &e), SL_OK), "%s", e.msg);
-    cr_assert(eq(int, env.sv->create_table(env.store, SL_LIT("db"), st.table, sl_slice_of(ddl), false, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sl_store_create_table(env.store, SL_LIT("db"), st.table, sl_slice_of(ddl), false, &e), SL_OK), "%s", e.msg);
     sl_arena_free(&a);
 }
 
@@ -35,11 +35,10 @@ static void setup(void)
     snprintf(errdir, sizeof errdir, "%s/error_log", dir);
     sl_err e = {0};
     cr_assert(eq(int, sl_store_global_init(&e), SL_OK));
-    env.sv = sl_store_find("sqlite");
     sl_store_opts o = {.data_dir = dir};
-    cr_assert(eq(int, env.sv->open(&o, &env.store, &e), SL_OK));
+    cr_assert(eq(int, sl_store_open(&o, &env.store, &e), SL_OK), "%s", e.msg);
     env.error_log_dir = errdir;
-    cr_assert(eq(int, env.sv->create_db(env.store, SL_LIT("db"), false, &e), SL_OK));
+    cr_assert(eq(int, sl_store_create_db(env.store, SL_LIT("db"), false, &e), SL_OK));
     mk("CREATE TABLE t (k INT NOT NULL, v VARCHAR(4), n INT DEFAULT '5', "
        "d DATETIME DEFAULT CURRENT_TIMESTAMP) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1");
     mk("CREATE TABLE p (id INT, s STRING) PARTITION BY RANGE(id) (PARTITION a VALUES LESS THAN "
@@ -48,7 +47,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    env.sv->close(env.store);
+    sl_store_close(env.store);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert(eq(int, system(cmd), 0));
@@ -170,7 +169,7 @@ Test(job, cancel_aborts)
     cr_assert(eq(int, sl_job_cancel(j, &e), SL_TIMEOUT));
     sl_job_free(j);
     sl_label_info li;
-    cr_assert(eq(int, env.sv->label_state(env.store, SL_LIT("db"), SL_LIT("c1"), &li, &e), SL_OK));
+    cr_assert(eq(int, sl_store_label_state(env.store, SL_LIT("db"), SL_LIT("c1"), &li, &e), SL_OK));
     cr_assert(eq(int, li.state, SL_TXN_ABORTED));
 }
 

@@ -16,6 +16,7 @@
 #include "batch/convert.h"
 #include "sql/sql.h"
 #include "store/postgres/internal.h"
+#include "store/store.h"
 
 extern const sl_engine_vtab sl_engine_postgres;
 static const sl_engine_vtab *V = &sl_engine_postgres;
@@ -949,48 +950,90 @@ static sl_code row_fn(void *arg, const sl_qval *v, size_t n)
     s->rows++;
     for (size_t i = 0; i < n && i < 8; i++) {
         s->last[i] = v[i];
-        if (!v[i].null && sl_type_is_text(&s->cols[i].type))
-            snprintf(s->text[i], sizeof s->text[i], "%.*s", (int)v[i].v.s.n, v[i].v.s.p);
+        if (v[i].kind == SL_Q_TEXT)
+            snprintf(s->text[i], sizeof s->text[i], "%.*s", (int)v[i].s.n, v[i].s.p);
     }
     return SL_OK;
 }
 
 static const sl_query_limits lim = {1000, 1 << 20, 0, 30, 0};
 
-Test(pg_query, typed_values_from_text, .init = setup, .fini = teardown)
+/* The typed value of a PostgreSQL text cell of type oid/typmod. */
+static sl_datum dec(Oid oid, int typmod, const char *text, sl_type *t)
+{
+    *t = sl__pg_sl_type(oid, typmod);
+    sl_datum d;
+    memset(&d, 0, sizeof d);
+    cr_assert(sl__pg_decode(t, sl_slice_of(text), &d), "%s", text);
+    return d;
+}
+
+Test(pg_query, typed_values_from_text)
+{
+    sl_type t;
+    sl_datum d = dec(23, -1, "42", &t);
+    cr_assert(eq(int, t.id, SL_INT));
+    cr_assert(eq(i64, d.i, 42));
+    d = dec(1700, ((15 << 16) | 2) + 4, "-12.34", &t); /* numeric(15,2) */
+    cr_assert(eq(int, t.id, SL_DECIMAL));
+    cr_assert(eq(int, t.precision, 15));
+    cr_assert(eq(int, t.scale, 2));
+    cr_assert(d.w == -1234);
+    d = dec(1700, (39 << 16) + 4, "170141183460469231731687303715884105727", &t);
+    cr_assert(eq(int, t.id, SL_LARGEINT));
+    cr_assert(d.w == (sl_i128)(((unsigned __int128)1 << 127) - 1));
+    d = dec(1082, -1, "1969-12-31", &t);
+    cr_assert(eq(int, t.id, SL_DATE));
+    cr_assert(eq(i64, d.i, -1));
+    d = dec(1114, 3, "1970-01-01 00:00:01.5", &t);
+    cr_assert(eq(int, t.id, SL_DATETIME));
+    cr_assert(eq(int, t.precision, 3));
+    cr_assert(eq(i64, d.i, 1500000));
+    d = dec(1184, -1, "1970-01-01 00:00:01.5+00", &t); /* timestamptz, UTC session */
+    cr_assert(eq(i64, d.i, 1500000));
+    d = dec(1043, 8 + 4, "héllo", &t);
+    cr_assert(eq(int, t.id, SL_VARCHAR));
+    cr_assert(eq(int, t.len, 8));
+    cr_assert(eq(sz, d.s.n, 6));
+    d = dec(16, -1, "t", &t);
+    cr_assert(eq(int, t.id, SL_BOOLEAN));
+    cr_assert(eq(i64, d.i, 1));
+    d = dec(701, -1, "NaN", &t);
+    cr_assert(d.d != d.d);
+    t = sl__pg_sl_type(1082, -1);
+    cr_assert(not(sl__pg_decode(&t, SL_LIT("infinity"), &d))); /* no Doris date for it */
+    t = sl__pg_sl_type(1700, -1); /* sum(numeric): exact text */
+    cr_assert(eq(int, t.id, SL_STRING));
+}
+
+Test(pg_query, result_form_of_the_sink, .init = setup, .fini = teardown)
 {
     sink_rows s = {0};
     sl_query_sink k = {meta_fn, row_fn, &s};
     sl_err e = {0};
     cr_assert(eq(int, sl__pg_select(eng,
-                                    "SELECT 42::int AS a, CAST(-12.34 AS numeric(15,2)) AS b, "
+                                    "SELECT 42::int AS a, CAST(-12.5 AS numeric(15,2)) AS b, "
                                     "'1969-12-31'::date AS c, '1970-01-01 00:00:01.5'::timestamp(3) "
                                     "AS d, 'héllo'::varchar(8) AS e, true AS f, "
                                     "170141183460469231731687303715884105727::numeric(39,0) AS g, "
-                                    "NULL::bigint AS h",
+                                    "sum(x) AS h FROM (VALUES (0.10::numeric(15,2)), (0.25)) v(x)",
                                     &lim, &k, &e),
                  SL_OK), "%s", e.msg);
     cr_assert(eq(int, s.rows, 1));
     cr_assert(eq(sz, s.n_cols, 8));
     cr_assert(eq(str, s.names[1], "b"));
-    cr_assert(eq(int, s.cols[0].type.id, SL_INT));
-    cr_assert(eq(i64, s.last[0].v.i, 42));
-    cr_assert(eq(int, s.cols[1].type.id, SL_DECIMAL));
-    cr_assert(eq(int, s.cols[1].type.precision, 15));
-    cr_assert(eq(int, s.cols[1].type.scale, 2));
-    cr_assert(s.last[1].v.w == -1234);
-    cr_assert(eq(int, s.cols[2].type.id, SL_DATE));
-    cr_assert(eq(i64, s.last[2].v.i, -1));
-    cr_assert(eq(int, s.cols[3].type.id, SL_DATETIME));
-    cr_assert(eq(int, s.cols[3].type.precision, 3));
-    cr_assert(eq(i64, s.last[3].v.i, 1500000));
-    cr_assert(eq(int, s.cols[4].type.id, SL_VARCHAR));
+    cr_assert(eq(int, s.last[0].kind, SL_Q_INT));
+    cr_assert(eq(i64, s.last[0].i, 42));
+    cr_assert(eq(int, s.last[1].kind, SL_Q_TEXT));
+    cr_assert(eq(str, s.text[1], "-12.50"));     /* exact, at the column's scale */
+    cr_assert(eq(str, s.text[2], "1969-12-31"));
+    cr_assert(eq(str, s.text[3], "1970-01-01 00:00:01.500")); /* at the precision */
     cr_assert(eq(str, s.text[4], "héllo"));
-    cr_assert(eq(int, s.cols[5].type.id, SL_BOOLEAN));
-    cr_assert(eq(i64, s.last[5].v.i, 1));
-    cr_assert(eq(int, s.cols[6].type.id, SL_LARGEINT));
-    cr_assert(s.last[6].v.w == (sl_i128)(((unsigned __int128)1 << 127) - 1));
-    cr_assert(s.last[7].null);
+    cr_assert(eq(int, s.last[5].kind, SL_Q_INT)); /* BOOLEAN */
+    cr_assert(eq(i64, s.last[5].i, 1));
+    cr_assert(eq(str, s.text[6], "170141183460469231731687303715884105727"));
+    cr_assert(eq(int, s.last[7].kind, SL_Q_REAL)); /* an expression over decimals */
+    cr_assert(eq(dbl, s.last[7].d, 0.35));
 }
 
 Test(pg_query, limits_rows_and_timeout, .init = setup, .fini = teardown)
@@ -1217,24 +1260,4 @@ Test(pg_conn, writer_pool_full_fails_at_once, .init = setup, .fini = teardown)
     cr_assert(eq(int, PQbackendPID(b->pg), pid));
     sl__pg_put(b);
     sl__pg_pool_destroy(&p);
-}
-
-Test(pg_query, zones_infinity_and_exact_numeric_text, .init = setup, .fini = teardown)
-{
-    sink_rows s = {0};
-    sl_query_sink k = {meta_fn, row_fn, &s};
-    sl_err e = {0};
-    cr_assert(eq(int, sl__pg_select(eng,
-                                    "SELECT '1970-01-01 00:00:01.5+00'::timestamptz AS a, "
-                                    "'infinity'::date AS b, sum(x) AS c, 'NaN'::float8 AS d "
-                                    "FROM (VALUES (0.10::numeric(15,2)), (0.25)) v(x)",
-                                    &lim, &k, &e),
-                 SL_OK), "%s", e.msg);
-    cr_assert(eq(int, s.cols[0].type.id, SL_DATETIME));
-    cr_assert(eq(i64, s.last[0].v.i, 1500000));
-    cr_assert(s.last[1].null); /* no Doris date for it */
-    cr_assert(eq(int, s.cols[2].type.id, SL_STRING)); /* numeric without typmod: exact text */
-    cr_assert(eq(str, s.text[2], "0.35"));
-    cr_assert(eq(int, s.cols[3].type.id, SL_DOUBLE));
-    cr_assert(s.last[3].v.d != s.last[3].v.d); /* NaN */
 }
