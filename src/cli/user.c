@@ -31,7 +31,8 @@ static int usage(FILE *f)
             "  (Doris's FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME; 0 attempts = never lock)\n"
             "PRIVS: LOAD, SELECT, CREATE, DROP, ALTER, ADMIN or ALL, comma-separated\n"
             "TARGET: * (everything), DB (or DB.*), DB.TABLE\n"
-            "STORE: [--data-dir DIR] [--store URL] (default ./data, the embedded store)\n"
+            "STORE: [--data-dir DIR] [--store URL] (default ./data, and the store the server\n"
+            "  on DIR uses: DIR/store.url, else the embedded store)\n"
             "Users and privileges live in the store. LOAD allows loading\n"
             "into the target and reading it; SELECT reading; CREATE and DROP the DDL; ADMIN\n"
             "everything. docs/SECURITY.md has the full table.\n");
@@ -136,7 +137,7 @@ static sl_code run(sl_auth *a, const opts *o, bool *bad, sl_err *err)
 
 int sl__cli_user(int argc, char **argv)
 {
-    opts o = {.dir = "./data", .pw = "", .url = "sqlite"};
+    opts o = {.dir = "./data", .pw = "", .url = NULL};
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return usage(stdout);
@@ -145,6 +146,18 @@ int sl__cli_user(int argc, char **argv)
     sl_auth *a = NULL;
     sl_store *store = NULL;
     sl_err err = {0};
+    char noted[1024] = "";
+    if (o.url == NULL) { /* the store the server on this data directory uses (app.c) */
+        char path[1200];
+        snprintf(path, sizeof path, "%s/store.url", o.dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t k = fread(noted, 1, sizeof noted - 1, f);
+            noted[k] = '\0';
+            fclose(f);
+        }
+        o.url = noted[0] ? noted : "sqlite";
+    }
     sl_store_opts so = {.url = o.url, .data_dir = o.dir, .tool = true};
     if (sl_store_global_init(&err) != SL_OK || sl_store_open(&so, &store, &err) != SL_OK ||
         sl_auth_open(store, &a, &err) != SL_OK) {

@@ -311,9 +311,34 @@ static sl_code lock_data_dir(sl_app *app, const char *dir, sl_err *err)
 }
 
 /* The store, once the listeners are bound: this node's row in the catalog carries its ports. */
+/* DATA_DIR/store.url (mode 0600: it may carry a password) tells `sluice user`, which runs next
+ * to the server, which store the server uses; removed for the embedded default. */
+static sl_code note_store_url(const sl_config *cfg, sl_err *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/store.url", cfg->data_dir);
+    if (strcmp(cfg->store, "sqlite") == 0) {
+        unlink(path);
+        return SL_OK;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t n = strlen(cfg->store);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || write(fd, cfg->store, n) != (ssize_t)n) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return sl_fail(err, SL_BACKEND, "cannot write %s: %s", path, strerror(e));
+    }
+    close(fd);
+    return SL_OK;
+}
+
 static sl_code open_store(sl_app *app, sl_err *err)
 {
     const sl_config *cfg = &app->cfg;
+    sl_code rc0 = note_store_url(cfg, err);
+    if (rc0 != SL_OK)
+        return rc0;
     sl_store_opts so = {
         .url = cfg->store,
         .data_dir = cfg->data_dir,
