@@ -1,16 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# gen-man.sh BIN [SYSCONFDIR] - write the man page sluice(1) to stdout, made from the binary's
+# gen-man.sh BIN - write the man page sluice(1) to stdout, made from the binary's
 # own --help texts, so it never disagrees with the binary.
 #
 # `BIN --help` lists the commands ("  NAME   description" lines); each gets a section holding
 # `BIN NAME --help` (which must exit 0). Its "usage:" lines go into SYNOPSIS; lines of the form
 # "  key = default  (SLUICE_KEY)" followed by indented description lines (serve's setting list)
 # become the SETTINGS section. A command added to `sluice --help` is picked up at the next build.
-# The date is SOURCE_DATE_EPOCH's (set by dpkg-buildpackage), else the last commit's.
+# The date is SOURCE_DATE_EPOCH's (set by dpkg-buildpackage), else the last commit's, else
+# VERSION's modification time.
 set -eu
 BIN=$1
-ETC=${2:-/etc}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,6 +26,7 @@ if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 else
     date=$(git -C "$root" log -1 --format=%cs 2>/dev/null || true)
+    [ -n "$date" ] || date=$(date -u -r "$root/VERSION" +%Y-%m-%d)
 fi
 
 # One command's help (escaped) -> its synopsis lines, its text, its settings (.TP entries).
@@ -119,15 +120,16 @@ fi
 cat <<EOF
 .SH FILES
 .TP
-.I $ETC/sluice/sluice.conf
-the configuration file of the packaged service (a commented sample with every key and its
-default is installed beside it as \\fIsluice.conf.sample\\fR)
+.I /etc/sluice/sluice.conf
+the configuration file of the service (\\fBmake install\\fR: \\fIPREFIX/etc/sluice/\\fR); a
+commented sample with every key and its default is installed beside it as
+\\fIsluice.conf.sample\\fR
 .TP
 .I /var/lib/sluice
 the data directory of the packaged service: the store, error logs, the lock
 \\fIsluice.lock\\fR (one server per data directory) and the generated TLS files in \\fItls/\\fR
 .TP
-.I $ETC/sluice/root\\-password
+.I /etc/sluice/root\\-password
 the password of the user root, generated when the Debian package is first installed
 .SH EXIT STATUS
 0 on success, 1 when the command failed, 2 on a malformed command line.
