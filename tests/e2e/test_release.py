@@ -138,7 +138,7 @@ class SpdxTest(unittest.TestCase):
             self.assertEqual(sorted(os.path.basename(x) for x in p.stdout.split()),
                              ["a.c", "b.h", "c.c", "d.c"])
             sh("sh", script, tmp)
-            after = {n: open(os.path.join(tmp, n)).read() for n in cases}
+            after = {n: read(tmp, n) for n in cases}
             self.assertEqual(after["a.c"], "/*\n * a.c - a file.\n *\n"
                              " * SPDX-License-Identifier: Apache-2.0\n */\n#include <stdio.h>\n")
             self.assertEqual(after["b.h"], "/* Tests of b: one line.\n *\n"
@@ -150,7 +150,7 @@ class SpdxTest(unittest.TestCase):
             self.assertEqual(after["e.c"], cases["e.c"])
             sh("sh", script, "--check", tmp)
             sh("sh", script, tmp)  # twice: nothing changes
-            self.assertEqual({n: open(os.path.join(tmp, n)).read() for n in cases}, after)
+            self.assertEqual({n: read(tmp, n) for n in cases}, after)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
