@@ -9,6 +9,8 @@
  * out its NULL mask (unselected rows and NULL arguments), then computes only the other rows.
  * There is no short-circuit: evaluation cannot fail except for out of memory, so computing a
  * branch whose value is then discarded is harmless. Overflow and division by zero give NULL.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -19,6 +19,8 @@
  *  - integer overflow (BIGINT/LARGEINT + - * unary -, abs) gives NULL, as do division and
  *    modulo by zero (Doris); decimal results beyond 38 digits give NULL.
  *  - string -> number/date conversions follow the non-strict load casts: bad text gives NULL.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_EXPR_H
 #define SL_EXPR_H

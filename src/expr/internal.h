@@ -5,6 +5,8 @@
  *   lex.c (tokens) -> parse.c (tree, printer, columns / insert lists) -> eval.c (binder and
  *   evaluator of operators) -> func_cast.c (casts, text <-> values) and func_time.c,
  *   func_string.c, func_math.c (the builtin functions, one table each).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_EXPR_INTERNAL_H
 #define SL_EXPR_INTERNAL_H

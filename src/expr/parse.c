@@ -9,6 +9,8 @@
  * capped (SL__EXPR_MAX_PARSE_DEPTH, SL__EXPR_MAX_HEIGHT), so no input can exhaust the stack here or in any later walker.
  * Function names and argument counts are checked here, so an unknown function is reported
  * before any data is read.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -3,6 +3,8 @@
  *
  * sl_app owns all process state; nothing else in the tree keeps mutable globals. Start-up is
  * the only place allowed to fail hard: everything after it reports errors per request.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

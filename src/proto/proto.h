@@ -4,6 +4,8 @@
  * The server object (sl_app) is the one owner of process state: configuration, the store,
  * users and the HTTP server. Adapters (doris.c, sqlapi.c, ...) get it as r->app. routes.c maps
  * (listener role, method, path) to an adapter's handler.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PROTO_H
 #define SL_PROTO_H

@@ -5,6 +5,8 @@
  * against the store. Answers are HTTP 200 in the buffered ResponseBody envelope
  * (conformance/doris/HTTP_SQL_API.md): {"msg":"success","code":0,"data":{...},"count":0}, or
  * {"msg":"Error","code":1,"data":"Failed to execute sql: ...","count":0}.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

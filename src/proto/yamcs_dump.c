@@ -9,6 +9,8 @@
  * Column ids start at 0 in order of first appearance; NULL values are left out of the row, as
  * Yamcs leaves out absent columns. http.h cannot stream a response, so the dump is built in
  * memory up to SL_YAMCS_MAX_DUMP (docs/yamcs.md).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

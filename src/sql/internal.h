@@ -7,6 +7,8 @@
  * The whole statement is tokenised up front into one array in the caller's arena (the array
  * ends with an EOF token), so that the parsers can look ahead freely and SELECT can be
  * checked before it is rewritten. Nothing here recurses: nesting is tracked with counters.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SQL_INTERNAL_H
 #define SL_SQL_INTERNAL_H

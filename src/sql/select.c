@@ -18,6 +18,8 @@
  * Refused with a clear message: a second table, JOIN, a subquery (anywhere: a nested SELECT
  * could read another table), UNION/INTERSECT/EXCEPT, SELECT ... INTO, table functions.
  * Nesting is counted, never recursed into, and capped at SL__SQL_MAX_DEPTH.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -23,6 +23,8 @@
  *
  * src/sql/ sits beside src/expr/: expr/ holds the load-time expression engine (columns, where);
  * sql/ holds the statement grammar. Neither knows a protocol or a store.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SQL_H
 #define SL_SQL_H

@@ -6,6 +6,8 @@
  *
  * Filters and ordering run here, not in the engine's SQL, so every engine shows the same rows
  * in the same order (LIKE and string order differ between SQL dialects and collations).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

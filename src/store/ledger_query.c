@@ -4,6 +4,8 @@
  * A SELECT names one table: the ledger resolves it in the catalog, checks the statement
  * against the table's columns and hands it to the engine, which renders it in its own dialect
  * and streams the rows out. Nothing user-written reaches an engine as SQL text.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

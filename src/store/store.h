@@ -27,6 +27,8 @@
  * Errors: every function returns an sl_code with its message in err; texts that reach users
  * are Doris's where Doris has one. A lost engine connection is SL_BACKEND ("store unavailable:
  * ..."); the next call reconnects.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_STORE_H
 #define SL_STORE_H

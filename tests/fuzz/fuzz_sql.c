@@ -5,6 +5,8 @@
  * a SELECT that parses must come out as SQLite text that, if SQLite can prepare it at all over
  * the placeholder table, is one read-only statement reading no other table: the rewrite must
  * never let a Doris query reach past its own table.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "core/platform.h"
 

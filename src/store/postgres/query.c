@@ -18,6 +18,8 @@
  * value into it (integers and booleans INT, FLOAT/DOUBLE REAL, DECIMAL/LARGEINT exact text,
  * DATE/DATETIME text at the column's precision). When store.h hands typed values to the sink,
  * present() goes and the decoded sl_datum is passed as it is.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

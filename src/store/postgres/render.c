@@ -3,6 +3,8 @@
  *
  * STUB on the h-pg branch: the SELECT renderer (a separate piece of work) replaces this file
  * with the real one. Until then every SELECT through the PostgreSQL engine fails cleanly.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -5,6 +5,8 @@
  *
  * The catalog file's PRAGMA user_version is this engine's format: 0 = written by sluice before
  * the ledger existed (catalog tables of its own, users in users.db), 2 = the ledger's catalog.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -22,6 +22,8 @@
  *
  * Locks, always taken in this order: files (rwlock) before mu (the catalog connection).
  * Segment files unregistered by a committed transaction are deleted after mu is released.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SQLITE_INTERNAL_H
 #define SL_SQLITE_INTERNAL_H

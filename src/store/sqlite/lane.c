@@ -12,6 +12,8 @@
  * (one segment); lane 1 joins after SL_SQ_LANE_AFTER batches. Each box is one batch: memory is
  * bounded by lanes x batch size. Commit seals every used lane and registers all their segments
  * in the one catalog transaction (sqlite_seg.c).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -5,6 +5,8 @@
  * A query opens a private in-memory connection, attaches the table's visible segments (under
  * the files read lock, so compaction cannot delete them meanwhile) and exposes them as the temp
  * view "__sl_t" with the table's column names; the SELECT rewritten by src/sql runs against it.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

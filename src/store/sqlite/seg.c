@@ -8,6 +8,8 @@
  *
  * So two loads into one table run side by side and only meet for the two short catalog
  * transactions (the ledger's begin and this publish); neither waits for the other's upload.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * test_select.c - unit tests for src/sql/select.c: the SQLite rewrite of SELECT, the projection
  * items and their labels, and the refusals (joins, subqueries, second tables, INTO, ...).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -2,7 +2,10 @@
  * by tests/pg/pg.sh (once for the whole binary; each test gets a fresh database): URLs and
  * masking, exec and its error mapping, DDL type mapping, binary COPY of every type, writers
  * (commit, abort, 2PC), every key model's merge, queries, reconnects and lost connections.
- * Skipped, with the reason, only when PostgreSQL cannot be started. */
+ * Skipped, with the reason, only when PostgreSQL cannot be started.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>

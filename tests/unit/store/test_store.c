@@ -1,6 +1,9 @@
 /* Unit tests of the store (src/store/: the ledger over an engine): catalog, labels, commit,
  * abort, 2PC, history, users, nodes, queries, compaction and recovery, on a temporary data
- * directory with the embedded engine. */
+ * directory with the embedded engine.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>
