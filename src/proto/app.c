@@ -70,9 +70,10 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
     uint64_t v = 0;
     bool port = strcmp(key, "fe_port") == 0 || strcmp(key, "be_port") == 0 ||
                 strcmp(key, "tsload_port") == 0;
+    bool wide = strcmp(key, "exec_mem_limit") == 0 || strncmp(key, "query_max_result_", 17) == 0;
     if (port && strcmp(value, "-1") == 0)
         v = (uint64_t)-1;
-    else if (!parse_u64(value, port ? 65535 : UINT32_MAX, &v) &&
+    else if (!parse_u64(value, port ? 65535 : wide ? UINT64_MAX : UINT32_MAX, &v) &&
              strcmp(key, "truncate_strings") != 0 && strcmp(key, "tsload_plain_http") != 0)
         return sl_fail(err, SL_INVALID, "%s: not a valid number: %s", key, value);
     if (strcmp(key, "fe_port") == 0)
@@ -101,6 +102,14 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
         c->tsload_plain_http = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
     else if (strcmp(key, "tsload_cycle_idle_timeout_second") == 0)
         c->tsload_cycle_idle_s = (uint32_t)v;
+    else if (strcmp(key, "query_timeout") == 0)
+        c->query.timeout_s = (uint32_t)v;
+    else if (strcmp(key, "exec_mem_limit") == 0)
+        c->query.mem_bytes = v;
+    else if (strcmp(key, "query_max_result_rows") == 0)
+        c->query.max_rows = v;
+    else if (strcmp(key, "query_max_result_bytes") == 0)
+        c->query.max_bytes = v;
     else
         return sl_fail(err, SL_INVALID, "unknown setting %s", key);
     return SL_OK;

@@ -63,19 +63,17 @@ typedef struct sl_label_info {
     uint8_t state;                 /* sl_txn_state */
 } sl_label_info;
 
-/* One value of a query result. Text lives until the next row callback. */
-typedef enum sl_qkind { SL_Q_NULL, SL_Q_INT, SL_Q_REAL, SL_Q_TEXT } sl_qkind;
+/* One value of a result row, in the physical form of its column's type (batch.h): integers,
+ * booleans, DATE (days) and DATETIME (microseconds) in v.i; LARGEINT and DECIMAL (unscaled) in
+ * v.w; FLOAT/DOUBLE in v.d; text in v.s (valid until the next row callback). */
 typedef struct sl_qval {
-    uint8_t kind;                  /* sl_qkind */
-    int64_t i;
-    double d;
-    sl_slice s;
+    bool null;
+    sl_datum v;
 } sl_qval;
 
 typedef struct sl_qcol {
     sl_slice name;
-    const sl_type *type;           /* the table column's type, or NULL when not a bare column */
-    bool is_count;                 /* count(...) */
+    sl_type type;
 } sl_qcol;
 
 /* Where query rows go. Returning an error code from a callback stops the query with it. */
@@ -84,6 +82,23 @@ typedef struct sl_query_sink {
     sl_code (*row)(void *arg, const sl_qval *vals, size_t n);
     void *arg;
 } sl_query_sink;
+
+/* Bounds of one query [Doris exec_mem_limit, query_timeout]; 0 = the default. */
+typedef struct sl_query_limits {
+    uint64_t max_rows;             /* result rows (default 1,000,000) */
+    uint64_t max_bytes;            /* result bytes, and any one value (default 256 MiB) */
+    uint64_t mem_bytes;            /* engine memory for the query (default 2 GiB) */
+    uint32_t timeout_s;            /* default 300 */
+    int32_t tz_offset_s;           /* the session time zone, for now() and friends */
+} sl_query_limits;
+
+#define SL_QUERY_MAX_ROWS_DEFAULT UINT64_C(1000000)
+#define SL_QUERY_MAX_BYTES_DEFAULT (UINT64_C(256) << 20)
+#define SL_QUERY_MEM_DEFAULT (UINT64_C(2) << 30)
+#define SL_QUERY_TIMEOUT_DEFAULT 300u
+
+/* lim with every 0 replaced by its default (lim may be NULL). */
+sl_query_limits sl_query_limits_or_default(const sl_query_limits *lim);
 
 /* One finished load for the history (SHOW STREAM LOAD). Slices are copied. */
 typedef struct sl_load_record {
@@ -166,9 +181,11 @@ typedef struct sl_store_vtab {
     sl_code (*show_txn)(sl_store *s, sl_slice db, int64_t id, sl_slice label, int32_t tz_offset_s,
                         const sl_query_sink *sink, sl_err *err);
 
-    /* Run a read-only SELECT (sl_select from src/sql) against def's visible rows. */
+    /* Run a read-only SELECT (sl_select from src/sql, already checked by sl_select_bind
+     * against def; def NULL without FROM) against def's visible rows, within lim (NULL: the
+     * defaults). Past a limit: SL_TOO_LARGE / SL_TIMEOUT with a Doris-shaped message. */
     sl_code (*query)(sl_store *s, sl_slice db, const sl_tabledef *def, const sl_select *sel,
-                     const sl_query_sink *sink, sl_err *err);
+                     const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err);
 } sl_store_vtab;
 
 /* The backend whose name matches, or NULL. */

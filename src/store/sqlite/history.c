@@ -72,33 +72,31 @@ static const char *const load_sql_cols[] = {
     "label", "db", "tbl", "client_ip", "status", "message", "url", "total", "loaded",
     "filtered", "unselected", "bytes", "start_ms", "finish_ms", "usr", "comment"};
 
-/* Run st and send each row to the sink as text / integers; times (ms) formatted. */
+/* Run st and send each row to the sink: BIGINT columns where is_int, VARCHAR otherwise; times
+ * (ms) formatted. */
 static sl_code emit(sqlite3_stmt *st, const char *const *names, size_t n, const bool *is_time,
-                    int32_t off, const sl_query_sink *sink, sl_err *err)
+                    const bool *is_int, int32_t off, const sl_query_sink *sink, sl_err *err)
 {
     sl_qcol cols[20];
     sl_qval vals[20];
     memset(cols, 0, sizeof cols);
     for (size_t i = 0; i < n; i++)
-        cols[i].name = sl_slice_of(names[i]);
+        cols[i] = (sl_qcol){sl_slice_of(names[i]), {is_int[i] ? SL_BIGINT : SL_VARCHAR, 0, 0, 0, 0}};
     sl_code rc = sink->meta(sink->arg, cols, n);
     char tbuf[20][48];
     while (rc == SL_OK && sqlite3_step(st) == SQLITE_ROW) {
         for (size_t i = 0; i < n; i++) {
             memset(&vals[i], 0, sizeof vals[i]);
-            int t = sqlite3_column_type(st, (int)i);
+            vals[i].null = sqlite3_column_type(st, (int)i) == SQLITE_NULL;
             if (is_time[i]) {
-                vals[i].kind = SL_Q_TEXT;
-                vals[i].s = fmt_time(sqlite3_column_int64(st, (int)i), off, tbuf[i]);
-            } else if (t == SQLITE_INTEGER) {
-                vals[i].kind = SL_Q_INT;
-                vals[i].i = sqlite3_column_int64(st, (int)i);
-            } else if (t == SQLITE_NULL) {
-                vals[i].kind = SL_Q_NULL;
-            } else {
-                vals[i].kind = SL_Q_TEXT;
-                vals[i].s.p = (const char *)sqlite3_column_text(st, (int)i);
-                vals[i].s.n = (size_t)sqlite3_column_bytes(st, (int)i);
+                sl_slice t = fmt_time(sqlite3_column_int64(st, (int)i), off, tbuf[i]);
+                vals[i].null = false;
+                vals[i].v.s.p = t.p, vals[i].v.s.n = t.n;
+            } else if (is_int[i]) {
+                vals[i].v.i = sqlite3_column_int64(st, (int)i);
+            } else if (!vals[i].null) {
+                vals[i].v.s.p = (const char *)sqlite3_column_text(st, (int)i);
+                vals[i].v.s.n = (size_t)sqlite3_column_bytes(st, (int)i);
             }
         }
         rc = sink->row(sink->arg, vals, n);
@@ -132,7 +130,9 @@ sl_code sl__sq_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
         if (f->status.p)
             bind_s(st, 4, f->status);
         static const bool is_time[16] = {[12] = true, [13] = true};
-        rc = emit(st, load_cols, 16, is_time, f->tz_offset_s, sink, err);
+        static const bool is_int[16] = {[7] = true, [8] = true, [9] = true, [10] = true,
+                                        [11] = true};
+        rc = emit(st, load_cols, 16, is_time, is_int, f->tz_offset_s, sink, err);
         sqlite3_finalize(st);
     }
     pthread_mutex_unlock(&s->mu);
@@ -162,7 +162,8 @@ sl_code sl__sq_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label, in
         sqlite3_bind_int64(st, 2, id);
         bind_s(st, 3, label);
         static const bool is_time[9] = {[5] = true, [6] = true};
-        rc = emit(st, names, 9, is_time, tz_offset_s, sink, err);
+        static const bool is_int[9] = {[0] = true, [8] = true};
+        rc = emit(st, names, 9, is_time, is_int, tz_offset_s, sink, err);
         sqlite3_finalize(st);
     }
     pthread_mutex_unlock(&s->mu);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "batch/convert.h"
 #include "sql/sql.h"
 #include "store/store.h"
 
@@ -99,21 +100,27 @@ typedef struct sink_state {
     int rows;
     int64_t first;
     char first_text[64];
+    sl_type types[8];
 } sink_state;
 
 static sl_code meta_cb(void *arg, const sl_qcol *c, size_t n)
 {
-    (void)arg, (void)c, (void)n;
+    sink_state *s = arg;
+    for (size_t i = 0; i < n && i < 8; i++)
+        s->types[i] = c[i].type;
     return SL_OK;
 }
 
+/* The first row: column 0 as an integer, column 1 as text (dates formatted). */
 static sl_code row_cb(void *arg, const sl_qval *v, size_t n)
 {
     sink_state *s = arg;
     if (s->rows++ == 0) {
-        s->first = v[0].i;
-        if (n > 1 && v[1].kind == SL_Q_TEXT)
-            snprintf(s->first_text, sizeof s->first_text, "%.*s", (int)v[1].s.n, v[1].s.p);
+        s->first = v[0].v.i;
+        if (n > 1 && !v[1].null && s->types[1].id == SL_DATE)
+            sl_format_date(v[1].v.i, s->first_text);
+        else if (n > 1 && !v[1].null && sl_type_is_text(&s->types[1]))
+            snprintf(s->first_text, sizeof s->first_text, "%.*s", (int)v[1].v.s.n, v[1].v.s.p);
     }
     return SL_OK;
 }
@@ -125,9 +132,12 @@ static sink_state query(const char *sql)
     sl_stmt stmt;
     sl_err e = {0};
     cr_assert(eq(int, sl_sql_parse(sql, strlen(sql), &a, &stmt, &e), SL_OK), "%s", e.msg);
+    sl_select_env env = {0, 0, SL_LIT("db")};
+    cr_assert(eq(int, sl_select_bind(&stmt.select, def, &env, &a, &e), SL_OK), "%s", e.msg);
     sink_state s = {0};
     sl_query_sink sink = {meta_cb, row_cb, &s};
-    cr_assert(eq(int, sv->query(st, SL_LIT("db"), def, &stmt.select, &sink, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sv->query(st, SL_LIT("db"), def, &stmt.select, NULL, &sink, &e), SL_OK),
+              "%s", e.msg);
     sl_arena_free(&a);
     return s;
 }
