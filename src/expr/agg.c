@@ -217,10 +217,10 @@ sl_code sl_expr_acc_step(const sl_expr *agg, sl_expr_acc *acc, const sl_datum *v
     case SL_QA_STDDEV_POP:
     case SL_QA_STDDEV_SAMP:
     case SL_QA_VAR_POP:
-    case SL_QA_VAR_SAMP: { /* Welford: stable in one pass */
-        double d = v->d - acc->mean;
-        acc->mean += d / (double)(acc->n + 1);
-        acc->m2 += d * (v->d - acc->mean);
+    case SL_QA_VAR_SAMP: { /* one stable pass, as Doris's moments (AggregateFunctionStddev) */
+        double d = v->d - acc->mean, r = d / (double)(acc->n + 1);
+        acc->mean += r;
+        acc->m2 += (double)acc->n * d * r;
         break;
     }
     default: return sl_fail(err, SL_INTERNAL, "aggregate %s has no accumulator",

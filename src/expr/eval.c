@@ -383,7 +383,16 @@ static sl_code bind_node(sl__binder *b, sl_expr **slot)
         return coerce_all(b, e, 0, 1, e->type);
     case EK_AGG: return sl__expr_bind_agg(b, e);
     case EK_CASE: return bind_case(b, e);
-    case EK_CAST: return SL_OK;
+    case EK_CAST: /* statements: CAST('12' AS INT) is the literal 12 */
+        if (b->opts && e->args[0]->kind == EK_LIT && !e->args[0]->lit_null &&
+            sl__cls_of(e->type.id) != C_NULL) {
+            sl_expr *l = e->args[0];
+            sl_code rc2 = fold_literal(b, &l, e->type);
+            if (rc2 == SL_OK)
+                *slot = l;
+            return rc2;
+        }
+        return SL_OK;
     case EK_CALL: return bind_call(b, e);
     case EK_INTERVAL:
         e->type = sl__ty(SL_BIGINT);
