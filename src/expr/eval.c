@@ -338,6 +338,44 @@ static sl_code check_agg(sl__binder *b, const sl_expr *e)
     return rc;
 }
 
+static sl_code bind_kind(sl__binder *b, sl_expr **slot);
+static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out);
+
+static bool is_const(const sl_expr *e)
+{
+    return e->kind == EK_LIT || (e->kind == EK_INTERVAL && e->args[0]->kind == EK_LIT);
+}
+
+/* Statements: an operator or function of constants is computed once, here, with the engine
+ * itself (the query's time zone and "now" in opts->ctx), so every store engine sees its value. */
+static sl_code fold_const(sl__binder *b, sl_expr **slot)
+{
+    sl_expr *e = *slot, *l;
+    sl_vec out;
+    if (b->opts == NULL || b->opts->ctx == NULL || e->kind == EK_LIT || e->kind == EK_COL ||
+        e->kind == EK_AGG || e->kind == EK_INTERVAL || sl__cls_of(e->type.id) == C_NULL ||
+        (b->opts->folded && *b->opts->folded > SL_EXPR_MAX_FOLDED))
+        return SL_OK;
+    for (size_t i = 0; i < e->n_args; i++)
+        if (!is_const(e->args[i]))
+            return SL_OK;
+    sl__env env = {NULL, 1, NULL, b->opts->ctx, b->a, b->err, false};
+    sl_code rc = eval_node(e, &env, &out);
+    if (rc != SL_OK)
+        return rc;
+    if ((l = sl_arena_alloc(b->a, sizeof *l)) == NULL)
+        return sl_fail(b->err, SL_NOMEM, "out of memory binding an expression");
+    memset(l, 0, sizeof *l);
+    l->kind = EK_LIT, l->bound = true, l->height = 1, l->pos = e->pos, l->col = -1;
+    l->type = e->type;
+    l->lit = out.v[0];
+    l->lit_null = out.null && out.null[0];
+    if (b->opts->folded && sl__cls_of(e->type.id) == C_TEXT && !l->lit_null)
+        *b->opts->folded += l->lit.s.n;
+    *slot = l;
+    return SL_OK;
+}
+
 static sl_code bind_node(sl__binder *b, sl_expr **slot)
 {
     sl_expr *e = *slot;
@@ -352,6 +390,15 @@ static sl_code bind_node(sl__binder *b, sl_expr **slot)
             return rc;
     b->in_agg -= e->kind == EK_AGG;
     e->bound = true;
+    if ((rc = bind_kind(b, slot)) != SL_OK)
+        return rc;
+    return fold_const(b, slot);
+}
+
+/* The node's own typing, after its children's. */
+static sl_code bind_kind(sl__binder *b, sl_expr **slot)
+{
+    sl_expr *e = *slot;
     switch (e->kind) {
     case EK_LIT: return SL_OK;
     case EK_COL: return bind_col(b, slot);

@@ -207,7 +207,14 @@ typedef struct sl_expr_bindopts {
     const char *clause;           /* Doris's plan node for the "can not contains" message when
                                      they may not, e.g. "LOGICAL_FILTER" */
     bool to_bool;                 /* convert the result to BOOLEAN (WHERE, HAVING) */
+    const sl_expr_ctx *ctx;       /* non-NULL: operators and functions of constants are computed
+                                     at bind time with this time zone and "now" ... */
+    uint64_t *folded;             /* ... adding the bytes of text they make here; none more is
+                                     computed past SL_EXPR_MAX_FOLDED (a statement of many big
+                                     constants would otherwise build them all before any limit) */
 } sl_expr_bindopts;
+
+#define SL_EXPR_MAX_FOLDED (16u << 20)
 
 /** sl_expr_bind with statement rules: *e may be replaced (an alias substituted at the top).
  * Aggregates: argument types and Doris's result types (count BIGINT, sum of integers BIGINT,

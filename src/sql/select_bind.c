@@ -31,6 +31,8 @@ typedef struct binder {
     sl_arena_t *a;
     sl_err *err;
     sl_expr_scope scope;
+    sl_expr_ctx ctx;      /* constants are computed with the query's time zone and "now" */
+    uint64_t folded;      /* text bytes of the constants computed so far */
     /* the clause being bound */
     const char *clause;   /* Doris's clause name for unknown columns */
     const char *where;    /* MySQL's clause name for ambiguous aliases */
@@ -117,7 +119,7 @@ static sl_code resolve(void *arg, const sl_expr *ref, long *col, sl_expr **subst
 
 static sl_code bind(binder *b, sl_expr **e, bool aggregates, const char *plan, bool to_bool)
 {
-    sl_expr_bindopts o = {&b->scope, resolve, b, aggregates, plan, to_bool};
+    sl_expr_bindopts o = {&b->scope, resolve, b, aggregates, plan, to_bool, &b->ctx, &b->folded};
     sl_code rc = sl_expr_bind_ex(e, &o, b->a, b->err);
     if (rc == SL_INVALID)
         rc = b->err->code = SL_INVALID_SQL;
@@ -348,7 +350,9 @@ sl_select_env sl_select_env_now(int32_t tz_offset_s, sl_slice db)
 sl_code sl_select_bind(sl_select *sel, const sl_tabledef *def, const sl_select_env *env,
                        sl_arena_t *a, sl_err *err)
 {
-    binder b = {sel, def, env, a, err, {NULL, NULL, 0}, "PROJECT", "field list", 0, false};
+    binder b = {sel, def, env, a, err, {NULL, NULL, 0},
+                {env ? env->tz_offset_s : 0, env ? env->now_us : 0}, 0, "PROJECT", "field list", 0,
+                false};
     if (sel->bound)
         return sl_fail(err, SL_INTERNAL, "select bound twice");
     sel->aggregate = any_agg(sel);

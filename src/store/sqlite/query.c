@@ -325,6 +325,9 @@ static sl_code bind_params(sq_query *q, sqlite3_stmt *st, sl_err *err)
             rc = sqlite3_bind_int64(st, k, (sqlite3_int64)p->v.w);
         else
             rc = sqlite3_bind_int64(st, k, p->v.i);
+        if (rc == SQLITE_TOOBIG)
+            return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's "
+                           "limit of %llu bytes", (unsigned long long)q->lim.max_bytes);
         if (rc != SQLITE_OK)
             return sl_fail(err, SL_BACKEND, "cannot bind a literal: %s", sqlite3_errmsg(q->db));
     }

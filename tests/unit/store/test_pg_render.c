@@ -113,7 +113,7 @@ Test(pg_render, doris_semantics)
            "'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') COLLATE \"C\" FROM "
            "\"db\".\"t\"");
     expect("select now(), curdate()",
-           "SELECT TIMESTAMP '2024-01-01 08:00:00.000000', DATE '2024-01-01'");
+           "SELECT CAST('2024-01-01 08:00:00.000000' AS timestamp), CAST('2024-01-01' AS date)");
     expect("select date_format(ts, '%Y/%m') from t",
            "SELECT (CASE WHEN \"ts\" IS NULL THEN NULL ELSE (to_char(\"ts\", 'YYYY') || '/' || "
            "to_char(\"ts\", 'MM')) END) COLLATE \"C\" FROM \"db\".\"t\"");

@@ -303,8 +303,15 @@ Test(sqlite_render, limits)
     cr_assert(eq(int, run_lim("select group_concat(lpad(nme, 900, '.')) from t", &lim, &out),
                  SL_TOO_LARGE));
     cr_assert(strstr(E.msg, "group_concat result would exceed 2000 bytes") != NULL, "%s", E.msg);
-    cr_assert(eq(int, run_lim("select lpad(nme, 1000, '.') from t", &lim, &out), SL_TOO_LARGE));
-    cr_assert(strstr(E.msg, "the result is larger than 2000 bytes") != NULL, "%s", E.msg);
+    lim = (sl_query_limits){.max_bytes = 1536 * 1024};
+    cr_assert(eq(int, run_lim("select lpad(nme, 600000, '.') from t", &lim, &out), SL_TOO_LARGE));
+    cr_assert(strstr(E.msg, "the result is larger than 1572864 bytes") != NULL, "%s", E.msg);
+    /* two computed text columns could make one row of 2 MiB: refused before SQLite runs */
+    cr_assert(eq(int, run_lim("select upper(nme), lower(nme) from t", &lim, &out), SL_TOO_LARGE));
+    cr_assert(strstr(E.msg, "computed columns of one row could reach 2097152 bytes") != NULL,
+              "%s", E.msg);
+    cr_assert(eq(int, run_lim("select upper(nme), nme, count(*) from t group by nme", &lim, &out),
+                 SL_OK), "%s", E.msg);
 }
 
 static sl_code slow_meta(void *arg, const sl_qcol *c, size_t n)
@@ -441,4 +448,35 @@ Test(sqlite_render, shared_cases)
         sl_buf_free(&r.out);
     }
     cr_assert(eq(int, failed, 0), "%d of %zu cases failed", failed, CASES.n_cases);
+}
+
+/* Every function the expression engine knows is called by at least one shared case. */
+#include "expr/internal.h"
+
+Test(sqlite_render, shared_cases_cover_every_function)
+{
+    static const struct {
+        const sl__func *v;
+        const size_t *n;
+    } tabs[] = {{sl__expr_funcs_time, &sl__expr_n_funcs_time},
+                {sl__expr_funcs_string, &sl__expr_n_funcs_string},
+                {sl__expr_funcs_math, &sl__expr_n_funcs_math}};
+    cr_assert(sc_load(&CASES));
+    int missing = 0;
+    for (size_t t = 0; t < SL_COUNT(tabs); t++)
+        for (size_t k = 0; k < *tabs[t].n; k++) {
+            const char *name = tabs[t].v[k].name;
+            bool found = false;
+            for (size_t i = 0; i < CASES.n_cases && !found; i++) {
+                for (const char *p = CASES.cases[i].sql; !found && (p = strstr(p, name)); p++) {
+                    char before = p == CASES.cases[i].sql ? ' ' : p[-1], after = p[strlen(name)];
+                    found = !(before == '_' || (before >= 'a' && before <= 'z')) &&
+                            (after == '(' || (after == ' ' && strcmp(name, "current_date") == 0) ||
+                             (after == ' ' && strcmp(name, "current_timestamp") == 0));
+                }
+            }
+            if (!found)
+                cr_log_error("no case calls %s", name), missing++;
+        }
+    cr_assert(eq(int, missing, 0));
 }
