@@ -1044,9 +1044,10 @@ static void order_limit(pg *r, const sl_select *sel)
         put(r, o->desc ? " DESC" : " ASC");
         put(r, first ? " NULLS FIRST" : " NULLS LAST");
     }
-    if (sel->has_limit)
-        sl_buf_printf(r->b, " LIMIT %llu OFFSET %llu", (unsigned long long)sel->limit,
-                      (unsigned long long)sel->offset);
+    if (sel->has_limit) /* PostgreSQL's counts are BIGINT */
+        sl_buf_printf(r->b, " LIMIT %lld OFFSET %lld",
+                      (long long)(sel->limit > INT64_MAX ? INT64_MAX : sel->limit),
+                      (long long)(sel->offset > INT64_MAX ? INT64_MAX : sel->offset));
 }
 
 static void ident(pg *r, sl_slice s)

@@ -154,6 +154,15 @@ sl_code sl__sq_fn_scalar(sq_query *q, const sl_expr *e, const sl_expr *const *ho
 
 /* ---- aggregates ---------------------------------------------------------------------------- */
 
+/* SQLite's aggregate context is 8-byte aligned; states holding 128-bit integers need 16. The
+ * context is allocated 15 bytes larger and used from its first 16-byte boundary (the same on
+ * every call: SQLite hands back the same block). NULL: no context (n > 0: out of memory). */
+static void *state(sqlite3_context *ctx, size_t n)
+{
+    char *p = sqlite3_aggregate_context(ctx, n ? (int)(n + 15) : 0);
+    return p ? (void *)(((uintptr_t)p + 15) & ~(uintptr_t)15) : NULL;
+}
+
 typedef struct sq_agg {
     sq_query *q;
     const sl_expr *agg;
@@ -166,7 +175,7 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     sq_agg *g = sqlite3_user_data(ctx);
     sq_query *q = g->q;
-    sl_expr_acc *acc = sqlite3_aggregate_context(ctx, sizeof *acc);
+    sl_expr_acc *acc = state(ctx, sizeof *acc);
     sl_err e = {0};
     sl_datum v;
     bool null = true;
@@ -187,7 +196,7 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void agg_final(sqlite3_context *ctx)
 {
     sq_agg *g = sqlite3_user_data(ctx);
-    sl_expr_acc none, *acc = sqlite3_aggregate_context(ctx, 0);
+    sl_expr_acc none, *acc = state(ctx, 0);
     sl_err e = {0};
     sl_datum v;
     bool null;
@@ -241,7 +250,7 @@ static bool wide_arg(sqlite3_value *v, sl_i128 *w)
 
 static void sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    sum128 *s = sqlite3_aggregate_context(ctx, sizeof *s);
+    sum128 *s = state(ctx, sizeof *s);
     sl_i128 w;
     (void)argc;
     if (s == NULL) {
@@ -257,7 +266,7 @@ static void sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void sum_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    sum128 *s = sqlite3_aggregate_context(ctx, sizeof *s);
+    sum128 *s = state(ctx, sizeof *s);
     sl_i128 w;
     (void)argc;
     if (s && wide_arg(argv[0], &w))
@@ -266,7 +275,7 @@ static void sum_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void sum_value(sqlite3_context *ctx)
 {
-    sum128 *s = sqlite3_aggregate_context(ctx, 0);
+    sum128 *s = state(ctx, 0);
     uint8_t b[16];
     if (s == NULL || !s->any) {
         sqlite3_result_null(ctx);

@@ -112,13 +112,13 @@ static char *render(const char *sql)
 
 typedef struct res {
     sl_buf out;
-    sl_type types[16];
+    sl_type types[64];
 } res;
 
 static sl_code meta(void *arg, const sl_qcol *c, size_t n)
 {
     res *r = arg;
-    for (size_t i = 0; i < n && i < 16; i++)
+    for (size_t i = 0; i < n && i < 64; i++)
         r->types[i] = c[i].type;
     return SL_OK;
 }
@@ -407,9 +407,9 @@ static const sl_tabledef *load_cases(void)
 static sl_code case_row(void *arg, const sl_qval *v, size_t n)
 {
     res *r = arg;
-    if (r->out.len || r->types[15].id == 1)
+    if (r->out.len || r->types[63].id == 1)
         sl_buf_putc(&r->out, ';');
-    r->types[15].id = 1; /* a row was seen (an empty first row prints as "") */
+    r->types[63].id = 1; /* a row was seen (an empty first row prints as "") */
     for (size_t i = 0; i < n; i++) {
         if (i)
             sl_buf_putc(&r->out, '|');
