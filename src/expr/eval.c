@@ -193,15 +193,62 @@ static sl_type arith_type(uint8_t op, sl_type x, sl_type y, sl_type *ox, sl_type
     return *ox;
 }
 
-/* Statements compare a text literal with a column as Doris does, in the column's type when the
- * literal is one of its values: `d >= '2024-01-01'` as DATEs (not DATETIMEs), `i = '5'` as
- * BIGINTs (not DOUBLEs). t is the common type of args[from..end); the refined type or t. */
+/* A numeric literal as an exact value of DECIMAL/LARGEINT type t (no digit dropped, none past
+ * its precision). */
+static bool lit_fits(const sl_expr *x, sl_type t)
+{
+    int c = sl__cls_of(x->type.id);
+    sl_i128 w = c == C_INT ? (sl_i128)x->lit.i : x->lit.w, lim;
+    unsigned from = c == C_DEC ? x->type.scale : 0, to = t.id == SL_DECIMAL ? t.scale : 0;
+    if (c != C_INT && c != C_LARGE && c != C_DEC)
+        return false;
+    if (t.id == SL_LARGEINT)
+        return from == 0 || w % sl__pow10(from) == 0;
+    if (from > to) {
+        if (w % sl__pow10(from - to) != 0)
+            return false;
+        w /= sl__pow10(from - to);
+    } else if (__builtin_mul_overflow(w, sl__pow10(to - from), &w)) {
+        return false;
+    }
+    lim = sl__pow10(t.precision);
+    return w < lim && w > -lim;
+}
+
+/* The one type of the operands that are not literals, when they share one. */
+static bool operand_type(const sl_expr *e, size_t from, size_t end, sl_type *t)
+{
+    bool have = false;
+    for (size_t i = from; i < end; i++) {
+        const sl_expr *x = e->args[i];
+        if (x->kind == EK_LIT)
+            continue;
+        if (have && (x->type.id != t->id || x->type.precision != t->precision ||
+                     x->type.scale != t->scale))
+            return false;
+        *t = x->type, have = true;
+    }
+    return have;
+}
+
+/* Statements compare literals with a column as Doris does, in the column's type when every
+ * literal is exactly one of its values: `d >= '2024-01-01'` as DATEs (not DATETIMEs), `i =
+ * '5'` as BIGINTs (not DOUBLEs), `price > 10` as the column's DECIMAL (not a wider one). t is
+ * the common type of args[from..end); the refined type or t. */
 static sl_type refine_common(const sl__binder *b, const sl_expr *e, size_t from, size_t end,
                              sl_type t)
 {
     bool to_date = t.id == SL_DATETIME, to_int = t.id == SL_DOUBLE;
-    if (b->opts == NULL || (!to_date && !to_int))
+    sl_type col;
+    if (b->opts == NULL)
         return t;
+    if ((t.id == SL_DECIMAL || t.id == SL_LARGEINT) && operand_type(e, from, end, &col) &&
+        (col.id == SL_DECIMAL || col.id == SL_LARGEINT)) {
+        bool fits = true;
+        for (size_t i = from; i < end && fits; i++)
+            fits = e->args[i]->kind != EK_LIT || e->args[i]->lit_null || lit_fits(e->args[i], col);
+        return fits ? col : t;
+    }
     for (size_t i = from; i < end && (to_date || to_int); i++) {
         const sl_expr *x = e->args[i];
         int c = sl__cls_of(x->type.id);

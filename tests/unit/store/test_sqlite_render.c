@@ -194,6 +194,11 @@ Test(sqlite_render, native_where_possible)
                              "sum(price) from t group by 1, 2, 3, 4"),
                  "SELECT __sl_f0(c1), __sl_f1(c1), __sl_f2(c0), __sl_f3(c2), __sl_a4(c2) FROM "
                  "__sl_t GROUP BY __sl_f5(c1), __sl_f6(c1), __sl_f7(c0), __sl_f8(c2)"));
+    /* a literal that is exactly one of the column's values compares in the column's type */
+    cr_assert(eq(str, render("select id from t where price > 10 and price in (1.5, 2) and "
+                             "wide = 1 and price <> 10.005"),
+                 "SELECT c0 FROM __sl_t WHERE ((((c2 > ?1) AND (c2 IN (?2, ?3))) AND (c8 = ?4)) "
+                 "AND (((c2) * 10) <> ?5))"));
     cr_assert(eq(str, render("select 1, b is true, ts is not null from t where b"),
                  "SELECT ?1, (c7 IS TRUE), (c4 IS NOT NULL) FROM __sl_t WHERE c7"));
     cr_assert(eq(str, render("select concat(max(nme), '!') from t"),
