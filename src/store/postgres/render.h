@@ -24,7 +24,13 @@
  * differences are errors, not answers: PostgreSQL raises "out of range" where Doris returns NULL
  * for an overflowing BIGINT or DECIMAL, for pow/exp overflow, and for results of string
  * functions past Doris's 1 MiB limit. Literals are written inline (text with a NUL byte, which
- * PostgreSQL cannot hold, is refused). SL_NOMEM when sql runs out of memory. */
+ * PostgreSQL cannot hold, is refused). SL_NOMEM when sql runs out of memory.
+ *
+ * For the engine that runs it: the session needs standard_conforming_strings = on (the default),
+ * DateStyle ISO and extra_float_digits >= 1 (the default since PostgreSQL 12); result column i
+ * then decodes as sel->out[i].type from its text form (boolean t/f, LARGEINT and DECIMAL as
+ * numeric text, ISO dates and timestamps, shortest round-trip doubles). The query's limits
+ * (rows, bytes, one value's size, timeout) are the engine's to apply while it reads rows. */
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);
 
 #endif
