@@ -39,6 +39,7 @@ void sl_config_default(sl_config *c)
     snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
     c->idle_timeout_s = 300;
     c->shutdown_grace_s = 30;
+    c->query = sl_query_limits_or_default(NULL);
     c->workers = 8;
 }
 
@@ -86,6 +87,13 @@ static const setting settings[] = {
         "on SIGTERM/SIGINT, requests in flight get this long to finish before they are cut "
         "off with an error reply"),
     NUM("workers", K_U32, workers, 1, "worker threads running request stages"),
+    NUM("query_timeout", K_U32, query.timeout_s, 1,
+        "a SELECT running longer is stopped (Doris's query_timeout)"),
+    NUM("exec_mem_limit", K_U64, query.mem_bytes, 1,
+        "bytes a SELECT's aggregates may hold (Doris's exec_mem_limit)"),
+    NUM("query_max_result_rows", K_U64, query.max_rows, 1, "rows one SELECT may return"),
+    NUM("query_max_result_bytes", K_U64, query.max_bytes, 1,
+        "bytes one SELECT (and any one value) may return"),
     NUM("truncate_strings", K_BOOL, truncate_strings, 0,
         "over-long CHAR/VARCHAR values: false makes the row an error row (Doris 2.1/3.0), true "
         "truncates them (Doris master)"),
