@@ -253,6 +253,10 @@ sl_code sl__sq_query_conn(sqlite3 *db, sl_err *err);
 sl_code sl__sq_run(sqlite3 *db, const sl_select *sel, const sl_query_limits *lim,
                    const sl_query_sink *sink, sl_err *err);
 
+/* Convert the segment files of a catalog older than format 3 to value encoding v2, in place
+ * and resumably (migrate.c). */
+sl_code sl__sq_migrate_v2(struct sl_engine *e, sl_err *err);
+
 /* Queries and compaction (query.c). */
 sl_code sl__sq_query(struct sl_engine *s, const sl_etable *t, const sl_select *sel,
                      const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err);
