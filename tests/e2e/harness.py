@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -53,6 +54,35 @@ def store_url(data_dir):
     if not _psql(admin, "SELECT 1 FROM pg_database WHERE datname = '%s'" % name):
         _psql(admin, "CREATE DATABASE %s" % name)
     return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def store_args(data_dir):
+    """The `sluice user` flags naming data_dir's store when it is not the embedded one (a
+    server started there notes it in DATA_DIR/store.url; before one ran, this does)."""
+    return ["--store", store_url(data_dir)] if STORE == "postgres" else []
+
+
+def catalog_sql(data_dir, sql, *args):
+    """Run one statement on the catalog of data_dir's store (the embedded store's catalog.db,
+    or schema sluice on PostgreSQL) with ? placeholders; the first column of the first row, or
+    None. For tests that must look at what is stored, never at what the server answers."""
+    if STORE == "postgres":
+        def lit(v):
+            return "NULL" if v is None else str(v) if isinstance(v, int) else \
+                "'" + str(v).replace("'", "''") + "'"
+        parts = sql.split("?")
+        text = parts[0] + "".join(lit(a) + rest for a, rest in zip(args, parts[1:]))
+        out = subprocess.run(["psql", store_url(data_dir), "-XAt", "-v", "ON_ERROR_STOP=1",
+                              "-c", "SET search_path TO sluice", "-c", text],
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+        return out[0] if out else None
+    db = sqlite3.connect(os.path.join(data_dir, "catalog.db"), timeout=10)
+    try:
+        row = db.execute(sql, args).fetchone()
+        db.commit()
+        return row[0] if row else None
+    finally:
+        db.close()
 
 
 def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
