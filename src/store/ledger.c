@@ -29,7 +29,8 @@
 
 #define SCHEMA_VERSION "2"
 
-/* The maintenance thread: heartbeat every HEARTBEAT_MS, expire stale transactions every
+/* The maintenance thread: heartbeat every HEARTBEAT_MS (or a third of the node timeout when
+ * that is shorter), expire stale transactions every
  * EXPIRE_MS, forget old labels every GC_MS (often enough for 3-day labels). */
 #define HEARTBEAT_MS 2000
 #define EXPIRE_MS 5000
@@ -260,9 +261,14 @@ static void *maint_main(void *arg)
     uint64_t last_gc = 0;
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
+        /* A third of the node timeout at most: a live node never looks dead. */
+        uint64_t every = (uint64_t)s->o.node_timeout_s * 1000 / 3;
+        every = every < HEARTBEAT_MS ? every : HEARTBEAT_MS;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += HEARTBEAT_MS / 1000;
+        uint64_t ns = (uint64_t)ts.tv_nsec + every * 1000000u;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
         if (s->stopping)
             break;

@@ -124,17 +124,23 @@ class Response:
 class Server:
     """One sluice process with its own data directory."""
 
-    def __init__(self, data_dir=None, extra=()):
+    def __init__(self, data_dir=None, extra=(), store=None):
+        """store: a store URL shared with other servers (several nodes on one engine); by
+        default the embedded store, or with SLUICE_TEST_STORE=postgres a database of this data
+        directory's own."""
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sluice-e2e-")
         self.extra = list(extra)
+        self.store = store
         self.proc = None
         self.start()
 
     def start(self):
         args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
                 "--fe-port", "0", "--be-port", "0", "--tsload-port", "0"] + self.extra
-        if STORE == "postgres":
+        if self.store:
+            args += ["--set", "store=" + self.store]
+        elif STORE == "postgres":
             args += ["--set", "store=" + store_url(self.data_dir)]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
