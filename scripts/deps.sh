@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
-zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libcriterion-dev
+zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libbrotli-dev libcriterion-dev
 curl python3 openssl python3-protobuf protobuf-compiler zstd lz4 lzop"
 [ "${1:-}" = "--with-bench" ] && PKGS="$PKGS bc clickhouse-server clickhouse-client"
 

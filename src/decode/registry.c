@@ -9,10 +9,12 @@
 
 extern const sl_decoder_vtab sl_decoder_csv;
 extern const sl_decoder_vtab sl_decoder_json;
+extern const sl_decoder_vtab sl_decoder_parquet;
 
 static const sl_decoder_vtab *const decoders[] = {
     &sl_decoder_csv,
     &sl_decoder_json,
+    &sl_decoder_parquet,
 };
 
 const sl_decoder_vtab *sl_decoder_find(sl_slice name)
