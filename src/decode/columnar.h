@@ -150,6 +150,30 @@ void sl__json_key(sl_buf *b, sl__jkind k, sl_slice v);
 sl_code sl__col_emit(sl_rawbatch *rb, const sl_slice *names, sl_slice *const *cols, size_t n_cols,
                      size_t n_rows, uint64_t first_row, sl_err *err);
 
+/* ---- time zones (tzfile.c): ORC's writer zone ------------------------------------------- */
+
+typedef struct sl__tzrule {
+    int month, week, wday; /* POSIX Mm.w.d */
+    int32_t time;          /* local seconds after midnight */
+} sl__tzrule;
+
+typedef struct sl__tz {
+    int64_t *trans;        /* transition times (UTC), ascending */
+    int32_t *offs;         /* the offset from each transition on */
+    size_t n;
+    int32_t off0;          /* before the first transition */
+    bool has_rule, has_dst;/* the footer's POSIX rule, for times after the last transition */
+    int32_t std_off, dst_off;
+    sl__tzrule start, end;
+} sl__tz;
+
+/* Load zone `name` ("" / UTC / GMT: offset 0) into tz (freed first). SL_OK or SL_INVALID /
+ * SL_NOMEM with a message. */
+sl_code sl__tz_load(sl__tz *tz, const char *name, sl_err *err);
+/* Seconds east of UTC in tz at the instant utc. */
+int32_t sl__tz_offset(const sl__tz *tz, int64_t utc);
+void sl__tz_free(sl__tz *tz);
+
 /* Little-endian loads that need no alignment. */
 static inline uint16_t sl__le16(const uint8_t *p)
 {
