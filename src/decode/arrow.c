@@ -256,9 +256,10 @@ static sl_code parse_field(struct ar_state *st, fb *b, size_t t, ar_field *f, in
     memset(f, 0, sizeof *f);
     if (depth > SL_COL_MAX_DEPTH)
         return bad_stream(st, "schema nested too deep");
-    f->name = fb_string(b, t, 0);
+    f->name = fb_string(b, t, 0); /* copied: the metadata's buffer is reused */
+    f->name = f->name.p && f->name.n ? sl_arena_slice(&st->arena, f->name) : SL_LIT("");
     if (f->name.p == NULL)
-        f->name = SL_LIT("");
+        return sl_fail(st->err, SL_NOMEM, "out of memory for the arrow schema");
     f->nullable = fb_int(b, t, 1, 1, 0) != 0;
     f->type = (int)fb_int(b, t, 2, 1, 0);
     f->jk = SL_JK_STR;

@@ -83,7 +83,11 @@ bool sl__ar_is_null(const ar_array *a, int64_t i)
     case AT_NULL: return true;
     case AT_UNION: return !union_pick(a, i, &k, &j) || sl__ar_is_null(k, j);
     case AT_RUN_END: return !run_of(a, i, &j) || sl__ar_is_null(&a->kids[1], j);
-    default: return a->valid && !bit(a->valid, i);
+    default:
+        if (a->valid && !bit(a->valid, i))
+            return true;
+        /* a dictionary-encoded value is NULL when its dictionary entry is */
+        return a->dict_field && dict_index(a, i, &j) && sl__ar_is_null(a->dict, j);
     }
 }
 

@@ -334,8 +334,10 @@ size_t sl__cfmt_double(char *dst, double v)
 {
     if (!isfinite(v))
         return special(dst, v);
+    if (v == 0 && signbit(v))
+        return memcpy(dst, "-0", 2), 2;
     if (v == (double)(int64_t)v && fabs(v) < 1e15)
-        return sl__cfmt_i64(dst, (int64_t)v) + (v == 0 && signbit(v) ? 0 : 0);
+        return sl__cfmt_i64(dst, (int64_t)v);
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(dst, 32, "%.*g", prec, v);
@@ -349,6 +351,8 @@ size_t sl__cfmt_float(char *dst, float v)
 {
     if (!isfinite(v))
         return special(dst, v);
+    if (v == 0 && signbit(v))
+        return memcpy(dst, "-0", 2), 2;
     if (v == (float)(int32_t)v && fabsf(v) < 1e7f)
         return sl__cfmt_i64(dst, (int32_t)v);
     int n = 0;

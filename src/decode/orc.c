@@ -762,9 +762,13 @@ static sl_code read_decimals(struct orc_state *st, orc_col *c, const orc_type *t
         }
         if (scale < 0 || scale > 38)
             return bad_file(st, "decimal scale out of range");
-        if (t->precision > 0) /* Hive 0.12+: show the column's scale */
-            for (; scale < (int)t->scale; scale++)
-                v *= 10;
+        /* The column's scale; Hive 0.11 decimals (no precision) get scale 6, as ORC's C++
+         * reader (which Doris uses) forces it. Extra digits are cut, as that reader does. */
+        int want = t->precision > 0 ? (int)t->scale : 6;
+        for (; scale < want; scale++)
+            v *= 10;
+        for (; scale > want; scale--)
+            v /= 10;
         char *d;
         if (text_of(st, &d, 48) != SL_OK)
             return st->err->code;
@@ -902,8 +906,13 @@ static sl_code read_union(struct orc_state *st, orc_col *c, const orc_type *t, s
         for (size_t i = 0, j = 0; i < m; i++) { /* this child's values, in order */
             if (tag[i] != k)
                 continue;
+            sl_slice v = kv[j++];
+            if (v.p == NULL) { /* a union's value is its child's: NULL stays NULL */
+                vals[i] = SL_SLICE_NULL;
+                continue;
+            }
             sl_buf_clear(&st->scratch);
-            put_child(st, &st->scratch, t->sub[k], kv[j++]);
+            put_child(st, &st->scratch, t->sub[k], v);
             if ((rc = finish_json(st, &st->scratch, &vals[i])) != SL_OK)
                 return rc;
         }
