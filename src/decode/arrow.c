@@ -383,11 +383,13 @@ static sl_code next_buffer(bind *x, const uint8_t **p, size_t *n)
     if (dst == NULL)
         return sl_fail(x->st->err, SL_NOMEM, "out of memory for an arrow buffer");
     size_t got;
-    sl_code rc = sl__codec_decompress(x->codec == 0 ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD, *p + 8,
-                                      len - 8, dst, (size_t)raw, true, &got, x->st->err);
+    sl_err e2 = {0};
+    if (sl__codec_decompress(x->codec == 0 ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD, *p + 8, len - 8,
+                             dst, (size_t)raw, true, &got, &e2) != SL_OK)
+        return sl_fail(x->st->err, e2.code, "arrow stream is corrupt: %s", e2.msg);
     *p = dst;
     *n = (size_t)raw;
-    return rc;
+    return SL_OK;
 }
 
 static sl_code validity(bind *x, ar_array *a)

@@ -103,12 +103,16 @@ static bool refill(orc_stream *s)
         s->len = clen;
     } else {
         size_t got;
+        sl_err e2 = {0};
         if (!room(s, &s->cbuf, &s->ccap, clen ? clen : 1) ||
             !room(s, &s->buf, &s->cap, s->block ? s->block : 1) ||
-            sl__spool_read(s->sp, s->pos, clen, s->cbuf, s->err) != SL_OK ||
-            sl__codec_decompress(s->codec, s->cbuf, clen, s->buf, s->block, false, &got,
-                                 s->err) != SL_OK)
+            sl__spool_read(s->sp, s->pos, clen, s->cbuf, s->err) != SL_OK)
             return !(s->failed = true);
+        if (sl__codec_decompress(s->codec, s->cbuf, clen, s->buf, s->block, false, &got, &e2) !=
+            SL_OK) {
+            sl_fail(s->err, e2.code, "orc file is corrupt: %s", e2.msg);
+            return !(s->failed = true);
+        }
         s->len = got;
     }
     s->pos += clen;

@@ -648,7 +648,12 @@ static sl_code inflate_part(pq_col *c, size_t off, size_t clen, size_t dst_off, 
         return sl_fail(err, SL_INVALID, "parquet column %.*s: compression codec %d (%s) is not "
                                         "supported",
                        (int)c->nd->name.n, c->nd->name.p, c->codec, c->codec == 3 ? "LZO" : "?");
-    return sl__codec_decompress(k, c->cbuf + off, clen, c->pbuf + dst_off, ulen, true, &got, err);
+    sl_err e2 = {0};
+    if (sl__codec_decompress(k, c->cbuf + off, clen, c->pbuf + dst_off, ulen, true, &got, &e2) !=
+        SL_OK)
+        return sl_fail(err, e2.code, "parquet column %.*s is corrupt: %s", (int)c->nd->name.n,
+                       c->nd->name.p, e2.msg);
+    return SL_OK;
 }
 
 static sl_code load_dictionary(pq_col *c, const pq_page_header *h, const uint8_t *p, size_t n,

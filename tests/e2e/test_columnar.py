@@ -249,6 +249,76 @@ class ColumnarTest(unittest.TestCase):
                 body = read(path)
                 self.check_case(key, body, "arrow", ce.arrow_case(path))
 
+    # ---- the load features on columnar bodies -------------------------------------------------
+    def test_columns_rename_compute_where(self):
+        """`columns` names the file's fields to read and computes others; `where` filters."""
+        t = self.table([("id", "INT", "int"), ("s", "STRING", "text"), ("dbl", "DOUBLE", "double"),
+                        ("ts", "DATETIME", "datetime")])
+        body = read(os.path.join(ce.PARQUET_DIR, "alltypes_plain.parquet"))
+        doc = self.load(t, body, "parquet", [
+            ("columns", "id, string_col, double_col, timestamp_col, s = concat('v', string_col), "
+                        "dbl = double_col * 2, ts = timestamp_col"),
+            ("where", "id > 3")])
+        self.assertEqual((doc["Status"], doc["NumberLoadedRows"], doc["NumberUnselectedRows"]),
+                         ("Success", 4, 4), doc)
+        rows = self.select("select id, s, dbl, ts from %s order by id" % t)
+        self.assertEqual([[r[0], r[1], float(r[2]), r[3]] for r in rows],
+                         [[4, "v0", 0.0, "2009-03-01 00:00:00"],
+                          [5, "v1", 20.2, "2009-03-01 00:01:00"],
+                          [6, "v0", 0.0, "2009-04-01 00:00:00"],
+                          [7, "v1", 20.2, "2009-04-01 00:01:00"]])
+
+    def test_value_a_column_cannot_hold(self):
+        """Not strict: NULL. Strict: an error row, counted and logged, as for CSV."""
+        t = self.table([("id", "INT", "int"), ("timestamp_col", "TINYINT", "int")])
+        body = read(os.path.join(ce.PARQUET_DIR, "alltypes_plain.parquet"))
+        doc = self.load(t, body, "parquet")
+        self.assertEqual((doc["Status"], doc["NumberLoadedRows"]), ("Success", 8), doc)
+        self.assertEqual(self.select("select count(*) from %s where timestamp_col is null" % t),
+                         [[8]])
+        doc = self.load(t, body, "parquet", [("strict_mode", "true")])
+        self.assertEqual((doc["Status"], doc["NumberFilteredRows"]), ("Fail", 8), doc)
+        self.assertIn("strict mode", doc["FirstErrorMsg"])
+        doc = self.load(t, body, "parquet", [("strict_mode", "true"), ("max_filter_ratio", "1")])
+        self.assertEqual((doc["Status"], doc["NumberLoadedRows"], doc["NumberFilteredRows"]),
+                         ("Success", 0, 8), doc)
+
+    def test_truncated_or_corrupt_bodies_load_nothing(self):
+        t = self.table([("id", "INT", "int"), ("f1", "STRING", "text"), ("_col0", "STRING", "text")])
+        pq = read(os.path.join(ce.PARQUET_DIR, "alltypes_plain.parquet"))
+        orc = read(os.path.join(ce.ORC_DIR, "TestOrcFile.testDate1900.orc"))
+        arrow = read(os.path.join(ce.ARROW_DIR, "1.0.0-littleendian", "generated_primitive.stream"))
+        cases = [
+            (pq[:len(pq) // 2], "parquet", "[INVALID_ARGUMENT]Invalid magic number in parquet file"),
+            (pq[:-9] + b"\xff" + pq[-8:], "parquet", "[INVALID_ARGUMENT]"),
+            (b"PAR1" + b"\0" * 100 + b"\x05\0\0\0PAR1", "parquet", "parquet footer"),
+            (orc[:len(orc) // 2], "orc", "[INVALID_ARGUMENT]Init OrcReader failed"),
+            (orc[:3000] + b"\0" * 1000 + orc[4000:], "orc", "[INVALID_ARGUMENT]orc file is corrupt"),
+            (arrow[:len(arrow) - 100], "arrow", "[INVALID_ARGUMENT]arrow stream is truncated"),
+            (b"\xff\xff\xff\xff\x10\0\0\0" + b"\x07" * 16, "arrow",
+             "[INVALID_ARGUMENT]arrow stream is corrupt"),
+            (b"", "parquet", "[INVALID_ARGUMENT]"),
+        ]
+        for body, fmt, msg in cases:
+            with self.subTest(fmt=fmt, n=len(body)):
+                doc = self.load(t, body, fmt)
+                self.assertEqual(doc["Status"], "Fail", doc)
+                self.assertIn(msg, doc["Message"])
+                self.assertEqual(doc["NumberLoadedRows"], 0)
+        self.assertEqual(self.select("select count(*) from %s" % t), [[0]])
+        spools = [f for _, _, fs in os.walk(self.s.data_dir) for f in fs if "spool" in f]
+        self.assertEqual(spools, [])
+
+    def test_load_time_zone_for_utc_timestamps(self):
+        """UTC-adjusted timestamps (here INT96) are shown in the load's time zone."""
+        t = self.table([("id", "INT", "int"), ("timestamp_col", "DATETIME", "datetime")])
+        body = read(os.path.join(ce.PARQUET_DIR, "alltypes_plain.parquet"))
+        doc = self.s.load("col", t, body, [("format", "parquet"), ("timezone", "+08:00"),
+                                           ("where", "id = 0")]).json()
+        self.assertEqual(doc["Status"], "Success", doc)
+        self.assertEqual(self.select("select timestamp_col from %s" % t),
+                         [["2009-01-01 08:00:00"]])
+
 
 if __name__ == "__main__":
     unittest.main()
