@@ -611,16 +611,15 @@ sl_code sl__pq_page_header(const uint8_t *p, size_t n, pq_page_header *h, size_t
     tc t = {p, p + n, 0, false, false};
     int16_t last = 0;
     int id, ty;
-    int64_t v;
+    int64_t v, unc = -1, comp = -1;
     memset(h, 0, sizeof *h);
     h->type = -1;
-    h->uncompressed = h->compressed = -1;
     h->is_compressed = true;
     while (tc_field(&t, &last, &id, &ty)) {
         switch (id) {
         case 1: if (tc_int(&t, ty, &v)) h->type = (int)v; break;
-        case 2: if (tc_int(&t, ty, &v)) h->uncompressed = (int32_t)v; break;
-        case 3: if (tc_int(&t, ty, &v)) h->compressed = (int32_t)v; break;
+        case 2: tc_int(&t, ty, &unc); break; /* sizes are i32: a larger claim is corrupt */
+        case 3: tc_int(&t, ty, &comp); break;
         case 5:
         case 8:
             if (ty == T_STRUCT)
@@ -639,6 +638,12 @@ sl_code sl__pq_page_header(const uint8_t *p, size_t n, pq_page_header *h, size_t
     }
     if (t.short_input)
         return SL_AGAIN;
+    if (unc > INT32_MAX || comp > INT32_MAX)
+        return sl_fail(err, SL_INVALID, "parquet page header claims a page of %lld bytes, more "
+                                        "than a page can hold",
+                       (long long)(unc > comp ? unc : comp));
+    h->uncompressed = (int32_t)unc;
+    h->compressed = (int32_t)comp;
     if (t.bad || h->type < 0 || h->uncompressed < 0 || h->compressed < 0 || h->num_values < 0 ||
         h->def_len < 0 || h->rep_len < 0 || h->num_nulls < 0)
         return sl_fail(err, SL_INVALID, "parquet page header is corrupt");

@@ -757,13 +757,13 @@ static sl_code next_page(pq_col *c, const sl__spool *sp, sl_err *err)
         sl_code rc = read_header(c, sp, &h, err);
         if (rc != SL_OK)
             return rc;
-        if ((uint64_t)h.compressed > c->end - c->pos)
-            return corrupt(c, err, "page runs past the end of the file");
         if ((size_t)h.compressed > SL_COL_BLOCK_MAX || (size_t)h.uncompressed > SL_COL_BLOCK_MAX)
             return sl_fail(err, SL_INVALID, "parquet column %.*s: page of %d bytes (%d "
                                             "uncompressed) exceeds the %zu-byte limit",
                            (int)c->nd->name.n, c->nd->name.p, h.compressed, h.uncompressed,
                            SL_COL_BLOCK_MAX);
+        if ((uint64_t)h.compressed > c->end - c->pos)
+            return corrupt(c, err, "page runs past the end of the file");
         size_t clen = (size_t)h.compressed;
         if ((rc = grow(&c->cbuf, &c->cbuf_cap, clen ? clen : 1, err)) != SL_OK ||
             (rc = sl__spool_read(sp, c->pos, clen, c->cbuf, err)) != SL_OK)
