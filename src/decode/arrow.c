@@ -588,6 +588,12 @@ static sl_code bind_batch(struct ar_state *st, fb *b, size_t rb, const uint8_t *
         if (cols[i].len < *rows)
             return bad_stream(st, "column shorter than its record batch");
     }
+    /* Rows must be backed by bytes: at most 8 per byte of (decompressed) body, plus 65536 for
+     * columns that need none (NULL type); a few bytes claiming 2^40 rows are refused. */
+    uint64_t bytes = body_n + (SL_COL_BLOCK_MAX - x.budget);
+    if ((uint64_t)*rows > bytes * 8 + 65536)
+        return sl_fail(st->err, SL_INVALID, "arrow record batch claims %lld rows in %llu bytes",
+                       (long long)*rows, (unsigned long long)bytes);
     return SL_OK;
 }
 

@@ -85,3 +85,15 @@ Test(arrow, limits_and_empty)
     cr_assert(eq(str, r, "")); /* end of stream straight away: no rows */
     sl_free(r);
 }
+
+/* fuzz_arrow found it: a record batch of a NULL-typed column claiming 2^40-odd rows in a few
+ * bytes, which decoded forever. */
+Test(arrow, test_arrow_crash_4a55ce90)
+{
+    size_t n;
+    void *body = load_file(DIR "crash-4a55ce90.stream", &n);
+    char *r = decode(&sl_decoder_arrow, body, n, WHOLE);
+    cr_assert(strstr(r, "FAIL arrow record batch claims ") == r, "%s", r);
+    sl_free(r);
+    sl_free(body);
+}
