@@ -1,6 +1,7 @@
 # sluice - one plain Makefile [redis]. Flavours build into their own directories so objects
 # compiled with different flags never mix:
-#   build/release  (-O2 -DNDEBUG)        make, make test, make bench, make run
+#   build/release  (-O2 -DNDEBUG)        make, make test, make e2e, make conformance, make bench,
+#                                        make run
 #   build/check    (ASan+UBSan, -O1 -g)  make check
 #   build/tsan     (TSan)                make check SANITIZER=thread
 #   build/fuzz     (clang libFuzzer)     make fuzz
@@ -48,6 +49,12 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
 .PHONY: all deps test check unit e2e fuzz bench run clean format conformance
 .DEFAULT_GOAL := all
 
+# The recursive builds of test/check/bench/run/e2e compile in parallel: with the caller's -jN
+# (jobserver) when given one, otherwise with one job per CPU. `make -j2` works for `all`.
+# $(MAKE) is written out in each recipe so make sees a recursive call and passes its jobserver.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+SUBJ      = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
+
 all: $(BIN)
 ifeq ($(FLAVOR),release)
 	@ln -sf release/sluice build/sluice
@@ -78,12 +85,12 @@ unit: $(UNIT_BIN)
 
 # `make test`: install what is missing, build, run every unit and end-to-end test.
 test: deps
-	@$(MAKE) --no-print-directory all unit FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all unit FLAVOR=release
 	@sh tests/run_all.sh build/release
 
 # `make check`: the same suite under ASan+UBSan (and fault injection compiled in).
 check: deps
-	@$(MAKE) --no-print-directory $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
+	@$(MAKE) --no-print-directory $(SUBJ) $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
 	@sh tests/run_all.sh build/$(if $(filter thread,$(SANITIZER)),tsan,check)
 
 # libFuzzer targets, each run FUZZ_SECONDS (60) on its seed corpus.
@@ -91,8 +98,8 @@ FUZZ_SECONDS ?= 60
 ifneq ($(FLAVOR),fuzz)
 .PHONY: fuzzlib
 fuzzlib:
-	@$(MAKE) --no-print-directory FLAVOR=fuzz build/fuzz/libsluice.a
-build/fuzz/libsluice.a: fuzzlib
+	@$(MAKE) --no-print-directory $(SUBJ) FLAVOR=fuzz build/fuzz/libsluice.a
+build/fuzz/libsluice.a: fuzzlib ;
 endif
 build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libsluice.a
 	@mkdir -p $(dir $@)
@@ -109,15 +116,23 @@ build/release/bench/%: bench/%.c build/release/libsluice.a
 
 bench: deps
 	@sh scripts/deps.sh --with-bench || echo "bench: reference servers not installable, their rows are skipped"
-	@$(MAKE) --no-print-directory all FLAVOR=release
-	@$(MAKE) --no-print-directory $(BENCH_BIN) FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) $(BENCH_BIN) FLAVOR=release
 	@sh bench/run.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all FLAVOR=release
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	./build/release/sluice serve --data-dir ./data
 
-conformance: all
+# `make e2e`: only the end-to-end tests, against build/release (E2E=name picks files).
+e2e: deps
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
+	@SLUICE_BIN=$(CURDIR)/build/release/sluice python3 tests/e2e/run.py $(E2E)
+
+# `make conformance`: Doris's own regression cases (../shared/conformance/doris/run.py) against
+# a server started on free ports with a temporary data directory (docs/CONFORMANCE.md).
+conformance: deps
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@sh tests/e2e/conformance.sh build/release
 
 format:

@@ -58,7 +58,7 @@ static int run(bool text, double *ns_per_row)
         vs[i] = (sl_datum){.s = {t + 36, (size_t)snprintf(t + 36, 12, "s%d", i % 100000)}};
     }
     sl_vec cols[3] = {{types[0], va, NULL}, {types[1], vd, NULL}, {types[2], vs, NULL}};
-    sl_expr_ctx ctx = {0, 0};
+    sl_expr_ctx ctx = {0, 0, NULL};
     double t0 = now_s();
     for (size_t done = 0; done < ROWS; done += BATCH) {
         size_t n = ROWS - done < BATCH ? ROWS - done : BATCH;

@@ -38,7 +38,11 @@ SLUICE_API int sluice_server_port(const sluice_server *s, const char *role);
 /** Serve on the calling thread until sluice_server_stop. Returns 0 on a clean stop. */
 SLUICE_API int sluice_server_run(sluice_server *s);
 
-/** Ask a running server to stop; safe from another thread or a signal handler. */
+/**
+ * Ask a running server to stop; safe from another thread or a signal handler. The stop is
+ * graceful: no new connections, requests in flight get up to shutdown_grace_second (30) to
+ * finish, then are answered with an error; a second call cuts them off at once.
+ */
 SLUICE_API void sluice_server_stop(sluice_server *s);
 
 /** Release a stopped server. */

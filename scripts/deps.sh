@@ -1,13 +1,14 @@
 #!/bin/sh
 # deps.sh - install the Debian packages sluice builds, tests and runs with, if any is missing.
 # Called by `make run`, `make test`, `make check`, `make bench` and `make fuzz`; idempotent and
-# quiet when everything is present.
+# quiet when everything is present. postgresql: the tests start a throwaway server of their own
+# (tests/pg/pg.sh); the package's own cluster service is not needed and not started here.
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
+libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
 zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libbrotli-dev libcriterion-dev
-curl python3 openssl python3-protobuf protobuf-compiler zstd lz4 lzop"
+curl python3 openssl python3-protobuf protobuf-compiler zstd lz4 tzdata lzop"
 [ "${1:-}" = "--with-bench" ] && PKGS="$PKGS bc clickhouse-server clickhouse-client"
 
 missing=""

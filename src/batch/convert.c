@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/tz.h"
 #include "convert.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -583,8 +584,10 @@ static bool dt_seconds(const dt_parts *o, const sl_conv_ctx *ctx, int64_t *secs)
         return false;
     int64_t s = sl_days_from_civil(y, m, d) * 86400 + o->v[F_HOUR] * 3600 + o->v[F_MINUTE] * 60 +
                 o->v[F_SECOND] + o->carry;
-    if (o->zoned)
-        s += (ctx ? ctx->tz_offset_s : 0) - o->zone_s;
+    if (o->zoned) {
+        int64_t at = s - o->zone_s; /* the instant the text names */
+        s = at + (ctx && ctx->tz ? sl_tz_offset_utc(ctx->tz, at) : ctx ? ctx->tz_offset_s : 0);
+    }
     if (s < (int64_t)DAY_MIN * 86400 || s >= (int64_t)DAY_END * 86400)
         return false;
     *secs = s;

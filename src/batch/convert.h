@@ -23,6 +23,8 @@ typedef enum sl_conv {
 
 typedef struct sl_conv_ctx {
     int32_t tz_offset_s;   /* the load time zone as a UTC offset, for datetimes with a zone */
+    const struct sl_tz *tz;/* the load time zone (core/tz.h); when set it wins over tz_offset_s
+                              and gives each value the offset of its own instant (DST) */
 } sl_conv_ctx;
 
 /* Convert s (not NULL) to type t. Text types borrow s (out->s points at s.p). Never allocates. */

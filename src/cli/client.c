@@ -2,16 +2,19 @@
  * client.c - `sluice sql`: one statement through the HTTP SQL API of a running server (cli).
  *
  * A deliberately small HTTP/1.1 client (one request, Connection: close) so the command needs
- * nothing but the server. Result sets print as tab-separated rows under a header line, NULL as
- * \N; other answers print their status.
+ * nothing but the server. Result sets print as tab-separated rows under a header line, escaped
+ * as mysql --batch does (\t \n \\ \0 inside values) with NULL as \N; other answers print their
+ * status. Every failure says why on stderr.
  */
 #include "../core/platform.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,11 +51,112 @@ static int connect_to(const char *host, const char *port)
     return fd;
 }
 
-/* Send the request, return the whole response body (heap) or NULL. */
+/* De-chunk a chunked body in place (trailers ignored). False when the framing is broken. */
+static bool dechunk(char *p, size_t n, size_t *out_len)
+{
+    size_t in = 0, out = 0;
+    for (;;) {
+        char *end;
+        const char *crlf = memmem(p + in, n - in, "\r\n", 2);
+        if (crlf == NULL)
+            return false;
+        unsigned long long size = strtoull(p + in, &end, 16);
+        if (end == p + in || (size_t)(crlf - p) + 2 + size > n)
+            return false;
+        in = (size_t)(crlf - p) + 2;
+        if (size == 0)
+            break;
+        memmove(p + out, p + in, size);
+        out += size;
+        in += size + 2;
+    }
+    *out_len = out;
+    return true;
+}
+
+/* Whether the head (up to sep, which ends a line) has Transfer-Encoding: chunked. */
+static bool head_chunked(const char *p, const char *sep)
+{
+    for (const char *l = p; l < sep;) {
+        const char *eol = strstr(l, "\r\n");
+        const char *c = strstr(l, "chunked");
+        if (strncasecmp(l, "Transfer-Encoding:", 18) == 0 && c && c < eol)
+            return true;
+        l = eol + 2;
+    }
+    return false;
+}
+
+/* Split an HTTP response into status and body (moved to the front of resp, NUL-terminated;
+ * resp has a spare byte). Returns the status, or -1 with *why set when it is not one. */
+static int parse_response(sl_buf *resp, const char **why)
+{
+    char *p = resp->p;
+    int status = 0;
+    if (resp->len == 0) {
+        *why = "the server closed the connection without an answer";
+        return -1;
+    }
+    const char *sep = memmem(p, resp->len, "\r\n\r\n", 4);
+    if (strncmp(p, "HTTP/1.", 7) != 0 || sep == NULL || sscanf(p, "HTTP/1.%*d %d", &status) != 1) {
+        *why = "the answer is not HTTP";
+        return -1;
+    }
+    size_t head = (size_t)(sep - p) + 4, len = resp->len - head;
+    bool chunked = head_chunked(p, sep);
+    memmove(p, p + head, len);
+    if (chunked && !dechunk(p, len, &len)) {
+        *why = "the chunked answer is cut short";
+        return -1;
+    }
+    p[len] = '\0';
+    resp->len = len;
+    return status;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(fd, p + off, n - off);
+        if (w <= 0)
+            return false;
+        off += (size_t)w;
+    }
+    return true;
+}
+
+/* Read the whole answer; returns its body (heap) or NULL after saying why on stderr. */
+static char *read_answer(int fd, const char *host, const char *port)
+{
+    sl_buf resp = SL_BUF_INIT;
+    char tmp[65536], *out = NULL;
+    const char *why = NULL;
+    ssize_t r;
+    while ((r = read(fd, tmp, sizeof tmp)) > 0)
+        sl_buf_append(&resp, tmp, (size_t)r);
+    if (r < 0)
+        fprintf(stderr, "sluice sql: reading from %s:%s: %s\n", host, port, strerror(errno));
+    sl_buf_putc(&resp, '\0'); /* the spare byte parse_response's terminator needs */
+    resp.len--;
+    int status = resp.oom ? -1 : parse_response(&resp, &why);
+    if (status < 0)
+        fprintf(stderr, "sluice sql: no HTTP answer from %s:%s: %s (is it the FE port? the "
+                        "tsload port speaks HTTPS)\n", host, port, why ? why : "out of memory");
+    else if (status != 200)
+        fprintf(stderr, "sluice sql: HTTP %d from %s:%s: %.*s\n", status, host, port,
+                (int)(resp.len > 300 ? 300 : resp.len), resp.p);
+    else
+        out = strdup(resp.p);
+    sl_buf_free(&resp);
+    return out;
+}
+
+/* Send the request, return the whole response body (heap) or NULL after saying why on
+ * stderr. */
 static char *roundtrip(const char *host, const char *port, const char *auth, const char *db,
                        const char *stmt)
 {
-    sl_buf body = SL_BUF_INIT, req = SL_BUF_INIT, resp = SL_BUF_INIT;
+    sl_buf body = SL_BUF_INIT, req = SL_BUF_INIT;
     sl_buf_puts(&body, "{\"stmt\":");
     sl_json_cstr(&body, stmt);
     sl_buf_puts(&body, "}");
@@ -64,40 +168,46 @@ static char *roundtrip(const char *host, const char *port, const char *auth, con
                   "X-Doris-Stream: false\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
                   db, host, port, b64, body.len);
     sl_buf_append(&req, body.p, body.len);
+    errno = 0;
     int fd = connect_to(host, port);
     char *out = NULL;
-    if (fd < 0) {
-        fprintf(stderr, "sluice sql: cannot connect to %s:%s\n", host, port);
-        goto done;
-    }
-    for (size_t off = 0; off < req.len;) {
-        ssize_t w = write(fd, req.p + off, req.len - off);
-        if (w <= 0)
-            goto done;
-        off += (size_t)w;
-    }
-    char tmp[65536];
-    ssize_t r;
-    while ((r = read(fd, tmp, sizeof tmp)) > 0)
-        sl_buf_append(&resp, tmp, (size_t)r);
-    const char *sep = resp.p ? strstr(resp.p, "\r\n\r\n") : NULL;
-    if (sep)
-        out = strdup(sep + 4);
-done:
+    if (fd < 0)
+        fprintf(stderr, "sluice sql: cannot connect to %s:%s: %s\n", host, port,
+                errno ? strerror(errno) : "no such host");
+    else if (!send_all(fd, req.p, req.len))
+        fprintf(stderr, "sluice sql: cannot send to %s:%s: %s\n", host, port, strerror(errno));
+    else
+        out = read_answer(fd, host, port);
     if (fd >= 0)
         close(fd);
     sl_buf_free(&body);
     sl_buf_free(&req);
-    sl_buf_free(&resp);
     return out;
 }
 
+/* Write p[0..n) for TSV as mysql --batch does: tab, newline and backslash escaped (\t \n \\),
+ * NUL as \0, so a value never breaks a row or a column. */
+static void put_escaped(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (p[i]) {
+        case '\t': fputs("\\t", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\0': fputs("\\0", stdout); break;
+        default: putchar(p[i]); break;
+        }
+    }
+}
+
+/* NULL is \N (as Doris's regression .out files and LOAD DATA spell it); nested values (JSON
+ * arrays or objects) print empty. */
 static void print_cell(const sl_jval *v)
 {
     switch (v->type) {
     case SL_J_NULL: fputs("\\N", stdout); break;
     case SL_J_BOOL: fputs(v->b ? "true" : "false", stdout); break;
-    default: fwrite(v->s.p, 1, v->s.n, stdout); break;
+    default: put_escaped(v->s.p, v->s.n); break;
     }
 }
 
@@ -126,7 +236,10 @@ static int print_answer(const char *text)
     }
     for (size_t i = 0; i < meta->n; i++) {
         const sl_jval *nm = sl_json_get(&meta->items[i], "name");
-        printf("%s%.*s", i ? "\t" : "", nm ? (int)nm->s.n : 0, nm ? nm->s.p : "");
+        if (i)
+            putchar('\t');
+        if (nm)
+            put_escaped(nm->s.p, nm->s.n);
     }
     putchar('\n');
     for (size_t r = 0; r < rows->n; r++) {
@@ -164,11 +277,19 @@ int sl__cli_sql(int argc, char **argv)
         } else if (stmt == NULL && a[0] != '-') {
             stmt = a;
         } else {
+            if (a[0] != '-')
+                fprintf(stderr, "sluice sql: more than one statement: %s\n", a);
+            else if (i + 1 == argc && (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 ||
+                                       strcmp(a, "-u") == 0 || strcmp(a, "--db") == 0))
+                fprintf(stderr, "sluice sql: option %s needs a value\n", a);
+            else
+                fprintf(stderr, "sluice sql: unknown option %s\n", a);
             usage(stderr);
             return 2;
         }
     }
     if (stmt == NULL) {
+        fprintf(stderr, "sluice sql: no statement given\n");
         usage(stderr);
         return 2;
     }

@@ -3,7 +3,7 @@
  *
  * `serve` builds the configuration (config file < SLUICE_* environment < flags), starts the
  * server object and runs it until SIGINT/SIGTERM. `sql` talks to a running server over the
- * HTTP SQL API (client.c). `user` edits <data-dir>/users.db directly.
+ * HTTP SQL API (client.c). `user` edits the users kept in the store.
  */
 #include "../core/platform.h"
 
@@ -27,14 +27,25 @@ static void on_signal(int sig)
         sl_app_stop(running);
 }
 
-static void usage_serve(FILE *f)
+/* full: with every setting key (--help); otherwise the short form after an error. */
+static void usage_serve(FILE *f, bool full)
 {
     fprintf(f, "usage: sluice serve [--config FILE] [--data-dir DIR] [--bind ADDR]\n"
                "                    [--fe-port N] [--be-port N] [--tsload-port N] [--set KEY=VALUE]\n"
                "Serve Doris Stream Load on the front door (default 8030, 307 to the load port) and\n"
                "the load port (default 8040), storing into embedded SQLite under the data dir.\n"
                "Port 0 picks a free port; the bound ports are printed on start.\n"
-               "Settings: config file < SLUICE_<KEY> environment < flags.\n");
+               "SIGTERM or SIGINT stops accepting and lets requests in flight finish for up to\n"
+               "shutdown_grace_second; a second signal cuts them off at once.\n");
+    if (!full) {
+        fprintf(f, "sluice serve --help lists every setting key.\n");
+        return;
+    }
+    fprintf(f, "\n"
+               "Settings: config file < SLUICE_<KEY> environment < flags (--set KEY=VALUE for\n"
+               "any key). A commented sample config: docs/sluice.conf.sample.\n"
+               "Each key with its default and environment variable:\n");
+    sl_config_describe(f);
 }
 
 static const char *flag_key(const char *flag)
@@ -62,7 +73,10 @@ static int build_config(int argc, char **argv, sl_config *cfg)
     for (int i = 0; i < argc; i++) {
         const char *key = flag_key(argv[i]);
         if (strcmp(argv[i], "--config") == 0) {
-            i++;
+            if (++i >= argc) {
+                fprintf(stderr, "sluice serve: missing value for option --config\n");
+                return 2;
+            }
             continue;
         }
         if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
@@ -79,12 +93,17 @@ static int build_config(int argc, char **argv, sl_config *cfg)
             continue;
         }
         if (key == NULL || i + 1 >= argc) {
-            fprintf(stderr, "sluice serve: unknown or incomplete option %s\n", argv[i]);
-            usage_serve(stderr);
+            bool known = key || strcmp(argv[i], "--set") == 0;
+            fprintf(stderr, "sluice serve: %s %s\n",
+                    known ? "missing value for option" : "unknown option", argv[i]);
+            usage_serve(stderr, false);
             return 2;
         }
-        if (sl_config_set(cfg, key, argv[++i], &err) != SL_OK)
-            goto bad;
+        if (sl_config_set(cfg, key, argv[i + 1], &err) != SL_OK) {
+            fprintf(stderr, "sluice: %s %s: %s\n", argv[i], argv[i + 1], err.msg);
+            return 2;
+        }
+        i++;
     }
     return 0;
 bad:
@@ -96,7 +115,7 @@ static int cmd_serve(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage_serve(stdout);
+            usage_serve(stdout, true);
             return 0;
         }
     sl_config cfg;

@@ -754,7 +754,7 @@ static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out)
 sl_code sl_expr_eval(const sl_expr *e, const sl_vec *cols, size_t n, const uint8_t *sel,
                      const sl_expr_ctx *ctx, sl_arena_t *a, sl_vec *out, sl_err *err)
 {
-    static const sl_expr_ctx utc = {0, 0};
+    static const sl_expr_ctx utc = {0, 0, NULL};
     sl__env env = {cols, n, sel, ctx ? ctx : &utc, a, err, false};
     if (!SL_ALWAYS(e->bound))
         return sl_fail(err, SL_INTERNAL, "expression evaluated before binding");

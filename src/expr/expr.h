@@ -41,8 +41,10 @@ typedef struct sl_expr sl_expr;
 
 /** Per-load evaluation context. now() and friends are constant within a load. */
 typedef struct sl_expr_ctx {
-    int32_t tz_offset_s;   /* load time zone as an offset east of UTC (the caller resolves names) */
+    int32_t tz_offset_s;   /* load time zone as an offset east of UTC, when tz is NULL */
     int64_t now_us;        /* the load's "now": microseconds since 1970-01-01 UTC */
+    const struct sl_tz *tz;/* the time zone (core/tz.h), or NULL: each instant gets its own
+                              offset (daylight-saving time) */
 } sl_expr_ctx;
 
 /** Names and types visible to column references (e.g. CSV source columns: SL_STRING). Both

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "../core/tz.h"
 #include "internal.h"
 
 static const char *const month_names[] = {"January", "February", "March",     "April",
@@ -89,9 +90,16 @@ static sl_code f_datediff(const sl_expr *e, const sl_vec *av, sl__env *env, sl_v
 
 /* ---- now() and friends ---- */
 
+/* The zone's offset at UTC second s. */
+static int32_t offset_at(const sl__env *env, int64_t s)
+{
+    return env->ctx->tz ? sl_tz_offset_utc(env->ctx->tz, s) : env->ctx->tz_offset_s;
+}
+
 static int64_t local_now(const sl__env *env)
 {
-    return env->ctx->now_us + (int64_t)env->ctx->tz_offset_s * 1000000;
+    int64_t s = sl__floordiv(env->ctx->now_us, 1000000);
+    return env->ctx->now_us + (int64_t)offset_at(env, s) * 1000000;
 }
 
 static sl_code f_now(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
@@ -487,7 +495,7 @@ static sl_code f_from_unixtime(const sl_expr *e, const sl_vec *av, sl__env *env,
         }
         sl_slice f = e->n_args > 1 ? java_format((sl_slice){av[1].v[i].s.p, av[1].v[i].s.n})
                                    : SL_LIT("%Y-%m-%d %H:%i:%s");
-        if (!format_dt(env, (ts + env->ctx->tz_offset_s) * 1000000, f, &out->v[i]))
+        if (!format_dt(env, (ts + offset_at(env, ts)) * 1000000, f, &out->v[i]))
             return SL_NOMEM;
     }
     return SL_OK;
@@ -504,7 +512,9 @@ static sl_code bind_from_unixtime(sl_expr *e, sl__binder *b)
 /* Local wall time -> UTC seconds; Doris 2.x answers 0 outside 1970 .. 2038-01-19 03:14:07. */
 static int64_t to_unix(const sl__env *env, int64_t local_us)
 {
-    int64_t s = sl__floordiv(local_us, 1000000) - env->ctx->tz_offset_s;
+    int64_t local = sl__floordiv(local_us, 1000000);
+    int64_t s = local - (env->ctx->tz ? sl_tz_offset_local(env->ctx->tz, local)
+                                      : env->ctx->tz_offset_s);
     return s < 0 || s > INT32_MAX ? 0 : s;
 }
 

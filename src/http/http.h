@@ -41,8 +41,10 @@ typedef struct sl_http_handler {
     void (*body)(sl_http_req *r, const char *p, size_t n);
     /* Worker thread, after the last byte of body. Must set a response. */
     void (*end)(sl_http_req *r);
-    /* Worker thread, when r->deadline_ms passes while the request waits for the client. Must set
-     * a response; it is sent and the connection closed. May be NULL (then just closed). */
+    /* Worker thread, when r->deadline_ms passes while the request waits for the client, or when
+     * a graceful shutdown cuts the request off (r->shutdown). Must set a response; it is sent
+     * and the connection closed. May be NULL (then just closed on a deadline; a shutdown
+     * answers 503 text/plain). */
     void (*expire)(sl_http_req *r);
     /* Worker thread, exactly once per request that got a handler, after every other call,
      * whether the request completed, failed, expired or the client vanished. Release resources
@@ -59,7 +61,7 @@ struct sl_http_req {
     sl_http_header *headers;
     size_t n_headers;
     int64_t content_length;      /* -1 when absent */
-    bool chunked;                /* Transfer-Encoding contains chunked */
+    bool chunked;                /* Transfer-Encoding: chunked (then content_length is -1) */
     bool expect_continue;        /* an Expect header was present (any value) */
     bool tls;
     int role;                    /* the listener's role tag (sl_http_listen) */
@@ -74,6 +76,8 @@ struct sl_http_req {
     const sl_http_handler *handler;
     void *ctx;                   /* handler state */
     uint64_t deadline_ms;        /* monotonic ms; 0 = none. May be set in begin(). */
+    bool shutdown;               /* expire() is called because the server is shutting down and
+                                    the grace (sl_http_server_shutdown) ended, not the deadline */
 
     /* The response, set by the handler through sl_http_respond*. */
     bool responded;
@@ -122,11 +126,16 @@ typedef struct sl_http_config {
 
 void sl_http_config_default(sl_http_config *c);
 
-/* Framing notes. Content-Length together with Transfer-Encoding: chunked is passed to begin()
- * with both fields set (content_length >= 0 and chunked), so an adapter can answer in its own
- * words; if begin() does not answer, the body is read as chunked (RFC 7230 3.3.3) and the
- * connection is closed after the reply. Malformed requests get 400 text/plain and a close;
- * heads over the limit get 431. */
+/* Framing notes. Every port and endpoint gets one strict framing, decided in this layer before
+ * routing, so no handler ever sees an ambiguous request (request smuggling shapes, RFC 9112):
+ * a request reaches begin() with either content_length >= 0 or chunked or neither, never both.
+ * Answered 400 text/plain ("bad request: <reason>") and closed: Content-Length together with
+ * Transfer-Encoding, two Transfer-Encoding headers, `chunked` twice, Transfer-Encoding on
+ * HTTP/1.0, a version other than HTTP/1.0 and 1.1, whitespace between a header name and its
+ * colon, obs-fold lines, bare LF line ends, control bytes in header values or chunk extensions,
+ * chunk data not followed by CRLF, and whatever http-parser itself refuses. A transfer coding
+ * other than `chunked` (`gzip, chunked`, `identity`, `xchunked`) is answered 501 and closed.
+ * Heads over the limit get 431. */
 
 /* Create a server (no listeners yet). route and app are kept; cfg is copied (NULL or zero
  * fields take the defaults). NULL on failure (err set). Sets SIGPIPE to SIG_IGN if it is still
@@ -140,11 +149,23 @@ sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn r
 sl_code sl_http_listen(sl_http_server *s, const char *host, int port, int role, void *tls,
                        int *bound_port, sl_err *err);
 
-/* Run the loop on the calling thread until sl_http_server_stop. */
+/* Run the loop on the calling thread until sl_http_server_stop, or until a shutdown has
+ * drained every connection. */
 sl_code sl_http_server_run(sl_http_server *s);
 
-/* Ask the loop to stop (thread-safe, async-signal-safe). Open requests are cleaned up. */
+/* Ask the loop to stop at once (thread-safe, async-signal-safe). Open requests are cleaned up
+ * without a reply. */
 void sl_http_server_stop(sl_http_server *s);
+
+/* Graceful shutdown (thread-safe, async-signal-safe). The listeners close and connections
+ * between requests are closed at once; requests in flight go on, each answered with
+ * Connection: close, for up to grace_ms. Then each one still running is cut off: a stage in
+ * progress is waited for, then the handler's expire() runs with r->shutdown set (the adapter
+ * answers in its protocol's form), or the layer answers 503 when there is no expire(). FINAL_MS
+ * (5 s) later whatever is left is closed. One line goes to stderr when the shutdown starts and
+ * one per request cut off. A second call cuts off at once. The loop ends when the last
+ * connection is gone. */
+void sl_http_server_shutdown(sl_http_server *s, uint32_t grace_ms);
 
 /* Free a stopped server. */
 void sl_http_server_free(sl_http_server *s);

@@ -12,6 +12,16 @@
  *
  * After a pause the caller keeps the unconsumed bytes and passes them again after
  * sl__hp_resume. Nothing here allocates per byte; the head buffer is reused across messages.
+ *
+ * http-parser (as Debian builds it, without HTTP_PARSER_STRICT) is lenient where leniency lets
+ * two servers disagree on where a request ends. The wrapper makes it strict in two places, so
+ * every port and every endpoint gets the same framing before any handler runs:
+ *   - at the head: one Transfer-Encoding header whose value is exactly `chunked` (anything else
+ *     is 501 or 400), never together with Content-Length, never on HTTP/1.0; only HTTP/1.0
+ *     and HTTP/1.1 (check_framing);
+ *   - on the bytes themselves: a scanner walks every byte the parser consumed, in step with it,
+ *     and refuses bare LF, obs-fold lines, whitespace before a header colon, control bytes in
+ *     header values and chunk extensions, and chunk data not followed by CRLF (scan).
  */
 #ifndef SL_HTTP_INTERNAL_H
 #define SL_HTTP_INTERNAL_H
@@ -36,8 +46,29 @@ typedef enum sl__hp_error {
     SL__HPE_BAD,        /* malformed request: answer 400 */
     SL__HPE_TOO_LARGE,  /* head over the byte limit: answer 431 */
     SL__HPE_NOMEM,      /* the head buffer could not grow */
-    SL__HPE_UPGRADE     /* Upgrade/CONNECT: not supported by this server */
+    SL__HPE_UPGRADE,    /* Upgrade/CONNECT: not supported by this server */
+    SL__HPE_CODING      /* a transfer coding other than chunked: answer 501 */
 } sl__hp_error;
+
+/* Where the byte scanner is (see scan in parser.c). */
+typedef enum sl__hp_sw {
+    SL__SW_START,       /* between messages: CR/LF skipped, anything else starts a request */
+    SL__SW_REQLINE,     /* in the request line */
+    SL__SW_REQLINE_LF,  /* CR seen at its end */
+    SL__SW_LINE,        /* at the start of a header (or trailer) line */
+    SL__SW_NAME,        /* in a field name */
+    SL__SW_VALUE,       /* in a field value */
+    SL__SW_VALUE_LF,    /* CR seen after a value */
+    SL__SW_HEAD_LF,     /* CR of the empty line that ends the head (or the trailers) */
+    SL__SW_BODY,        /* Content-Length body: `left` bytes to go */
+    SL__SW_SIZE,        /* chunk size: hex digits */
+    SL__SW_SIZE_BWS,    /* whitespace after the size; only ';' may follow */
+    SL__SW_EXT,         /* chunk extension, up to CR */
+    SL__SW_SIZE_LF,     /* CR seen after the chunk-size line */
+    SL__SW_DATA,        /* chunk data: `left` bytes to go */
+    SL__SW_DATA_CR,     /* chunk data done: CR must follow */
+    SL__SW_DATA_LF      /* then LF */
+} sl__hp_sw;
 
 /* One header line: offsets into the head buffer (it may move while it grows). */
 typedef struct sl__hp_field {
@@ -53,7 +84,7 @@ typedef struct sl__hp_head {
     sl_slice target;         /* request target as sent */
     size_t n_fields;
     int64_t content_length;  /* -1 when absent */
-    bool chunked;            /* Transfer-Encoding ends in chunked */
+    bool chunked;            /* Transfer-Encoding is exactly `chunked` (nothing else passes) */
     bool keep_alive;         /* http_should_keep_alive at head time */
     int http_major, http_minor;
 } sl__hp_head;
@@ -78,7 +109,12 @@ typedef struct sl__hp {
     bool paused;
     sl__hp_event pause_event;   /* what the pause was for */
     sl__hp_error error;
+    const char *reason;         /* static text for a strictness refusal; NULL otherwise */
     sl__hp_head h;
+    sl__hp_sw sw;               /* the byte scanner's state */
+    bool in_trailer;            /* the scanner's header lines are chunked trailers */
+    int n_hex;                  /* hex digits of the chunk size so far */
+    uint64_t left;              /* body or chunk bytes still to skip */
 } sl__hp;
 
 /* Prepare a parser for requests. max_head is the head byte limit (0: 64 KiB). on_body may be
@@ -109,7 +145,7 @@ bool sl__hp_keep_alive(const sl__hp *hp);
 /* True between the first byte of a message and its completion. */
 bool sl__hp_in_message(const sl__hp *hp);
 
-/* A short description of the last parser error, for logs (static). */
+/* A short description of the last parser error, for logs and 400 bodies (static). */
 const char *sl__hp_error_text(const sl__hp *hp);
 
 /*

@@ -12,9 +12,13 @@
  *    when the parser is in an error state, so we pause only from callbacks and resume only
  *    when we paused.
  *  - Content-Length together with Transfer-Encoding: chunked is HPE_UNEXPECTED_CONTENT_LENGTH
- *    unless allow_chunked_length is set. We set it, so the handler sees both (Doris answers
- *    that case itself); the body is then framed by chunked, which wins (RFC 7230 3.3.3), and
- *    server.c closes the connection after the reply.
+ *    unless allow_chunked_length is set, and that error comes mid-head. We set the flag so the
+ *    head completes and check_framing refuses the pair with its own reason, like every other
+ *    framing ambiguity: one place decides, before any handler runs.
+ *  - Built without HTTP_PARSER_STRICT (Debian), it accepts `Transfer-Encoding: gzip, chunked`
+ *    and two TE headers as chunked, a space before a header colon (as part of the name),
+ *    obs-fold lines (appended to the value), bare LF line ends, any version digits, any byte in
+ *    a chunk extension and any two bytes after chunk data. check_framing and scan refuse these.
  *  - The parser also enforces its own compile-time head limit (80 KiB, HPE_HEADER_OVERFLOW),
  *    which we report as too large as well. We do not call http_parser_set_max_header_size:
  *    it changes a process-wide variable.
@@ -22,12 +26,22 @@
 #include "../core/platform.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "../core/mem.h"
 #include "internal.h"
 
 #define DEFAULT_MAX_HEAD (64 * 1024) /* matches sl_http_config's default */
 #define LINE_OVERHEAD 4               /* ": " and CRLF around each header line */
+
+static sl_slice trim_sp(sl_slice s)
+{
+    while (s.n && (s.p[0] == ' ' || s.p[0] == '\t'))
+        s.p++, s.n--;
+    while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+        s.n--;
+    return s;
+}
 
 static sl__hp *hp_of(http_parser *p)
 {
@@ -136,10 +150,75 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     return 0;
 }
 
+/* Refuse a head with a reason: 400, or 501 (SL__HPE_CODING) for a transfer coding. */
+static int refuse(sl__hp *hp, sl__hp_error e, const char *why)
+{
+    hp->error = e;
+    hp->reason = why;
+    return -1;
+}
+
+static bool name_is(sl_slice n, const char *lit)
+{
+    size_t k = strlen(lit);
+    return n.n == k && strncasecmp(n.p, lit, k) == 0;
+}
+
+/* Each element of a Transfer-Encoding list: only "chunked" is known (RFC 9112 6.1: a server
+ * that does not understand a coding answers 501); chunked twice is a framing error. */
+static int check_codings(sl__hp *hp, sl_slice v)
+{
+    int n_chunked = 0;
+    const char *p = v.p, *end = v.p + v.n;
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        sl_slice el = trim_sp((sl_slice){p, (size_t)((comma ? comma : end) - p)});
+        if (!name_is(el, "chunked"))
+            return refuse(hp, SL__HPE_CODING, "unsupported transfer coding");
+        n_chunked++;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    if (n_chunked > 1)
+        return refuse(hp, SL__HPE_BAD, "chunked transfer coding applied more than once");
+    return 0;
+}
+
+/* The framing rules every request meets before a handler sees it (RFC 9112 6.1-6.3): HTTP/1.0
+ * or 1.1; at most one Transfer-Encoding header, exactly "chunked", never with Content-Length
+ * and never on HTTP/1.0. 0 when the head may proceed, -1 (error set) otherwise. */
+static int check_framing(sl__hp *hp, const http_parser *p)
+{
+    if (p->http_major != 1 || p->http_minor > 1)
+        return refuse(hp, SL__HPE_BAD, "unsupported HTTP version");
+    size_t n_te = 0, n_cl = 0;
+    sl_slice te = SL_SLICE_NULL;
+    for (size_t i = 0; i < hp->n_fields; i++) {
+        sl_slice n, v;
+        sl__hp_field_get(hp, i, &n, &v);
+        if (name_is(n, "transfer-encoding"))
+            n_te++, te = v;
+        else if (name_is(n, "content-length"))
+            n_cl++;
+    }
+    if (n_te == 0)
+        return 0;
+    if (n_cl > 0)
+        return refuse(hp, SL__HPE_BAD, "both Content-Length and Transfer-Encoding");
+    if (n_te > 1)
+        return refuse(hp, SL__HPE_BAD, "more than one Transfer-Encoding header");
+    if (p->http_minor == 0)
+        return refuse(hp, SL__HPE_BAD, "Transfer-Encoding in an HTTP/1.0 request");
+    return check_codings(hp, te);
+}
+
 static int on_headers_complete(http_parser *p)
 {
     sl__hp *hp = hp_of(p);
     sl__hp_head *h = &hp->h;
+    if (check_framing(hp, p) != 0)
+        return -1;
     h->method_id = (int)p->method;
     h->method = http_method_str((enum http_method)p->method);
     h->target = (sl_slice){hp->head.p ? hp->head.p : "", hp->target_len};
@@ -202,6 +281,172 @@ void sl__hp_free(sl__hp *hp)
     hp->n_fields = hp->cap_fields = 0;
 }
 
+/* ---- the byte scanner ------------------------------------------------------------------ */
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* field-vchar, SP and HTAB (RFC 9110 5.5); obs-text (>= 0x80) is allowed as the RFC allows. */
+static bool is_value_byte(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static bool scan_fail(sl__hp *hp, const char *why)
+{
+    hp->error = SL__HPE_BAD;
+    hp->reason = why;
+    return false;
+}
+
+/* Where the body of the message whose head just ended starts. */
+static sl__hp_sw body_start(sl__hp *hp)
+{
+    if (hp->h.chunked) {
+        hp->n_hex = 0;
+        hp->left = 0;
+        return SL__SW_SIZE;
+    }
+    hp->left = hp->h.content_length > 0 ? (uint64_t)hp->h.content_length : 0;
+    return hp->left ? SL__SW_BODY : SL__SW_START;
+}
+
+/*
+ * Walk the n bytes the parser has just consumed, in step with it, and refuse what a lenient
+ * parser lets through. States (sl__hp_sw): START -> REQLINE -> REQLINE_LF -> LINE
+ * (-> NAME -> VALUE -> VALUE_LF -> LINE)* -> HEAD_LF -> body: BODY (Content-Length bytes) or
+ * chunks SIZE [-> SIZE_BWS] [-> EXT] -> SIZE_LF -> DATA -> DATA_CR -> DATA_LF -> SIZE ..., the
+ * last chunk leading to trailer lines (LINE ..., in_trailer) and HEAD_LF -> START. Body and
+ * chunk data are skipped by count, so only heads and chunk-size lines are read byte by byte.
+ * The parser has already checked what it checks (methods, URL bytes, sizes); this adds only
+ * the rules it relaxes. false with hp->error and hp->reason set on the first bad byte.
+ */
+static bool scan(sl__hp *hp, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        switch (hp->sw) {
+        case SL__SW_START:
+            if (c != '\r' && c != '\n')
+                hp->sw = SL__SW_REQLINE;
+            break;
+        case SL__SW_REQLINE:
+            if (c == '\r')
+                hp->sw = SL__SW_REQLINE_LF;
+            else if (c == '\n')
+                return scan_fail(hp, "bare LF in the request line");
+            break;
+        case SL__SW_REQLINE_LF:
+        case SL__SW_VALUE_LF:
+            if (c != '\n')
+                return scan_fail(hp, "CR not followed by LF");
+            hp->sw = SL__SW_LINE;
+            break;
+        case SL__SW_LINE:
+            if (c == '\r')
+                hp->sw = SL__SW_HEAD_LF;
+            else if (c == ' ' || c == '\t')
+                return scan_fail(hp, "obsolete line folding");
+            else if (is_tchar(c))
+                hp->sw = SL__SW_NAME;
+            else
+                return scan_fail(hp, c == '\n' ? "bare LF in the head" : "invalid header name");
+            break;
+        case SL__SW_NAME:
+            if (c == ':')
+                hp->sw = SL__SW_VALUE;
+            else if (c == ' ' || c == '\t')
+                return scan_fail(hp, "whitespace between header name and colon");
+            else if (!is_tchar(c))
+                return scan_fail(hp, "invalid header name");
+            break;
+        case SL__SW_VALUE:
+            if (c == '\r')
+                hp->sw = SL__SW_VALUE_LF;
+            else if (!is_value_byte(c))
+                return scan_fail(hp, c == '\n' ? "bare LF in the head"
+                                               : "control character in a header value");
+            break;
+        case SL__SW_HEAD_LF:
+            if (c != '\n')
+                return scan_fail(hp, "CR not followed by LF");
+            if (hp->in_trailer) {
+                hp->in_trailer = false;
+                hp->sw = SL__SW_START;
+            } else if (!hp->head_done) { /* the lenient parser read these bytes otherwise */
+                return scan_fail(hp, "malformed request head");
+            } else {
+                hp->sw = body_start(hp);
+            }
+            break;
+        case SL__SW_BODY:
+        case SL__SW_DATA: {
+            uint64_t take = n - i < hp->left ? n - i : hp->left;
+            hp->left -= take;
+            i += take - 1; /* take >= 1: left > 0 in these states */
+            if (hp->left == 0)
+                hp->sw = hp->sw == SL__SW_BODY ? SL__SW_START : SL__SW_DATA_CR;
+            break;
+        }
+        case SL__SW_SIZE:
+            if (sl_hexval((char)c) >= 0) {
+                if (++hp->n_hex > 15)
+                    return scan_fail(hp, "chunk size too long");
+                hp->left = hp->left * 16 + (uint64_t)sl_hexval((char)c);
+            } else if (hp->n_hex == 0) {
+                return scan_fail(hp, "invalid chunk size");
+            } else if (c == ' ' || c == '\t') {
+                hp->sw = SL__SW_SIZE_BWS;
+            } else if (c == ';') {
+                hp->sw = SL__SW_EXT;
+            } else if (c == '\r') {
+                hp->sw = SL__SW_SIZE_LF;
+            } else {
+                return scan_fail(hp, "invalid chunk size");
+            }
+            break;
+        case SL__SW_SIZE_BWS:
+            if (c == ';')
+                hp->sw = SL__SW_EXT;
+            else if (c != ' ' && c != '\t')
+                return scan_fail(hp, "invalid chunk size");
+            break;
+        case SL__SW_EXT:
+            if (c == '\r')
+                hp->sw = SL__SW_SIZE_LF;
+            else if (!is_value_byte(c))
+                return scan_fail(hp, "control character in a chunk extension");
+            break;
+        case SL__SW_SIZE_LF:
+            if (c != '\n')
+                return scan_fail(hp, "CR not followed by LF");
+            if (hp->left == 0) {
+                hp->in_trailer = true;
+                hp->sw = SL__SW_LINE;
+            } else {
+                hp->sw = SL__SW_DATA;
+            }
+            break;
+        case SL__SW_DATA_CR:
+            if (c != '\r')
+                return scan_fail(hp, "chunk data not followed by CRLF");
+            hp->sw = SL__SW_DATA_LF;
+            break;
+        case SL__SW_DATA_LF:
+            if (c != '\n')
+                return scan_fail(hp, "chunk data not followed by CRLF");
+            hp->n_hex = 0;
+            hp->left = 0;
+            hp->sw = SL__SW_SIZE;
+            break;
+        }
+    }
+    return true;
+}
+
 static sl__hp_error map_errno(enum http_errno e)
 {
     return e == HPE_HEADER_OVERFLOW ? SL__HPE_TOO_LARGE : SL__HPE_BAD;
@@ -217,6 +462,14 @@ sl__hp_event sl__hp_execute(sl__hp *hp, const char *p, size_t n, size_t *used)
     size_t k = http_parser_execute(&hp->_p, &settings, p, n);
     *used = k;
     enum http_errno e = HTTP_PARSER_ERRNO(&hp->_p);
+    if ((e == HPE_OK || e == HPE_PAUSED) && !scan(hp, p, k))
+        return SL__HP_ERROR; /* before any pause event is reported: nothing acts on the bytes */
+    if (e == HPE_PAUSED && hp->pause_event == SL__HP_HEAD && hp->sw != SL__SW_HEAD_LF) {
+        /* The parser ended the head where the scanner did not: they read the bytes apart. */
+        hp->error = SL__HPE_BAD;
+        hp->reason = "malformed request head";
+        return SL__HP_ERROR;
+    }
     if (e == HPE_PAUSED)
         return hp->pause_event;
     if (e != HPE_OK) {
@@ -244,15 +497,6 @@ const sl__hp_head *sl__hp_head_get(const sl__hp *hp)
     return &hp->h;
 }
 
-static sl_slice trim_sp(sl_slice s)
-{
-    while (s.n && (s.p[0] == ' ' || s.p[0] == '\t'))
-        s.p++, s.n--;
-    while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
-        s.n--;
-    return s;
-}
-
 void sl__hp_field_get(const sl__hp *hp, size_t i, sl_slice *name, sl_slice *value)
 {
     const sl__hp_field *f = &hp->fields[i];
@@ -275,6 +519,8 @@ bool sl__hp_in_message(const sl__hp *hp)
 
 const char *sl__hp_error_text(const sl__hp *hp)
 {
+    if (hp->reason)
+        return hp->reason;
     switch (hp->error) {
     case SL__HPE_NONE:
         return "no error";
@@ -284,6 +530,8 @@ const char *sl__hp_error_text(const sl__hp *hp)
         return "out of memory";
     case SL__HPE_UPGRADE:
         return "protocol upgrade not supported";
+    case SL__HPE_CODING:
+        return "unsupported transfer coding";
     case SL__HPE_BAD:
         break;
     }

@@ -20,6 +20,8 @@
 
 #include <netdb.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +35,8 @@
 #define LINGER_BYTES (1024 * 1024)      /* and how much of it, before closing anyway */
 #define BACKLOG 511                     /* the listen backlog nginx and redis use */
 #define CONTINUE_100 "HTTP/1.1 100 Continue\r\n\r\n"
+#define FINAL_MS 5000                   /* after the grace: cut-off replies get this long, then
+                                           whatever is left is closed (lingering included) */
 
 enum phase {
     PH_IDLE,    /* waiting for the first byte of a request */
@@ -81,7 +85,6 @@ struct sl_http_conn {
     bool msg_done;              /* the parser finished the current message */
     bool keep;                  /* the response in flight keeps the connection */
     bool dead_parser;           /* the parser failed: never feed it again */
-    bool force_close;           /* Content-Length and chunked together: close after the reply */
     uint64_t n_requests;
     uint64_t accept_ms, last_ms, head_start_ms, linger_start_ms;
     size_t linger_bytes;
@@ -91,13 +94,20 @@ struct sl_http_conn {
 struct sl_http_server {
     uv_loop_t loop;
     uv_async_t stop_async;
+    uv_timer_t grace_timer;     /* graceful shutdown: the grace, then the final bound */
     sl_http_config cfg;
     sl_http_route_fn route;
     void *app;
     struct listener *listeners;
     sl_http_conn *conns;
     uint32_t n_conns;
-    bool stopping;
+    bool stopping;              /* no new connections, no keep-alive */
+    bool cutting;               /* the grace is over: requests still running are cut off */
+    /* Written by sl_http_server_stop/shutdown from any thread or a signal handler. */
+    atomic_int hard_stop;
+    atomic_int n_shutdown;
+    atomic_uint grace_ms;
+    int n_shutdown_seen;        /* loop thread only */
 };
 
 struct wreq {
@@ -112,6 +122,7 @@ static void pump(sl_http_conn *c);
 static void conn_close(sl_http_conn *c);
 static void queue_stage(sl_http_conn *c, enum stage st);
 static void update_timer(sl_http_conn *c);
+static void cut_off(sl_http_conn *c);
 
 void sl_http_config_default(sl_http_config *c)
 {
@@ -231,6 +242,14 @@ static void layer_respond(sl_http_conn *c, int status, const char *text)
     sl_http_respond(&c->req, status, "text/plain", text, strlen(text));
 }
 
+/* "what: why\n" (or "what\n" when why is NULL) as a layer reply. */
+static void layer_respond_why(sl_http_conn *c, int status, const char *what, const char *why)
+{
+    char text[160];
+    snprintf(text, sizeof text, "%s%s%s\n", what, why ? ": " : "", why ? why : "");
+    layer_respond(c, status, text);
+}
+
 static bool build_response(sl_http_conn *c, sl_buf *out)
 {
     sl_http_req *r = &c->req;
@@ -238,7 +257,7 @@ static bool build_response(sl_http_conn *c, sl_buf *out)
         layer_respond(c, 500, "out of memory\n");
         r->close_after = true;
     }
-    c->keep = !r->close_after && !c->dead_parser && !c->force_close && !c->s->stopping &&
+    c->keep = !r->close_after && !c->dead_parser && !c->s->stopping &&
               sl__hp_keep_alive(&c->hp);
     bool head = r->method && strcmp(r->method, "HEAD") == 0;
     sl_buf_printf(out,
@@ -315,7 +334,6 @@ static bool fill_request(sl_http_conn *c, const sl__hp_head *h)
     memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
     r->start_ms = sl_http_now_ms();
     r->app = c->s->app;
-    c->force_close = h->chunked && h->content_length >= 0;
     return true;
 }
 
@@ -367,8 +385,11 @@ static void on_parse_error(sl_http_conn *c)
     case SL__HPE_NOMEM:
         layer_respond(c, 503, "out of memory\n");
         break;
+    case SL__HPE_CODING:
+        layer_respond_why(c, 501, "not implemented", sl__hp_error_text(&c->hp));
+        break;
     default:
-        layer_respond(c, 400, "bad request\n");
+        layer_respond_why(c, 400, "bad request", c->hp.reason);
         break;
     }
     c->req.close_after = true;
@@ -525,6 +546,11 @@ static void after_work_cb(uv_work_t *w, int status)
         conn_close(c);
         return;
     }
+    if (c->s->cutting && (c->stage == ST_BEGIN || c->stage == ST_BODY) && !c->req.responded &&
+        !c->req.shutdown && !c->msg_done) {
+        cut_off(c); /* the grace ended while this stage ran */
+        return;
+    }
     switch (c->stage) {
     case ST_BEGIN:
         after_begin(c);
@@ -656,7 +682,7 @@ static void start_linger(sl_http_conn *c)
 
 static void on_response_written(sl_http_conn *c)
 {
-    if (!c->keep) {
+    if (!c->keep || c->s->stopping) { /* a shutdown began while this reply was built */
         start_linger(c);
         return;
     }
@@ -895,9 +921,20 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- server ------------------------------------------------------------------------------ */
 
-static void on_stop(uv_async_t *a)
+/* One line on stderr: the server's own log (shutdown only). */
+static void log_line(const char *fmt, ...) SL_PRINTF(1, 2);
+static void log_line(const char *fmt, ...)
 {
-    sl_http_server *s = a->data;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sluice: %s\n", line);
+}
+
+static void close_listeners(sl_http_server *s)
+{
     s->stopping = true;
     for (struct listener *l = s->listeners; l; l = l->next) {
         if (!l->closed) {
@@ -905,10 +942,104 @@ static void on_stop(uv_async_t *a)
             uv_close((uv_handle_t *)&l->tcp, NULL);
         }
     }
+}
+
+/* Stop at once: every connection is closed, requests in flight get their cleanup only. */
+static void stop_now(sl_http_server *s)
+{
+    uv_timer_stop(&s->grace_timer);
+    close_listeners(s);
     for (sl_http_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         conn_close(c);
     }
+}
+
+/* The grace is over for c: answer its request through the handler's expire() (with
+ * r->shutdown set, so the adapter says why in its protocol's form) or, without one, a plain
+ * 503. A stage in flight is waited for (after_work_cb comes back here). */
+static void cut_off(sl_http_conn *c)
+{
+    if (c->closing || c->phase == PH_RESPOND || c->phase == PH_LINGER)
+        return; /* answered already: it ends by itself */
+    if (c->phase != PH_BODY || !c->has_handler) {
+        conn_close(c);
+        return;
+    }
+    if (c->busy || c->req.responded || c->req.shutdown)
+        return;
+    sl_http_req *r = &c->req;
+    log_line("shutdown: cut off %s %.*s from %s after %llu body bytes", r->method,
+             (int)(r->path.n > 200 ? 200 : r->path.n), r->path.p, c->peer_ip,
+             (unsigned long long)r->body_bytes);
+    r->shutdown = true;
+    if (r->handler->expire) {
+        queue_stage(c, ST_EXPIRE);
+        return;
+    }
+    layer_respond(c, 503, "server is shutting down\n");
+    r->close_after = true;
+    send_response(c);
+}
+
+static void on_final(uv_timer_t *t)
+{
+    stop_now(t->data);
+}
+
+static void grace_over(sl_http_server *s)
+{
+    if (s->cutting)
+        return;
+    s->cutting = true;
+    for (sl_http_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        cut_off(c);
+    }
+    uv_timer_start(&s->grace_timer, on_final, FINAL_MS, 0);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    grace_over(t->data);
+}
+
+/* Graceful shutdown starts: no new connections; connections between requests are closed;
+ * requests in flight go on until they finish or the grace ends. */
+static void drain_start(sl_http_server *s, uint32_t grace_ms)
+{
+    close_listeners(s);
+    unsigned n = 0;
+    for (sl_http_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->closing)
+            continue;
+        if (!c->busy && (c->phase == PH_IDLE || c->phase == PH_HEAD))
+            conn_close(c);
+        else if (c->phase != PH_LINGER)
+            n++;
+    }
+    log_line("shutting down: no new connections; %u request%s in flight, grace %u ms", n,
+             n == 1 ? "" : "s", grace_ms);
+    uv_timer_start(&s->grace_timer, on_grace, grace_ms, 0);
+}
+
+static void on_stop(uv_async_t *a)
+{
+    sl_http_server *s = a->data;
+    if (atomic_load(&s->hard_stop)) {
+        stop_now(s);
+        return;
+    }
+    int n = atomic_load(&s->n_shutdown);
+    if (n == s->n_shutdown_seen)
+        return;
+    bool first = s->n_shutdown_seen == 0;
+    s->n_shutdown_seen = n;
+    if (first)
+        drain_start(s, atomic_load(&s->grace_ms));
+    if (!first || n > 1)
+        grace_over(s); /* asked twice: no more waiting */
 }
 
 /* libuv writes to sockets with write(2): a peer that reset would kill the process with
@@ -957,6 +1088,9 @@ sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn r
     }
     s->stop_async.data = s;
     uv_unref((uv_handle_t *)&s->stop_async); /* the loop ends when listeners and conns do */
+    uv_timer_init(&s->loop, &s->grace_timer);
+    s->grace_timer.data = s;
+    uv_unref((uv_handle_t *)&s->grace_timer);
     ignore_sigpipe();
     return s;
 }
@@ -1022,16 +1156,26 @@ sl_code sl_http_server_run(sl_http_server *s)
 
 void sl_http_server_stop(sl_http_server *s)
 {
+    atomic_store(&s->hard_stop, 1);
     uv_async_send(&s->stop_async); /* thread-safe and async-signal-safe */
+}
+
+void sl_http_server_shutdown(sl_http_server *s, uint32_t grace_ms)
+{
+    if (atomic_load(&s->n_shutdown) == 0)
+        atomic_store(&s->grace_ms, grace_ms);
+    atomic_fetch_add(&s->n_shutdown, 1); /* lock-free atomics: async-signal-safe */
+    uv_async_send(&s->stop_async);
 }
 
 void sl_http_server_free(sl_http_server *s)
 {
     if (s == NULL)
         return;
-    on_stop(&s->stop_async); /* closes whatever is still open (no-op after a stop) */
+    stop_now(s); /* closes whatever is still open (no-op after a stop) */
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&s->stop_async, NULL);
+    uv_close((uv_handle_t *)&s->grace_timer, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
     for (struct listener *l = s->listeners, *next; l; l = next) {

@@ -163,7 +163,8 @@ static sl_code flush_batch(void *arg, sl_batch *b)
         j->res.write_ms += mono_ms() - t;
         if (rc != SL_OK)
             return rc;
-        atomic_fetch_add(&j->written, (uint64_t)b->n_rows);
+        uint64_t w = atomic_fetch_add(&j->written, (uint64_t)b->n_rows) + b->n_rows;
+        sl_store_progress(j->txn, j->res.bytes, w);
     }
     sl_batch_clear(b);
     return SL_OK;

@@ -53,7 +53,9 @@ typedef struct sl_load_spec {
     bool load_to_single_tablet;    /* a hint, but Doris refuses it on hash-distributed tables */
     uint8_t group_commit;          /* SL_GROUP_COMMIT_*: the reply's shape (the load itself runs
                                       as a normal one: see docs/doris-stream-load.md) */
-    int32_t tz_offset_s;           /* load time zone as UTC offset */
+    int32_t tz_offset_s;           /* load time zone as UTC offset, when tz is NULL */
+    const struct sl_tz *tz;        /* the load time zone (`timezone` header, else the
+                                      server's time_zone setting) */
     bool truncate_strings;         /* over-length CHAR/VARCHAR: truncate (Doris master) instead
                                       of filtering the row (Doris 2.1/3.0, the default) */
     const struct sl_text_formats *formats; /* tsload value formats (batch/datefmt.h), or NULL */

@@ -15,6 +15,7 @@
 
 #include "../core/mem.h"
 #include "../batch/datefmt.h"
+#include "../core/tz.h"
 #include "internal.h"
 
 /* ---- set-up ------------------------------------------------------------------------- */
@@ -326,7 +327,8 @@ static int64_t now_local_us(const sl_mapper *m)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t)ts.tv_sec + m->conv.tz_offset_s) * 1000000 + ts.tv_nsec / 1000;
+    int32_t off = m->conv.tz ? sl_tz_offset_utc(m->conv.tz, ts.tv_sec) : m->conv.tz_offset_s;
+    return ((int64_t)ts.tv_sec + off) * 1000000 + ts.tv_nsec / 1000;
 }
 
 static sl_code prepare_defaults(sl_mapper *m, sl_arena_t *a, sl_err *err)
@@ -479,8 +481,12 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     m->spec = spec;
     m->log = log;
     m->conv.tz_offset_s = spec->tz_offset_s;
+    m->conv.tz = spec->tz;
     m->ectx.tz_offset_s = spec->tz_offset_s;
-    m->ectx.now_us = now_local_us(m) - (int64_t)spec->tz_offset_s * 1000000;
+    m->ectx.tz = spec->tz;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* the load's now(), as UTC */
+    m->ectx.now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     m->col_src = sl_arena_alloc(a, (def->n_cols + 1) * sizeof *m->col_src);
     if (m->col_src == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");

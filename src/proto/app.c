@@ -8,10 +8,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "proto.h"
 
@@ -30,10 +34,67 @@ void sl_config_default(sl_config *c)
     c->default_timeout_s = 259200;
     c->label_keep_s = 3 * 86400;
     c->precommit_timeout_s = 3600;
-    c->default_tz_offset_s = 8 * 3600;
+    snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
     c->idle_timeout_s = 300;
+    c->shutdown_grace_s = 30;
     c->workers = 8;
 }
+
+/* ---- the settings table: every key, its field, and what it means ------------------------- */
+
+enum kind { K_STR, K_PORT, K_U64, K_U32, K_BOOL };
+
+typedef struct setting {
+    const char *key;
+    enum kind kind;
+    size_t off, size;     /* the field in sl_config (size: strings only) */
+    uint32_t min;         /* K_U32: smaller values are raised to this */
+    const char *help;
+} setting;
+
+#define STR(k, f, h) {k, K_STR, offsetof(sl_config, f), sizeof(((sl_config *)0)->f), 0, h}
+#define NUM(k, kind, f, min, h) {k, kind, offsetof(sl_config, f), 0, min, h}
+
+/* The one list: sl_config_set, the SLUICE_* environment, `serve --help` and
+ * docs/sluice.conf.sample (checked by tests/e2e/test_operations.py) all follow it. */
+static const setting settings[] = {
+    STR("data_dir", data_dir, "where the embedded store, error logs, locks and TLS files live"),
+    STR("bind", bind, "listen address of every port"),
+    STR("advertise_host", advertise_host, "host put into redirects and ErrorURLs (empty: from "
+                                          "the request's Host header)"),
+    NUM("fe_port", K_PORT, fe_port, 0, "the front door (307 to the load port); 0 picks a free "
+                                       "port, -1 disables"),
+    NUM("be_port", K_PORT, be_port, 0, "the load port (Stream Load, Yamcs); 0 free, -1 off"),
+    NUM("tsload_port", K_PORT, tsload_port, 0, "the tsload port (HTTPS); 0 free, -1 off"),
+    STR("store", store, "the store: sqlite (embedded, in data_dir) or "
+                        "postgres://user[:password]@host:port/database"),
+    STR("time_zone", time_zone, "time zone of loads, now(), from_unixtime and the history: an "
+                                "IANA name or +hh:mm (Doris's default Asia/Shanghai)"),
+    NUM("streaming_load_max_mb", K_U64, streaming_load_max_mb, 0, "largest Stream Load body"),
+    NUM("streaming_load_json_max_mb", K_U64, streaming_load_json_max_mb, 0,
+        "largest JSON body read as one document"),
+    NUM("stream_load_default_timeout_second", K_U32, default_timeout_s, 0,
+        "load timeout when the request sets none"),
+    NUM("stream_load_default_precommit_timeout_second", K_U32, precommit_timeout_s, 0,
+        "precommitted (2PC) loads are aborted after this"),
+    NUM("label_keep_max_second", K_U32, label_keep_s, 0, "finished labels are kept this long"),
+    NUM("idle_timeout_second", K_U32, idle_timeout_s, 0,
+        "a connection without traffic is closed"),
+    NUM("shutdown_grace_second", K_U32, shutdown_grace_s, 0,
+        "on SIGTERM/SIGINT, requests in flight get this long to finish before they are cut "
+        "off with an error reply"),
+    NUM("workers", K_U32, workers, 1, "worker threads running request stages"),
+    NUM("truncate_strings", K_BOOL, truncate_strings, 0,
+        "over-long CHAR/VARCHAR values: false makes the row an error row (Doris 2.1/3.0), true "
+        "truncates them (Doris master)"),
+    STR("tsload_tls_cert", tsload_tls_cert, "PEM certificate (empty: DATA_DIR/tls/cert.pem, "
+                                            "generated when absent)"),
+    STR("tsload_tls_key", tsload_tls_key, "PEM key (empty: DATA_DIR/tls/key.pem)"),
+    NUM("tsload_plain_http", K_BOOL, tsload_plain_http, 0,
+        "serve tsload over plain HTTP (tests only)"),
+    NUM("tsload_cycle_idle_timeout_second", K_U32, tsload_cycle_idle_s, 0,
+        "an open tsload load cycle idle this long is cancelled"),
+};
 
 static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
 {
@@ -46,64 +107,96 @@ static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
     return true;
 }
 
-sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *err)
+static const setting *find_setting(const char *key)
 {
-    static const struct {
-        const char *key;
-        size_t off, size;
-    } strs[] = {
-        {"data_dir", offsetof(sl_config, data_dir), sizeof c->data_dir},
-        {"bind", offsetof(sl_config, bind), sizeof c->bind},
-        {"advertise_host", offsetof(sl_config, advertise_host), sizeof c->advertise_host},
-        {"store", offsetof(sl_config, store), sizeof c->store},
-        {"tsload_tls_cert", offsetof(sl_config, tsload_tls_cert), sizeof c->tsload_tls_cert},
-        {"tsload_tls_key", offsetof(sl_config, tsload_tls_key), sizeof c->tsload_tls_key},
-    };
-    for (size_t i = 0; i < SL_COUNT(strs); i++) {
-        if (strcmp(key, strs[i].key) != 0)
-            continue;
-        if (strlen(value) >= strs[i].size)
-            return sl_fail(err, SL_INVALID, "%s: value too long", key);
-        memcpy((char *)c + strs[i].off, value, strlen(value) + 1);
+    for (size_t i = 0; i < SL_COUNT(settings); i++)
+        if (strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+/* Store value into the field of st. The message says what is wrong with the value only; the
+ * caller adds where it came from (key, environment variable, file line). */
+static sl_code set_value(sl_config *c, const setting *st, const char *value, sl_err *err)
+{
+    char *field = (char *)c + st->off;
+    uint64_t v = 0;
+    switch (st->kind) {
+    case K_STR:
+        if (strlen(value) >= st->size)
+            return sl_fail(err, SL_INVALID, "value too long");
+        memcpy(field, value, strlen(value) + 1);
+        return SL_OK;
+    case K_BOOL:
+        if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
+            *(bool *)field = true;
+        else if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+            *(bool *)field = false;
+        else
+            return sl_fail(err, SL_INVALID, "not a boolean (true or false): %s", value);
+        return SL_OK;
+    case K_PORT:
+        if (strcmp(value, "-1") != 0 && !parse_u64(value, 65535, &v))
+            return sl_fail(err, SL_INVALID, "not a valid port (0-65535, -1 to disable): %s",
+                           value);
+        *(int *)field = strcmp(value, "-1") == 0 ? -1 : (int)v;
+        return SL_OK;
+    case K_U64:
+    case K_U32:
+        if (!parse_u64(value, st->kind == K_U32 ? UINT32_MAX : UINT64_MAX, &v))
+            return sl_fail(err, SL_INVALID, "not a valid number: %s", value);
+        if (st->kind == K_U64)
+            *(uint64_t *)field = v;
+        else
+            *(uint32_t *)field = (uint32_t)v < st->min ? st->min : (uint32_t)v;
         return SL_OK;
     }
-    uint64_t v = 0;
-    bool port = strcmp(key, "fe_port") == 0 || strcmp(key, "be_port") == 0 ||
-                strcmp(key, "tsload_port") == 0;
-    if (port && strcmp(value, "-1") == 0)
-        v = (uint64_t)-1;
-    else if (!parse_u64(value, port ? 65535 : UINT32_MAX, &v) &&
-             strcmp(key, "truncate_strings") != 0 && strcmp(key, "tsload_plain_http") != 0)
-        return sl_fail(err, SL_INVALID, "%s: not a valid number: %s", key, value);
-    if (strcmp(key, "fe_port") == 0)
-        c->fe_port = (int)v;
-    else if (strcmp(key, "be_port") == 0)
-        c->be_port = (int)v;
-    else if (strcmp(key, "tsload_port") == 0)
-        c->tsload_port = (int)v;
-    else if (strcmp(key, "streaming_load_max_mb") == 0)
-        c->streaming_load_max_mb = v;
-    else if (strcmp(key, "streaming_load_json_max_mb") == 0)
-        c->streaming_load_json_max_mb = v;
-    else if (strcmp(key, "stream_load_default_timeout_second") == 0)
-        c->default_timeout_s = (uint32_t)v;
-    else if (strcmp(key, "stream_load_default_precommit_timeout_second") == 0)
-        c->precommit_timeout_s = (uint32_t)v;
-    else if (strcmp(key, "label_keep_max_second") == 0)
-        c->label_keep_s = (uint32_t)v;
-    else if (strcmp(key, "idle_timeout_second") == 0)
-        c->idle_timeout_s = (uint32_t)v;
-    else if (strcmp(key, "workers") == 0)
-        c->workers = (uint32_t)(v ? v : 1);
-    else if (strcmp(key, "truncate_strings") == 0)
-        c->truncate_strings = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
-    else if (strcmp(key, "tsload_plain_http") == 0)
-        c->tsload_plain_http = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
-    else if (strcmp(key, "tsload_cycle_idle_timeout_second") == 0)
-        c->tsload_cycle_idle_s = (uint32_t)v;
-    else
+    return sl_fail(err, SL_INTERNAL, "bad setting kind");
+}
+
+sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *err)
+{
+    const setting *st = find_setting(key);
+    if (st == NULL)
         return sl_fail(err, SL_INVALID, "unknown setting %s", key);
+    sl_err e = {0};
+    if (set_value(c, st, value, &e) != SL_OK)
+        return sl_fail(err, e.code, "%s: %s", key, e.msg);
     return SL_OK;
+}
+
+/* The environment variable of a key: SLUICE_ and the key in upper case. */
+static void env_name(const char *key, char *name, size_t cap)
+{
+    size_t k = (size_t)snprintf(name, cap, "SLUICE_");
+    for (const char *q = key; *q && k + 1 < cap; q++)
+        name[k++] = (char)toupper((unsigned char)*q);
+    name[k] = '\0';
+}
+
+/* A field's value as text (the defaults `serve --help` prints). */
+static void value_text(const sl_config *c, const setting *st, char *out, size_t cap)
+{
+    const char *field = (const char *)c + st->off;
+    switch (st->kind) {
+    case K_STR: snprintf(out, cap, "%s", field); break;
+    case K_BOOL: snprintf(out, cap, "%s", *(const bool *)field ? "true" : "false"); break;
+    case K_PORT: snprintf(out, cap, "%d", *(const int *)field); break;
+    case K_U64: snprintf(out, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case K_U32: snprintf(out, cap, "%u", *(const uint32_t *)field); break;
+    }
+}
+
+void sl_config_describe(FILE *f)
+{
+    sl_config d;
+    sl_config_default(&d);
+    for (size_t i = 0; i < SL_COUNT(settings); i++) {
+        char env[80], val[1100];
+        env_name(settings[i].key, env, sizeof env);
+        value_text(&d, &settings[i], val, sizeof val);
+        fprintf(f, "  %s = %s  (%s)\n      %s\n", settings[i].key, val, env, settings[i].help);
+    }
 }
 
 static char *trim(char *s)
@@ -145,22 +238,14 @@ sl_code sl_config_load_file(sl_config *c, const char *path, sl_err *err)
 
 sl_code sl_config_load_env(sl_config *c, sl_err *err)
 {
-    static const char *const keys[] = {"data_dir", "bind", "advertise_host", "store", "fe_port",
-                                       "be_port", "tsload_port", "streaming_load_max_mb",
-                                       "streaming_load_json_max_mb", "label_keep_max_second",
-                                       "stream_load_default_precommit_timeout_second",
-                                       "idle_timeout_second", "workers", "truncate_strings",
-                                       "tsload_tls_cert", "tsload_tls_key", "tsload_plain_http",
-                                       "tsload_cycle_idle_timeout_second"};
-    for (size_t i = 0; i < SL_COUNT(keys); i++) {
-        char name[64] = "SLUICE_";
-        size_t k = 7;
-        for (const char *q = keys[i]; *q && k < sizeof name - 1; q++)
-            name[k++] = (char)toupper((unsigned char)*q);
-        name[k] = '\0';
+    for (size_t i = 0; i < SL_COUNT(settings); i++) {
+        char name[80];
+        env_name(settings[i].key, name, sizeof name);
         const char *v = getenv(name);
-        if (v && sl_config_set(c, keys[i], v, err) != SL_OK)
-            return err->code;
+        sl_err e = {0};
+        if (v && set_value(c, &settings[i], v, &e) != SL_OK)
+            return sl_fail(err, e.code, "environment variable %s (setting %s): %s", name,
+                           settings[i].key, e.msg);
     }
     return SL_OK;
 }
@@ -170,9 +255,6 @@ sl_code sl_config_load_env(sl_config *c, sl_err *err)
 static sl_code start_tsload(sl_app *app, sl_err *err)
 {
     const sl_config *cfg = &app->cfg;
-    sl_code rc = sl__tsload_new(app, err);
-    if (rc != SL_OK)
-        return rc;
     if (!cfg->tsload_plain_http) {
         char dir[1100], cert[1200], key[1200];
         snprintf(dir, sizeof dir, "%s/tls", cfg->data_dir);
@@ -192,6 +274,40 @@ static sl_code start_tsload(sl_app *app, sl_err *err)
     }
     return sl_http_listen(app->http, cfg->bind, cfg->tsload_port, SL_ROLE_TSLOAD, app->tls_ctx,
                           &app->tsload_port, err);
+}
+
+/* One server per data directory: an exclusive flock on DATA_DIR/sluice.lock, held for the
+ * life of the process (the kernel drops it on exit or crash, so a stale file never blocks a
+ * restart). The file holds the owner's pid, for the message a second server prints. */
+static sl_code lock_data_dir(sl_app *app, const char *dir, sl_err *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sluice.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sl_fail(err, SL_BACKEND, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        close(fd);
+        if (e != EWOULDBLOCK)
+            return sl_fail(err, SL_BACKEND, "cannot lock %s: %s", path, strerror(e));
+        long owner = strtol(pid, NULL, 10);
+        if (owner > 0)
+            return sl_fail(err, SL_BACKEND, "DATA_DIR %s is in use by pid %ld", dir, owner);
+        return sl_fail(err, SL_BACKEND, "DATA_DIR %s is in use by another process", dir);
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        int e = errno;
+        close(fd);
+        return sl_fail(err, SL_BACKEND, "cannot write %s: %s", path, strerror(e));
+    }
+    app->lock_fd = fd;
+    return SL_OK;
 }
 
 /* The store, once the listeners are bound: this node's row in the catalog carries its ports. */
@@ -218,16 +334,23 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
 {
     memset(app, 0, sizeof *app);
     app->cfg = *cfg;
+    app->lock_fd = -1;
     pthread_mutex_init(&app->mu, NULL);
     app->mu_ready = true;
     if (mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST)
         return sl_fail(err, SL_BACKEND, "cannot create %s: %s", cfg->data_dir, strerror(errno));
+    sl_code rc;
+    if ((rc = lock_data_dir(app, cfg->data_dir, err)) != SL_OK)
+        return rc;
     /* The worker pool size is read by libuv when the pool first starts. */
     char n[16];
     snprintf(n, sizeof n, "%u", cfg->workers);
     setenv("UV_THREADPOOL_SIZE", n, 0);
-    sl_code rc;
     if ((rc = sl_store_global_init(err)) != SL_OK)
+        return rc;
+    if ((app->tzdb = sl_tzdb_new(NULL)) == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    if ((rc = sl_tzdb_get(app->tzdb, sl_slice_of(cfg->time_zone), &app->tz, err)) != SL_OK)
         return rc;
     snprintf(app->errlog_dir, sizeof app->errlog_dir, "%s/error_log", cfg->data_dir);
     app->env = (sl_job_env){NULL, app->errlog_dir};
@@ -249,7 +372,11 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     app->tsload_port = -1;
     if (cfg->tsload_port >= 0 && (rc = start_tsload(app, err)) != SL_OK)
         return rc;
-    return open_store(app, err);
+    /* The store once the ports are bound (the node row carries them); tsload's cycles need
+     * the store to settle the ones a crash interrupted. No request is served before run. */
+    if ((rc = open_store(app, err)) != SL_OK)
+        return rc;
+    return cfg->tsload_port >= 0 ? sl__tsload_new(app, err) : SL_OK;
 }
 
 sl_code sl_app_run(sl_app *app)
@@ -260,7 +387,7 @@ sl_code sl_app_run(sl_app *app)
 void sl_app_stop(sl_app *app)
 {
     if (app->http)
-        sl_http_server_stop(app->http);
+        sl_http_server_shutdown(app->http, app->cfg.shutdown_grace_s * 1000u);
 }
 
 void sl_app_free(sl_app *app)
@@ -273,7 +400,11 @@ void sl_app_free(sl_app *app)
     if (app->auth)
         sl_auth_close(app->auth);
     sl_store_close(app->store);
+    sl_tzdb_free(app->tzdb);
     if (app->mu_ready)
         pthread_mutex_destroy(&app->mu);
+    if (app->lock_fd >= 0)
+        close(app->lock_fd); /* releases the data directory, last */
     memset(app, 0, sizeof *app);
+    app->lock_fd = -1;
 }

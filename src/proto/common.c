@@ -1,6 +1,6 @@
 /*
- * common.c - helpers the protocol adapters share: Basic auth, UUIDs, path segments, Doris
- * FE-style bodies and pretty-printed JSON (proto stage).
+ * common.c - helpers the protocol adapters share: Basic auth and login, UUIDs, path segments,
+ * Doris FE-style bodies and pretty-printed JSON (proto stage).
  */
 #include "../core/platform.h"
 
@@ -40,6 +40,19 @@ bool sl__basic_auth(sl_http_req *r, sl_slice *user, sl_slice *pw)
     *user = (sl_slice){(const char *)out, at ? (size_t)(at - (const char *)out) : ulen};
     *pw = (sl_slice){colon + 1, (size_t)n - ulen - 1};
     return user->n > 0;
+}
+
+sl_code sl__login(sl_http_req *r, sl_identity *id, sl_slice *pw_out, bool *no_credentials,
+                  sl_err *err)
+{
+    sl_app *app = r->app;
+    sl_slice user, pw;
+    *no_credentials = !sl__basic_auth(r, &user, &pw);
+    if (*no_credentials)
+        return sl_fail(err, SL_UNAUTHORIZED, "no valid Basic authorization");
+    if (pw_out)
+        *pw_out = pw;
+    return sl_auth_login(app->auth, user, pw, r->peer_ip, id, err);
 }
 
 void sl__uuid(char *buf)

@@ -172,32 +172,6 @@ static bool label_ok(sl_slice l)
 }
 
 /* "+08:00" / "-05:30" / "UTC" / a few well-known names -> seconds east of UTC. */
-static bool parse_tz(sl_slice v, int32_t *out)
-{
-    static const struct {
-        const char *name;
-        int32_t off;
-    } names[] = {{"UTC", 0}, {"GMT", 0}, {"Etc/UTC", 0}, {"Africa/Abidjan", 0},
-                 {"Europe/London", 0}, {"Asia/Shanghai", 28800}, {"Asia/Hong_Kong", 28800},
-                 {"Asia/Singapore", 28800}, {"Asia/Tokyo", 32400}, {"Asia/Seoul", 32400},
-                 {"Asia/Kolkata", 19800}, {"America/New_York", -18000},
-                 {"America/Los_Angeles", -28800}, {"Europe/Berlin", 3600}, {"CST", 28800}};
-    for (size_t i = 0; i < SL_COUNT(names); i++)
-        if (sl_slice_ieq(v, names[i].name))
-            return *out = names[i].off, true;
-    if (v.n == 6 && (v.p[0] == '+' || v.p[0] == '-') && v.p[3] == ':') {
-        int h = (v.p[1] - '0') * 10 + (v.p[2] - '0'), m = (v.p[4] - '0') * 10 + (v.p[5] - '0');
-        if (h < 0 || h > 14 || m < 0 || m > 59)
-            return false;
-        *out = (v.p[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
-        return true;
-    }
-    return false;
-}
-
-/* column_separator / line_delimiter. A value ending in an unpaired backslash is refused:
- * Doris keeps it as a literal backslash, but it is nearly always an escape cut short (a shell
- * ate the rest); a backslash separator is written `\\` or `\x5c`. */
 static sl_code separator(const optsrc *o, const char *name, char *out, size_t *len, sl_err *err)
 {
     sl_slice v = hv(o, name);
@@ -304,13 +278,16 @@ static sl_code quality_options(const optsrc *o, const sl_config *cfg, sl_load_sp
         return rc;
     if (set)
         s->timeout_s = (uint32_t)n.i;
-    s->tz_offset_s = cfg->default_tz_offset_s;
+    const sl_app *app = o->r->app;
+    s->tz = app->tz; /* the server's time_zone setting */
     sl_slice v = hv(o, "timezone");
     if (v.p == NULL)
         v = hv(o, "time_zone");
-    if (v.p && !parse_tz(v, &s->tz_offset_s))
+    if (v.p && sl_tzdb_get(app->tzdb, v, &s->tz, err) != SL_OK) {
+        sl_err_clear(err);
         return sl_fail(err, SL_INVALID, "Unknown or incorrect time zone: '%.*s'",
                        (int)(v.n < ECHO_MAX ? v.n : ECHO_MAX), v.p);
+    }
     return SL_OK;
 }
 

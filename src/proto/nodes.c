@@ -72,9 +72,11 @@ static void nodes_begin(sl_http_req *r)
 {
     sl_app *app = r->app;
     sl_slice user, pw;
+    sl_identity id;
     sl_err err = {0};
     if (!sl__basic_auth(r, &user, &pw) ||
-        sl_auth_check(app->auth, user, pw, NULL, &err) != SL_OK) {
+        sl_auth_login(app->auth, user, pw, r->peer_ip, &id, &err) != SL_OK ||
+        sl_priv_check(app->auth, &id, SL_ACT_LOGIN, SL_LIT(""), SL_LIT(""), &err) != SL_OK) {
         sl__fe_result(r, "Unauthorized", 401, "\"Need auth information.\"");
         return;
     }

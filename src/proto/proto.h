@@ -9,9 +9,12 @@
 #define SL_PROTO_H
 
 #include <pthread.h>
+#include <stdio.h>
 
+#include "../core/tz.h"
 #include "../http/http.h"
 #include "../load/auth.h"
+#include "../load/priv.h"
 #include "../load/load.h"
 #include "../store/store.h"
 
@@ -29,7 +32,8 @@ typedef struct sl_config {
     uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
     uint32_t label_keep_s;          /* 3 days */
     uint32_t precommit_timeout_s;   /* 2PC: precommitted loads are aborted after (3600 s) */
-    int32_t default_tz_offset_s;    /* Doris default time zone Asia/Shanghai: +08:00 */
+    char time_zone[64];             /* the time zone of loads, history and SQL: an IANA name
+                                       or +hh:mm; Doris's default Asia/Shanghai */
     bool truncate_strings;          /* Doris master string overflow semantics */
     uint32_t idle_timeout_s;
     uint32_t workers;               /* libuv worker threads */
@@ -37,6 +41,7 @@ typedef struct sl_config {
     char tsload_tls_key[1024];      /* PEM; "" = DATA_DIR/tls/key.pem */
     bool tsload_plain_http;         /* serve tsload over plain HTTP (tests only) */
     uint32_t tsload_cycle_idle_s;   /* an open load cycle idle this long is cancelled (3600) */
+    uint32_t shutdown_grace_s;      /* SIGTERM: requests in flight get this long (30 s) */
 } sl_config;
 
 /* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
@@ -49,12 +54,19 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
 /* Read a config file of "key = value" lines (# comments). */
 sl_code sl_config_load_file(sl_config *c, const char *path, sl_err *err);
 
-/* Apply SLUICE_* environment variables (SLUICE_DATA_DIR, SLUICE_BIND, SLUICE_FE_PORT, ...). */
+/* Apply SLUICE_* environment variables (SLUICE_DATA_DIR, SLUICE_BIND, SLUICE_FE_PORT, ...), one
+ * per setting key. An error names the variable. */
 sl_code sl_config_load_env(sl_config *c, sl_err *err);
+
+/* Print every setting key with its default, its environment variable and one line of help
+ * (for `sluice serve --help`). */
+void sl_config_describe(FILE *f);
 
 typedef struct sl_app {
     sl_config cfg;
     sl_store *store;
+    sl_tzdb *tzdb;                  /* time zones loaded so far (core/tz.h) */
+    const sl_tz *tz;                /* cfg.time_zone */
     sl_auth *auth;
     sl_http_server *http;
     sl_job_env env;
@@ -72,13 +84,19 @@ typedef struct sl_app {
         uint64_t at_ms;
     } sent[64];
     size_t sent_next;
+    int lock_fd;                    /* flock on DATA_DIR/sluice.lock; -1 before it is taken */
 } sl_app;
 
-/* Open the store and users, create the HTTP server and listeners. Prints nothing. */
+/* Lock the data directory (a second server on it fails with "DATA_DIR <dir> is in use by pid
+ * N"), open the store and users, create the HTTP server and listeners. Prints nothing. */
 sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err);
-/* Run until sl_app_stop (from another thread or a signal handler). */
+/* Run until sl_app_stop (from another thread or a signal handler) has drained the server. */
 sl_code sl_app_run(sl_app *app);
+/* Graceful shutdown (async-signal-safe): stop accepting, let requests in flight finish for up
+ * to shutdown_grace_second, then cut the rest off with an error reply (sl_http_server_shutdown).
+ * A second call cuts off at once. */
 void sl_app_stop(sl_app *app);
+/* Free everything; releases the data directory lock last. */
 void sl_app_free(sl_app *app);
 
 /* The route function given to the HTTP layer. */
@@ -89,6 +107,13 @@ const sl_http_handler *sl__route(void *app, sl_http_req *r);
 /* Parse "Authorization: Basic base64(user:pw)" (user "u@cluster" drops the part after '@';
  * the password may contain ':'). false when absent or malformed. Strings in the arena. */
 bool sl__basic_auth(sl_http_req *r, sl_slice *user, sl_slice *pw);
+
+/* Log the request in: its Basic credentials checked by sl_auth_login (throttled per user and
+ * per r->peer_ip). SL_OK fills *id (the user lives in the request arena) and, when pw_out is
+ * not NULL, the password. Otherwise SL_UNAUTHORIZED (or SL_BACKEND) with the message in err;
+ * *no_credentials tells that the header was absent or malformed. Privileges: sl_priv_check. */
+sl_code sl__login(sl_http_req *r, sl_identity *id, sl_slice *pw_out, bool *no_credentials,
+                  sl_err *err);
 
 /* A random UUID "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" into buf (37 bytes). */
 void sl__uuid(char *buf);
@@ -111,6 +136,20 @@ void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
  * this node sent elsewhere lately), round robin among equals; this node when the store lists
  * none. Strings in the arena. */
 sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err);
+
+/* A small result of a statement: column names and rows of text cells (p == NULL: NULL). */
+typedef struct sl_rows {
+    const char *const *names;
+    size_t n_cols;                  /* 0: the statement returns no rows */
+    sl_slice *cells;                /* n_rows * n_cols */
+    size_t n_rows;
+} sl_rows;
+
+/* Run a user, grant or cluster statement (CREATE/ALTER/DROP USER, SET PASSWORD, GRANT,
+ * REVOKE, SHOW GRANTS, SHOW BACKENDS/FRONTENDS) for id, whose privilege the caller checked
+ * (sl_priv_of_stmt). Rows and strings in a. */
+sl_code sl__account_run(sl_app *app, const sl_identity *id, const sl_stmt *st, sl_arena_t *a,
+                        sl_rows *out, sl_err *err);
 
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */

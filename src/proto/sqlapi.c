@@ -24,8 +24,7 @@
 
 typedef struct sql_ctx {
     sl_buf body;
-    sl_slice user;
-    bool admin;
+    sl_identity id;           /* who logged in */
     sl_slice db;              /* from the path */
     uint64_t t0;
 } sql_ctx;
@@ -271,10 +270,14 @@ static void run_show(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
             sql_error(r, "out of memory");
             return;
         }
-        all[0] = SL_LIT("information_schema");
-        memcpy(all + 1, names, n * sizeof *names);
+        /* As Doris: only databases the user holds a privilege on (or in). */
+        size_t k = 0;
+        all[k++] = SL_LIT("information_schema");
+        for (size_t i = 0; i < n; i++)
+            if (sl_priv_sees_db(app->auth, &c->id, names[i]))
+                all[k++] = names[i];
         static const char *const col[] = {"Database"};
-        reply_rows(r, c, col, 1, all, n + 1);
+        reply_rows(r, c, col, 1, all, k);
         return;
     }
     sl_slice db = stmt_db(st, c);
@@ -322,7 +325,7 @@ static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     spec.label = sl_slice_of(label);
     spec.format = SL_LIT("csv");
     spec.timeout_s = app->cfg.default_timeout_s;
-    spec.tz_offset_s = app->cfg.default_tz_offset_s;
+    spec.tz = app->tz;
     if (in->cols) {
         sl_buf cols = SL_BUF_INIT;
         for (size_t i = 0; i < in->n_cols; i++) {
@@ -360,88 +363,38 @@ static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     sl_job_free(job);
 }
 
-/* Non-admin users may read what they may load: SELECT, DESC and SHOW CREATE of a table they
- * hold LOAD on (directly or through its database), SHOW TABLES of such a database, and SHOW
- * DATABASES. Everything else needs ADMIN. */
 /* ---- SHOW STREAM LOAD / SHOW TRANSACTION --------------------------------------------- */
 
-/* The next word of a statement (a quoted string comes back without its quotes). */
-static sl_slice next_word(const char **pp, const char *end, bool *quoted)
-{
-    const char *p = *pp;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ';'))
-        p++;
-    const char *s = p;
-    *quoted = false;
-    if (p < end && (*p == '\'' || *p == '"' || *p == '`')) {
-        char q = *p++;
-        s = p;
-        while (p < end && *p != q)
-            p++;
-        *pp = p < end ? p + 1 : p;
-        *quoted = true;
-        return (sl_slice){s, (size_t)(p - s)};
-    }
-    if (p < end && (*p == '=' || *p == '(' || *p == ')' || *p == ',')) {
-        *pp = p + 1;
-        return (sl_slice){s, 1};
-    }
-    while (p < end && !strchr(" \t\n\r;='\"`(),", *p))
-        p++;
-    *pp = p;
-    return (sl_slice){s, (size_t)(p - s)};
-}
+/* The columns of SHOW STREAM LOAD (the store's list_loads order). */
+static const char *const load_cols[] = {"Label", "Db", "Table", "ClientIp", "Status", "Message",
+                                        "Url", "TotalRows", "LoadedRows", "FilteredRows",
+                                        "UnselectedRows", "LoadBytes", "StartTime", "FinishTime",
+                                        "User", "Comment"};
 
-/* SHOW STREAM LOAD [FROM db] [WHERE LABEL = "x" | LABEL LIKE "x" | STATUS = "x"]
- * [ORDER BY col [ASC|DESC]] [LIMIT n] */
-static void run_show_loads(sl_http_req *r, sql_ctx *c, sl_slice text)
+/* SHOW STREAM LOAD, parsed by src/sql (sl_show_history), on database db. */
+static void run_show_loads(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice db)
 {
-    static const char *const cols[] = {"Label", "Db", "Table", "ClientIp", "Status", "Message",
-                                       "Url", "TotalRows", "LoadedRows", "FilteredRows",
-                                       "UnselectedRows", "LoadBytes", "StartTime", "FinishTime",
-                                       "User", "Comment"};
     sl_app *app = r->app;
-    const char *p = text.p, *end = text.p + text.n;
-    bool q;
-    sl_load_filter f = {.order_col = -1, .tz_offset_s = app->cfg.default_tz_offset_s};
-    sl_slice db = c->db, w;
-    for (int i = 0; i < 3; i++)
-        next_word(&p, end, &q); /* SHOW STREAM LOAD */
-    while ((w = next_word(&p, end, &q)).n) {
-        if (sl_slice_ieq(w, "FROM")) {
-            db = next_word(&p, end, &q);
-        } else if (sl_slice_ieq(w, "WHERE") || sl_slice_ieq(w, "AND")) {
-            sl_slice col = next_word(&p, end, &q), op = next_word(&p, end, &q);
-            sl_slice v = next_word(&p, end, &q);
-            if (sl_slice_ieq(col, "LABEL")) {
-                f.label = v;
-                f.label_like = sl_slice_ieq(op, "LIKE");
-            } else if (sl_slice_ieq(col, "STATUS")) {
-                f.status = v;
-            } else {
-                sql_error(r, "SHOW STREAM LOAD filters on LABEL or STATUS only");
-                return;
-            }
-        } else if (sl_slice_ieq(w, "ORDER")) {
-            next_word(&p, end, &q); /* BY */
-            sl_slice col = next_word(&p, end, &q);
-            for (int i = 0; i < 16; i++)
-                if (sl_slice_ieq(col, cols[i]))
-                    f.order_col = i;
-            const char *save = p;
-            sl_slice dir = next_word(&p, end, &q);
-            if (sl_slice_ieq(dir, "DESC"))
-                f.desc = true;
-            else if (!sl_slice_ieq(dir, "ASC"))
-                p = save;
-        } else if (sl_slice_ieq(w, "LIMIT")) {
-            sl_slice n = next_word(&p, end, &q);
-            for (size_t i = 0; i < n.n && n.p[i] >= '0' && n.p[i] <= '9'; i++)
-                f.limit = f.limit * 10 + (uint64_t)(n.p[i] - '0');
-        } else {
-            sql_error(r, "syntax error in SHOW STREAM LOAD");
+    const sl_show_history *h = &st->history;
+    sl_load_filter f = {.order_col = -1, .tz = app->tz,
+                        .label = h->label, .label_like = h->label_like, .status = h->status,
+                        .desc = h->desc};
+    if (h->has_limit) {
+        if (h->limit == 0) { /* LIMIT 0: no rows (the store reads 0 as "no limit") */
+            reply_rows(r, c, load_cols, SL_COUNT(load_cols), NULL, 0);
             return;
         }
+        f.limit = h->limit;
+    }
+    for (size_t i = 0; h->order_by.p && i < SL_COUNT(load_cols); i++)
+        if (sl_slice_ieq(h->order_by, load_cols[i]))
+            f.order_col = (int)i;
+    if (h->order_by.p && f.order_col < 0) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "Title name[%.*s] does not exist",
+                 (int)(h->order_by.n > 64 ? 64 : h->order_by.n), h->order_by.p);
+        sql_error(r, msg);
+        return;
     }
     rs s = {0};
     sl_query_sink sink = {rs_meta, rs_row, &s};
@@ -453,75 +406,32 @@ static void run_show_loads(sl_http_req *r, sql_ctx *c, sl_slice text)
     rs_free(&s);
 }
 
-/* SHOW TRANSACTION [FROM db] WHERE id = N | label = 'x' */
-static void run_show_txn(sl_http_req *r, sql_ctx *c, sl_slice text)
+/* SHOW TRANSACTION WHERE id = N | label = 'x', parsed by src/sql, on database db. */
+static void run_show_txn(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice db)
 {
     sl_app *app = r->app;
-    const char *p = text.p, *end = text.p + text.n;
-    bool q;
-    sl_slice db = c->db, w, label = SL_SLICE_NULL;
-    int64_t id = -1;
-    next_word(&p, end, &q);
-    next_word(&p, end, &q);
-    while ((w = next_word(&p, end, &q)).n) {
-        if (sl_slice_ieq(w, "FROM")) {
-            db = next_word(&p, end, &q);
-        } else if (sl_slice_ieq(w, "WHERE")) {
-            sl_slice col = next_word(&p, end, &q);
-            next_word(&p, end, &q); /* = */
-            sl_slice v = next_word(&p, end, &q);
-            if (sl_slice_ieq(col, "id")) {
-                id = 0;
-                for (size_t i = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
-                    id = id * 10 + (v.p[i] - '0');
-            } else if (sl_slice_ieq(col, "label")) {
-                label = v;
-            }
-        }
-    }
-    if (id < 0 && label.p == NULL) {
-        sql_error(r, "SHOW TRANSACTION needs WHERE id = N or WHERE label = 'x'");
-        return;
-    }
+    const sl_show_history *h = &st->history;
     rs s = {0};
     sl_query_sink sink = {rs_meta, rs_row, &s};
     sl_err err = {0};
-    if (sl_store_show_txn(app->store, db, id, label, app->cfg.default_tz_offset_s, &sink, &err) !=
-        SL_OK)
+    if (sl_store_show_txn(app->store, db, h->txn_id, h->label, app->tz,
+                          &sink, &err) != SL_OK)
         sql_error(r, err.msg[0] ? err.msg : "cannot show the transaction");
     else
         rs_reply(r, &s, c);
     rs_free(&s);
 }
 
-static bool may_run(sql_ctx *c, sl_app *app, const sl_stmt *st)
+static void run_account(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
 {
-    if (c->admin)
-        return true;
     sl_err err = {0};
-    sl_slice table = SL_LIT("");
-    switch (st->kind) {
-    case SL_STMT_SELECT:
-        if (st->select.table.n == 0)
-            return true;
-        return sl_auth_allowed(app->auth, c->user, "LOAD",
-                               st->select.db.n ? st->select.db : c->db, st->select.table,
-                               &err) == SL_OK;
-    case SL_STMT_DESC:
-    case SL_STMT_SHOW_CREATE_TABLE:
-        table = st->name;
-        /* fall through */
-    case SL_STMT_SHOW_TABLES:
-        return sl_auth_allowed(app->auth, c->user, "LOAD", stmt_db(st, c), table, &err) == SL_OK;
-    case SL_STMT_SHOW_DATABASES:
-        return true;
-    case SL_STMT_SHOW_STREAM_LOAD:
-    case SL_STMT_SHOW_TRANSACTION:
-        return sl_auth_allowed(app->auth, c->user, "LOAD", stmt_db(st, c), SL_LIT(""), &err) ==
-               SL_OK;
-    default:
-        return false;
-    }
+    sl_rows rows;
+    if (sl__account_run(r->app, &c->id, st, &r->arena, &rows, &err) != SL_OK)
+        sql_error(r, err.msg);
+    else if (rows.n_cols)
+        reply_rows(r, c, rows.names, rows.n_cols, rows.cells, rows.n_rows);
+    else
+        exec_ok(r, c);
 }
 
 static void run_ddl(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice text)
@@ -557,15 +467,20 @@ static void run_ddl(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice text
 
 static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
 {
+    sl_app *app = r->app;
     sl_stmt st;
     sl_err err = {0};
     if (sl_sql_parse(text.p, text.n, &r->arena, &st, &err) != SL_OK) {
         sql_error(r, err.msg);
         return;
     }
-    if (!may_run(c, r->app, &st)) {
-        sql_error(r, "Access denied; you need (at least one of) the (ADMIN) privilege(s) for this "
-                     "operation");
+    /* The one privilege check, on the database and table the statement acts on (the same db
+     * the SHOW statements below run on). */
+    sl_priv_action act;
+    sl_slice db, table;
+    sl_priv_of_stmt(&st, c->db, &act, &db, &table);
+    if (sl_priv_check(app->auth, &c->id, act, db, table, &err) != SL_OK) {
+        sql_error(r, err.msg);
         return;
     }
     switch (st.kind) {
@@ -575,8 +490,16 @@ static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
     case SL_STMT_SHOW_TABLES: run_show(r, c, &st); break;
     case SL_STMT_SHOW_CREATE_TABLE: run_show_create(r, c, &st); break;
     case SL_STMT_INSERT: run_insert(r, c, &st); break;
-    case SL_STMT_SHOW_STREAM_LOAD: run_show_loads(r, c, text); break;
-    case SL_STMT_SHOW_TRANSACTION: run_show_txn(r, c, text); break;
+    case SL_STMT_SHOW_STREAM_LOAD: run_show_loads(r, c, &st, db); break;
+    case SL_STMT_SHOW_TRANSACTION: run_show_txn(r, c, &st, db); break;
+    case SL_STMT_CREATE_USER:
+    case SL_STMT_ALTER_USER:
+    case SL_STMT_DROP_USER:
+    case SL_STMT_SET_PASSWORD:
+    case SL_STMT_GRANT:
+    case SL_STMT_REVOKE:
+    case SL_STMT_SHOW_GRANTS:
+    case SL_STMT_SHOW_NODES: run_account(r, c, &st); break;
     default: run_ddl(r, c, &st, text); break;
     }
 }
@@ -585,7 +508,6 @@ static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
 
 static void sql_begin(sl_http_req *r)
 {
-    sl_app *app = r->app;
     sql_ctx *c = sl_arena_alloc(&r->arena, sizeof *c);
     if (c == NULL) {
         sl_http_respond(r, 503, "text/plain", "out of memory\n", 14);
@@ -594,13 +516,15 @@ static void sql_begin(sl_http_req *r)
     memset(c, 0, sizeof *c);
     c->t0 = sl_http_now_ms();
     r->ctx = c;
-    sl_slice pw, seg[5];
+    sl_slice seg[5];
     sl_err err = {0};
-    if (!sl__basic_auth(r, &c->user, &pw)) {
+    bool none;
+    sl_code rc = sl__login(r, &c->id, NULL, &none, &err);
+    if (rc != SL_OK && none) {
         sl__fe_result(r, "Unauthorized", 401, "\"Need auth information.\"");
         return;
     }
-    if (sl_auth_check(app->auth, c->user, pw, &c->admin, &err) != SL_OK) {
+    if (rc != SL_OK) {
         sl_buf b = SL_BUF_INIT;
         sl_json_cstr(&b, err.msg);
         sl__fe_result(r, "Unauthorized", 401, b.p ? b.p : "\"\"");

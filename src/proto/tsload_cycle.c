@@ -11,13 +11,16 @@
  *                up (null_value, trailing separator, CR, column count) -> sl_job_push_rows
  *                (mapper -> store, through the counting shim below)
  *   commit    -> COMMITTING; later, on the commit request's cleanup stage (after the 202 went
- *                out): max_ignored_rows, store commit (empty_target: atomic replace) -> DONE/FAILED,
- *                bad records and final.json written
+ *                out): max_ignored_rows, validate_only, precommit.json, store commit
+ *                (empty_target: atomic replace) -> DONE/FAILED, bad records and final.json
  *
  * Parsing happens while an upload streams in (each chunk is decoded and pushed before the next
  * is read), which is as "asynchronous" as the client can observe: the 202 comes when the body
  * is consumed. A restart loses the open transaction (the store aborts PREPARE on start); the
- * cycle is then read back from params.json and reported LOAD_FAILED.
+ * cycle is then read back from params.json and reported LOAD_FAILED, unless it had reached its
+ * commit: then the store's label state decides (see "the cycle's store transaction").
+ *
+ * Sessions are kept in memory and as files under DATA_DIR/tsload/sessions/ (see "sessions").
  *
  * Counters: the job counts the rows it hands to the store (sl_job_written); rows pushed minus
  * rows written are the ignored rows.
@@ -29,6 +32,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +41,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "../core/jsonval.h"
 #include "../core/mem.h"
@@ -45,6 +52,14 @@
 #define SESSION_IDLE_S (12 * 3600)  /* a session unused this long is forgotten */
 #define MAX_FINISHED 1000           /* finished cycles kept in memory (the rest stay on disk) */
 
+/* Test hook (documented as test-only in docs/tsload.md): with this variable set to 1 in the
+ * server's environment, the process kills itself (SIGKILL) right after a cycle's store commit
+ * returned and before final.json is written, the window issue 26 is about. */
+#define TEST_CRASH_ENV "SLUICE_TEST_TSLOAD_CRASH_AFTER_COMMIT"
+
+static const char interrupted_text[] =
+    "load cycle interrupted by a server restart before commit; nothing was loaded";
+
 enum { CY_OPEN, CY_COMMITTING, CY_DONE, CY_FAILED, CY_CANCELLED };
 static const char *const stage_names[] = {"INGESTING", "COMMITTING", "DONE", "FAILED",
                                           "CANCELLED"};
@@ -52,7 +67,9 @@ static const char *const stage_names[] = {"INGESTING", "COMMITTING", "DONE", "FA
 typedef struct ts_session {
     char token[40];
     char user[128];
+    char file[65];                  /* SHA-256 of the token (hex): its file under sessions/ */
     uint64_t last_ms;
+    uint64_t touched_s;             /* wall clock of the file's last mtime update */
     struct ts_session *next;
 } ts_session;
 
@@ -90,6 +107,8 @@ typedef struct sl_tsload {
     ts_session *sessions;
     size_t n_sessions;
     sl_ts_cycle *cycles;
+    char session_dir[1100];         /* DATA_DIR/tsload/sessions */
+    bool crash_after_commit;        /* test hook, see TEST_CRASH_ENV */
 } sl_tsload;
 
 static uint64_t now_ms(void)
@@ -106,7 +125,259 @@ static uint64_t wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* ---- registry and sessions ------------------------------------------------------------------- */
+/* ---- files ----------------------------------------------------------------------------------- */
+
+/* Cycle ids and session tokens are lower-case UUIDs; nothing else names a file. */
+static bool valid_id(sl_slice id)
+{
+    if (id.n != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char c = id.p[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Write dir/name atomically and durably: a temporary file, fsync, rename, fsync of the
+ * directory (so the name survives a power cut as well as a kill). */
+static bool write_file(const char *dir, const char *name, const char *p, size_t n)
+{
+    char path[2048], tmp[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return false;
+    bool ok = fwrite(p, 1, n, f) == n;
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0)
+        return false;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Read a whole (small) file into the buffer. */
+static bool read_file(const char *dir, const char *name, sl_buf *b)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        sl_buf_append(b, tmp, n);
+    fclose(f);
+    return !b->oom;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+    char path[2048];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* ---- sessions -------------------------------------------------------------------------------- */
+/*
+ * A session is a JSESSIONID token and its user, kept in memory and, so that a client polling
+ * across a restart stays logged in, as one file under DATA_DIR/tsload/sessions/ named by the
+ * SHA-256 of the token (the token itself is never written) and holding the user name. The
+ * file's mtime is the session's last use, refreshed at most every SESSION_TOUCH_S; a session
+ * unused for SESSION_IDLE_S is gone, in memory and on disk.
+ */
+
+#define SESSION_TOUCH_S 60          /* mtime refresh granularity: one utimensat a minute */
+
+/* The file name of a token: hex SHA-256. false when the digest fails (memory-only session). */
+static bool token_file(sl_slice token, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    out[0] = '\0';
+    if (EVP_Digest(token.p, token.n, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return false;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return true;
+}
+
+static void session_path(const sl_tsload *ts, const char *file, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", ts->session_dir, file);
+}
+
+static void session_unlink(const sl_tsload *ts, const char *file)
+{
+    char path[1200];
+    if (file[0] == '\0')
+        return;
+    session_path(ts, file, path, sizeof path);
+    unlink(path);
+}
+
+/* Remove session files unused for SESSION_IDLE_S (and leftover temporaries); start-up only. */
+static void sessions_sweep(const sl_tsload *ts)
+{
+    DIR *d = opendir(ts->session_dir);
+    if (d == NULL)
+        return;
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char path[1400];
+        struct stat st;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", ts->session_dir, de->d_name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            (strlen(de->d_name) != 64 || now - st.st_mtime >= SESSION_IDLE_S))
+            unlink(path);
+    }
+    closedir(d);
+}
+
+/* A session of an earlier run, read back from its file: the user, unless the file is missing
+ * or expired (then removed). */
+static ts_session *session_load(sl_tsload *ts, sl_slice token)
+{
+    char file[65], path[1200];
+    struct stat st;
+    if (!token_file(token, file))
+        return NULL;
+    session_path(ts, file, path, sizeof path);
+    if (stat(path, &st) != 0)
+        return NULL;
+    time_t now = time(NULL);
+    if (now - st.st_mtime >= SESSION_IDLE_S) {
+        unlink(path);
+        return NULL;
+    }
+    sl_buf b = SL_BUF_INIT;
+    ts_session *s = NULL;
+    if (read_file(ts->session_dir, file, &b) && b.len > 0 && b.len < sizeof s->user &&
+        (s = sl_calloc(sizeof *s)) != NULL) {
+        memcpy(s->token, token.p, token.n);
+        memcpy(s->user, b.p, b.len);
+        memcpy(s->file, file, sizeof file);
+        s->last_ms = now_ms();
+        s->touched_s = 0; /* refreshed by the caller's use */
+    }
+    sl_buf_free(&b);
+    return s;
+}
+
+/* Refresh the file's mtime (outside the registry mu). */
+static void session_touch(const sl_tsload *ts, const char *file)
+{
+    char path[1200];
+    session_path(ts, file, path, sizeof path);
+    utimensat(AT_FDCWD, path, NULL, 0);
+}
+
+/* The live session of token (registry mu held), refreshed; NULL when none. */
+static ts_session *session_find_locked(sl_tsload *ts, sl_slice token, char *touch)
+{
+    uint64_t now = now_ms(), wall = (uint64_t)time(NULL);
+    for (ts_session *s = ts->sessions; s; s = s->next) {
+        if (strlen(s->token) != token.n || memcmp(s->token, token.p, token.n) != 0 ||
+            now - s->last_ms >= (uint64_t)SESSION_IDLE_S * 1000)
+            continue;
+        s->last_ms = now;
+        if (s->file[0] && wall - s->touched_s >= SESSION_TOUCH_S) {
+            s->touched_s = wall;
+            memcpy(touch, s->file, sizeof s->file);
+        }
+        return s;
+    }
+    return NULL;
+}
+
+bool sl__ts_session_user(sl_app *app, sl_slice token, char *user, size_t cap)
+{
+    sl_tsload *ts = app->tsload;
+    char touch[65] = "";
+    if (!valid_id(token))
+        return false;
+    pthread_mutex_lock(&ts->mu);
+    ts_session *s = session_find_locked(ts, token, touch);
+    if (s)
+        snprintf(user, cap, "%s", s->user);
+    pthread_mutex_unlock(&ts->mu);
+    if (s == NULL && (s = session_load(ts, token)) != NULL) {
+        pthread_mutex_lock(&ts->mu);
+        ts_session *dup = session_find_locked(ts, token, touch);
+        if (dup) { /* another request read it back meanwhile */
+            sl_free(s);
+            s = dup;
+        } else {
+            s->next = ts->sessions;
+            ts->sessions = s;
+            s->touched_s = (uint64_t)time(NULL);
+            memcpy(touch, s->file, sizeof s->file);
+        }
+        snprintf(user, cap, "%s", s->user);
+        pthread_mutex_unlock(&ts->mu);
+    }
+    if (touch[0])
+        session_touch(ts, touch);
+    return s != NULL;
+}
+
+sl_code sl__ts_session_new(sl_app *app, sl_slice user, char *token)
+{
+    sl_tsload *ts = app->tsload;
+    ts_session *s = sl_calloc(sizeof *s);
+    if (s == NULL)
+        return SL_NOMEM;
+    sl__uuid(s->token);
+    snprintf(s->user, sizeof s->user, "%.*s", (int)user.n, user.p);
+    s->last_ms = now_ms();
+    s->touched_s = (uint64_t)time(NULL);
+    if (token_file((sl_slice){s->token, 36}, s->file) &&
+        !write_file(ts->session_dir, s->file, s->user, strlen(s->user)))
+        s->file[0] = '\0'; /* cannot persist: the session lives in memory only */
+    memcpy(token, s->token, 37);
+    ts_session *gone = NULL;
+    pthread_mutex_lock(&ts->mu);
+    /* Drop expired sessions, and the oldest ones beyond the cap (new ones go first). */
+    size_t n = 0;
+    for (ts_session **pp = &ts->sessions; *pp;) {
+        ts_session *x = *pp;
+        if (n >= MAX_SESSIONS - 1 || s->last_ms - x->last_ms >= (uint64_t)SESSION_IDLE_S * 1000) {
+            *pp = x->next;
+            x->next = gone;
+            gone = x;
+            continue;
+        }
+        n++;
+        pp = &x->next;
+    }
+    s->next = ts->sessions;
+    ts->sessions = s;
+    pthread_mutex_unlock(&ts->mu);
+    while (gone) {
+        ts_session *x = gone;
+        gone = x->next;
+        session_unlink(ts, x->file);
+        sl_free(x);
+    }
+    return SL_OK;
+}
+
+/* ---- registry -------------------------------------------------------------------------------- */
+
+static void resolve_interrupted(sl_app *app);
 
 sl_code sl__tsload_new(sl_app *app, sl_err *err)
 {
@@ -119,6 +390,14 @@ sl_code sl__tsload_new(sl_app *app, sl_err *err)
     snprintf(dir, sizeof dir, "%s/tsload", app->cfg.data_dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return sl_fail(err, SL_BACKEND, "cannot create %s: %s", dir, strerror(errno));
+    snprintf(ts->session_dir, sizeof ts->session_dir, "%s/tsload/sessions", app->cfg.data_dir);
+    if (mkdir(ts->session_dir, 0700) != 0 && errno != EEXIST)
+        return sl_fail(err, SL_BACKEND, "cannot create %s: %s", ts->session_dir,
+                       strerror(errno));
+    const char *crash = getenv(TEST_CRASH_ENV);
+    ts->crash_after_commit = crash != NULL && strcmp(crash, "1") == 0;
+    sessions_sweep(ts);
+    resolve_interrupted(app);
     return SL_OK;
 }
 
@@ -153,97 +432,35 @@ void sl__tsload_free(sl_app *app)
     app->tsload = NULL;
 }
 
-bool sl__ts_session_user(sl_app *app, sl_slice token, char *user, size_t cap)
-{
-    sl_tsload *ts = app->tsload;
-    bool found = false;
-    uint64_t now = now_ms();
-    pthread_mutex_lock(&ts->mu);
-    for (ts_session *s = ts->sessions; s; s = s->next) {
-        if (strlen(s->token) == token.n && memcmp(s->token, token.p, token.n) == 0 &&
-            now - s->last_ms < (uint64_t)SESSION_IDLE_S * 1000) {
-            s->last_ms = now;
-            snprintf(user, cap, "%s", s->user);
-            found = true;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&ts->mu);
-    return found;
-}
-
-sl_code sl__ts_session_new(sl_app *app, sl_slice user, char *token)
-{
-    sl_tsload *ts = app->tsload;
-    ts_session *s = sl_calloc(sizeof *s);
-    if (s == NULL)
-        return SL_NOMEM;
-    sl__uuid(s->token);
-    snprintf(s->user, sizeof s->user, "%.*s", (int)user.n, user.p);
-    s->last_ms = now_ms();
-    memcpy(token, s->token, 37);
-    pthread_mutex_lock(&ts->mu);
-    /* Drop expired sessions, and the oldest ones beyond the cap (new ones go first). */
-    size_t n = 0;
-    for (ts_session **pp = &ts->sessions; *pp;) {
-        ts_session *x = *pp;
-        if (n >= MAX_SESSIONS - 1 || s->last_ms - x->last_ms >= (uint64_t)SESSION_IDLE_S * 1000) {
-            *pp = x->next;
-            sl_free(x);
-            continue;
-        }
-        n++;
-        pp = &x->next;
-    }
-    s->next = ts->sessions;
-    ts->sessions = s;
-    pthread_mutex_unlock(&ts->mu);
-    return SL_OK;
-}
-
 /* ---- cycles ---------------------------------------------------------------------------------- */
 
-static bool valid_id(sl_slice id)
+/* ---- the cycle's store transaction --------------------------------------------------------- */
+/*
+ * The store decides a cycle's outcome. Its transaction carries a label that follows from the
+ * cycle id alone (the id itself), taken by the store at begin. Before the commit, precommit.json
+ * records the transaction id and the counts; after a restart a cycle without final.json asks
+ * the store for its label: VISIBLE (or COMMITTED) under the recorded transaction id means the
+ * rows are there, so the cycle is DONE with the recorded counts; anything else is FAILED.
+ * These two functions are all the adapter asks of the store about a cycle's label.
+ */
+
+/* The store label of a cycle's transaction: its id, so it is known before the transaction
+ * begins and after any restart. */
+static sl_slice cycle_label(const sl_ts_cycle *c)
 {
-    if (id.n != 36)
-        return false;
-    for (size_t i = 0; i < 36; i++) {
-        char c = id.p[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return true;
+    return (sl_slice){c->id, 36};
 }
 
-static bool write_file(const char *dir, const char *name, const char *p, size_t n)
+/* The state of the cycle's label in the store and the transaction holding it; UNKNOWN when
+ * the store has no such label (or the database is gone). */
+static sl_txn_state cycle_label_state(sl_app *app, const sl_ts_cycle *c, int64_t *txn_id)
 {
-    char path[1400], tmp[1400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL)
-        return false;
-    bool ok = fwrite(p, 1, n, f) == n;
-    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    return ok && rename(tmp, path) == 0;
-}
-
-/* Read a whole (small) file into the buffer. */
-static bool read_file(const char *dir, const char *name, sl_buf *b)
-{
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return false;
-    char tmp[8192];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sl_buf_append(b, tmp, n);
-    fclose(f);
-    return !b->oom;
+    sl_label_info li = {-1, SL_TXN_UNKNOWN};
+    sl_err e = {0};
+    if (sl_store_label_state(app->store, c->p.db, cycle_label(c), &li, &e) != SL_OK)
+        li = (sl_label_info){-1, SL_TXN_UNKNOWN};
+    *txn_id = li.txn_id;
+    return (sl_txn_state)li.state;
 }
 
 /* The spec and formats of a cycle from its parameters. */
@@ -266,7 +483,7 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     memset(s, 0, sizeof *s);
     s->db = p->db;
     s->table = p->table;
-    s->label = (sl_slice){c->id, 36};
+    s->label = cycle_label(c);
     s->format = SL_LIT("csv");
     sl_decode_opts_default(&s->dopts);
     s->columns = s->where = s->partitions = SL_SLICE_NULL;
@@ -274,7 +491,7 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     s->strict = true;             /* a value that does not convert is a bad record */
     s->max_filter_ratio = 1.0;    /* max_ignored_rows is a count, checked at commit */
     s->timeout_s = 0;             /* idle cycles expire instead (tsload_cycle_idle_s) */
-    s->tz_offset_s = app->cfg.default_tz_offset_s;
+    s->tz = app->tz;
     s->formats = f;
     s->replace_table = p->empty_target; /* atomic: old rows go in the commit's transaction */
     snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);
@@ -334,6 +551,7 @@ sl_code sl__ts_cycle_new(sl_app *app, const char *body, size_t n, sl_slice user,
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, "{\"owner\":");
     sl_json_cstr(&b, c->owner);
+    sl_buf_printf(&b, ",\"start_time\":%llu", (unsigned long long)c->start_us);
     sl_buf_puts(&b, ",\"load_params\":");
     sl__ts_params_json(&c->p, &b);
     sl_buf_puts(&b, "}");
@@ -353,8 +571,113 @@ fail:
     return rc;
 }
 
+/* A number member of a small JSON document we wrote (0 when absent or not a number). */
+static uint64_t json_u64(const sl_jval *doc, const char *k)
+{
+    const sl_jval *v = sl_json_get(doc, k);
+    uint64_t x = 0;
+    if (v == NULL || (v->type != SL_J_NUM && v->type != SL_J_STR))
+        return 0;
+    for (size_t i = 0; i < v->s.n && v->s.p[i] >= '0' && v->s.p[i] <= '9' && i < 19; i++)
+        x = x * 10 + (uint64_t)(v->s.p[i] - '0');
+    return x;
+}
+
+/* precommit.json: written (durably) right before the store commit, so that a restart between
+ * the commit and final.json can tell what was committed. */
+static bool write_precommit(sl_ts_cycle *c, int64_t txn_id, uint64_t written, uint64_t ignored)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, "{\"label\":");
+    sl_json_str(&b, cycle_label(c).p, cycle_label(c).n);
+    sl_buf_printf(&b,
+                  ",\"txn_id\":%lld,\"rows_written\":%llu,\"ignored_row_count\":%llu,"
+                  "\"bytes_written\":%llu,\"ingested_network_bw\":%llu,\"end_time\":%llu}",
+                  (long long)txn_id, (unsigned long long)written, (unsigned long long)ignored,
+                  (unsigned long long)atomic_load(&c->file_bytes),
+                  (unsigned long long)atomic_load(&c->net_bytes), (unsigned long long)wall_us());
+    bool ok = !b.oom && write_file(c->dir, "precommit.json", b.p, b.len);
+    sl_buf_free(&b);
+    return ok;
+}
+
+/* The job's error log of a cycle of an earlier run: the one file below errlog/ (one job per
+ * cycle), as "__shard_N/<file>" into name; "" when there is none. */
+static void find_error_log(const sl_ts_cycle *c, char *name, size_t cap)
+{
+    name[0] = '\0';
+    DIR *d = opendir(c->errlog_dir);
+    struct dirent *de;
+    while (d && name[0] == '\0' && (de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "__shard_", 8) != 0)
+            continue;
+        char sub[1600];
+        snprintf(sub, sizeof sub, "%s/%s", c->errlog_dir, de->d_name);
+        DIR *s = opendir(sub);
+        struct dirent *fe;
+        while (s && name[0] == '\0' && (fe = readdir(s)) != NULL)
+            if (strncmp(fe->d_name, "error_log_", 10) == 0)
+                snprintf(name, cap, "%s/%s", de->d_name, fe->d_name);
+        if (s)
+            closedir(s);
+    }
+    if (d)
+        closedir(d);
+}
+
+static void write_bad_records(sl_ts_cycle *c, const char *log_name, sl_buf *reasons, uint64_t max);
+static void status_json_locked(sl_ts_cycle *c, uint64_t written, uint64_t ignored,
+                               const char *errors, sl_buf *b);
+
+/* A cycle of an earlier run that has no final.json. Without precommit.json the restart came
+ * before the commit: FAILED. With it, the store's label decides (see "the cycle's store
+ * transaction"), and the decision is written to final.json so that it no longer depends on
+ * the store keeping the label. */
+static void resolve_commit(sl_app *app, sl_ts_cycle *c)
+{
+    sl_buf b = SL_BUF_INIT, reasons = SL_BUF_INIT, fin = SL_BUF_INIT;
+    sl_arena_t a;
+    sl_jval *doc = NULL;
+    sl_err e = {0};
+    sl_arena_init(&a, 1024);
+    c->state = CY_FAILED;
+    snprintf(c->message, sizeof c->message, "%s", interrupted_text);
+    if (!read_file(c->dir, "precommit.json", &b) ||
+        sl_json_parse(b.p, b.len, &a, &doc, &e) != SL_OK || doc->type != SL_J_OBJ)
+        goto out;
+    const sl_jval *t = sl_json_get(doc, "txn_id");
+    int64_t txn = -1, recorded = t && t->type == SL_J_NUM ? (int64_t)json_u64(doc, "txn_id") : -2;
+    sl_txn_state st = cycle_label_state(app, c, &txn);
+    uint64_t written = json_u64(doc, "rows_written");
+    atomic_store(&c->file_bytes, json_u64(doc, "bytes_written"));
+    atomic_store(&c->net_bytes, json_u64(doc, "ingested_network_bw"));
+    /* COMMITTED: the store took the commit and makes it visible by itself [Doris publish]. */
+    if (txn == recorded && (st == SL_TXN_VISIBLE || st == SL_TXN_COMMITTED)) {
+        c->state = CY_DONE;
+        c->message[0] = '\0';
+        c->end_us = json_u64(doc, "end_time");
+    } else {
+        written = 0;
+    }
+    char log_name[600];
+    find_error_log(c, log_name, sizeof log_name);
+    write_bad_records(c, log_name, &reasons, c->p.max_reported ? c->p.max_reported : 100);
+    status_json_locked(c, written, json_u64(doc, "ignored_row_count"),
+                       reasons.len ? reasons.p : NULL, &fin);
+    if (!fin.oom) {
+        write_file(c->dir, "final.json", fin.p, fin.len);
+        size_t len;
+        c->final_json = sl_buf_take(&fin, &len);
+    }
+out:
+    sl_buf_free(&b);
+    sl_buf_free(&reasons);
+    sl_buf_free(&fin);
+    sl_arena_free(&a);
+}
+
 /* A cycle of an earlier run, read back from DATA_DIR/tsload/<id>/: DONE or FAILED as its
- * final.json says, else FAILED because the restart came before the commit finished. */
+ * final.json says, else as resolve_commit decides. */
 static sl_ts_cycle *restore(sl_app *app, const char *id)
 {
     sl_ts_cycle *c = cycle_alloc(app, id);
@@ -381,15 +704,15 @@ static sl_ts_cycle *restore(sl_app *app, const char *id)
     }
     fill_spec(app, c);
     c->restored = true;
+    if (sl_json_get(doc, "start_time"))
+        c->start_us = c->end_us = json_u64(doc, "start_time");
     sl_buf_clear(&b);
     if (read_file(c->dir, "final.json", &b) && b.len) {
         size_t len;
         c->final_json = sl_buf_take(&b, &len);
-        c->state = strstr(c->final_json, "\"DONE\"") ? CY_DONE : CY_FAILED;
+        c->state = strstr(c->final_json, "\"internal_stage\":\"DONE\"") ? CY_DONE : CY_FAILED;
     } else {
-        c->state = CY_FAILED;
-        snprintf(c->message, sizeof c->message,
-                 "load cycle interrupted by a server restart before commit; nothing was loaded");
+        resolve_commit(app, c);
     }
     sl_buf_free(&b);
     return c;
@@ -397,6 +720,34 @@ fail:
     sl_buf_free(&b);
     cycle_free(c);
     return NULL;
+}
+
+/* Start-up: settle every cycle that wrote precommit.json but no final.json (the process died
+ * during or right after its commit) while the store still knows its label. Other cycles are
+ * read back when first asked for. */
+static void resolve_interrupted(sl_app *app)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/tsload", app->cfg.data_dir);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char cdir[1400];
+        if (!valid_id(sl_slice_of(de->d_name)))
+            continue;
+        snprintf(cdir, sizeof cdir, "%s/%s", dir, de->d_name);
+        if (!file_exists(cdir, "precommit.json") || file_exists(cdir, "final.json"))
+            continue;
+        sl_ts_cycle *c = restore(app, de->d_name);
+        if (c == NULL)
+            continue;
+        pthread_mutex_lock(&app->tsload->mu);
+        registry_add_locked(app->tsload, c);
+        pthread_mutex_unlock(&app->tsload->mu);
+    }
+    closedir(d);
 }
 
 /* Cancel open cycles idle longer than the configured time (registry mu held). */
@@ -500,12 +851,19 @@ struct sl_ts_upload {
     sl_app *app;
     sl_ts_cycle *c;
     sl_arena_t *arena;
-    const sl_decoder_vtab *dec;
+    const sl_decoder_vtab *dec;     /* CSV, or tsload_delimited.c for DELIMITED with escape */
     void *st;
     bool open;
     sl_decode_opts o;
     sl_rawbatch rb;
     sl_err err;
+    /* CRLF records with an enclosing character are decoded again without the CR (fix_crlf) */
+    void *redo;                     /* a second CSV decoder state, opened on first use */
+    sl_decode_opts redo_o;
+    sl_rawbatch redo_rb;
+    sl_err redo_err;
+    bool redo_broken;               /* the second decoder failed: CRs are just dropped */
+    sl_arena_t scratch;             /* re-decoded values; reset after every flush */
 };
 
 sl_code sl__ts_upload_begin(sl_app *app, sl_ts_cycle *c, sl_arena_t *a, sl_ts_upload **out,
@@ -525,13 +883,16 @@ sl_code sl__ts_upload_begin(sl_app *app, sl_ts_cycle *c, sl_arena_t *a, sl_ts_up
     u->app = app;
     u->c = c;
     u->arena = a;
-    u->dec = sl_decoder_find(SL_LIT("csv"));
     const sl_ts_params *p = &c->p;
     sl_decode_opts *o = &u->o;
     sl_decode_opts_default(o);
     memcpy(o->col_sep, p->field_sep.p, p->field_sep.n);
     o->col_sep_len = p->field_sep.n;
     bool delimited = sl_slice_ieq(p->type, "delimited");
+    /* The escape of DELIMITED data protects separators and line breaks, which the CSV decoder
+     * does only inside enclosed fields. */
+    u->dec = delimited && p->escape.n ? &sl__ts_decoder_delimited : sl_decoder_find(SL_LIT("csv"));
+    sl_arena_init(&u->scratch, 4096);
     o->enclose = !delimited && p->enclose.n ? (unsigned char)p->enclose.p[0] : -1;
     /* CSV with '"' and no escape: RFC 4180 doubled quotes. */
     o->escape = p->escape.n ? (unsigned char)p->escape.p[0] : o->enclose;
@@ -566,10 +927,66 @@ static bool is_text(const sl_type *t)
     return t->id == SL_CHAR || t->id == SL_VARCHAR || t->id == SL_STRING || t->id == SL_JSON;
 }
 
+/* Decode one CSV record again, src without its final CR, with a second decoder of the same
+ * options; its n_fields values replace f[] (copied to u->scratch). false when that does not
+ * give one clean record of as many fields (the caller then keeps the first decoding). */
+static bool redecode(sl_ts_upload *u, sl_slice src, sl_slice *f, size_t n_fields)
+{
+    if (u->redo == NULL) {
+        u->redo_o = u->o;
+        u->redo_o.skip_lines = 0;
+        if ((u->redo = sl_arena_alloc(u->arena, u->dec->state_size)) == NULL)
+            return false;
+        memset(u->redo, 0, u->dec->state_size);
+        sl_code rc = u->dec->open(u->redo, &u->redo_o, &u->redo_err);
+        /* The BOM check is done on the body's first bytes: spend it on an empty record. */
+        if (rc == SL_OK)
+            rc = u->dec->push(u->redo, "\n", 1, &u->redo_rb);
+        sl_rawbatch_clear(&u->redo_rb);
+        u->redo_broken = rc != SL_OK && rc != SL_AGAIN;
+    }
+    char *buf = u->redo_broken ? NULL : sl_arena_alloc(&u->scratch, src.n);
+    if (buf == NULL)
+        return false;
+    memcpy(buf, src.p, src.n - 1);
+    buf[src.n - 1] = '\n';
+    sl_code rc = u->dec->push(u->redo, buf, src.n, &u->redo_rb);
+    const sl_rawbatch *rb = &u->redo_rb;
+    bool ok = (rc == SL_OK || rc == SL_AGAIN) && rb->n_rows == 1 && rb->rows[0].err == NULL &&
+              rb->rows[0].n_fields == n_fields;
+    for (size_t i = 0; ok && i < n_fields; i++) {
+        sl_slice v = rb->fields[rb->rows[0].field0 + i];
+        if (v.p != NULL && (v.p = sl_arena_memdup(&u->scratch, v.p, v.n)) == NULL)
+            ok = false;
+        f[i] = ok ? v : f[i];
+    }
+    u->redo_broken = rc != SL_OK && rc != SL_AGAIN;
+    sl_rawbatch_clear(&u->redo_rb);
+    return ok;
+}
+
+/* The CR of a CRLF line. The CSV decoder ends records at "\n", so the CR is the last byte of
+ * the last field; when that field is enclosed (^v^ CR) the decoder sees bytes after the
+ * closing enclosure and keeps the enclosing characters. To give the values of the same data
+ * with "\n" endings, a record that ends in CR and holds the enclosing character is decoded
+ * again without the CR; otherwise dropping the CR of the last value gives those values. */
+static void fix_crlf(sl_ts_upload *u, sl_rawrow *rr, sl_slice *f)
+{
+    sl_slice *last = rr->n_fields ? &f[rr->n_fields - 1] : NULL;
+    if (last == NULL || last->p == NULL || last->n == 0 || last->p[last->n - 1] != '\r')
+        return;
+    sl_slice src = rr->src;
+    if (u->o.enclose >= 0 && src.n && src.p[src.n - 1] == '\r' &&
+        memchr(src.p, u->o.enclose, src.n) != NULL && redecode(u, src, f, rr->n_fields))
+        return;
+    last->n--;
+}
+
 /* tsload's row rules before the mapper: CR of CRLF, trailing separator, column count, null
  * value, empty non-text fields as NULL. */
-static void fix_rows(sl_ts_cycle *c, sl_rawbatch *rb)
+static void fix_rows(sl_ts_upload *u, sl_rawbatch *rb)
 {
+    sl_ts_cycle *c = u->c;
     const sl_ts_params *p = &c->p;
     size_t n_cols = c->def ? c->def->n_cols : 0;
     for (size_t r = 0; r < rb->n_rows; r++) {
@@ -577,9 +994,8 @@ static void fix_rows(sl_ts_cycle *c, sl_rawbatch *rb)
         if (rr->err)
             continue;
         sl_slice *f = rb->fields + rr->field0;
-        if (rr->n_fields && f[rr->n_fields - 1].p && f[rr->n_fields - 1].n &&
-            f[rr->n_fields - 1].p[f[rr->n_fields - 1].n - 1] == '\r')
-            f[rr->n_fields - 1].n--;
+        if (u->dec != &sl__ts_decoder_delimited) /* that one drops the CR itself */
+            fix_crlf(u, rr, f);
         if (p->trailing_sep) {
             if (rr->n_fields < 2 || f[rr->n_fields - 1].n != 0) {
                 rr->err = "row does not end with the field separator (trailing_field_separator)";
@@ -619,7 +1035,7 @@ static sl_code flush_rows(sl_ts_upload *u)
         rc = sl_fail(&u->err, SL_INVALID, "Cycle_id=[%s] is %s and takes no more data.", c->id,
                      stage_names[state]);
     } else if ((rc = ensure_job(c, &u->err)) == SL_OK) {
-        fix_rows(c, &u->rb);
+        fix_rows(u, &u->rb);
         atomic_fetch_add(&c->pushed, (uint64_t)u->rb.n_rows);
         rc = sl_job_push_rows(c->job, &u->rb);
         atomic_store(&c->rows, sl_job_written(c->job));
@@ -628,6 +1044,7 @@ static sl_code flush_rows(sl_ts_upload *u)
     }
     pthread_mutex_unlock(&c->mu);
     sl_rawbatch_clear(&u->rb);
+    sl_arena_reset(&u->scratch);
     return rc;
 }
 
@@ -668,7 +1085,12 @@ void sl__ts_upload_end(sl_ts_upload *u)
     if (u->open && u->dec->close)
         u->dec->close(u->st);
     u->open = false;
+    if (u->redo && u->dec->close)
+        u->dec->close(u->redo);
+    u->redo = NULL;
     sl_rawbatch_free(&u->rb);
+    sl_rawbatch_free(&u->redo_rb);
+    sl_arena_free(&u->scratch);
 }
 
 const sl_err *sl__ts_upload_err(const sl_ts_upload *u)
@@ -737,52 +1159,74 @@ static void write_bad_records(sl_ts_cycle *c, const char *log_name, sl_buf *reas
     sl_buf_free(&out);
 }
 
-/* Status fields that do not change any more (registry mu held by the caller or not needed). */
-static void status_json_locked(sl_ts_cycle *c, uint64_t written, uint64_t ignored,
-                               const char *errors, sl_buf *b);
+/* The store side of a commit (cycle mu held): max_ignored_rows, validate_only, the pre-commit
+ * record, then the store commit (empty_target: the spec asks the store to replace the table's
+ * rows in the commit's own transaction, so readers never see it empty). SL_OK when the cycle
+ * ends DONE: its rows are visible, or (validate_only) note says what would have loaded. */
+static sl_code commit_job(sl_app *app, sl_ts_cycle *c, uint64_t written, uint64_t ignored,
+                          char *note, size_t cap, sl_err *e)
+{
+    const sl_ts_params *p = &c->p;
+    sl_code rc = ensure_job(c, e);
+    if (rc == SL_NOT_FOUND)
+        return sl_fail(e, SL_NOT_FOUND, "Unable to find table in Falcon. Cannot load data.");
+    if (rc != SL_OK)
+        return rc;
+    if (ignored > p->max_ignored) {
+        rc = sl_fail(e, SL_REJECTED,
+                     "ignored row count %llu exceeds max_ignored_rows %llu; nothing was loaded",
+                     (unsigned long long)ignored, (unsigned long long)p->max_ignored);
+        sl_job_cancel(c->job, e);
+        return rc;
+    }
+    if (p->validate_only) {
+        /* "do everything except commit": every row was parsed, converted and written into the
+         * transaction, which is now rolled back. */
+        sl_err v = {0};
+        sl_fail(&v, SL_INVALID, "validate_only");
+        sl_job_cancel(c->job, &v);
+        snprintf(note, cap,
+                 "validate_only: %llu rows would have been loaded and %llu rows were ignored; "
+                 "nothing was written",
+                 (unsigned long long)written, (unsigned long long)ignored);
+        return SL_OK;
+    }
+    if (!write_precommit(c, sl_job_result(c->job)->txn_id, written, ignored)) {
+        rc = sl_fail(e, SL_BACKEND, "cannot write %s/precommit.json; nothing was loaded", c->dir);
+        sl_job_cancel(c->job, e);
+        return rc;
+    }
+    rc = sl_job_finish(c->job);
+    atomic_store(&c->rows, sl_job_written(c->job));
+    if (rc != SL_OK)
+        return sl_fail(e, rc, "%s", sl_job_result(c->job)->err.msg);
+    if (app->tsload->crash_after_commit)
+        raise(SIGKILL); /* test hook: the rows are visible, final.json is not written */
+    return SL_OK;
+}
 
 void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c)
 {
     sl_err e = {0};
-    const sl_ts_params *p = &c->p;
+    char note[SL_ERR_MSG_MAX] = "";
     pthread_mutex_lock(&c->mu);
-    sl_code rc = ensure_job(c, &e);
-    if (rc == SL_NOT_FOUND)
-        sl_fail(&e, SL_NOT_FOUND, "Unable to find table in Falcon. Cannot load data.");
     uint64_t written = atomic_load(&c->rows);
     uint64_t ignored = atomic_load(&c->pushed) - written;
-    if (rc == SL_OK && ignored > p->max_ignored) {
-        rc = sl_fail(&e, SL_REJECTED,
-                     "ignored row count %llu exceeds max_ignored_rows %llu; nothing was loaded",
-                     (unsigned long long)ignored, (unsigned long long)p->max_ignored);
-        sl_job_cancel(c->job, &e);
-    } else if (rc == SL_OK && p->validate_only) {
-        sl_err v = {0};
-        sl_fail(&v, SL_INVALID, "validate_only");
-        sl_job_cancel(c->job, &v);
-    } else if (rc == SL_OK) {
-        /* empty_target: the spec asks the store to replace the table's rows in the commit's
-         * own catalog transaction (spec.replace_table), so readers never see it empty. */
-        rc = sl_job_finish(c->job);
-        atomic_store(&c->rows, sl_job_written(c->job));
-        if (rc != SL_OK)
-            sl_fail(&e, rc, "%s", sl_job_result(c->job)->err.msg);
-    }
+    sl_code rc = commit_job(app, c, written, ignored, note, sizeof note, &e);
     sl_buf reasons = SL_BUF_INIT;
     if (c->job) {
         /* Every path above finished the job (finish or cancel), which closed its error log. */
         write_bad_records(c, sl_job_result(c->job)->error_log, &reasons,
-                          p->max_reported ? p->max_reported : 100);
+                          c->p.max_reported ? c->p.max_reported : 100);
         sl_job_free(c->job);
         c->job = NULL;
     }
-    if (rc != SL_OK)
+    if (rc != SL_OK || note[0])
         written = 0;
     pthread_mutex_lock(&app->tsload->mu);
     c->state = rc == SL_OK ? CY_DONE : CY_FAILED;
     c->end_us = wall_us();
-    if (rc != SL_OK)
-        snprintf(c->message, sizeof c->message, "%s", e.msg);
+    snprintf(c->message, sizeof c->message, "%s", rc != SL_OK ? e.msg : note);
     sl_buf fin = SL_BUF_INIT;
     status_json_locked(c, written, ignored, reasons.len ? reasons.p : NULL, &fin);
     if (!fin.oom) {
@@ -842,6 +1286,10 @@ static void status_json_locked(sl_ts_cycle *c, uint64_t written, uint64_t ignore
     sl_buf_printf(b, ",\"internal_stage\":\"%s\",\"status\":{", stage_names[c->state]);
     if (c->state == CY_DONE) {
         sl_buf_puts(b, "\"code\":\"OK\"");
+        if (c->message[0]) { /* validate_only: what would have loaded */
+            sl_buf_puts(b, ",\"message\":");
+            sl_json_cstr(b, c->message);
+        }
     } else if (c->state >= CY_FAILED) {
         sl_buf_puts(b, "\"code\":\"LOAD_FAILED\",\"message\":");
         sl_json_cstr(b, c->message);

@@ -4,6 +4,7 @@
  *
  *   tsload.c           HTTP handlers: ping, session, StartLoad, upload, commit, status, ...
  *   tsload_multipart.c multipart/form-data body -> the bytes of each file part
+ *   tsload_delimited.c the DELIMITED decoder with an escape character
  *   tsload_cycle.c     sessions, the cycle registry, a cycle's load job, commit, status JSON
  */
 #ifndef SL_TSLOAD_INTERNAL_H
@@ -54,6 +55,13 @@ sl_code sl__mp_push(sl_multipart *m, const char *p, size_t n, const sl_mp_callba
 /* End of body: SL_OK when the closing boundary was seen, else SL_INVALID. */
 sl_code sl__mp_finish(sl_multipart *m, sl_err *err);
 
+/* ---- DELIMITED with an escape_character (tsload_delimited.c) ---------------------------- */
+
+/* A decoder (decoder.h contract) for format.type DELIMITED with an escape_character: the
+ * escape protects the next byte, separators and line breaks included. Reads col_sep, escape,
+ * skip_lines, validate_utf8 and max_record_bytes of the options. */
+extern const sl_decoder_vtab sl__ts_decoder_delimited;
+
 /* ---- load parameters (tsload.c) ---------------------------------------------------------- */
 
 typedef struct sl_ts_params {
@@ -84,10 +92,11 @@ void sl__ts_params_json(const sl_ts_params *p, sl_buf *b);
 
 typedef struct sl_ts_cycle sl_ts_cycle;
 
-/* A session's user for a JSESSIONID token, copied into user (cap bytes). false when unknown or
- * expired. */
+/* A session's user for a JSESSIONID token, copied into user (cap bytes); also a session of an
+ * earlier run, read back from DATA_DIR/tsload/sessions/. false when unknown or expired. */
 bool sl__ts_session_user(sl_app *app, sl_slice token, char *user, size_t cap);
-/* Create a session for user; writes the token (37 bytes) into token. SL_NOMEM on failure. */
+/* Create a session for user (in memory and, durably, on disk; memory only when the file cannot
+ * be written); writes the token (37 bytes) into token. SL_NOMEM on failure. */
 sl_code sl__ts_session_new(sl_app *app, sl_slice user, char *token);
 
 /* Create a cycle for params (body: the StartLoad document, re-parsed into the cycle's own
@@ -127,8 +136,8 @@ void sl__ts_upload_end(sl_ts_upload *u);
 /* Mark the cycle committing. SL_OK, or SL_NOT_FOUND when it is not open (message set). The
  * commit itself is sl__ts_cycle_commit, run later on a worker. */
 sl_code sl__ts_cycle_start_commit(sl_app *app, sl_ts_cycle *c, sl_err *err);
-/* Commit (or fail) a cycle marked committing: max_ignored_rows, empty_target, store commit,
- * bad records and the final status written to disk. */
+/* Commit (or fail) a cycle marked committing: max_ignored_rows, validate_only, empty_target,
+ * precommit.json, store commit, bad records and the final status written to disk. */
 void sl__ts_cycle_commit(sl_app *app, sl_ts_cycle *c);
 /* Cancel an open cycle (its rows are dropped). SL_OK, or SL_INVALID when already finished. */
 sl_code sl__ts_cycle_cancel(sl_app *app, sl_ts_cycle *c, sl_err *err);

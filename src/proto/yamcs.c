@@ -3,8 +3,9 @@
  * dispatch of every /api/archive/... request, Yamcs's error bodies (proto stage).
  * Spec: specs/yamcs-tables.md (its first box settles the open questions); docs/yamcs.md.
  *
- *   begin  auth (Basic; LOAD = Yamcs WriteTables) -> table (404 before the body) -> load job
- *          (typed: the label, the store transaction, the history row, as every protocol's load)
+ *   begin  auth (Basic; LOAD = Yamcs WriteTables, SELECT or LOAD = ReadTables) -> table (404
+ *          before the body) -> load job (typed: the label, the store transaction, the history
+ *          row, as every protocol's load)
  *   body*  chunk -> decode/pbrows.c -> sl_batch -> sl_job_push_batch (before the next chunk,
  *          since values borrow from it); a bad row: commit the rows before it, reply the error
  *          with the count at once and close without reading the rest (Yamcs is not
@@ -257,21 +258,30 @@ static bool parse_op(sl_http_req *r, yamcs_ctx *y)
     return y->op != 255;
 }
 
-/* Basic auth; LOAD (Yamcs WriteTables/ReadTables) on db.table. Answers on failure. */
+/* What each operation needs (Yamcs WriteTables = LOAD, ReadTables = SELECT or LOAD). Statements
+ * of :executeSql are checked once parsed, by the rule the SQL API uses (yamcs_meta.c). */
+static sl_priv_action op_action(uint8_t op)
+{
+    switch (op) {
+    case YOP_READ:
+    case YOP_GET: return SL_ACT_READ;
+    case YOP_LIST: return SL_ACT_LIST;
+    case YOP_SQL: return SL_ACT_LOGIN;
+    default: return SL_ACT_LOAD; /* writes, rebuildHistogram */
+    }
+}
+
+/* Basic auth and the operation's privilege on db.table. Answers on failure. */
 static bool authorize(sl_http_req *r, yamcs_ctx *y)
 {
     sl_app *app = r->app;
-    sl_slice pw;
     sl_err err = {0};
-    if (!sl__basic_auth(r, &y->user, &pw)) {
-        header_error(r, y, SL_UNAUTHORIZED, "Unauthorized");
+    bool none;
+    if (sl__login(r, &y->id, NULL, &none, &err) != SL_OK) {
+        header_error(r, y, SL_UNAUTHORIZED, none ? "Unauthorized" : err.msg);
         return false;
     }
-    if (sl_auth_check(app->auth, y->user, pw, NULL, &err) != SL_OK) {
-        header_error(r, y, SL_UNAUTHORIZED, err.msg);
-        return false;
-    }
-    if (sl_auth_allowed(app->auth, y->user, "LOAD", y->db, y->table, &err) != SL_OK) {
+    if (sl_priv_check(app->auth, &y->id, op_action(y->op), y->db, y->table, &err) != SL_OK) {
         sl__yamcs_forbidden(r);
         return false;
     }
@@ -320,7 +330,7 @@ static bool open_load(sl_http_req *r, yamcs_ctx *y)
     s->typed = true;
     s->timeout_s = 3600; /* a PREPARE left by a crash is aborted after an hour */
     s->max_filter_ratio = 0;
-    s->user = y->user;
+    s->user = y->id.user;
     s->client_ip = sl_arena_slice(&r->arena, sl_slice_of(r->peer_ip));
     sl_load_result res;
     sl_code rc = SL_NOMEM;

@@ -27,7 +27,8 @@ typedef enum yamcs_op {
 
 typedef struct yamcs_ctx {
     uint8_t op;                  /* yamcs_op */
-    sl_slice user, db, table;    /* percent-decoded, in the request arena */
+    sl_identity id;              /* who logged in */
+    sl_slice db, table;          /* percent-decoded, in the request arena */
     sl_tabledef *def;            /* writes and reads: the table */
     int64_t table_id;
     sl_pbrows_schema schema;

@@ -454,9 +454,63 @@ static sl_code statement(sl_http_req *r, yamcs_ctx *y, sl_slice *out, sl_err *er
     return out->p ? SL_OK : sl_fail(err, SL_INVALID, "no statement");
 }
 
-void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
+/* The privilege a statement needs, checked by the rule of the SQL API (priv.c), so that the
+ * same DDL needs the same privilege whichever protocol carries it. */
+static sl_code ddl_allowed(sl_http_req *r, yamcs_ctx *y, const sl_stmt *st, sl_err *err)
 {
     sl_app *app = r->app;
+    sl_priv_action act;
+    sl_slice db, table;
+    sl_priv_of_stmt(st, y->db, &act, &db, &table);
+    if (sl_priv_check(app->auth, &y->id, act, db, table, err) == SL_OK)
+        return SL_OK;
+    sl_err_clear(err);
+    return sl_fail(err, SL_FORBIDDEN, "Insufficient privileges");
+}
+
+/* CREATE TABLE: Yamcs's statement -> Doris DDL -> src/sql -> privilege -> store. */
+static sl_code run_create(sl_http_req *r, yamcs_ctx *y, lexer *L, sl_buf *ddl, sl_err *err)
+{
+    sl_app *app = r->app;
+    sl_stmt st;
+    sl_code rc = parse_create(r, L, ddl, err);
+    if (rc == SL_OK && ddl->oom)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK)
+        rc = sl_sql_parse(ddl->p, ddl->len, &r->arena, &st, err);
+    if (rc == SL_OK)
+        rc = ddl_allowed(r, y, &st, err);
+    if (rc == SL_OK)
+        rc = sl_store_create_table(app->store, y->db, st.table, (sl_slice){ddl->p, ddl->len},
+                                   st.if_not_exists, err);
+    return rc;
+}
+
+/* DROP [TABLE] [IF EXISTS] t (DROP is consumed). */
+static sl_code run_drop(sl_http_req *r, yamcs_ctx *y, lexer *L, sl_err *err)
+{
+    sl_app *app = r->app;
+    sl_stmt st;
+    memset(&st, 0, sizeof st);
+    st.kind = SL_STMT_DROP_TABLE;
+    next(L);
+    if (kw(L, "TABLE"))
+        next(L);
+    if (kw(L, "IF")) {
+        next(L), next(L);
+        st.if_exists = true;
+    }
+    if (L->kind != 'w' && L->kind != 'q')
+        return sl_fail(err, SL_INVALID, "expected a table name");
+    st.name = L->tok;
+    sl_code rc = ddl_allowed(r, y, &st, err);
+    if (rc == SL_OK)
+        rc = sl_store_drop_table(app->store, y->db, st.name, st.if_exists, err);
+    return rc;
+}
+
+void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
+{
     sl_err err = {0};
     sl_slice text;
     sl_buf ddl = SL_BUF_INIT;
@@ -464,27 +518,11 @@ void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
     lexer L = {text.p, text.p + text.n, SL_SLICE_NULL, 0};
     if (rc == SL_OK) {
         next(&L);
-        if (kw(&L, "CREATE")) {
-            rc = parse_create(r, &L, &ddl, &err);
-            sl_stmt st;
-            if (rc == SL_OK && !ddl.oom)
-                rc = sl_sql_parse(ddl.p, ddl.len, &r->arena, &st, &err);
-            if (rc == SL_OK)
-                rc = sl_store_create_table(app->store, y->db, st.table,
-                                           (sl_slice){ddl.p, ddl.len}, st.if_not_exists, &err);
-        } else if (kw(&L, "DROP")) {
-            next(&L);
-            bool if_exists = false;
-            if (kw(&L, "TABLE"))
-                next(&L);
-            if (kw(&L, "IF")) {
-                next(&L), next(&L);
-                if_exists = true;
-            }
-            rc = L.kind == 'w' || L.kind == 'q'
-                     ? sl_store_drop_table(app->store, y->db, L.tok, if_exists, &err)
-                     : sl_fail(&err, SL_INVALID, "expected a table name");
-        } else
+        if (kw(&L, "CREATE"))
+            rc = run_create(r, y, &L, &ddl, &err);
+        else if (kw(&L, "DROP"))
+            rc = run_drop(r, y, &L, &err);
+        else
             rc = sl_fail(&err, SL_INVALID, "only CREATE TABLE and DROP TABLE are supported");
     }
     if (rc == SL_NOT_FOUND_DB) {

@@ -928,26 +928,132 @@ static sl_code drop(sl__parser *P, sl_stmt *out)
     return rc;
 }
 
-/* The rest of SHOW STREAM LOAD / SHOW TRANSACTION: [FROM|IN db] then the raw text of
- * [WHERE ...] [ORDER BY ...] [LIMIT n] (the SQL API reads it; see proto/sqlapi.c). */
+/* The value of a string literal ('x' or "x"); a syntax error at anything else. */
+static sl_code string_lit(sl__parser *P, sl_slice *out)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (t->kind != SL__TK_STRING)
+        return sl__sql_syntax(P, t);
+    sl__sql_next(P);
+    return sl__sql_value(P, t, out);
+}
+
+/* An unsigned integer literal (digits only) up to INT64_MAX. */
+static sl_code int_lit(sl__parser *P, uint64_t *v)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    sl_slice raw = sl__sql_raw(P, t);
+    *v = 0;
+    if (t->kind != SL__TK_NUMBER || raw.n > 19)
+        return sl__sql_syntax(P, t);
+    for (size_t i = 0; i < raw.n; i++) {
+        if (raw.p[i] < '0' || raw.p[i] > '9' || *v > (INT64_MAX - 9) / 10)
+            return sl__sql_syntax(P, t);
+        *v = *v * 10 + (uint64_t)(raw.p[i] - '0');
+    }
+    sl__sql_next(P);
+    return SL_OK;
+}
+
+static sl_code load_where_error(sl__parser *P)
+{
+    return sl_fail(P->err, SL_INVALID_SQL,
+                   "Where clause should looks like: LABEL = \"your_load_label\", or LABEL LIKE "
+                   "\"matcher\",  or STATUS = \"SUCCESS|FAIL\",  or compound predicate with "
+                   "operator AND");
+}
+
+/* One condition of SHOW STREAM LOAD: LABEL = 'x' | LABEL LIKE 'x' | STATUS = 'SUCCESS|FAIL'. */
+static sl_code load_cond(sl__parser *P, sl_show_history *h)
+{
+    if (sl__sql_peek(P, 0)->kind == SL__TK_EOF)
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    bool label = sl__sql_accept_kw(P, "LABEL"), like = false;
+    if (!label && !sl__sql_accept_kw(P, "STATUS"))
+        return load_where_error(P);
+    if (label && sl__sql_accept_kw(P, "LIKE"))
+        like = true;
+    else if (!sl__sql_accept_op(P, "="))
+        return load_where_error(P);
+    sl_slice v;
+    sl_code rc = string_lit(P, &v);
+    if (rc != SL_OK)
+        return rc;
+    if (v.n == 0 || (!label && !sl_slice_ieq(v, "SUCCESS") && !sl_slice_ieq(v, "FAIL")))
+        return load_where_error(P);
+    if (label) {
+        h->label = v;
+        h->label_like = like;
+    } else {
+        h->status = v;
+    }
+    return SL_OK;
+}
+
+/* SHOW STREAM LOAD's clauses after [FROM db], each optional, in this order:
+ * [WHERE c [AND c]] [ORDER BY col [ASC|DESC]] [LIMIT n]. */
+static sl_code load_clauses(sl__parser *P, sl_show_history *h)
+{
+    sl_code rc = SL_OK;
+    if (sl__sql_accept_kw(P, "WHERE")) {
+        rc = load_cond(P, h);
+        if (rc == SL_OK && sl__sql_accept_kw(P, "AND"))
+            rc = load_cond(P, h);
+    }
+    if (rc == SL_OK && sl__sql_accept_kw(P, "ORDER")) {
+        if ((rc = sl__sql_expect_kw(P, "BY")) == SL_OK)
+            rc = sl__sql_ident(P, &h->order_by);
+        if (rc == SL_OK && !sl__sql_accept_kw(P, "ASC"))
+            h->desc = sl__sql_accept_kw(P, "DESC");
+    }
+    if (rc == SL_OK && sl__sql_accept_kw(P, "LIMIT")) {
+        h->has_limit = true;
+        rc = int_lit(P, &h->limit);
+        if (rc == SL_OK && (sl__sql_is_kw(P, sl__sql_peek(P, 0), "OFFSET") ||
+                            sl__sql_is_op(P, sl__sql_peek(P, 0), ",")))
+            rc = sl_fail(P->err, SL_INVALID_SQL, "SHOW STREAM LOAD does not support OFFSET");
+    }
+    return rc;
+}
+
+/* SHOW TRANSACTION's WHERE id = N | label = 'x' (required). */
+static sl_code txn_where(sl__parser *P, sl_show_history *h)
+{
+    static const char msg[] = "Where clause should looks like one of them: id = 123 or label = "
+                              "'label'";
+    if (sl__sql_peek(P, 0)->kind == SL__TK_EOF)
+        return sl_fail(P->err, SL_INVALID_SQL, "Missing transaction id");
+    if (!sl__sql_accept_kw(P, "WHERE"))
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    if (sl__sql_peek(P, 0)->kind == SL__TK_EOF)
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    bool id = sl__sql_accept_kw(P, "ID");
+    if (!id && !sl__sql_accept_kw(P, "LABEL"))
+        return sl_fail(P->err, SL_INVALID_SQL, "%s", msg);
+    if (!sl__sql_accept_op(P, "="))
+        return sl_fail(P->err, SL_INVALID_SQL, "%s", msg);
+    if (!id)
+        return string_lit(P, &h->label);
+    uint64_t v;
+    sl_code rc = int_lit(P, &v);
+    h->txn_id = (int64_t)v;
+    return rc;
+}
+
+/* The rest of SHOW STREAM LOAD / SHOW TRANSACTION, by Doris's grammar (see sl_show_history):
+ * one [FROM|IN db] first, then the clauses. A second FROM, or FROM after a clause, is left
+ * unread and refused as a syntax error by sl_sql_parse. */
 static sl_code show_history(sl__parser *P, sl_stmt *out)
 {
     sl_code rc = SL_OK;
+    out->history.txn_id = -1;
     if (sl__sql_accept_kw(P, "FROM") || sl__sql_accept_kw(P, "IN"))
         rc = sl__sql_ident(P, &out->db);
-    if (rc != SL_OK || sl__sql_peek(P, 0)->kind == SL__TK_EOF)
+    if (rc != SL_OK)
         return rc;
-    sl__sql_accept_kw(P, "WHERE");
-    const sl__tok *first = sl__sql_peek(P, 0), *last = first;
-    if (first->kind == SL__TK_EOF)
-        return sl__sql_syntax(P, first);
-    while (sl__sql_peek(P, 0)->kind != SL__TK_EOF)
-        last = sl__sql_next(P);
-    char *s = sl_arena_memdup(P->a, P->text + first->off, last->off + last->len - first->off);
-    if (s == NULL)
-        return sl_fail(P->err, SL_NOMEM, "cannot copy where text");
-    out->where_text = (sl_slice){s, last->off + last->len - first->off};
-    return SL_OK;
+    if (out->kind == SL_STMT_SHOW_TRANSACTION)
+        return txn_where(P, &out->history);
+    return load_clauses(P, &out->history);
 }
 
 /* SHOW DATABASES | TABLES [FROM|IN db] | CREATE TABLE [db.]t | STREAM LOAD | TRANSACTION. */
@@ -977,6 +1083,11 @@ static sl_code show(sl__parser *P, sl_stmt *out)
         out->kind = SL_STMT_SHOW_TRANSACTION;
         return show_history(P, out);
     }
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (sl__sql_is_kw(P, t, "GRANTS") || sl__sql_is_kw(P, t, "BACKENDS") ||
+        sl__sql_is_kw(P, t, "FRONTENDS") ||
+        (sl__sql_is_kw(P, t, "ALL") && sl__sql_is_kw(P, sl__sql_peek(P, 1), "GRANTS")))
+        return sl__sql_account(P, "SHOW", out);
     return unsupported(P);
 }
 
@@ -1050,7 +1161,22 @@ static sl_code statement(sl__parser *P, sl_stmt *out)
             out->kind = SL_STMT_CREATE_TABLE;
             return create_table(P, out);
         }
+        if (sl__sql_accept_kw(P, "USER"))
+            return sl__sql_account(P, "CREATE", out);
+    } else if (sl__sql_accept_kw(P, "ALTER")) {
+        if (sl__sql_accept_kw(P, "USER"))
+            return sl__sql_account(P, "ALTER", out);
+    } else if (sl__sql_accept_kw(P, "GRANT")) {
+        return sl__sql_account(P, "GRANT", out);
+    } else if (sl__sql_accept_kw(P, "REVOKE")) {
+        return sl__sql_account(P, "REVOKE", out);
+    } else if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "SET") &&
+               sl__sql_is_kw(P, sl__sql_peek(P, 1), "PASSWORD")) {
+        sl__sql_next(P), sl__sql_next(P);
+        return sl__sql_account(P, "SET", out);
     } else if (sl__sql_accept_kw(P, "DROP")) {
+        if (sl__sql_accept_kw(P, "USER"))
+            return sl__sql_account(P, "DROP", out);
         return drop(P, out);
     } else if (sl__sql_accept_kw(P, "TRUNCATE")) {
         out->kind = SL_STMT_TRUNCATE;

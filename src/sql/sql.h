@@ -43,9 +43,32 @@ typedef enum sl_stmt_kind {
     SL_STMT_DESC,
     SL_STMT_SELECT,
     SL_STMT_INSERT,
-    SL_STMT_SHOW_STREAM_LOAD,   /* reserved for the load-history issue */
-    SL_STMT_SHOW_TRANSACTION,   /* reserved for the load-history issue */
+    SL_STMT_SHOW_STREAM_LOAD,   /* the load history: sl_stmt.history */
+    SL_STMT_SHOW_TRANSACTION,   /* one transaction: sl_stmt.history */
+    SL_STMT_CREATE_USER,        /* users and grants (account.c): sl_stmt.account */
+    SL_STMT_ALTER_USER,
+    SL_STMT_DROP_USER,
+    SL_STMT_SET_PASSWORD,
+    SL_STMT_GRANT,
+    SL_STMT_REVOKE,
+    SL_STMT_SHOW_GRANTS,
+    SL_STMT_SHOW_NODES,         /* SHOW BACKENDS / SHOW FRONTENDS */
 } sl_stmt_kind;
+
+/* A user or grant statement (account.c). Strings in the arena; absent ones have p == NULL. */
+typedef struct sl_account {
+    sl_slice user;              /* the user named (without @host); SET PASSWORD: NULL = self */
+    sl_slice password;          /* IDENTIFIED BY / SET PASSWORD */
+    bool has_password;
+    bool has_policy;            /* FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME given */
+    int64_t failed_login_attempts;
+    int64_t password_lock_s;    /* 0: not given; -1: UNBOUNDED */
+    bool unlock;                /* ACCOUNT_UNLOCK */
+    sl_slice privs;             /* GRANT/REVOKE: the list as written ("LOAD_PRIV, SELECT_PRIV") */
+    sl_slice target;            /* "*", "db", "db.tbl" */
+    bool all;                   /* SHOW ALL GRANTS */
+    bool frontends;             /* SHOW FRONTENDS (else BACKENDS) */
+} sl_account;
 
 /* The name of the FROM table inside sl_select.sql, written unquoted (an alias is kept). */
 #define SL_SQL_TABLE_PLACEHOLDER "__sl_t"
@@ -85,6 +108,22 @@ typedef struct sl_insert {
     size_t n_values;    /* per row */
 } sl_insert;
 
+/* SHOW STREAM LOAD [FROM|IN db] [WHERE c [AND c]] [ORDER BY col [ASC|DESC]] [LIMIT n], where
+ * c is LABEL = 'x', LABEL LIKE 'x' or STATUS = 'x'; and SHOW TRANSACTION [FROM|IN db] WHERE
+ * id = N | label = 'x' (Doris's grammar; the database goes to sl_stmt.db). Clauses come in this
+ * order, each at most once; anything else is a syntax error. Values are unescaped copies. */
+typedef struct sl_show_history {
+    sl_slice label;          /* p == NULL: no label condition */
+    bool label_like;         /* LABEL LIKE (SHOW STREAM LOAD only) */
+    sl_slice status;         /* STATUS = 'x' (SHOW STREAM LOAD only); p == NULL: none */
+    sl_slice order_by;       /* the ORDER BY column as written (checked by the caller); p == NULL:
+                                none */
+    bool desc;
+    bool has_limit;
+    uint64_t limit;
+    int64_t txn_id;          /* SHOW TRANSACTION WHERE id = N; -1 otherwise */
+} sl_show_history;
+
 typedef struct sl_stmt {
     uint8_t kind;            /* sl_stmt_kind */
     bool if_exists;          /* DROP ... IF EXISTS */
@@ -96,7 +135,8 @@ typedef struct sl_stmt {
     sl_tabledef *table;      /* CREATE TABLE */
     sl_select select;        /* SELECT */
     sl_insert insert;        /* INSERT */
-    sl_slice where_text;     /* SHOW STREAM LOAD / SHOW TRANSACTION: raw WHERE text (later) */
+    sl_show_history history; /* SHOW STREAM LOAD / SHOW TRANSACTION */
+    sl_account account;      /* user and grant statements */
 } sl_stmt;
 
 /* Parse one statement (a trailing ';' and surrounding whitespace are allowed) into *out, which

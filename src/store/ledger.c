@@ -39,7 +39,8 @@ static const char *const schema[] = {
     "ddl TEXT NOT NULL, created_ms BIGINT, UNIQUE(db, name))",
     "CREATE TABLE IF NOT EXISTS txns(id {id}, db TEXT NOT NULL, label TEXT NOT NULL, "
     "table_id BIGINT, tbl TEXT, usr TEXT, node TEXT, state BIGINT NOT NULL, created_ms BIGINT, "
-    "timeout_s BIGINT, finished_ms BIGINT, reason TEXT, two_phase BIGINT)",
+    "timeout_s BIGINT, finished_ms BIGINT, reason TEXT, two_phase BIGINT, rows BIGINT, "
+    "bytes BIGINT)",
     /* One live transaction per label: a concurrent begin with the same label, on any node,
      * fails on this index at once. */
     "CREATE UNIQUE INDEX IF NOT EXISTS txns_live ON txns(db, label) WHERE state <> 5",
@@ -234,6 +235,7 @@ static void *maint_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         uint64_t now = sl__lg_now_ms();
         heartbeat(s, now);
+        sl__lg_save_progress(s);
         sl__lg_maybe_expire(s, now);
         if (now - last_gc >= GC_MS) {
             sl__lg_gc(s, now);

@@ -24,6 +24,7 @@ struct sl_store {
     pthread_mutex_t mu;            /* guards the fields below */
     pthread_cond_t cv;
     uint32_t running;              /* loads between begin and commit/abort */
+    struct sl_txn *open;           /* those loads' transactions (progress), a list */
     uint64_t last_expire_ms;       /* when sl__lg_expire last ran */
     bool stopping;
     bool maint_started;
@@ -32,6 +33,9 @@ struct sl_store {
 
 struct sl_txn {
     sl_store *s;
+    struct sl_txn *prev, *next;    /* s->open, under s->mu */
+    uint64_t rows, bytes;          /* progress so far, under s->mu */
+    uint64_t saved_rows, saved_bytes; /* what the catalog shows, under s->mu */
     int64_t id;
     sl_ewriter *w;
     sl_etable t;                   /* db and name point into names[] */
@@ -84,6 +88,10 @@ void sl__lg_expire(sl_store *s, uint64_t now);
 /* sl__lg_expire when it has not run for a while (a tenth of the precommit timeout, at most 5 s):
  * the maintenance thread and every begin call it, so short timeouts act promptly. */
 void sl__lg_maybe_expire(sl_store *s, uint64_t now);
+
+/* Write the progress of this node's running loads to their txns rows (every heartbeat), so
+ * SHOW TRANSACTION shows rows and bytes so far on every node. */
+void sl__lg_save_progress(sl_store *s);
 
 /* Forget finished transactions and history older than the label retention. */
 void sl__lg_gc(sl_store *s, uint64_t now);

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "../batch/convert.h"
+#include "../core/tz.h"
 #include "../core/mem.h"
 #include "ledger.h"
 
@@ -98,13 +99,14 @@ static bool like(const char *s, const char *se, const char *p, const char *pe)
     return s == se;
 }
 
-/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" at the offset, in the arena ("" for 0). */
-static sl_slice fmt_time(sl_arena_t *a, int64_t ms, int32_t off)
+/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS" in zone tz, in the arena ("" for 0). */
+static sl_slice fmt_time(sl_arena_t *a, int64_t ms, const sl_tz *tz)
 {
     char buf[48];
     if (ms <= 0)
         return SL_LIT("");
-    size_t n = sl_format_datetime((ms / 1000 + off) * 1000000, 0, buf);
+    int64_t s = ms / 1000;
+    size_t n = sl_format_datetime((s + (tz ? sl_tz_offset_utc(tz, s) : 0)) * 1000000, 0, buf);
     return sl_arena_slice(a, (sl_slice){buf, n});
 }
 
@@ -141,7 +143,7 @@ static sl_code hist_fn(void *arg, const sl_cell *row, size_t n)
         if (i >= COL_START && i <= 13) { /* ms since the epoch, shown at the session's offset */
             r->ms[i - COL_START] = row[i].i;
             q->kind = SL_Q_TEXT;
-            q->s = fmt_time(&h->a, row[i].i, h->f->tz_offset_s);
+            q->s = fmt_time(&h->a, row[i].i, h->f->tz);
             if (q->s.p == NULL)
                 return SL_NOMEM;
         } else if (i >= 7 && i <= 11) {
@@ -243,11 +245,11 @@ sl_code sl_store_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
 
 /* ---- SHOW TRANSACTION -------------------------------------------------------------------- */
 
-enum { N_TXN_COLS = 9 };
+enum { N_TXN_COLS = 11 };
 
 typedef struct txn_sink {
     const sl_query_sink *sink;
-    int32_t off;
+    const sl_tz *tz;
     sl_arena_t a;
 } txn_sink;
 
@@ -268,33 +270,39 @@ static sl_code show_fn(void *arg, const sl_cell *row, size_t n)
     v[3].s = sl_slice_of(row[2].i >= 0 && row[2].i < 6 ? st[row[2].i] : "UNKNOWN");
     v[4].s = SL_LIT("BACKEND_STREAMING");
     sl_arena_reset(&t->a);
-    v[5].s = fmt_time(&t->a, row[3].kind == SL_CELL_INT ? row[3].i : 0, t->off);
-    v[6].s = fmt_time(&t->a, row[4].kind == SL_CELL_INT ? row[4].i : 0, t->off);
+    v[5].s = fmt_time(&t->a, row[3].kind == SL_CELL_INT ? row[3].i : 0, t->tz);
+    v[6].s = fmt_time(&t->a, row[4].kind == SL_CELL_INT ? row[4].i : 0, t->tz);
     if (v[5].s.p == NULL || v[6].s.p == NULL)
         return SL_NOMEM;
     v[7].s = row[5].kind == SL_CELL_TEXT ? row[5].s : SL_LIT("");
     v[8].kind = SL_Q_INT, v[8].i = row[6].kind == SL_CELL_INT ? row[6].i * 1000 : 0;
+    /* sluice's own: rows and body bytes so far (a running load) or in the end */
+    v[9].kind = SL_Q_INT, v[9].i = n > 7 && row[7].kind == SL_CELL_INT ? row[7].i : 0;
+    v[10].kind = SL_Q_INT, v[10].i = n > 8 && row[8].kind == SL_CELL_INT ? row[8].i : 0;
     return t->sink->row(t->sink->arg, v, N_TXN_COLS);
 }
 
 sl_code sl_store_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label,
-                          int32_t tz_offset_s, const sl_query_sink *sink, sl_err *err)
+                          const sl_tz *tz, const sl_query_sink *sink, sl_err *err)
 {
     static const char *const names[N_TXN_COLS] = {
         "TransactionId", "Label",      "Coordinator", "TransactionStatus", "LoadJobSourceType",
-        "PrepareTime",   "FinishTime", "Reason",      "TimeoutMs"};
+        "PrepareTime",   "FinishTime", "Reason",      "TimeoutMs",         "LoadedRows",
+        "ReceivedBytes"};
     sl_code rc;
     emit_meta(sink, names, N_TXN_COLS, &rc);
     if (rc != SL_OK)
         return rc;
-    txn_sink t = {sink, tz_offset_s, {0}};
+    txn_sink t = {sink, tz, {0}};
     sl_arena_init(&t.a, 256);
     sl_cell p[2] = {sl_cell_text(db), id >= 0 ? sl_cell_int(id) : sl_cell_text(label)};
     rc = sl__lg_run(s,
                     id >= 0 ? "SELECT id, label, state, created_ms, finished_ms, reason, "
-                              "timeout_s FROM txns WHERE db = $1 AND id = $2 ORDER BY id"
+                              "timeout_s, rows, bytes FROM txns WHERE db = $1 AND id = $2 "
+                              "ORDER BY id"
                             : "SELECT id, label, state, created_ms, finished_ms, reason, "
-                              "timeout_s FROM txns WHERE db = $1 AND label = $2 ORDER BY id",
+                              "timeout_s, rows, bytes FROM txns WHERE db = $1 AND label = $2 "
+                              "ORDER BY id",
                     p, 2, show_fn, &t, NULL, err);
     sl_arena_free(&t.a);
     return rc;

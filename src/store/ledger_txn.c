@@ -22,11 +22,55 @@
 #include "../core/mem.h"
 #include "ledger.h"
 
-static void running_add(sl_store *s, int d)
+/* t joins (d = 1) or leaves (d = -1) the list of this node's running loads. */
+static void running_add(sl_store *s, sl_txn *t, int d)
 {
     pthread_mutex_lock(&s->mu);
     s->running = (uint32_t)((int)s->running + d);
+    if (d > 0) {
+        t->next = s->open;
+        if (s->open)
+            s->open->prev = t;
+        s->open = t;
+    } else {
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            s->open = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+    }
     pthread_mutex_unlock(&s->mu);
+}
+
+void sl_store_progress(sl_txn *t, uint64_t bytes, uint64_t rows)
+{
+    pthread_mutex_lock(&t->s->mu);
+    t->bytes = bytes, t->rows = rows;
+    pthread_mutex_unlock(&t->s->mu);
+}
+
+void sl__lg_save_progress(sl_store *s)
+{
+    struct progress {
+        int64_t id;
+        uint64_t rows, bytes;
+    } v[64];
+    size_t n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (sl_txn *t = s->open; t && n < SL_COUNT(v); t = t->next)
+        if (t->id > 0 && (t->rows != t->saved_rows || t->bytes != t->saved_bytes)) {
+            v[n++] = (struct progress){t->id, t->rows, t->bytes};
+            t->saved_rows = t->rows, t->saved_bytes = t->bytes;
+        }
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        sl_cell p[3] = {sl_cell_int(v[i].id), sl_cell_int((int64_t)v[i].rows),
+                        sl_cell_int((int64_t)v[i].bytes)};
+        sl_err err = {0};
+        sl__lg_run(s, "UPDATE txns SET rows = $2, bytes = $3 WHERE id = $1 AND state = 1", p, 3,
+                   NULL, NULL, NULL, &err);
+    }
 }
 
 typedef struct txn_row {
@@ -140,7 +184,7 @@ static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_l
 
 static void txn_free(sl_txn *t)
 {
-    running_add(t->s, -1);
+    running_add(t->s, t, -1);
     free(t->names);
     sl_free(t);
 }
@@ -174,7 +218,7 @@ sl_code sl_store_begin(sl_store *s, const sl_begin_opts *o, sl_txn **out,
     t->t = (sl_etable){copies[0], copies[1], o->table_id, o->def};
     t->label = copies[2], t->user = copies[3];
     t->two_phase = o->two_phase;
-    running_add(s, 1);
+    running_add(s, t, 1);
     sl__lg_maybe_expire(s, sl__lg_now_ms());
     sl_code rc = take_label(s, o, &t->id, existing, err);
     if (rc == SL_OK) {
@@ -244,12 +288,16 @@ static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *
         rc = s->ev->w_publish(t->w, stage, &c, err);
     int64_t changed = 0;
     int64_t want = stage ? SL_TXN_PRECOMMITTED : SL_TXN_VISIBLE;
-    sl_cell p[3] = {sl_cell_int(t->id), sl_cell_int(want), sl_cell_int((int64_t)sl__lg_now_ms())};
+    pthread_mutex_lock(&s->mu);
+    uint64_t rows = rec ? rec->loaded : t->rows, bytes = rec ? rec->bytes : t->bytes;
+    pthread_mutex_unlock(&s->mu);
+    sl_cell p[5] = {sl_cell_int(t->id), sl_cell_int(want), sl_cell_int((int64_t)sl__lg_now_ms()),
+                    sl_cell_int((int64_t)rows), sl_cell_int((int64_t)bytes)};
     if (rc == SL_OK)
         rc = sl__lg_exec(s, c,
-                         "UPDATE txns SET state = $2, finished_ms = $3 WHERE id = $1 AND "
-                         "state = 1",
-                         p, 3, NULL, NULL, &changed, err);
+                         "UPDATE txns SET state = $2, finished_ms = $3, rows = $4, bytes = $5 "
+                         "WHERE id = $1 AND state = 1",
+                         p, 5, NULL, NULL, &changed, err);
     if (rc == SL_OK && changed != 1)
         rc = sl_fail(err, SL_TIMEOUT, "transaction [%lld] is already aborted",
                      (long long)t->id);

@@ -62,7 +62,7 @@ static sl_code user_fn(void *arg, const sl_cell *row, size_t n)
     u->hash = sl_arena_slice(L->a, row[1].s);
     u->admin = row[2].i != 0;
     u->failed_login_attempts = (uint32_t)row[3].i;
-    u->password_lock_s = (uint32_t)row[4].i;
+    u->password_lock_s = row[4].i;
     u->failed = (uint32_t)row[5].i;
     u->locked_until_ms = (uint64_t)row[6].i;
     u->version = n > 7 ? (uint64_t)row[7].i : 0;
@@ -153,6 +153,47 @@ sl_code sl_store_user_drop(sl_store *s, sl_slice name, sl_err *err)
             s->ev->xrollback(c);
     }
     s->ev->conn_put(c);
+    return rc;
+}
+
+sl_code sl_store_user_failed(sl_store *s, sl_slice name, uint64_t now_ms, sl_err *err)
+{
+    sl_cell p[2] = {sl_cell_text(name), sl_cell_int((int64_t)now_ms)};
+    return sl__lg_run(s,
+                      "UPDATE users SET locked_until_ms = CASE WHEN failed + 1 < "
+                      "failed_login_attempts THEN locked_until_ms WHEN password_lock_s < 0 THEN "
+                      "9223372036854775807 ELSE $2 + password_lock_s * 1000 END, failed = CASE "
+                      "WHEN failed + 1 < failed_login_attempts THEN failed + 1 ELSE 0 END WHERE "
+                      "name = $1 AND failed_login_attempts > 0",
+                      p, 2, NULL, NULL, NULL, err);
+}
+
+sl_code sl_store_user_set_hash(sl_store *s, sl_slice name, sl_slice hash, sl_slice old,
+                               bool *changed, sl_err *err)
+{
+    sl_cell p[3] = {sl_cell_text(name), sl_cell_text(hash), sl_cell_text(old)};
+    int64_t n = 0;
+    sl_code rc = change(s,
+                        old.p ? "UPDATE users SET hash = $2, version = version + 1 WHERE name = $1 "
+                                "AND hash = $3"
+                              : "UPDATE users SET hash = $2, version = version + 1 WHERE name = $1",
+                        p, old.p ? 3 : 2, &n, err);
+    if (changed)
+        *changed = n > 0;
+    return rc;
+}
+
+sl_code sl_store_user_policy(sl_store *s, sl_slice name, uint32_t attempts, int64_t lock_s,
+                             sl_err *err)
+{
+    sl_cell p[3] = {sl_cell_text(name), sl_cell_int(attempts), sl_cell_int(lock_s)};
+    int64_t n = 0;
+    sl_code rc = change(s,
+                        "UPDATE users SET failed_login_attempts = $2, password_lock_s = $3 WHERE "
+                        "name = $1",
+                        p, 3, &n, err);
+    if (rc == SL_OK && n == 0)
+        rc = sl_fail(err, SL_NOT_FOUND, "no such user '%.*s'", (int)name.n, name.p);
     return rc;
 }
 

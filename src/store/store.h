@@ -159,6 +159,10 @@ sl_code sl_store_append(sl_txn *t, const sl_batch *b, sl_err *err);
  * how many rows went. */
 sl_code sl_store_partial_check(sl_txn *t, uint64_t mask, bool strict, uint64_t *removed,
                                sl_err *err);
+/* Progress of a running load: body bytes received and rows so far (shown by SHOW TRANSACTION
+ * while it runs, within a heartbeat). Cheap: call it as often as convenient. */
+void sl_store_progress(sl_txn *t, uint64_t bytes, uint64_t rows);
+
 /* Make the rows visible, the label VISIBLE and write rec (may be NULL) to the history, in one
  * engine transaction, durably. Frees t whatever the outcome (on failure the transaction is
  * aborted and its label reusable). */
@@ -231,7 +235,7 @@ typedef struct sl_load_filter {
     int order_col;                     /* column index to sort by, -1 = StartTime */
     bool desc;
     uint64_t limit;                    /* 0 = no limit */
-    int32_t tz_offset_s;               /* times are shown at this offset from UTC */
+    const struct sl_tz *tz;            /* times are shown in this zone (NULL: UTC) */
 } sl_load_filter;
 
 /* The rows of SHOW STREAM LOAD for db (every database when db is empty). */
@@ -239,7 +243,7 @@ sl_code sl_store_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
                             const sl_query_sink *sink, sl_err *err);
 /* The rows of SHOW TRANSACTION for db by id (>= 0) or label. */
 sl_code sl_store_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label,
-                          int32_t tz_offset_s, const sl_query_sink *sink, sl_err *err);
+                          const struct sl_tz *tz, const sl_query_sink *sink, sl_err *err);
 
 /* ---- queries ------------------------------------------------------------------------------ */
 
@@ -268,7 +272,7 @@ typedef struct sl_user_rec {
     sl_slice hash;                 /* "" for an empty password's hash too: never plain text */
     bool admin;
     uint32_t failed_login_attempts;/* FAILED_LOGIN_ATTEMPTS; 0 = no lockout */
-    uint32_t password_lock_s;      /* PASSWORD_LOCK_TIME */
+    int64_t password_lock_s;       /* PASSWORD_LOCK_TIME; -1 = until unlocked */
     uint32_t failed;               /* consecutive failures so far */
     uint64_t locked_until_ms;      /* 0 = not locked */
     uint64_t version;              /* bumped by every change: credential caches compare it */
@@ -287,6 +291,17 @@ sl_code sl_store_user_drop(sl_store *s, sl_slice name, sl_err *err);
 /* Record a failed (ok = false) or successful login: the failure counter and lock time. */
 sl_code sl_store_user_login(sl_store *s, sl_slice name, bool ok, uint64_t locked_until_ms,
                             sl_err *err);
+/* A wrong password under FAILED_LOGIN_ATTEMPTS, counted atomically: the count grows, and when
+ * it reaches the limit the account locks until now_ms + PASSWORD_LOCK_TIME (for ever with -1)
+ * and the count starts again. */
+sl_code sl_store_user_failed(sl_store *s, sl_slice name, uint64_t now_ms, sl_err *err);
+/* Replace the password hash; with old set, only while the stored hash is still old (an upgrade
+ * loses to a concurrent password change). *changed (may be NULL): whether a row changed. */
+sl_code sl_store_user_set_hash(sl_store *s, sl_slice name, sl_slice hash, sl_slice old,
+                               bool *changed, sl_err *err);
+/* Set FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME. SL_NOT_FOUND for an unknown user. */
+sl_code sl_store_user_policy(sl_store *s, sl_slice name, uint32_t attempts, int64_t lock_s,
+                             sl_err *err);
 sl_code sl_store_users(sl_store *s, sl_arena_t *a, sl_user_rec **out, size_t *n, sl_err *err);
 /* Grants of user (every user when name is empty). */
 sl_code sl_store_grants(sl_store *s, sl_slice name, sl_arena_t *a, sl_grant_rec **out,

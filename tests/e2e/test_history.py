@@ -44,6 +44,25 @@ class HistoryTest(unittest.TestCase):
         like = self.s.rows("SHOW STREAM LOAD WHERE LABEL LIKE '%s%%'" % self.ok[:6], "h")
         self.assertIn(self.ok, [r[0] for r in like])
 
+    def test_grammar(self):
+        """Parsed by Doris's grammar (src/sql/parse.c): AND of two conditions, LIMIT 0, order
+        columns by name, and Doris's errors for the rest."""
+        rows = self.s.rows("SHOW STREAM LOAD WHERE LABEL = '%s' AND STATUS = 'SUCCESS'" % self.ok,
+                           "h")
+        self.assertEqual([r[0] for r in rows], [self.ok])
+        self.assertEqual(self.s.rows("SHOW STREAM LOAD WHERE LABEL = '%s' AND STATUS = 'FAIL'"
+                                     % self.ok, "h"), [])
+        self.assertEqual(self.s.rows("SHOW STREAM LOAD LIMIT 0", "h"), [])
+        for stmt, msg in (("SHOW STREAM LOAD ORDER BY nope", "Title name[nope] does not exist"),
+                          ("SHOW STREAM LOAD WHERE Db = 'h'", "Where clause should looks like"),
+                          ("SHOW TRANSACTION FROM h", "Missing transaction id"),
+                          ("SHOW TRANSACTION WHERE status = 'visible'",
+                           "Where clause should looks like one of them"),
+                          ("SHOW STREAM LOAD LIMIT 1 ORDER BY Label", "syntax error")):
+            doc = self.s.sql(stmt, "h", ok=False)
+            self.assertEqual(doc["code"], 1, stmt)
+            self.assertIn(msg, doc["data"], stmt)
+
     def test_show_transaction(self):
         rows = self.s.rows("show transaction from h where id = %d" % self.txn, "h")
         self.assertEqual(rows[0][3], "VISIBLE")        # column 4: the status the framework reads
@@ -73,6 +92,39 @@ class HistoryTest(unittest.TestCase):
         self.assertIn("cancelled", rows[0][5])
         txn = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % label, "hc")
         self.assertEqual(txn[0][3], "ABORTED")
+
+    def test_running_load_shows_progress(self):
+        """A load in progress shows its rows and bytes so far in SHOW TRANSACTION (issue 21)."""
+        label = new_label()
+        self.s.sql("CREATE DATABASE IF NOT EXISTS hp")
+        self.s.sql("CREATE TABLE IF NOT EXISTS hp.t (id INT NOT NULL, v INT) "
+                   "DISTRIBUTED BY HASH(id) BUCKETS 1")
+        head = ("PUT /api/hp/t/_stream_load HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+                "label: %s\r\ncolumn_separator: ,\r\nTransfer-Encoding: chunked\r\n\r\n"
+                % (basic(), label)).encode()
+        part = b"".join(b"%d,1\n" % i for i in range(5000))
+        c = socket.create_connection(("127.0.0.1", self.s.be), timeout=30)
+        try:
+            c.sendall(head + b"%x\r\n" % len(part) + part + b"\r\n")
+            row = None
+            deadline = time.time() + 15  # bounded: progress is saved every heartbeat (2 s)
+            while time.time() < deadline:
+                rows = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % label, "hp")
+                if rows and rows[0][9] == 5000:
+                    row = rows[0]
+                    break
+                time.sleep(0.1)
+            self.assertIsNotNone(row, "no progress shown")
+            self.assertEqual(row[3], "PREPARE")
+            self.assertGreaterEqual(row[10], len(part))
+            c.sendall(b"0\r\n\r\n")
+            reply = b""
+            while b"}" not in reply:
+                reply += c.recv(65536)
+        finally:
+            c.close()
+        rows = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % label, "hp")
+        self.assertEqual((rows[0][3], rows[0][9], rows[0][10]), ("VISIBLE", 5000, len(part)))
 
 
 if __name__ == "__main__":

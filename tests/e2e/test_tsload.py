@@ -392,8 +392,10 @@ class TsloadTest(unittest.TestCase):
                                            "contact your administrator."))
         st, text, _ = self.c.start({"target": {"database": "ts", "table": "t"}})
         cycle = json.loads(text)["cycle_id"]
-        st, _, _ = c.upload(cycle, b"1,a,,,T\n")
-        self.assertEqual(st, 403)
+        # somebody else's cycle answers like an unknown one (issue 26: cycles belong to their
+        # owner; the reply must not tell that the cycle exists)
+        st, text, _ = c.upload(cycle, b"1,a,,,T\n")
+        self.assertEqual((st, text), (400, "Cycle_id=[%s] does not exist." % cycle))
         loader = Client(self.s.ts)
         self.assertEqual(loader.login("loader", "pw")[0], 200)
         st, _, _ = loader.start({"target": {"database": "ts", "table": "t"}})

@@ -72,15 +72,22 @@ def load_protos():
             from google.protobuf.internal.encoder import _VarintBytes  # noqa: F401,F811
         except ImportError:
             return None
+    # The generated modules are imported once, then the directory goes: nothing is left in /tmp.
     d = tempfile.mkdtemp(prefix="sluice-yamcs-proto-")
-    with open(os.path.join(d, "ytable.proto"), "w") as f:
-        f.write(TABLE_PROTO)
-    with open(os.path.join(d, "yexception.proto"), "w") as f:
-        f.write(EXCEPTION_PROTO)
-    subprocess.run(["protoc", "-I", d, "--python_out", d,
-                    "ytable.proto", "yexception.proto"], check=True, timeout=60)
-    sys.path.insert(0, d)
-    return importlib.import_module("ytable_pb2"), importlib.import_module("yexception_pb2"), d
+    try:
+        with open(os.path.join(d, "ytable.proto"), "w") as f:
+            f.write(TABLE_PROTO)
+        with open(os.path.join(d, "yexception.proto"), "w") as f:
+            f.write(EXCEPTION_PROTO)
+        subprocess.run(["protoc", "-I", d, "--python_out", d,
+                        "ytable.proto", "yexception.proto"], check=True, timeout=60)
+        sys.path.insert(0, d)
+        try:
+            return importlib.import_module("ytable_pb2"), importlib.import_module("yexception_pb2")
+        finally:
+            sys.path.remove(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 PROTOS = load_protos()
@@ -169,7 +176,7 @@ def split_reply(data):
 class YamcsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tp, cls.ep, cls.pdir = PROTOS
+        cls.tp, cls.ep = PROTOS
         cls.Row = cls.tp.Row
         cls.s = Server()
         cls.s.sql("CREATE DATABASE inst")

@@ -50,7 +50,7 @@ static void evaluate(sl_expr *e, sl_arena_t *a)
     sl_vec cols[4] = {{types[0], va, nul}, {types[1], vb, NULL}, {types[2], vc, nul},
                       {types[3], vd, nul}};
     sl_expr_scope scope = {names, types, 4};
-    sl_expr_ctx ctx = {8 * 3600, INT64_C(1700000000000000)};
+    sl_expr_ctx ctx = {8 * 3600, INT64_C(1700000000000000), NULL};
     sl_err err = {0};
     sl_vec out;
     uint8_t keep[4];

@@ -4,10 +4,13 @@
  * The first input byte picks a split size; the rest is fed to sl__hp_execute in pieces of
  * that size, as reads of any size would arrive. Heads are copied out field by field and body
  * bytes are summed, so every slice the wrapper hands out is read. Pauses are resumed and the
- * unconsumed bytes re-fed, exactly as server.c does. Must never crash, hang or leak.
+ * unconsumed bytes re-fed, exactly as server.c does. Must never crash, hang or leak, and a head
+ * it lets through must meet the strict framing (http.h "Framing notes"): never Content-Length
+ * with chunked, only HTTP/1.0 or 1.1, chunked only on 1.1, no space or tab in a field name.
  */
 #include "../../src/core/platform.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/http/internal.h"
@@ -29,14 +32,25 @@ static bool on_body(void *u, const char *p, size_t n)
     return (s->pauses++ & 3) == 0; /* pause now and then, like a full body buffer does */
 }
 
+static void check_framing(const sl__hp_head *h)
+{
+    if (h->chunked && h->content_length >= 0)
+        abort();
+    if (h->http_major != 1 || h->http_minor > 1 || (h->chunked && h->http_minor == 0))
+        abort();
+}
+
 static void read_head(const sl__hp *hp, struct sink *s)
 {
     const sl__hp_head *h = sl__hp_head_get(hp);
+    check_framing(h);
     for (size_t i = 0; i < h->target.n; i++)
         s->sum += (unsigned char)h->target.p[i];
     for (size_t i = 0; i < h->n_fields; i++) {
         sl_slice n, v;
         sl__hp_field_get(hp, i, &n, &v);
+        if (memchr(n.p, ' ', n.n) || memchr(n.p, '\t', n.n))
+            abort();
         if (n.n)
             s->sum += (unsigned char)n.p[n.n - 1];
         if (v.n)

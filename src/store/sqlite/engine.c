@@ -128,7 +128,8 @@ static sl_code upgrade(sl_engine *e, sl_err *err)
         rc = sl__sq_exec(e->cat,
                          "ALTER TABLE txns ADD COLUMN tbl TEXT; ALTER TABLE txns ADD COLUMN usr "
                          "TEXT; ALTER TABLE txns ADD COLUMN node TEXT; ALTER TABLE txns ADD "
-                         "COLUMN two_phase BIGINT; UPDATE txns SET tbl = (SELECT name FROM "
+                         "COLUMN two_phase BIGINT; ALTER TABLE txns ADD COLUMN rows BIGINT; ALTER TABLE txns "
+                         "ADD COLUMN bytes BIGINT; UPDATE txns SET tbl = (SELECT name FROM "
                          "tables WHERE tables.id = txns.table_id); ALTER TABLE loads ADD COLUMN "
                          "node TEXT;",
                          err);

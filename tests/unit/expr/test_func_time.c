@@ -116,8 +116,8 @@ Test(func_time, str_to_date)
 
 Test(func_time, unix_time_uses_the_load_zone)
 {
-    sl_expr_ctx utc = {0, INT64_C(1700000000123456)};
-    sl_expr_ctx cst = {8 * 3600, INT64_C(1700000000123456)};
+    sl_expr_ctx utc = {0, INT64_C(1700000000123456), NULL};
+    sl_expr_ctx cst = {8 * 3600, INT64_C(1700000000123456), NULL};
     cr_expect(eq(str, (char *)ev_ctx("from_unixtime(0)", &utc), "1970-01-01 00:00:00"));
     cr_expect(eq(str, (char *)ev_ctx("from_unixtime(0)", &cst), "1970-01-01 08:00:00"));
     cr_expect(eq(str, (char *)ev_ctx("from_unixtime(1709214330, '%Y%m%d %H')", &cst), "20240229 21"));
@@ -136,7 +136,7 @@ Test(func_time, unix_time_uses_the_load_zone)
 
 Test(func_time, now_is_the_load_time)
 {
-    sl_expr_ctx cst = {8 * 3600, INT64_C(1700000000123456)}; /* 2023-11-14 22:13:20.123456 UTC */
+    sl_expr_ctx cst = {8 * 3600, INT64_C(1700000000123456), NULL}; /* 2023-11-14 22:13:20.123456 UTC */
     cr_expect(eq(str, (char *)ev_ctx("now()", &cst), "2023-11-15 06:13:20"));
     cr_expect(eq(str, (char *)ev_ctx("current_timestamp", &cst), "2023-11-15 06:13:20"));
     cr_expect(eq(str, (char *)ev_ctx("now(3)", &cst), "2023-11-15 06:13:20.123"));

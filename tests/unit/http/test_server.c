@@ -119,6 +119,16 @@ static void deadline_expire(sl_http_req *r)
     sl_http_respond(r, 504, "text/plain", "expired\n", 8);
 }
 
+static atomic_int saw_shutdown;
+
+/* expire() that tells a graceful shutdown's cut-off from a deadline. */
+static void drain_expire(sl_http_req *r)
+{
+    n_expire++;
+    saw_shutdown = r->shutdown;
+    sl_http_respond(r, 200, "application/json", "{\"cut\":true}", 13);
+}
+
 static void both_begin(sl_http_req *r)
 {
     n_begin++;
@@ -148,6 +158,8 @@ static const sl_http_handler h_deadline = {"deadline", deadline_begin, sink_body
 static const sl_http_handler h_slow = {"slow", NULL, sink_body, hello_end, NULL, count_cleanup};
 static const sl_http_handler h_both = {"both", both_begin, sink_body, hello_end, NULL,
                                        count_cleanup};
+static const sl_http_handler h_drain = {"drain", NULL, sink_body, hello_end, drain_expire,
+                                        count_cleanup};
 
 static const sl_http_handler *route(void *app, sl_http_req *r)
 {
@@ -157,7 +169,7 @@ static const sl_http_handler *route(void *app, sl_http_req *r)
         const sl_http_handler *h;
     } table[] = {{"/echo", &h_echo},         {"/hello", &h_hello}, {"/reject", &h_reject},
                  {"/midfail", &h_midfail},   {"/slow", &h_slow},   {"/deadline", &h_deadline},
-                 {"/both", &h_both}};
+                 {"/both", &h_both},         {"/drain", &h_drain}};
     for (size_t i = 0; i < SL_COUNT(table); i++)
         if (sl_slice_eq(r->path, table[i].path))
             return table[i].h;
@@ -652,7 +664,9 @@ Test(http_server, bad_chunk_after_routing_runs_cleanup)
     stop(&v);
 }
 
-Test(http_server, content_length_and_chunked_reach_begin)
+/* Content-Length with Transfer-Encoding used to reach begin() so an adapter could answer it in
+ * its own words (and keep the connection); it is now refused by the layer, on every route. */
+Test(http_server, content_length_and_chunked_refused_before_begin)
 {
     struct srv v;
     struct resp r;
@@ -661,10 +675,52 @@ Test(http_server, content_length_and_chunked_reach_begin)
     send_str(fd, "PUT /both HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     cr_assert(read_response(fd, &r, false));
-    cr_assert(eq(int, r.status, 200));
-    cr_assert(eq(str, r.body, "please do not set both content_length and transfer-encoding"));
+    cr_assert(eq(int, r.status, 400));
+    cr_assert(eq(str, r.body, "bad request: both Content-Length and Transfer-Encoding\n"));
     cr_assert(r.closed_hint);
+    cr_assert(closed_within(fd, 3000));
+    cr_assert(eq(int, n_begin + n_body + n_end + n_cleanup, 0));
+    close(fd);
+    stop(&v);
+}
+
+Test(http_server, unknown_transfer_coding_501_and_close)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(int, r.status, 501));
+    cr_assert(strstr(r.head, "501 Not Implemented") != NULL);
+    cr_assert(eq(str, r.body, "not implemented: unsupported transfer coding\n"));
+    cr_assert(r.closed_hint);
+    cr_assert(closed_within(fd, 3000)); /* the pipelined GET is never answered */
+    cr_assert(eq(int, n_begin + n_end, 0));
+    close(fd);
+    stop(&v);
+}
+
+/* A bad chunk terminator after good chunks: the handler saw the first pieces but never end();
+ * its cleanup runs and the connection closes. */
+Test(http_server, chunk_without_crlf_400_no_end)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "PUT /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n3\r\nabcXY0\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(int, r.status, 400));
+    cr_assert(eq(str, r.body, "bad request: chunk data not followed by CRLF\n"));
+    cr_assert(r.closed_hint);
+    cr_assert(closed_within(fd, 3000));
     cr_assert(wait_for(&n_cleanup, 1, 2000));
+    cr_assert(eq(int, n_end, 0));
+    cr_assert(eq(int, n_completed, 0));
     close(fd);
     stop(&v);
 }
@@ -910,4 +966,84 @@ Test(http_server, stop_from_signal_handler)
     sl_http_server_stop(v.s); /* a second stop after the loop ended is harmless */
     sl_http_server_free(v.s);
     close(fd);
+}
+
+/* ---- graceful shutdown ------------------------------------------------------------------- */
+
+/* The listener closes and an idle keep-alive connection is closed at once; a request in flight
+ * may finish within the grace and gets Connection: close. */
+Test(http_server, shutdown_lets_request_in_flight_finish)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int idle = dial(v.port);
+    send_str(idle, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(idle, &r, false));
+    cr_assert(not(r.closed_hint));
+    int fd = dial(v.port);
+    send_str(fd, "PUT /drain HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello");
+    cr_assert(wait_for(&n_body, 1, 2000));
+    sl_http_server_shutdown(v.s, 60000);
+    cr_assert(closed_within(idle, 3000), "the idle connection is closed at once");
+    send_str(fd, "world");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(int, r.status, 200));
+    cr_assert(eq(str, r.body, "hello\n"));
+    cr_assert(r.closed_hint);
+    cr_assert(wait_for(&v.done, 1, 5000), "the loop ends once the last connection is gone");
+    pthread_join(v.t, NULL);
+    cr_assert(eq(int, n_expire, 0));
+    sl_http_server_free(v.s);
+    close(fd);
+    close(idle);
+}
+
+/* After the grace the request still in flight is cut off through expire() with r->shutdown,
+ * or with a plain 503 when the handler has no expire(). */
+Test(http_server, shutdown_grace_over_cuts_off)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int a = dial(v.port), b = dial(v.port);
+    send_str(a, "PUT /drain HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
+    send_str(b, "PUT /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
+    cr_assert(wait_for(&n_body, 2, 2000));
+    sl_http_server_shutdown(v.s, 100);
+    cr_assert(read_response(a, &r, false));
+    cr_assert(eq(int, r.status, 200));
+    cr_assert(eq(str, r.body, "{\"cut\":true}"));
+    cr_assert(r.closed_hint);
+    cr_assert(eq(int, saw_shutdown, 1));
+    cr_assert(read_response(b, &r, false));
+    cr_assert(eq(int, r.status, 503));
+    cr_assert(eq(str, r.body, "server is shutting down\n"));
+    close(a);
+    close(b);
+    cr_assert(wait_for(&v.done, 1, 5000));
+    pthread_join(v.t, NULL);
+    cr_assert(wait_for(&n_cleanup, 2, 1000));
+    cr_assert(eq(int, n_end, 0));
+    sl_http_server_free(v.s);
+}
+
+/* A second shutdown call does not wait for the grace. */
+Test(http_server, second_shutdown_cuts_off_at_once)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int a = dial(v.port);
+    send_str(a, "PUT /drain HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
+    cr_assert(wait_for(&n_body, 1, 2000));
+    sl_http_server_shutdown(v.s, 600000);
+    sl_http_server_shutdown(v.s, 600000);
+    cr_assert(read_response(a, &r, false)); /* the socket's 5 s timeout bounds this wait */
+    cr_assert(eq(str, r.body, "{\"cut\":true}"));
+    cr_assert(eq(int, saw_shutdown, 1));
+    close(a);
+    cr_assert(wait_for(&v.done, 1, 5000));
+    pthread_join(v.t, NULL);
+    sl_http_server_free(v.s);
 }

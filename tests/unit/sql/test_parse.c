@@ -467,11 +467,55 @@ Test(parse, show_history)
     expect_ok("SHOW STREAM LOAD FROM d WHERE label = 'x' ORDER BY a");
     cr_assert(eq(int, S.kind, SL_STMT_SHOW_STREAM_LOAD));
     cr_assert(eq(str, z(S.db), "d"));
-    cr_assert(eq(str, z(S.where_text), "label = 'x' ORDER BY a"));
+    cr_assert(eq(str, z(S.history.label), "x"));
+    cr_assert(S.history.label_like == false && S.history.status.p == NULL);
+    cr_assert(eq(str, z(S.history.order_by), "a"));
+    cr_assert(S.history.desc == false && S.history.has_limit == false);
+    expect_ok("show stream load in d where status = \"fail\" and label like 'a%' "
+              "order by `StartTime` desc limit 5;");
+    cr_assert(eq(str, z(S.db), "d"));
+    cr_assert(eq(str, z(S.history.status), "fail"));
+    cr_assert(eq(str, z(S.history.label), "a%"));
+    cr_assert(S.history.label_like && S.history.desc && S.history.has_limit);
+    cr_assert(eq(u64, S.history.limit, 5));
+    expect_ok("SHOW STREAM LOAD");
+    cr_assert(S.db.p == NULL && S.history.label.p == NULL && S.history.txn_id == -1);
     expect_ok("show transaction where id = 5;");
     cr_assert(eq(int, S.kind, SL_STMT_SHOW_TRANSACTION));
-    cr_assert(eq(str, z(S.where_text), "id = 5"));
+    cr_assert(eq(i64, S.history.txn_id, 5));
+    cr_assert(S.history.label.p == NULL);
+    expect_ok("SHOW TRANSACTION FROM d WHERE LABEL = 'l\\'1'");
+    cr_assert(eq(str, z(S.db), "d"));
+    cr_assert(eq(str, z(S.history.label), "l'1"));
+    cr_assert(eq(i64, S.history.txn_id, -1));
     expect_err("show transaction where", "unexpected end of input");
+}
+
+/* One database, named once and first: everything else is refused (issue 26: a trailing FROM
+ * used to override the checked one). */
+Test(parse, show_history_refuses)
+{
+    expect_err("SHOW STREAM LOAD FROM s2 FROM s1", "near 'FROM'");
+    expect_err("SHOW STREAM LOAD LIMIT 5 FROM s1", "near 'FROM'");
+    expect_err("SHOW STREAM LOAD WHERE label = 'x' FROM s1", "near 'FROM'");
+    expect_err("SHOW STREAM LOAD ORDER BY Label FROM s1", "near 'FROM'");
+    expect_err("SHOW TRANSACTION WHERE label = 'x' FROM s1", "near 'FROM'");
+    expect_err("SHOW TRANSACTION FROM s2 FROM s1 WHERE id = 1", "near 'FROM'");
+    expect_err("SHOW TRANSACTION FROM s2 WHERE id = 1 AND label = 'x'", "near 'AND'");
+    expect_err("SHOW STREAM LOAD WHERE db = 's1'", "Where clause should looks like");
+    expect_err("SHOW STREAM LOAD WHERE status = 'maybe'", "Where clause should looks like");
+    expect_err("SHOW STREAM LOAD WHERE label = ''", "Where clause should looks like");
+    expect_err("SHOW STREAM LOAD WHERE label = x", "near 'x'");
+    expect_err("SHOW STREAM LOAD WHERE label = 'a' AND status = 'fail' AND label = 'b'",
+               "near 'AND'");
+    expect_err("SHOW STREAM LOAD LIMIT 5 OFFSET 2", "does not support OFFSET");
+    expect_err("SHOW STREAM LOAD LIMIT 1.5", "near '1.5'");
+    expect_err("SHOW STREAM LOAD ORDER BY Label, Db", "near ','");
+    expect_err("SHOW STREAM LOAD LIMIT 1 WHERE label = 'x'", "near 'WHERE'");
+    expect_err("SHOW TRANSACTION", "Missing transaction id");
+    expect_err("SHOW TRANSACTION WHERE id = 'x'", "near ''x''");
+    expect_err("SHOW TRANSACTION WHERE status = 'visible'", "id = 123 or label = 'label'");
+    expect_err("SHOW TRANSACTION WHERE id = 99999999999999999999", "near '99999999999999999999'");
 }
 
 /* ---- INSERT -------------------------------------------------------------------------------- */
