@@ -131,7 +131,7 @@ typedef struct ar_dict {
 
 struct ar_state {
     sl_err *err;
-    int32_t tz;
+    sl__ltz tz;
     uint8_t *in;           /* input not consumed yet: [pos, len) */
     size_t len, cap, pos;
     int phase;
@@ -683,10 +683,10 @@ static sl_code emit(struct ar_state *st, sl_rawbatch *rb)
             if (sl__ar_is_null(a, i)) {
                 *o = SL_SLICE_NULL;
             } else if (!nested) {
-                rc = sl__ar_text(a, i, st->tz, &st->text, o, st->err);
+                rc = sl__ar_text(a, i, &st->tz, &st->text, o, st->err);
             } else {
                 sl_buf_clear(&st->scratch);
-                rc = sl__ar_json(a, i, st->tz, &st->text, &st->scratch, 0, st->err);
+                rc = sl__ar_json(a, i, &st->tz, &st->text, &st->scratch, 0, st->err);
                 if (rc == SL_OK && st->scratch.oom)
                     rc = sl_fail(st->err, SL_NOMEM, "out of memory for a nested arrow value");
                 if (rc == SL_OK &&
@@ -826,7 +826,7 @@ static sl_code ar_open(void *vst, const sl_decode_opts *o, sl_err *err)
     struct ar_state *st = vst;
     memset(st, 0, sizeof *st);
     st->err = err;
-    st->tz = o->tz_offset_s;
+    st->tz = (sl__ltz){o->tz, o->tz_offset_s};
     sl_arena_init(&st->arena, 8192);
     sl_arena_init(&st->batch, 16384);
     return SL_OK;

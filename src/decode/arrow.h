@@ -62,10 +62,10 @@ typedef struct ar_array {
 /* Value text of element i of a (not NULL: the caller checked ar_is_null). Strings point into
  * the batch's buffers; numbers are written to t. *kind: how it reads as JSON. SL_OK,
  * SL_INVALID (corrupt offsets), SL_NOMEM. */
-sl_code sl__ar_text(const ar_array *a, int64_t i, int32_t tz, sl__tbuf *t, sl_slice *out,
+sl_code sl__ar_text(const ar_array *a, int64_t i, const sl__ltz *tz, sl__tbuf *t, sl_slice *out,
                     sl_err *err);
 /* Append element i of a as JSON to b (nested values, and any value inside them). */
-sl_code sl__ar_json(const ar_array *a, int64_t i, int32_t tz, sl__tbuf *t, sl_buf *b, int depth,
+sl_code sl__ar_json(const ar_array *a, int64_t i, const sl__ltz *tz, sl__tbuf *t, sl_buf *b, int depth,
                     sl_err *err);
 bool sl__ar_is_null(const ar_array *a, int64_t i);
 /* Is a's type a nested one (its values become JSON text)? */

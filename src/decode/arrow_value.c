@@ -157,7 +157,7 @@ static size_t decimal_text(const ar_array *a, const uint8_t *p, char *d)
 static const int64_t PER_SEC[4] = {1, 1000, 1000000, 1000000000};
 
 /* Text of a fixed-width value at element i (numbers, dates, times). */
-static size_t fixed_text(const ar_array *a, int64_t i, int32_t tz, char *d)
+static size_t fixed_text(const ar_array *a, int64_t i, const sl__ltz *tz, char *d)
 {
     const ar_field *f = a->f;
     const uint8_t *b = a->b1;
@@ -196,7 +196,7 @@ static size_t fixed_text(const ar_array *a, int64_t i, int32_t tz, char *d)
     }
     case AT_TIMESTAMP:
         sl__split_ts((int64_t)sl__le64(b + (size_t)i * 8), PER_SEC[f->unit & 3], &s, &ns);
-        return sl__cfmt_datetime(d, f->has_tz ? s + tz : s, ns);
+        return sl__cfmt_datetime(d, f->has_tz ? sl__ltz_local(tz, s) : s, ns);
     case AT_DURATION: return sl__cfmt_i64(d, (int64_t)sl__le64(b + (size_t)i * 8));
     case AT_INTERVAL:
         if (f->unit == 0)
@@ -216,7 +216,7 @@ static size_t fixed_text(const ar_array *a, int64_t i, int32_t tz, char *d)
     }
 }
 
-sl_code sl__ar_text(const ar_array *a, int64_t i, int32_t tz, sl__tbuf *t, sl_slice *out,
+sl_code sl__ar_text(const ar_array *a, int64_t i, const sl__ltz *tz, sl__tbuf *t, sl_slice *out,
                     sl_err *err)
 {
     const ar_field *f = a->f;
@@ -284,7 +284,7 @@ static sl_code list_range(const ar_array *a, int64_t i, int64_t *s, int64_t *e, 
     return SL_OK;
 }
 
-sl_code sl__ar_json(const ar_array *a, int64_t i, int32_t tz, sl__tbuf *t, sl_buf *b, int depth,
+sl_code sl__ar_json(const ar_array *a, int64_t i, const sl__ltz *tz, sl__tbuf *t, sl_buf *b, int depth,
                     sl_err *err)
 {
     const ar_field *f = a->f;

@@ -19,6 +19,7 @@
 #define SL_COLUMNAR_H
 
 #include "../core/buf.h"
+#include "../core/tz.h"
 #include "decoder.h"
 
 __extension__ typedef __int128 sl__i128;
@@ -150,29 +151,20 @@ void sl__json_key(sl_buf *b, sl__jkind k, sl_slice v);
 sl_code sl__col_emit(sl_rawbatch *rb, const sl_slice *names, sl_slice *const *cols, size_t n_cols,
                      size_t n_rows, uint64_t first_row, sl_err *err);
 
-/* ---- time zones (tzfile.c): ORC's writer zone ------------------------------------------- */
+/* ---- the load's time zone ----------------------------------------------------------------- */
 
-typedef struct sl__tzrule {
-    int month, week, wday; /* POSIX Mm.w.d */
-    int32_t time;          /* local seconds after midnight */
-} sl__tzrule;
+/* Where UTC-adjusted timestamps are shown: the load's zone (core/tz.h, with its DST), or a
+ * fixed offset when there is none. */
+typedef struct sl__ltz {
+    const struct sl_tz *tz;
+    int32_t off;
+} sl__ltz;
 
-typedef struct sl__tz {
-    int64_t *trans;        /* transition times (UTC), ascending */
-    int32_t *offs;         /* the offset from each transition on */
-    size_t n;
-    int32_t off0;          /* before the first transition */
-    bool has_rule, has_dst;/* the footer's POSIX rule, for times after the last transition */
-    int32_t std_off, dst_off;
-    sl__tzrule start, end;
-} sl__tz;
-
-/* Load zone `name` ("" / UTC / GMT: offset 0) into tz (freed first). SL_OK or SL_INVALID /
- * SL_NOMEM with a message. */
-sl_code sl__tz_load(sl__tz *tz, const char *name, sl_err *err);
-/* Seconds east of UTC in tz at the instant utc. */
-int32_t sl__tz_offset(const sl__tz *tz, int64_t utc);
-void sl__tz_free(sl__tz *tz);
+/* The wall-clock seconds of the instant utc in the load's zone. */
+static inline int64_t sl__ltz_local(const sl__ltz *z, int64_t utc)
+{
+    return utc + (z->tz ? sl_tz_offset_utc(z->tz, utc) : z->off);
+}
 
 /* Little-endian loads that need no alignment. */
 static inline uint16_t sl__le16(const uint8_t *p)

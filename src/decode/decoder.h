@@ -82,7 +82,9 @@ typedef struct sl_decode_opts {
     const char *spool_dir;     /* Parquet/ORC bodies (read from their footer) are spooled to an
                                   unlinked temporary file here; NULL: those formats refuse */
     uint64_t max_spool_bytes;  /* a longer body is SL_TOO_LARGE; 0: no such body is accepted */
-    int32_t tz_offset_s;       /* load time zone: UTC-adjusted timestamps are shown in it */
+    int32_t tz_offset_s;       /* load time zone as an offset, when tz is NULL */
+    const struct sl_tz *tz;    /* the load time zone (core/tz.h): UTC-adjusted timestamps are
+                                  shown in it; NULL: tz_offset_s */
 } sl_decode_opts;
 
 /* Defaults: "\t", "\n", no enclose/escape, \N is NULL, UTF-8 validated. */

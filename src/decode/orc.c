@@ -64,7 +64,7 @@ typedef struct orc_col {
 struct orc_state {
     sl_err *err;
     sl__spool sp;
-    int32_t tz;
+    sl__ltz ltz;
     bool opened;
     sl_arena_t arena;      /* types, stripes */
     sl__codec codec;
@@ -77,8 +77,9 @@ struct orc_state {
     uint64_t rows_left;    /* in the current stripe */
     bool in_stripe;
     uint64_t rows_out;
-    char wtz_name[72];     /* the stripe's writer time zone, and its offsets */
-    sl__tz wtz;
+    char wtz_name[72];     /* the stripe's writer time zone ("" = UTC) */
+    const sl_tz *wtz;      /* NULL: UTC */
+    sl_tzdb *tzdb;         /* zones read for this file (created when a zone is named) */
     sl_arena_t call;       /* per-call arrays (presence, child values) */
     sl__tbuf text;
     sl_buf scratch;
@@ -571,7 +572,16 @@ static sl_code parse_stripe_footer(struct orc_state *st, const uint8_t *p, size_
     if (strcmp(tzname, st->wtz_name) == 0)
         return SL_OK;
     snprintf(st->wtz_name, sizeof st->wtz_name, "%s", tzname);
-    return sl__tz_load(&st->wtz, tzname, st->err);
+    st->wtz = NULL;
+    if (tzname[0] == '\0')
+        return SL_OK;
+    if (st->tzdb == NULL && (st->tzdb = sl_tzdb_new(NULL)) == NULL)
+        return sl_fail(st->err, SL_NOMEM, "out of memory for a time zone");
+    sl_err e2 = {0};
+    if (sl_tzdb_get(st->tzdb, sl_slice_of(tzname), &st->wtz, &e2) != SL_OK)
+        return sl_fail(st->err, SL_INVALID, "orc writer time zone '%s' is unknown on this server",
+                       tzname);
+    return SL_OK;
 }
 
 static sl_code start_stripe(struct orc_state *st)
@@ -713,8 +723,8 @@ static sl_code read_timestamps(struct orc_state *st, orc_col *c, const orc_type 
         return sl_fail(st->err, SL_NOMEM, "out of memory for orc values");
     c->secondary.is_signed = false;
     /* stored: seconds from 2015-01-01 00:00:00 in the writer's zone (UTC for instants) */
-    int64_t base = EPOCH_2015 - (t->kind == K_TIMESTAMP_INSTANT ? 0
-                                                                 : sl__tz_offset(&st->wtz, EPOCH_2015));
+    bool instant = t->kind == K_TIMESTAMP_INSTANT;
+    int64_t base = EPOCH_2015 - (instant || !st->wtz ? 0 : sl_tz_offset_utc(st->wtz, EPOCH_2015));
     if (!sl__orc_irle_get(&c->data, sec, m) || !sl__orc_irle_get(&c->secondary, nan, m))
         return stream_fail(st);
     for (size_t i = 0; i < m; i++) {
@@ -726,7 +736,7 @@ static sl_code read_timestamps(struct orc_state *st, orc_col *c, const orc_type 
         int64_t s = sec[i] + base; /* UTC */
         if (s < 0 && ns > 999999) /* the writers' rounding of negative times (as ORC's readers) */
             s -= 1;
-        s += t->kind == K_TIMESTAMP_INSTANT ? st->tz : sl__tz_offset(&st->wtz, s);
+        s = instant ? sl__ltz_local(&st->ltz, s) : s + (st->wtz ? sl_tz_offset_utc(st->wtz, s) : 0);
         char *d;
         if (text_of(st, &d, 48) != SL_OK)
             return st->err->code;
@@ -974,7 +984,7 @@ static sl_code orc_open(void *vst, const sl_decode_opts *o, sl_err *err)
     memset(st, 0, sizeof *st);
     st->err = err;
     st->sp.fd = -1;
-    st->tz = o->tz_offset_s;
+    st->ltz = (sl__ltz){o->tz, o->tz_offset_s};
     sl_arena_init(&st->arena, 16384);
     sl_arena_init(&st->call, 65536);
     return sl__spool_open(&st->sp, o->spool_dir, o->max_spool_bytes, "orc", err);
@@ -1028,7 +1038,8 @@ static void orc_close(void *vst)
     st->cols = NULL;
     sl__tbuf_free(&st->text);
     sl_buf_free(&st->scratch);
-    sl__tz_free(&st->wtz);
+    sl_tzdb_free(st->tzdb);
+    st->tzdb = NULL;
     sl_arena_free(&st->call);
     sl_arena_free(&st->arena);
 }

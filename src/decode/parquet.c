@@ -22,7 +22,7 @@
 struct pq_state {
     sl_err *err;
     sl__spool sp;
-    int32_t tz;
+    sl__ltz ltz;
     bool opened;           /* footer read */
     uint8_t *meta;
     sl_arena_t arena;      /* schema and per-field arrays */
@@ -46,7 +46,7 @@ static sl_code pq_open(void *vst, const sl_decode_opts *o, sl_err *err)
     memset(st, 0, sizeof *st);
     st->err = err;
     st->sp.fd = -1;
-    st->tz = o->tz_offset_s;
+    st->ltz = (sl__ltz){o->tz, o->tz_offset_s};
     sl_arena_init(&st->arena, 16384);
     return sl__spool_open(&st->sp, o->spool_dir, o->max_spool_bytes, "parquet", err);
 }
@@ -139,7 +139,7 @@ static sl_code start_row_group(struct pq_state *st)
                                                 "the end of the file",
                            (int)nd->name.n, nd->name.p,
                            (unsigned long long)st->chunks[l].start);
-        sl__pq_col_start(&st->cols[l], nd, &st->chunks[l], st->sp.size, st->tz);
+        sl__pq_col_start(&st->cols[l], nd, &st->chunks[l], st->sp.size, &st->ltz);
     }
     st->rg_rows_left = rows;
     st->in_rg = rows > 0;

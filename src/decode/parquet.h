@@ -99,7 +99,7 @@ typedef struct pq_delta {
 typedef struct pq_col {
     const pq_node *nd;
     int codec;
-    int32_t tz;            /* seconds added to UTC-adjusted timestamps (load time zone) */
+    const sl__ltz *ltz;    /* the load's zone, for UTC-adjusted timestamps */
     uint64_t pos, end;     /* next page header, end of the chunk */
     uint64_t file_end;
     int64_t values_left;   /* entries the chunk still holds */
@@ -159,7 +159,7 @@ sl_code sl__pq_page_header(const uint8_t *p, size_t n, pq_page_header *h, size_t
 
 /* Prepare c for chunk ch of leaf node nd. */
 void sl__pq_col_start(pq_col *c, const pq_node *nd, const pq_chunk *ch, uint64_t file_end,
-                      int32_t tz);
+                      const sl__ltz *ltz);
 /* Read entries of c until rows whole rows are complete (a row starts at repetition level 0),
  * appending to c->reps/defs/vals; text goes to t. *got: rows completed (less than rows only at
  * the end of the chunk). SL_OK, SL_INVALID (corrupt), SL_NOMEM. */

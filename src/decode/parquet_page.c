@@ -257,7 +257,7 @@ static size_t fmt_int(const pq_col *c, int64_t v, char *dst)
     ts:
         sl__split_ts(v, per, &s, &ns);
         if (nd->utc)
-            s += c->tz;
+            s = sl__ltz_local(c->ltz, s);
         return sl__cfmt_datetime(dst, s, ns);
     default: return sl__cfmt_i64(dst, v);
     }
@@ -276,7 +276,7 @@ static size_t fmt_raw(const pq_col *c, const uint8_t *p, char *dst)
         int64_t s;
         uint32_t ns;
         sl__split_ts(nanos, 1000000000, &s, &ns);
-        return sl__cfmt_datetime(dst, days * 86400 + s + c->tz, ns);
+        return sl__cfmt_datetime(dst, sl__ltz_local(c->ltz, days * 86400 + s), ns);
     }
     case PQ_FLOAT: {
         float f;
@@ -931,10 +931,10 @@ static sl_code read_nested(pq_col *c, const sl__spool *sp, size_t rows, sl__tbuf
 }
 
 void sl__pq_col_start(pq_col *c, const pq_node *nd, const pq_chunk *ch, uint64_t file_end,
-                      int32_t tz)
+                      const sl__ltz *ltz)
 {
     c->nd = nd;
-    c->tz = tz;
+    c->ltz = ltz;
     c->codec = ch->codec;
     c->pos = ch->start;
     c->end = file_end;

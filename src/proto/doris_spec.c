@@ -464,6 +464,7 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
     s->dopts.spool_dir = cfg->data_dir; /* Parquet/ORC bodies are spooled there (unlinked) */
     s->dopts.max_spool_bytes = cfg->streaming_load_max_mb << 20;
     s->dopts.tz_offset_s = s->tz_offset_s;
+    s->dopts.tz = s->tz;
     if (s->label.p == NULL) { /* Doris: a UUID, or group_commit_<hex>_<hex> for group commit */
         char *u = sl_arena_alloc(&r->arena, 48);
         if (u == NULL)

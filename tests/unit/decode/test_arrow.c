@@ -10,6 +10,8 @@
 
 #include "columnar_harness.h"
 
+#include "../../../src/core/tz.h"
+
 extern const sl_decoder_vtab sl_decoder_arrow;
 #define DIR "tests/data/corpus/arrow/"
 
@@ -95,5 +97,21 @@ Test(arrow, test_arrow_crash_4a55ce90)
     char *r = decode(&sl_decoder_arrow, body, n, WHOLE);
     cr_assert(strstr(r, "FAIL arrow record batch claims ") == r, "%s", r);
     sl_free(r);
+    sl_free(body);
+}
+
+/* Timestamps with a zone are UTC instants: shown in the load's zone (here +08:00). */
+Test(arrow, utc_timestamps_in_the_load_zone)
+{
+    size_t n;
+    void *body = load_file(DIR "generated_datetime.stream", &n);
+    sl_decode_opts o;
+    opts(&o);
+    sl_tz *z = sl_tz_fixed(8 * 3600);
+    o.tz = z;
+    char *r = decode_with(&sl_decoder_arrow, &o, body, n, WHOLE, 1);
+    cr_assert(strstr(r, "f10=0001-01-01 00:00:00;f11=0001-01-01 08:00:00;") != NULL, "%s", r);
+    sl_free(r);
+    sl_tz_free(z);
     sl_free(body);
 }

@@ -1,5 +1,5 @@
 /*
- * test_orc.c - unit tests of the ORC decoder (src/decode/orc*.c, tzfile.c).
+ * test_orc.c - unit tests of the ORC decoder (src/decode/orc*.c).
  *
  * Real files from apache/orc examples (tests/data/corpus/orc, Apache-2.0) decoded whole, byte
  * by byte and in random splits; every truncation and single-byte corruption of a small file;
@@ -118,19 +118,4 @@ Test(orc, rle_v2_specification_examples)
     const int64_t pb_v[] = {2030, 2000, 2020, 1000000, 2040, 2050, 2060, 2070, 2080, 2090,
                             2100, 2110, 2120, 2130, 2140, 2150, 2160, 2170, 2180, 2190};
     rle2(pb, sizeof pb, true, pb_v, 20);
-}
-
-Test(orc, time_zone_offsets)
-{
-    sl__tz tz = {0};
-    sl_err err = {0};
-    cr_assert(eq(int, sl__tz_load(&tz, "America/Los_Angeles", &err), SL_OK), "%s", err.msg);
-    cr_assert(eq(i32, sl__tz_offset(&tz, 1420070400), -8 * 3600));  /* 2015-01-01 */
-    cr_assert(eq(i32, sl__tz_offset(&tz, 1435708800), -7 * 3600));  /* 2015-07-01 */
-    cr_assert(eq(i32, sl__tz_offset(&tz, 2161036800), -7 * 3600));  /* 2038-06-25: rule */
-    cr_assert(eq(i32, sl__tz_offset(&tz, 2174083200), -8 * 3600));  /* 2038-11-23 */
-    cr_assert(eq(int, sl__tz_load(&tz, "UTC", &err), SL_OK));
-    cr_assert(eq(i32, sl__tz_offset(&tz, 1435708800), 0));
-    cr_assert(eq(int, sl__tz_load(&tz, "../../etc/passwd", &err), SL_INVALID));
-    sl__tz_free(&tz);
 }
