@@ -115,9 +115,10 @@ void sl__tbuf_free(sl__tbuf *t);
 /* Formatters: write into dst (room for the stated bytes) and return the length. */
 size_t sl__cfmt_i64(char *dst, int64_t v);                 /* 20 bytes */
 size_t sl__cfmt_u64(char *dst, uint64_t v);                /* 20 bytes */
-size_t sl__cfmt_dec128(char *dst, sl__i128 v, int scale);  /* 48 bytes; scale 0..38 */
-/* A two's-complement big-endian integer of n bytes (1..32) with scale: exact decimal text.
- * 84 bytes. */
+/* Decimal text of unscaled v at scale 0..76 (callers check the scale): at most 84 bytes. */
+size_t sl__cfmt_dec128(char *dst, sl__i128 v, int scale);
+/* A two's-complement big-endian integer of n bytes (1..32) with scale 0..76: exact decimal
+ * text, at most 84 bytes. */
 size_t sl__cfmt_dec_be(char *dst, const uint8_t *be, size_t n, int scale);
 size_t sl__cfmt_date(char *dst, int64_t days);             /* 16 bytes: YYYY-MM-DD */
 /* YYYY-MM-DD HH:MM:SS, then .ffffff (micro) or .fffffffff (nano) when nanos != 0. 40 bytes. */

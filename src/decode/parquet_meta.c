@@ -303,6 +303,9 @@ static sl_code leaf_kind(pq_node *n, sl_err *err)
     int lt = n->logical, cv = n->conv;
     bool dec = lt == 5 || cv == 5;
     n->jk = SL_JK_NUM;
+    if (dec && (n->scale < 0 || n->scale > 76)) /* 76: the most digits a decimal256 has */
+        return sl_fail(err, SL_INVALID, "parquet column %.*s: decimal scale %d out of range",
+                       (int)n->name.n, n->name.p, n->scale);
     switch (n->phys) {
     case PQ_BOOLEAN: n->vk = PV_BOOL; n->jk = SL_JK_BOOL; return SL_OK;
     case PQ_INT32:

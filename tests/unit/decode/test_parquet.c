@@ -255,3 +255,15 @@ Test(parquet, spool_limit_and_missing_spool_dir)
     sl_free(r);
     sl_free(body);
 }
+
+/* fuzz_parquet found it: a decimal column whose scale is 1.7 billion wrote zeros past the
+ * value's text buffer. */
+Test(parquet, test_parquet_crash_34fb9dac)
+{
+    size_t n;
+    void *body = load_file(DIR "crash-34fb9dac.parquet", &n);
+    char *r = decode(&sl_decoder_parquet, body, n, WHOLE);
+    cr_assert(strstr(r, "decimal scale") != NULL && strstr(r, "out of range") != NULL, "%s", r);
+    sl_free(r);
+    sl_free(body);
+}
