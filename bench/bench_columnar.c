@@ -8,6 +8,8 @@
  *        bench_columnar FORMAT FILE hexdump       the same with values in hex
  * FORMAT is parquet, orc or arrow. The file is pushed in 256 KiB chunks, as the HTTP layer
  * would; Parquet and ORC spool to $TMPDIR (default /tmp).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

@@ -15,6 +15,8 @@
  * Input that is not yet a whole message is kept in one buffer (a message at most: metadata is
  * bounded by SL_COL_META_MAX, a body by SL_COL_BLOCK_MAX). FlatBuffers are read by hand: every
  * offset is checked against the metadata's length before it is followed.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -5,6 +5,8 @@
  *                  DictionaryBatch), buffers (lz4 frame / zstd), rows out as named texts
  *   arrow_value.c  arrays of a batch: validity, offsets, the value text of each type, nested
  *                  values as JSON text
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_ARROW_H
 #define SL_ARROW_H

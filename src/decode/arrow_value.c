@@ -6,6 +6,8 @@
  * depends on data - offsets, union type ids, dictionary indices, run ends - is checked here at
  * each access, so a corrupt stream fails the load instead of reading outside a buffer.
  * Recursion follows the schema, whose depth is bounded.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

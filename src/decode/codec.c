@@ -5,6 +5,8 @@
  * and the file states the block's size, so each is decompressed in one call into a buffer the
  * caller sized (and bounded by SL_COL_BLOCK_MAX before allocating). The streaming codecs of a
  * compressed body are in decompress.c; these are the same Debian libraries used block-wise.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

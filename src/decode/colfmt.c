@@ -6,6 +6,8 @@
  * scale's digits (never through a double), dates YYYY-MM-DD, timestamps YYYY-MM-DD HH:MM:SS
  * with micro- or nanoseconds when there are any (the mapper rounds to the column's precision),
  * floating point as the shortest text that reads back as the same value.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -14,6 +14,8 @@
  *
  * Every count, length and offset read from a file is checked against the bytes that are
  * really there and against the limits below before anything is allocated.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_COLUMNAR_H
 #define SL_COLUMNAR_H

@@ -18,6 +18,8 @@
  * Timestamps: ORC stores seconds from 2015-01-01 00:00:00 in the writer's time zone plus
  * nanoseconds; the wall-clock time is shown as written (the writer's zone is not applied
  * again). TIMESTAMP_INSTANT values are UTC and are shown in the load's time zone.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -6,6 +6,8 @@
  *   orc_rle.c  streams of a stripe (compression chunks decompressed one at a time) and the
  *              run-length encodings read from them: byte RLE, boolean RLE, integer RLE v1/v2,
  *              base-128 varints
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_ORC_H
 #define SL_ORC_H

@@ -15,6 +15,8 @@
  *               value), DIRECT (big-endian bit-packed values), PATCHED_BASE (base + packed
  *               values, with high bits patched in from a gap/patch list), DELTA (base, delta
  *               base, then packed delta magnitudes); 1-512 values per run
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

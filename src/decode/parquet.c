@@ -11,6 +11,8 @@
  * Top-level fields map to table columns by name, case-insensitively (the mapper does that for
  * named fields, as for JSON). A corrupt or truncated file fails the load when it is found:
  * rows decoded before are never committed because the job aborts on the error.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

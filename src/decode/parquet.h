@@ -7,6 +7,8 @@
  *   parquet_meta.c  Thrift compact protocol; FileMetaData, row groups, page headers
  *   parquet_page.c  pages: decompression, RLE/bit-packed levels, value encodings -> text
  *   parquet_nest.c  nested fields (LIST / MAP / STRUCT / repeated) -> JSON text per row
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PARQUET_H
 #define SL_PARQUET_H

@@ -9,6 +9,8 @@
  * boolean field carries its value in the type nibble (1 true, 2 false). Fields we do not need
  * are skipped by type; nesting is bounded by SL_COL_MAX_DEPTH and every length is checked
  * against the bytes that remain.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

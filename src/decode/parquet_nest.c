@@ -15,6 +15,8 @@
  * After each row every cursor must sit at the start of the next row; otherwise the levels are
  * inconsistent and the file is refused. Recursion is bounded by the schema depth, which the
  * footer parser already bounded.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -14,6 +14,8 @@
  * level, text); a NULL or empty position has no text. Byte-array values are copied into the
  * call's text buffer because the page they come from may be replaced within the call;
  * dictionary texts live until the chunk ends, which is never inside a call.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

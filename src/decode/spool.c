@@ -6,6 +6,8 @@
  * directory, created with mkstemp and removed from the directory at once, so it disappears
  * when closed on every path (success, error, cancel, even kill -9). Its size is bounded by the
  * same limit as the body (streaming_load_max_mb).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -4,6 +4,8 @@
  * derived from the input (each chunk a fresh heap copy freed after its push, following
  * rb->more as the load job does); both runs must give the same rows and the same status, or
  * the target aborts. Parquet and ORC spool to /dev/shm (or /tmp).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * fuzz_arrow.c - libFuzzer target for the arrow decoder (src/decode/arrow*.c): see columnar_fuzz.h.
  * Seeds: tests/data/corpus/arrow/ (real files, Apache-2.0, LICENSE beside them).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "columnar_fuzz.h"
 

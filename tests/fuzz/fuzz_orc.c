@@ -1,6 +1,8 @@
 /*
  * fuzz_orc.c - libFuzzer target for the orc decoder (src/decode/orc*.c): see columnar_fuzz.h.
  * Seeds: tests/data/corpus/orc/ (real files, Apache-2.0, LICENSE beside them).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "columnar_fuzz.h"
 

@@ -1,6 +1,8 @@
 /*
  * fuzz_parquet.c - libFuzzer target for the parquet decoder (src/decode/parquet*.c): see columnar_fuzz.h.
  * Seeds: tests/data/corpus/parquet/ (real files, Apache-2.0, LICENSE beside them).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "columnar_fuzz.h"
 

@@ -17,6 +17,8 @@
  *
  * A value that does not convert (it was never written by sluice) fails the open with the file
  * and column named, rather than being guessed.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

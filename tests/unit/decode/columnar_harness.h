@@ -4,6 +4,8 @@
  * byte or in random splits (each chunk a fresh heap copy freed right after its push, so ASan
  * catches a slice that outlives its chunk), following rb->more as the load job does, and render
  * the rows as text.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>

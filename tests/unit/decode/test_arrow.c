@@ -5,6 +5,8 @@
  * whole, byte by byte and in random splits (the stream is decoded as it arrives: a batch is
  * emitted when its body is complete); every truncation (a cut at a message boundary is a valid
  * shorter stream) and single-byte corruption; a message claiming 2 GB of metadata.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -1,5 +1,7 @@
 /*
  * test_colfmt.c - unit tests of the columnar value texts (src/decode/colfmt.c, codec.c).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -5,6 +5,8 @@
  * by byte and in random splits; every truncation and single-byte corruption of a small file;
  * the RLE v2 sub-encodings on the examples of the ORC specification; a postscript that claims
  * a footer larger than the file.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -5,6 +5,8 @@
  * byte by byte and in random splits; every truncation and every single-byte corruption of a
  * small file; the RLE/bit-packed and DELTA_BINARY_PACKED readers on hand-made bytes; a file
  * built here whose page claims 2 GB (refused before anything is allocated).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 
