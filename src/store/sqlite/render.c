@@ -358,7 +358,7 @@ sl_code sl__sq_render(sq_query *q, sl_buf *sql, sl_err *err)
 {
     const sl_select *sel = q->sel;
     rd r = {q, sql, err, SL_OK};
-    if (!SL_ALWAYS(sel->bound))
+    if (!sel->bound)
         return sl_fail(err, SL_INTERNAL, "query rendered before it was checked");
     put(&r, sel->distinct ? "SELECT DISTINCT " : "SELECT ");
     for (size_t i = 0; i < sel->n_out; i++) {
