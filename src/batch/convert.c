@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../core/tz.h"
+#include "complex.h"
 #include "convert.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -683,6 +684,20 @@ sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ct
          * with the JSON decoder's scanner once it exists. */
         out->s.p = s.p, out->s.n = s.n;
         return SL_CONV_OK;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT:
+    case SL_VARIANT: {
+        sl_slice v = SL_SLICE_NULL;
+        sl_conv cv = SL_CONV_NULL;
+        if (ctx == NULL || ctx->arena == NULL)
+            return SL_CONV_NULL;
+        if (t->id == SL_VARIANT)
+            cv = sl_cv_variant(sl_slice_trim(s), ctx->arena, &v);
+        else
+            cv = sl_cv_parse(t, s, ctx->strict ? SL_CV_STRICT : 0, ctx, ctx->arena, &v);
+        out->s.p = v.p, out->s.n = v.n;
+        return cv;
+    }
+    case SL_BITMAP: case SL_HLL: return SL_CONV_NULL;
     case SL__N_TYPES: break;
     }
     return SL_CONV_NULL;

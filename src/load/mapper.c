@@ -609,6 +609,8 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
         return NULL;
     }
     bool fmt_done = false; /* tsload value formats (batch/datefmt.c) for DATE/DATETIME/BOOLEAN */
+    m->conv.arena = &b->arena; /* ARRAY, MAP, STRUCT, VARIANT: their encodings (complex.h) */
+    m->conv.strict = strict;
     sl_conv cv = m->spec->formats ? sl_text_formats_convert(m->spec->formats, &cd->type, *v,
                                                             &col->v[row], &fmt_done)
                                   : SL_CONV_OK;
@@ -623,10 +625,15 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
         /* fall through */
     case SL_CONV_OK:
         col->null[row] = 0;
-        if (sl_type_is_text(&cd->type))
-            b->bytes += v->n;
+        if (sl_type_has_bytes(&cd->type))
+            b->bytes += col->v[row].s.n;
         return NULL;
     case SL_CONV_TOO_LONG:
+        if (!sl_type_is_text(&cd->type)) { /* complex values: their encoding did not fit */
+            snprintf(why, cap, "column(%.*s) value could not be stored: out of memory",
+                     (int)cd->name.n, cd->name.p);
+            return why;
+        }
         if (m->spec->truncate_strings && !strict) {
             size_t n = cd->type.len;
             while (n > 0 && ((unsigned char)v->p[n] & 0xc0) == 0x80)

@@ -47,7 +47,12 @@ sl_code sl__sq_decode(sqlite3_value *v, const sl_type *t, bool *null, sl_datum *
     *null = st == SQLITE_NULL;
     if (*null)
         return SL_OK;
-    if (sl_type_is_text(t)) {
+    if (sl_type_is_blob(t)) {
+        out->s.n = (size_t)sqlite3_value_bytes(v);
+        out->s.p = out->s.n ? (const char *)sqlite3_value_blob(v) : "";
+        if (out->s.p == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory reading a value");
+    } else if (sl_type_has_bytes(t)) {
         out->s.p = (const char *)sqlite3_value_text(v);
         out->s.n = (size_t)sqlite3_value_bytes(v);
         if (out->s.p == NULL)
@@ -73,7 +78,9 @@ void sl__sq_result(sqlite3_context *ctx, const sl_type *t, bool null, const sl_d
     uint8_t b[16];
     if (null)
         sqlite3_result_null(ctx);
-    else if (sl_type_is_text(t))
+    else if (sl_type_is_blob(t))
+        sqlite3_result_blob64(ctx, v->s.n ? v->s.p : "", v->s.n, SQLITE_TRANSIENT);
+    else if (sl_type_has_bytes(t))
         sqlite3_result_text64(ctx, v->s.n ? v->s.p : "", v->s.n, SQLITE_TRANSIENT, SQLITE_UTF8);
     else if (t->id == SL_FLOAT || t->id == SL_DOUBLE)
         sqlite3_result_double(ctx, v->d);
@@ -127,7 +134,7 @@ static void scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (rc == SL_OK)
         rc = sl_expr_eval(f->e, cols, 1, NULL, &q->sel->ctx, &q->call, &out, &e);
     bool null = rc == SL_OK && out.null && out.null[0];
-    if (rc == SL_OK && !null && sl_type_is_text(&out.type) && out.v[0].s.n > q->lim.max_bytes)
+    if (rc == SL_OK && !null && sl_type_has_bytes(&out.type) && out.v[0].s.n > q->lim.max_bytes)
         rc = sl_fail(&e, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value of %zu bytes exceeds the "
                      "query's limit of %llu bytes", out.v[0].s.n,
                      (unsigned long long)q->lim.max_bytes);
