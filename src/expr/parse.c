@@ -463,6 +463,7 @@ static sl_expr *parse_interval(parser *p)
 }
 
 static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t pos);
+static sl_expr *parse_literal_list(parser *p);
 
 static sl_expr *parse_call(parser *p, sl_slice name, size_t pos, bool parens)
 {
@@ -623,6 +624,33 @@ static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t
     return e;
 }
 
+/* [a, b, ...] as array(a, b, ...) and {k: v, ...} as map(k, v, ...), Doris's literals. */
+static sl_expr *parse_literal_list(parser *p)
+{
+    size_t pos = p->t.pos;
+    bool is_map = is_op(p, OP_LC);
+    uint8_t close = is_map ? OP_RC : OP_RB;
+    list l = {0};
+    next(p);
+    if (!accept_op(p, close)) {
+        do {
+            if (!push(p, &l, parse_expr(p)))
+                return NULL;
+            if (is_map && (!expect_op(p, OP_COLON) || !push(p, &l, parse_expr(p))))
+                return NULL;
+        } while (accept_op(p, OP_COMMA));
+        if (!expect_op(p, close))
+            return NULL;
+    }
+    sl_slice name = is_map ? SL_LIT("map") : SL_LIT("array");
+    sl_expr *e = from_list(p, EK_CALL, pos, &l);
+    if (e) {
+        e->fn = sl__expr_func_find(name);
+        e->name = name;
+    }
+    return e;
+}
+
 static sl_expr *parse_primary(parser *p)
 {
     switch (p->t.kind) {
@@ -646,9 +674,33 @@ static sl_expr *parse_primary(parser *p)
             sl_expr *e = parse_expr(p);
             return e && expect_op(p, OP_RP) ? e : NULL;
         }
+        if (is_op(p, OP_LB) || is_op(p, OP_LC))
+            return parse_literal_list(p);
         return syntax(p);
     default: return syntax(p);
     }
+}
+
+/* A primary followed by element accesses: x[i] (arrays 1-based, maps by key, VARIANT by key
+ * or index), as element_at(x, i). */
+static sl_expr *parse_subscripted(parser *p)
+{
+    sl_expr *e = parse_primary(p);
+    while (e && is_op(p, OP_LB)) {
+        size_t pos = p->t.pos;
+        list l = {0};
+        next(p);
+        if (!push(p, &l, e) || !push(p, &l, parse_expr(p)) || !expect_op(p, OP_RB))
+            return NULL;
+        sl_slice name = SL_LIT("element_at");
+        sl_expr *c = from_list(p, EK_CALL, pos, &l);
+        if (c == NULL)
+            return NULL;
+        c->fn = sl__expr_func_find(name);
+        c->name = name;
+        e = c;
+    }
+    return e;
 }
 
 /* ---- operators ---- */
@@ -676,7 +728,7 @@ static sl_expr *parse_unary(parser *p)
     else if (is_op(p, OP_PLUS))
         kind = EK_LIT; /* unary plus: no node */
     else
-        return parse_primary(p);
+        return parse_subscripted(p);
     if (!enter(p))
         return NULL;
     next(p);

@@ -157,6 +157,8 @@ static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, con
         const char *f = fn[cd->agg < 6 ? cd->agg : 0];
         if (cd->agg == SL_AGG_SUM && sl__sq_wide(&cd->type))
             f = "__sl_sum128"; /* 16-byte values: the exact sum of udf.c */
+        if (cd->agg == SL_AGG_BITMAP_UNION || cd->agg == SL_AGG_HLL_UNION)
+            f = cd->agg == SL_AGG_BITMAP_UNION ? "__sl_bmu" : "__sl_hllu"; /* udf.c */
         sl_buf_printf(b, "%s(c%zu) OVER (", f, c);
         key_partition(b, def);
         if (cd->agg == SL_AGG_REPLACE_IF_NOT_NULL)
