@@ -236,6 +236,9 @@ sl_type sl__pg_sl_type(Oid oid, int typmod);
 /* A result cell's text s as a value of type t in its physical form (batch.h; text borrows s).
  * false when t has no such value (infinity, NaN as a date). */
 bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out);
+/* sl__pg_decode for every type: ARRAY, MAP, STRUCT from their jsonb text (copy.c's form),
+ * VARIANT compacted, BITMAP and HLL from bytea's hex, built in a. */
+bool sl__pg_decode_in(const sl_type *t, sl_slice s, sl_arena_t *a, sl_datum *out);
 
 /* Render sel over table t (NULL: no FROM) as PostgreSQL SELECT text. */
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);

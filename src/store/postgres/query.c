@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../batch/complex.h"
 #include "../../batch/convert.h"
 #include "../../core/mem.h"
 #include "internal.h"
@@ -81,6 +82,43 @@ bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out)
     return sl_convert(t, s, out, &utc) == SL_CONV_OK; /* infinity, NaN dates: no value */
 }
 
+/* bytea's text output (\x hex) as bytes in a; false when it is not that. */
+static bool unhex(sl_slice s, sl_arena_t *a, sl_datum *out)
+{
+    if (s.n < 2 || s.p[0] != '\\' || s.p[1] != 'x' || s.n % 2)
+        return false;
+    size_t n = (s.n - 2) / 2;
+    char *p = sl_arena_alloc(a, n ? n : 1);
+    if (p == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int hi = sl_hexval(s.p[2 + 2 * i]), lo = sl_hexval(s.p[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return false;
+        p[i] = (char)(hi << 4 | lo);
+    }
+    out->s.p = p, out->s.n = n;
+    return true;
+}
+
+bool sl__pg_decode_in(const sl_type *t, sl_slice s, sl_arena_t *a, sl_datum *out)
+{
+    static const sl_conv_ctx utc = {0};
+    sl_slice v;
+    if (t->id == SL_BITMAP || t->id == SL_HLL)
+        return unhex(s, a, out);
+    if (t->id == SL_VARIANT && sl_cv_variant(s, a, &v) == SL_CONV_OK) {
+        out->s.p = v.p, out->s.n = v.n; /* jsonb's spacing taken out again */
+        return true;
+    }
+    if (sl_type_is_complex(t) &&
+        sl_cv_parse(t, s, SL_CV_PAIRS | SL_CV_STRICT, &utc, a, &v) == SL_CONV_OK) {
+        out->s.p = v.p, out->s.n = v.n;
+        return true;
+    }
+    return !sl_type_is_blob(t) && t->id != SL_VARIANT && sl__pg_decode(t, s, out);
+}
+
 typedef struct run {
     const sl_query_limits *lim;
     const sl_query_sink *sink;
@@ -88,6 +126,7 @@ typedef struct run {
     sl_qcol *cols;
     sl_qval *vals;
     sl_arena_t names;              /* the column names (a PGresult lives for one row) */
+    sl_arena_t row;                /* decoded complex values of the current row */
     int n;
     bool meta_sent;
     uint64_t rows, bytes;
@@ -128,6 +167,7 @@ static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
 static sl_code send_row(run *q, const PGresult *r, sl_err *err)
 {
     uint64_t bytes = 0;
+    sl_arena_reset(&q->row);
     for (int i = 0; i < q->n; i++) {
         sl_qval *v = &q->vals[i];
         memset(v, 0, sizeof *v);
@@ -140,7 +180,7 @@ static sl_code send_row(run *q, const PGresult *r, sl_err *err)
             return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's "
                            "limit of %llu bytes (column %s)",
                            (unsigned long long)q->lim->max_bytes, PQfname(r, i));
-        if (!sl__pg_decode(&q->cols[i].type, s, &v->v))
+        if (!sl__pg_decode_in(&q->cols[i].type, s, &q->row, &v->v))
             return sl_fail(err, SL_INTERNAL, "cannot read the value '%.*s' of column %s as %s",
                            (int)(s.n < 64 ? s.n : 64), s.p, PQfname(r, i),
                            sl_type_meta_name(&q->cols[i].type));
@@ -224,6 +264,7 @@ static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
              (unsigned long long)lim->timeout_s * 1000);
     run q = {.lim = lim, .sink = sink, .sel = sel};
     sl_arena_init(&q.names, 1024);
+    sl_arena_init(&q.row, 4096);
     if ((rc = sl__pg_run(c, begin, err)) == SL_OK) {
         c->in_txn = true;
         rc = stream(c, sql, &q, err);
@@ -231,6 +272,7 @@ static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
     sl_free(q.cols);
     sl_free(q.vals);
     sl_arena_free(&q.names);
+    sl_arena_free(&q.row);
     sl__pg_put(c); /* ROLLBACK: nothing was written */
     return rc;
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../batch/complex.h"
 #include "../../batch/convert.h"
 #include "render.h"
 
@@ -72,10 +73,12 @@ static int cls(sl_type t)
     case SL_FLOAT: case SL_DOUBLE: return 4;
     case SL_DATE: return 5;
     case SL_DATETIME: return 6;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: case SL_BITMAP: case SL_HLL:
+        return 8; /* jsonb and bytea (ddl.c) */
     default: return 7; /* text */
     }
 }
-enum { K_INT, K_BOOL, K_LARGE, K_DEC, K_FLOAT, K_DATE, K_DT, K_TEXT };
+enum { K_INT, K_BOOL, K_LARGE, K_DEC, K_FLOAT, K_DATE, K_DT, K_TEXT, K_OTHER };
 
 /* The PostgreSQL type of a sluice type, for CASTs (JSON values are handled as text). */
 static const char *pgtype(sl_type t, char buf[40])
@@ -91,6 +94,8 @@ static const char *pgtype(sl_type t, char buf[40])
     case SL_DATE: return "date";
     case SL_DATETIME: return "timestamp";
     case SL_BOOLEAN: return "boolean";
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: return "jsonb";
+    case SL_BITMAP: case SL_HLL: return "bytea";
     default: return "text";
     }
 }
@@ -121,6 +126,28 @@ static void text_lit(pg *r, const char *p, size_t n)
     sl_buf_putc(r->b, '\'');
 }
 
+/* A constant ARRAY, MAP, STRUCT or VARIANT as jsonb (copy.c's form), BITMAP / HLL as bytea. */
+static void other_lit(pg *r, sl_type t, const sl_datum *v)
+{
+    sl_buf j = SL_BUF_INIT;
+    if (t.id == SL_BITMAP || t.id == SL_HLL) {
+        put(r, "'\\x");
+        for (size_t i = 0; i < v->s.n; i++)
+            sl_buf_printf(r->b, "%02x", (unsigned char)v->s.p[i]);
+        put(r, "'::bytea");
+        return;
+    }
+    if (t.id == SL_VARIANT)
+        sl_buf_append(&j, v->s.p, v->s.n);
+    else if (!sl_cv_json(&j, &t, (sl_slice){v->s.p, v->s.n}, SL_CV_PAIRS))
+        refuse(r, "a malformed constant");
+    put(r, "CAST(");
+    text_lit(r, j.p ? j.p : "", j.len);
+    put(r, " AS jsonb)");
+    r->b->oom |= j.oom;
+    sl_buf_free(&j);
+}
+
 static void lit(pg *r, const sl_expr *e)
 {
     sl_type t = ty(e);
@@ -128,6 +155,10 @@ static void lit(pg *r, const sl_expr *e)
     char buf[80], tb[40];
     if (!sl_expr_lit(e, &v)) {
         sl_buf_printf(r->b, "CAST(NULL AS %s)", pgtype(t, tb));
+        return;
+    }
+    if (cls(t) == K_OTHER) {
+        other_lit(r, t, &v);
         return;
     }
     switch (cls(t)) {
@@ -248,7 +279,11 @@ static void cast_node(pg *r, const sl_expr *e)
     sl_type f = ty(x), t = ty(e);
     int cf = cls(f), ct = cls(t);
     bool cut = (t.id == SL_CHAR || t.id == SL_VARCHAR) && t.len;
-    if (f.id == t.id && ((f.precision == t.precision && f.scale == t.scale && !cut) ||
+    if ((cf == K_OTHER || ct == K_OTHER) && !sl_type_equal(&f, &t))
+        refuse(r, "this conversion of ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL values");
+    else if (cf == K_OTHER)
+        expr(r, x);
+    else if (f.id == t.id && ((f.precision == t.precision && f.scale == t.scale && !cut) ||
                          (ct == K_DT && t.precision >= f.precision)))
         expr(r, x); /* the same value (a wider DATETIME is the same timestamp) */
     else if (ct == K_BOOL)
