@@ -37,6 +37,7 @@ typedef struct pg {
     sl_buf *b;
     sl_err *err;
     sl_code rc;           /* first failure */
+    const sl_pg_plan *plan; /* outputs computed by sluice (ORDER BY positions move) */
 } pg;
 
 static void expr(pg *r, const sl_expr *e);
@@ -977,6 +978,10 @@ static void aggregate(pg *r, const sl_expr *e)
             put(r, "', '");
         put(r, ")");
         return;
+    case SL_QA_BITMAP_UNION: case SL_QA_BITMAP_UNION_COUNT: case SL_QA_HLL_UNION:
+    case SL_QA_HLL_UNION_AGG: case SL_QA_NDV:
+        refuse(r, "this BITMAP / HLL aggregate outside the select list");
+        return;
     default: {
         static const char *const names[] = {[SL_QA_STDDEV_POP] = "stddev_pop",
                                             [SL_QA_STDDEV_SAMP] = "stddev_samp",
@@ -1073,8 +1078,10 @@ static void order_limit(pg *r, const sl_select *sel)
         put(r, k++ ? ", " : " ORDER BY ");
         while (pos < sel->n_out && !sl_expr_same(o->expr, sel->out[pos].expr))
             pos++;
-        if (pos < sel->n_out)
-            sl_buf_printf(r->b, "%zu", pos + 1);
+        if (pos < sel->n_out && r->plan && r->plan->post[pos])
+            refuse(r, "ORDER BY a result that PostgreSQL does not compute");
+        else if (pos < sel->n_out)
+            sl_buf_printf(r->b, "%zu", (r->plan ? r->plan->first[pos] : pos) + 1);
         else
             ordered(r, o->expr);
         bool first = o->nulls ? o->nulls == 1 : !o->desc;
@@ -1095,19 +1102,110 @@ static void ident(pg *r, sl_slice s)
     put(r, "\"");
 }
 
+static bool is_hole(const sl_expr *n, void *arg)
+{
+    (void)arg;
+    return sl_expr_kind_of(n) == SL_E_COL || sl_expr_kind_of(n) == SL_E_AGG;
+}
+
+static bool folded_agg(const sl_expr *e)
+{
+    return sl_expr_kind_of(e) == SL_E_AGG && sl_expr_op(e) >= SL_QA_BITMAP_UNION;
+}
+
+/* Output i computed by sluice: its holes as result columns from plan->n_res on. */
+static void post_eval(pg *r, const sl_expr *e, size_t i, sl_arena_t *a, sl_pg_plan *plan)
+{
+    sl_expr *copy;
+    const sl_expr **holes;
+    size_t n;
+    if ((r->rc = sl_expr_detach(e, is_hole, NULL, a, &copy, &holes, &n, r->err)) != SL_OK)
+        return;
+    plan->post[i] = copy, plan->first[i] = plan->n_res, plan->n_holes[i] = n;
+    plan->any_post = true;
+    for (size_t k = 0; k < n || (k == 0 && n == 0); k++) {
+        size_t c = plan->n_res++;
+        if (k)
+            put(r, ", ");
+        plan->res_agg[c] = NULL;
+        if (n == 0) { /* no holes: a placeholder column */
+            plan->res_type[c] = sl_expr_type(e), put(r, "NULL");
+            break;
+        }
+        plan->res_type[c] = sl_expr_type(holes[k]);
+        if (folded_agg(holes[k])) {
+            plan->res_agg[c] = holes[k];
+            put(r, "array_agg("), expr(r, arg(holes[k], 0)), put(r, ")");
+        } else {
+            ordered(r, holes[k]);
+        }
+    }
+}
+
+/* The select list; an output PostgreSQL cannot compute goes to post_eval when there is a
+ * plan to record it. */
+static void select_list(pg *r, const sl_select *sel, sl_arena_t *a, sl_pg_plan *plan)
+{
+    for (size_t i = 0; i < sel->n_out && r->rc == SL_OK; i++) {
+        if (i)
+            put(r, ", ");
+        size_t mark = r->b->len;
+        ordered(r, sel->out[i].expr);
+        if (plan == NULL)
+            continue;
+        if (r->rc == SL_INVALID_SQL && !sel->distinct) {
+            r->rc = SL_OK, r->b->len = mark;
+            post_eval(r, sel->out[i].expr, i, a, plan);
+            continue;
+        }
+        plan->post[i] = NULL, plan->first[i] = plan->n_res, plan->n_holes[i] = 1;
+        plan->res_type[plan->n_res] = sel->out[i].type;
+        plan->res_agg[plan->n_res++] = NULL;
+    }
+}
+
+static size_t count_nodes(const sl_expr *e)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < sl_expr_n_args(e); i++)
+        n += count_nodes(sl_expr_arg(e, i));
+    return n;
+}
+
+static sl_code plan_init(const sl_select *sel, sl_arena_t *a, sl_pg_plan *plan, sl_err *err)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < sel->n_out; i++) /* holes are at most the nodes of the trees */
+        cap += 2u * count_nodes(sel->out[i].expr);
+    memset(plan, 0, sizeof *plan);
+    plan->res_type = sl_arena_alloc(a, cap * sizeof *plan->res_type);
+    plan->res_agg = sl_arena_alloc(a, cap * sizeof *plan->res_agg);
+    plan->post = sl_arena_alloc(a, (sel->n_out + 1) * sizeof *plan->post);
+    plan->first = sl_arena_alloc(a, (sel->n_out + 1) * sizeof *plan->first);
+    plan->n_holes = sl_arena_alloc(a, (sel->n_out + 1) * sizeof *plan->n_holes);
+    if (!plan->res_type || !plan->res_agg || !plan->post || !plan->first || !plan->n_holes)
+        return sl_fail(err, SL_NOMEM, "out of memory rendering a query");
+    return SL_OK;
+}
+
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err)
 {
-    pg r = {sel, sql, err, SL_OK};
+    return sl__pg_render_plan(sel, t, sql, NULL, NULL, err);
+}
+
+sl_code sl__pg_render_plan(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_arena_t *a,
+                           sl_pg_plan *plan, sl_err *err)
+{
+    pg r = {sel, sql, err, SL_OK, NULL};
     if (!sel->bound)
         return sl_fail(err, SL_INTERNAL, "query rendered before it was checked");
     if ((t == NULL) != (sel->def == NULL))
         return sl_fail(err, SL_INTERNAL, "query rendered against another table");
+    if (plan && (r.rc = plan_init(sel, a, plan, err)) != SL_OK)
+        return r.rc;
+    r.plan = plan;
     put(&r, sel->distinct ? "SELECT DISTINCT " : "SELECT ");
-    for (size_t i = 0; i < sel->n_out; i++) {
-        if (i)
-            put(&r, ", ");
-        ordered(&r, sel->out[i].expr);
-    }
+    select_list(&r, sel, a, plan);
     if (t)
         put(&r, " FROM "), ident(&r, t->db), put(&r, "."), ident(&r, t->name);
     where_group(&r, sel);
