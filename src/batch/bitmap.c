@@ -244,11 +244,11 @@ static uint32_t rotl32(uint32_t x, int r)
     return (x << r) | (x >> (32 - r));
 }
 
-uint32_t sl_bitmap_hash32(const void *data, size_t n)
+static uint32_t murmur3_32(const void *data, size_t n, uint32_t seed)
 {
     const uint8_t *p = data;
     const uint32_t c1 = 0xcc9e2d51, c2 = 0x1b873593;
-    uint32_t h = 104729, k;
+    uint32_t h = seed, k;
     size_t nb = n / 4;
     for (size_t i = 0; i < nb; i++) {
         k = le32(p + 4 * i);
@@ -268,6 +268,11 @@ uint32_t sl_bitmap_hash32(const void *data, size_t n)
     h ^= (uint32_t)n;
     h ^= h >> 16, h *= 0x85ebca6b, h ^= h >> 13, h *= 0xc2b2ae35, h ^= h >> 16;
     return h;
+}
+
+uint32_t sl_bitmap_hash32(const void *data, size_t n)
+{
+    return murmur3_32(data, n, 104729);
 }
 
 uint64_t sl_hll_hash(const void *data, size_t n)

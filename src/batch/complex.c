@@ -510,8 +510,8 @@ static int parse_elem(cvp *P, const sl_type *et, bool nullable, sl_slice raw, sl
         return (*null = true, nullable ? 0 : -1);
     size_t mark = out->len;
     int rc = 0;
-    if (sl_type_is_complex(et)) {
-        rc = parse_value(P, et, raw, out, depth + 1);
+    if (sl_type_is_complex(et)) { /* a nested value that does not parse is a bad element */
+        rc = parse_value(P, et, raw, out, depth + 1) == 0 ? 0 : out->oom ? -1 : 1;
     } else if (et->id == SL_JSON || et->id == SL_VARIANT) {
         sl_slice s = raw, v;
         sl_arena_t a;

@@ -13,8 +13,9 @@
  * (BITMAP, HLL); VARIANT is compact JSON text. Results are built in the evaluation arena.
  * Doris's rules: arrays are indexed from 1 (a negative index counts from the end), an index
  * out of range or a missing key is NULL, a map lookup takes the last entry with the key,
- * array_sort puts NULLs first, to_bitmap of NULL or of text that is not an unsigned 64-bit
- * integer is the empty bitmap, bitmap_count and hll_cardinality of NULL are 0.
+ * array_sort puts NULLs first, to_bitmap of NULL or of a value that is not an unsigned 64-bit
+ * integer is NULL, bitmap_count and hll_cardinality of NULL are 0, hll_hash(NULL) is an empty
+ * HLL.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -774,21 +775,26 @@ static bool u64_text(sl_slice s, uint64_t *v)
     return true;
 }
 
-/* One row of a BITMAP constructor into b; false: the row is NULL (bitmap_from_string). */
+/* One row of a BITMAP constructor into b; false: the row is NULL (a NULL argument, or one
+ * that is not an unsigned 64-bit integer / a list of them). */
 static bool bitmap_row(const sl_expr *e, const sl_vec *av, size_t i, sl_bitmap *b, bool *mem)
 {
     uint64_t v;
     *mem = true;
-    if (e->fn->aux == B_EMPTY || isnull(&av[0], i))
-        return e->fn->aux != B_FROM_STRING;
+    if (e->fn->aux == B_EMPTY)
+        return true;
+    if (isnull(&av[0], i))
+        return false;
     switch (e->fn->aux) {
     case B_TO_BITMAP:
         if (sl__cls_of(av[0].type.id) == C_INT) {
-            if (av[0].v[i].i >= 0)
-                *mem = sl_bitmap_add(b, (uint64_t)av[0].v[i].i);
-        } else if (u64_text(sv(&av[0], i), &v)) {
-            *mem = sl_bitmap_add(b, v);
+            if (av[0].v[i].i < 0)
+                return false;
+            v = (uint64_t)av[0].v[i].i;
+        } else if (!u64_text(sv(&av[0], i), &v)) {
+            return false;
         }
+        *mem = sl_bitmap_add(b, v);
         return true;
     case B_HASH:
         *mem = sl_bitmap_add(b, sl_bitmap_hash32(av[0].v[i].s.p, av[0].v[i].s.n));
