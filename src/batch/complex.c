@@ -283,11 +283,15 @@ void sl_cv_put(sl_buf *b, const sl_type *et, const sl_datum *v)
     case W_VAR: put_svar(b, v->i); return;
     case W_VAR128: put_svar(b, v->w); return;
     case W_F4: {
-        float f = (float)v->d;
+        float f = isnan(v->d) ? NAN : (float)v->d; /* one NaN: its sign is not kept in text */
         sl_buf_append(b, &f, 4);
         return;
     }
-    case W_F8: sl_buf_append(b, &v->d, 8); return;
+    case W_F8: {
+        double d = isnan(v->d) ? NAN : v->d;
+        sl_buf_append(b, &d, 8);
+        return;
+    }
     case W_LEN:
         put_uvar(b, v->s.n);
         sl_buf_append(b, v->s.p, v->s.n);

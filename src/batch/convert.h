@@ -34,8 +34,9 @@ typedef struct sl_conv_ctx {
 } sl_conv_ctx;
 
 /* Convert s (not NULL) to type t. Text types borrow s (out->s points at s.p). Only ARRAY, MAP,
- * STRUCT and VARIANT allocate (in ctx->arena; SL_CONV_TOO_LONG when that fails); BITMAP and HLL
- * values come from functions (to_bitmap, hll_hash), never from text (SL_CONV_NULL). */
+ * STRUCT and VARIANT allocate (in ctx->arena; SL_CONV_TOO_LONG when that fails); a VARIANT is
+ * the text's JSON compacted, or a JSON string of text that is not JSON. BITMAP and HLL values
+ * come from functions (to_bitmap, hll_hash), never from text (SL_CONV_NULL). */
 sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ctx *ctx);
 
 /* Parse a Doris separator header value (column_separator, line_delimiter) into bytes, per

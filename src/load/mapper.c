@@ -341,6 +341,7 @@ static sl_code prepare_defaults(sl_mapper *m, sl_arena_t *a, sl_err *err)
     if (m->dflt == NULL || m->dflt_kind == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
     int64_t now = now_local_us(m);
+    m->conv.arena = a; /* DEFAULT '[]' of a complex column lives as long as the load */
     for (size_t c = 0; c < def->n_cols; c++) {
         const sl_coldef *cd = &def->cols[c];
         m->dflt_kind[c] = cd->nullable ? 2 : 0;

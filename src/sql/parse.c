@@ -918,6 +918,9 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
     for (size_t i = 0; i < t->n_cols; i++) {
         const sl_coldef *c = &t->cols[i];
         int nn = (int)c->name.n;
+        sl_code rc = check_agg_type(P, t, c);
+        if (rc != SL_OK)
+            return rc;
         if (c->key && !in_prefix)
             return sl_fail(P->err, SL_INVALID_SQL,
                            "Key columns should be a ordered prefix of the schema");
@@ -941,9 +944,7 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
         if (!c->key && t->key_model == SL_KEYS_AGGREGATE && c->agg == SL_AGG_NONE)
             return sl_fail(P->err, SL_INVALID_SQL, "Column[%.*s] is not key column, but not set "
                            "aggregate type", nn, c->name.p);
-        sl_code rc = check_agg_type(P, t, c);
-        if (rc != SL_OK)
-            return rc;
+
     }
     return SL_OK;
 }

@@ -21,6 +21,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../batch/complex.h"
 #include "../../batch/convert.h"
@@ -868,6 +869,121 @@ static void f_cond(pg *r, const sl_expr *e)
     }
 }
 
+/* ---- ARRAY, MAP, STRUCT, VARIANT in jsonb (copy.c's forms) ---------------------------------- */
+
+/* Open the typed value of a jsonb element (J follows, then close_typed): text types as text,
+ * scalars cast from their text, nested values and VARIANT as jsonb. */
+static void open_typed(pg *r, sl_type et)
+{
+    int k = cls(et);
+    if (k == K_OTHER)
+        put(r, "(");
+    else if (k == K_TEXT)
+        put(r, "((");
+    else
+        put(r, "CAST((");
+}
+
+static void close_typed(pg *r, sl_type et)
+{
+    char tb[40];
+    int k = cls(et);
+    if (k == K_OTHER)
+        put(r, ")");
+    else if (k == K_TEXT)
+        put(r, ") #>> '{}')");
+    else
+        sl_buf_printf(r->b, ") #>> '{}' AS %s)", pgtype(et, tb));
+}
+
+/* CAST(<i> AS integer) as a jsonb array index: 1-based, negative from the end, 0 none. */
+static void json_index(pg *r, const sl_expr *i)
+{
+    put(r, "CAST(CASE WHEN "), expr(r, i), put(r, " > 0 THEN "), expr(r, i);
+    put(r, " - 1 WHEN "), expr(r, i), put(r, " < 0 THEN "), expr(r, i);
+    put(r, " END AS integer)");
+}
+
+/* The field of a STRUCT access (a constant name or 1-based position). */
+static bool struct_field_name(const sl_expr *e, sl_slice *name)
+{
+    const sl_type st = ty(arg(e, 0));
+    const sl_ctype *c = sl_type_sub(&st);
+    sl_datum k;
+    if (c == NULL || !sl_expr_lit(arg(e, 1), &k))
+        return false;
+    for (uint32_t i = 0; i < c->n; i++) {
+        bool hit = cls(ty(arg(e, 1))) == K_TEXT
+                       ? c->names[i].n == k.s.n && strncasecmp(c->names[i].p, k.s.p, k.s.n) == 0
+                       : (int64_t)i + 1 == k.i;
+        if (hit) {
+            *name = c->names[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* element_at / x[i] / m[k] / s.f / v['k']. */
+static void f_elem(pg *r, const sl_expr *e)
+{
+    const sl_expr *x = arg(e, 0), *k = arg(e, 1);
+    sl_type t = ty(x), et = ty(e);
+    sl_slice name;
+    switch (t.id) {
+    case SL_ARRAY:
+        open_typed(r, et), expr(r, x), put(r, " -> "), json_index(r, k), close_typed(r, et);
+        return;
+    case SL_STRUCT:
+        if (!struct_field_name(e, &name)) {
+            refuse(r, "this struct field");
+            return;
+        }
+        open_typed(r, et), expr(r, x), put(r, " -> "), text_lit(r, name.p, name.n);
+        close_typed(r, et);
+        return;
+    case SL_MAP: { /* the last entry with the key */
+        sl_type kt = sl_type_sub(&t)->t[0];
+        open_typed(r, et), put(r, "(SELECT __e -> 1 FROM jsonb_array_elements(");
+        expr(r, x), put(r, ") WITH ORDINALITY AS __m(__e, __o) WHERE ");
+        open_typed(r, kt), put(r, "__e -> 0"), close_typed(r, kt);
+        put(r, " = "), expr(r, k), put(r, " ORDER BY __o DESC LIMIT 1)"), close_typed(r, et);
+        return;
+    }
+    default: /* VARIANT: JSON null is NULL */
+        put(r, "NULLIF("), expr(r, x), put(r, " -> ");
+        if (cls(ty(k)) == K_INT)
+            json_index(r, k);
+        else
+            expr(r, k);
+        put(r, ", 'null'::jsonb)");
+    }
+}
+
+/* size / array_size / cardinality / map_size (maps are arrays of pairs). */
+static void f_size(pg *r, const sl_expr *e)
+{
+    put(r, "CAST(jsonb_array_length("), expr(r, arg(e, 0)), put(r, ") AS bigint)");
+}
+
+/* array_contains(a, v) / map_contains_key(m, k): a NULL probe finds a NULL element. */
+static void f_contains(pg *r, const sl_expr *e)
+{
+    const sl_expr *x = arg(e, 0), *v = arg(e, 1);
+    bool map = ty(x).id == SL_MAP;
+    sl_type et = sl_type_sub(&(sl_type){ty(x).id, 0, 0, 0, ty(x).len})->t[0];
+    sl_datum d;
+    put(r, "(CASE WHEN "), expr(r, x), put(r, " IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM ");
+    put(r, "jsonb_array_elements("), expr(r, x), put(r, ") AS __a(__e) WHERE ");
+    if (sl_expr_kind_of(v) == SL_E_LIT && !sl_expr_lit(v, &d)) {
+        put(r, map ? "__e -> 0 = 'null'::jsonb" : "__e = 'null'::jsonb");
+    } else {
+        open_typed(r, et), put(r, map ? "__e -> 0" : "__e"), close_typed(r, et);
+        put(r, " = "), expr(r, v);
+    }
+    put(r, ") END)");
+}
+
 typedef void (*pg_fn)(pg *r, const sl_expr *e);
 
 static const struct {
@@ -896,7 +1012,10 @@ static const struct {
     {"power", f_double},        {"sqrt", f_double},           {"ln", f_double},
     {"log10", f_double},        {"exp", f_double},            {"if", f_cond},
     {"ifnull", f_cond},         {"nvl", f_cond},              {"coalesce", f_cond},
-    {"nullif", f_cond},
+    {"nullif", f_cond},         {"element_at", f_elem},       {"struct_element", f_elem},
+    {"size", f_size},           {"array_size", f_size},       {"cardinality", f_size},
+    {"map_size", f_size},       {"array_contains", f_contains},
+    {"map_contains_key", f_contains},
 };
 
 static void call(pg *r, const sl_expr *e)
