@@ -230,7 +230,7 @@ static void run_desc(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     sl_slice *cells = sl_arena_alloc(&r->arena, def->n_cols * 6 * sizeof *cells + 1);
     for (size_t i = 0; cells && i < def->n_cols; i++) {
         const sl_coldef *cd = &def->cols[i];
-        char tn[64];
+        char tn[512]; /* nested types spell long */
         sl_type_name(&cd->type, tn, sizeof tn);
         sl_slice *row = cells + i * 6;
         row[0] = cd->name;
