@@ -1243,6 +1243,25 @@ static sl_code show(sl__parser *P, sl_stmt *out)
  * INSERT INTO [db.]t [(cols)] VALUES (...), ...
  */
 
+/* A complex value written as Doris's literal ([1, 2], {"k": 1}, {"f1": 1}): its text as written,
+ * brackets balanced, for the column's conversion (batch/complex.h). */
+static sl_code complex_literal(sl__parser *P, sl_slice *out)
+{
+    const sl__tok *first = sl__sql_peek(P, 0), *t;
+    size_t depth = 0;
+    do {
+        t = sl__sql_next(P);
+        if (t->kind == SL__TK_EOF)
+            return sl__sql_syntax(P, t);
+        if (sl__sql_is_op(P, t, "[") || sl__sql_is_op(P, t, "{"))
+            depth++;
+        else if (sl__sql_is_op(P, t, "]") || sl__sql_is_op(P, t, "}"))
+            depth--;
+    } while (depth > 0);
+    *out = sl_arena_slice(P->a, (sl_slice){P->text + first->off, t->off + t->len - first->off});
+    return out->p ? SL_OK : sl_fail(P->err, SL_NOMEM, "cannot copy literal");
+}
+
 /* One "(lit, ...)" row appended to ins->values; the first row fixes n_values. */
 static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
 {
@@ -1251,7 +1270,12 @@ static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
     sl_slice v;
     sl_code rc = sl__sql_expect_op(P, "(");
     do {
-        if (rc != SL_OK || (rc = literal(P, true, false, &v, NULL)) != SL_OK)
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (rc == SL_OK && (sl__sql_is_op(P, t, "[") || sl__sql_is_op(P, t, "{")))
+            rc = complex_literal(P, &v);
+        else if (rc == SL_OK)
+            rc = literal(P, true, false, &v, NULL);
+        if (rc != SL_OK)
             return rc;
         if ((rc = SL__SQL_PUSH(P, ins->values, n, *cap, v)) != SL_OK)
             return rc;

@@ -130,6 +130,16 @@ class TypesTest(unittest.TestCase):
                       "[1, abc, 3]", log)
         self.assertIn("src value is [5, x]", log)
 
+    def test_insert_values(self):
+        """INSERT ... VALUES with Doris's literals, as test_map_load_and_function does."""
+        self.s.sql("CREATE TABLE ins (id INT, m MAP<STRING, INT>, a ARRAY<STRING>) "
+                   "DUPLICATE KEY(id)", db="d")
+        self.s.sql("""INSERT INTO ins VALUES (17, NULL, NULL), (18, {"k1":100, "k2": 130}, """
+                   """['x', "y"])""", db="d")
+        self.assertEqual(self.q("SELECT id, m, m['k2'], a FROM ins ORDER BY id"),
+                         [[17, None, None, None], [18, '{"k1":100, "k2":130}', 130,
+                                                   '["x", "y"]']])
+
     def test_refused_definitions(self):
         for ddl, msg in [
                 ("CREATE TABLE x (k INT, b BITMAP) DUPLICATE KEY(k)",
@@ -198,6 +208,21 @@ class SketchTest(unittest.TestCase):
 
     def q(self, sql):
         return self.s.rows(sql, "d")
+
+    def test_unions_across_many_loads(self):
+        """Ten loads (past the SQLite store's compaction threshold of segments): the unions
+        stay unions whichever way the segments are merged."""
+        self.s.sql("CREATE TABLE many (k INT, b BITMAP BITMAP_UNION, h HLL HLL_UNION) "
+                   "AGGREGATE KEY(k)", db="d")
+        for i in range(10):
+            body = "".join("%d,%d\n" % (k, i * 10 + k) for k in range(3)).encode()
+            r = self.s.load("d", "many", body, [
+                ("column_separator", ","), ("columns", "k,v,b=to_bitmap(v),h=hll_hash(v)")]).json()
+            self.assertEqual(r["Status"], "Success", r)
+        self.assertEqual(self.q("SELECT k, bitmap_count(b), hll_cardinality(h) FROM many "
+                                "ORDER BY k"), [[0, 10, 10], [1, 10, 10], [2, 10, 10]])
+        self.assertEqual(self.q("SELECT bitmap_union_count(b), hll_union_agg(h) FROM many"),
+                         [[30, 30]])
 
     def test_functions_in_loads_and_selects(self):
         self.s.sql("CREATE TABLE sk (k INT, b BITMAP BITMAP_UNION, h HLL HLL_UNION) "
