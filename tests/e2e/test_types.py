@@ -5,10 +5,11 @@ the functions, the AGGREGATE KEY unions across loads, and the requests of Doris'
 stream-load sample (samples/stream_load/go) replayed as it sends them. Every case runs on the
 server's store (SLUICE_TEST_STORE=postgres for PostgreSQL)."""
 import json
+import os
 import unittest
 from urllib.parse import urlsplit
 
-from harness import Server
+from harness import ROOT, Server
 
 TABLE = """CREATE TABLE t (
     id INT NOT NULL,
@@ -139,6 +140,21 @@ class TypesTest(unittest.TestCase):
         self.assertEqual(self.q("SELECT id, m, m['k2'], a FROM ins ORDER BY id"),
                          [[17, None, None, None], [18, '{"k1":100, "k2":130}', 130,
                                                    '["x", "y"]']])
+
+    def test_arrow_nested_columns_land_in_types(self):
+        """A columnar body's LIST and STRUCT columns (Arrow's integration stream
+        generated_nested) load into ARRAY and STRUCT columns by name."""
+        self.s.sql("CREATE TABLE arw (k INT, list_nullable ARRAY<INT>, "
+                   "struct_nullable STRUCT<f1:INT, f2:STRING>, fixedsizelist_nullable ARRAY<INT>) "
+                   "DUPLICATE KEY(k)", db="d")
+        with open(os.path.join(ROOT, "tests/data/corpus/arrow/generated_nested.stream"),
+                  "rb") as f:
+            r = self.s.load("d", "arw", f.read(), [("format", "arrow")]).json()
+        self.assertEqual(r["Status"], "Success", r)
+        self.assertEqual(self.q("SELECT list_nullable, struct_nullable.f2, fixedsizelist_nullable "
+                                "FROM arw WHERE list_nullable[2] = 2147483647"),
+                         [["[null, 2147483647]", "\u00c2k\u00b5nrde",
+                           "[-2147483648, 2147483647, 1575414304, null]"]])
 
     def test_refused_definitions(self):
         for ddl, msg in [

@@ -1232,6 +1232,18 @@ static bool folded_agg(const sl_expr *e)
     return sl_expr_kind_of(e) == SL_E_AGG && sl_expr_op(e) >= SL_QA_BITMAP_UNION;
 }
 
+/* True when e touches an ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL value (or is such an
+ * aggregate): only those outputs are finished by sluice; any other refusal stands. */
+static bool needs_post(const sl_expr *e)
+{
+    if (cls(ty(e)) == K_OTHER || folded_agg(e))
+        return true;
+    for (size_t i = 0; i < sl_expr_n_args(e); i++)
+        if (needs_post(arg(e, i)))
+            return true;
+    return false;
+}
+
 /* Output i computed by sluice: its holes as result columns from plan->n_res on. */
 static void post_eval(pg *r, const sl_expr *e, size_t i, sl_arena_t *a, sl_pg_plan *plan)
 {
@@ -1272,7 +1284,7 @@ static void select_list(pg *r, const sl_select *sel, sl_arena_t *a, sl_pg_plan *
         ordered(r, sel->out[i].expr);
         if (plan == NULL)
             continue;
-        if (r->rc == SL_INVALID_SQL && !sel->distinct) {
+        if (r->rc == SL_INVALID_SQL && !sel->distinct && needs_post(sel->out[i].expr)) {
             r->rc = SL_OK, r->b->len = mark;
             post_eval(r, sel->out[i].expr, i, a, plan);
             continue;

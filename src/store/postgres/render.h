@@ -36,11 +36,11 @@
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);
 
 /* The plan of a SELECT some of whose output expressions sluice computes after PostgreSQL
- * returns their parts: functions PostgreSQL has no spelling for (those of ARRAY, MAP, STRUCT,
- * VARIANT, BITMAP and HLL values among them) and the BITMAP / HLL aggregates. Such an output is
- * detached (sl_expr_detach) at its columns and aggregates, the holes, which PostgreSQL returns
- * as result columns; a BITMAP or HLL aggregate's hole is array_agg(argument), folded by the
- * aggregate's accumulator (agg.c). Only output expressions: a WHERE, GROUP BY, HAVING or
+ * returns their parts: outputs involving ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL values that
+ * PostgreSQL has no spelling for, and the BITMAP / HLL aggregates (other refusals stand).
+ * Such an output is detached (sl_expr_detach) at its columns and aggregates, the holes, which
+ * PostgreSQL returns as result columns; a BITMAP or HLL aggregate's hole is
+ * array_agg(argument), folded by the aggregate's accumulator (agg.c). Only output expressions: a WHERE, GROUP BY, HAVING or
  * ORDER BY term that needs it is refused as before, and so is a SELECT DISTINCT. */
 typedef struct sl_pg_plan {
     size_t n_res;            /* columns of the rendered SELECT */
