@@ -156,6 +156,62 @@ class TypesTest(unittest.TestCase):
                          [["[null, 2147483647]", "\u00c2k\u00b5nrde",
                            "[-2147483648, 2147483647, 1575414304, null]"]])
 
+    def test_parquet_nested_lists_and_maps(self):
+        """Parquet's LIST and MAP columns (parquet-testing's nested_lists / nested_maps), nested
+        three and two deep, load into ARRAY and MAP columns."""
+        self.s.sql("CREATE TABLE pql (a ARRAY<ARRAY<ARRAY<STRING>>>, b INT)", db="d")
+        self.s.sql("CREATE TABLE pqm (a MAP<STRING, MAP<INT, BOOLEAN>>, b INT, c DOUBLE)",
+                   db="d")
+        for table, name in (("pql", "nested_lists"), ("pqm", "nested_maps")):
+            with open(os.path.join(ROOT, "tests/data/corpus/parquet/%s.snappy.parquet" % name),
+                      "rb") as f:
+                r = self.s.load("d", table, f.read(), [("format", "parquet")]).json()
+            self.assertEqual(r["Status"], "Success", r)
+        self.assertEqual(self.q("SELECT a, a[2][1], size(a[1][2]) FROM pql ORDER BY a[1][2][2] "
+                                "LIMIT 2"),
+                         [['[[["a", "b"], ["c"]], [null, ["d"]]]', None, 1],
+                          ['[[["a", "b"], ["c", "d"]], [null, ["e"]]]', None, 2]])
+        self.assertEqual(self.q("SELECT a['a'], a['a'][2], map_keys(a['a']) FROM pqm "
+                                "WHERE b = 1 AND c = 1 LIMIT 1"),
+                         [['{1:1, 2:0}', False, "[1, 2]"]])
+
+    def test_json_bad_elements_non_strict_and_strict(self):
+        self.s.sql("CREATE TABLE jbad (id INT, a ARRAY<TINYINT>, m MAP<STRING, DATE>, "
+                   "st STRUCT<f:INT NOT NULL>) DUPLICATE KEY(id)", db="d")
+        rows = [{"id": 1, "a": [1, 300, 2], "m": {"k": "2020-02-30", "j": "2020-02-29"},
+                 "st": {"f": 5}},
+                {"id": 2, "a": "nope", "m": {"k": "2021-01-01"}, "st": {"f": "x"}},
+                {"id": 3, "a": [[1]], "m": {}, "st": {"f": 6}},
+                {"id": 4, "a": [4], "m": {"z": "2022-02-02"}, "st": {"f": 7}}]
+        body = json.dumps(rows).encode()
+        hdr = [("format", "json"), ("strip_outer_array", "true")]
+        r = self.s.load("d", "jbad", body, hdr).json()
+        self.assertEqual((r["Status"], r["NumberLoadedRows"]), ("Success", 4), r)
+        self.assertEqual(self.q("SELECT id, a, m, st FROM jbad ORDER BY id"),
+                         [[1, "[1, null, 2]", '{"k":null, "j":"2020-02-29"}', '{"f":5}'],
+                          [2, None, '{"k":"2021-01-01"}', None],
+                          [3, "[null]", "{}", '{"f":6}'],
+                          [4, "[4]", '{"z":"2022-02-02"}', '{"f":7}']])
+        r = self.s.load("d", "jbad", body, hdr + [("strict_mode", "true"),
+                                                  ("max_filter_ratio", "1")]).json()
+        self.assertEqual((r["Status"], r["NumberLoadedRows"], r["NumberFilteredRows"]),
+                         ("Success", 1, 3), r)
+
+    def test_columns_expressions_build_values(self):
+        """`columns` expressions in a load: constructors over source fields (text, as in
+        Doris) converted to the column's element types, and functions over them."""
+        self.s.sql("CREATE TABLE cx (k INT, a ARRAY<INT>, m MAP<STRING, INT>, n INT, "
+                   "j STRING) DUPLICATE KEY(k)", db="d")
+        r = self.s.load("d", "cx", b"1|3|12|x|7\n2|5|4|y|8\n", [
+            ("column_separator", "|"),
+            ("columns", "k, x, y, key, v, a=array_sort(array(x, y, x)), m=map(key, v), "
+                        "n=size(array_distinct(array(x, y, x))), j=array_join(array(y, x), '+')")
+        ]).json()
+        self.assertEqual((r["Status"], r["NumberLoadedRows"]), ("Success", 2), r)
+        self.assertEqual(self.q("SELECT k, a, m, n, j FROM cx ORDER BY k"),
+                         [[1, "[12, 3, 3]", '{"x":7}', 2, "12+3"],
+                          [2, "[4, 5, 5]", '{"y":8}', 2, "4+5"]])
+
     def test_refused_definitions(self):
         for ddl, msg in [
                 ("CREATE TABLE x (k INT, b BITMAP) DUPLICATE KEY(k)",

@@ -872,12 +872,12 @@ static void f_cond(pg *r, const sl_expr *e)
 /* ---- ARRAY, MAP, STRUCT, VARIANT in jsonb (copy.c's forms) ---------------------------------- */
 
 /* Open the typed value of a jsonb element (J follows, then close_typed): text types as text,
- * scalars cast from their text, nested values and VARIANT as jsonb. */
+ * scalars cast from their text, nested values as jsonb (a JSON null element is NULL). */
 static void open_typed(pg *r, sl_type et)
 {
     int k = cls(et);
     if (k == K_OTHER)
-        put(r, "(");
+        put(r, "NULLIF(");
     else if (k == K_TEXT)
         put(r, "((");
     else
@@ -889,7 +889,7 @@ static void close_typed(pg *r, sl_type et)
     char tb[40];
     int k = cls(et);
     if (k == K_OTHER)
-        put(r, ")");
+        put(r, ", 'null'::jsonb)");
     else if (k == K_TEXT)
         put(r, ") #>> '{}')");
     else
