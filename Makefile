@@ -149,6 +149,7 @@ e2e: deps-test
 
 # `make conformance`: Doris's own regression cases (../shared/conformance/doris/run.py) against
 # a server started on free ports with a temporary data directory (docs/CONFORMANCE.md).
+# CONFORMANCE_STORE=postgres: against a PostgreSQL store (a throwaway PostgreSQL).
 conformance: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@sh tests/e2e/conformance.sh build/release
