@@ -157,6 +157,47 @@ typedef struct sl_rows {
 sl_code sl__account_run(sl_app *app, const sl_identity *id, const sl_stmt *st, sl_arena_t *a,
                         sl_rows *out, sl_err *err);
 
+/* ---- the statement executor (exec.c): one for every SQL transport ------------------------
+ *
+ *   text -> sl_sql_parse -> privilege (sl_priv_of_stmt, sl_priv_check) -> run -> sink | ok | error
+ *
+ * The HTTP SQL API (sqlapi.c) and the MySQL protocol (mysql.c) both run statements here and only
+ * shape the answer: the rows go to the caller's sink (sl_query_sink: typed columns, then typed
+ * rows; SHOW and DESC results are all VARCHAR as Doris's are), the rest is an sl_exec_out. */
+
+/* Who runs a statement, and where. */
+typedef struct sl_session {
+    sl_app *app;
+    sl_identity id;                 /* logged in by the transport */
+    sl_slice db;                    /* the current database. p == NULL: none selected (a MySQL
+                                       connection before USE): a statement that needs one fails
+                                       with 1046 "No database selected". The SQL API passes its
+                                       path's, possibly empty (then the store's own error). */
+    size_t limit;                   /* SELECT: rows past this are dropped (0: none) */
+} sl_session;
+
+/* How a statement ended besides its rows. */
+typedef struct sl_exec_out {
+    uint8_t kind;                   /* sl_stmt_kind of the statement (once it parsed) */
+    bool parsed;
+    bool has_rows;                  /* a result set went to the sink (meta, then its rows) */
+    uint64_t affected;              /* INSERT: rows loaded */
+    int sql_errno;                  /* on failure: the MySQL/Doris error number (1064 syntax,
+                                       1046 no database, 1049 unknown database, 1007/1008,
+                                       1050/1051, 1045, 1227 access, else sl_code_mysql) */
+} sl_exec_out;
+
+/* Run one statement of s. On SL_OK the rows (if any) went to sink; otherwise err has the message
+ * (Doris's text where it has one) and out->sql_errno its number. Strings of the statement live in
+ * a until it is reset. Worker threads only: it waits for the store. */
+sl_code sl__exec(const sl_session *s, sl_slice text, sl_arena_t *a, const sl_query_sink *sink,
+                 sl_exec_out *out, sl_err *err);
+
+/* The columns of a table as DESC shows them (Field, Type, Null, Key, Default, Extra), for
+ * COM_FIELD_LIST too: *def receives the definition (in a). */
+sl_code sl__exec_table(const sl_session *s, sl_slice db, sl_slice table, sl_arena_t *a,
+                       sl_tabledef **def, sl_err *err);
+
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
 extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */
