@@ -28,6 +28,7 @@ typedef struct sl_config {
     char bind[256];                 /* listen address (loopback by default) */
     char advertise_host[256];       /* host put into redirects and ErrorURLs ("" = from Host) */
     int fe_port, be_port, tsload_port;  /* -1: do not listen */
+    int mysql_port;                 /* the MySQL protocol (Doris's query port 9030); -1: off */
     char store[1024];               /* "sqlite" or "postgres://user@host:port/db" */
     uint64_t streaming_load_max_mb;     /* Doris BE default 10240 */
     uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
@@ -80,6 +81,9 @@ typedef struct sl_app {
     int fe_port, be_port;           /* bound ports */
     int tsload_port;                /* bound tsload port, -1 when not listening */
     void *tls_ctx;                  /* SSL_CTX of the tsload listener, or NULL */
+    int mysql_port;                 /* bound MySQL port, -1 when not listening */
+    struct sl_mysql_server *mysql;  /* the MySQL protocol's connections (mysql.c) */
+    void *mysql_tls;                /* its SSL_CTX when tsload has none */
     struct sl_tsload *tsload;       /* tsload sessions and load cycles (tsload_cycle.c) */
     /* Load placement (nodes.c), under mu: loads recently sent to other nodes, round robin. */
     pthread_mutex_t mu;
@@ -211,6 +215,11 @@ extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, l
 extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */
 extern const sl_http_handler sl_yamcs_api;           /* Yamcs tables: /api/archive/... */
 extern const sl_http_handler sl_nodes_api;           /* GET /api/nodes */
+
+/* The MySQL protocol (mysql.c): listen on mysql_port (TLS with the tsload certificate
+ * settings) on the HTTP server's loop; freed after the HTTP server. */
+sl_code sl__mysql_start(sl_app *app, sl_err *err);
+void sl__mysql_free(sl_app *app);
 
 /* tsload state (sessions, load cycles) of an app: created in sl_app_start, freed (open cycles
  * aborted) in sl_app_free after the HTTP server. */
