@@ -21,7 +21,7 @@ if [ ! -x "$BUILD/sluice" ]; then
 fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-conformance-XXXXXX")
 "$BUILD/sluice" serve --data-dir "$dir/data" --bind 127.0.0.1 --fe-port 0 --be-port 0 \
-    --tsload-port -1 >"$dir/out" 2>"$dir/err" &
+    --tsload-port -1 --mysql-port -1 >"$dir/out" 2>"$dir/err" &
 pid=$!
 cleanup() {
     if kill -0 "$pid" 2>/dev/null; then
