@@ -113,6 +113,8 @@ static void write_cb(uv_write_t *w, int status)
         conn_close(c);
     else if (c->st == CS_QUIT && c->writes == 0)
         conn_close(c);
+    else if (c->st == CS_READY && c->writes == 0 && !c->busy)
+        process(c); /* the reply is out: the next command (which may wait in c->in) */
 }
 
 static bool write_raw(conn *c, const char *p, size_t n)
@@ -214,6 +216,23 @@ static void on_handle_closed(uv_handle_t *h)
         conn_free(c);
 }
 
+/* Close now: queued writes are dropped (libuv cancels them before the close callbacks); work
+ * in flight is still waited for. For peers that stopped reading. */
+static void conn_close_now(conn *c)
+{
+    c->closing = true;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    uv_timer_stop(&c->timer);
+    if (c->busy || c->handles_closing)
+        return;
+    c->handles_closing = true;
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
 /* Close: wait for work in flight and for queued writes, then close both handles. */
 static void conn_close(conn *c)
 {
@@ -235,8 +254,9 @@ static void conn_close(conn *c)
 static void timer_cb(uv_timer_t *t)
 {
     conn *c = t->data;
-    if (!c->busy && !c->closing)
-        conn_close(c); /* the handshake took too long, or the connection idled */
+    if (!c->busy)
+        conn_close_now(c); /* the handshake took too long, the connection idled, or a last
+                              reply found no reader */
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -291,24 +311,32 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     process(c);
 }
 
+/* A logged-in connection takes its next command once its last reply is written: a client
+ * that sends commands without reading the replies cannot make replies pile up here. */
+static bool may_take(const conn *c)
+{
+    return !c->busy && c->st != CS_QUIT && !(c->st == CS_READY && c->writes);
+}
+
 /* Reading and the timer as the state wants them. */
 static void update(conn *c)
 {
     if (c->closing)
         return;
-    bool want = !c->busy && c->st != CS_QUIT;
+    bool want = may_take(c);
     if (want && !c->reading)
         c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;
     else if (!want && c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
-    if (c->busy || c->st == CS_QUIT) {
+    if (c->busy) {
         uv_timer_stop(&c->timer);
         return;
     }
     uint64_t due = c->st == CS_READY ? c->last_ms + c->s->cfg.idle_timeout_ms
-                                     : c->accept_ms + c->s->cfg.handshake_timeout_ms;
+                   : c->st == CS_QUIT ? c->last_ms + c->s->cfg.handshake_timeout_ms
+                                      : c->accept_ms + c->s->cfg.handshake_timeout_ms;
     uint64_t now = now_ms();
     uv_timer_start(&c->timer, timer_cb, due > now ? due - now : 0, 0);
 }
@@ -453,7 +481,7 @@ static void on_packet(conn *c, const sl_my_packet *pkt)
 /* Frame and act on the packets in c->in until work is queued or bytes run out. */
 static void process(conn *c)
 {
-    while (!c->busy && !c->closing && c->st != CS_QUIT) {
+    while (!c->closing && may_take(c)) {
         sl_my_packet pkt;
         size_t used = 0;
         sl_code rc = sl_my_frame((const uint8_t *)c->in.p + c->in_pos, c->in.len - c->in_pos,
@@ -471,6 +499,12 @@ static void process(conn *c)
         }
         c->in_pos += used;
         on_packet(c, &pkt);
+    }
+    if (!c->busy && c->in_pos == c->in.len) { /* nothing pending: an idle connection keeps no
+                                                 buffer */
+        sl_buf_free(&c->in);
+        sl_buf_free(&c->scratch);
+        c->in_pos = 0;
     }
     update(c);
 }
@@ -585,7 +619,7 @@ static void on_stop(void *arg)
     on_drain(s);
     for (conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        conn_close(c);
+        conn_close_now(c);
     }
 }
 
