@@ -15,9 +15,7 @@
 #include "../core/platform.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -162,6 +160,16 @@ static sl_code rs_row(void *arg, const sl_qval *vals, size_t n)
     return rs->o->b.oom ? SL_NOMEM : SL_OK;
 }
 
+/* The integer a text cell holds (digits with an optional '-'; 0 when it holds none). */
+static int64_t cell_int(sl_slice v)
+{
+    size_t i = v.n && v.p[0] == '-';
+    uint64_t x = 0;
+    for (; i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && x < UINT64_MAX / 10; i++)
+        x = x * 10 + (uint64_t)(v.p[i] - '0');
+    return v.n && v.p[0] == '-' ? -(int64_t)x : (int64_t)x;
+}
+
 void sl__my_text_rows(sl_mysql_conn *c, sl_my_out *o, const char *const *names,
                       const bool *numeric, size_t n_cols, const sl_slice *cells, size_t n_rows)
 {
@@ -178,7 +186,7 @@ void sl__my_text_rows(sl_mysql_conn *c, sl_my_out *o, const char *const *names,
                 sl_slice v = cells[r * n_cols + i];
                 vals[i].null = v.p == NULL;
                 if (rs.types[i].id == SL_BIGINT)
-                    vals[i].v.i = v.p ? strtoll(v.p, NULL, 10) : 0;
+                    vals[i].v.i = cell_int(v);
                 else
                     vals[i].v.s.p = v.p, vals[i].v.s.n = v.n;
             }
