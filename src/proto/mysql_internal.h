@@ -30,8 +30,8 @@ uint16_t sl__my_status(const sl_mysql_conn *c);
  * errno_. */
 void sl__my_stmt_error(sl_my_out *o, int errno_, const char *msg);
 
-/* A result set of text columns (names) and rows of cells (p == NULL: NULL); types[i] may pick
- * BIGINT for a column (NULL: all VARCHAR). */
+/* A result set of text columns (names) and rows of cells (p == NULL: NULL); numeric[i] makes
+ * column i BIGINT, its cells digits (numeric NULL: all VARCHAR). At most 16 columns. */
 void sl__my_text_rows(sl_mysql_conn *c, sl_my_out *o, const char *const *names,
                       const bool *numeric, size_t n_cols, const sl_slice *cells, size_t n_rows);
 
