@@ -44,7 +44,7 @@ class Node:
         self.dir = tempfile.mkdtemp(prefix="sluice-bench-node-")
         self.proc = subprocess.Popen(
             [sluice, "serve", "--data-dir", self.dir, "--bind", "127.0.0.1", "--fe-port", "0",
-             "--be-port", "0", "--tsload-port", "-1", "--set", "store=" + url],
+             "--be-port", "0", "--tsload-port", "-1", "--mysql-port", "-1", "--set", "store=" + url],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         m = re.search(r"fe_port=(\d+) be_port=(\d+)", self.proc.stdout.readline())
         if not m:

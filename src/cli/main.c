@@ -41,7 +41,8 @@ static void on_signal(int sig)
 static void usage_serve(FILE *f, bool full)
 {
     fprintf(f, "usage: sluice serve [--config FILE] [--data-dir DIR] [--bind ADDR]\n"
-               "                    [--fe-port N] [--be-port N] [--tsload-port N] [--set KEY=VALUE]\n"
+               "                    [--fe-port N] [--be-port N] [--tsload-port N] [--mysql-port N]\n"
+               "                    [--set KEY=VALUE]\n"
                "Serve Doris Stream Load on the front door (default 8030, 307 to the load port) and\n"
                "the load port (default 8040), storing into embedded SQLite under the data dir.\n"
                "Port 0 picks a free port; the bound ports are printed on start.\n"
@@ -63,7 +64,8 @@ static const char *flag_key(const char *flag)
     static const struct {
         const char *flag, *key;
     } map[] = {{"--data-dir", "data_dir"}, {"--bind", "bind"},         {"--fe-port", "fe_port"},
-               {"--be-port", "be_port"},   {"--tsload-port", "tsload_port"}};
+               {"--be-port", "be_port"},   {"--tsload-port", "tsload_port"},
+               {"--mysql-port", "mysql_port"}};
     for (size_t i = 0; i < SL_COUNT(map); i++)
         if (strcmp(flag, map[i].flag) == 0)
             return map[i].key;
@@ -143,8 +145,9 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d data_dir=%s\n",
-           sluice_version(), app.fe_port, app.be_port, app.tsload_port, cfg.data_dir);
+    printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d mysql_port=%d data_dir=%s\n",
+           sluice_version(), app.fe_port, app.be_port, app.tsload_port, app.mysql_port,
+           cfg.data_dir);
     printf("  create a table: %s sql --port %d \"CREATE DATABASE test\"\n"
            "                  %s sql --port %d --db test \"CREATE TABLE t (id INT, name "
            "VARCHAR(32)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1\"\n"

@@ -180,4 +180,58 @@ void sl_http_server_free(sl_http_server *s);
 void *sl_tls_ctx_new(const char *cert_file, const char *key_file, bool generate, sl_err *err);
 void sl_tls_ctx_free(void *ctx);
 
+/* ---- other transports on the server's loop (src/mysql/) ---------------------------------
+ * They share the loop thread (their sockets) and libuv's worker pool (their statements), and
+ * follow the server's shutdown through these hooks, all called on the loop thread. The loop
+ * ends when every handle of every transport is closed. */
+typedef struct sl_http_peer {
+    void (*drain)(void *arg);    /* a graceful shutdown began: stop accepting, close idle
+                                    connections, let work in flight finish */
+    void (*stop)(void *arg);     /* the grace is over, or a hard stop: close everything (work
+                                    in flight is waited for, then its connection closed) */
+    void *arg;
+    struct sl_http_peer *next;   /* the server's list; set by sl_http_server_add_peer */
+} sl_http_peer;
+
+/* The server's uv_loop_t (as void *: http.h does not include uv.h). */
+void *sl_http_server_loop(sl_http_server *s);
+/* Register p (kept, not copied; it must outlive the server). Before sl_http_server_run. */
+void sl_http_server_add_peer(sl_http_server *s, sl_http_peer *p);
+
+/*
+ * TLS over memory BIOs (tls.c), for server.c and for the other transports on the loop
+ * (src/mysql/). libuv moves ciphertext; OpenSSL never sees the socket. All of these run on the
+ * loop thread. The SSL object is OpenSSL's (struct ssl_st == SSL).
+ */
+struct ssl_st;
+
+typedef enum sl__tls_rc {
+    SL__TLS_OK,     /* bytes produced */
+    SL__TLS_WANT,   /* needs more ciphertext from the peer */
+    SL__TLS_EOF,    /* the peer sent close_notify */
+    SL__TLS_ERROR   /* protocol or handshake failure: close the connection */
+} sl__tls_rc;
+
+/* A server-side SSL for one connection, in accept state, with a fresh memory BIO pair. NULL on
+ * failure. Free with sl__tls_free. */
+struct ssl_st *sl__tls_new(void *ssl_ctx);
+void sl__tls_free(struct ssl_st *ssl);
+
+/* Hand n ciphertext bytes from the socket to OpenSSL. False when out of memory. */
+bool sl__tls_feed(struct ssl_st *ssl, const char *p, size_t n);
+
+/* Decrypt into p[0..cap): *got receives the bytes (several records are read while they fit).
+ * Handshake progress happens here; its output waits in the write BIO (sl__tls_take). */
+sl__tls_rc sl__tls_read(struct ssl_st *ssl, char *p, size_t cap, size_t *got);
+
+/* Encrypt n plaintext bytes; the ciphertext waits in the write BIO. False on failure. */
+bool sl__tls_write(struct ssl_st *ssl, const char *p, size_t n);
+
+/* Queue a close_notify alert (best effort). */
+void sl__tls_shutdown(struct ssl_st *ssl);
+
+/* Ciphertext waiting to be sent, and taking up to cap bytes of it into p (returns the count). */
+size_t sl__tls_pending(struct ssl_st *ssl);
+size_t sl__tls_take(struct ssl_st *ssl, char *p, size_t cap);
+
 #endif

@@ -101,6 +101,7 @@ struct sl_http_server {
     sl_http_route_fn route;
     void *app;
     struct listener *listeners;
+    sl_http_peer *peers;        /* other transports on this loop (src/mysql/) */
     sl_http_conn *conns;
     uint32_t n_conns;
     bool stopping;              /* no new connections, no keep-alive */
@@ -937,6 +938,9 @@ static void log_line(const char *fmt, ...)
 
 static void close_listeners(sl_http_server *s)
 {
+    if (!s->stopping)
+        for (sl_http_peer *p = s->peers; p; p = p->next)
+            p->drain(p->arg);
     s->stopping = true;
     for (struct listener *l = s->listeners; l; l = l->next) {
         if (!l->closed) {
@@ -951,6 +955,8 @@ static void stop_now(sl_http_server *s)
 {
     uv_timer_stop(&s->grace_timer);
     close_listeners(s);
+    for (sl_http_peer *p = s->peers; p; p = p->next)
+        p->stop(p->arg);
     for (sl_http_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         conn_close(c);
@@ -994,6 +1000,8 @@ static void grace_over(sl_http_server *s)
     if (s->cutting)
         return;
     s->cutting = true;
+    for (sl_http_peer *p = s->peers; p; p = p->next)
+        p->stop(p->arg);
     for (sl_http_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         cut_off(c);
@@ -1148,6 +1156,17 @@ sl_code sl_http_listen(sl_http_server *s, const char *host, int port, int role, 
     if (bound_port)
         *bound_port = l->port;
     return SL_OK;
+}
+
+void *sl_http_server_loop(sl_http_server *s)
+{
+    return &s->loop;
+}
+
+void sl_http_server_add_peer(sl_http_server *s, sl_http_peer *p)
+{
+    p->next = s->peers;
+    s->peers = p;
 }
 
 sl_code sl_http_server_run(sl_http_server *s)

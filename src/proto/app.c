@@ -30,6 +30,7 @@ void sl_config_default(sl_config *c)
     c->fe_port = 8030;
     c->be_port = 8040;
     c->tsload_port = 8442;
+    c->mysql_port = 9030;
     c->tsload_cycle_idle_s = 3600;
     c->streaming_load_max_mb = 10240;
     c->streaming_load_json_max_mb = 100;
@@ -70,6 +71,9 @@ static const setting settings[] = {
                                        "port, -1 disables"),
     NUM("be_port", K_PORT, be_port, 0, "the load port (Stream Load, Yamcs); 0 free, -1 off"),
     NUM("tsload_port", K_PORT, tsload_port, 0, "the tsload port (HTTPS); 0 free, -1 off"),
+    NUM("mysql_port", K_PORT, mysql_port, 0, "the MySQL protocol (Doris's query port: mysql "
+                                             "-P 9030); TLS with the tsload certificate; 0 "
+                                             "free, -1 off"),
     STR("store", store, "the store: sqlite (embedded, in data_dir) or "
                         "postgres://user[:password]@host:port/database"),
     STR("time_zone", time_zone, "time zone of loads, now(), from_unixtime and the history: an "
@@ -412,6 +416,8 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     app->tsload_port = -1;
     if (cfg->tsload_port >= 0 && (rc = start_tsload(app, err)) != SL_OK)
         return rc;
+    if ((rc = sl__mysql_start(app, err)) != SL_OK)
+        return rc;
     /* The store once the ports are bound (the node row carries them); tsload's cycles need
      * the store to settle the ones a crash interrupted. No request is served before run. */
     if ((rc = open_store(app, err)) != SL_OK)
@@ -434,6 +440,7 @@ void sl_app_free(sl_app *app)
 {
     if (app->http)
         sl_http_server_free(app->http);
+    sl__mysql_free(app);
     sl__tsload_free(app);
     if (app->tls_ctx)
         sl_tls_ctx_free(app->tls_ctx);

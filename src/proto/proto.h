@@ -28,6 +28,7 @@ typedef struct sl_config {
     char bind[256];                 /* listen address (loopback by default) */
     char advertise_host[256];       /* host put into redirects and ErrorURLs ("" = from Host) */
     int fe_port, be_port, tsload_port;  /* -1: do not listen */
+    int mysql_port;                 /* the MySQL protocol (Doris's query port 9030); -1: off */
     char store[1024];               /* "sqlite" or "postgres://user@host:port/db" */
     uint64_t streaming_load_max_mb;     /* Doris BE default 10240 */
     uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
@@ -80,6 +81,9 @@ typedef struct sl_app {
     int fe_port, be_port;           /* bound ports */
     int tsload_port;                /* bound tsload port, -1 when not listening */
     void *tls_ctx;                  /* SSL_CTX of the tsload listener, or NULL */
+    int mysql_port;                 /* bound MySQL port, -1 when not listening */
+    struct sl_mysql_server *mysql;  /* the MySQL protocol's connections (mysql.c) */
+    void *mysql_tls;                /* its SSL_CTX when tsload has none */
     struct sl_tsload *tsload;       /* tsload sessions and load cycles (tsload_cycle.c) */
     /* Load placement (nodes.c), under mu: loads recently sent to other nodes, round robin. */
     pthread_mutex_t mu;
@@ -157,6 +161,47 @@ typedef struct sl_rows {
 sl_code sl__account_run(sl_app *app, const sl_identity *id, const sl_stmt *st, sl_arena_t *a,
                         sl_rows *out, sl_err *err);
 
+/* ---- the statement executor (exec.c): one for every SQL transport ------------------------
+ *
+ *   text -> sl_sql_parse -> privilege (sl_priv_of_stmt, sl_priv_check) -> run -> sink | ok | error
+ *
+ * The HTTP SQL API (sqlapi.c) and the MySQL protocol (mysql.c) both run statements here and only
+ * shape the answer: the rows go to the caller's sink (sl_query_sink: typed columns, then typed
+ * rows; SHOW and DESC results are all VARCHAR as Doris's are), the rest is an sl_exec_out. */
+
+/* Who runs a statement, and where. */
+typedef struct sl_session {
+    sl_app *app;
+    sl_identity id;                 /* logged in by the transport */
+    sl_slice db;                    /* the current database. p == NULL: none selected (a MySQL
+                                       connection before USE): a statement that needs one fails
+                                       with 1046 "No database selected". The SQL API passes its
+                                       path's, possibly empty (then the store's own error). */
+    size_t limit;                   /* SELECT: rows past this are dropped (0: none) */
+} sl_session;
+
+/* How a statement ended besides its rows. */
+typedef struct sl_exec_out {
+    uint8_t kind;                   /* sl_stmt_kind of the statement (once it parsed) */
+    bool parsed;
+    bool has_rows;                  /* a result set went to the sink (meta, then its rows) */
+    uint64_t affected;              /* INSERT: rows loaded */
+    int sql_errno;                  /* on failure: the MySQL/Doris error number (1064 syntax,
+                                       1046 no database, 1049 unknown database, 1007/1008,
+                                       1050/1051, 1045, 1227 access, else sl_code_mysql) */
+} sl_exec_out;
+
+/* Run one statement of s. On SL_OK the rows (if any) went to sink; otherwise err has the message
+ * (Doris's text where it has one) and out->sql_errno its number. Strings of the statement live in
+ * a until it is reset. Worker threads only: it waits for the store. */
+sl_code sl__exec(const sl_session *s, sl_slice text, sl_arena_t *a, const sl_query_sink *sink,
+                 sl_exec_out *out, sl_err *err);
+
+/* The columns of a table as DESC shows them (Field, Type, Null, Key, Default, Extra), for
+ * COM_FIELD_LIST too: *def receives the definition (in a). */
+sl_code sl__exec_table(const sl_session *s, sl_slice db, sl_slice table, sl_arena_t *a,
+                       sl_tabledef **def, sl_err *err);
+
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
 extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */
@@ -170,6 +215,11 @@ extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, l
 extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */
 extern const sl_http_handler sl_yamcs_api;           /* Yamcs tables: /api/archive/... */
 extern const sl_http_handler sl_nodes_api;           /* GET /api/nodes */
+
+/* The MySQL protocol (mysql.c): listen on mysql_port (TLS with the tsload certificate
+ * settings) on the HTTP server's loop; freed after the HTTP server. */
+sl_code sl__mysql_start(sl_app *app, sl_err *err);
+void sl__mysql_free(sl_app *app);
 
 /* tsload state (sessions, load cycles) of an app: created in sl_app_start, freed (open cycles
  * aborted) in sl_app_free after the HTTP server. */

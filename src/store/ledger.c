@@ -10,6 +10,9 @@
  *   txns      one row per load transaction: label, state, owner node and user
  *   loads     load history (SHOW STREAM LOAD)
  *   users     users, password hashes, lockout
+ *   user_creds  further credentials of a user, each valid only while users.hash is the hash it
+ *             was made with (for_hash): the MySQL protocol's SHA1(SHA1(password)). Added
+ *             without a version change: older sluice neither reads nor needs it
  *   grants    privileges
  *   nodes     sluice processes sharing this catalog, with heartbeats
  *
@@ -59,6 +62,8 @@ static const char *const schema[] = {
     "admin BIGINT NOT NULL DEFAULT 0, failed_login_attempts BIGINT NOT NULL DEFAULT 0, "
     "password_lock_s BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0, "
     "locked_until_ms BIGINT NOT NULL DEFAULT 0, version BIGINT NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS user_creds(usr TEXT NOT NULL, kind TEXT NOT NULL, "
+    "cred TEXT NOT NULL, for_hash TEXT NOT NULL, UNIQUE(usr, kind))",
     "CREATE TABLE IF NOT EXISTS grants(usr TEXT NOT NULL, priv TEXT NOT NULL, "
     "target TEXT NOT NULL, UNIQUE(usr, priv, target))",
     "CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, host TEXT, fe_port BIGINT, "

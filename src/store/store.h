@@ -284,6 +284,9 @@ typedef struct sl_user_rec {
     uint32_t failed;               /* consecutive failures so far */
     uint64_t locked_until_ms;      /* 0 = not locked */
     uint64_t version;              /* bumped by every change: credential caches compare it */
+    sl_slice native;               /* the MySQL protocol's credential, hex SHA1(SHA1(password))
+                                      (docs/mysql.md), kept only while hash is the one it was
+                                      made with; p == NULL when there is none */
 } sl_user_rec;
 
 typedef struct sl_grant_rec {
@@ -293,7 +296,8 @@ typedef struct sl_grant_rec {
 /* The user named name, in the arena. SL_NOT_FOUND when absent. */
 sl_code sl_store_user_get(sl_store *s, sl_slice name, sl_arena_t *a, sl_user_rec *out,
                           sl_err *err);
-/* Insert (create; SL_CONFLICT when present) or update a user row. */
+/* Insert (create; SL_CONFLICT when present) or update a user row; u->native (when p != NULL)
+ * is stored with it, in the same transaction, for u->hash. */
 sl_code sl_store_user_put(sl_store *s, const sl_user_rec *u, bool create, sl_err *err);
 sl_code sl_store_user_drop(sl_store *s, sl_slice name, sl_err *err);
 /* Record a failed (ok = false) or successful login: the failure counter and lock time. */
@@ -304,9 +308,15 @@ sl_code sl_store_user_login(sl_store *s, sl_slice name, bool ok, uint64_t locked
  * and the count starts again. */
 sl_code sl_store_user_failed(sl_store *s, sl_slice name, uint64_t now_ms, sl_err *err);
 /* Replace the password hash; with old set, only while the stored hash is still old (an upgrade
- * loses to a concurrent password change). *changed (may be NULL): whether a row changed. */
+ * loses to a concurrent password change). native (p == NULL: none) replaces the MySQL
+ * credential in the same transaction. *changed (may be NULL): whether a row changed. */
 sl_code sl_store_user_set_hash(sl_store *s, sl_slice name, sl_slice hash, sl_slice old,
-                               bool *changed, sl_err *err);
+                               sl_slice native, bool *changed, sl_err *err);
+/* Store the MySQL credential native for the user's password hash for_hash (a user from before
+ * the MySQL protocol, at a login that had the password). It counts only while the stored hash
+ * is still for_hash, so a racing password change cannot be undone by it. */
+sl_code sl_store_user_native(sl_store *s, sl_slice name, sl_slice native, sl_slice for_hash,
+                             sl_err *err);
 /* Set FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME. SL_NOT_FOUND for an unknown user. */
 sl_code sl_store_user_policy(sl_store *s, sl_slice name, uint32_t attempts, int64_t lock_s,
                              sl_err *err);

@@ -42,7 +42,7 @@ if [ "${CONFORMANCE_STORE:-sqlite}" = postgres ]; then
     store="store=$url"
 fi
 "$BUILD/sluice" serve --data-dir "$dir/data" --bind 127.0.0.1 --fe-port 0 --be-port 0 \
-    --tsload-port -1 ${store:+--set "$store"} >"$dir/out" 2>"$dir/err" &
+    --tsload-port -1 --mysql-port -1 ${store:+--set "$store"} >"$dir/out" 2>"$dir/err" &
 pid=$!
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -137,7 +137,8 @@ class Server:
 
     def start(self):
         args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
-                "--fe-port", "0", "--be-port", "0", "--tsload-port", "0"] + self.extra
+                "--fe-port", "0", "--be-port", "0", "--tsload-port", "0",
+                "--mysql-port", "0"] + self.extra
         if self.store:
             args += ["--set", "store=" + self.store]
         elif STORE == "postgres":
@@ -153,6 +154,8 @@ class Server:
         self.be = int(m.group(2))
         t = re.search(r"tsload_port=(-?\d+)", line)
         self.ts = int(t.group(1)) if t else None  # the tsload connector's port (-1: off)
+        my = re.search(r"mysql_port=(-?\d+)", line)
+        self.my = int(my.group(1)) if my else None  # the MySQL protocol's port (-1: off)
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)

@@ -97,7 +97,7 @@ class DataDirLockTest(unittest.TestCase):
         a = Server()
         try:
             args = [BIN, "serve", "--data-dir", a.data_dir, "--bind", "127.0.0.1",
-                    "--fe-port", "0", "--be-port", "0", "--tsload-port", "-1"]
+                    "--fe-port", "0", "--be-port", "0", "--tsload-port", "-1", "--mysql-port", "-1"]
             p = subprocess.run(args, capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 1, p.stdout)
             self.assertIn("DATA_DIR %s is in use by pid %d" % (a.data_dir, a.proc.pid), p.stderr)

@@ -315,7 +315,8 @@ class InstallTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, data, True)
         p = subprocess.Popen([d("bin/sluice"), "serve", "--config", d("etc/sluice/sluice.conf"),
                               "--data-dir", data, "--fe-port", "0", "--be-port", "0",
-                              "--tsload-port", "-1"], stdout=subprocess.PIPE, text=True)
+                              "--tsload-port", "-1", "--mysql-port", "-1"],
+                             stdout=subprocess.PIPE, text=True)
         try:
             self.assertRegex(p.stdout.readline(), r"listening fe_port=\d+")
         finally:
@@ -362,7 +363,7 @@ class ContainerEntrypointTest(unittest.TestCase):
         e = clean_env(PATH=os.path.dirname(BIN) + os.pathsep + os.environ["PATH"],
                       SLUICE_DATA_DIR=data, **env)
         p = subprocess.Popen([entry, "sluice", "serve", "--bind", "127.0.0.1", "--fe-port", "0",
-                              "--be-port", "0", "--tsload-port", "-1"], env=e,
+                              "--be-port", "0", "--tsload-port", "-1", "--mysql-port", "-1"], env=e,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = p.stdout.readline()
         srv = Server.__new__(Server)  # the harness's HTTP helpers on this process's ports
