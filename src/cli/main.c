@@ -27,6 +27,14 @@ static void on_signal(int sig)
         sl_app_stop(running);
 }
 
+/* SIGHUP: reopen log_file (logrotate moved it). */
+static void on_hup(int sig)
+{
+    (void)sig;
+    if (running)
+        sl_app_reopen_logs(running);
+}
+
 /* full: with every setting key (--help); otherwise the short form after an error. */
 static void usage_serve(FILE *f, bool full)
 {
@@ -132,6 +140,7 @@ static int cmd_serve(int argc, char **argv)
     running = &app;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_hup);
     signal(SIGPIPE, SIG_IGN);
     printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d data_dir=%s\n",
            sluice_version(), app.fe_port, app.be_port, app.tsload_port, cfg.data_dir);
@@ -153,6 +162,7 @@ static int usage(FILE *f)
     fprintf(f, "usage: sluice <command> [options]\n"
                "  serve     run the server (sluice serve --help)\n"
                "  sql       run one SQL statement against a running server (sluice sql --help)\n"
+               "  load      load files into a table, with progress (sluice load --help)\n"
                "  user      manage users and privileges (sluice user --help)\n"
                "  version   print the version\n");
     return f == stdout ? 0 : 2;
@@ -167,6 +177,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "sql") == 0)
         return sl__cli_sql(argc - 2, argv + 2);
+    if (strcmp(cmd, "load") == 0)
+        return sl__cli_load(argc - 2, argv + 2);
     if (strcmp(cmd, "user") == 0)
         return sl__cli_user(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -324,6 +324,7 @@ static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
     sl__uuid(label + 7);
     spec.label = sl_slice_of(label);
     spec.format = SL_LIT("csv");
+    spec.protocol = "sql";
     spec.timeout_s = app->cfg.default_timeout_s;
     spec.tz = app->tz;
     if (in->cols) {
