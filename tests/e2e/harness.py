@@ -102,6 +102,7 @@ class Server:
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        self.proc.stdout.close()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -5,7 +5,7 @@
 
 const POLL_MS = 1000;
 const HISTORY = 120;              // chart samples (two minutes at one per second)
-const history = [];               // {t: ms, rate: bytes/s}
+const rates = [];               // {t: ms, rate: bytes/s}
 let last = null;                  // the previous answer, for rates
 const lastBytes = new Map();      // label -> {t, bytes} of running loads, for their rate
 
@@ -125,7 +125,7 @@ function drawChart() {
   const g = c.getContext("2d");
   const w = c.width, h = c.height, pad = 40;
   g.clearRect(0, 0, w, h);
-  const max = Math.max(1024, ...history.map(p => p.rate));
+  const max = Math.max(1024, ...rates.map(p => p.rate));
   g.strokeStyle = "#dde1e7";
   g.fillStyle = "#7a8190";
   g.font = "11px system-ui, sans-serif";
@@ -134,15 +134,21 @@ function drawChart() {
     g.beginPath(); g.moveTo(pad, y); g.lineTo(w - 5, y); g.stroke();
     g.fillText(human(max * i / 4, "B/s"), 2, y - 2);
   }
-  if (history.length < 2) return;
+  if (rates.length < 2) return;
+  // newest on the right; at least half a minute wide, two minutes once there is that much
+  const span = Math.max(30, rates.length);
+  const xs = rates.map((p, i) => pad + (w - pad - 5) * (i + span - rates.length) / (span - 1));
+  const ys = rates.map(p => h - 20 - (h - 30) * p.rate / max);
+  g.fillStyle = "rgba(59, 111, 216, 0.15)";
+  g.beginPath();
+  g.moveTo(xs[0], h - 20);
+  xs.forEach((x, i) => g.lineTo(x, ys[i]));
+  g.lineTo(xs[xs.length - 1], h - 20);
+  g.fill();
   g.strokeStyle = "#3b6fd8";
   g.lineWidth = 2;
   g.beginPath();
-  history.forEach((p, i) => {
-    const x = pad + (w - pad - 5) * (i + HISTORY - history.length) / (HISTORY - 1);
-    const y = h - 20 - (h - 30) * p.rate / max;
-    if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
-  });
+  xs.forEach((x, i) => (i === 0 ? g.moveTo(x, ys[i]) : g.lineTo(x, ys[i])));
   g.stroke();
 }
 
@@ -154,12 +160,12 @@ function render(d) {
     const dt = now - last.now_ms;
     const db = d.totals.bytes - last.totals.bytes;
     if (dt > 0) {
-      history.push({t: now, rate: Math.max(0, db * 1000 / dt)});
-      while (history.length > HISTORY) history.shift();
+      rates.push({t: now, rate: Math.max(0, db * 1000 / dt)});
+      while (rates.length > HISTORY) rates.shift();
     }
   }
   last = d;
-  const rate = history.length ? history[history.length - 1].rate : 0;
+  const rate = rates.length ? rates[rates.length - 1].rate : 0;
   document.getElementById("node").textContent =
     "node " + d.node.slice(0, 8) + " · up " + secs(now - d.started_ms) + " · " + d.user;
   document.getElementById("n-running").textContent = String(d.running.length);
