@@ -43,9 +43,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "../core/buf.h"
 #include "../core/jsonval.h"
@@ -164,10 +166,13 @@ static bool conn_open(conn *c, const opts *o, const char *host, int port, bool t
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (!tls)
         return true;
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
     c->ssl = o->tls ? SSL_new(o->tls) : NULL;
-    if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd) || !SSL_set1_host(c->ssl, host) ||
-        (!strchr(host, ':') && !strspn(host, "0123456789.") &&
-         !SSL_set_tlsext_host_name(c->ssl, host)) ||
+    /* the certificate must name the host: an IP address SAN, or a DNS name (also sent as SNI) */
+    if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd) ||
+        (is_ip ? !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host)
+               : !SSL_set1_host(c->ssl, host) || !SSL_set_tlsext_host_name(c->ssl, host)) ||
         SSL_connect(c->ssl) != 1) {
         unsigned long e = ERR_get_error();
         snprintf(why, cap, "TLS with %s:%d failed: %s", host, port,
@@ -451,9 +456,11 @@ static void draw(progress *p, bool final)
     } else {
         k = snprintf(line, sizeof line, "%s %s %s", p->src->name, sent, rate);
     }
-    if (rows)
-        snprintf(line + k, sizeof line - (size_t)k, "  %llu rows%s%.0f rows/s",
-                 (unsigned long long)rows, p->rows_rate > 0 ? ", " : "", p->rows_rate);
+    if (rows && p->rows_rate > 0 && !final)
+        snprintf(line + k, sizeof line - (size_t)k, "  %llu rows, %.0f rows/s",
+                 (unsigned long long)rows, p->rows_rate);
+    else if (rows)
+        snprintf(line + k, sizeof line - (size_t)k, "  %llu rows", (unsigned long long)rows);
     if (p->tty) {
         fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
     } else if (final) {
@@ -974,6 +981,8 @@ static int load_file(const opts *o, const char *path, size_t index, size_t n_fil
     uint64_t pause = 500;
     for (int try = 0;; try++) {
         attempt(o, &s, fd, &p, &r);
+        if (r.o == O_LOADED)
+            atomic_store(&p.rows, r.loaded); /* the last line shows the final count */
         draw(&p, true);
         if (r.o == O_RUNNING)
             wait_running(o, &s, &r);

@@ -356,6 +356,31 @@ class HttpsTest(unittest.TestCase):
         self.assertEqual(doc["Status"], "Success", doc)
         self.assertTrue(doc.get("ErrorURL", "https://").startswith("https://"), doc)
 
+    def test_sluice_load_over_https(self):
+        path = os.path.join(self.dir, "rows.csv")
+        with open(path, "w") as f:
+            f.write("".join("%d\n" % i for i in range(500)))
+        st, _, body = self.req(self.s.fe, "POST", "/api/query/default_cluster/information_schema",
+                               [("Authorization", basic()), ("Content-Type", "application/json")],
+                               json.dumps({"stmt": "CREATE DATABASE IF NOT EXISTS h2"}))
+        st, _, body = self.req(self.s.fe, "POST", "/api/query/default_cluster/h2",
+                               [("Authorization", basic()), ("Content-Type", "application/json")],
+                               json.dumps({"stmt": "CREATE TABLE t (k INT) DUPLICATE KEY(k) "
+                                                   "DISTRIBUTED BY HASH(k) BUCKETS 1"}))
+        self.assertEqual(json.loads(body)["code"], 0, body)
+        args = [BIN, "load", path, "--db", "h2", "--table", "t", "--port", str(self.s.fe),
+                "--https"]
+        p = subprocess.run(args + ["--cacert", self.cert], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("loaded 500 rows", p.stdout)
+        # without the certificate's issuer the server is not trusted; -k skips the check
+        p = subprocess.run(args + ["--retries", "0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 3, p.stdout)
+        self.assertIn("TLS with 127.0.0.1:%d failed" % self.s.fe, p.stdout)
+        p = subprocess.run(args + ["-k"], capture_output=True, text=True, timeout=60)
+        self.assertIn("already loaded", p.stdout)
+
     def test_plain_http_is_not_served(self):
         try:
             r = self.s.request("GET", "/api/health", timeout=5)
