@@ -8,6 +8,7 @@
 #     transaction (the single-writer ceiling), ClickHouse's HTTP insert (skipped if absent)
 #  4. 64 concurrent loads of 1/64 of the file each; one generated stream of BENCH_STREAM_GB
 #     (default 10) GB: peak RSS
+#  5. the PostgreSQL engine's writer against psql \copy into an identical table (bench/pg.sh)
 #
 # Data: ../shared/bench/gen_lineitem.py (seed 42) into build/bench/data, generated once.
 # Every figure is one timed run after the data is in the page cache.
@@ -221,3 +222,7 @@ echo "sluice vs C loader:         $(ratio "$T_C" "$T_SL")x"
 echo "3 derived columns cost:     $(echo "scale=1; 100 * ($T_DER - $T_SL) / $T_SL" | bc)% of load time   (target <= 15)"
 echo "64 concurrent vs single:    $(ratio "$T_SL" "$T_64")x   (target >= 0.9)"
 echo "peak RSS, ${STREAM_GB} GB stream:    ${RSS_ST} MB   (target <= 128)"
+
+echo
+echo "== 5. PostgreSQL store: the engine's writer vs psql \\copy (target >= 1.3x)"
+sh "$ROOT/bench/pg.sh"

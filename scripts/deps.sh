@@ -1,12 +1,13 @@
 #!/bin/sh
 # deps.sh - install the Debian packages sluice builds, tests and runs with, if any is missing.
 # Called by `make run`, `make test`, `make check`, `make bench` and `make fuzz`; idempotent and
-# quiet when everything is present. chromium: the dashboard's browser test
-# (tests/e2e/test_dashboard.py, headless).
+# quiet when everything is present. postgresql: the tests start a throwaway server of their own
+# (tests/pg/pg.sh); the package's own cluster service is not needed and not started here.
+# chromium: the dashboard's browser test (tests/e2e/test_dashboard.py, headless).
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
+libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
 zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libcriterion-dev
 curl python3 openssl python3-protobuf protobuf-compiler zstd lz4 tzdata lzop
 chromium"

@@ -690,6 +690,13 @@ sl_code sl_auth_unlock(sl_auth *a, sl_slice user, sl_err *err)
     return rc == SL_OK ? sl_store_user_login(a->store, user, true, 0, err) : rc;
 }
 
+sl_code sl_auth_drop(sl_auth *a, sl_slice user, sl_err *err)
+{
+    sl_code rc = sl_store_user_drop(a->store, user, err);
+    cache_forget(a, user);
+    return rc;
+}
+
 static const char *const priv_names[] = {"LOAD", "SELECT", "CREATE", "DROP", "ALTER", "ADMIN"};
 
 /* "load_priv, Select" -> a bit per priv_names entry; ALL is every privilege but ADMIN. */

@@ -51,6 +51,8 @@ sl_code sl_auth_login(sl_auth *a, sl_slice user, sl_slice pw, const char *peer, 
 sl_code sl_auth_add(sl_auth *a, sl_slice user, sl_slice pw, bool admin,
                     const sl_auth_policy *policy, sl_err *err);
 sl_code sl_auth_passwd(sl_auth *a, sl_slice user, sl_slice pw, sl_err *err);
+/* DROP USER: the user and its grants. SL_NOT_FOUND for an unknown user. */
+sl_code sl_auth_drop(sl_auth *a, sl_slice user, sl_err *err);
 /* Set FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME (ALTER USER ...). */
 sl_code sl_auth_set_policy(sl_auth *a, sl_slice user, const sl_auth_policy *policy, sl_err *err);
 /* Clear a lock and the failure count (ALTER USER ... ACCOUNT_UNLOCK). */

@@ -85,6 +85,10 @@ void sl_priv_of_stmt(const sl_stmt *st, sl_slice default_db, sl_priv_action *act
     case SL_STMT_DESC: *act = SL_ACT_READ; break;
     case SL_STMT_SHOW_STREAM_LOAD:
     case SL_STMT_SHOW_TRANSACTION: *act = SL_ACT_LOAD_INFO; break;
+    case SL_STMT_SET_PASSWORD: /* one's own password, or (FOR user) anyone's: ADMIN */
+    case SL_STMT_SHOW_GRANTS:  /* one's own grants; FOR user or ALL: ADMIN */
+        *act = st->account.user.p == NULL && !st->account.all ? SL_ACT_LOGIN : SL_ACT_ADMIN;
+        break;
     case SL_STMT_SELECT:
         *db = st->select.db.n ? st->select.db : default_db;
         *table = st->select.table;

@@ -152,6 +152,20 @@ void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
  * none. Strings in the arena. */
 sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err);
 
+/* A small result of a statement: column names and rows of text cells (p == NULL: NULL). */
+typedef struct sl_rows {
+    const char *const *names;
+    size_t n_cols;                  /* 0: the statement returns no rows */
+    sl_slice *cells;                /* n_rows * n_cols */
+    size_t n_rows;
+} sl_rows;
+
+/* Run a user, grant or cluster statement (CREATE/ALTER/DROP USER, SET PASSWORD, GRANT,
+ * REVOKE, SHOW GRANTS, SHOW BACKENDS/FRONTENDS) for id, whose privilege the caller checked
+ * (sl_priv_of_stmt). Rows and strings in a. */
+sl_code sl__account_run(sl_app *app, const sl_identity *id, const sl_stmt *st, sl_arena_t *a,
+                        sl_rows *out, sl_err *err);
+
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
 extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */

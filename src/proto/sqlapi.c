@@ -423,6 +423,18 @@ static void run_show_txn(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice
     rs_free(&s);
 }
 
+static void run_account(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
+{
+    sl_err err = {0};
+    sl_rows rows;
+    if (sl__account_run(r->app, &c->id, st, &r->arena, &rows, &err) != SL_OK)
+        sql_error(r, err.msg);
+    else if (rows.n_cols)
+        reply_rows(r, c, rows.names, rows.n_cols, rows.cells, rows.n_rows);
+    else
+        exec_ok(r, c);
+}
+
 static void run_ddl(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice text)
 {
     sl_app *app = r->app;
@@ -481,6 +493,14 @@ static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
     case SL_STMT_INSERT: run_insert(r, c, &st); break;
     case SL_STMT_SHOW_STREAM_LOAD: run_show_loads(r, c, &st, db); break;
     case SL_STMT_SHOW_TRANSACTION: run_show_txn(r, c, &st, db); break;
+    case SL_STMT_CREATE_USER:
+    case SL_STMT_ALTER_USER:
+    case SL_STMT_DROP_USER:
+    case SL_STMT_SET_PASSWORD:
+    case SL_STMT_GRANT:
+    case SL_STMT_REVOKE:
+    case SL_STMT_SHOW_GRANTS:
+    case SL_STMT_SHOW_NODES: run_account(r, c, &st); break;
     default: run_ddl(r, c, &st, text); break;
     }
 }

@@ -105,6 +105,11 @@ void *sl__sql_grow(sl__parser *P, void *base, size_t n, size_t *cap, size_t elem
  * SL_INVALID_SQL; unknown and unsupported types are named in the message. */
 sl_code sl__sql_type(sl__parser *P, sl_type *out);
 
+/* Users, grants, SHOW GRANTS / BACKENDS / FRONTENDS (account.c), after first: "CREATE" or
+ * "ALTER" or "DROP" (then USER was consumed), "GRANT", "REVOKE", "SET" (then PASSWORD was
+ * consumed) or "SHOW". */
+sl_code sl__sql_account(sl__parser *P, const char *first, sl_stmt *out);
+
 /* Parse the SELECT starting at the current token up to EOF into out (select.c). */
 sl_code sl__sql_select(sl__parser *P, sl_stmt *out);
 

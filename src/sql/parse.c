@@ -1083,6 +1083,11 @@ static sl_code show(sl__parser *P, sl_stmt *out)
         out->kind = SL_STMT_SHOW_TRANSACTION;
         return show_history(P, out);
     }
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (sl__sql_is_kw(P, t, "GRANTS") || sl__sql_is_kw(P, t, "BACKENDS") ||
+        sl__sql_is_kw(P, t, "FRONTENDS") ||
+        (sl__sql_is_kw(P, t, "ALL") && sl__sql_is_kw(P, sl__sql_peek(P, 1), "GRANTS")))
+        return sl__sql_account(P, "SHOW", out);
     return unsupported(P);
 }
 
@@ -1156,7 +1161,22 @@ static sl_code statement(sl__parser *P, sl_stmt *out)
             out->kind = SL_STMT_CREATE_TABLE;
             return create_table(P, out);
         }
+        if (sl__sql_accept_kw(P, "USER"))
+            return sl__sql_account(P, "CREATE", out);
+    } else if (sl__sql_accept_kw(P, "ALTER")) {
+        if (sl__sql_accept_kw(P, "USER"))
+            return sl__sql_account(P, "ALTER", out);
+    } else if (sl__sql_accept_kw(P, "GRANT")) {
+        return sl__sql_account(P, "GRANT", out);
+    } else if (sl__sql_accept_kw(P, "REVOKE")) {
+        return sl__sql_account(P, "REVOKE", out);
+    } else if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "SET") &&
+               sl__sql_is_kw(P, sl__sql_peek(P, 1), "PASSWORD")) {
+        sl__sql_next(P), sl__sql_next(P);
+        return sl__sql_account(P, "SET", out);
     } else if (sl__sql_accept_kw(P, "DROP")) {
+        if (sl__sql_accept_kw(P, "USER"))
+            return sl__sql_account(P, "DROP", out);
         return drop(P, out);
     } else if (sl__sql_accept_kw(P, "TRUNCATE")) {
         out->kind = SL_STMT_TRUNCATE;

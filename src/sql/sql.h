@@ -45,7 +45,30 @@ typedef enum sl_stmt_kind {
     SL_STMT_INSERT,
     SL_STMT_SHOW_STREAM_LOAD,   /* the load history: sl_stmt.history */
     SL_STMT_SHOW_TRANSACTION,   /* one transaction: sl_stmt.history */
+    SL_STMT_CREATE_USER,        /* users and grants (account.c): sl_stmt.account */
+    SL_STMT_ALTER_USER,
+    SL_STMT_DROP_USER,
+    SL_STMT_SET_PASSWORD,
+    SL_STMT_GRANT,
+    SL_STMT_REVOKE,
+    SL_STMT_SHOW_GRANTS,
+    SL_STMT_SHOW_NODES,         /* SHOW BACKENDS / SHOW FRONTENDS */
 } sl_stmt_kind;
+
+/* A user or grant statement (account.c). Strings in the arena; absent ones have p == NULL. */
+typedef struct sl_account {
+    sl_slice user;              /* the user named (without @host); SET PASSWORD: NULL = self */
+    sl_slice password;          /* IDENTIFIED BY / SET PASSWORD */
+    bool has_password;
+    bool has_policy;            /* FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME given */
+    int64_t failed_login_attempts;
+    int64_t password_lock_s;    /* 0: not given; -1: UNBOUNDED */
+    bool unlock;                /* ACCOUNT_UNLOCK */
+    sl_slice privs;             /* GRANT/REVOKE: the list as written ("LOAD_PRIV, SELECT_PRIV") */
+    sl_slice target;            /* "*", "db", "db.tbl" */
+    bool all;                   /* SHOW ALL GRANTS */
+    bool frontends;             /* SHOW FRONTENDS (else BACKENDS) */
+} sl_account;
 
 /* The name of the FROM table inside sl_select.sql, written unquoted (an alias is kept). */
 #define SL_SQL_TABLE_PLACEHOLDER "__sl_t"
@@ -113,6 +136,7 @@ typedef struct sl_stmt {
     sl_select select;        /* SELECT */
     sl_insert insert;        /* INSERT */
     sl_show_history history; /* SHOW STREAM LOAD / SHOW TRANSACTION */
+    sl_account account;      /* user and grant statements */
 } sl_stmt;
 
 /* Parse one statement (a trailing ';' and surrounding whitespace are allowed) into *out, which

@@ -7,9 +7,11 @@
 #include "engine.h"
 
 extern const sl_engine_vtab sl_engine_sqlite;
+extern const sl_engine_vtab sl_engine_postgres;
 
 static const sl_engine_vtab *const engines[] = {
     &sl_engine_sqlite,
+    &sl_engine_postgres,
 };
 
 const sl_engine_vtab *sl__engine_find(const char *url)

@@ -3,7 +3,9 @@
 Everything uses the Python standard library (http.client and raw sockets). Every loop is
 bounded in count and time; servers listen on 127.0.0.1 only.
 """
+import atexit
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -20,6 +22,37 @@ from urllib.parse import urlsplit
 BIN = os.environ.get("SLUICE_BIN", os.path.join(os.path.dirname(__file__), "../../build/sluice"))
 BIN = os.path.abspath(BIN)
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+
+# The store switch: SLUICE_TEST_STORE=postgres makes every server these tests start use a
+# PostgreSQL store, one database per data directory (so a restarted server finds its data and
+# tests stay isolated), on the PostgreSQL of SLUICE_TEST_PG_URL (tests/run_all.sh starts one
+# per run) or, when unset, on one this process starts with tests/pg/pg.sh and stops at exit.
+STORE = os.environ.get("SLUICE_TEST_STORE", "sqlite")
+_pg = {}
+
+
+def _psql(url, sql):
+    return subprocess.run(["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def store_url(data_dir):
+    """The PostgreSQL URL of data_dir's database, created on first use."""
+    if "admin" not in _pg:
+        url = os.environ.get("SLUICE_TEST_PG_URL")
+        if not url:
+            d = tempfile.mkdtemp(prefix="sluice-e2e-pg-")
+            script = os.path.join(ROOT, "tests/pg/pg.sh")
+            url = subprocess.run(["sh", script, "start", d], capture_output=True, text=True,
+                                 check=True).stdout.strip().splitlines()[-1]
+            atexit.register(lambda: (subprocess.run(["sh", script, "stop", d]),
+                                     shutil.rmtree(d, ignore_errors=True)))
+        _pg["admin"] = url
+    name = "e2e_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:20]
+    admin = _pg["admin"]
+    if not _psql(admin, "SELECT 1 FROM pg_database WHERE datname = '%s'" % name):
+        _psql(admin, "CREATE DATABASE %s" % name)
+    return admin.rsplit("/", 1)[0] + "/" + name
 
 
 def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
@@ -78,6 +111,8 @@ class Server:
         fe, be = self.ports or (0, 0)
         args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
                 "--fe-port", str(fe), "--be-port", str(be), "--tsload-port", "0"] + self.extra
+        if STORE == "postgres":
+            args += ["--set", "store=" + store_url(self.data_dir)]
         self.stderr_from = os.path.getsize(self.stderr_path)
         with open(self.stderr_path, "a") as err:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)

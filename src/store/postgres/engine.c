@@ -1,0 +1,179 @@
+/*
+ * engine.c - the PostgreSQL engine: open/close, catalog transactions, and the vtab (store
+ * stage; see internal.h for the folder's files and engine.h for what the ledger expects).
+ *
+ * open connects once to learn the server (version; the citus extension, which changes how
+ * tables and stages are made) and creates the engine's two schemas under the catalog lock:
+ * `sluice` (the ledger's catalog tables, first on every connection's search_path) and
+ * `sluice_stage` (2PC stages). The ledger then creates its tables through exec.
+ */
+#include "../../core/platform.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/mem.h"
+#include "internal.h"
+
+static bool pg_accepts(const char *url)
+{
+    return sl__pg_url_accepts(url);
+}
+
+static void pg_close(sl_engine *e)
+{
+    if (e == NULL)
+        return;
+    sl__pg_pool_destroy(&e->cat);
+    sl__pg_pool_destroy(&e->wr);
+    if (e->val)
+        sl_free((void *)e->val[2]); /* the URL copy */
+    sl_free(e->kw);
+    sl_free(e->val);
+    sl_free(e->shown);
+    sl_free(e->password);
+    sl_free(e);
+}
+
+static sl_code citus_fn(void *arg, const sl_cell *row, size_t n)
+{
+    (void)row;
+    *(bool *)arg = n > 0;
+    return SL_OK;
+}
+
+static sl_code count_fn(void *arg, const sl_cell *row, size_t n)
+{
+    *(int64_t *)arg = n > 0 ? row[0].i : 0;
+    return SL_OK;
+}
+
+/* Learn the server and create the schemas (idempotent; several nodes may start at once). */
+static sl_code prepare(sl_engine *e, sl_err *err)
+{
+    sl_econn *c;
+    sl_code rc = sl__pg_get(e, &e->cat, &c, err);
+    if (rc != SL_OK)
+        return rc;
+    e->server_version = PQserverVersion(c->pg);
+    int64_t have = 0; /* schemas made by a DBA let a role without CREATE on the database in */
+    if ((rc = sl__pg_exec(c, "SELECT 1 FROM pg_extension WHERE extname = 'citus'", NULL, 0,
+                          citus_fn, &e->citus, NULL, err)) == SL_OK)
+        rc = sl__pg_exec(c, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('sluice', "
+                            "'sluice_stage')", NULL, 0, count_fn, &have, NULL, err);
+    if (rc == SL_OK && have < 2) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "BEGIN; SELECT pg_advisory_xact_lock(%lld); CREATE SCHEMA IF NOT EXISTS "
+                 "sluice; CREATE SCHEMA IF NOT EXISTS sluice_stage; COMMIT",
+                 (long long)SL_PG_CATALOG_LOCK);
+        rc = sl__pg_run(c, sql, err);
+    }
+    if (rc != SL_OK && SL_PRIMARY(rc) != SL_BACKEND)
+        rc = sl_fail(err, SL_BACKEND, "%s", err->msg);
+    sl__pg_put(c);
+    return rc;
+}
+
+static sl_code pg_open(const sl_store_opts *o, sl_engine **out, sl_err *err)
+{
+    *out = NULL;
+    sl_engine *e = sl_calloc(sizeof *e);
+    if (e == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    /* recovery holds one catalog connection while the ledger borrows another */
+    uint32_t n = o->pool_size >= 2 ? o->pool_size : 2;
+    sl__pg_pool_init(&e->cat, n, n, false);
+    sl__pg_pool_init(&e->wr, SL_PG_MAX_WRITERS, SL_PG_IDLE_WRITERS, true);
+    sl_code rc = sl__pg_url_parse(e, o->url, err);
+    if (rc == SL_OK)
+        rc = prepare(e, err);
+    if (rc != SL_OK) {
+        pg_close(e);
+        return rc;
+    }
+    *out = e;
+    return SL_OK;
+}
+
+static sl_code pg_conn_get(sl_engine *e, sl_econn **c, sl_err *err)
+{
+    return sl__pg_get(e, &e->cat, c, err);
+}
+
+static sl_code pg_xbegin(sl_econn *c, sl_err *err)
+{
+    sl_code rc = sl__pg_run(c, "BEGIN", err);
+    c->in_txn = rc == SL_OK;
+    return rc;
+}
+
+/* COMMIT; a COMMIT of a transaction that failed earlier answers ROLLBACK (nothing happened),
+ * a connection lost meanwhile leaves the outcome unknown. */
+static sl_code pg_xcommit(sl_econn *c, sl_err *err)
+{
+    PGresult *r = PQexec(c->pg, "COMMIT");
+    sl_code rc = SL_OK;
+    c->in_txn = false;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        sl_err e2 = {0};
+        rc = sl__pg_fail(c, r, "commit", &e2);
+        if (c->broken)
+            rc = sl_fail(err, SL_BACKEND, "commit outcome unknown: %s", e2.msg);
+        else
+            rc = sl_fail(err, rc, "%s", e2.msg);
+    } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        rc = sl_fail(err, SL_BACKEND, "the transaction was rolled back (an earlier statement "
+                     "failed)");
+    }
+    PQclear(r);
+    return rc;
+}
+
+static void pg_xrollback(sl_econn *c)
+{
+    PGresult *r = PQexec(c->pg, "ROLLBACK");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        c->broken = true;
+    PQclear(r);
+    c->in_txn = false;
+}
+
+static sl_code pg_catalog_lock(sl_econn *c, sl_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%lld)",
+             (long long)SL_PG_CATALOG_LOCK);
+    return sl__pg_run(c, sql, err);
+}
+
+const sl_engine_vtab sl_engine_postgres = {
+    .name = "postgres",
+    .version = 1,
+    .accepts = pg_accepts,
+    .open = pg_open,
+    .close = pg_close,
+    .id_type = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    .conn_get = pg_conn_get,
+    .conn_put = sl__pg_put,
+    .xbegin = pg_xbegin,
+    .xcommit = pg_xcommit,
+    .xrollback = pg_xrollback,
+    .catalog_lock = pg_catalog_lock,
+    .exec = sl__pg_exec,
+    .create_db = sl__pg_create_db,
+    .drop_db = sl__pg_drop_db,
+    .create_table = sl__pg_create_table,
+    .drop_table = sl__pg_drop_table,
+    .w_open = sl__pg_w_open,
+    .w_append = sl__pg_w_append,
+    .w_partial_check = sl__pg_w_partial_check,
+    .w_publish = sl__pg_w_publish,
+    .w_close = sl__pg_w_close,
+    .w_rows = sl__pg_w_rows,
+    .stage_commit = sl__pg_stage_commit,
+    .stage_drop = sl__pg_stage_drop,
+    .recover = sl__pg_recover,
+    .query = sl__pg_query,
+};
