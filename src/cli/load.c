@@ -104,8 +104,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sluice load FILE... --db DB --table TABLE [--format FMT] [-H 'key: value']...\n"
             "                   [--label LABEL] [--host HOST] [--port N] [-u USER[:PASSWORD]]\n"
-            "                   [--https] [--cacert FILE] [-k] [--retries N] [--limit-rate N[k|m]]\n"
-            "                   [--quiet]\n"
+            "                   [--https] [--cacert FILE] [-k] [--retries N]\n"
+            "                   [--limit-rate N[k|m]] [--quiet]\n"
             "Streams each FILE (- for stdin) into DB.TABLE with Doris Stream Load through the\n"
             "front door (default 127.0.0.1:8030, user root; the password may also come from\n"
             "SLUICE_PASSWORD). Any Stream Load header can be given with -H. The format follows\n"
@@ -679,7 +679,8 @@ static void interpret_doris(const sl_jval *doc, result *res)
     jtext(doc, "Message", msg, sizeof msg);
     if (strcmp(status, "Success") == 0 || strcmp(status, "Publish Timeout") == 0) {
         res->o = O_LOADED;
-        res->loaded = jnum(doc, "NumberLoadedRows"), res->filtered = jnum(doc, "NumberFilteredRows");
+        res->loaded = jnum(doc, "NumberLoadedRows");
+        res->filtered = jnum(doc, "NumberFilteredRows");
         res->unselected = jnum(doc, "NumberUnselectedRows"), res->bytes = jnum(doc, "LoadBytes");
         res->ms = jnum(doc, "LoadTimeMs");
         return;

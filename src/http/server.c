@@ -129,6 +129,7 @@ static void cut_off(sl_http_conn *c);
 
 void sl_http_config_default(sl_http_config *c)
 {
+    memset(c, 0, sizeof *c); /* no callbacks */
     c->max_header_bytes = 64 * 1024;   /* Doris and curl heads are < 8 KiB; room for big tokens */
     c->idle_timeout_ms = 60 * 1000;
     c->header_timeout_ms = 30 * 1000;

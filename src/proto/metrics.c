@@ -82,7 +82,8 @@ static const family families[SL_M_COUNT_] = {
     [SL_M_LOADS_FINISHED] = {"sluice_loads_finished_total",
                              "Loads ended (committed or precommitted: success; anything else: "
                              "failed), by protocol.",
-                             COUNTER, L2("protocol", protocols, "status", statuses), NULL, 0, false},
+                             COUNTER, L2("protocol", protocols, "status", statuses), NULL, 0,
+                             false},
     [SL_M_LOAD_ERRORS] = {"sluice_load_errors_total", "Failed loads by protocol and error code.",
                           COUNTER, L2("protocol", protocols, "code", codes), NULL, 0, true},
     [SL_M_ROWS_LOADED] = {"sluice_load_rows_loaded_total", "Rows made visible by loads.",
@@ -105,8 +106,8 @@ static const family families[SL_M_COUNT_] = {
                               "Body bytes received by the loads running now.", GAUGE, L0, NULL,
                               0, false},
     [SL_M_HTTP_REQUESTS] = {"sluice_http_requests_total",
-                            "HTTP requests finished, by listener and status code (499: the "
-                            "client went away before a reply).",
+                            "HTTP requests finished, by listener and status code (499: no "
+                            "reply went out: the client went away or the connection was cut).",
                             COUNTER, L2("listener", listeners, "code", http_codes), NULL, 0,
                             true},
     [SL_M_HTTP_DURATION] = {"sluice_http_request_duration_seconds",
@@ -503,7 +504,8 @@ static void collect_process(sl_buf *b)
         sl__prom_head(b, "process_cpu_seconds_total", "counter",
                       "Total user and system CPU time spent in seconds.");
         sl__prom_sample(b, "process_cpu_seconds_total", NULL, (double)(ut + st) / tick);
-        sl__prom_head(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        sl__prom_head(b, "process_resident_memory_bytes", "gauge",
+                      "Resident memory size in bytes.");
         sl__prom_sample(b, "process_resident_memory_bytes", NULL, (double)rss * page);
         sl__prom_head(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
         sl__prom_sample(b, "process_virtual_memory_bytes", NULL, (double)vs);
