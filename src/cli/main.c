@@ -142,14 +142,19 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_hup);
     signal(SIGPIPE, SIG_IGN);
+    const char *scheme = app.https_ctx ? "https" : "http";
     printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d data_dir=%s\n",
            sluice_version(), app.fe_port, app.be_port, app.tsload_port, cfg.data_dir);
     printf("  create a table: build/sluice sql --port %d \"CREATE DATABASE test\"\n"
            "                  build/sluice sql --port %d --db test \"CREATE TABLE t (id INT, name "
            "VARCHAR(32)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1\"\n"
            "  load a file:    curl --location-trusted -u root: -H \"label:first\" -H "
-           "\"column_separator:,\" -T data.csv -XPUT http://%s:%d/api/test/t/_stream_load\n",
-           app.fe_port, app.fe_port, cfg.bind, app.fe_port);
+           "\"column_separator:,\" -T data.csv -XPUT %s://%s:%d/api/test/t/_stream_load\n"
+           "             or:  build/sluice load data.csv --port %d --db test --table t -H "
+           "\"column_separator:,\"\n"
+           "  watch it:       %s://%s:%d/dashboard\n",
+           app.fe_port, app.fe_port, scheme, cfg.bind, app.fe_port, app.fe_port, scheme, cfg.bind,
+           app.fe_port);
     fflush(stdout);
     sl_code c = sl_app_run(&app);
     running = NULL;
