@@ -1069,6 +1069,10 @@ static int parse_option(opts *o, int argc, char **argv, int *i)
                     MAX_HEADERS, v);
             return EXIT_USAGE;
         }
+        if (strncasecmp(v, "label:", 6) == 0) { /* the label is ours to send: as --label */
+            o->label = v + 6 + strspn(v + 6, " \t");
+            return 0;
+        }
         o->headers[o->n_headers++] = v;
     } else if (strcmp(a, "--label") == 0) {
         o->label = v;
