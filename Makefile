@@ -50,7 +50,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
 
-.PHONY: all deps test check unit e2e fuzz bench run clean format conformance
+.PHONY: all deps deps-test test check unit e2e fuzz bench run clean format conformance FORCE
 .DEFAULT_GOAL := all
 
 # The recursive builds of test/check/bench/run/e2e compile in parallel: with the caller's -jN
@@ -64,12 +64,28 @@ ifeq ($(FLAVOR),release)
 	@ln -sf release/sluice build/sluice
 endif
 
+# Debian packages: `deps` what building and running need, `deps-test` adds the test tools
+# (scripts/deps.sh says which is which).
 deps:
 	@sh scripts/deps.sh
+
+deps-test:
+	@sh scripts/deps.sh --with-test
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The version (VERSION) and commit (git describe) go into src/core/version.c through a header
+# that scripts/version.sh regenerates on every make but rewrites only when its text changes.
+GEN      := $(BUILD)/gen
+$(GEN)/sl_version.h: FORCE
+	@mkdir -p $(GEN)
+	@sh scripts/version.sh --header >$@.$$$$ && \
+	    if cmp -s $@.$$$$ $@; then rm -f $@.$$$$; else mv -f $@.$$$$ $@; fi
+$(BUILD)/src/core/version.o: $(GEN)/sl_version.h
+$(BUILD)/src/core/version.o: CFLAGS_ALL += -I$(GEN)
+FORCE:
 
 $(DASH_C): $(DASH_SRC) scripts/embed.sh
 	@mkdir -p $(dir $@)
@@ -94,13 +110,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 unit: $(UNIT_BIN)
 
-# `make test`: install what is missing, build, run every unit and end-to-end test.
-test: deps
+# `make test`: install what is missing (build and test tools), build, run every unit and
+# end-to-end test.
+test: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) all unit FLAVOR=release
 	@sh tests/run_all.sh build/release
 
 # `make check`: the same suite under ASan+UBSan (and fault injection compiled in).
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
 	@sh tests/run_all.sh build/$(if $(filter thread,$(SANITIZER)),tsan,check)
 
@@ -116,7 +133,7 @@ build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libsluice.a
 	@mkdir -p $(dir $@)
 	clang $(BASE) -O1 -g -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< build/fuzz/libsluice.a $(PKG_LIBS)
 
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps-test $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -126,7 +143,8 @@ build/release/bench/%: bench/%.c build/release/libsluice.a
 	$(CC) $(BASE) -O2 -DNDEBUG -Wno-unused-result -Isrc -o $@ $< build/release/libsluice.a $(PKG_LIBS) -lcrypto
 
 bench: deps
-	@sh scripts/deps.sh --with-bench || echo "bench: reference servers not installable, their rows are skipped"
+	@sh scripts/deps.sh --with-bench
+	@sh scripts/deps.sh --with-clickhouse || echo "bench: ClickHouse not installable, its rows are skipped"
 	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@$(MAKE) --no-print-directory $(SUBJ) $(BENCH_BIN) FLAVOR=release
 	@sh bench/run.sh
@@ -136,15 +154,87 @@ run: deps
 	./build/release/sluice serve --data-dir ./data
 
 # `make e2e`: only the end-to-end tests, against build/release (E2E=name picks files).
-e2e: deps
+e2e: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@SLUICE_BIN=$(CURDIR)/build/release/sluice python3 tests/e2e/run.py $(E2E)
 
 # `make conformance`: Doris's own regression cases (../shared/conformance/doris/run.py) against
 # a server started on free ports with a temporary data directory (docs/CONFORMANCE.md).
-conformance: deps
+conformance: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@sh tests/e2e/conformance.sh build/release
+
+# ---- install, uninstall, release tarball, Debian package (docs/INSTALL.md) ------------------
+# `make install` copies the binary, sluice(1) (made from the --help texts), the sample config
+# and a config with data_dir = /var/lib/sluice (kept if one is there), the systemd unit, the bash
+# completion and the docs. GNU-style directories; DESTDIR stages the tree (the .deb uses it).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/sluice
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCS        ?= README.md CHANGELOG.md NOTICE LICENSE
+STATEDIR    := /var/lib/sluice
+MAN         := $(BUILD)/sluice.1
+CONF        := $(BUILD)/sluice.conf
+ETCDIR       = $(DESTDIR)$(SYSCONFDIR)/sluice
+
+.PHONY: man install uninstall dist deb test-deb version
+man: $(MAN)
+$(MAN): $(BIN) scripts/gen-man.sh scripts/version.sh VERSION
+	sh scripts/gen-man.sh $(BIN) >$@.$$$$ && mv -f $@.$$$$ $@
+
+# The installed config: the sample with data_dir set (every other key stays at its default).
+$(CONF): docs/sluice.conf.sample
+	@mkdir -p $(dir $@)
+	sed -e '1s/.*/# sluice.conf - settings of the sluice service (sluice.service, man sluice)./' \
+	    -e 's|^# data_dir = .*|data_dir = $(STATEDIR)|' $< >$@.$$$$ && mv -f $@.$$$$ $@
+
+install: $(BIN) $(MAN) $(CONF)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(ETCDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sluice
+	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/sluice.1
+	install -m 0644 docs/sluice.conf.sample $(ETCDIR)/sluice.conf.sample
+	@if [ -e $(ETCDIR)/sluice.conf ]; then echo "install: kept $(ETCDIR)/sluice.conf"; \
+	else echo "install -m 0644 $(CONF) $(ETCDIR)/sluice.conf"; \
+	    install -m 0644 $(CONF) $(ETCDIR)/sluice.conf; fi
+	sed -e 's|/usr/bin/sluice|$(BINDIR)/sluice|g' -e 's|/etc/sluice/|$(SYSCONFDIR)/sluice/|g' \
+	    contrib/sluice.service >$(DESTDIR)$(UNITDIR)/sluice.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sluice.service
+	install -m 0644 contrib/sluice.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sluice
+	$(if $(strip $(DOCS)),install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/)
+
+# Removes what install put there; a sluice.conf that was edited since is kept (and said so).
+uninstall: $(CONF)
+	rm -f $(DESTDIR)$(BINDIR)/sluice $(DESTDIR)$(MANDIR)/man1/sluice.1 \
+	    $(ETCDIR)/sluice.conf.sample $(DESTDIR)$(UNITDIR)/sluice.service \
+	    $(DESTDIR)$(BASHCOMPDIR)/sluice $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	@if cmp -s $(CONF) $(ETCDIR)/sluice.conf; then echo "rm -f $(ETCDIR)/sluice.conf"; \
+	    rm -f $(ETCDIR)/sluice.conf; \
+	elif [ -e $(ETCDIR)/sluice.conf ]; then echo "uninstall: kept edited $(ETCDIR)/sluice.conf"; fi
+	-@rmdir $(ETCDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# `make version`: the version and commit the next build compiles in.
+version:
+	@sh scripts/version.sh
+
+# `make dist`: build/sluice-VERSION.tar.gz, the tree with its commit recorded in VERSION.
+dist:
+	@sh scripts/dist.sh build
+
+# `make deb`: build/deb/sluice_VERSION_ARCH.deb with dpkg-buildpackage (installs debhelper &
+# co. first). `make test-deb` builds it, installs it on this machine (root), runs the unit's
+# command line, loads a file, purges it and checks that nothing is left (tests/package/).
+deb:
+	@sh scripts/deps.sh --with-deb
+	@sh scripts/build-deb.sh build/deb
+
+test-deb: deb
+	@sh scripts/deps.sh --with-test
+	python3 tests/package/test_deb.py build/deb
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h src/*/*/*.h)

@@ -6,6 +6,8 @@
  * buffer, the way a decoder hands over field slices, and prints ns/value per column type.
  * Build: cc -std=c11 -O2 -DNDEBUG -Isrc bench/bench_convert.c src/batch/convert.c, plus the
  * src/core sources, -lm.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

@@ -6,6 +6,8 @@
  * after every push as the mapper would, and prints the best pass in MB/s (10^6 bytes) and rows/s.
  * ENCLOSE (e.g. '"') turns on enclose mode with escape '\\', i.e. the state-machine path.
  * Generate the reference data with: python3 shared/bench/gen_lineitem.py 200000 /tmp/li 42
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

@@ -13,6 +13,8 @@
  * runs as MB/s of decompressed output (1 MB = 10^6 bytes) and of compressed input.
  * Build: cc -O2 -DNDEBUG -Isrc bench/bench_decompress.c src/decode/decompress.c src/core/[a-z]*.c
  *        -lz -lbz2 -llz4 -lzstd
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

@@ -6,6 +6,8 @@
  * Two runs: typed inputs (a BIGINT, d DATETIME, s STRING) and CSV-like text inputs (all three
  * STRING, so every row also goes through the text -> number / datetime conversion).
  * Prints ns per row (all three columns together) for each. Build with -O2 -DNDEBUG.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

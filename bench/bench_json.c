@@ -7,6 +7,8 @@
  * Generate lineitem.ndjson with: python3 shared/bench/gen_lineitem.py 2000000 DIR 42
  * Build: cc -O2 -DNDEBUG -Isrc bench/bench_json.c src/decode/json.c src/decode/json_scan.c
  *        src/decode/json_path.c src/decode/rawbatch.c src/core/(each .c) -o bench_json
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

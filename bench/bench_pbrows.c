@@ -10,6 +10,8 @@
  * pieces (256 KiB is what the HTTP layer hands to body()), clearing the batch whenever the
  * decoder returns, as the adapter does after its store append. Prints the best pass in MB/s
  * (10^6 bytes) and rows/s.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

@@ -4,6 +4,8 @@
  *
  * usage: bench_typed FILE csv|json [REPEAT=3] [COLUMNS]  -> MB/s and rows/s (best of REPEAT);
  *        COLUMNS is a Doris `columns` header (derived columns are evaluated as in a load)
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

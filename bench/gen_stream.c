@@ -5,6 +5,8 @@
  * usage: gen_stream FILE BYTES [array]
  *   array: write the lines of FILE (NDJSON objects) as one JSON array "[o1,o2,...]", the shape
  *   Doris loads with strip_outer_array; otherwise the lines are repeated as they are.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdio.h>
 #include <stdlib.h>

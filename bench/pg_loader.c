@@ -6,6 +6,8 @@
  *
  * usage: pg_loader URL FILE [--create]   -> one line: rows, wall s, CPU s (user + system)
  *        --create: create database `bench` and table `lineitem` (the engine's DDL) first
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../src/core/platform.h"
 

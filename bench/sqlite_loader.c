@@ -3,6 +3,8 @@
  * one transaction, typed as sluice stores lineitem (reference tool of `make bench`).
  *
  * usage: sqlite_loader DB FILE.csv   (table lineitem must exist; splits on ',' and '\n')
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include <fcntl.h>
 #include <sqlite3.h>

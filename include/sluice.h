@@ -3,6 +3,8 @@
  *
  * Everything else lives under src/ and may change; this header is what another program may
  * call. Settings are the same "key = value" pairs as the config file (docs: README.md).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SLUICE_H
 #define SLUICE_H
@@ -21,7 +23,7 @@ extern "C" {
 
 typedef struct sluice_server sluice_server;
 
-/** The version string, e.g. "0.1.0". Static storage. */
+/** The version string, e.g. "0.2.0" (the VERSION file at build time). Static storage. */
 SLUICE_API const char *sluice_version(void);
 
 /**

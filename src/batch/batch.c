@@ -1,5 +1,7 @@
 /*
  * batch.c - typed columnar batch (batch stage). See batch.h.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -14,6 +14,8 @@
  *   DATE                       i    (days since 1970-01-01)
  *   DATETIME                   i    (microseconds since 1970-01-01 00:00:00, no time zone)
  *   CHAR..JSON                 s    (bytes)
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_BATCH_H
 #define SL_BATCH_H

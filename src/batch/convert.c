@@ -14,6 +14,8 @@
  *
  *   text cell --> sl_convert --> sl_datum (int64 | int128 | double | borrowed slice)
  *   sl_datum  --> sl_format_* --> text for the HTTP SQL API and the error log
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -7,6 +7,8 @@
  * strict mode; string length overflow is reported separately (SL_CONV_TOO_LONG).
  *
  * The formatters turn stored values back into the text the HTTP SQL API and the error log show.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_CONVERT_H
 #define SL_CONVERT_H

@@ -8,6 +8,8 @@
  *
  *   "%Y-%m-%d %H:%M:%S"  --compile-->  YEAR4 '-' MON '-' MDAY WS HOUR24 ':' MIN ':' SEC
  *   "2024-02-29 23:59:01.5" --parse--> sl_dt {2024, 2, 29, 23, 59, 1, usec}
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -14,6 +14,8 @@
  * Specifiers: %Y %y %C %m %d %e %H %k %I %l %M %S %p %b %B %h %a %A %j %s %f %T %D %F %R %n %t
  * %%; a space in the format matches zero or more spaces or tabs in the value; any other byte
  * matches itself. Names (%b, %p, ...) are English and compared case-insensitively.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_DATEFMT_H
 #define SL_DATEFMT_H

@@ -1,5 +1,7 @@
 /*
  * types.c - names of logical types and table-definition lookups (batch stage).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -5,6 +5,8 @@
  * A table definition (sl_tabledef) is what CREATE TABLE says in Doris syntax, parsed by
  * src/sql/ and kept by the store as the original statement text. Everything here is plain data
  * allocated in one arena by whoever builds it.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_TYPES_H
 #define SL_TYPES_H

@@ -1,5 +1,7 @@
 /*
  * cli.h - subcommands of the sluice command other than serve (cli).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_CLI_H
 #define SL_CLI_H

@@ -5,6 +5,8 @@
  * nothing but the server. Result sets print as tab-separated rows under a header line, escaped
  * as mysql --batch does (\t \n \\ \0 inside values) with NULL as \N; other answers print their
  * status. Every failure says why on stderr.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -3,7 +3,12 @@
  *
  * `serve` builds the configuration (config file < SLUICE_* environment < flags), starts the
  * server object and runs it until SIGINT/SIGTERM. `sql` talks to a running server over the
- * HTTP SQL API (client.c). `user` edits the users kept in the store.
+ * HTTP SQL API (client.c). `user` edits the users kept in the store. `version` prints the
+ * version and commit (core/version.c). The man page (scripts/gen-man.sh) and the bash
+ * completion (contrib/sluice.bash-completion) are made from the --help texts here: a command
+ * listed by usage() below gets its section and its completion without other changes.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -13,12 +18,17 @@
 #include <string.h>
 
 #include "../../include/sluice.h"
+#include "../core/version.h"
 #include "../proto/proto.h"
 #include "cli.h"
 
 /* The running server, for the signal handler only (a signal handler cannot be given an
  * argument). sl_app_stop is async-signal-safe (uv_async_send). */
 static sl_app *running;
+
+/* argv[0], so the hints printed on start name the binary as it was run (build/sluice from a
+ * clone, /usr/bin/sluice from the package). */
+static const char *progname = "sluice";
 
 static void on_signal(int sig)
 {
@@ -145,21 +155,38 @@ static int cmd_serve(int argc, char **argv)
     const char *scheme = app.https_ctx ? "https" : "http";
     printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d data_dir=%s\n",
            sluice_version(), app.fe_port, app.be_port, app.tsload_port, cfg.data_dir);
-    printf("  create a table: build/sluice sql --port %d \"CREATE DATABASE test\"\n"
-           "                  build/sluice sql --port %d --db test \"CREATE TABLE t (id INT, name "
+    printf("  create a table: %s sql --port %d \"CREATE DATABASE test\"\n"
+           "                  %s sql --port %d --db test \"CREATE TABLE t (id INT, name "
            "VARCHAR(32)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1\"\n"
            "  load a file:    curl --location-trusted -u root: -H \"label:first\" -H "
            "\"column_separator:,\" -T data.csv -XPUT %s://%s:%d/api/test/t/_stream_load\n"
-           "             or:  build/sluice load data.csv --port %d --db test --table t -H "
+           "             or:  %s load data.csv --port %d --db test --table t -H "
            "\"column_separator:,\"\n"
            "  watch it:       %s://%s:%d/dashboard\n",
-           app.fe_port, app.fe_port, scheme, cfg.bind, app.fe_port, app.fe_port, scheme, cfg.bind,
-           app.fe_port);
+           progname, app.fe_port, progname, app.fe_port, scheme, cfg.bind, app.fe_port, progname,
+           app.fe_port, scheme, cfg.bind, app.fe_port);
     fflush(stdout);
     sl_code c = sl_app_run(&app);
     running = NULL;
     sl_app_free(&app);
     return c == SL_OK ? 0 : 1;
+}
+
+/* `sluice version`: the version and the commit it was built from (scripts/version.sh). */
+static int cmd_version(int argc, char **argv)
+{
+    if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        printf("usage: sluice version\n"
+               "Prints the version (semantic versioning; CHANGELOG.md) and the git commit the\n"
+               "binary was built from (git describe, or the commit a release tarball recorded).\n");
+        return 0;
+    }
+    if (argc > 0) {
+        fprintf(stderr, "sluice version: unknown option %s\nusage: sluice version\n", argv[0]);
+        return 2;
+    }
+    printf("sluice %s (commit %s)\n", sluice_version(), sl__version_commit());
+    return 0;
 }
 
 static int usage(FILE *f)
@@ -169,7 +196,7 @@ static int usage(FILE *f)
                "  sql       run one SQL statement against a running server (sluice sql --help)\n"
                "  load      load files into a table, with progress (sluice load --help)\n"
                "  user      manage users and privileges (sluice user --help)\n"
-               "  version   print the version\n");
+               "  version   print the version and the commit it was built from\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -177,6 +204,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
+    progname = argv[0];
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
@@ -186,10 +214,8 @@ int main(int argc, char **argv)
         return sl__cli_load(argc - 2, argv + 2);
     if (strcmp(cmd, "user") == 0)
         return sl__cli_user(argc - 2, argv + 2);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("sluice %s\n", sluice_version());
-        return 0;
-    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+        return cmd_version(argc - 2, argv + 2);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
         return usage(stdout);
     fprintf(stderr, "sluice: unknown command %s\n", cmd);

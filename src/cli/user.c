@@ -5,6 +5,8 @@
  * Works whether or not a server runs on that store: servers read users from the store on every
  * login (their caches of verified passwords miss as soon as the stored hash changes). The store
  * is opened as a tool: no recovery, no node registration.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -22,7 +24,7 @@ static int usage(FILE *f)
 {
     fprintf(f,
             "usage: sluice user add NAME [--password PW] [--admin] [POLICY] [STORE]\n"
-            "       sluice user passwd NAME PASSWORD [STORE]\n"
+            "       sluice user passwd NAME PASSWORD|- [STORE]\n"
             "       sluice user alter NAME POLICY [STORE]\n"
             "       sluice user unlock NAME [STORE]\n"
             "       sluice user grant NAME PRIVS ON TARGET [STORE]\n"
@@ -31,7 +33,10 @@ static int usage(FILE *f)
             "  (Doris's FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME; 0 attempts = never lock)\n"
             "PRIVS: LOAD, SELECT, CREATE, DROP, ALTER, ADMIN or ALL, comma-separated\n"
             "TARGET: * (everything), DB (or DB.*), DB.TABLE\n"
-            "STORE: [--data-dir DIR] [--store URL] (default ./data, the embedded store)\n"
+            "STORE: [--data-dir DIR] [--store URL] (default ./data, and the store the server\n"
+            "  on DIR uses: DIR/store.url, else the embedded store)\n"
+            "A password given as - is read from the first line of standard input (so it\n"
+            "does not show in the process list).\n"
             "Users and privileges live in the store. LOAD allows loading\n"
             "into the target and reading it; SELECT reading; CREATE and DROP the DDL; ADMIN\n"
             "everything. docs/SECURITY.md has the full table.\n");
@@ -111,6 +116,24 @@ static bool parse_args(int argc, char **argv, opts *o)
     return o->n >= 2;
 }
 
+/* "-": the first line of stdin (without its line end) into buf; otherwise arg itself. */
+static sl_code password_arg(const char *arg, char *buf, size_t cap, sl_slice *out, sl_err *err)
+{
+    if (strcmp(arg, "-") != 0) {
+        *out = sl_slice_of(arg);
+        return SL_OK;
+    }
+    if (fgets(buf, (int)cap, stdin) == NULL)
+        buf[0] = '\0';
+    size_t n = strcspn(buf, "\r\n");
+    if (n == cap - 1)
+        return sl_fail(err, SL_INVALID, "password on standard input longer than %zu bytes",
+                       cap - 2);
+    buf[n] = '\0';
+    *out = (sl_slice){buf, n};
+    return SL_OK;
+}
+
 static sl_code run(sl_auth *a, const opts *o, bool *bad, sl_err *err)
 {
     const char *cmd = o->pos[0];
@@ -120,8 +143,12 @@ static sl_code run(sl_auth *a, const opts *o, bool *bad, sl_err *err)
     if (strcmp(cmd, "add") == 0 && o->n == 2)
         return sl_auth_add(a, name, sl_slice_of(o->pw), o->admin,
                            o->has_policy ? &o->policy : NULL, err);
-    if (strcmp(cmd, "passwd") == 0 && o->n == 3)
-        return sl_auth_passwd(a, name, sl_slice_of(o->pos[2]), err);
+    if (strcmp(cmd, "passwd") == 0 && o->n == 3) {
+        char buf[1024];
+        sl_slice pw;
+        sl_code rc = password_arg(o->pos[2], buf, sizeof buf, &pw, err);
+        return rc != SL_OK ? rc : sl_auth_passwd(a, name, pw, err);
+    }
     if (strcmp(cmd, "alter") == 0 && o->n == 2 && o->has_policy)
         return sl_auth_set_policy(a, name, &o->policy, err);
     if (strcmp(cmd, "unlock") == 0 && o->n == 2)
@@ -136,7 +163,7 @@ static sl_code run(sl_auth *a, const opts *o, bool *bad, sl_err *err)
 
 int sl__cli_user(int argc, char **argv)
 {
-    opts o = {.dir = "./data", .pw = "", .url = "sqlite"};
+    opts o = {.dir = "./data", .pw = "", .url = NULL};
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return usage(stdout);
@@ -145,6 +172,18 @@ int sl__cli_user(int argc, char **argv)
     sl_auth *a = NULL;
     sl_store *store = NULL;
     sl_err err = {0};
+    char noted[1024] = "";
+    if (o.url == NULL) { /* the store the server on this data directory uses (app.c) */
+        char path[1200];
+        snprintf(path, sizeof path, "%s/store.url", o.dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t k = fread(noted, 1, sizeof noted - 1, f);
+            noted[k] = '\0';
+            fclose(f);
+        }
+        o.url = noted[0] ? noted : "sqlite";
+    }
     sl_store_opts so = {.url = o.url, .data_dir = o.dir, .tool = true};
     if (sl_store_global_init(&err) != SL_OK || sl_store_open(&so, &store, &err) != SL_OK ||
         sl_auth_open(store, &a, &err) != SL_OK) {

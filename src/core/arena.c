@@ -1,5 +1,7 @@
 /*
  * arena.c - region allocator (core). See arena.h for the lifetimes it serves.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "platform.h"
 

@@ -5,6 +5,8 @@
  * batch owns one arena; everything allocated from it dies together on sl_arena_reset or
  * sl_arena_free [nginx pools, h2o req->pool]. Non-memory resources register a cleanup with
  * sl_arena_on_reset [ngx_pool_cleanup_add]; cleanups run in reverse order of registration.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_ARENA_H
 #define SL_ARENA_H

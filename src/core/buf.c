@@ -1,5 +1,7 @@
 /*
  * buf.c - growable buffer, backquoted SQL identifiers and JSON string escaping (core).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "platform.h"
 

@@ -4,6 +4,8 @@
  * Replies, error logs and SQL text are built in an sl_buf. It owns its heap memory; after an
  * allocation failure the buffer is poisoned (b->oom) and later appends do nothing, so a caller
  * checks once at the end [redis sds, but with a sticky error].
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_BUF_H
 #define SL_BUF_H

@@ -1,5 +1,7 @@
 /*
  * jsonval.c - whole-document JSON reader for small request bodies (core). See jsonval.h.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "platform.h"
 

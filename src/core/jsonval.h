@@ -4,6 +4,8 @@
  * The HTTP SQL API's {"stmt": ...}, tsload's LoadDataParam and similar bodies are small and
  * bounded by the adapters, so they are parsed whole into a tree in an arena. Load data never
  * goes through here: the streaming decoder in src/decode/ handles that.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_JSONVAL_H
 #define SL_JSONVAL_H

@@ -1,5 +1,7 @@
 /*
  * mem.c - allocation wrappers with optional fault injection (core).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "platform.h"
 

@@ -4,6 +4,8 @@
  * sl_malloc / sl_realloc / sl_free wrap libc so that tests can make the Nth allocation fail
  * [sqlite faultsim]: with SL_FAULT_INJECTION compiled in, sl_fault_arm(n) makes the n-th call
  * from now (on this thread) return NULL. Production builds compile the hook away.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_MEM_H
 #define SL_MEM_H

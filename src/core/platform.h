@@ -3,6 +3,8 @@
  *
  * Every .c file includes this first, so that the whole tree sees the same libc surface:
  * POSIX.1-2008 plus the few BSD/GNU extensions we name here (strcasecmp, timegm, mkdtemp).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PLATFORM_H
 #define SL_PLATFORM_H

@@ -4,6 +4,8 @@
  * The pipeline passes p+n pairs, never NUL-terminated strings [h2o h2o_iovec_t]. A slice does
  * not own its bytes: whoever made it says how long they live. In decoder output, p == NULL
  * marks SQL NULL (distinct from an empty value, which has p != NULL and n == 0).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SLICE_H
 #define SL_SLICE_H

@@ -3,6 +3,8 @@
  *
  * Everything here is generated from SL_STATUS_MAP in status.h, so a new row there is the whole
  * change.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "platform.h"
 

@@ -7,6 +7,8 @@
  *
  * Detail codes keep the primary code in the low byte: (c & 0xff) is the row of the table, the
  * upper bits select a more precise protocol text where a spec prescribes one.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_STATUS_H
 #define SL_STATUS_H

@@ -6,6 +6,8 @@
  *
  * Files come from the system (Debian's tzdata), not the network, but are still read with every
  * length checked: a damaged file is an unknown zone, never a crash.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "platform.h"
 

@@ -8,6 +8,8 @@
  * text that carries its own zone, and the times the history shows. Each of those asks for the
  * offset at that instant, so daylight-saving time is right for every value, not only for the
  * moment the load started.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_TZ_H
 #define SL_TZ_H

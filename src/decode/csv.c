@@ -46,6 +46,8 @@
  *  - A record longer than max_record_bytes is fatal (SL_TOO_LARGE), whatever the chunking.
  *  - A trailing CR before a "\n" delimiter is kept (Doris 2.1 keeps it unless keep_carriage_return
  *    semantics say otherwise; unverified): use line_delimiter "\r\n" for CRLF files.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -4,6 +4,8 @@
  * csv.c finds separators, delimiters and enclose bytes through these three helpers only, so the
  * per-ISA code lives here behind one #if [zsv zsv_scan_simd_*.h]: SSE2 (every x86-64) or a
  * portable scalar fallback. All helpers read only p[0..n) and never write.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_CSV_SCAN_H
 #define SL_CSV_SCAN_H

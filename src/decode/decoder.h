@@ -12,6 +12,8 @@
  *
  * Adding a format is one file that ends with a `const sl_decoder_vtab sl_decoder_<name>` and
  * one line in registry.c.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_DECODER_H
 #define SL_DECODER_H

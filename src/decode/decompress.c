@@ -17,6 +17,8 @@
  * stream end so concatenated streams decode, LZ4F and zstd contexts start the next frame by
  * themselves. "mid" records whether the last bytes seen left us inside a stream; finish turns
  * that into "truncated stream".
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

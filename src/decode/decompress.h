@@ -42,6 +42,8 @@
  * allocated through sl_malloc, so fault injection reaches it.
  *
  * Threads: an sl_decomp is used by one thread at a time; there is no shared state.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_DECOMPRESS_H
 #define SL_DECOMPRESS_H

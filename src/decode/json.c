@@ -22,6 +22,8 @@
  * impossible, so the decoder stops there (later input is ignored); by-line mode goes on with the
  * next line. fuzzy_parse is accepted and ignored: it is a Doris speed hint that does not change
  * results for well-formed input, and this parser needs no such hint.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

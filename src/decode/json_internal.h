@@ -9,6 +9,8 @@
  *   json_path.c  the JSONPath subset ($, $.a.b, $.a[0], $["a b"]) used by jsonpaths/json_root.
  *   json.c       the streaming driver: splits the body into records (lines, documents, elements
  *                of a stripped outer array), carries records that straddle a chunk, emits rows.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_DECODE_JSON_INTERNAL_H
 #define SL_DECODE_JSON_INTERNAL_H

@@ -5,6 +5,8 @@
  * value), `$.a.b`, `$.a[0].b`, `$["a b"]` / `$['a b']`. Paths are compiled once at open (into the
  * decoder's option arena) and evaluated on records that json_scan.c has already validated, by
  * walking the raw text: members that do not match are skipped, never materialised.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

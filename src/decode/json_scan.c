@@ -10,6 +10,8 @@
  *
  * Errors use rapidjson's codes and texts because Doris reports them verbatim. Invalid UTF-8
  * inside strings is passed through unchanged, as rapidjson does by default.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

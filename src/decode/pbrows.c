@@ -12,6 +12,8 @@
  * Cell{1: columnId, 2: data}; unknown fields are skipped as protobuf requires. Yamcs handles
  * all ColumnInfos of a row before its cells, so a ColumnInfo that follows a cell makes the row
  * decode its cells a second time.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

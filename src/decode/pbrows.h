@@ -22,6 +22,8 @@
  *
  * The table's Yamcs types come from its "yamcs.types" property (written by :executeSql), or
  * are derived from the sluice types for tables made with Doris DDL (sl_pbrows_schema_init).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PBROWS_H
 #define SL_PBROWS_H

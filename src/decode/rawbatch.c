@@ -1,5 +1,7 @@
 /*
  * rawbatch.c - the raw batch decoders fill (decode stage). See decoder.h.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

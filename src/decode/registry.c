@@ -1,5 +1,7 @@
 /*
  * registry.c - the one list of decoders (decode stage). A new format is one line here.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -9,10 +9,13 @@
  * out its NULL mask (unselected rows and NULL arguments), then computes only the other rows.
  * There is no short-circuit: evaluation cannot fail except for out of memory, so computing a
  * branch whose value is then discarded is harmless. Overflow and division by zero give NULL.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
 #include <math.h>
+#include <regex.h>
 
 #include "internal.h"
 
@@ -96,15 +99,46 @@ sl_type sl__expr_common(sl_type x, sl_type y, bool compare)
     return sl__ty(SL_DOUBLE); /* string or date against a number: as numbers */
 }
 
+/* Statements: a literal converted by the binder becomes a literal of the target type at once,
+ * so that renderers see typed constants (`d >= '2024-01-01'` compares with a DATE). */
+static sl_code fold_literal(sl__binder *b, sl_expr **slot, sl_type t)
+{
+    static const sl_expr_ctx utc = {0, 0, NULL};
+    sl_expr *x = *slot, *l;
+    sl_vec in = {x->type, &x->lit, NULL}, out;
+    sl__env env = {NULL, 1, NULL, &utc, b->a, b->err, false};
+    sl_code rc = sl__expr_out(&env, t, NULL, 0, &out);
+    if (rc == SL_OK)
+        rc = sl__expr_cast(&in, t, &env, &out);
+    if (rc != SL_OK)
+        return rc;
+    if ((l = sl_arena_alloc(b->a, sizeof *l)) == NULL)
+        return sl_fail(b->err, SL_NOMEM, "out of memory binding an expression");
+    *l = *x;
+    l->type = t;
+    l->lit = out.v[0];
+    l->lit_null = out.null[0] != 0;
+    *slot = l;
+    return SL_OK;
+}
+
+/* Same type for values: the spelling flag v1 (DESC only) does not count. */
+static bool same_type(sl_type a, sl_type b)
+{
+    return a.id == b.id && a.precision == b.precision && a.scale == b.scale && a.len == b.len;
+}
+
 sl_code sl__expr_coerce(sl__binder *b, sl_expr **slot, sl_type t)
 {
     sl_expr *x = *slot;
-    if (memcmp(&x->type, &t, sizeof t) == 0)
+    if (same_type(x->type, t))
         return SL_OK;
     if (x->kind == EK_LIT && x->lit_null) {
         x->type = t;
         return SL_OK;
     }
+    if (x->kind == EK_LIT && b->opts && sl__cls_of(t.id) != C_NULL)
+        return fold_literal(b, slot, t);
     sl_expr *c = sl_arena_alloc(b->a, sizeof *c + sizeof(sl_expr *));
     if (c == NULL)
         return sl_fail(b->err, SL_NOMEM, "out of memory binding an expression");
@@ -161,12 +195,85 @@ static sl_type arith_type(uint8_t op, sl_type x, sl_type y, sl_type *ox, sl_type
     return *ox;
 }
 
+/* A numeric literal as an exact value of DECIMAL/LARGEINT type t (no digit dropped, none past
+ * its precision). */
+static bool lit_fits(const sl_expr *x, sl_type t)
+{
+    int c = sl__cls_of(x->type.id);
+    sl_i128 w = c == C_INT ? (sl_i128)x->lit.i : x->lit.w, lim;
+    unsigned from = c == C_DEC ? x->type.scale : 0, to = t.id == SL_DECIMAL ? t.scale : 0;
+    if (c != C_INT && c != C_LARGE && c != C_DEC)
+        return false;
+    if (t.id == SL_LARGEINT)
+        return from == 0 || w % sl__pow10(from) == 0;
+    if (from > to) {
+        if (w % sl__pow10(from - to) != 0)
+            return false;
+        w /= sl__pow10(from - to);
+    } else if (__builtin_mul_overflow(w, sl__pow10(to - from), &w)) {
+        return false;
+    }
+    lim = sl__pow10(t.precision);
+    return w < lim && w > -lim;
+}
+
+/* The one type of the operands that are not literals, when they share one. */
+static bool operand_type(const sl_expr *e, size_t from, size_t end, sl_type *t)
+{
+    bool have = false;
+    for (size_t i = from; i < end; i++) {
+        const sl_expr *x = e->args[i];
+        if (x->kind == EK_LIT)
+            continue;
+        if (have && (x->type.id != t->id || x->type.precision != t->precision ||
+                     x->type.scale != t->scale))
+            return false;
+        *t = x->type, have = true;
+    }
+    return have;
+}
+
+/* Statements compare literals with a column as Doris does, in the column's type when every
+ * literal is exactly one of its values: `d >= '2024-01-01'` as DATEs (not DATETIMEs), `i =
+ * '5'` as BIGINTs (not DOUBLEs), `price > 10` as the column's DECIMAL (not a wider one). t is
+ * the common type of args[from..end); the refined type or t. */
+static sl_type refine_common(const sl__binder *b, const sl_expr *e, size_t from, size_t end,
+                             sl_type t)
+{
+    bool to_date = t.id == SL_DATETIME, to_int = t.id == SL_DOUBLE;
+    sl_type col;
+    if (b->opts == NULL)
+        return t;
+    if ((t.id == SL_DECIMAL || t.id == SL_LARGEINT) && operand_type(e, from, end, &col) &&
+        (col.id == SL_DECIMAL || col.id == SL_LARGEINT)) {
+        bool fits = true;
+        for (size_t i = from; i < end && fits; i++)
+            fits = e->args[i]->kind != EK_LIT || e->args[i]->lit_null || lit_fits(e->args[i], col);
+        return fits ? col : t;
+    }
+    for (size_t i = from; i < end && (to_date || to_int); i++) {
+        const sl_expr *x = e->args[i];
+        int c = sl__cls_of(x->type.id);
+        if (x->kind == EK_LIT && c == C_TEXT) {
+            sl_slice v = {x->lit.s.p, x->lit.s.n};
+            int64_t n;
+            to_date = to_date && sl__text_to_datetime(v, &n) && n % SL__US_PER_DAY == 0;
+            to_int = to_int && sl__text_to_i64(v, &n);
+        } else {
+            to_date = to_date && (c == C_DATE || c == C_NULL);
+            to_int = to_int && (c == C_INT || c == C_NULL);
+        }
+    }
+    return to_date ? sl__ty(SL_DATE) : to_int ? sl__ty(SL_BIGINT) : t;
+}
+
 static sl_code bind_bin(sl__binder *b, sl_expr *e)
 {
     sl_type ox, oy, rt;
     sl_code rc;
     if (e->op >= B_EQ) {
-        ox = oy = sl__expr_common(e->args[0]->type, e->args[1]->type, true);
+        ox = oy = refine_common(b, e, 0, 2,
+                                sl__expr_common(e->args[0]->type, e->args[1]->type, true));
         if (sl__cls_of(ox.id) == C_NULL)
             ox = oy = sl__ty(SL_BIGINT);
         rt = sl__ty(SL_BOOLEAN);
@@ -218,8 +325,27 @@ static sl_code bind_case(sl__binder *b, sl_expr *e)
     return SL_OK;
 }
 
-static sl_code bind_col(sl__binder *b, sl_expr *e)
+static sl_code bind_col(sl__binder *b, sl_expr **slot)
 {
+    sl_expr *e = *slot, *subst = NULL;
+    if (b->opts && b->opts->resolve) {
+        long col = -1;
+        sl_code rc = b->opts->resolve(b->opts->arg, e, &col, &subst, b->err);
+        if (rc != SL_OK)
+            return rc;
+        if (subst) {
+            if (b->in_agg && sl_expr_has_agg(subst))
+                return sl_fail(b->err, SL_INVALID,
+                               "aggregate function cannot contain aggregate parameters");
+            *slot = subst;
+            return SL_OK;
+        }
+        if (!SL_ALWAYS(col >= 0 && (size_t)col < b->scope->n))
+            return sl_fail(b->err, SL_INTERNAL, "column resolved outside the scope");
+        e->col = col;
+        e->type = b->scope->types[col];
+        return SL_OK;
+    }
     for (size_t i = 0; b->scope && i < b->scope->n; i++) {
         sl_slice n = b->scope->names[i];
         if (n.n == e->name.n && strncasecmp(n.p, e->name.p, n.n) == 0) {
@@ -245,18 +371,86 @@ static sl_code bind_call(sl__binder *b, sl_expr *e)
     return fn->bind ? fn->bind(e, b) : SL_OK;
 }
 
-static sl_code bind_node(sl__binder *b, sl_expr *e)
+/* An aggregate where the statement allows one, and not inside another. */
+static sl_code check_agg(sl__binder *b, const sl_expr *e)
 {
+    if (b->in_agg)
+        return sl_fail(b->err, SL_INVALID, "aggregate function cannot contain aggregate parameters");
+    if (b->opts && b->opts->aggregates)
+        return SL_OK;
+    sl_buf t = SL_BUF_INIT;
+    sl_expr_print(e, &t);
+    sl_code rc = sl_fail(b->err, SL_INVALID, "%s can not contains AggregateFunction expression: %s",
+                         b->opts && b->opts->clause ? b->opts->clause : "LOGICAL_PROJECT",
+                         t.p ? t.p : "");
+    sl_buf_free(&t);
+    return rc;
+}
+
+static sl_code bind_kind(sl__binder *b, sl_expr **slot);
+static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out);
+
+static bool is_const(const sl_expr *e)
+{
+    return e->kind == EK_LIT || (e->kind == EK_INTERVAL && e->args[0]->kind == EK_LIT);
+}
+
+/* Statements: an operator or function of constants is computed once, here, with the engine
+ * itself (the query's time zone and "now" in opts->ctx), so every store engine sees its value. */
+static sl_code fold_const(sl__binder *b, sl_expr **slot)
+{
+    sl_expr *e = *slot, *l;
+    sl_vec out;
+    if (b->opts == NULL || b->opts->ctx == NULL || e->kind == EK_LIT || e->kind == EK_COL ||
+        e->kind == EK_AGG || e->kind == EK_INTERVAL || sl__cls_of(e->type.id) == C_NULL ||
+        (b->opts->folded && *b->opts->folded > SL_EXPR_MAX_FOLDED))
+        return SL_OK;
+    for (size_t i = 0; i < e->n_args; i++)
+        if (!is_const(e->args[i]))
+            return SL_OK;
+    sl__env env = {NULL, 1, NULL, b->opts->ctx, b->a, b->err, false};
+    sl_code rc = eval_node(e, &env, &out);
+    if (rc != SL_OK)
+        return rc;
+    if ((l = sl_arena_alloc(b->a, sizeof *l)) == NULL)
+        return sl_fail(b->err, SL_NOMEM, "out of memory binding an expression");
+    memset(l, 0, sizeof *l);
+    l->kind = EK_LIT, l->bound = true, l->height = 1, l->pos = e->pos, l->col = -1;
+    l->type = e->type;
+    l->lit = out.v[0];
+    l->lit_null = out.null && out.null[0];
+    if (b->opts->folded && sl__cls_of(e->type.id) == C_TEXT && !l->lit_null)
+        *b->opts->folded += l->lit.s.n;
+    *slot = l;
+    return SL_OK;
+}
+
+static sl_code bind_node(sl__binder *b, sl_expr **slot)
+{
+    sl_expr *e = *slot;
     sl_code rc;
     if (e->bound)
         return SL_OK;
+    if (e->kind == EK_AGG && (rc = check_agg(b, e)) != SL_OK)
+        return rc;
+    b->in_agg += e->kind == EK_AGG;
     for (size_t i = 0; i < e->n_args; i++)
-        if ((rc = bind_node(b, e->args[i])) != SL_OK)
+        if ((rc = bind_node(b, &e->args[i])) != SL_OK)
             return rc;
+    b->in_agg -= e->kind == EK_AGG;
     e->bound = true;
+    if ((rc = bind_kind(b, slot)) != SL_OK)
+        return rc;
+    return fold_const(b, slot);
+}
+
+/* The node's own typing, after its children's. */
+static sl_code bind_kind(sl__binder *b, sl_expr **slot)
+{
+    sl_expr *e = *slot;
     switch (e->kind) {
     case EK_LIT: return SL_OK;
-    case EK_COL: return bind_col(b, e);
+    case EK_COL: return bind_col(b, slot);
     case EK_NEG: {
         sl_type o1, o2;
         e->type = arith_type(B_SUB, e->args[0]->type, e->args[0]->type, &o1, &o2);
@@ -273,13 +467,28 @@ static sl_code bind_node(sl__binder *b, sl_expr *e)
     case EK_IN:
     case EK_BETWEEN:
         e->type = sl__ty(SL_BOOLEAN);
-        return coerce_all(b, e, 0, 1, fold_common(e, 0, 1, e->n_args, true));
+        return coerce_all(b, e, 0, 1,
+                          refine_common(b, e, 0, e->n_args,
+                                        fold_common(e, 0, 1, e->n_args, true)));
     case EK_LIKE:
         e->type = sl__ty(SL_BOOLEAN);
         return coerce_all(b, e, 0, 1, sl__ty(SL_STRING));
     case EK_ISNULL: e->type = sl__ty(SL_BOOLEAN); return SL_OK;
+    case EK_ISBOOL:
+        e->type = sl__ty(SL_BOOLEAN);
+        return coerce_all(b, e, 0, 1, e->type);
+    case EK_AGG: return sl__expr_bind_agg(b, e);
     case EK_CASE: return bind_case(b, e);
-    case EK_CAST: return SL_OK;
+    case EK_CAST: /* statements: CAST('12' AS INT) is the literal 12 */
+        if (b->opts && e->args[0]->kind == EK_LIT && !e->args[0]->lit_null &&
+            sl__cls_of(e->type.id) != C_NULL) {
+            sl_expr *l = e->args[0];
+            sl_code rc2 = fold_literal(b, &l, e->type);
+            if (rc2 == SL_OK)
+                *slot = l;
+            return rc2;
+        }
+        return SL_OK;
     case EK_CALL: return bind_call(b, e);
     case EK_INTERVAL:
         e->type = sl__ty(SL_BIGINT);
@@ -290,10 +499,21 @@ static sl_code bind_node(sl__binder *b, sl_expr *e)
 
 sl_code sl_expr_bind(sl_expr *e, const sl_expr_scope *scope, sl_arena_t *a, sl_err *err)
 {
-    sl__binder b = {scope, a, err};
+    sl__binder b = {scope, a, err, NULL, 0};
     if (e->kind == EK_INTERVAL)
         return sl_fail(err, SL_INVALID, "INTERVAL is only allowed inside date_add / date_sub");
-    return bind_node(&b, e);
+    return bind_node(&b, &e);
+}
+
+sl_code sl_expr_bind_ex(sl_expr **e, const sl_expr_bindopts *o, sl_arena_t *a, sl_err *err)
+{
+    sl__binder b = {o->scope, a, err, o, 0};
+    if ((*e)->kind == EK_INTERVAL)
+        return sl_fail(err, SL_INVALID, "INTERVAL is only allowed inside date_add / date_sub");
+    sl_code rc = bind_node(&b, e);
+    if (rc == SL_OK && o->to_bool)
+        rc = sl__expr_coerce(&b, e, sl__ty(SL_BOOLEAN));
+    return rc;
 }
 
 sl_type sl_expr_type(const sl_expr *e)
@@ -654,9 +874,70 @@ static bool like(const char *s, size_t n, const char *p, size_t m)
     return j == m;
 }
 
+/* A NUL-terminated arena copy of a text value (regcomp / regexec need one). */
+static const char *cstr(sl__env *env, const sl_datum *d)
+{
+    char *c = sl_arena_alloc(env->a, d->s.n + 1);
+    if (c == NULL)
+        return NULL;
+    if (d->s.n)
+        memcpy(c, d->s.p, d->s.n);
+    c[d->s.n] = '\0';
+    return c;
+}
+
+/* x REGEXP p: POSIX extended expressions, matching anywhere in x (MySQL/RE2 search). A
+ * pattern is compiled once for a run of rows that share it. */
+static sl_code eval_regexp(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
+{
+    regex_t re;
+    bool have = false;
+    sl_slice last = {NULL, 0};
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        if (out->null[i])
+            continue;
+        const sl_datum *pat = &av[1].v[i];
+        const char *x = cstr(env, &av[0].v[i]), *p = NULL;
+        if (!have || pat->s.n != last.n || memcmp(pat->s.p, last.p, last.n) != 0) {
+            if (have)
+                regfree(&re), have = false;
+            if ((p = cstr(env, pat)) == NULL) {
+                rc = sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
+                break;
+            }
+            if (regcomp(&re, p, REG_EXTENDED | REG_NOSUB) != 0) {
+                rc = sl_fail(env->err, SL_INVALID, "Invalid regex expression: %.*s",
+                             (int)(pat->s.n > 100 ? 100 : pat->s.n), pat->s.p);
+                break;
+            }
+            have = true, last = (sl_slice){pat->s.p, pat->s.n};
+        }
+        if (x == NULL)
+            rc = sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
+        else
+            out->v[i].i = (regexec(&re, x, 0, NULL, 0) == 0) != e->neg;
+    }
+    if (have)
+        regfree(&re);
+    return rc;
+}
+
+static sl_code eval_isbool(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
+{
+    sl_code rc = sl__expr_out(env, e->type, NULL, 0, out);
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        bool na = av[0].null && av[0].null[i];
+        out->v[i].i = (!na && (av[0].v[i].i != 0) == (e->op != 0)) != e->neg;
+    }
+    return rc;
+}
+
 static sl_code eval_like(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
 {
     sl_code rc = sl__expr_out(env, e->type, av, 2, out);
+    if (rc == SL_OK && e->op)
+        return eval_regexp(e, av, env, out);
     for (size_t i = 0; rc == SL_OK && i < env->n; i++)
         if (!out->null[i])
             out->v[i].i = like(av[0].v[i].s.p, av[0].v[i].s.n, av[1].v[i].s.p, av[1].v[i].s.n) !=
@@ -739,6 +1020,10 @@ static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out)
     case EK_BETWEEN: return eval_between(e, av, env, out);
     case EK_LIKE: return eval_like(e, av, env, out);
     case EK_ISNULL: return eval_isnull(e, av, env, out);
+    case EK_ISBOOL: return eval_isbool(e, av, env, out);
+    case EK_AGG:
+        return sl_fail(env->err, SL_INTERNAL, "aggregate %s evaluated as a scalar",
+                       sl__expr_agg_name(e->op));
     case EK_CASE: return eval_case(e, av, env, out);
     case EK_CAST:
         if ((rc = sl__expr_out(env, e->type, av, 1, out)) != SL_OK)

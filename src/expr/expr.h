@@ -19,6 +19,8 @@
  *  - integer overflow (BIGINT/LARGEINT + - * unary -, abs) gives NULL, as do division and
  *    modulo by zero (Doris); decimal results beyond 38 digits give NULL.
  *  - string -> number/date conversions follow the non-strict load casts: bad text gives NULL.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_EXPR_H
 #define SL_EXPR_H
@@ -129,5 +131,179 @@ sl_code sl_expr_eval(const sl_expr *e, const sl_vec *cols, size_t n, const uint8
  * Temporaries go to a. Errors: SL_NOMEM. */
 sl_code sl_expr_filter(const sl_expr *pred, const sl_vec *cols, size_t n, const uint8_t *sel,
                        const sl_expr_ctx *ctx, sl_arena_t *a, uint8_t *keep, sl_err *err);
+
+/* ==== statements: the SELECT of the SQL API (src/sql/select*.c) ============================
+ *
+ * A SELECT's expressions are parsed by the same parser (one clause expression at a time,
+ * inside the statement text), bound by the same binder and, where a store engine evaluates a
+ * part of a query itself, evaluated by the same evaluator, so a function gives the same answer
+ * in a load and in a query. Store engines walk bound trees through the read-only accessors
+ * below to render them in their own SQL dialect. */
+
+/** Kinds of tree nodes (sl_expr_kind). */
+typedef enum sl_expr_kind {
+    SL_E_LIT,       /* literal: sl_expr_lit */
+    SL_E_COL,       /* column reference: sl_expr_col (scope index) */
+    SL_E_NEG,       /* -x */
+    SL_E_NOT,       /* NOT x, !x */
+    SL_E_BIN,       /* x op y: sl_expr_op is an sl_expr_binop */
+    SL_E_AND,       /* x AND y, x && y */
+    SL_E_OR,        /* x OR y, x || y */
+    SL_E_IN,        /* x [NOT] IN (args 1..n-1) */
+    SL_E_BETWEEN,   /* x [NOT] BETWEEN lo AND hi */
+    SL_E_LIKE,      /* x [NOT] LIKE p (op 0), x [NOT] REGEXP / RLIKE p (op 1) */
+    SL_E_ISNULL,    /* x IS [NOT] NULL */
+    SL_E_CASE,      /* CASE [base] WHEN w THEN t ... [ELSE e] END: see sl_expr_case_* */
+    SL_E_CAST,      /* CAST(x AS type) or an implicit conversion (sl_expr_implicit) */
+    SL_E_CALL,      /* builtin function: sl_expr_func_name */
+    SL_E_INTERVAL,  /* INTERVAL x unit, only as date_add's second argument: sl_expr_name */
+    SL_E_AGG,       /* aggregate call: sl_expr_op is an sl_expr_agg */
+    SL_E_ISBOOL     /* x IS [NOT] TRUE (op 1) / FALSE (op 0) */
+} sl_expr_kind;
+
+/** Binary operators of SL_E_BIN. */
+typedef enum sl_expr_binop {
+    SL_B_ADD, SL_B_SUB, SL_B_MUL, SL_B_DIV, SL_B_MOD, SL_B_IDIV, /* arithmetic (DIV = IDIV) */
+    SL_B_EQ, SL_B_NSEQ, SL_B_NE, SL_B_LT, SL_B_LE, SL_B_GT, SL_B_GE /* comparisons (<=> NSEQ) */
+} sl_expr_binop;
+
+/** Aggregate functions of SL_E_AGG (Doris's result types: sl_expr_type). */
+typedef enum sl_expr_agg {
+    SL_QA_COUNT,        /* count(*) (no argument), count(x), count(DISTINCT x) */
+    SL_QA_SUM,
+    SL_QA_AVG,
+    SL_QA_MIN,
+    SL_QA_MAX,
+    SL_QA_GROUP_CONCAT, /* group_concat(x [, sep] | x SEPARATOR sep): arg 1 the separator */
+    SL_QA_STDDEV_POP,   /* stddev, std, stddev_pop */
+    SL_QA_STDDEV_SAMP,
+    SL_QA_VAR_POP,      /* variance, var_pop, variance_pop */
+    SL_QA_VAR_SAMP,     /* var_samp, variance_samp */
+    SL_QA_BIT_AND,
+    SL_QA_BIT_OR,
+    SL_QA_BIT_XOR,
+    SL__N_QA
+} sl_expr_agg;
+
+/** Parse flags of sl_expr_parse_part. */
+#define SL_EXPR_PARSE_AGG 1u /* aggregate calls are parsed (the binder decides where they may be) */
+#define SL_EXPR_PARSE_SQL 2u /* inside a statement: `t.col` qualifiers are kept for the binder,
+                                SELECT's clause words (GROUP, ORDER, LIMIT, ...) are reserved */
+
+/** Parse the expression that starts at byte `from` of text and ends before the first token
+ * that cannot continue it. *end receives the offset just past its last byte, *next the offset
+ * of the token that stopped it (text.n at the end of the text). Error positions count from
+ * the start of text. Errors as sl_expr_parse. */
+sl_code sl_expr_parse_part(sl_slice text, size_t from, unsigned flags, sl_arena_t *a,
+                           sl_expr **out, size_t *end, size_t *next, sl_err *err);
+
+/** How a statement binds a column reference (sl_expr_bind_ex): set *col to a scope index, or
+ * *subst to an already bound tree that takes the reference's place (a SELECT alias); or fail
+ * with the statement's own message. ref is an unbound SL_E_COL (sl_expr_name, sl_expr_qual). */
+typedef sl_code (*sl_expr_resolve_fn)(void *arg, const sl_expr *ref, long *col, sl_expr **subst,
+                                      sl_err *err);
+
+typedef struct sl_expr_bindopts {
+    const sl_expr_scope *scope;   /* the columns (types; names when resolve is NULL) */
+    sl_expr_resolve_fn resolve;   /* NULL: names are looked up in scope */
+    void *arg;
+    bool aggregates;              /* aggregate calls may appear (not nested) */
+    const char *clause;           /* Doris's plan node for the "can not contains" message when
+                                     they may not, e.g. "LOGICAL_FILTER" */
+    bool to_bool;                 /* convert the result to BOOLEAN (WHERE, HAVING) */
+    const sl_expr_ctx *ctx;       /* non-NULL: operators and functions of constants are computed
+                                     at bind time with this time zone and "now" ... */
+    uint64_t *folded;             /* ... adding the bytes of text they make here; none more is
+                                     computed past SL_EXPR_MAX_FOLDED (a statement of many big
+                                     constants would otherwise build them all before any limit) */
+} sl_expr_bindopts;
+
+#define SL_EXPR_MAX_FOLDED (16u << 20)
+
+/** sl_expr_bind with statement rules: *e may be replaced (an alias substituted at the top).
+ * Aggregates: argument types and Doris's result types (count BIGINT, sum of integers BIGINT,
+ * sum(LARGEINT) LARGEINT, sum(DECIMAL(p,s)) DECIMAL(38,s), avg of integers DOUBLE,
+ * avg(DECIMAL(p,s)) DECIMAL(38,max(s,4)), min/max the argument's type, group_concat STRING,
+ * stddev/variance DOUBLE, bit_* BIGINT). Errors as sl_expr_bind plus Doris's texts:
+ * "LOGICAL_FILTER can not contains AggregateFunction expression: sum(a)", "aggregate function
+ * cannot contain aggregate parameters", "Can not find the compatibility function signature:
+ * sum(DATE)". */
+sl_code sl_expr_bind_ex(sl_expr **e, const sl_expr_bindopts *o, sl_arena_t *a, sl_err *err);
+
+/* ---- read-only accessors of (bound) trees, for renderers ---- */
+sl_expr_kind sl_expr_kind_of(const sl_expr *e);
+/** SL_E_BIN: sl_expr_binop; SL_E_AGG: sl_expr_agg; SL_E_LIKE: 1 for REGEXP; SL_E_ISBOOL: 1 for
+ * TRUE; 0 otherwise. */
+int sl_expr_op(const sl_expr *e);
+/** NOT IN / NOT BETWEEN / NOT LIKE / IS NOT NULL / IS NOT TRUE|FALSE; AGG: DISTINCT. */
+bool sl_expr_negated(const sl_expr *e);
+bool sl_expr_distinct(const sl_expr *e);
+/** An SL_E_CAST the binder added (not written by the user). */
+bool sl_expr_implicit(const sl_expr *e);
+size_t sl_expr_n_args(const sl_expr *e);
+const sl_expr *sl_expr_arg(const sl_expr *e, size_t i);
+/** CASE: args[0] is the base (CASE x WHEN ...); the last arg is the ELSE branch. */
+bool sl_expr_case_base(const sl_expr *e);
+bool sl_expr_case_else(const sl_expr *e);
+/** SL_E_CALL: the function's canonical lower-case name (static), e.g. "substr" for mid();
+ * SL_E_AGG: the aggregate's canonical name ("count", "stddev_pop", ...). NULL otherwise. */
+const char *sl_expr_func_name(const sl_expr *e);
+/** SL_E_COL: the name as written; SL_E_INTERVAL: the unit ("DAY"); SL_E_CALL/AGG: the name as
+ * written. Borrowed from the tree. */
+sl_slice sl_expr_name(const sl_expr *e);
+/** SL_E_COL: the `t` of `t.col` / `db.t.col` (empty when unqualified) and the `db`. */
+sl_slice sl_expr_qual(const sl_expr *e);
+sl_slice sl_expr_qual_db(const sl_expr *e);
+/** SL_E_LIT: false for NULL, else true with *v the value in the physical form of its type. */
+bool sl_expr_lit(const sl_expr *e, sl_datum *v);
+/** SL_E_COL after binding: the scope index. */
+long sl_expr_col(const sl_expr *e);
+/** 1-based byte position of the node in the parsed text. */
+size_t sl_expr_pos(const sl_expr *e);
+/** True when the tree holds an aggregate call. */
+bool sl_expr_has_agg(const sl_expr *e);
+/** A bound reference to scope column col of the given type (e.g. `*` expanded), in a. NULL
+ * when out of memory. */
+sl_expr *sl_expr_column(sl_arena_t *a, long col, sl_type type, sl_slice name);
+/** Structural equality of two bound trees (columns by scope index, implicit casts ignored). */
+bool sl_expr_same(const sl_expr *a, const sl_expr *b);
+
+/** A bound copy of e in which every node for which is_hole() says true (a column, an aggregate:
+ * whatever the caller computes itself) is replaced by a column reference to a new scope: hole
+ * k (in first-visit order, equal holes shared) is column k and (*holes)[k] the original node.
+ * The copy can be evaluated with sl_expr_eval over one vector per hole. Returns SL_OK or
+ * SL_NOMEM; everything lives in a. */
+sl_code sl_expr_detach(const sl_expr *e, bool (*is_hole)(const sl_expr *n, void *arg), void *arg,
+                       sl_arena_t *a, sl_expr **out, const sl_expr ***holes, size_t *n_holes,
+                       sl_err *err);
+
+/* ---- aggregate accumulators (agg.c): Doris's arithmetic for an engine that evaluates an
+ * aggregate itself (the SQLite engine's registered aggregates) ---- */
+
+/** Running state of one aggregate over one group. All-zero bytes are the valid start state. */
+typedef struct sl_expr_acc {
+    uint64_t n;          /* non-NULL values seen */
+    sl_i128 isum;        /* integer and unscaled-decimal sums; bit_* state */
+    double dsum;         /* DOUBLE sums */
+    double mean, m2;     /* stddev / variance (Welford) */
+    sl_buf text;         /* group_concat */
+} sl_expr_acc;
+
+/** Add one value of the aggregate's argument (NULL: v == NULL; count(*) passes any non-NULL
+ * v per row) to acc; sep is group_concat's separator value (NULL: Doris's default ", "). A
+ * group_concat result past max_bytes (0: no limit) is SL_TOO_LARGE, checked before it grows;
+ * a sum past its result type (BIGINT, LARGEINT, DECIMAL(38,s)) is SL_TOO_LARGE "Arithmetic
+ * overflow: ...": an error, never a wrong value. min/max have no accumulator (SL_INTERNAL):
+ * engines compare natively. */
+sl_code sl_expr_acc_step(const sl_expr *agg, sl_expr_acc *acc, const sl_datum *v,
+                         const sl_datum *sep, uint64_t max_bytes, sl_err *err);
+
+/** The aggregate's value for the rows added so far, in the physical form of its bound type
+ * (text borrows acc->text until the next step or free). *null when SQL says NULL (no rows). */
+sl_code sl_expr_acc_value(const sl_expr *agg, sl_expr_acc *acc, bool *null, sl_datum *out,
+                          sl_err *err);
+
+/** Release acc's memory (acc stays valid and empty). */
+void sl_expr_acc_free(sl_expr_acc *acc);
 
 #endif

@@ -6,6 +6,8 @@
  * written in parallel): the expression engine stays independent of it, and the rules here are
  * the subset expressions need (no time-zone suffixes on datetimes, fractions past 6 digits are
  * truncated). Number -> text uses the shortest round-trip form for doubles.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

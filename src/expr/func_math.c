@@ -6,6 +6,8 @@
  * computes in DOUBLE. sqrt of a negative number and pow results that are not finite are NULL.
  * The conditionals (if, ifnull/nvl, coalesce, nullif) do not propagate NULL arguments: they
  * choose among them, with their branches cast to one common type by the binder.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

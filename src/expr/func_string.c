@@ -6,6 +6,8 @@
  * left, split_part) borrow the argument's bytes, which live at least as long as the result;
  * new text goes to the evaluation arena. Results longer than 1 MiB (Doris's default string
  * limit) are NULL rather than an allocation the size of the request. md5/sha2 use OpenSSL EVP.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

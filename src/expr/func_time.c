@@ -8,6 +8,8 @@
  * date_format / str_to_date implement the MySQL specifiers by hand (no strftime/strptime):
  * %a %b %c %D %d %e %f %H %h %I %i %j %k %l %M %m %p %r %S %s %T %U %u %W %w %Y %y %%, plus
  * Doris's Java-style shorthands yyyy-MM-dd[ HH:mm:ss] and yyyyMMdd.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -5,6 +5,8 @@
  *   lex.c (tokens) -> parse.c (tree, printer, columns / insert lists) -> eval.c (binder and
  *   evaluator of operators) -> func_cast.c (casts, text <-> values) and func_time.c,
  *   func_string.c, func_math.c (the builtin functions, one table each).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_EXPR_INTERNAL_H
 #define SL_EXPR_INTERNAL_H
@@ -56,38 +58,61 @@ void sl__expr_lex(sl_slice s, size_t *pos, sl__tok *t);
 sl_slice sl__expr_unescape(sl_arena_t *a, sl_slice raw, char quote);
 
 /* ---- the tree ---- */
-typedef enum sl__ekind {
-    EK_LIT, EK_COL, EK_NEG, EK_NOT, EK_BIN, EK_AND, EK_OR, EK_IN, EK_BETWEEN, EK_LIKE,
-    EK_ISNULL, EK_CASE, EK_CAST, EK_CALL, EK_INTERVAL
-} sl__ekind;
+/* Node kinds and operators are the public sl_expr_kind / sl_expr_binop (expr.h). */
+enum {
+    EK_LIT = SL_E_LIT, EK_COL = SL_E_COL, EK_NEG = SL_E_NEG, EK_NOT = SL_E_NOT,
+    EK_BIN = SL_E_BIN, EK_AND = SL_E_AND, EK_OR = SL_E_OR, EK_IN = SL_E_IN,
+    EK_BETWEEN = SL_E_BETWEEN, EK_LIKE = SL_E_LIKE, EK_ISNULL = SL_E_ISNULL, EK_CASE = SL_E_CASE,
+    EK_CAST = SL_E_CAST, EK_CALL = SL_E_CALL, EK_INTERVAL = SL_E_INTERVAL, EK_AGG = SL_E_AGG,
+    EK_ISBOOL = SL_E_ISBOOL
+};
 
-typedef enum sl__binop {
-    B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_IDIV, B_EQ, B_NSEQ, B_NE, B_LT, B_LE, B_GT, B_GE
-} sl__binop;
+enum {
+    B_ADD = SL_B_ADD, B_SUB = SL_B_SUB, B_MUL = SL_B_MUL, B_DIV = SL_B_DIV, B_MOD = SL_B_MOD,
+    B_IDIV = SL_B_IDIV, B_EQ = SL_B_EQ, B_NSEQ = SL_B_NSEQ, B_NE = SL_B_NE, B_LT = SL_B_LT,
+    B_LE = SL_B_LE, B_GT = SL_B_GT, B_GE = SL_B_GE
+};
 
 struct sl__func;
 
 struct sl_expr {
-    uint8_t kind;           /* sl__ekind */
-    uint8_t op;             /* EK_BIN: sl__binop */
-    bool neg;               /* NOT IN / NOT BETWEEN / NOT LIKE / IS NOT NULL */
+    uint8_t kind;           /* sl_expr_kind */
+    uint8_t op;             /* EK_BIN: sl_expr_binop; EK_AGG: sl_expr_agg; EK_LIKE: 1 REGEXP;
+                               EK_ISBOOL: 1 TRUE, 0 FALSE */
+    bool neg;               /* NOT IN / NOT BETWEEN / NOT LIKE / IS NOT NULL|TRUE|FALSE */
     bool implicit;          /* EK_CAST added by the binder (not printed) */
     bool has_base;          /* CASE x WHEN ...: args[0] is x */
     bool has_else;          /* CASE ... ELSE: last arg */
     bool lit_null;          /* EK_LIT NULL */
     bool bound;             /* the binder has visited it */
+    bool distinct;          /* EK_AGG: DISTINCT */
     uint16_t height;        /* 1 + the children's maximum */
     uint32_t pos;           /* 1-based position in the text */
     sl_type type;           /* literal / CAST target at parse; result type after binding */
-    sl_slice name;          /* COL: column; CALL: function as written; INTERVAL: unit (upper) */
+    sl_slice name;          /* COL: column; CALL/AGG: function as written; INTERVAL: unit */
+    sl_slice qual, qual_db; /* EK_COL in statements: `t.` and `db.t.` qualifiers (else empty) */
     sl_datum lit;           /* EK_LIT value (physical form of type) */
     long col;               /* EK_COL after binding: scope index */
     const struct sl__func *fn; /* EK_CALL */
     sl_expr **args;
     size_t n_args;
     /* CASE: [base] when then ... [else]; IN: lhs, list...; BETWEEN: x lo hi; LIKE: x pattern;
-       CAST / NEG / NOT / ISNULL / INTERVAL: one arg. */
+       CAST / NEG / NOT / ISNULL / ISBOOL / INTERVAL: one arg; AGG: none (count(*)), x, or
+       group_concat's x and separator. */
 };
+
+/* ---- aggregates (agg.c) ---- */
+typedef struct sl__aggdef {
+    const char *name;       /* as written by users (lower case) */
+    const char *canon;      /* canonical name */
+    uint8_t id;             /* sl_expr_agg */
+    uint8_t min_args, max_args;
+} sl__aggdef;
+
+/* The aggregate named name (case-insensitive), or NULL. */
+const sl__aggdef *sl__expr_agg_find(sl_slice name);
+/* The canonical name of aggregate id (static). */
+const char *sl__expr_agg_name(unsigned id);
 
 /* Write the SQL name of a type ("bigint", "decimal(10,2)", "datetime(3)", "varchar(5)"). */
 void sl__expr_print_type(const sl_type *t, sl_buf *b);
@@ -126,7 +151,12 @@ typedef struct sl__binder {
     const sl_expr_scope *scope;
     sl_arena_t *a;
     sl_err *err;
+    const sl_expr_bindopts *opts; /* statements (sl_expr_bind_ex); NULL for loads */
+    unsigned in_agg;              /* inside an aggregate's argument */
 } sl__binder;
+
+/* Types and coercions of an aggregate call whose arguments are bound (agg.c). */
+sl_code sl__expr_bind_agg(sl__binder *b, sl_expr *e);
 
 typedef struct sl__env {
     const sl_vec *cols;

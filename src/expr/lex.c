@@ -6,6 +6,8 @@
  * one) and `#` comments run to the end of the line and
  * C comments are skipped. Errors (an unterminated quote, a byte that starts no token) come
  * back as TK_ERR so that the parser reports them with its position.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -9,6 +9,8 @@
  * capped (SL__EXPR_MAX_PARSE_DEPTH, SL__EXPR_MAX_HEIGHT), so no input can exhaust the stack here or in any later walker.
  * Function names and argument counts are checked here, so an unknown function is reported
  * before any data is read.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -22,31 +24,53 @@
 typedef struct parser {
     sl_slice s;
     size_t pos;       /* offset after the current token */
+    size_t prev_end;  /* offset after the last consumed token */
     sl__tok t;        /* current token */
     sl_arena_t *a;
     sl_err *err;
     sl_code rc;       /* first failure */
     unsigned depth;   /* recursion depth */
+    unsigned flags;   /* SL_EXPR_PARSE_* */
 } parser;
 
 static sl_expr *parse_expr(parser *p);
 static sl_expr *parse_add(parser *p);
+static sl_expr *parse_primary(parser *p);
 
 static void next(parser *p)
 {
+    p->prev_end = p->pos;
     sl__expr_lex(p->s, &p->pos, &p->t);
+}
+
+/* Where offset off is, for messages: "position N" (1-based byte) for load headers, "line L,
+ * column C" inside a statement (as the statement parser says it). */
+static const char *where_at(const parser *p, size_t off, char buf[48])
+{
+    if (!(p->flags & SL_EXPR_PARSE_SQL)) {
+        snprintf(buf, 48, "position %zu", off + 1);
+        return buf;
+    }
+    size_t line = 1, start = 0;
+    for (size_t i = 0; i < off && i < p->s.n; i++)
+        if (p->s.p[i] == '\n')
+            line++, start = i + 1;
+    snprintf(buf, 48, "line %zu, column %zu", line, off - start + 1);
+    return buf;
 }
 
 static sl_expr *syntax(parser *p)
 {
+    char at[48];
     if (p->rc != SL_OK)
         return NULL;
     if (p->t.kind == TK_EOF)
-        p->rc = sl_fail(p->err, SL_INVALID, "syntax error at position %zu near end of input",
-                        p->t.pos + 1);
+        p->rc = sl_fail(p->err, SL_INVALID, "syntax error at %s near end of input",
+                        where_at(p, p->t.pos, at));
     else
-        p->rc = sl_fail(p->err, SL_INVALID, "syntax error at position %zu near '%.*s'",
-                        p->t.pos + 1, (int)(p->t.text.n > 40 ? 40 : p->t.text.n), p->t.text.p);
+        p->rc = sl_fail(p->err, SL_INVALID, "syntax error at %s near '%.*s'",
+                        where_at(p, p->t.pos, at), (int)(p->t.text.n > 40 ? 40 : p->t.text.n),
+                        p->t.text.p);
     return NULL;
 }
 
@@ -128,9 +152,10 @@ static sl_expr *seal(parser *p, sl_expr *e)
         if (e->args[i]->height > h)
             h = e->args[i]->height;
     if (h + 1 > SL__EXPR_MAX_HEIGHT) {
+        char at[48];
         if (p->rc == SL_OK)
-            p->rc = sl_fail(p->err, SL_INVALID, "expression too deeply nested at position %u",
-                            e->pos);
+            p->rc = sl_fail(p->err, SL_INVALID, "expression too deeply nested at %s",
+                            where_at(p, e->pos - 1, at));
         return NULL;
     }
     e->height = (uint16_t)(h + 1);
@@ -310,7 +335,8 @@ static bool parse_type_args(parser *p, sl_type *t)
         (t->id == SL_DATETIME && a > 6) || ((t->id == SL_CHAR || t->id == SL_VARCHAR) && !a) ||
         (t->id != SL_DECIMAL && t->id != SL_DATETIME && t->id != SL_CHAR &&
          t->id != SL_VARCHAR)) {
-        p->rc = sl_fail(p->err, SL_INVALID, "invalid type arguments at position %zu", at + 1);
+        char w[48];
+        p->rc = sl_fail(p->err, SL_INVALID, "invalid type arguments at %s", where_at(p, at, w));
         return false;
     }
     if (t->id == SL_DECIMAL)
@@ -436,13 +462,21 @@ static sl_expr *parse_interval(parser *p)
     return syntax(p);
 }
 
+static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t pos);
+
 static sl_expr *parse_call(parser *p, sl_slice name, size_t pos, bool parens)
 {
     list l = {0};
     const sl__func *fn = sl__expr_func_find(name);
+    const sl__aggdef *ad = NULL;
+    if (fn == NULL && parens && (p->flags & SL_EXPR_PARSE_AGG) &&
+        (ad = sl__expr_agg_find(name)) != NULL)
+        return parse_agg(p, ad, name, pos);
     if (fn == NULL) {
-        p->rc = sl_fail(p->err, SL_INVALID, "unknown function %.*s", (int)(name.n > 64 ? 64 : name.n),
-                        name.p);
+        int n = (int)(name.n > 64 ? 64 : name.n);
+        p->rc = (p->flags & SL_EXPR_PARSE_SQL)
+                    ? sl_fail(p->err, SL_INVALID, "Can not found function '%.*s'", n, name.p)
+                    : sl_fail(p->err, SL_INVALID, "unknown function %.*s", n, name.p);
         return NULL;
     }
     if (parens && !accept_op(p, OP_RP)) {
@@ -454,9 +488,12 @@ static sl_expr *parse_call(parser *p, sl_slice name, size_t pos, bool parens)
             return NULL;
     }
     if (l.n < fn->min_args || (fn->max_args != SL__VARIADIC && l.n > fn->max_args)) {
-        p->rc = sl_fail(p->err, SL_INVALID,
-                        "wrong number of arguments to function %s at position %zu: %zu",
-                        fn->name, pos + 1, l.n);
+        p->rc = (p->flags & SL_EXPR_PARSE_SQL)
+                    ? sl_fail(p->err, SL_INVALID, "Can not found function '%s' which has %zu arity",
+                              fn->name, l.n)
+                    : sl_fail(p->err, SL_INVALID,
+                              "wrong number of arguments to function %s at position %zu: %zu",
+                              fn->name, pos + 1, l.n);
         return NULL;
     }
     sl_expr *e = from_list(p, EK_CALL, pos, &l);
@@ -469,24 +506,44 @@ static sl_expr *parse_call(parser *p, sl_slice name, size_t pos, bool parens)
     return e;
 }
 
-static bool is_reserved(sl_slice w)
+static bool is_reserved_in(const parser *p, sl_slice w)
 {
     static const char *const kw[] = {"and", "or", "not", "in", "is", "between", "like", "case",
                                      "when", "then", "else", "end", "div", "from",
                                      "where", "select", "as", "interval", "null"};
+    /* statements: SELECT's clause words and MySQL's reserved operators end an expression */
+    static const char *const sql[] = {"group", "order", "by", "having", "limit", "offset",
+                                      "asc", "desc", "union", "join", "on", "using", "into",
+                                      "distinct", "all", "separator", "regexp", "rlike", "xor", "window", "straight_join", "except", "intersect",
+                                      "minus", "for", "lock", "exists"};
     for (size_t k = 0; k < SL_COUNT(kw); k++)
         if (sl_slice_ieq(w, kw[k]))
+            return true;
+    for (size_t k = 0; p && (p->flags & SL_EXPR_PARSE_SQL) && k < SL_COUNT(sql); k++)
+        if (sl_slice_ieq(w, sql[k]))
             return true;
     return false;
 }
 
-/* A column name (possibly qualified: the qualifier is dropped) or a function call. */
+static bool is_reserved(sl_slice w)
+{
+    return is_reserved_in(NULL, w);
+}
+
+static sl_slice name_value(parser *p, sl_slice raw, bool quoted)
+{
+    return quoted ? sl__expr_unescape(p->a, raw, '`') : sl_arena_slice(p->a, raw);
+}
+
+/* A column name (possibly qualified: loads drop the qualifier, statements keep up to two,
+ * db.t.col) or a function call. */
 static sl_expr *parse_name(parser *p)
 {
-    size_t pos = p->t.pos;
-    bool quoted = p->t.kind == TK_QIDENT;
-    sl_slice name = p->t.text;
-    if (!quoted && is_reserved(name))
+    size_t pos = p->t.pos, n = 1;
+    bool quoted = p->t.kind == TK_QIDENT, sql = p->flags & SL_EXPR_PARSE_SQL;
+    sl_slice name = p->t.text, parts[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    bool pq[3] = {false, false, false};
+    if (!quoted && is_reserved_in(p, name))
         return syntax(p);
     next(p);
     if (!quoted && is_op(p, OP_LP)) {
@@ -495,18 +552,75 @@ static sl_expr *parse_name(parser *p)
     }
     if (!quoted && (sl_slice_ieq(name, "current_timestamp") || sl_slice_ieq(name, "current_date")))
         return parse_call(p, name, pos, false); /* SQL spells these without parentheses */
+    parts[0] = name, pq[0] = quoted;
     while (accept_op(p, OP_DOT)) {
         if (p->t.kind != TK_IDENT && p->t.kind != TK_QIDENT)
             return syntax(p);
+        if (sql && n == 3)
+            return syntax(p);
         quoted = p->t.kind == TK_QIDENT;
         name = p->t.text;
+        if (n < 3)
+            parts[n] = name, pq[n] = quoted;
+        n++;
         next(p);
     }
     sl_expr *e = node(p, EK_COL, pos, 0);
     if (e == NULL)
         return NULL;
-    e->name = quoted ? sl__expr_unescape(p->a, name, '`') : sl_arena_slice(p->a, name);
+    e->name = name_value(p, name, quoted);
+    if (sql && n >= 2) {
+        e->qual = name_value(p, parts[n - 2], pq[n - 2]);
+        if (n == 3)
+            e->qual_db = name_value(p, parts[0], pq[0]);
+        if (e->qual.p == NULL || (n == 3 && e->qual_db.p == NULL))
+            return nomem(p);
+    }
     return e->name.p ? e : nomem(p);
+}
+
+/* agg '(' [* | [DISTINCT|ALL] expr {, expr} [SEPARATOR 'sep']] ')' */
+static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t pos)
+{
+    list l = {0};
+    bool distinct = false;
+    if (ad->id == SL_QA_COUNT && accept_op(p, OP_STAR)) {
+        if (!expect_op(p, OP_RP))
+            return NULL;
+    } else {
+        if (accept_kw(p, "distinct"))
+            distinct = true;
+        else
+            accept_kw(p, "all");
+        do {
+            if (!push(p, &l, parse_expr(p)))
+                return NULL;
+        } while (accept_op(p, OP_COMMA));
+        if (is_kw(p, "order")) {
+            p->rc = sl_fail(p->err, SL_INVALID, "ORDER BY inside %s is not supported (position "
+                            "%zu)", ad->canon, p->t.pos + 1);
+            return NULL;
+        }
+        if (ad->id == SL_QA_GROUP_CONCAT && l.n == 1 && accept_kw(p, "separator") &&
+            !push(p, &l, parse_primary(p)))
+            return NULL;
+        if (!expect_op(p, OP_RP))
+            return NULL;
+        if (l.n < ad->min_args || l.n > ad->max_args) {
+            p->rc = sl_fail(p->err, SL_INVALID, "Can not found function '%s' which has %zu arity",
+                            ad->canon, l.n);
+            return NULL;
+        }
+    }
+    sl_expr *e = from_list(p, EK_AGG, pos, &l);
+    if (e) {
+        e->op = ad->id;
+        e->distinct = distinct;
+        e->name = sl_arena_slice(p->a, name);
+        if (e->name.p == NULL)
+            return nomem(p);
+    }
+    return e;
 }
 
 static sl_expr *parse_primary(parser *p)
@@ -544,9 +658,10 @@ static bool enter(parser *p)
 {
     if (++p->depth <= SL__EXPR_MAX_PARSE_DEPTH)
         return true;
+    char at[48];
     if (p->rc == SL_OK)
-        p->rc = sl_fail(p->err, SL_INVALID, "expression too deeply nested at position %zu",
-                        p->t.pos + 1);
+        p->rc = sl_fail(p->err, SL_INVALID, "expression too deeply nested at %s",
+                        where_at(p, p->t.pos, at));
     return false;
 }
 
@@ -644,25 +759,34 @@ static sl_expr *parse_postfix(parser *p, sl_expr *x, bool *matched)
     *matched = true;
     if (accept_kw(p, "is")) {
         neg = accept_kw(p, "not");
-        if (!expect_kw(p, "null"))
-            return NULL;
-        e = mk(p, EK_ISNULL, 0, pos, x, NULL);
+        if (is_kw(p, "true") || is_kw(p, "false")) {
+            uint8_t truth = is_kw(p, "true");
+            next(p);
+            e = mk(p, EK_ISBOOL, truth, pos, x, NULL);
+        } else {
+            if (!expect_kw(p, "null"))
+                return NULL;
+            e = mk(p, EK_ISNULL, 0, pos, x, NULL);
+        }
     } else {
         if (is_kw(p, "not")) {
-            size_t save = p->pos;
+            size_t save = p->pos, save_end = p->prev_end;
             sl__tok t = p->t;
             next(p);
-            if (!is_kw(p, "in") && !is_kw(p, "between") && !is_kw(p, "like")) {
-                p->pos = save, p->t = t, *matched = false;
+            if (!is_kw(p, "in") && !is_kw(p, "between") && !is_kw(p, "like") &&
+                !is_kw(p, "regexp") && !is_kw(p, "rlike")) {
+                p->pos = save, p->prev_end = save_end, p->t = t, *matched = false;
                 return x;
             }
             neg = true;
         }
         if (accept_kw(p, "in"))
             return parse_in(p, x, pos, neg);
-        if (accept_kw(p, "like")) {
+        if (is_kw(p, "like") || is_kw(p, "regexp") || is_kw(p, "rlike")) {
+            uint8_t re = !is_kw(p, "like");
+            next(p);
             sl_expr *pat = parse_add(p);
-            e = pat ? mk(p, EK_LIKE, 0, pos, x, pat) : NULL;
+            e = pat ? mk(p, EK_LIKE, re, pos, x, pat) : NULL;
         } else if (accept_kw(p, "between")) {
             sl_expr *lo = parse_add(p), *hi;
             if (lo == NULL || !expect_kw(p, "and") || (hi = parse_add(p)) == NULL)
@@ -756,6 +880,30 @@ static sl_code finish(parser *p)
     if (p->rc == SL_OK && p->t.kind != TK_EOF)
         syntax(p);
     return p->rc != SL_OK ? p->rc : sl_fail(p->err, SL_INTERNAL, "expression parser failed");
+}
+
+sl_code sl_expr_parse_part(sl_slice text, size_t from, unsigned flags, sl_arena_t *a,
+                           sl_expr **out, size_t *end, size_t *next_tok, sl_err *err)
+{
+    parser p;
+    memset(&p, 0, sizeof p);
+    p.s = text.p ? text : (sl_slice){"", 0};
+    p.pos = p.prev_end = from < p.s.n ? from : p.s.n;
+    p.a = a;
+    p.err = err;
+    p.flags = flags;
+    next(&p);
+    p.prev_end = from;
+    *out = parse_expr(&p);
+    if (*out && p.rc == SL_OK && p.t.kind != TK_ERR) {
+        *end = p.prev_end;
+        *next_tok = p.t.kind == TK_EOF ? p.s.n : p.t.pos;
+        return SL_OK;
+    }
+    *out = NULL;
+    if (p.rc == SL_OK)
+        syntax(&p);
+    return p.rc;
 }
 
 sl_code sl_expr_parse(sl_slice text, sl_arena_t *a, sl_expr **out, sl_err *err)
@@ -1029,12 +1177,14 @@ static void print_predicate(const sl_expr *e, sl_buf *b)
     sl_expr_print(e->args[0], b);
     if (e->kind == EK_ISNULL) {
         sl_buf_printf(b, " IS %sNULL)", no);
+    } else if (e->kind == EK_ISBOOL) {
+        sl_buf_printf(b, " IS %s%s)", no, e->op ? "TRUE" : "FALSE");
     } else if (e->kind == EK_IN) {
         sl_buf_printf(b, " %sIN (", no);
         print_args(e, 1, b);
         sl_buf_puts(b, "))");
     } else if (e->kind == EK_LIKE) {
-        sl_buf_printf(b, " %sLIKE ", no);
+        sl_buf_printf(b, " %s%s ", no, e->op ? "REGEXP" : "LIKE");
         sl_expr_print(e->args[1], b);
         sl_buf_putc(b, ')');
     } else {
@@ -1050,7 +1200,26 @@ void sl_expr_print(const sl_expr *e, sl_buf *b)
 {
     switch (e->kind) {
     case EK_LIT: print_lit(e, b); break;
-    case EK_COL: sl_buf_ident(b, e->name); break;
+    case EK_COL:
+        if (e->qual_db.n)
+            sl_buf_ident(b, e->qual_db), sl_buf_putc(b, '.');
+        if (e->qual.n)
+            sl_buf_ident(b, e->qual), sl_buf_putc(b, '.');
+        sl_buf_ident(b, e->name);
+        break;
+    case EK_AGG:
+        sl_buf_puts(b, sl__expr_agg_name(e->op));
+        sl_buf_puts(b, e->distinct ? "(DISTINCT " : "(");
+        if (e->n_args == 0)
+            sl_buf_putc(b, '*');
+        else
+            sl_expr_print(e->args[0], b);
+        if (e->n_args > 1) {
+            sl_buf_puts(b, " SEPARATOR ");
+            sl_expr_print(e->args[1], b);
+        }
+        sl_buf_putc(b, ')');
+        break;
     case EK_NEG: sl_buf_puts(b, "(-"), sl_expr_print(e->args[0], b), sl_buf_putc(b, ')'); break;
     case EK_NOT: sl_buf_puts(b, "(NOT "), sl_expr_print(e->args[0], b), sl_buf_putc(b, ')'); break;
     case EK_BIN: print_op(e, binop_text[e->op], b); break;
@@ -1104,7 +1273,7 @@ static bool lit_equal(const sl_expr *a, const sl_expr *b)
 bool sl__expr_equal(const sl_expr *a, const sl_expr *b)
 {
     if (a->kind != b->kind || a->op != b->op || a->neg != b->neg || a->n_args != b->n_args ||
-        a->has_base != b->has_base || a->has_else != b->has_else)
+        a->has_base != b->has_base || a->has_else != b->has_else || a->distinct != b->distinct)
         return false;
     if (a->kind == EK_LIT && !lit_equal(a, b))
         return false;

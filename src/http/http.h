@@ -12,6 +12,8 @@
  *
  * Nothing in this layer knows a protocol: routing asks the application for a handler, and the
  * handler fills in the response.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_HTTP_H
 #define SL_HTTP_H

@@ -22,6 +22,8 @@
  *   - on the bytes themselves: a scanner walks every byte the parser consumed, in step with it,
  *     and refuses bare LF, obs-fold lines, whitespace before a header colon, control bytes in
  *     header values and chunk extensions, and chunk data not followed by CRLF (scan).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_HTTP_INTERNAL_H
 #define SL_HTTP_INTERNAL_H

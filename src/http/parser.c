@@ -22,6 +22,8 @@
  *  - The parser also enforces its own compile-time head limit (80 KiB, HPE_HEADER_OVERFLOW),
  *    which we report as too large as well. We do not call http_parser_set_max_header_size:
  *    it changes a process-wide variable.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -15,6 +15,8 @@
  * is how pipelined requests in one read work. Stages of one request never overlap: c->busy.
  * A connection is freed only when both its handles are closed and no stage is in flight, and
  * every request that got a handler gets exactly one CLEANUP stage on the way out.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -7,6 +7,8 @@
  *
  * OpenSSL never touches a file descriptor, so the loop stays non-blocking and everything after
  * decryption is identical for http and https. All connection calls run on the loop thread.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

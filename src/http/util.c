@@ -4,6 +4,8 @@
  *
  * Handlers call these from worker threads on their own request only; nothing here touches the
  * connection or the loop. Everything returned lives in the request arena.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -28,6 +28,8 @@
  * Users and grants live in the store (store.h sl_store_user_*), so every node sharing one
  * engine sees the same users and `sluice user ...` can change them while the server runs. Only
  * the functions of the "storage" section touch it.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * auth.h - users, passwords and grants (load stage). auth.c keeps them; priv.h decides what an
  * identity may do with them. docs/SECURITY.md describes the model.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_AUTH_H
 #define SL_AUTH_H

@@ -10,6 +10,8 @@
  *
  * Expression results are never strict-checked (Doris: strict mode concerns only the cast of a
  * source value); NOT NULL and byte lengths are checked as for any value.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

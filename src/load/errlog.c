@@ -5,6 +5,8 @@
  * random bits>, the relative part being what `GET /api/_load_error_log?file=` takes (no login:
  * the name is the capability). Lines follow Doris
  * (RuntimeState::append_error_msg_to_file): "Reason: <reason>. src line [<raw>]; ".
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -1,5 +1,7 @@
 /*
  * internal.h - shared inside src/load only: the mapper and the error log.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_LOAD_INTERNAL_H
 #define SL_LOAD_INTERNAL_H

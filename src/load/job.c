@@ -5,6 +5,8 @@
  *
  * The typed batch borrows text from the decoder's current chunk, so it is flushed before the
  * decoder is pushed again: memory is one chunk plus one batch, whatever the body size.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

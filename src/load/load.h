@@ -9,6 +9,8 @@
  *   adapter <-result- sl_job_result: counters, times, error log, label state
  *
  * Nothing here knows which protocol is speaking; the adapters render the result.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_LOAD_H
 #define SL_LOAD_H

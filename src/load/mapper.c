@@ -6,6 +6,8 @@
  *   count it -> decoder error? -> field count -> per target column: source field or default,
  *   cast (strict mode filters a non-NULL input that cast to NULL), NOT NULL, byte length ->
  *   partition -> row lands in the batch, or is filtered with a reason in the error log.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -7,6 +7,8 @@
  *
  * An ADMIN user (or ADMIN granted on "*") may do everything; ADMIN granted on a database
  * covers every privilege on that database (as sluice's first grant model had it).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

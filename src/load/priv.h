@@ -4,6 +4,8 @@
  * :executeSql map their statements to an action through sl_priv_of_stmt. The model (Doris's
  * LOAD_PRIV, SELECT_PRIV, CREATE_PRIV, DROP_PRIV, ALTER_PRIV, ADMIN_PRIV on *.*, db.* or db.tbl)
  * and the table of what each endpoint needs are in docs/SECURITY.md.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PRIV_H
 #define SL_PRIV_H

@@ -4,6 +4,8 @@
  * FRONTENDS. The parsed statement (src/sql/account.c) becomes calls into load/auth.c, whose
  * users and grants live in the store, so a user created on one node logs in on every node at
  * once. One runner for every SQL transport (the HTTP SQL API today).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

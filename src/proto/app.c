@@ -3,6 +3,8 @@
  *
  * sl_app owns all process state; nothing else in the tree keeps mutable globals. Start-up is
  * the only place allowed to fail hard: everything after it reports errors per request.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -38,6 +40,7 @@ void sl_config_default(sl_config *c)
     snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
     c->idle_timeout_s = 300;
     c->shutdown_grace_s = 30;
+    c->query = sl_query_limits_or_default(NULL);
     c->workers = 8;
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->access_log = true;
@@ -87,6 +90,13 @@ static const setting settings[] = {
         "on SIGTERM/SIGINT, requests in flight get this long to finish before they are cut "
         "off with an error reply"),
     NUM("workers", K_U32, workers, 1, "worker threads running request stages"),
+    NUM("query_timeout", K_U32, query.timeout_s, 1,
+        "a SELECT running longer is stopped (Doris's query_timeout)"),
+    NUM("exec_mem_limit", K_U64, query.mem_bytes, 1,
+        "bytes a SELECT's aggregates may hold (Doris's exec_mem_limit)"),
+    NUM("query_max_result_rows", K_U64, query.max_rows, 1, "rows one SELECT may return"),
+    NUM("query_max_result_bytes", K_U64, query.max_bytes, 1,
+        "bytes one SELECT (and any one value) may return"),
     NUM("truncate_strings", K_BOOL, truncate_strings, 0,
         "over-long CHAR/VARCHAR values: false makes the row an error row (Doris 2.1/3.0), true "
         "truncates them (Doris master)"),
@@ -375,9 +385,34 @@ static sl_code lock_data_dir(sl_app *app, const char *dir, sl_err *err)
 }
 
 /* The store, once the listeners are bound: this node's row in the catalog carries its ports. */
+/* DATA_DIR/store.url (mode 0600: it may carry a password) tells `sluice user`, which runs next
+ * to the server, which store the server uses; removed for the embedded default. */
+static sl_code note_store_url(const sl_config *cfg, sl_err *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/store.url", cfg->data_dir);
+    if (strcmp(cfg->store, "sqlite") == 0) {
+        unlink(path);
+        return SL_OK;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t n = strlen(cfg->store);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || write(fd, cfg->store, n) != (ssize_t)n) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return sl_fail(err, SL_BACKEND, "cannot write %s: %s", path, strerror(e));
+    }
+    close(fd);
+    return SL_OK;
+}
+
 static sl_code open_store(sl_app *app, sl_err *err)
 {
     const sl_config *cfg = &app->cfg;
+    sl_code rc0 = note_store_url(cfg, err);
+    if (rc0 != SL_OK)
+        return rc0;
     sl_store_opts so = {
         .url = cfg->store,
         .data_dir = cfg->data_dir,

@@ -1,6 +1,8 @@
 /*
  * common.c - helpers the protocol adapters share: Basic auth and login, UUIDs, path segments,
  * Doris FE-style bodies and pretty-printed JSON (proto stage).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -8,6 +8,8 @@
  *
  * Replies are HTTP 200 with Doris's bodies; the load reply keeps Doris's key order and
  * 4-space pretty printing (StreamLoadContext::to_json).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -1,5 +1,7 @@
 /*
  * doris.h - shared inside the Doris adapter (doris.c, doris_spec.c).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_DORIS_H
 #define SL_DORIS_H

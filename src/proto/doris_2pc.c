@@ -8,6 +8,8 @@
  * Replies keep Doris's lower-case spelling: FE-side
  * checks answer {"status":"FAILED","msg":...}; results are pretty-printed
  * {"status": "Success"|"<ERROR_CODE>", "msg": ...} as the BE writes them.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -4,6 +4,8 @@
  * Every header of specs/doris-stream-load.md §2 that sluice reads is parsed here, before the
  * body, with Doris's exact error texts. An empty header value means "not set" (the regression
  * framework sends empty strings for unused options).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

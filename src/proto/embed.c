@@ -1,5 +1,7 @@
 /*
  * embed.c - include/sluice.h on top of the server object (proto stage).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -10,16 +12,9 @@
 #include "../core/mem.h"
 #include "proto.h"
 
-#define SL_VERSION "0.1.0"
-
 struct sluice_server {
     sl_app app;
 };
-
-const char *sluice_version(void)
-{
-    return SL_VERSION;
-}
 
 int sluice_server_start(const char *const *settings, size_t n, sluice_server **out, char *errbuf,
                         size_t errlen)

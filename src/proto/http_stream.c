@@ -8,6 +8,8 @@
  *        properties, a `columns` list "c1,..,cK, t1 = (expr1), ..." (CSV source columns are
  *        c1..cN, JSON sources are the keys), where over the sources
  *     -> the load runs and answers exactly like Stream Load (doris.c).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -6,6 +6,8 @@
  * A front door picks the live node with the fewest running loads, as a Doris FE picks a BE;
  * counts are a heartbeat old, so the loads this node sent elsewhere in the last heartbeat
  * period count too, and ties go round robin: a burst of loads spreads at once.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -4,6 +4,8 @@
  * The server object (sl_app) is the one owner of process state: configuration, the store,
  * users and the HTTP server. Adapters (doris.c, sqlapi.c, ...) get it as r->app. routes.c maps
  * (listener role, method, path) to an adapter's handler.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PROTO_H
 #define SL_PROTO_H
@@ -42,6 +44,8 @@ typedef struct sl_config {
     bool tsload_plain_http;         /* serve tsload over plain HTTP (tests only) */
     uint32_t tsload_cycle_idle_s;   /* an open load cycle idle this long is cancelled (3600) */
     uint32_t shutdown_grace_s;      /* SIGTERM: requests in flight get this long (30 s) */
+    sl_query_limits query;          /* query_timeout, exec_mem_limit, query_max_result_rows,
+                                       query_max_result_bytes (0: the store's defaults) */
     char log_level[16];             /* error, warn, info (default), debug */
     char log_file[1024];            /* "" = stderr; reopened on SIGHUP (logrotate) */
     bool access_log;                /* one line per request, at level info (default true) */

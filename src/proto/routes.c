@@ -1,6 +1,8 @@
 /*
  * routes.c - which handler serves a request: (listener role, method, path) -> adapter
  * (proto stage). A new endpoint is one line in the table.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

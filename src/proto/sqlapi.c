@@ -5,6 +5,8 @@
  * against the store. Answers are HTTP 200 in the buffered ResponseBody envelope
  * (conformance/doris/HTTP_SQL_API.md): {"msg":"success","code":0,"data":{...},"count":0}, or
  * {"msg":"Error","code":1,"data":"Failed to execute sql: ...","count":0}.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -53,11 +55,8 @@ static void exec_ok(sl_http_req *r, sql_ctx *c)
 
 typedef struct rs {
     sl_buf b;                 /* the "data" object being built */
-    const sl_qcol *cols;      /* valid during the query */
+    sl_type *types;           /* the columns' types, copied at meta */
     size_t n_cols;
-    sl_type *types;           /* copies of column types (NULL entries: unknown) */
-    bool *has_type;
-    bool *is_count;
     size_t rows, limit;
 } rs;
 
@@ -66,73 +65,55 @@ static sl_code rs_meta(void *arg, const sl_qcol *cols, size_t n)
     rs *s = arg;
     s->n_cols = n;
     s->types = sl_calloc((n + 1) * sizeof *s->types);
-    s->has_type = sl_calloc(n + 1);
-    s->is_count = sl_calloc(n + 1);
-    if (!s->types || !s->has_type || !s->is_count)
+    if (!s->types)
         return SL_NOMEM;
     sl_buf_puts(&s->b, "{\"type\":\"result_set\",\"meta\":[");
     for (size_t i = 0; i < n; i++) {
-        if (cols[i].type) {
-            s->types[i] = *cols[i].type;
-            s->has_type[i] = true;
-        }
-        s->is_count[i] = cols[i].is_count;
+        s->types[i] = cols[i].type;
         sl_buf_puts(&s->b, i ? ",{\"name\":" : "{\"name\":");
         sl_json_str(&s->b, cols[i].name.p ? cols[i].name.p : "", cols[i].name.n);
-        const char *tn = cols[i].type ? sl_type_meta_name(cols[i].type)
-                         : cols[i].is_count ? "BIGINT" : "VARCHAR";
-        sl_buf_printf(&s->b, ",\"type\":\"%s\"}", tn);
+        sl_buf_printf(&s->b, ",\"type\":\"%s\"}", sl_type_meta_name(&cols[i].type));
     }
     sl_buf_puts(&s->b, "],\"data\":[");
     return SL_OK;
 }
 
-static void put_double(sl_buf *b, double d)
+static void put_double(sl_buf *b, double d, bool as_float)
 {
     char tmp[64];
     if (isnan(d) || isinf(d)) {
         sl_buf_printf(b, "\"%s\"", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    sl_format_double(d, tmp);
+    if (as_float)
+        sl_format_float((float)d, tmp);
+    else
+        sl_format_double(d, tmp);
     sl_buf_puts(b, tmp);
 }
 
-/* One value as the SQL API shows it: see HTTP_SQL_API.md "data for statements that return
- * rows" and docs/ARCHITECTURE.md for the stored forms. */
+/* One value as the SQL API shows it (HTTP_SQL_API.md "data for statements that return
+ * rows"): DATE/DATETIME as strings at the column's precision, DECIMAL as a number at its scale
+ * exactly, LARGEINT as a number, BOOLEAN as true/false, text as strings. */
 static void put_value(sl_buf *b, const sl_type *t, const sl_qval *v)
 {
-    char tmp[64];
-    if (v->kind == SL_Q_NULL) {
+    char tmp[80];
+    if (v->null) {
         sl_buf_puts(b, "null");
         return;
     }
-    if (t && t->id == SL_BOOLEAN && v->kind == SL_Q_INT) {
-        sl_buf_puts(b, v->i ? "true" : "false");
+    switch ((sl_type_id)t->id) {
+    case SL_BOOLEAN: sl_buf_puts(b, v->v.i ? "true" : "false"); return;
+    case SL_TINYINT: case SL_SMALLINT: case SL_INT: case SL_BIGINT:
+        sl_buf_printf(b, "%lld", (long long)v->v.i);
         return;
-    }
-    if (t && t->id == SL_DECIMAL && v->kind == SL_Q_REAL) {
-        sl_buf_printf(b, "%.*f", t->scale, v->d);
-        return;
-    }
-    if (t && t->id == SL_FLOAT && v->kind == SL_Q_REAL) {
-        sl_format_float((float)v->d, tmp);
-        if (isinf(v->d) || isnan(v->d))
-            put_double(b, v->d);
-        else
-            sl_buf_puts(b, tmp);
-        return;
-    }
-    bool numeric_text = t && (t->id == SL_DECIMAL || t->id == SL_LARGEINT);
-    switch (v->kind) {
-    case SL_Q_INT: sl_buf_printf(b, "%lld", (long long)v->i); break;
-    case SL_Q_REAL: put_double(b, v->d); break;
-    default:
-        if (numeric_text)
-            sl_buf_append(b, v->s.p, v->s.n);
-        else
-            sl_json_str(b, v->s.p, v->s.n);
-        break;
+    case SL_LARGEINT: sl_format_i128(v->v.w, tmp), sl_buf_puts(b, tmp); return;
+    case SL_DECIMAL: sl_format_decimal(v->v.w, t->scale, tmp), sl_buf_puts(b, tmp); return;
+    case SL_FLOAT: put_double(b, v->v.d, true); return;
+    case SL_DOUBLE: put_double(b, v->v.d, false); return;
+    case SL_DATE: sl_json_str(b, tmp, sl_format_date(v->v.i, tmp)); return;
+    case SL_DATETIME: sl_json_str(b, tmp, sl_format_datetime(v->v.i, t->precision, tmp)); return;
+    default: sl_json_str(b, v->v.s.p ? v->v.s.p : "", v->v.s.n); return;
     }
 }
 
@@ -142,10 +123,10 @@ static sl_code rs_row(void *arg, const sl_qval *vals, size_t n)
     if (s->limit && s->rows >= s->limit)
         return SL_OK;
     sl_buf_puts(&s->b, s->rows ? ",[" : "[");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < s->n_cols; i++) {
         if (i)
             sl_buf_putc(&s->b, ',');
-        put_value(&s->b, s->has_type[i] ? &s->types[i] : NULL, &vals[i]);
+        put_value(&s->b, &s->types[i], &vals[i]);
     }
     sl_buf_putc(&s->b, ']');
     s->rows++;
@@ -165,11 +146,10 @@ static void rs_free(rs *s)
 {
     sl_buf_free(&s->b);
     sl_free(s->types);
-    sl_free(s->has_type);
-    sl_free(s->is_count);
 }
 
-/* A small fixed result (SHOW, DESC): names and text rows (NULL pointers are SQL NULL). */
+/* A small fixed result (SHOW, DESC): names and text rows (NULL pointers are SQL NULL), all
+ * VARCHAR as Doris's SHOW results are. */
 static void reply_rows(sl_http_req *r, sql_ctx *c, const char *const *names, size_t n_cols,
                        const sl_slice *cells, size_t n_rows)
 {
@@ -183,13 +163,14 @@ static void reply_rows(sl_http_req *r, sql_ctx *c, const char *const *names, siz
         return;
     }
     for (size_t i = 0; i < n_cols; i++)
-        cols[i].name = sl_slice_of(names[i]);
+        cols[i] = (sl_qcol){sl_slice_of(names[i]), {SL_VARCHAR, 0, 0, 0, 0}};
     rs_meta(&s, cols, n_cols);
     for (size_t row = 0; row < n_rows; row++) {
         for (size_t i = 0; i < n_cols; i++) {
             sl_slice v = cells[row * n_cols + i];
-            vals[i].kind = v.p ? SL_Q_TEXT : SL_Q_NULL;
-            vals[i].s = v;
+            vals[i].null = v.p == NULL;
+            vals[i].v.s.p = v.p;
+            vals[i].v.s.n = v.n;
         }
         rs_row(&s, vals, n_cols);
     }
@@ -206,14 +187,18 @@ static sl_slice stmt_db(const sl_stmt *st, const sql_ctx *c)
     return st->db.n ? st->db : c->db;
 }
 
+/* SELECT: the store resolves the table, checks the statement against it and runs it within
+ * the configured limits. */
 static void run_select(sl_http_req *r, sql_ctx *c, sl_stmt *st, size_t limit)
 {
     sl_app *app = r->app;
     sl_err err = {0};
+    sl_query_limits lim = app->cfg.query;
+    lim.tz = app->tz;
     rs s = {0};
     s.limit = limit;
     sl_query_sink sink = {rs_meta, rs_row, &s};
-    if (sl_store_query(app->store, c->db, &st->select, NULL, &sink, &err) != SL_OK)
+    if (sl_store_query(app->store, c->db, &st->select, &lim, &sink, &err) != SL_OK)
         sql_error(r, err.msg[0] ? err.msg : "query failed");
     else
         rs_reply(r, &s, c);

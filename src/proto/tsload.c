@@ -14,6 +14,8 @@
  *
  * Replies use the texts and codes of the spec's endpoint table; failures found while parsing
  * or committing show in the status object (LOAD_FAILED), never in an HTTP code.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

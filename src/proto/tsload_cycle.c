@@ -27,6 +27,8 @@
  *
  * Locks: app->tsload->mu guards the registry, sessions, states and counters; a cycle's mu
  * guards its job. Order: cycle mu, then registry mu.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

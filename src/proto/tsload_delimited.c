@@ -21,6 +21,8 @@
  * Memory: the record being read is carried in two heap buffers (raw bytes for the error log,
  * unescaped values); complete records are copied to a scratch arena reset at every push, so
  * the slices in the raw batch stay valid until the next push/finish/close (decoder.h).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -6,6 +6,8 @@
  *   tsload_multipart.c multipart/form-data body -> the bytes of each file part
  *   tsload_delimited.c the DELIMITED decoder with an escape character
  *   tsload_cycle.c     sessions, the cycle registry, a cycle's load job, commit, status JSON
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_TSLOAD_INTERNAL_H
 #define SL_TSLOAD_INTERNAL_H

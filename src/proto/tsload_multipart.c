@@ -13,6 +13,8 @@
  * delimiter are held back as a count (match) and, when the match breaks, re-emitted from the
  * delimiter text itself, so a boundary cut across any two pushes costs no buffering. The body
  * is treated as if it began with "\r\n" so that a first boundary at offset 0 matches.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

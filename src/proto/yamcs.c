@@ -13,6 +13,8 @@
  *   end    truncated last row -> 400; commit -> WriteRowsResponse{count} / TableLoadResponse
  *
  * A duplicate key replaces the row: tables made by :executeSql are UNIQUE KEY tables.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

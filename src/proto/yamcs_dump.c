@@ -9,6 +9,8 @@
  * Column ids start at 0 in order of first appearance; NULL values are left out of the row, as
  * Yamcs leaves out absent columns. http.h cannot stream a response, so the dump is built in
  * memory up to SL_YAMCS_MAX_DUMP (docs/yamcs.md).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -25,11 +27,13 @@
 typedef struct dump {
     yamcs_ctx *y;
     size_t *colidx;      /* result column -> table column */
+    sl_type *types;      /* result column types (from the query's meta) */
     size_t n;
     int32_t *ids;        /* table column -> assigned id, -1 when not yet sent */
     int32_t next_id;
     sl_buf out, row, cell;
     sl_arena_t tmp;      /* per row */
+    sl_arena_t tmp_meta; /* the query's life */
     sl_err *err;
 } dump;
 
@@ -92,7 +96,7 @@ static sl_code put_hex(dump *d, sl_buf *b, sl_slice s)
     return SL_OK;
 }
 
-/* Stored DATETIME text to Unix microseconds. */
+/* DATETIME text to Unix microseconds. */
 static sl_code text_us(dump *d, sl_slice s, int64_t *us)
 {
     sl_type dt = {SL_DATETIME, 6, 0, 0, 0};
@@ -110,52 +114,72 @@ static int64_t floordiv(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* A value as text (numbers formatted). */
-static sl_slice as_text(const sl_qval *v, char *buf)
+/* A value of sluice type t as text (buf: 64 bytes for numbers and times). */
+static sl_slice as_text(const sl_type *t, const sl_qval *v, char *buf)
 {
-    if (v->kind == SL_Q_TEXT)
-        return v->s;
-    size_t k = v->kind == SL_Q_INT ? (size_t)snprintf(buf, 48, "%lld", (long long)v->i)
-                                   : sl_format_double(v->d, buf);
+    size_t k;
+    switch ((sl_type_id)t->id) {
+    case SL_TINYINT: case SL_SMALLINT: case SL_INT: case SL_BIGINT: case SL_BOOLEAN:
+        k = (size_t)snprintf(buf, 48, "%lld", (long long)v->v.i);
+        break;
+    case SL_LARGEINT: k = sl_format_i128(v->v.w, buf); break;
+    case SL_DECIMAL: k = sl_format_decimal(v->v.w, t->scale, buf); break;
+    case SL_FLOAT: case SL_DOUBLE: k = sl_format_double(v->v.d, buf); break;
+    case SL_DATE: k = sl_format_date(v->v.i, buf); break;
+    case SL_DATETIME: k = sl_format_datetime(v->v.i, t->precision, buf); break;
+    default: return (sl_slice){v->v.s.p ? v->v.s.p : "", v->v.s.n};
+    }
     return (sl_slice){buf, k};
 }
 
-static sl_code put_scalar(dump *d, sl_buf *b, uint8_t t, const sl_qval *v);
+/* A time value to Unix microseconds: DATETIME / DATE values directly, text parsed. */
+static sl_code as_us(dump *d, const sl_type *t, const sl_qval *v, int64_t *us)
+{
+    char buf[64];
+    if (t->id == SL_DATETIME) {
+        *us = v->v.i;
+        return SL_OK;
+    }
+    if (t->id == SL_DATE) {
+        *us = v->v.i * INT64_C(86400000000);
+        return SL_OK;
+    }
+    return text_us(d, as_text(t, v, buf), us);
+}
+
+static sl_code put_scalar(dump *d, sl_buf *b, uint8_t yt, const sl_type *t, const sl_qval *v);
 
 /* A stored JSON array back to ARRAY(T) cell bytes. */
 static sl_code put_array(dump *d, sl_buf *b, const sl_ytype *t, const sl_qval *v)
 {
     sl_jval *j = NULL;
     sl_err perr = {0};
-    if (v->kind != SL_Q_TEXT || sl_json_parse(v->s.p, v->s.n, &d->tmp, &j, &perr) != SL_OK ||
+    if (v->null || sl_json_parse(v->v.s.p, v->v.s.n, &d->tmp, &j, &perr) != SL_OK ||
         j->type != SL_J_ARR)
         return sl_fail(d->err, SL_INTERNAL, "stored array value is not a JSON array");
     size_t at = b->len;
     put_be(b, 0, 4);
     for (size_t i = 0; i < j->n; i++) {
         const sl_jval *e = &j->items[i];
-        sl_qval q = {SL_Q_TEXT, 0, 0, e->s};
-        if (e->type == SL_J_BOOL)
-            q.kind = SL_Q_INT, q.i = e->b;
-        else if (e->type == SL_J_NUM) {
-            char nb[64];
-            size_t n = e->s.n < 63 ? e->s.n : 63;
-            memcpy(nb, e->s.p, n);
-            nb[n] = 0;
-            if (t->elem == SL_Y_DOUBLE)
-                q.kind = SL_Q_REAL, q.d = strtod(nb, NULL);
-            else
-                q.kind = SL_Q_INT, q.i = strtoll(nb, NULL, 10);
-        } else if (e->type == SL_J_STR && t->elem == SL_Y_DOUBLE) {
-            char nb[32];
-            size_t n = e->s.n < 31 ? e->s.n : 31;
-            memcpy(nb, e->s.p, n);
-            nb[n] = 0;
-            q.kind = SL_Q_REAL;
-            q.d = strcmp(nb, "NaN") == 0 ? NAN : strtod(nb, NULL);
-        } else if (e->type != SL_J_STR)
+        sl_qval q = {false, {0}};
+        sl_type et = {SL_STRING, 0, 0, 0, 0};
+        char nb[64];
+        size_t n = e->s.n < 63 ? e->s.n : 63;
+        memcpy(nb, e->s.p ? e->s.p : "", n);
+        nb[n] = 0;
+        if (e->type == SL_J_BOOL) {
+            et.id = SL_BIGINT, q.v.i = e->b;
+        } else if ((e->type == SL_J_NUM || e->type == SL_J_STR) && t->elem == SL_Y_DOUBLE) {
+            et.id = SL_DOUBLE;
+            q.v.d = strcmp(nb, "NaN") == 0 ? NAN : strtod(nb, NULL);
+        } else if (e->type == SL_J_NUM) {
+            et.id = SL_BIGINT, q.v.i = strtoll(nb, NULL, 10);
+        } else if (e->type == SL_J_STR) {
+            q.v.s.p = e->s.p, q.v.s.n = e->s.n;
+        } else {
             return sl_fail(d->err, SL_INTERNAL, "stored array element of unexpected type");
-        sl_code rc = put_scalar(d, b, t->elem, &q);
+        }
+        sl_code rc = put_scalar(d, b, t->elem, &et, &q);
         if (rc != SL_OK)
             return rc;
     }
@@ -166,19 +190,20 @@ static sl_code put_array(dump *d, sl_buf *b, const sl_ytype *t, const sl_qval *v
     return SL_OK;
 }
 
-/* One value of scalar Yamcs type t in its cell encoding. */
-static sl_code put_scalar(dump *d, sl_buf *b, uint8_t t, const sl_qval *v)
+/* One value of scalar Yamcs type yt (stored as sluice type t) in its cell encoding. */
+static sl_code put_scalar(dump *d, sl_buf *b, uint8_t yt, const sl_type *t, const sl_qval *v)
 {
     char buf[64];
     int64_t us = 0;
-    switch (t) {
-    case SL_Y_BYTE: put_be(b, (uint64_t)v->i, 1); return SL_OK;
-    case SL_Y_SHORT: put_be(b, (uint64_t)v->i, 2); return SL_OK;
-    case SL_Y_INT: put_be(b, (uint64_t)v->i, 4); return SL_OK;
-    case SL_Y_LONG: put_be(b, (uint64_t)v->i, 8); return SL_OK;
-    case SL_Y_BOOLEAN: put_be(b, v->i != 0, 1); return SL_OK;
+    bool real = t->id == SL_FLOAT || t->id == SL_DOUBLE;
+    switch (yt) {
+    case SL_Y_BYTE: put_be(b, (uint64_t)v->v.i, 1); return SL_OK;
+    case SL_Y_SHORT: put_be(b, (uint64_t)v->v.i, 2); return SL_OK;
+    case SL_Y_INT: put_be(b, (uint64_t)v->v.i, 4); return SL_OK;
+    case SL_Y_LONG: put_be(b, (uint64_t)v->v.i, 8); return SL_OK;
+    case SL_Y_BOOLEAN: put_be(b, v->v.i != 0, 1); return SL_OK;
     case SL_Y_DOUBLE: {
-        double x = v->kind == SL_Q_INT ? (double)v->i : v->d;
+        double x = real ? v->v.d : (double)v->v.i;
         uint64_t bits;
         memcpy(&bits, &x, 8);
         put_be(b, bits, 8);
@@ -186,16 +211,16 @@ static sl_code put_scalar(dump *d, sl_buf *b, uint8_t t, const sl_qval *v)
     }
     case SL_Y_TIMESTAMP:
     case SL_Y_HRES_TIMESTAMP: {
-        if (text_us(d, as_text(v, buf), &us) != SL_OK)
+        if (as_us(d, t, v, &us) != SL_OK)
             return d->err->code;
         int64_t ms = floordiv(us, 1000);
         put_be(b, (uint64_t)sl_yamcs_unix_ms_to_instant(ms), 8);
-        if (t == SL_Y_HRES_TIMESTAMP)
+        if (yt == SL_Y_HRES_TIMESTAMP)
             put_be(b, (uint64_t)((us - ms * 1000) * 1000000), 4);
         return SL_OK;
     }
     case SL_Y_UUID: {
-        sl_slice s = as_text(v, buf);
+        sl_slice s = as_text(t, v, buf);
         char h[33];
         size_t k = 0;
         for (size_t i = 0; i < s.n && k < 32; i++)
@@ -213,14 +238,19 @@ static sl_code put_scalar(dump *d, sl_buf *b, uint8_t t, const sl_qval *v)
     }
     case SL_Y_BINARY:
     case SL_Y_PROTOBUF:
-    case SL_Y_PARAMETER_VALUE: return put_hex(d, b, as_text(v, buf));
-    default: /* STRING, ENUM */ return put_mutf8(d, b, as_text(v, buf));
+    case SL_Y_PARAMETER_VALUE: return put_hex(d, b, as_text(t, v, buf));
+    default: /* STRING, ENUM */ return put_mutf8(d, b, as_text(t, v, buf));
     }
 }
 
 static sl_code dump_meta(void *arg, const sl_qcol *cols, size_t n)
 {
-    (void)arg, (void)cols, (void)n;
+    dump *d = arg;
+    d->types = sl_arena_alloc(&d->tmp_meta, (n + 1) * sizeof *d->types);
+    if (d->types == NULL)
+        return sl_fail(d->err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        d->types[i] = cols[i].type;
     return SL_OK;
 }
 
@@ -231,7 +261,7 @@ static sl_code dump_row(void *arg, const sl_qval *vals, size_t n)
     sl_arena_reset(&d->tmp);
     for (size_t i = 0; i < n && i < d->n; i++) { /* ColumnInfo for columns seen first here */
         size_t c = d->colidx[i];
-        if (vals[i].kind == SL_Q_NULL || d->ids[c] >= 0)
+        if (vals[i].null || d->ids[c] >= 0)
             continue;
         d->ids[c] = d->next_id++;
         char tn[320];
@@ -247,12 +277,12 @@ static sl_code dump_row(void *arg, const sl_qval *vals, size_t n)
     sl_code rc = SL_OK;
     for (size_t i = 0; i < n && i < d->n && rc == SL_OK; i++) {
         size_t c = d->colidx[i];
-        if (vals[i].kind == SL_Q_NULL)
+        if (vals[i].null)
             continue;
         const sl_ytype *t = &d->y->schema.types[c];
         sl_buf_clear(&data);
         rc = t->id == SL_Y_ARRAY ? put_array(d, &data, t, &vals[i])
-                                 : put_scalar(d, &data, t->id, &vals[i]);
+                                 : put_scalar(d, &data, t->id, &d->types[i], &vals[i]);
         sl_buf_clear(&d->cell);
         sl__pb_uint(&d->cell, 1, (uint64_t)d->ids[c]);
         sl__pb_bytes(&d->cell, 2, data.p ? data.p : "", data.len);
@@ -367,6 +397,7 @@ void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y)
     d.y = y;
     d.err = &err;
     sl_arena_init(&d.tmp, 0);
+    sl_arena_init(&d.tmp_meta, 0);
     sl_buf q = SL_BUF_INIT;
     sl_stmt st;
     sl_code rc = build_select(r, y, &d, &q, &err);
@@ -374,9 +405,11 @@ void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y)
         rc = sl_sql_parse(q.p, q.len, &r->arena, &st, &err);
     if (rc == SL_OK && st.kind != SL_STMT_SELECT)
         rc = sl_fail(&err, SL_INVALID, "query is not a condition");
+    sl_query_limits lim = app->cfg.query;
+    lim.tz = app->tz;
     if (rc == SL_OK) {
         sl_query_sink sink = {dump_meta, dump_row, &d};
-        rc = sl_store_query(app->store, y->db, &st.select, NULL, &sink, &err);
+        rc = sl_store_query(app->store, y->db, &st.select, &lim, &sink, &err);
     }
     if (rc != SL_OK)
         sl__yamcs_error(r, y, rc, err.msg, false, 0);
@@ -387,4 +420,5 @@ void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y)
     sl_buf_free(&d.row);
     sl_buf_free(&d.cell);
     sl_arena_free(&d.tmp);
+    sl_arena_free(&d.tmp_meta);
 }

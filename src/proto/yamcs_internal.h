@@ -2,6 +2,8 @@
  * yamcs_internal.h - shared inside the Yamcs table adapter (yamcs.c, yamcs_dump.c,
  * yamcs_meta.c): the request state, reply negotiation, Yamcs error bodies and a small protobuf
  * writer. Spec: specs/yamcs-tables.md.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_YAMCS_INTERNAL_H
 #define SL_YAMCS_INTERNAL_H

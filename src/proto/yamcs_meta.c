@@ -7,6 +7,8 @@
  *     -> Doris DDL: key columns first, UNIQUE KEY(k...) (a duplicate key replaces the row),
  *        PROPERTIES("yamcs.types" = "T1;T2;...") so dumps give back the Yamcs type names
  *     -> src/sql parses it -> store create_table
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

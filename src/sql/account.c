@@ -10,6 +10,8 @@
  *   privs     LOAD_PRIV, SELECT_PRIV, ... | ALL [PRIVILEGES] (comma list, kept as text for
  *             auth.c, which owns the names)
  *   target    *.* | db.* | db.tbl | db
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

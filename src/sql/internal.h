@@ -2,11 +2,14 @@
  * internal.h - tokens and parser state shared by lex.c, parse.c and select.c (sql stage only).
  *
  *   statement text --lex.c--> token array --parse.c--> sl_stmt (DDL, SHOW, DESC, INSERT)
- *                                         \--select.c--> checked SELECT rewritten for SQLite
+ *                                         \--select.c--> sl_select (expressions by src/expr/)
  *
  * The whole statement is tokenised up front into one array in the caller's arena (the array
- * ends with an EOF token), so that the parsers can look ahead freely and SELECT can be
- * checked before it is rewritten. Nothing here recurses: nesting is tracked with counters.
+ * ends with an EOF token), so that the parsers can look ahead freely and SELECT's refusals can
+ * be checked over every token first. Nothing here recurses: nesting is tracked with counters
+ * (the expression parser caps its own depth).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SQL_INTERNAL_H
 #define SL_SQL_INTERNAL_H

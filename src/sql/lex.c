@@ -9,6 +9,8 @@
  * escapes and doubled quotes, -- line comments and C-style block comments. The text is scanned
  * twice, once to count the tokens and once to fill an array of exactly that size, so the token
  * array costs no reallocation.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -14,6 +14,8 @@
  *
  * Everything the result points to is copied into the caller's arena; the statement text may be
  * freed as soon as sl_sql_parse returns.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -1,23 +1,21 @@
 /*
- * select.c - read-only SELECT: checked, described and rewritten for SQLite (sql stage).
+ * select.c - read-only SELECT parsed into sluice's own tree (sql stage).
  *
- *   tokens --scan--> shape (projection range, FROM table, alias)
- *          --from_clause--> one table, no join, no subquery
- *          --items--> sl_select.items (column / star / count / expression, with labels)
- *          --rewrite--> sl_select.sql: SQLite text over SL_SQL_TABLE_PLACEHOLDER
+ *   tokens --refuse: joins, subqueries, set operations, INTO, stray operators
+ *          --clauses: SELECT [DISTINCT] items FROM t WHERE GROUP BY HAVING ORDER BY LIMIT
+ *   each expression: sl_expr_parse_part (src/expr/) at the token's offset in the statement text,
+ *                    the clause parser resuming at the token where the expression stopped
  *
- * The rewrite goes token by token: identifiers become "double-quoted", Doris strings ('x' or
- * "x") become 'single-quoted', the FROM table becomes the placeholder (its alias is kept) and a
- * `t.` qualifier naming the table becomes the placeholder or the alias. Keywords, numbers and
- * operators pass through, except where SQLite spells MySQL's operator differently:
- *   && -> AND, || -> OR (MySQL's default meaning), ! -> NOT, <=> -> IS, MOD -> %, DIV -> /,
- *   RLIKE -> REGEXP, and a / b -> a * 1.0 / b (Doris divides integers exactly; SQLite would
- *   truncate), CAST(x AS <doris type>) -> CAST(x AS INTEGER|REAL|TEXT).
- * Functions pass through by name; one SQLite lacks fails when the store prepares the text.
+ * The statement's tokens give the clause structure; expressions are parsed by the expression
+ * engine's own parser, so loads and queries share one grammar, one function table and one set
+ * of types. Checking names and types is sl_select_bind's job (select_bind.c); rendering SQL is
+ * each store engine's. Nothing here recurses: the expression parser caps its own depth.
  *
  * Refused with a clear message: a second table, JOIN, a subquery (anywhere: a nested SELECT
- * could read another table), UNION/INTERSECT/EXCEPT, SELECT ... INTO, table functions.
- * Nesting is counted, never recursed into, and capped at SL__SQL_MAX_DEPTH.
+ * could read another table), UNION/INTERSECT/EXCEPT, SELECT ... INTO, table functions,
+ * PARTITION / TABLET clauses.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -25,38 +23,18 @@
 #include <strings.h>
 
 #include "../core/arena.h"
-#include "../core/buf.h"
 #include "internal.h"
 #include "sql.h"
 
-#define NONE SIZE_MAX
-
-/* Where the parts of the statement are, as token indexes. */
-typedef struct shape {
-    size_t select;           /* the SELECT keyword */
-    size_t proj, proj_end;   /* projection tokens [proj, proj_end) */
-    size_t from;             /* the FROM keyword, or NONE */
-    size_t tbl, tbl_end;     /* the table reference [db .] t: tokens [tbl, tbl_end) */
-    size_t alias;            /* the alias token, or NONE */
-    size_t end;              /* the EOF token */
-    sl_slice db, table, alias_name;
-    size_t *item_end;        /* per item: the ',' or end-of-projection token after it */
-    bool *item_named;        /* per item: rewrite appends AS "<label>" before item_end */
-} shape;
-
-/* Words that keep their meaning as SQL keywords (everything else unquoted is an identifier
- * or, before '(', a function name). */
-static const char *const keywords[] = {
-    "SELECT", "FROM",    "WHERE",   "GROUP",  "BY",     "HAVING",  "ORDER",   "ASC",
-    "DESC",   "LIMIT",   "OFFSET",  "AS",     "AND",    "OR",      "NOT",     "NULL",
-    "IS",     "IN",      "BETWEEN", "LIKE",   "DISTINCT", "ALL",   "CASE",    "WHEN",
-    "THEN",   "ELSE",    "END",     "TRUE",   "FALSE",  "ESCAPE",  "REGEXP",  "RLIKE",
-    "DIV",    "MOD",     "XOR",     "EXISTS", "INTERVAL", "NULLS", "CURRENT_TIMESTAMP",
-    "CURRENT_DATE", "CURRENT_TIME",
+/* Words that end an item or the table reference: they cannot be an implicit alias. */
+static const char *const clause_words[] = {
+    "FROM",  "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "UNION", "INTO",
+    "JOIN",  "LEFT",  "RIGHT", "INNER",  "CROSS", "FULL",  "NATURAL", "ON",   "USING",
+    "FOR",   "LOCK",  "WINDOW", "EXCEPT", "INTERSECT", "MINUS", "STRAIGHT_JOIN", "ASC",
+    "DESC",  "NULLS", "PARTITION", "PARTITIONS", "TABLET", "TEMPORARY", "LATERAL", "USE",
+    "FORCE", "IGNORE", "SEPARATOR", "DISTINCT", "ALL", "SELECT", "AS", "BY", "AND", "OR",
+    "NOT", "IS", "IN", "LIKE", "BETWEEN", "REGEXP", "RLIKE", "DIV", "MOD", "XOR",
 };
-
-/* Words after which a projection item ends (they cannot be an alias of the table either). */
-static const char *const clause_words[] = {"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT"};
 
 static bool in_list(const sl__parser *P, const sl__tok *t, const char *const *list, size_t n)
 {
@@ -66,18 +44,15 @@ static bool in_list(const sl__parser *P, const sl__tok *t, const char *const *li
     return false;
 }
 
-static bool is_keyword(const sl__parser *P, const sl__tok *t)
+static bool can_alias(const sl__parser *P, const sl__tok *t)
 {
-    return in_list(P, t, keywords, SL_COUNT(keywords));
-}
-
-static bool is_clause(const sl__parser *P, const sl__tok *t)
-{
-    return in_list(P, t, clause_words, SL_COUNT(clause_words));
+    if (t->kind == SL__TK_QIDENT || t->kind == SL__TK_STRING)
+        return true;
+    return t->kind == SL__TK_WORD && !in_list(P, t, clause_words, SL_COUNT(clause_words));
 }
 
 /* Fail on the words and operators refused anywhere in a SELECT. */
-static sl_code refuse(sl__parser *P, const sl__tok *t)
+static sl_code refuse(sl__parser *P, const sl__tok *t, bool first)
 {
     static const char *const joins[] = {"JOIN", "STRAIGHT_JOIN"};
     static const char *const setops[] = {"UNION", "INTERSECT", "EXCEPT", "MINUS"};
@@ -88,7 +63,7 @@ static sl_code refuse(sl__parser *P, const sl__tok *t)
     if (in_list(P, t, setops, SL_COUNT(setops)))
         return sl_fail(P->err, SL_INVALID_SQL, "UNION, INTERSECT and EXCEPT are not supported "
                        "(line %u, column %u)", t->line, t->col);
-    if (sl__sql_is_kw(P, t, "SELECT"))
+    if (!first && sl__sql_is_kw(P, t, "SELECT"))
         return sl_fail(P->err, SL_INVALID_SQL, "subqueries are not supported (line %u, column %u)",
                        t->line, t->col);
     if (sl__sql_is_kw(P, t, "INTO"))
@@ -99,485 +74,280 @@ static sl_code refuse(sl__parser *P, const sl__tok *t)
     return SL_OK;
 }
 
-/* Walk every token once: balance parentheses (capped), refuse what is not supported, find the
- * projection and the FROM keyword at depth 0. */
-static sl_code scan(sl__parser *P, shape *S)
+/* Every token once: what is refused anywhere, and parentheses balanced and nested at most
+ * SL__SQL_MAX_DEPTH deep (counted, never recursed into). */
+static sl_code refuse_all(sl__parser *P)
 {
     size_t depth = 0;
-    S->select = P->pos;
-    S->from = NONE;
-    S->alias = NONE;
-    sl__sql_next(P);
-    if (!sl__sql_accept_kw(P, "DISTINCT"))
-        sl__sql_accept_kw(P, "ALL");
-    S->proj = P->pos;
-    S->proj_end = NONE;
     for (size_t i = P->pos; i < P->n_toks; i++) {
         const sl__tok *t = &P->toks[i];
-        sl_code rc = refuse(P, t);
+        sl_code rc = refuse(P, t, i == P->pos);
         if (rc != SL_OK)
             return rc;
-        if (t->kind == SL__TK_EOF) {
-            if (depth > 0)
-                return sl__sql_syntax(P, t);
-            S->end = i;
-        } else if (sl__sql_is_op(P, t, "(")) {
-            if (++depth > SL__SQL_MAX_DEPTH)
-                return sl_fail(P->err, SL_INVALID_SQL, "expression nested deeper than %d levels "
-                               "at line %u, column %u", SL__SQL_MAX_DEPTH, t->line, t->col);
-        } else if (sl__sql_is_op(P, t, ")")) {
-            if (depth-- == 0)
-                return sl__sql_syntax(P, t);
-        } else if (depth == 0 && sl__sql_is_kw(P, t, "FROM")) {
-            if (S->from != NONE)
-                return sl__sql_syntax(P, t);
-            S->from = i;
-        }
-        if (depth == 0 && S->proj_end == NONE &&
-            (t->kind == SL__TK_EOF || i == S->from || is_clause(P, t)))
-            S->proj_end = i;
+        if (sl__sql_is_op(P, t, "(") && ++depth > SL__SQL_MAX_DEPTH)
+            return sl_fail(P->err, SL_INVALID_SQL, "expression nested deeper than %d levels at "
+                           "line %u, column %u", SL__SQL_MAX_DEPTH, t->line, t->col);
+        if (sl__sql_is_op(P, t, ")") && depth-- == 0)
+            return sl__sql_syntax(P, t);
+        if (t->kind == SL__TK_EOF && depth > 0)
+            return sl__sql_syntax(P, t);
     }
-    if (S->proj_end == S->proj)
-        return sl__sql_syntax(P, &P->toks[S->proj]);
     return SL_OK;
 }
 
-/* FROM [db.]t [[AS] alias], then the end or a clause keyword. */
-static sl_code from_clause(sl__parser *P, shape *S)
+/* ---- expressions ------------------------------------------------------------------------- */
+
+/* Parse the expression at the current token with the expression engine; the clause parser
+ * resumes at the token where it stopped. *text (optional) receives the expression as
+ * written, copied into the arena. */
+static sl_code expr_at(sl__parser *P, sl_expr **out, sl_slice *text)
 {
-    static const char *const not_alias[] = {"PARTITION", "PARTITIONS", "TABLET", "TEMPORARY",
-                                            "LATERAL",   "FOR",        "LOCK",   "USE",
-                                            "FORCE",     "IGNORE"};
-    sl_code rc;
-    P->pos = S->from + 1;
+    const sl__tok *t = sl__sql_peek(P, 0);
+    size_t start = t->off, end = 0, next = 0;
+    if (t->kind == SL__TK_EOF)
+        return sl__sql_syntax(P, t);
+    sl_code rc = sl_expr_parse_part((sl_slice){P->text, P->n}, start,
+                                    SL_EXPR_PARSE_AGG | SL_EXPR_PARSE_SQL, P->a, out, &end, &next,
+                                    P->err);
+    if (rc == SL_INVALID)
+        return P->err->code = SL_INVALID_SQL;
+    if (rc != SL_OK)
+        return rc;
+    while (P->pos + 1 < P->n_toks && P->toks[P->pos].off < next)
+        P->pos++;
+    t = sl__sql_peek(P, 0);
+    if (t->kind != SL__TK_EOF && t->off != next)
+        return sl__sql_syntax(P, t); /* the two tokenizers disagree (e.g. a comment) */
+    if (text) {
+        char *c = sl_arena_memdup(P->a, P->text + start, end - start);
+        if (c == NULL)
+            return sl_fail(P->err, SL_NOMEM, "cannot copy select item");
+        *text = (sl_slice){c, end - start};
+    }
+    return SL_OK;
+}
+
+/* ---- the SELECT list ---------------------------------------------------------------------- */
+
+/* `*`, `t.*` or `db.t.*` at the current token: consumed into it, true. */
+static sl_code star_item(sl__parser *P, sl_selitem *it, bool *matched)
+{
+    const sl__tok *t0 = sl__sql_peek(P, 0);
+    size_t parts = 0;
+    *matched = false;
+    if (sl__sql_is_op(P, t0, "*")) {
+        sl__sql_next(P);
+        *matched = true;
+        it->text = SL_LIT("*");
+        return SL_OK;
+    }
+    while (sl__sql_is_name(sl__sql_peek(P, 2 * parts)) &&
+           sl__sql_is_op(P, sl__sql_peek(P, 2 * parts + 1), ".") && parts < 2)
+        parts++;
+    if (parts == 0 || !sl__sql_is_op(P, sl__sql_peek(P, 2 * parts), "*"))
+        return SL_OK;
+    const sl__tok *star = sl__sql_peek(P, 2 * parts);
+    sl_code rc = SL_OK;
+    if (parts == 2)
+        rc = sl__sql_ident(P, &it->qual_db), sl__sql_next(P);
+    if (rc == SL_OK)
+        rc = sl__sql_ident(P, &it->qual);
+    if (rc != SL_OK)
+        return rc;
+    sl__sql_next(P); /* . */
+    sl__sql_next(P); /* * */
+    char *c = sl_arena_memdup(P->a, P->text + t0->off, star->off + 1 - t0->off);
+    if (c == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot copy select item");
+    it->text = (sl_slice){c, star->off + 1 - t0->off};
+    *matched = true;
+    return SL_OK;
+}
+
+static sl_code item(sl__parser *P, sl_selitem *it)
+{
+    bool star;
+    memset(it, 0, sizeof *it);
+    sl_code rc = star_item(P, it, &star);
+    if (rc != SL_OK || star)
+        return rc;
+    if ((rc = expr_at(P, &it->expr, &it->text)) != SL_OK)
+        return rc;
+    bool as = sl__sql_accept_kw(P, "AS");
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (as && !sl__sql_is_name(t) && t->kind != SL__TK_STRING)
+        return sl__sql_syntax(P, t);
+    if (as || can_alias(P, t)) {
+        sl__sql_next(P);
+        return sl__sql_value(P, t, &it->alias);
+    }
+    return SL_OK;
+}
+
+static sl_code items(sl__parser *P, sl_select *sel)
+{
+    size_t cap = 0;
+    do {
+        sl_selitem it;
+        sl_code rc = item(P, &it);
+        if (rc == SL_OK)
+            rc = SL__SQL_PUSH(P, sel->items, sel->n_items, cap, it);
+        if (rc != SL_OK)
+            return rc;
+    } while (sl__sql_accept_op(P, ","));
+    return SL_OK;
+}
+
+/* ---- FROM --------------------------------------------------------------------------------- */
+
+/* FROM [db.]t [[AS] alias]; FROM DUAL is no table. */
+static sl_code from_clause(sl__parser *P, sl_select *sel)
+{
+    static const char *const not_here[] = {"PARTITION", "PARTITIONS", "TABLET", "TEMPORARY",
+                                           "LATERAL", "USE", "FORCE", "IGNORE", "FOR", "LOCK"};
     const sl__tok *t = sl__sql_peek(P, 0);
     if (sl__sql_is_op(P, t, "("))
         return sl_fail(P->err, SL_INVALID_SQL, "subqueries in FROM are not supported");
-    S->tbl = P->pos;
-    if ((rc = sl__sql_qname(P, &S->db, &S->table)) != SL_OK)
+    sl_code rc = sl__sql_qname(P, &sel->db, &sel->table);
+    if (rc != SL_OK)
         return rc;
-    S->tbl_end = P->pos;
     t = sl__sql_peek(P, 0);
     if (sl__sql_is_op(P, t, "("))
         return sl_fail(P->err, SL_INVALID_SQL, "table functions are not supported");
+    if (sel->db.p == NULL && sl_slice_ieq(sel->table, "DUAL") && t->kind != SL__TK_QIDENT)
+        sel->table = SL_SLICE_NULL;
     bool as = sl__sql_accept_kw(P, "AS");
     t = sl__sql_peek(P, 0);
-    if (as || (sl__sql_is_name(t) && !is_keyword(P, t) && !is_clause(P, t) &&
-               !in_list(P, t, not_alias, SL_COUNT(not_alias)))) {
-        S->alias = P->pos;
-        if ((rc = sl__sql_ident(P, &S->alias_name)) != SL_OK)
+    if (as || (sl__sql_is_name(t) && can_alias(P, t))) {
+        if ((rc = sl__sql_ident(P, &sel->alias)) != SL_OK)
             return rc;
         t = sl__sql_peek(P, 0);
     }
     if (sl__sql_is_op(P, t, ","))
         return sl_fail(P->err, SL_INVALID_SQL, "only one table is supported in FROM (line %u, "
                        "column %u)", t->line, t->col);
-    if (t->kind != SL__TK_EOF && !is_clause(P, t))
-        return sl__sql_syntax(P, t);
+    if (in_list(P, t, not_here, SL_COUNT(not_here)))
+        return sl_fail(P->err, SL_INVALID_SQL, "%.*s is not supported in FROM (line %u, column "
+                       "%u)", (int)t->len, P->text + t->off, t->line, t->col);
     return SL_OK;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Projection items
- */
+/* ---- GROUP BY, ORDER BY, LIMIT ------------------------------------------------------------ */
 
-/* True when t can end an expression, so that a name after it is an implicit alias. */
-static bool ends_expr(const sl__parser *P, const sl__tok *t)
+static sl_code group_by(sl__parser *P, sl_select *sel)
 {
-    static const char *const enders[] = {"END", "NULL", "TRUE", "FALSE", "CURRENT_TIMESTAMP",
-                                         "CURRENT_DATE", "CURRENT_TIME"};
-    if (t->kind == SL__TK_QIDENT || t->kind == SL__TK_STRING || t->kind == SL__TK_NUMBER)
-        return true;
-    if (t->kind == SL__TK_WORD)
-        return !is_keyword(P, t) || in_list(P, t, enders, SL_COUNT(enders));
-    return sl__sql_is_op(P, t, ")");
-}
-
-/* The arena copy of the text from token a to token b inclusive, as written. */
-static sl_code text_of(sl__parser *P, size_t a, size_t b, sl_slice *out)
-{
-    size_t from = P->toks[a].off, to = P->toks[b].off + P->toks[b].len;
-    char *s = sl_arena_memdup(P->a, P->text + from, to - from);
-    if (s == NULL)
-        return sl_fail(P->err, SL_NOMEM, "cannot copy select item");
-    *out = (sl_slice){s, to - from};
-    return SL_OK;
-}
-
-/* Classify the expression tokens [a, e) of one item. */
-static sl_code classify(sl__parser *P, size_t a, size_t e, sl_selitem *it)
-{
-    const sl__tok *T = P->toks;
-    size_t n = e - a;
-    bool dotted = true; /* name (. name)* with at most three parts, last may be '*' */
-    for (size_t i = 0; i < n && dotted; i++)
-        dotted = i % 2 ? sl__sql_is_op(P, &T[a + i], ".")
-                       : (sl__sql_is_name(&T[a + i]) && !is_keyword(P, &T[a + i])) ||
-                             (i == n - 1 && sl__sql_is_op(P, &T[a + i], "*"));
-    dotted = dotted && n % 2 == 1 && n <= 5;
-    if (dotted && sl__sql_is_op(P, &T[e - 1], "*")) {
-        it->kind = SL_SEL_STAR;
-        return text_of(P, a, e - 1, &it->label);
-    }
-    if (dotted) {
-        it->kind = SL_SEL_COLUMN;
-        return sl__sql_value(P, &T[e - 1], &it->colref);
-    }
-    it->kind = SL_SEL_EXPR;
-    if (n >= 3 && sl__sql_is_kw(P, &T[a], "COUNT") && sl__sql_is_op(P, &T[a + 1], "(") &&
-        sl__sql_is_op(P, &T[e - 1], ")")) {
-        size_t depth = 0, i = a + 1;
-        for (; i < e; i++) {
-            depth += sl__sql_is_op(P, &T[i], "(");
-            depth -= sl__sql_is_op(P, &T[i], ")");
-            if (depth == 0)
-                break;
-        }
-        if (i == e - 1)
-            it->kind = SL_SEL_COUNT;
-    }
-    return text_of(P, a, e - 1, &it->label);
-}
-
-/* One item: tokens [a, e) with an optional alias (AS name, or a name after an expression).
- * *named tells whether the rewrite must name the result column after the label: expressions
- * and counts without an alias, whose SQLite name would otherwise be the rewritten text. */
-static sl_code item(sl__parser *P, size_t a, size_t e, sl_selitem *it, bool *named)
-{
-    const sl__tok *T = P->toks;
-    sl_slice alias = SL_SLICE_NULL;
-    sl_code rc;
-    if (a == e)
-        return sl__sql_syntax(P, &T[e]);
-    if (e - a >= 2 && sl__sql_is_kw(P, &T[e - 2], "AS") &&
-        (sl__sql_is_name(&T[e - 1]) || T[e - 1].kind == SL__TK_STRING)) {
-        if ((rc = sl__sql_value(P, &T[e - 1], &alias)) != SL_OK)
-            return rc;
-        e -= 2;
-    } else if (e - a >= 2 && sl__sql_is_name(&T[e - 1]) && !is_keyword(P, &T[e - 1]) &&
-               ends_expr(P, &T[e - 2])) {
-        if ((rc = sl__sql_value(P, &T[e - 1], &alias)) != SL_OK)
-            return rc;
-        e -= 1;
-    }
-    if (a == e)
-        return sl__sql_syntax(P, &T[a]);
-    *it = (sl_selitem){0};
-    if ((rc = classify(P, a, e, it)) != SL_OK)
-        return rc;
-    *named = !alias.p && (it->kind == SL_SEL_EXPR || it->kind == SL_SEL_COUNT);
-    if (alias.p)
-        it->label = alias;
-    else if (it->kind == SL_SEL_COLUMN)
-        it->label = it->colref;
-    return SL_OK;
-}
-
-/* Split the projection at depth-0 commas into sl_select.items. */
-static sl_code items(sl__parser *P, shape *S, sl_select *sel)
-{
-    size_t n = 1, depth = 0, start = S->proj, k = 0;
-    for (size_t i = S->proj; i < S->proj_end; i++) {
-        depth += sl__sql_is_op(P, &P->toks[i], "(");
-        depth -= sl__sql_is_op(P, &P->toks[i], ")");
-        n += depth == 0 && sl__sql_is_op(P, &P->toks[i], ",");
-    }
-    depth = 0;
-    sel->items = sl_arena_alloc(P->a, n * sizeof *sel->items);
-    S->item_end = sl_arena_alloc(P->a, n * sizeof *S->item_end);
-    S->item_named = sl_arena_alloc(P->a, n * sizeof *S->item_named);
-    if (sel->items == NULL || S->item_end == NULL || S->item_named == NULL)
-        return sl_fail(P->err, SL_NOMEM, "cannot allocate select items");
-    for (size_t i = S->proj; i <= S->proj_end; i++) {
-        const sl__tok *t = &P->toks[i];
-        if (i < S->proj_end && sl__sql_is_op(P, t, "("))
-            depth++;
-        else if (i < S->proj_end && sl__sql_is_op(P, t, ")"))
-            depth--;
-        if (i == S->proj_end || (depth == 0 && sl__sql_is_op(P, t, ","))) {
-            S->item_end[k] = i;
-            sl_code rc = item(P, start, i, &sel->items[k], &S->item_named[k]);
-            if (rc != SL_OK)
-                return rc;
-            k++;
-            start = i + 1;
-        }
-    }
-    sel->n_items = k;
-    return SL_OK;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Rewrite
- */
-
-/* Output state: the text, and whether the next token follows without a space. */
-typedef struct writer {
-    sl_buf b;
-    bool glue;       /* previous token was '(' or '.' or a function name */
-    uint64_t casts;  /* bit d-1 set: the parenthesis at depth d belongs to CAST( */
-    size_t depth;
-} writer;
-
-static void put(writer *w, const char *p, size_t n, bool glue_left)
-{
-    if (w->b.len > 0 && !w->glue && !glue_left)
-        sl_buf_putc(&w->b, ' ');
-    sl_buf_append(&w->b, p, n);
-    w->glue = false;
-}
-
-/* Append p[0, n) between quotes q, doubling q inside. */
-static void put_quoted(writer *w, const char *p, size_t n, char q)
-{
-    put(w, &q, 1, false);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == q)
-            sl_buf_putc(&w->b, q);
-        sl_buf_putc(&w->b, p[i]);
-    }
-    sl_buf_putc(&w->b, q);
-}
-
-/* A string value as an SQLite literal. SQLite ends a literal at a NUL byte, so a value that
- * holds one is written as ('a'||char(0)||'b'). */
-static void put_string(writer *w, const char *p, size_t n)
-{
-    if (memchr(p, '\0', n) == NULL) {
-        put_quoted(w, p, n, '\'');
-        return;
-    }
-    put(w, "(", 1, false);
-    w->glue = true;
-    size_t start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && p[i] != '\0')
-            continue;
-        put_quoted(w, p + start, i - start, '\'');
-        w->glue = true;
-        if (i < n)
-            put(w, "||char(0)||", 11, true);
-        w->glue = true;
-        start = i + 1;
-    }
-    put(w, ")", 1, true);
-}
-
-/* A token's value as a "quoted identifier". */
-static sl_code put_ident(sl__parser *P, writer *w, const sl__tok *t)
-{
-    sl_slice v;
-    sl_code rc = sl__sql_value(P, t, &v);
-    if (rc == SL_OK)
-        put_quoted(w, v.p, v.n, '"');
+    size_t cap = 0;
+    sl_code rc = sl__sql_expect_kw(P, "BY");
+    do {
+        sl_expr *e = NULL;
+        if (rc == SL_OK)
+            rc = expr_at(P, &e, NULL);
+        if (rc == SL_OK)
+            rc = SL__SQL_PUSH(P, sel->group, sel->n_group, cap, e);
+    } while (rc == SL_OK && sl__sql_accept_op(P, ","));
     return rc;
 }
 
-/* The qualifier token t before '.': the FROM table's name becomes its alias or the
- * placeholder; anything else stays an identifier (SQLite reports it if it names nothing). */
-static sl_code put_qualifier(sl__parser *P, writer *w, const shape *S, const sl__tok *t)
+static sl_code order_by(sl__parser *P, sl_select *sel)
 {
-    sl_slice v;
-    sl_code rc = sl__sql_value(P, t, &v);
-    if (rc != SL_OK)
-        return rc;
-    bool is_table = S->table.p && v.n == S->table.n && strncasecmp(v.p, S->table.p, v.n) == 0;
-    bool is_alias = S->alias_name.p && v.n == S->alias_name.n &&
-                    strncasecmp(v.p, S->alias_name.p, v.n) == 0;
-    if (is_alias || (is_table && S->alias_name.p))
-        put_quoted(w, S->alias_name.p, S->alias_name.n, '"');
-    else if (is_table)
-        put(w, SL_SQL_TABLE_PLACEHOLDER, strlen(SL_SQL_TABLE_PLACEHOLDER), false);
-    else
-        put_quoted(w, v.p, v.n, '"');
-    return SL_OK;
-}
-
-/* The SQLite type for CAST(x AS <Doris type>), tokens [a, e) holding the type. */
-static sl_code cast_type(sl__parser *P, writer *w, size_t a, size_t e)
-{
-    const sl__tok *T = P->toks;
-    sl_type ty;
-    if (a == e)
-        return sl__sql_syntax(P, &T[e]);
-    if (sl__sql_is_kw(P, &T[a], "SIGNED") || sl__sql_is_kw(P, &T[a], "UNSIGNED")) {
-        put(w, "INTEGER", 7, false);
-        return SL_OK;
-    }
-    sl_slice text = {P->text + T[a].off, T[e - 1].off + T[e - 1].len - T[a].off};
-    sl_code rc = sl_sql_parse_type(text, &ty, P->err);
-    if (rc != SL_OK)
-        return rc;
-    const char *name = "TEXT";
-    if (ty.id <= SL_LARGEINT || ty.id == SL_BOOLEAN)
-        name = "INTEGER";
-    else if (ty.id == SL_FLOAT || ty.id == SL_DOUBLE || ty.id == SL_DECIMAL)
-        name = "REAL";
-    put(w, name, strlen(name), false);
-    return SL_OK;
-}
-
-/* An operator, spelled the SQLite way; tracks depth and CAST parentheses. */
-static void put_op(sl__parser *P, writer *w, const sl__tok *t)
-{
-    static const char *const map[][2] = {{"&&", "AND"}, {"||", "OR"}, {"!", "NOT"},
-                                         {"<=>", "IS"}, {"/", "* 1.0 /"}};
-    const char *p = P->text + t->off;
-    size_t n = t->len;
-    for (size_t i = 0; i < SL_COUNT(map); i++)
-        if (sl__sql_is_op(P, t, map[i][0]))
-            p = map[i][1], n = strlen(p);
-    bool left = sl__sql_is_op(P, t, ")") || sl__sql_is_op(P, t, ",") || sl__sql_is_op(P, t, ".");
-    put(w, p, n, left);
-    if (sl__sql_is_op(P, t, "(") || sl__sql_is_op(P, t, "."))
-        w->glue = true;
-    if (sl__sql_is_op(P, t, "("))
-        w->depth++;
-    if (sl__sql_is_op(P, t, ")") && w->depth > 0)
-        w->casts &= ~(1ull << (--w->depth));
-}
-
-/* A keyword, spelled the SQLite way. */
-static void put_keyword(sl__parser *P, writer *w, const sl__tok *t)
-{
-    const char *p = P->text + t->off;
-    size_t n = t->len;
-    if (sl__sql_is_kw(P, t, "MOD"))
-        p = "%", n = 1;
-    else if (sl__sql_is_kw(P, t, "DIV"))
-        p = "/", n = 1;
-    else if (sl__sql_is_kw(P, t, "RLIKE"))
-        p = "REGEXP", n = 6;
-    put(w, p, n, false);
-}
-
-/* The index of the ')' that closes the parenthesis open at token i's depth. */
-static size_t closing(const sl__parser *P, size_t i)
-{
-    size_t depth = 0;
-    for (; i < P->n_toks; i++) {
-        if (sl__sql_is_op(P, &P->toks[i], "("))
-            depth++;
-        else if (sl__sql_is_op(P, &P->toks[i], ")") && depth-- == 0)
-            return i;
-    }
-    return P->n_toks - 1;
-}
-
-/* A WORD or QIDENT at index *i (advanced past what was consumed). */
-static sl_code put_name(sl__parser *P, writer *w, const shape *S, size_t *i)
-{
-    const sl__tok *T = P->toks, *t = &T[*i];
-    bool after_dot = *i > 0 && sl__sql_is_op(P, &T[*i - 1], ".");
-    if (!after_dot && sl__sql_is_op(P, &T[*i + 1], ".")) {
-        /* db.t.col: the database part of the FROM table's qualifier is dropped. */
-        if (S->db.p && *i + 3 < P->n_toks && sl__sql_is_name(&T[*i + 2]) &&
-            sl__sql_is_op(P, &T[*i + 3], ".")) {
-            sl_slice v;
-            sl_code rc = sl__sql_value(P, t, &v);
-            if (rc != SL_OK)
-                return rc;
-            if (v.n == S->db.n && strncasecmp(v.p, S->db.p, v.n) == 0)
-                t = &T[*i += 2];
-        }
-        return put_qualifier(P, w, S, t);
-    }
-    if (t->kind == SL__TK_QIDENT || after_dot)
-        return put_ident(P, w, t);
-    if (sl__sql_is_kw(P, t, "AS") && w->depth > 0 && (w->casts >> (w->depth - 1) & 1)) {
-        size_t e = closing(P, *i + 1);
-        put(w, "AS", 2, false);
-        sl_code rc = cast_type(P, w, *i + 1, e);
-        *i = e - 1;
-        return rc;
-    }
-    if (is_keyword(P, t) || ((sl__sql_is_kw(P, t, "FIRST") || sl__sql_is_kw(P, t, "LAST")) &&
-                             *i > 0 && sl__sql_is_kw(P, &T[*i - 1], "NULLS"))) {
-        put_keyword(P, w, t);
-        return SL_OK;
-    }
-    if (sl__sql_is_op(P, &T[*i + 1], "(")) {
-        put(w, P->text + t->off, t->len, false);
-        w->glue = true;
-        if (sl__sql_is_kw(P, t, "CAST") && w->depth < 64)
-            w->casts |= 1ull << w->depth;
-        return SL_OK;
-    }
-    return put_ident(P, w, t);
-}
-
-/* At token i, which ends projection item *k: name the item's result column when it needs it. */
-static void name_item(writer *w, const shape *S, const sl_select *sel, size_t *k, size_t i)
-{
-    if (*k >= sel->n_items || i != S->item_end[*k])
-        return;
-    if (S->item_named[*k]) {
-        put(w, "AS", 2, false);
-        put_quoted(w, sel->items[*k].label.p, sel->items[*k].label.n, '"');
-    }
-    (*k)++;
-}
-
-/* Write the whole statement as SQLite text into w. */
-static sl_code rewrite(sl__parser *P, const shape *S, const sl_select *sel, writer *w)
-{
-    const sl__tok *T = P->toks;
-    size_t k = 0; /* the next projection item to end */
-    for (size_t i = S->select; i < S->end; i++) {
-        const sl__tok *t = &T[i];
-        sl_code rc = SL_OK;
-        sl_slice v;
-        name_item(w, S, sel, &k, i);
-        if (i == S->tbl && S->from != NONE) {
-            put(w, SL_SQL_TABLE_PLACEHOLDER, strlen(SL_SQL_TABLE_PLACEHOLDER), false);
-            i = S->tbl_end - 1;
-        } else if (i == S->alias) {
-            rc = put_ident(P, w, t);
-        } else if (t->kind == SL__TK_WORD || t->kind == SL__TK_QIDENT) {
-            rc = put_name(P, w, S, &i);
-        } else if (t->kind == SL__TK_STRING) {
-            if ((rc = sl__sql_value(P, t, &v)) == SL_OK)
-                put_string(w, v.p, v.n);
-        } else if (t->kind == SL__TK_NUMBER) {
-            put(w, P->text + t->off, t->len, false);
-        } else {
-            put_op(P, w, t);
-        }
+    size_t cap = 0;
+    sl_code rc = sl__sql_expect_kw(P, "BY");
+    do {
+        sl_selorder o = {NULL, false, 0};
+        if (rc == SL_OK)
+            rc = expr_at(P, &o.expr, NULL);
         if (rc != SL_OK)
-            return rc;
+            break;
+        if (sl__sql_accept_kw(P, "DESC"))
+            o.desc = true;
+        else
+            sl__sql_accept_kw(P, "ASC");
+        if (sl__sql_accept_kw(P, "NULLS")) {
+            if (sl__sql_accept_kw(P, "FIRST"))
+                o.nulls = 1;
+            else if ((rc = sl__sql_expect_kw(P, "LAST")) == SL_OK)
+                o.nulls = 2;
+        }
+        if (rc == SL_OK)
+            rc = SL__SQL_PUSH(P, sel->order, sel->n_order, cap, o);
+    } while (rc == SL_OK && sl__sql_accept_op(P, ","));
+    return rc;
+}
+
+/* A LIMIT / OFFSET count: a non-negative integer literal. */
+static sl_code count_tok(sl__parser *P, uint64_t *out)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    uint64_t v = 0;
+    const char *p = P->text + t->off;
+    bool ok = t->kind == SL__TK_NUMBER && t->len > 0 && t->len <= 19;
+    for (size_t i = 0; ok && i < t->len; i++) {
+        ok = p[i] >= '0' && p[i] <= '9';
+        v = v * 10 + (uint64_t)(p[i] - '0');
     }
-    name_item(w, S, sel, &k, S->end);
+    if (!ok)
+        return sl__sql_syntax(P, t);
+    sl__sql_next(P);
+    *out = v;
     return SL_OK;
+}
+
+/* LIMIT n [OFFSET m] | LIMIT m, n */
+static sl_code limit(sl__parser *P, sl_select *sel)
+{
+    uint64_t a;
+    sl_code rc = count_tok(P, &a);
+    if (rc != SL_OK)
+        return rc;
+    sel->has_limit = true;
+    sel->limit = a;
+    if (sl__sql_accept_op(P, ",")) {
+        sel->offset = a;
+        return count_tok(P, &sel->limit);
+    }
+    if (sl__sql_accept_kw(P, "OFFSET"))
+        return count_tok(P, &sel->offset);
+    return SL_OK;
+}
+
+static sl_code clauses(sl__parser *P, sl_select *sel)
+{
+    sl_code rc = SL_OK;
+    if (sl__sql_accept_kw(P, "FROM"))
+        rc = from_clause(P, sel);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "WHERE"))
+        rc = expr_at(P, &sel->where, NULL);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "GROUP"))
+        rc = group_by(P, sel);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "HAVING"))
+        rc = expr_at(P, &sel->having, NULL);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "ORDER"))
+        rc = order_by(P, sel);
+    if (rc == SL_OK && sl__sql_accept_kw(P, "LIMIT"))
+        rc = limit(P, sel);
+    if (rc == SL_OK && sl__sql_peek(P, 0)->kind != SL__TK_EOF)
+        rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
+    return rc;
 }
 
 sl_code sl__sql_select(sl__parser *P, sl_stmt *out)
 {
-    shape S = {0};
-    writer w = {.b = SL_BUF_INIT};
     sl_select *sel = &out->select;
-    sl_code rc = scan(P, &S);
-    if (rc == SL_OK && S.from != NONE)
-        rc = from_clause(P, &S);
+    memset(sel, 0, sizeof *sel);
+    sl_code rc = refuse_all(P);
     if (rc == SL_OK)
-        rc = items(P, &S, sel);
-    if (rc == SL_OK)
-        rc = rewrite(P, &S, sel, &w);
+        rc = sl__sql_expect_kw(P, "SELECT");
     if (rc != SL_OK)
-        goto fail;
-    if (w.b.oom) {
-        rc = sl_fail(P->err, SL_NOMEM, "cannot build the SQLite text");
-        goto fail;
-    }
-    char *sql = sl_arena_memdup(P->a, w.b.p ? w.b.p : "", w.b.len);
-    if (sql == NULL) {
-        rc = sl_fail(P->err, SL_NOMEM, "cannot copy the SQLite text");
-        goto fail;
-    }
-    sel->sql = (sl_slice){sql, w.b.len};
-    sel->db = out->db = S.db;
-    sel->table = out->name = S.table;
-    P->pos = S.end;
-fail:
-    sl_buf_free(&w.b);
-    return rc;
+        return rc;
+    if (sl__sql_accept_kw(P, "DISTINCT"))
+        sel->distinct = true;
+    else
+        sl__sql_accept_kw(P, "ALL");
+    if ((rc = items(P, sel)) == SL_OK)
+        rc = clauses(P, sel);
+    if (rc != SL_OK)
+        return rc;
+    out->db = sel->db;
+    out->name = sel->table;
+    return SL_OK;
 }

@@ -2,9 +2,9 @@
  * sql.h - the statement parser for the HTTP SQL API and `sluice sql` (sql stage).
  *
  * Parses one Doris-dialect statement into an sl_stmt: DDL (databases, tables in Doris syntax),
- * SHOW / DESC, INSERT ... VALUES and read-only SELECT. DDL becomes an sl_tabledef; SELECT is
- * checked and rewritten token by token into SQLite's dialect over one placeholder table, which
- * the store binds to the table's visible data.
+ * SHOW / DESC, INSERT ... VALUES and read-only SELECT. DDL becomes an sl_tabledef; SELECT
+ * becomes sluice's own tree (expressions of src/expr/), checked against the table by
+ * sl_select_bind and rendered by each store engine in its own dialect.
  *
  * Ownership: every slice and array reachable from an sl_stmt is a copy in the caller's arena
  * (strings unescaped, identifiers without their backquotes), so the statement text may be freed
@@ -21,8 +21,11 @@
  * columns, stopping before the first FLOAT, DOUBLE, STRING or JSON column (simpler than Doris's
  * 36-byte rule). Keys may not be FLOAT/DOUBLE/STRING/JSON; aggregates only in AGGREGATE KEY.
  *
- * src/sql/ sits beside src/expr/: expr/ holds the load-time expression engine (columns, where);
- * sql/ holds the statement grammar. Neither knows a protocol or a store.
+ * src/sql/ uses src/expr/: expr/ holds the expression engine (load-time columns and where, and
+ * every expression of a SELECT); sql/ holds the statement grammar. Neither knows a protocol or
+ * a store.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SQL_H
 #define SL_SQL_H
@@ -30,6 +33,7 @@
 #include "../batch/types.h"
 #include "../core/arena.h"
 #include "../core/status.h"
+#include "../expr/expr.h"
 
 typedef enum sl_stmt_kind {
     SL_STMT_CREATE_DATABASE,
@@ -70,31 +74,73 @@ typedef struct sl_account {
     bool frontends;             /* SHOW FRONTENDS (else BACKENDS) */
 } sl_account;
 
-/* The name of the FROM table inside sl_select.sql, written unquoted (an alias is kept). */
-#define SL_SQL_TABLE_PLACEHOLDER "__sl_t"
+/* ---- SELECT (select.c parses, select_bind.c checks) ---------------------------------------
+ *
+ *   SELECT [DISTINCT] items [FROM [db.]t [[AS] alias]] [WHERE e] [GROUP BY e, ...] [HAVING e]
+ *          [ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n [OFFSET m] | LIMIT m, n]
+ *
+ * Expressions are trees of the expression engine (src/expr/expr.h) with aggregates allowed.
+ * sl_select_bind checks the statement against the table (every name resolved, Doris's texts
+ * for what does not resolve) and types it; store engines render the bound statement in their
+ * own dialect. Joins, subqueries, set operations, INTO, table functions and a second table are
+ * refused by the parser. */
 
-typedef enum sl_selitem_kind {
-    SL_SEL_COLUMN,  /* a bare (optionally qualified) column reference: colref */
-    SL_SEL_STAR,    /* '*' or 't.*': all table columns in order */
-    SL_SEL_COUNT,   /* count(...) : BIGINT */
-    SL_SEL_EXPR     /* anything else: type taken from the values */
-} sl_selitem_kind;
-
+/* One item of the SELECT list. */
 typedef struct sl_selitem {
-    uint8_t kind;       /* sl_selitem_kind */
-    sl_slice colref;    /* SL_SEL_COLUMN: the column name (no quotes, no qualifier) */
-    sl_slice label;     /* the result column name: alias if given, else the column name, else
-                           the expression text as written (e.g. "count(*)") */
+    sl_expr *expr;      /* NULL for `*` and `t.*` */
+    sl_slice qual;      /* `t.*` / `db.t.*`: t (empty for `*`) */
+    sl_slice qual_db;   /* `db.t.*`: db */
+    sl_slice alias;     /* AS alias; p == NULL when none */
+    sl_slice text;      /* the item as written, without its alias */
 } sl_selitem;
 
+/* One ORDER BY term. */
+typedef struct sl_selorder {
+    sl_expr *expr;
+    bool desc;
+    uint8_t nulls;      /* 0: Doris's default (ASC: NULLs first, DESC: NULLs last), 1: NULLS
+                           FIRST, 2: NULLS LAST */
+} sl_selorder;
+
+/* One result column, after sl_select_bind. */
+typedef struct sl_selout {
+    sl_slice name;      /* the alias, the column name as written, or the expression's text */
+    sl_type type;       /* Doris's result type */
+    sl_expr *expr;      /* bound; column references index the table's columns */
+} sl_selout;
+
+/* What binding needs besides the table. */
+typedef struct sl_select_env {
+    int32_t tz_offset_s;  /* session time zone, east of UTC: now(), from_unixtime, ... */
+    int64_t now_us;       /* the query's "now": microseconds since 1970-01-01 UTC */
+    sl_slice db;          /* the current database, for `db.t.col` qualifiers (may be empty) */
+    const struct sl_tz *tz; /* the session time zone (core/tz.h), or NULL: tz_offset_s; each
+                               instant then gets its own offset (daylight-saving time) */
+} sl_select_env;
+
 typedef struct sl_select {
-    sl_slice db;        /* qualifier of the FROM table, or empty */
-    sl_slice table;     /* the FROM table; empty for SELECT without FROM */
-    sl_slice sql;       /* SQLite text (no trailing ';'); the FROM table is written as __sl_t,
-                           identifiers "double-quoted", strings 'single-quoted'; see select.c
-                           for the operators that are respelled */
+    sl_slice db;          /* qualifier of the FROM table, or empty */
+    sl_slice table;       /* the FROM table; empty for SELECT without FROM */
+    sl_slice alias;       /* the table's alias, or empty */
+    bool distinct;
     sl_selitem *items;
     size_t n_items;
+    sl_expr *where;       /* NULL when absent (also having) */
+    sl_expr **group;
+    size_t n_group;
+    sl_expr *having;      /* in a query that is not an aggregate: one more filter on the rows
+                             (engines AND it into the WHERE) */
+    sl_selorder *order;
+    size_t n_order;
+    bool has_limit;
+    uint64_t limit, offset;
+    /* set by sl_select_bind: */
+    bool bound;
+    bool aggregate;       /* GROUP BY or an aggregate call: one row per group */
+    sl_selout *out;
+    size_t n_out;
+    const sl_tabledef *def; /* the table bound against (NULL without FROM) */
+    sl_expr_ctx ctx;      /* the time zone and "now" engines evaluate functions with */
 } sl_select;
 
 typedef struct sl_insert {
@@ -155,5 +201,23 @@ sl_code sl_sql_parse(const char *text, size_t n, sl_arena_t *a, sl_stmt *out, sl
  * "unsupported type <name>"), or SL_NOMEM. Uses a private arena, freed before returning.
  * Used by CREATE TABLE and by CAST in SELECT. */
 sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err);
+
+/* The environment of a query starting now (wall clock) in a session at tz_offset_s with
+ * current database db. */
+sl_select_env sl_select_env_now(int32_t tz_offset_s, sl_slice db);
+
+/* Check sel against def (NULL for SELECT without FROM) and type it: every column name
+ * resolved (case-insensitively, as Doris; `t.` / `alias.` / `db.t.` qualifiers checked), SELECT
+ * aliases and positions usable in GROUP BY / HAVING / ORDER BY as MySQL allows, `*` expanded,
+ * aggregates only where they may be and every other column of an aggregate query grouped.
+ * Fills sel->out / n_out (names and Doris's result types), sel->aggregate, sel->def and
+ * sel->ctx (from env). Trees are changed in place; new nodes go to a (which must live as long
+ * as sel). Errors are SL_INVALID_SQL with Doris's texts, e.g. "Unknown column 'x' in 'table
+ * list' in PROJECT clause" (FILTER for WHERE, SORT for ORDER BY, AGGREGATE for the SELECT list
+ * and GROUP BY of an aggregate query), "Can not found function 'f'", "LOGICAL_FILTER can not
+ * contains AggregateFunction expression: sum(a)", "c not in aggregate's output"; SL_NOMEM.
+ * Binding twice is an error (SL_INTERNAL). */
+sl_code sl_select_bind(sl_select *sel, const sl_tabledef *def, const sl_select_env *env,
+                       sl_arena_t *a, sl_err *err);
 
 #endif

@@ -21,6 +21,8 @@
  *
  * Threads: the engine object is shared and thread-safe; a connection or writer is used by one
  * thread at a time.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_ENGINE_H
 #define SL_ENGINE_H

@@ -12,6 +12,8 @@
  *   users     users, password hashes, lockout
  *   grants    privileges
  *   nodes     sluice processes sharing this catalog, with heartbeats
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

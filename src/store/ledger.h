@@ -7,6 +7,8 @@
  *   ledger_hist.c   load history (SHOW STREAM LOAD) and SHOW TRANSACTION
  *   ledger_user.c   users and grants
  *   ledger_query.c  SELECT: table lookup, binding, engine
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_LEDGER_H
 #define SL_LEDGER_H

@@ -2,6 +2,8 @@
  * ledger_cat.c - databases and tables in the ledger (store stage): the catalog rows, and the
  * engine's data definition run inside the same catalog transaction, so a table exists in the
  * catalog exactly when its storage does.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -6,6 +6,8 @@
  *
  * Filters and ordering run here, not in the engine's SQL, so every engine shows the same rows
  * in the same order (LIKE and string order differ between SQL dialects and collations).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
@@ -140,20 +142,18 @@ static sl_code hist_fn(void *arg, const sl_cell *row, size_t n)
     for (size_t i = 0; i < N_LOAD_COLS; i++) {
         sl_qval *q = &r->v[i];
         memset(q, 0, sizeof *q);
-        if (i >= COL_START && i <= 13) { /* ms since the epoch, shown at the session's offset */
+        if (i >= COL_START && i <= 13) { /* ms since the epoch, shown in the session's zone */
             r->ms[i - COL_START] = row[i].i;
-            q->kind = SL_Q_TEXT;
-            q->s = fmt_time(&h->a, row[i].i, h->f->tz);
-            if (q->s.p == NULL)
+            sl_slice t = fmt_time(&h->a, row[i].i, h->f->tz);
+            q->v.s.p = t.p, q->v.s.n = t.n;
+            if (t.p == NULL)
                 return SL_NOMEM;
         } else if (i >= 7 && i <= 11) {
-            q->kind = SL_Q_INT;
-            q->i = row[i].i;
+            q->v.i = row[i].i;
         } else {
-            q->kind = SL_Q_TEXT;
-            q->s.p = sl_arena_memdup(&h->a, row[i].s.p ? row[i].s.p : "", row[i].s.n);
-            q->s.n = row[i].s.n;
-            if (q->s.p == NULL)
+            q->v.s.p = sl_arena_memdup(&h->a, row[i].s.p ? row[i].s.p : "", row[i].s.n);
+            q->v.s.n = row[i].s.n;
+            if (q->v.s.p == NULL)
                 return SL_NOMEM;
         }
     }
@@ -170,12 +170,12 @@ static int cmp_rows(const hrow *x, const hrow *y, int col)
         c = (x->ms[col - COL_START] > y->ms[col - COL_START]) -
             (x->ms[col - COL_START] < y->ms[col - COL_START]);
     else if (col >= 7 && col <= 11)
-        c = (a->i > b->i) - (a->i < b->i);
+        c = (a->v.i > b->v.i) - (a->v.i < b->v.i);
     else {
-        size_t n = a->s.n < b->s.n ? a->s.n : b->s.n;
-        c = memcmp(a->s.p, b->s.p, n);
+        size_t n = a->v.s.n < b->v.s.n ? a->v.s.n : b->v.s.n;
+        c = memcmp(a->v.s.p, b->v.s.p, n);
         if (c == 0)
-            c = (a->s.n > b->s.n) - (a->s.n < b->s.n);
+            c = (a->v.s.n > b->v.s.n) - (a->v.s.n < b->v.s.n);
     }
     return c ? c : (x->id > y->id) - (x->id < y->id);
 }
@@ -203,13 +203,17 @@ static void sort_rows(hrow *v, hrow *tmp, size_t n, int col, bool desc)
     memcpy(v, tmp, n * sizeof *v);
 }
 
-static void emit_meta(const sl_query_sink *sink, const char *const *names, size_t n,
-                      sl_code *rc)
+/* The columns: BIGINT where is_int says so, VARCHAR (times as text) elsewhere. */
+static void emit_meta(const sl_query_sink *sink, const char *const *names, const bool *is_int,
+                      size_t n, sl_code *rc)
 {
     sl_qcol cols[N_LOAD_COLS];
     memset(cols, 0, sizeof cols);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         cols[i].name = sl_slice_of(names[i]);
+        cols[i].type.id = is_int[i] ? SL_BIGINT : SL_VARCHAR;
+        cols[i].type.len = is_int[i] ? 0 : 65533;
+    }
     *rc = sink->meta(sink->arg, cols, n);
 }
 
@@ -232,7 +236,8 @@ sl_code sl_store_list_loads(sl_store *s, sl_slice db, const sl_load_filter *f,
     if (rc == SL_OK) {
         int col = f->order_col >= 0 && f->order_col < N_LOAD_COLS ? f->order_col : COL_START;
         sort_rows(h.rows, tmp, h.n, col, f->desc);
-        emit_meta(sink, load_cols, N_LOAD_COLS, &rc);
+        static const bool is_int[N_LOAD_COLS] = {[7] = 1, [8] = 1, [9] = 1, [10] = 1, [11] = 1};
+        emit_meta(sink, load_cols, is_int, N_LOAD_COLS, &rc);
         size_t lim = f->limit && f->limit < h.n ? (size_t)f->limit : h.n;
         for (size_t i = 0; rc == SL_OK && i < lim; i++)
             rc = sink->row(sink->arg, h.rows[i].v, N_LOAD_COLS);
@@ -262,23 +267,25 @@ static sl_code show_fn(void *arg, const sl_cell *row, size_t n)
     memset(v, 0, sizeof v);
     static const char *const st[] = {"UNKNOWN",   "PREPARE", "PRECOMMITTED",
                                      "COMMITTED", "VISIBLE", "ABORTED"};
-    for (int i = 0; i < N_TXN_COLS; i++)
-        v[i].kind = SL_Q_TEXT;
-    v[0].kind = SL_Q_INT, v[0].i = row[0].i;
-    v[1].s = row[1].s;
-    v[2].s = SL_LIT("BE: sluice");
-    v[3].s = sl_slice_of(row[2].i >= 0 && row[2].i < 6 ? st[row[2].i] : "UNKNOWN");
-    v[4].s = SL_LIT("BACKEND_STREAMING");
+    sl_slice txt[N_TXN_COLS];
+    memset(txt, 0, sizeof txt);
+    txt[1] = row[1].s;
+    txt[2] = SL_LIT("BE: sluice");
+    txt[3] = sl_slice_of(row[2].i >= 0 && row[2].i < 6 ? st[row[2].i] : "UNKNOWN");
+    txt[4] = SL_LIT("BACKEND_STREAMING");
     sl_arena_reset(&t->a);
-    v[5].s = fmt_time(&t->a, row[3].kind == SL_CELL_INT ? row[3].i : 0, t->tz);
-    v[6].s = fmt_time(&t->a, row[4].kind == SL_CELL_INT ? row[4].i : 0, t->tz);
-    if (v[5].s.p == NULL || v[6].s.p == NULL)
+    txt[5] = fmt_time(&t->a, row[3].kind == SL_CELL_INT ? row[3].i : 0, t->tz);
+    txt[6] = fmt_time(&t->a, row[4].kind == SL_CELL_INT ? row[4].i : 0, t->tz);
+    if (txt[5].p == NULL || txt[6].p == NULL)
         return SL_NOMEM;
-    v[7].s = row[5].kind == SL_CELL_TEXT ? row[5].s : SL_LIT("");
-    v[8].kind = SL_Q_INT, v[8].i = row[6].kind == SL_CELL_INT ? row[6].i * 1000 : 0;
+    txt[7] = row[5].kind == SL_CELL_TEXT ? row[5].s : SL_LIT("");
+    for (int i = 1; i <= 7; i++)
+        v[i].v.s.p = txt[i].p, v[i].v.s.n = txt[i].n;
+    v[0].v.i = row[0].i;
+    v[8].v.i = row[6].kind == SL_CELL_INT ? row[6].i * 1000 : 0;
     /* sluice's own: rows and body bytes so far (a running load) or in the end */
-    v[9].kind = SL_Q_INT, v[9].i = n > 7 && row[7].kind == SL_CELL_INT ? row[7].i : 0;
-    v[10].kind = SL_Q_INT, v[10].i = n > 8 && row[8].kind == SL_CELL_INT ? row[8].i : 0;
+    v[9].v.i = n > 7 && row[7].kind == SL_CELL_INT ? row[7].i : 0;
+    v[10].v.i = n > 8 && row[8].kind == SL_CELL_INT ? row[8].i : 0;
     return t->sink->row(t->sink->arg, v, N_TXN_COLS);
 }
 
@@ -290,7 +297,8 @@ sl_code sl_store_show_txn(sl_store *s, sl_slice db, int64_t id, sl_slice label,
         "PrepareTime",   "FinishTime", "Reason",      "TimeoutMs",         "LoadedRows",
         "ReceivedBytes"};
     sl_code rc;
-    emit_meta(sink, names, N_TXN_COLS, &rc);
+    static const bool is_int[N_TXN_COLS] = {[0] = 1, [8] = 1, [9] = 1, [10] = 1};
+    emit_meta(sink, names, is_int, N_TXN_COLS, &rc);
     if (rc != SL_OK)
         return rc;
     txn_sink t = {sink, tz, {0}};

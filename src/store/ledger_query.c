@@ -2,37 +2,50 @@
  * ledger_query.c - SELECT and the node list in the ledger (store stage).
  *
  * A SELECT names one table: the ledger resolves it in the catalog, checks the statement
- * against the table's columns and hands it to the engine, which renders it in its own dialect
- * and streams the rows out. Nothing user-written reaches an engine as SQL text.
+ * against the table's columns (sl_select_bind: unknown names are errors with Doris's texts)
+ * and hands it to the engine, which renders it in its own dialect and streams the rows out.
+ * Nothing user-written reaches an engine as SQL text.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/mem.h"
+#include "../core/tz.h"
 #include "ledger.h"
+
+/* Check sel against t (NULL without FROM): every name resolved, types settled. */
+static sl_code bind(sl_select *sel, const sl_etable *t, sl_slice db, const sl_query_limits *L,
+                    sl_arena_t *a, sl_err *err)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int32_t off = L->tz ? sl_tz_offset_utc(L->tz, ts.tv_sec) : L->tz_offset_s;
+    sl_select_env env = {off, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, db, L->tz};
+    return sl_select_bind(sel, t ? t->def : NULL, &env, a, err);
+}
 
 sl_code sl_store_query(sl_store *s, sl_slice db, sl_select *sel, const sl_query_limits *lim,
                        const sl_query_sink *sink, sl_err *err)
 {
-    sl_query_limits L = lim ? *lim : (sl_query_limits){0};
-    if (!L.max_rows)
-        L.max_rows = 1000000;
-    if (!L.max_bytes)
-        L.max_bytes = 256u << 20;
-    if (!L.mem_bytes)
-        L.mem_bytes = (uint64_t)2 << 30;
-    if (!L.timeout_s)
-        L.timeout_s = 300;
-    if (sel->table.n == 0)
-        return s->ev->query(s->e, NULL, sel, &L, sink, err);
-    sl_slice qdb = sel->db.n ? sel->db : db;
+    sl_query_limits L = sl_query_limits_or_default(lim);
     sl_arena_t a;
     sl_arena_init(&a, 4096);
+    sl_code rc;
+    if (sel->table.n == 0) {
+        if ((rc = bind(sel, NULL, db, &L, &a, err)) == SL_OK)
+            rc = s->ev->query(s->e, NULL, sel, &L, sink, err);
+        sl_arena_free(&a);
+        return rc;
+    }
+    sl_slice qdb = sel->db.n ? sel->db : db;
     sl_econn *c;
     sl_etable t;
-    sl_code rc = s->ev->conn_get(s->e, &c, err);
+    rc = s->ev->conn_get(s->e, &c, err);
     if (rc == SL_OK) {
         bool exists;
         if ((rc = sl__lg_db_exists(s, c, qdb, &exists, err)) == SL_OK && !exists)
@@ -46,6 +59,8 @@ sl_code sl_store_query(sl_store *s, sl_slice db, sl_select *sel, const sl_query_
                      : sl_fail(err, rc, "%s", terr.msg);
         s->ev->conn_put(c);
     }
+    if (rc == SL_OK)
+        rc = bind(sel, &t, qdb, &L, &a, err);
     if (rc == SL_OK)
         rc = s->ev->query(s->e, &t, sel, &L, sink, err);
     sl_arena_free(&a);

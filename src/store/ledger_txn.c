@@ -12,6 +12,8 @@
  *   abort      engine w_close(false); UPDATE txns -> ABORTED
  *
  * State values in txns.state: 1 PREPARE, 2 PRECOMMITTED, 4 VISIBLE, 5 ABORTED.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

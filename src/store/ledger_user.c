@@ -3,6 +3,8 @@
  * every node sharing one engine sees the same users at once; load/auth.c owns the password
  * hashing and the privilege rules and keeps a cache that compares meta.users_version, which
  * every change here bumps in the same transaction.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * registry.c - the one list of storage engines (store stage). A new engine is one folder under
  * src/store/ and one line here.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

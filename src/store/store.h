@@ -27,6 +27,8 @@
  * Errors: every function returns an sl_code with its message in err; texts that reach users
  * are Doris's where Doris has one. A lost engine connection is SL_BACKEND ("store unavailable:
  * ..."); the next call reconnects.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_STORE_H
 #define SL_STORE_H
@@ -203,20 +205,17 @@ sl_code sl_store_label_state(sl_store *s, sl_slice db, sl_slice label, sl_label_
 /* Record a load that never began a transaction (refused before the label was taken). */
 sl_code sl_store_record_load(sl_store *s, const sl_load_record *r, sl_err *err);
 
-/* One value of a result row. Text lives until the next row callback. (The typed form of
- * docs/sql.md replaces this with the checked SELECT.) */
-typedef enum sl_qkind { SL_Q_NULL, SL_Q_INT, SL_Q_REAL, SL_Q_TEXT } sl_qkind;
+/* One value of a result row, in the physical form of its column's type (batch.h): integers,
+ * booleans, DATE (days) and DATETIME (microseconds) in v.i; LARGEINT and DECIMAL (unscaled) in
+ * v.w; FLOAT/DOUBLE in v.d; text in v.s (valid until the next row callback). */
 typedef struct sl_qval {
-    uint8_t kind;                  /* sl_qkind */
-    int64_t i;
-    double d;
-    sl_slice s;
+    bool null;
+    sl_datum v;
 } sl_qval;
 
 typedef struct sl_qcol {
     sl_slice name;
-    const sl_type *type;           /* the table column's type, or NULL when not a bare column */
-    bool is_count;                 /* count(...) */
+    sl_type type;
 } sl_qcol;
 
 /* Where result rows go. Returning an error code from a callback stops the query with it. */
@@ -253,8 +252,17 @@ typedef struct sl_query_limits {
     uint64_t max_bytes;            /* result bytes, and any one value (default 256 MiB) */
     uint64_t mem_bytes;            /* engine memory for the query (default 2 GiB) */
     uint32_t timeout_s;            /* default 300 */
-    int32_t tz_offset_s;           /* the session time zone, for now() and friends */
+    int32_t tz_offset_s;           /* the session time zone as an offset, when tz is NULL */
+    const struct sl_tz *tz;        /* the session time zone, for now() and friends */
 } sl_query_limits;
+
+#define SL_QUERY_MAX_ROWS_DEFAULT UINT64_C(1000000)
+#define SL_QUERY_MAX_BYTES_DEFAULT (UINT64_C(256) << 20)
+#define SL_QUERY_MEM_DEFAULT (UINT64_C(2) << 30)
+#define SL_QUERY_TIMEOUT_DEFAULT 300u
+
+/* lim with every 0 replaced by its default (lim may be NULL). */
+sl_query_limits sl_query_limits_or_default(const sl_query_limits *lim);
 
 /* Run a read-only SELECT (sl_select from src/sql) of database db: the ledger resolves its
  * table, checks the statement against the table's columns (unknown columns and functions are

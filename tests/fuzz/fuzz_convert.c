@@ -5,6 +5,8 @@
  * range, format to text, and that text must parse back to the same value (NaN to NaN).
  * SL_CONV_LOSSY (integers only) carries a value too and is checked the same way. The input is
  * also run through sl_separator_parse, whose output must fit the buffer it was given.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

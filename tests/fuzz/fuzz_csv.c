@@ -6,6 +6,8 @@
  * and in pseudo-random splits; every run must give the same rows, fields, errors and final code
  * (invariant), every slice is read right after its push (ASan checks it is still valid), and row
  * fields must lie inside the raw batch.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

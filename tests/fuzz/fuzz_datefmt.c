@@ -5,6 +5,8 @@
  * in every fraction mode and a successful parse must give a valid calendar date and time. The
  * value is also converted as DATE, DATETIME(0/6) and BOOLEAN with the default formats and with
  * converted_to_epoch; a DATETIME(0) result must be a whole second.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

@@ -6,6 +6,8 @@
  * one push and once in pseudo-random splits (with empty pushes), and the two runs must agree:
  * both succeed with the same output, or both fail. Output is capped at 1 MiB so a bomb in the
  * corpus costs time, not memory; every piece is checked against SL_DECOMP_OUT and read fully.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

@@ -5,6 +5,8 @@
  * `_http_stream` SQL statement. A parsed expression is printed, re-parsed and compared (the
  * printer's round-trip promise), then bound against a small scope of text, integer and date
  * columns and evaluated over a few rows, so the binder and every kernel see arbitrary trees.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

@@ -7,6 +7,8 @@
  * unconsumed bytes re-fed, exactly as server.c does. Must never crash, hang or leak, and a head
  * it lets through must meet the strict framing (http.h "Framing notes"): never Content-Length
  * with chunked, only HTTP/1.0 or 1.1, chunked only on 1.1, no space or tab in a field name.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

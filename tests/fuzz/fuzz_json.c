@@ -9,6 +9,8 @@
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_json.c
  *        src/decode/json.c src/decode/json_scan.c src/decode/json_path.c src/decode/rawbatch.c
  *        src/core/(each .c) -o fuzz_json
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

@@ -4,6 +4,8 @@
  * Input: first byte = boundary length (1..16), then the boundary, then the body. The body is
  * parsed whole and again in pieces of 1..8 bytes chosen from the input; both runs must agree
  * on the result code and on every byte of file data delivered, and no data piece may be empty.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

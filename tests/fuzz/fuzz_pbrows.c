@@ -6,6 +6,8 @@
  * decoded whole and in pseudo-random splits; every run must give the same final code, the same
  * row count and the same rendered rows (invariant), and every text value is read right after
  * its push while it must still be valid (ASan checks it).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../src/core/platform.h"
 

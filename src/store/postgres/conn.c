@@ -12,6 +12,8 @@
  * readable (the server's FATAL 57P01 or EOF) is closed and replaced when it is next taken, and
  * a connection that fails in use is marked broken and closed when it is put back. In between,
  * errors are SL_BACKEND "store unavailable: ..." and nothing needs a restart of sluice.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -20,6 +20,8 @@
  *
  * A batch is encoded in one pass into the caller's buffer after one reservation of its exact
  * size, so the per-value work is a store and a byte swap.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -19,6 +19,8 @@
  * key index (PRIMARY KEY, or UNIQUE NULLS NOT DISTINCT when a key column is nullable) that the
  * merge's ON CONFLICT needs. With the citus extension, DISTRIBUTED BY HASH(c) BUCKETS n makes a
  * distributed table [Citus create_distributed_table].
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

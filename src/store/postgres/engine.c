@@ -6,6 +6,8 @@
  * tables and stages are made) and creates the engine's two schemas under the catalog lock:
  * `sluice` (the ledger's catalog tables, first on every connection's search_path) and
  * `sluice_stage` (2PC stages). The ledger then creates its tables through exec.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -11,6 +11,8 @@
  * PostgreSQL text holds neither NUL bytes nor invalid UTF-8; a TEXT parameter with either
  * (a load's error message quoting a Latin-1 value) is sent with those bytes replaced by
  * U+FFFD, so that writing history never fails on what it quotes.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

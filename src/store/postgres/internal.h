@@ -22,6 +22,8 @@
  *
  * Threads: sl_engine is shared (its pools are guarded by their mutex); an sl_econn or an
  * sl_ewriter is used by one thread at a time.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PG_INTERNAL_H
 #define SL_PG_INTERNAL_H

@@ -24,6 +24,8 @@
  *
  * Key columns compare with `=` when NOT NULL (the key index serves the join) and as
  * `(a = b OR (a IS NULL AND b IS NULL))` when nullable (NULL keys are one key, as in Doris).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

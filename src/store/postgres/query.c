@@ -7,17 +7,13 @@
  *                                                   result is never held whole in memory
  *   past max_rows / max_bytes                       cancel, SL_TOO_LARGE
  *
- * Each result column's sl_type comes from its PostgreSQL type and typmod (numeric(15,2) ->
- * DECIMAL(15,2), timestamp(3) -> DATETIME(3), ...) and each text cell is converted into that
- * type's physical form (batch.h) by the same conversion loads use (sl__pg_decode). numeric
- * without a typmod (sum() of a numeric) keeps its exact text as STRING: the renderer casts where
- * Doris's type is known.
+ * Each result column's sl_type is the bound SELECT's (Doris's result type); each text cell is
+ * converted into that type's physical form (batch.h) by the same conversion loads use
+ * (sl__pg_decode), and handed to the sink typed. Without a bound SELECT (sl__pg_select, the
+ * engine's tests) the types come from PostgreSQL's type and typmod (numeric(15,2) ->
+ * DECIMAL(15,2), timestamp(3) -> DATETIME(3), ...).
  *
- * The sink takes today's result form (store.h sl_qval: INT, REAL or TEXT, and the table
- * column's type for bare columns), the one the SQLite engine gives: present() turns the typed
- * value into it (integers and booleans INT, FLOAT/DOUBLE REAL, DECIMAL/LARGEINT exact text,
- * DATE/DATETIME text at the column's precision). When store.h hands typed values to the sink,
- * present() goes and the decoded sl_datum is passed as it is.
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 
@@ -88,112 +84,54 @@ bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out)
 typedef struct run {
     const sl_query_limits *lim;
     const sl_query_sink *sink;
-    const sl_tabledef *def;        /* the FROM table (bare columns get its types), or NULL */
-    const sl_select *sel;
+    const sl_select *sel;          /* bound: its output columns' names and types, or NULL */
     sl_qcol *cols;
     sl_qval *vals;
-    sl_type *types;                /* each result column's type, from PostgreSQL */
-    bool *num;                     /* numeric without typmod: an expression's value */
-    char *text;                    /* CELL_TEXT bytes per column: formatted values */
     sl_arena_t names;              /* the column names (a PGresult lives for one row) */
     int n;
     bool meta_sent;
     uint64_t rows, bytes;
 } run;
 
-/* The table column types of bare columns and '*' and the count(...) flags, from the SELECT's
- * items, as the SQLite engine gives them; none when the items do not line up. */
-static void describe(run *q)
-{
-    if (q->def == NULL || q->sel == NULL)
-        return;
-    size_t k = 0, n = (size_t)q->n;
-    for (size_t i = 0; i < q->sel->n_items && k <= n; i++) {
-        const sl_selitem *it = &q->sel->items[i];
-        if (it->kind == SL_SEL_STAR) {
-            for (size_t c = 0; c < q->def->n_cols && k < n; c++, k++)
-                q->cols[k].type = &q->def->cols[c].type;
-            continue;
-        }
-        if (k < n) {
-            long c = it->kind == SL_SEL_COLUMN ? sl_tabledef_find(q->def, it->colref) : -1;
-            q->cols[k].type = c >= 0 ? &q->def->cols[c].type : NULL;
-            q->cols[k].is_count = it->kind == SL_SEL_COUNT;
-        }
-        k++;
-    }
-    if (k != n)
-        for (size_t i = 0; i < n; i++)
-            q->cols[i].type = NULL, q->cols[i].is_count = false;
-}
-
+/* The result columns: the bound SELECT's names and Doris types; without one (sl__pg_select),
+ * the types PostgreSQL reports. */
 static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
 {
     q->n = PQnfields(r);
     if (q->n > MAX_COLS)
         return sl_fail(err, SL_TOO_LARGE, "the result has %d columns", q->n);
+    if (q->sel && q->sel->bound && (size_t)q->n != q->sel->n_out)
+        return sl_fail(err, SL_INTERNAL, "the rendered SELECT has %d columns, not %zu", q->n,
+                       q->sel->n_out);
     size_t n = (size_t)q->n + 1;
     q->cols = sl_calloc(n * sizeof *q->cols);
     q->vals = sl_calloc(n * sizeof *q->vals);
-    q->types = sl_calloc(n * sizeof *q->types);
-    q->num = sl_calloc(n * sizeof *q->num);
-    q->text = sl_malloc(n * CELL_TEXT);
-    if (!q->cols || !q->vals || !q->types || !q->num || !q->text)
+    if (!q->cols || !q->vals)
         return sl_fail(err, SL_NOMEM, "out of memory");
     for (int i = 0; i < q->n; i++) {
+        if (q->sel && q->sel->bound) {
+            q->cols[i] = (sl_qcol){q->sel->out[i].name, q->sel->out[i].type};
+            continue;
+        }
         q->cols[i].name = sl_arena_slice(&q->names, sl_slice_of(PQfname(r, i)));
         if (q->cols[i].name.p == NULL)
             return sl_fail(err, SL_NOMEM, "out of memory");
-        q->types[i] = sl__pg_sl_type(PQftype(r, i), PQfmod(r, i));
-        q->num[i] = PQftype(r, i) == 1700 && q->types[i].id == SL_STRING;
+        q->cols[i].type = sl__pg_sl_type(PQftype(r, i), PQfmod(r, i));
     }
-    describe(q);
     q->meta_sent = true;
     sl_code rc = q->sink->meta(q->sink->arg, q->cols, (size_t)q->n);
     return rc == SL_OK ? SL_OK : sl_fail(err, rc, "%s", sl_code_text(rc));
 }
 
-/* Column i's typed value d in the sink's form (see the file comment). */
-static void present(run *q, int i, const sl_datum *d, sl_qval *v)
-{
-    const sl_type *t = &q->types[i];
-    char *buf = q->text + (size_t)i * CELL_TEXT;
-    size_t n = 0;
-    switch (t->id) {
-    case SL_BOOLEAN:
-    case SL_TINYINT:
-    case SL_SMALLINT:
-    case SL_INT:
-    case SL_BIGINT: v->kind = SL_Q_INT, v->i = d->i; return;
-    case SL_FLOAT:
-    case SL_DOUBLE: v->kind = SL_Q_REAL, v->d = d->d; return;
-    case SL_DECIMAL: n = sl_format_decimal(d->w, t->scale, buf); break;
-    case SL_LARGEINT: n = sl_format_i128(d->w, buf); break;
-    case SL_DATE: n = sl_format_date(d->i, buf); break;
-    case SL_DATETIME: {
-        const sl_type *ct = q->cols[i].type; /* the table column's precision wins */
-        unsigned p = ct && ct->id == SL_DATETIME ? ct->precision : t->precision;
-        n = sl_format_datetime(d->i, p, buf);
-        break;
-    }
-    default:
-        if (q->num[i]) { /* an expression over decimals: a number, as SQLite gives it */
-            v->kind = SL_Q_REAL, v->d = strtod(d->s.p, NULL);
-            return;
-        }
-        v->kind = SL_Q_TEXT, v->s = (sl_slice){d->s.p, d->s.n};
-        return;
-    }
-    v->kind = SL_Q_TEXT, v->s = (sl_slice){buf, n};
-}
-
+/* One row: each text cell decoded into its column's type (text borrows the PGresult, which
+ * lives until the sink returns). */
 static sl_code send_row(run *q, const PGresult *r, sl_err *err)
 {
     uint64_t bytes = 0;
     for (int i = 0; i < q->n; i++) {
         sl_qval *v = &q->vals[i];
         memset(v, 0, sizeof *v);
-        v->kind = SL_Q_NULL;
+        v->null = true;
         if (PQgetisnull(r, 0, i))
             continue;
         sl_slice s = {PQgetvalue(r, 0, i), (size_t)PQgetlength(r, 0, i)};
@@ -201,9 +139,11 @@ static sl_code send_row(run *q, const PGresult *r, sl_err *err)
         if (s.n > q->lim->max_bytes)
             return sl_fail(err, SL_TOO_LARGE, "a value of column %s is larger than %llu bytes",
                            PQfname(r, i), (unsigned long long)q->lim->max_bytes);
-        sl_datum d;
-        if (sl__pg_decode(&q->types[i], s, &d))
-            present(q, i, &d, v);
+        if (!sl__pg_decode(&q->cols[i].type, s, &v->v))
+            return sl_fail(err, SL_INTERNAL, "cannot read the value '%.*s' of column %s as %s",
+                           (int)(s.n < 64 ? s.n : 64), s.p, PQfname(r, i),
+                           sl_type_meta_name(&q->cols[i].type));
+        v->null = false;
     }
     q->bytes += bytes;
     if (++q->rows > q->lim->max_rows)
@@ -267,10 +207,9 @@ static sl_code stream(sl_econn *c, const char *sql, run *q, sl_err *err)
     return rc;
 }
 
-/* sl__pg_select with the table and SELECT that describe the result columns (may be NULL). */
-static sl_code select_on(sl_engine *e, const sl_tabledef *def, const sl_select *sel,
-                         const char *sql, const sl_query_limits *lim,
-                         const sl_query_sink *sink, sl_err *err)
+/* sl__pg_select with the bound SELECT that describes the result columns (may be NULL). */
+static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
+                         const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
 {
     sl_econn *c;
     sl_code rc = sl__pg_get(e, &e->cat, &c, err);
@@ -279,7 +218,7 @@ static sl_code select_on(sl_engine *e, const sl_tabledef *def, const sl_select *
     char begin[96];
     snprintf(begin, sizeof begin, "BEGIN READ ONLY; SET LOCAL statement_timeout = %llu",
              (unsigned long long)lim->timeout_s * 1000);
-    run q = {.lim = lim, .sink = sink, .def = def, .sel = sel};
+    run q = {.lim = lim, .sink = sink, .sel = sel};
     sl_arena_init(&q.names, 1024);
     if ((rc = sl__pg_run(c, begin, err)) == SL_OK) {
         c->in_txn = true;
@@ -287,9 +226,6 @@ static sl_code select_on(sl_engine *e, const sl_tabledef *def, const sl_select *
     }
     sl_free(q.cols);
     sl_free(q.vals);
-    sl_free(q.types);
-    sl_free(q.num);
-    sl_free(q.text);
     sl_arena_free(&q.names);
     sl__pg_put(c); /* ROLLBACK: nothing was written */
     return rc;
@@ -298,7 +234,7 @@ static sl_code select_on(sl_engine *e, const sl_tabledef *def, const sl_select *
 sl_code sl__pg_select(sl_engine *e, const char *sql, const sl_query_limits *lim,
                       const sl_query_sink *sink, sl_err *err)
 {
-    return select_on(e, NULL, NULL, sql, lim, sink, err);
+    return select_on(e, NULL, sql, lim, sink, err);
 }
 
 sl_code sl__pg_query(sl_engine *e, const sl_etable *t, const sl_select *sel,
@@ -309,7 +245,7 @@ sl_code sl__pg_query(sl_engine *e, const sl_etable *t, const sl_select *sel,
     if (rc == SL_OK && sql.oom)
         rc = sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK)
-        rc = select_on(e, t ? t->def : NULL, sel, sql.p, lim, sink, err);
+        rc = select_on(e, sel, sql.p, lim, sink, err);
     sl_buf_free(&sql);
     return rc;
 }

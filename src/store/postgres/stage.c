@@ -8,6 +8,8 @@
  * it; the label's state changes in the same transaction, so a stage exists exactly while its
  * transaction is PRECOMMITTED. Recovery drops any other stage (left by a crash of an older
  * version, or by a table dropped by hand).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -9,6 +9,8 @@
  * application_name sluice, connect_timeout 10) and the settings it may not change
  * (client_encoding UTF8: sluice sends and reads UTF-8). Messages show the URL rebuilt without
  * its password, and any server text is passed through sl__pg_mask.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

@@ -20,6 +20,8 @@
  *
  * A stage of a keyed table carries two hidden columns: the load order and the delete sign.
  * After the first failure the writer is poisoned: later calls return that failure [LMDB].
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

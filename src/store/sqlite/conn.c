@@ -6,6 +6,8 @@
  *
  * The ledger writes parameters as $1..$n; SQLite reads ?NNN, so each statement's text is
  * respelled once and kept prepared, keyed by the address of the ledger's static text.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 

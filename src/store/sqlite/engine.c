@@ -4,7 +4,10 @@
  * the catalog connection, seg.c writes segments, query.c reads and compacts them.
  *
  * The catalog file's PRAGMA user_version is this engine's format: 0 = written by sluice before
- * the ledger existed (catalog tables of its own, users in users.db), 2 = the ledger's catalog.
+ * the ledger existed (catalog tables of its own, users in users.db), 2 = the ledger's catalog
+ * with segments in value encoding v1, 3 = segments in encoding v2 (migrate.c converts them).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 
@@ -21,7 +24,7 @@
 #include "../../core/mem.h"
 #include "internal.h"
 
-#define FORMAT 2
+#define FORMAT 3
 
 uint64_t sl__sq_now_ms(void)
 {
@@ -107,8 +110,9 @@ static int mkdir_p(const char *path)
 /* ---- format upgrade ------------------------------------------------------------------- */
 
 /* Format 0 -> 2: the old catalog tables gain the ledger's columns (the ledger creates what is
- * missing); users.db is imported by sq_recover once the ledger's users table exists. */
-static sl_code upgrade(sl_engine *e, sl_err *err)
+ * missing); users.db is imported by sq_recover once the ledger's users table exists. *was
+ * receives the format found (segments are converted to 3 once their table exists). */
+static sl_code upgrade(sl_engine *e, int *was, sl_err *err)
 {
     sqlite3_stmt *st;
     int version = 0;
@@ -116,10 +120,11 @@ static sl_code upgrade(sl_engine *e, sl_err *err)
         sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    *was = version;
     if (version > FORMAT)
         return sl_fail(err, SL_BACKEND, "%s/catalog.db has format %d; this sluice reads up to %d",
                        e->dir, version, FORMAT);
-    if (version == FORMAT)
+    if (version >= 2)
         return SL_OK;
     bool old = sqlite3_table_column_metadata(e->cat, NULL, "txns", "id", NULL, NULL, NULL, NULL,
                                              NULL) == SQLITE_OK;
@@ -294,8 +299,9 @@ static sl_code sq_open(const sl_store_opts *o, sl_engine **out, sl_err *err)
         goto fail;
     }
     sqlite3_busy_timeout(s->cat, 10000);
+    int was = FORMAT;
     if (sl__sq_exec(s->cat, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err) != SL_OK ||
-        upgrade(s, err) != SL_OK ||
+        upgrade(s, &was, err) != SL_OK ||
         sl__sq_exec(s->cat,
                     "CREATE TABLE IF NOT EXISTS segments(id INTEGER PRIMARY KEY, table_id "
                     "INTEGER NOT NULL, txn_id INTEGER, file TEXT NOT NULL, rows INTEGER, visible "
@@ -304,6 +310,9 @@ static sl_code sq_open(const sl_store_opts *o, sl_engine **out, sl_err *err)
                     "segments(table_id); CREATE INDEX IF NOT EXISTS segments_txn ON "
                     "segments(txn_id);",
                     err) != SL_OK)
+        goto fail;
+    if (was < FORMAT && (sl__sq_migrate_v2(s, err) != SL_OK ||
+                         sl__sq_exec(s->cat, "PRAGMA user_version = 3", err) != SL_OK))
         goto fail;
     if (sl__sq_compactor_start(s, err) != SL_OK)
         goto fail;

@@ -22,6 +22,8 @@
  *
  * Locks, always taken in this order: files (rwlock) before mu (the catalog connection).
  * Segment files unregistered by a committed transaction are deleted after mu is released.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_SQLITE_INTERNAL_H
 #define SL_SQLITE_INTERNAL_H
@@ -30,6 +32,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 
+#include "../../core/buf.h"
 #include "../engine.h"
 
 /* Files to delete once the transaction that unregistered them commits. */
@@ -184,6 +187,77 @@ sl_code sl__sq_stage_drop(struct sl_econn *c, const sl_etable *t, int64_t txn_id
  * dropped goes to *removed. Stops the lane threads first. */
 sl_code sl__sq_partial_check(struct sl_ewriter *t, uint64_t mask, bool strict,
                              uint64_t *removed, sl_err *err);
+
+/* ---- value encoding v2 (udf.c): how each sluice type is stored in a segment column ----
+ *   TINYINT..BIGINT, BOOLEAN, DATE (days), DATETIME (microseconds), DECIMAL(p <= 18) (the
+ *   unscaled value): INTEGER; FLOAT, DOUBLE: REAL; text types: TEXT; LARGEINT and DECIMAL(p >
+ *   18) (unscaled): a 16-byte BLOB, the int128 big-endian with its sign bit flipped, so that
+ *   memcmp order is numeric order and =, ORDER BY, GROUP BY, min, max, DISTINCT work natively. */
+static inline bool sl__sq_wide(const sl_type *t)
+{
+    return t->id == SL_LARGEINT || (t->id == SL_DECIMAL && t->precision > 18);
+}
+void sl__sq_wide_put(uint8_t out[16], sl_i128 w);
+sl_i128 sl__sq_wide_get(const uint8_t in[16]);
+/* A stored or computed value of type t: *null, or *out in batch.h's physical form (text
+ * borrows v's bytes). SL_INTERNAL for a value that is not of t's encoding. */
+sl_code sl__sq_decode(sqlite3_value *v, const sl_type *t, bool *null, sl_datum *out,
+                      sl_err *err);
+/* Set a function's result to v of type t (copied). */
+void sl__sq_result(sqlite3_context *ctx, const sl_type *t, bool null, const sl_datum *v);
+/* Register __sl_sum128(x), the exact SUM over wide (BLOB) values the AGGREGATE KEY merge
+ * needs, as an aggregate and window function on db. */
+sl_code sl__sq_register_sum128(sqlite3 *db, sl_err *err);
+
+/* The view a query reads: the table's visible rows, merged per key for keyed tables. */
+#define SL_SQ_VIEW "__sl_t"
+
+/* ---- one query (query.c runs it, render.c writes its SQL, udf.c is its functions) ---- */
+typedef struct sq_param {
+    sl_type type;               /* a literal of the statement, bound as ?<k+1> */
+    sl_datum v;
+} sq_param;
+
+typedef struct sq_query {
+    sqlite3 *db;
+    const sl_select *sel;       /* bound */
+    sl_query_limits lim;        /* defaults applied */
+    sl_arena_t a;               /* detached trees and function data, for the query's life */
+    sl_arena_t call;            /* one function call's temporaries (reset per call) */
+    sl_err err;                 /* the first error raised inside a registered function */
+    uint64_t held;              /* bytes held by aggregate states (group_concat) */
+    uint64_t deadline_ms;       /* the timeout, on the monotonic clock */
+    bool timed_out;
+    unsigned n_fn;              /* functions registered so far (their names' numbers) */
+    sq_param *params;
+    size_t n_params, cap_params;
+} sq_query;
+
+/* Write the SQLite text of q->sel over the view __sl_t (columns c0..c<n-1> in the encoding
+ * above) into sql, registering on q->db the functions it calls: every Doris function, every
+ * operator whose SQLite meaning differs or could overflow, and the aggregates that need
+ * exactness (sum/avg/group_concat/stddev/...) evaluate with the expression engine itself
+ * (udf.c). Literals become parameters (q->params). SL_NOMEM or SL_BACKEND. */
+sl_code sl__sq_render(sq_query *q, sl_buf *sql, sl_err *err);
+/* Register a scalar function evaluating the detached tree e over its n holes (their types in
+ * the holes' nodes); its name ("__sl_f<k>") goes to name (16 bytes). */
+sl_code sl__sq_fn_scalar(sq_query *q, const sl_expr *e, const sl_expr *const *holes, size_t n,
+                         char *name, sl_err *err);
+/* Register an aggregate function for the aggregate node agg (one argument); name as above
+ * ("__sl_a<k>"). */
+sl_code sl__sq_fn_aggregate(sq_query *q, const sl_expr *agg, char *name, sl_err *err);
+
+/* Set up a fresh query connection (before the view is created): temporary storage in files,
+ * the page cache bounded, __sl_sum128 registered. */
+sl_code sl__sq_query_conn(sqlite3 *db, sl_err *err);
+/* Run a bound SELECT on db, which holds the view SL_SQ_VIEW (or nothing, without FROM), within
+ * lim (NULL: defaults); rows go to sink. Past a limit: SL_TOO_LARGE / SL_TIMEOUT. */
+sl_code sl__sq_run(sqlite3 *db, const sl_select *sel, const sl_query_limits *lim,
+                   const sl_query_sink *sink, sl_err *err);
+
+/* Convert the segment files of a catalog older than format 3 to value encoding v2, in place
+ * and resumably (migrate.c). */
+sl_code sl__sq_migrate_v2(struct sl_engine *e, sl_err *err);
 
 /* Queries and compaction (query.c). */
 sl_code sl__sq_query(struct sl_engine *s, const sl_etable *t, const sl_select *sel,

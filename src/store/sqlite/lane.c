@@ -12,6 +12,8 @@
  * (one segment); lane 1 joins after SL_SQ_LANE_AFTER batches. Each box is one batch: memory is
  * bounded by lanes x batch size. Commit seals every used lane and registers all their segments
  * in the one catalog transaction (sqlite_seg.c).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 
@@ -20,53 +22,38 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../batch/convert.h"
 #include "../../core/buf.h"
 #include "../../core/mem.h"
 #include "internal.h"
 
-static const double pow10_tab[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
-/* Bind one non-NULL cell in its stored form (docs/ARCHITECTURE.md "SQLite storage layout").
- * Formatted text goes into tmp (64 bytes, owned by the caller per column and left untouched
- * until the statement has stepped), so SQLite can take it without copying (SQLITE_STATIC):
- * three dates a row would otherwise be three mallocs. */
+/* Bind one non-NULL cell in its stored form, value encoding v2 (internal.h): integers, booleans,
+ * DATE days, DATETIME microseconds and DECIMAL(p <= 18) unscaled as INTEGER, FLOAT/DOUBLE as
+ * REAL, LARGEINT and wider DECIMALs as 16 sortable bytes, text as TEXT. The 16 bytes go into
+ * tmp (64 bytes, owned by the caller per column and left untouched until the statement has
+ * stepped), so SQLite can take them without copying (SQLITE_STATIC). */
 static void bind_cell(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datum *v, char *tmp)
 {
-    size_t n;
     switch ((sl_type_id)ty->id) {
     case SL_TINYINT: case SL_SMALLINT: case SL_INT: case SL_BIGINT: case SL_BOOLEAN:
+    case SL_DATE: case SL_DATETIME:
         sqlite3_bind_int64(st, i, v->i);
         return;
-    case SL_LARGEINT:
-        if (v->w >= INT64_MIN && v->w <= INT64_MAX) {
-            sqlite3_bind_int64(st, i, (int64_t)v->w);
-            return;
-        }
-        n = sl_format_i128(v->w, tmp);
-        break;
     case SL_FLOAT: case SL_DOUBLE:
         sqlite3_bind_double(st, i, v->d);
         return;
+    case SL_LARGEINT:
     case SL_DECIMAL:
-        if (ty->precision <= 15) {
-            sqlite3_bind_double(st, i, (double)(int64_t)v->w / pow10_tab[ty->scale]);
+        if (!sl__sq_wide(ty)) {
+            sqlite3_bind_int64(st, i, (sqlite3_int64)v->w);
             return;
         }
-        n = sl_format_decimal(v->w, ty->scale, tmp);
-        break;
-    case SL_DATE:
-        n = sl_format_date(v->i, tmp);
-        break;
-    case SL_DATETIME:
-        n = sl_format_datetime(v->i, ty->precision, tmp);
-        break;
+        sl__sq_wide_put((uint8_t *)tmp, v->w);
+        sqlite3_bind_blob(st, i, tmp, 16, SQLITE_STATIC);
+        return;
     default:
         sqlite3_bind_text(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_STATIC);
         return;
     }
-    sqlite3_bind_text(st, i, tmp, (int)n, SQLITE_STATIC);
 }
 
 static sl_code write_rows(sq_lane *l, const sl_batch *b)

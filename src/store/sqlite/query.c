@@ -1,10 +1,16 @@
 /*
- * query.c - read-only queries and segment compaction of the SQLite engine (store
- * stage).
+ * query.c - read-only queries and segment compaction of the SQLite backend (store stage).
  *
- * A query opens a private in-memory connection, attaches the table's visible segments (under
- * the files read lock, so compaction cannot delete them meanwhile) and exposes them as the temp
- * view "__sl_t" with the table's column names; the SELECT rewritten by src/sql runs against it.
+ *   bound sl_select --render.c--> SQLite text + parameters + registered functions (udf.c)
+ *   private in-memory connection: segments attached read-only, temp view __sl_t (c0..c<n-1>,
+ *   merged per key for keyed tables) --step--> each cell decoded by its bound type --> sink
+ *
+ * The segments are attached under the files read lock, so compaction cannot delete them
+ * meanwhile. A query runs within its limits (sl_query_limits): rows and bytes of the result
+ * counted here, one value's size by SQLITE_LIMIT_LENGTH and the functions, time by a progress
+ * handler; sorts and temporary tables spill to files rather than grow the heap.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 
@@ -18,6 +24,10 @@
 #include "../../sql/sql.h"
 #include "../../core/mem.h"
 #include "internal.h"
+
+#ifndef CLOCK_MONOTONIC
+#define CLOCK_MONOTONIC 1
+#endif
 
 typedef struct seglist {
     bool any_partial;           /* a segment holds partial-column updates */
@@ -93,16 +103,6 @@ out:
     return rc;
 }
 
-static void put_name(sl_buf *b, sl_slice name)
-{
-    sl_buf_putc(b, '"');
-    for (size_t k = 0; k < name.n; k++) {
-        char ch = name.p[k];
-        sl_buf_append(b, ch == '"' ? "\"\"" : &ch, ch == '"' ? 2 : 1);
-    }
-    sl_buf_putc(b, '"');
-}
-
 /* The segments' rows with their order: every column of t plus __v (segment version) and __r
  * (rowid). Segment i is attached as <prefix><i>. */
 static void union_rows(sl_buf *b, const seglist *l, const char *prefix)
@@ -154,7 +154,10 @@ static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, con
         }
         static const char *const fn[] = {"first_value", "sum", "max", "min", "first_value",
                                          "first_value"};
-        sl_buf_printf(b, "%s(c%zu) OVER (", fn[cd->agg < 6 ? cd->agg : 0], c);
+        const char *f = fn[cd->agg < 6 ? cd->agg : 0];
+        if (cd->agg == SL_AGG_SUM && sl__sq_wide(&cd->type))
+            f = "__sl_sum128"; /* 16-byte values: the exact sum of udf.c */
+        sl_buf_printf(b, "%s(c%zu) OVER (", f, c);
         key_partition(b, def);
         if (cd->agg == SL_AGG_REPLACE_IF_NOT_NULL)
             sl_buf_printf(b, " ORDER BY (c%zu IS NULL), __v DESC, __r DESC", c);
@@ -169,15 +172,13 @@ static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, con
     sl_buf_puts(b, ")) WHERE __rn = 1");
 }
 
-/* Build "CREATE TEMP VIEW __sl_t AS SELECT c0 AS "k1", ... FROM ...": the segments' rows as
- * they are (DUPLICATE), or merged per key without deleted keys (UNIQUE, AGGREGATE). */
+/* Build "CREATE TEMP VIEW __sl_t AS SELECT c0, c1, ... FROM ...": the segments' rows as they
+ * are (DUPLICATE), or merged per key without deleted keys (UNIQUE, AGGREGATE). */
 static void view_sql(sl_buf *b, const sl_tabledef *def, const seglist *l)
 {
-    sl_buf_puts(b, "CREATE TEMP VIEW \"" SL_SQL_TABLE_PLACEHOLDER "\" AS SELECT ");
-    for (size_t c = 0; c < def->n_cols; c++) {
-        sl_buf_printf(b, l->n ? "%sc%zu AS " : "%sNULL AS ", c ? "," : "", c);
-        put_name(b, def->cols[c].name);
-    }
+    sl_buf_puts(b, "CREATE TEMP VIEW " SL_SQ_VIEW " AS SELECT ");
+    for (size_t c = 0; c < def->n_cols; c++)
+        sl_buf_printf(b, l->n ? "%sc%zu" : "%sNULL AS c%zu", c ? "," : "", c);
     if (l->n == 0) {
         sl_buf_puts(b, " WHERE 0");
     } else if (sl__sq_keyed(def)) {
@@ -190,6 +191,15 @@ static void view_sql(sl_buf *b, const sl_tabledef *def, const seglist *l)
             sl_buf_printf(b, "%sSELECT * FROM s%zu.t", i ? " UNION ALL " : "", i);
         sl_buf_puts(b, ")");
     }
+}
+
+/* A query connection's settings, before anything temporary exists (changing temp_store drops
+ * temporary objects): sorts, DISTINCT and GROUP BY tables go to temporary files once past the
+ * page cache rather than grow the heap; the merge view's exact SUM. (internal.h) */
+sl_code sl__sq_query_conn(sqlite3 *db, sl_err *err)
+{
+    sl_code rc = sl__sq_exec(db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-8192", err);
+    return rc == SL_OK ? sl__sq_register_sum128(db, err) : rc;
 }
 
 /* Attach the segments and create the view, holding the files read lock. */
@@ -221,6 +231,8 @@ static sl_code open_view(sl_engine *s, int64_t table_id, const sl_tabledef *def,
         rc = sl__sq_error(db, "query", err);
         goto out;
     }
+    if ((rc = sl__sq_query_conn(db, err)) != SL_OK)
+        goto out;
     char *dir = sl__sq_table_dir(s, table_id);
     sl_buf sql = SL_BUF_INIT;
     for (size_t i = 0; dir && i < l.n && i < 10; i++) {
@@ -248,96 +260,168 @@ out:
     return SL_OK;
 }
 
-/* Column descriptions for the result: types of bare columns from the table definition. */
-static sl_code describe(sqlite3_stmt *st, const sl_tabledef *def, const sl_select *sel,
-                        sl_qcol *cols, size_t n)
+/* ---- running a query ---------------------------------------------------------------------- */
+
+static uint64_t mono_ms(void)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < sel->n_items && k <= n; i++) {
-        const sl_selitem *it = &sel->items[i];
-        if (it->kind == SL_SEL_STAR) {
-            for (size_t c = 0; c < def->n_cols && k < n; c++, k++)
-                cols[k].type = &def->cols[c].type;
-            continue;
-        }
-        if (k < n) {
-            if (it->kind == SL_SEL_COLUMN) {
-                long c = sl_tabledef_find(def, it->colref);
-                cols[k].type = c >= 0 ? &def->cols[c].type : NULL;
-            }
-            cols[k].is_count = it->kind == SL_SEL_COUNT;
-        }
-        k++;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Every few thousand VM steps: past the deadline, interrupt the statement. */
+static int progress(void *arg)
+{
+    sq_query *q = arg;
+    if (mono_ms() < q->deadline_ms)
+        return 0;
+    q->timed_out = true;
+    return 1;
+}
+
+/* The connection's own bounds: one value's size, spilling to files, the timeout. */
+static void limit_conn(sq_query *q)
+{
+    uint64_t len = q->lim.max_bytes < INT32_MAX ? q->lim.max_bytes : INT32_MAX;
+    sqlite3_limit(q->db, SQLITE_LIMIT_LENGTH, (int)(len < 1024 ? 1024 : len));
+    sqlite3_limit(q->db, SQLITE_LIMIT_SQL_LENGTH, 64 << 20);
+    sqlite3_limit(q->db, SQLITE_LIMIT_ATTACHED, 10);
+    q->deadline_ms = mono_ms() + (uint64_t)q->lim.timeout_s * 1000u;
+    sqlite3_progress_handler(q->db, 4096, progress, q);
+}
+
+static sl_code bind_params(sq_query *q, sqlite3_stmt *st, sl_err *err)
+{
+    for (size_t i = 0; i < q->n_params; i++) {
+        const sq_param *p = &q->params[i];
+        int k = (int)i + 1, rc;
+        uint8_t b[16];
+        if (sl_type_is_text(&p->type))
+            rc = sqlite3_bind_text64(st, k, p->v.s.n ? p->v.s.p : "", p->v.s.n, SQLITE_STATIC,
+                                     SQLITE_UTF8);
+        else if (p->type.id == SL_FLOAT || p->type.id == SL_DOUBLE)
+            rc = sqlite3_bind_double(st, k, p->v.d);
+        else if (sl__sq_wide(&p->type))
+            sl__sq_wide_put(b, p->v.w), rc = sqlite3_bind_blob(st, k, b, 16, SQLITE_TRANSIENT);
+        else if (p->type.id == SL_DECIMAL || p->type.id == SL_LARGEINT)
+            rc = sqlite3_bind_int64(st, k, (sqlite3_int64)p->v.w);
+        else
+            rc = sqlite3_bind_int64(st, k, p->v.i);
+        if (rc == SQLITE_TOOBIG)
+            return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's "
+                           "limit of %llu bytes", (unsigned long long)q->lim.max_bytes);
+        if (rc != SQLITE_OK)
+            return sl_fail(err, SL_BACKEND, "cannot bind a literal: %s", sqlite3_errmsg(q->db));
     }
-    if (k != n) /* the projection did not line up (e.g. t.* mixed in): no types */
-        for (size_t i = 0; i < n; i++)
-            cols[i].type = NULL, cols[i].is_count = false;
-    for (size_t i = 0; i < n; i++)
-        cols[i].name = sl_slice_of(sqlite3_column_name(st, (int)i));
     return SL_OK;
 }
 
-static sl_code run(sqlite3 *db, const sl_tabledef *def, const sl_select *sel,
-                   const sl_query_sink *sink, sl_err *err)
+/* The statement failed: a function's own error (a limit, an overflow), the timeout, or
+ * SQLite's. */
+static sl_code step_error(sq_query *q, int r, sl_err *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sel->sql.p, (int)sel->sql.n, &st, NULL) != SQLITE_OK)
-        return sl_fail(err, SL_INVALID_SQL, "%s", sqlite3_errmsg(db));
-    if (!sqlite3_stmt_readonly(st)) {
-        sqlite3_finalize(st);
-        return sl_fail(err, SL_INVALID_SQL, "only read-only statements are allowed");
+    if (q->err.code != SL_OK)
+        return sl_fail(err, q->err.code, "%s", q->err.msg);
+    if (q->timed_out)
+        return sl_fail(err, SL_TIMEOUT, "Query exceeded time limit of %u seconds",
+                       q->lim.timeout_s);
+    if (r == SQLITE_TOOBIG)
+        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's limit "
+                       "of %llu bytes", (unsigned long long)q->lim.max_bytes);
+    if (r == SQLITE_NOMEM)
+        return sl_fail(err, SL_NOMEM, "out of memory running a query");
+    return sl_fail(err, SL_BACKEND, "query failed: %s", sqlite3_errmsg(q->db));
+}
+
+/* One result row: decode by the bound types, count it against the limits, hand it over. */
+static sl_code emit_row(sq_query *q, sqlite3_stmt *st, sl_qval *vals, uint64_t *rows,
+                        uint64_t *bytes, const sl_query_sink *sink, sl_err *err)
+{
+    const sl_select *sel = q->sel;
+    for (size_t i = 0; i < sel->n_out; i++) {
+        sl_code rc = sl__sq_decode(sqlite3_column_value(st, (int)i), &sel->out[i].type,
+                                   &vals[i].null, &vals[i].v, err);
+        if (rc != SL_OK)
+            return rc;
+        *bytes += vals[i].null ? 1 : sl_type_is_text(&sel->out[i].type) ? vals[i].v.s.n + 2 : 8;
     }
-    size_t n = (size_t)sqlite3_column_count(st);
-    sl_qcol *cols = sl_calloc((n + 1) * sizeof *cols);
-    sl_qval *vals = sl_calloc((n + 1) * sizeof *vals);
-    sl_code rc = (cols && vals) ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
-    if (rc == SL_OK && def)
-        describe(st, def, sel, cols, n);
-    else if (rc == SL_OK)
-        for (size_t i = 0; i < n; i++)
-            cols[i].name = sl_slice_of(sqlite3_column_name(st, (int)i));
+    if (++*rows > q->lim.max_rows)
+        return sl_fail(err, SL_TOO_LARGE, "EXCEEDED_LIMIT: the result has more than %llu rows "
+                       "(the query's row limit); add a LIMIT or narrow the WHERE",
+                       (unsigned long long)q->lim.max_rows);
+    if (*bytes > q->lim.max_bytes)
+        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the result is larger than %llu "
+                       "bytes (the query's byte limit); add a LIMIT or select fewer columns",
+                       (unsigned long long)q->lim.max_bytes);
+    return sink->row(sink->arg, vals, sel->n_out);
+}
+
+static sl_code run(sq_query *q, const sl_query_sink *sink, sl_err *err)
+{
+    const sl_select *sel = q->sel;
+    sl_buf sql = SL_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    sl_qcol *cols = sl_calloc((sel->n_out + 1) * sizeof *cols);
+    sl_qval *vals = sl_calloc((sel->n_out + 1) * sizeof *vals);
+    sl_code rc = cols && vals ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+    limit_conn(q);
     if (rc == SL_OK)
-        rc = sink->meta(sink->arg, cols, n);
+        rc = sl__sq_render(q, &sql, err);
+    if (rc == SL_OK && sqlite3_prepare_v2(q->db, sql.p, (int)sql.len, &st, NULL) != SQLITE_OK)
+        rc = step_error(q, sqlite3_errcode(q->db), err);
+    if (rc == SL_OK)
+        rc = bind_params(q, st, err);
+    for (size_t i = 0; rc == SL_OK && i < sel->n_out; i++)
+        cols[i] = (sl_qcol){sel->out[i].name, sel->out[i].type};
+    if (rc == SL_OK)
+        rc = sink->meta(sink->arg, cols, sel->n_out);
+    uint64_t rows = 0, bytes = 0;
     int r = SQLITE_ROW;
-    while (rc == SL_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-        for (size_t i = 0; i < n; i++) {
-            sl_qval *v = &vals[i];
-            switch (sqlite3_column_type(st, (int)i)) {
-            case SQLITE_INTEGER: v->kind = SL_Q_INT; v->i = sqlite3_column_int64(st, (int)i); break;
-            case SQLITE_FLOAT: v->kind = SL_Q_REAL; v->d = sqlite3_column_double(st, (int)i); break;
-            case SQLITE_NULL: v->kind = SL_Q_NULL; break;
-            default:
-                v->kind = SL_Q_TEXT;
-                v->s.p = (const char *)sqlite3_column_text(st, (int)i);
-                v->s.n = (size_t)sqlite3_column_bytes(st, (int)i);
-                break;
-            }
-        }
-        rc = sink->row(sink->arg, vals, n);
-    }
+    while (rc == SL_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
+        rc = emit_row(q, st, vals, &rows, &bytes, sink, err);
     if (rc == SL_OK && r != SQLITE_DONE)
-        rc = sl_fail(err, SL_INVALID_SQL, "%s", sqlite3_errmsg(db));
+        rc = step_error(q, r, err);
     sqlite3_finalize(st);
+    sl_buf_free(&sql);
     sl_free(cols);
     sl_free(vals);
+    return rc;
+}
+
+sl_code sl__sq_run(sqlite3 *db, const sl_select *sel, const sl_query_limits *lim,
+                   const sl_query_sink *sink, sl_err *err)
+{
+    sq_query q;
+    if (!sel->bound)
+        return sl_fail(err, SL_INTERNAL, "query run before it was checked");
+    memset(&q, 0, sizeof q);
+    q.db = db;
+    q.sel = sel;
+    q.lim = sl_query_limits_or_default(lim);
+    sl_arena_init(&q.a, 0);
+    sl_arena_init(&q.call, 0);
+    sl_code rc = run(&q, sink, err);
+    sl_arena_free(&q.a);
+    sl_arena_free(&q.call);
     return rc;
 }
 
 sl_code sl__sq_query(sl_engine *s, const sl_etable *t, const sl_select *sel,
                      const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
 {
-    (void)lim;
+
     sqlite3 *conn = NULL;
     sl_code rc;
     if (t == NULL) { /* SELECT without FROM */
-        if (sqlite3_open_v2(":memory:", &conn, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        if (sqlite3_open_v2(":memory:", &conn, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+            sl__sq_query_conn(conn, err) != SL_OK) {
             sqlite3_close(conn);
             return sl_fail(err, SL_BACKEND, "cannot open query connection");
         }
     } else if ((rc = open_view(s, t->id, t->def, &conn, err)) != SL_OK) {
         return rc;
     }
-    rc = run(conn, t ? t->def : NULL, sel, sink, err);
+    rc = sl__sq_run(conn, sel, lim, sink, err);
     sqlite3_close(conn);
     return rc;
 }
@@ -364,6 +448,8 @@ static sl_code merge_into(sqlite3 *dst, const char *dir, const sl_tabledef *def,
                           sl_err *err)
 {
     sl_code rc = sl__sq_exec(dst, "COMMIT", err); /* leave the creation transaction */
+    if (rc == SL_OK)
+        rc = sl__sq_register_sum128(dst, err); /* the AGGREGATE KEY merge's exact SUM */
     char sql[4096 + 128];
     bool keyed = sl__sq_keyed(def);
     for (size_t i = 0; rc == SL_OK && i < l->n; i++) {
@@ -664,7 +750,8 @@ sl_code sl__sq_partial_check(sl_ewriter *t, uint64_t mask, bool strict, uint64_t
     }
     /* ATTACH needs autocommit: end the segment's write transaction (the file is private, its
      * journal off) and open a new one for seal's COMMIT afterwards. */
-    if ((rc = sl__sq_exec(ln->seg, "COMMIT", err)) != SL_OK) {
+    if ((rc = sl__sq_exec(ln->seg, "COMMIT", err)) != SL_OK ||
+        (rc = sl__sq_register_sum128(ln->seg, err)) != SL_OK) {
         sl_buf_free(&cond);
         return rc;
     }

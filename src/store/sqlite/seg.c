@@ -8,6 +8,8 @@
  *
  * So two loads into one table run side by side and only meet for the two short catalog
  * transactions (the ledger's begin and this publish); neither waits for the other's upload.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
 
@@ -35,7 +37,8 @@ sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl
      * fsyncs it once. Rows are appended in rowid order, so a small cache (16 MiB) is enough:
      * full pages are written out as the B-tree grows, and two lanes stay inside the RSS budget. */
     sl_buf sql = SL_BUF_INIT;
-    sl_buf_puts(&sql, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+    sl_buf_puts(&sql, "PRAGMA user_version=3; " /* value encoding v2 (migrate.c) */
+                      "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
                       "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-16384; "
                       "CREATE TABLE t(");
     for (size_t c = 0; c < n_cols; c++)

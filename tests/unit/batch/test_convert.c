@@ -4,6 +4,8 @@
  * Table-driven: every example of specs/doris-stream-load.md §7-§8, the expected values of the
  * Doris suites test_stream_load_cast and test_load_with_decimal (shared/conformance), and
  * round trips format(parse(x)) / parse(format(v)). The .c is included to reach its statics.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/batch/convert.c"
 

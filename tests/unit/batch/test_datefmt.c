@@ -1,6 +1,8 @@
 /*
  * test_datefmt.c - unit tests for src/batch/datefmt.c (compiled strptime-style formats and
  * tsload's DATE/DATETIME/BOOLEAN conversions). The .c is included to reach its statics.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/batch/datefmt.c"
 

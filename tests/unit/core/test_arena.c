@@ -1,4 +1,7 @@
-/* Unit tests of src/core/arena.c, buf.c, status.c and jsonval.c. */
+/* Unit tests of src/core/arena.c, buf.c, status.c and jsonval.c.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>

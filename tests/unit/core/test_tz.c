@@ -1,5 +1,8 @@
 /* Unit tests of src/core/tz.c: TZif zones with DST on both hemispheres, negative DST, the
- * footer rule for far-future times, gaps and folds, fixed offsets, refusals. */
+ * footer rule for far-future times, gaps and folds, fixed offsets, refusals.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>

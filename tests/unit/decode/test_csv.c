@@ -5,6 +5,8 @@
  * into a dump (line number, fields, NULLs, error reasons, fatal code) right after every push, while
  * the slices are still valid, and all dumps must equal the expected one. The Doris enclose suite,
  * csv-spectrum and the special-separator file are read from /work/shared/conformance.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

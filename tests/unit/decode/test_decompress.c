@@ -6,6 +6,8 @@
  * identical each time and arrive in pieces of at most SL_DECOMP_OUT. Corruption (byte flips,
  * truncation, trailing garbage) must give an error or, for a flip the format cannot see (a
  * gzip mtime byte), the very same output - never a wrong result with SL_OK, never a crash.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/decode/decompress.c"
 

@@ -6,6 +6,8 @@
  * chunk), and expects the same rendered rows every time. Cases come from the Doris regression
  * suites (test_json_load, load_json_with_jsonpath, test_json_load_default_behavior,
  * test_stream_load_include_where_expr) and from JSONTestSuite.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

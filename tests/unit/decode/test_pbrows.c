@@ -2,6 +2,8 @@
  * test_pbrows.c - unit tests of the Yamcs row decoder (src/decode/pbrows.c): framing across
  * chunks (whole, byte by byte, random splits give the same rows), every cell encoding, type
  * conversion, Yamcs time with leap seconds and the error cases with their counts.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -2,6 +2,8 @@
  * fixture.h - the one-row evaluation fixture shared by the expression function tests
  * (test_func_math.c, test_func_string.c, test_func_time.c): a scope of typed columns, a helper
  * that parses, binds and evaluates an expression over it and prints the result.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_TEST_EXPR_FIXTURE_H
 #define SL_TEST_EXPR_FIXTURE_H

@@ -1,6 +1,8 @@
 /*
  * test_eval.c - binder and evaluator of src/expr/eval.c: types, implicit casts, three-valued
  * logic, overflow and division by zero, IN / BETWEEN / LIKE / CASE, selection vectors.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * test_func_cast.c - conversions of src/expr/func_cast.c: text -> numbers, decimals, dates
  * (the load rules of spec §8), civil-date arithmetic and the formatters.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

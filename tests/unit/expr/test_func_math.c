@@ -2,6 +2,8 @@
  * test_func_math.c - numeric and conditional builtins (src/expr/func_math.c): exact integer
  * and decimal paths, rounding half away from zero, NULL on domain errors, if / ifnull /
  * coalesce / nullif with mixed branch types.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * test_func_string.c - string builtins (src/expr/func_string.c): UTF-8 positions, NULL
  * handling of concat / concat_ws, padding, split_part from both ends, digests.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

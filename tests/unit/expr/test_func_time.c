@@ -2,6 +2,8 @@
  * test_func_time.c - date and time builtins (src/expr/func_time.c): field extraction, leap
  * days, datediff across years, date_add month-end clamping, date_format / str_to_date
  * specifiers, unix time with a load time zone, now() constant within a load.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

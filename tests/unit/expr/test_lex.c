@@ -1,6 +1,8 @@
 /*
  * test_lex.c - the tokenizer of src/expr/lex.c: token kinds and positions, comments, quotes
  * with escapes, errors as TK_ERR tokens.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -2,6 +2,8 @@
  * test_parse.c - the parser of src/expr/parse.c: precedence, canonical printing and round
  * trips, error positions, depth limits, `columns` lists and every `sql` header of the Doris
  * conformance cases (_http_stream INSERT ... SELECT).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

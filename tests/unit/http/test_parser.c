@@ -1,6 +1,8 @@
 /*
  * test_parser.c - the http-parser wrapper (tests for src/http/parser.c): heads, pauses and the
  * re-feeding of unconsumed bytes, chunk boundaries, limits and framing quirks.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/http/parser.c"
 

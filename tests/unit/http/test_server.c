@@ -3,6 +3,8 @@
  *
  * Each test starts a server on 127.0.0.1 port 0 in a thread with the handlers below and talks
  * raw bytes over sockets. Every wait is bounded by a socket timeout or a polling deadline.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

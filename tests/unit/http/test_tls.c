@@ -1,6 +1,8 @@
 /*
  * test_tls.c - certificate generation and loading (tests for src/http/tls.c). The memory-BIO
  * connection path is exercised end to end in test_server.c.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/http/tls.c"
 

@@ -1,6 +1,8 @@
 /*
  * test_util.c - header lookup, percent-decoding, query parameters and respond helpers (tests
  * for src/http/util.c).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/http/util.c"
 

@@ -1,7 +1,10 @@
 /* Unit tests of src/load/auth.c (included, to reach its test knobs and cache): the stored hash
  * formats and the upgrade of old ones, the cache of verified credentials and when it drops an
  * entry, the login throttle per user and per address on a fake clock, Doris's
- * FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME, grants and their targets. */
+ * FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME, grants and their targets.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "../../../src/load/auth.c"
 
 #include <criterion/criterion.h>

@@ -1,4 +1,7 @@
-/* Unit tests of src/load/derive.c's direct casts of expression results. */
+/* Unit tests of src/load/derive.c's direct casts of expression results.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>

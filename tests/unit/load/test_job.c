@@ -1,7 +1,10 @@
 /* Unit tests of the load job (src/load/job.c, mapper.c, errlog.c) over the real CSV decoder
  * and SQLite store: mapping, defaults, strict mode, ratio, partitions, chunking, and fault
  * injection (with -DSL_FAULT_INJECTION the n-th allocation fails; every n must give a correct
- * result or a clean SL_NOMEM). */
+ * result or a clean SL_NOMEM).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>

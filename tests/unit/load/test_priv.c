@@ -1,7 +1,10 @@
 /* Unit tests of src/load/priv.c over a real users.db: every action against grants on *, db and
  * db.table, the error text, SHOW DATABASES visibility, and the action of every SQL statement
  * kind (sl_priv_of_stmt). The same decisions over HTTP, for every route, are in
- * tests/e2e/test_privileges.py. */
+ * tests/e2e/test_privileges.py.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>

@@ -2,6 +2,8 @@
  * test_app.c - unit tests of the server object's configuration and start-up (src/proto/app.c):
  * the settings table (kinds, limits, booleans, unknown keys), environment errors that name the
  * variable, and the data-directory lock.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

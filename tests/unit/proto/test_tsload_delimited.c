@@ -3,6 +3,8 @@
  * with an escape character: every case is decoded whole, byte by byte and in seeded random
  * splits, rendered right after each push (while the slices are valid), and all renderings must
  * be equal to the expected one.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/proto/tsload_delimited.c"
 

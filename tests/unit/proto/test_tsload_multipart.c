@@ -2,6 +2,8 @@
  * test_tsload_multipart.c - unit tests for src/proto/tsload_multipart.c: the same parts come out
  * whether the body arrives whole, byte by byte or in random splits; boundaries cut anywhere;
  * boundary look-alikes inside the data; malformed bodies.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/proto/tsload_multipart.c"
 

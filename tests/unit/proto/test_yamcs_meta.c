@@ -2,6 +2,8 @@
  * test_yamcs_meta.c - unit tests of the Yamcs adapter's StreamSQL CREATE TABLE translation
  * (src/proto/yamcs_meta.c): key columns first, UNIQUE KEY, the yamcs.types property, and the
  * errors for what sluice cannot store.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

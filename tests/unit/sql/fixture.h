@@ -1,6 +1,8 @@
 /*
  * fixture.h - the arena and error shared by the SQL front-end tests (test_lex.c, test_parse.c,
  * test_select.c): a fresh arena per test, freed after it, and z() to print a slice.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_TEST_SQL_FIXTURE_H
 #define SL_TEST_SQL_FIXTURE_H

@@ -1,5 +1,8 @@
 /* Unit tests of src/sql/account.c: CREATE / ALTER / DROP USER, SET PASSWORD, GRANT, REVOKE,
- * SHOW GRANTS and SHOW BACKENDS / FRONTENDS in Doris's grammar, and what is refused. */
+ * SHOW GRANTS and SHOW BACKENDS / FRONTENDS in Doris's grammar, and what is refused.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "../../../src/core/platform.h"
 
 #include <criterion/criterion.h>

@@ -1,5 +1,7 @@
 /*
  * test_lex.c - unit tests for src/sql/lex.c: token kinds, positions, comments, escapes.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

@@ -1,6 +1,8 @@
 /*
  * test_parse.c - unit tests for src/sql/parse.c: statements, CREATE TABLE, types, INSERT, and
  * every CREATE TABLE of the Doris conformance suite (tests/data/sql/conformance_ddl.sql).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

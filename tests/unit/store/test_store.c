@@ -1,6 +1,9 @@
 /* Unit tests of the store (src/store/: the ledger over an engine): catalog, labels, commit,
  * abort, 2PC, history, users, nodes, queries, compaction and recovery, on a temporary data
- * directory with the embedded engine. */
+ * directory with the embedded engine.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "core/platform.h"
 
 #include <criterion/criterion.h>
@@ -12,6 +15,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "batch/convert.h"
 #include "sql/sql.h"
 #include "store/store.h"
 
@@ -98,21 +102,27 @@ typedef struct sink_state {
     int rows;
     int64_t first;
     char first_text[64];
+    sl_type types[8];
 } sink_state;
 
 static sl_code meta_cb(void *arg, const sl_qcol *c, size_t n)
 {
-    (void)arg, (void)c, (void)n;
+    sink_state *s = arg;
+    for (size_t i = 0; i < n && i < 8; i++)
+        s->types[i] = c[i].type;
     return SL_OK;
 }
 
 static sl_code row_cb(void *arg, const sl_qval *v, size_t n)
 {
     sink_state *s = arg;
-    if (s->rows++ == 0) {
-        s->first = v[0].i;
-        if (n > 1 && v[1].kind == SL_Q_TEXT)
-            snprintf(s->first_text, sizeof s->first_text, "%.*s", (int)v[1].s.n, v[1].s.p);
+    if (s->rows++ == 0) { /* column 0 as an integer, column 1 as text (dates formatted) */
+        s->first = v[0].v.i;
+        if (n > 1 && !v[1].null && s->types[1].id == SL_DATE)
+            sl_format_date(v[1].v.i, s->first_text);
+        else if (n > 1 && !v[1].null && sl_type_is_text(&s->types[1]))
+            snprintf(s->first_text, sizeof s->first_text, "%.*s", (int)v[1].v.s.n,
+                     v[1].v.s.p);
     }
     return SL_OK;
 }
@@ -329,8 +339,8 @@ static sl_code hist_row(void *arg, const sl_qval *v, size_t n)
     hist_rows *h = arg;
     (void)n;
     if (h->n < 8) {
-        snprintf(h->status[h->n], 32, "%.*s", (int)v[4].s.n, v[4].s.p);
-        h->loaded[h->n] = v[8].i;
+        snprintf(h->status[h->n], 32, "%.*s", (int)v[4].v.s.n, v[4].v.s.p);
+        h->loaded[h->n] = v[8].v.i;
     }
     h->n++;
     return SL_OK;
