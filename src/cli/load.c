@@ -23,6 +23,8 @@
  *
  * Exit codes: 0 every file loaded (or already loaded), 1 a load failed, 2 usage, 3 the server
  * could not be reached or kept failing after the retries.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -13,6 +13,8 @@
  * get_load_state), so the dashboard shows nobody more than the SQL API would. The files are
  * compiled in from src/proto/dashboard/ (scripts/embed.sh): no CDN, no build step, and the
  * Content-Security-Policy allows this origin only.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

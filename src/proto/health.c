@@ -13,6 +13,8 @@
  * silent, a SQLite catalog locked by another process) costs a health request its time bound,
  * never a worker: requests wait on a condition variable for a probe that started after they
  * asked, and a probe that finished less than FRESH_MS ago answers at once.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

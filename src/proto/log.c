@@ -13,6 +13,8 @@
  * the next line opens log_file again and dup2()s it over the old descriptor (logrotate's
  * "create" mode). Secrets never reach a line: the Authorization header is never read beyond
  * its user name, and query parameters named like passwords and URL userinfo are masked.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -18,6 +18,8 @@
  * order ending with le="+Inf", then _sum and _count, and a newline after the last line.
  * Names follow Prometheus's conventions: sluice_ prefix, base units (seconds, bytes), _total
  * on counters; process_* as the client libraries name them.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

@@ -13,6 +13,8 @@
  *   GET /api/health, /ping      -> health.c: readiness (a store probe with a time bound) and
  *                                  liveness
  *   GET /dashboard, /api/dashboard -> dashboard.c: embedded page + JSON from watch.c
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef SL_PROTO_OBS_H
 #define SL_PROTO_OBS_H

@@ -13,6 +13,8 @@
  * progress (after every body piece) touches only the slot's atomics and the metric cells. The
  * lists are this node's loads: in a cluster every node watches its own (the dashboard lists
  * the nodes with links to theirs).
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 

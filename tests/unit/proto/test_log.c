@@ -1,6 +1,8 @@
 /*
  * test_log.c - unit tests of the server and access log (src/proto/log.c): levels, secrets
  * masked in request targets, and access lines that stay one line and never carry a password.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 

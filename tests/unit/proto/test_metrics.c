@@ -3,6 +3,8 @@
  * metrics.c): label indexes, lock-free adds, histogram buckets (le is "less or equal"),
  * cumulative rendering with +Inf equal to _count, exact decimal seconds, escaping, and sparse
  * families that leave zero cells out.
+ *
+ * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../../src/core/platform.h"
 
