@@ -6,6 +6,7 @@
 #     rows/s and the server's peak RSS
 #  3. reference tools on the same file: sqlite3 .import, a C loader of prepared inserts in one
 #     transaction (the single-writer ceiling), ClickHouse's HTTP insert (skipped if absent)
+#  3b. the same rows as Parquet (snappy, zstd) and an Arrow stream: decode speed, HTTP loads
 #  4. 64 concurrent loads of 1/64 of the file each; one generated stream of BENCH_STREAM_GB
 #     (default 10) GB: peak RSS
 #  5. the PostgreSQL engine's writer against psql \copy into an identical table (bench/pg.sh)
@@ -161,6 +162,10 @@ if command -v clickhouse-server >/dev/null 2>&1; then
 else
     echo "ClickHouse: not installed here (apt-get install clickhouse-server failed or skipped)"
 fi
+
+echo
+echo "== 3b. columnar bodies: Parquet and Arrow (bench/columnar.sh)"
+sh "$ROOT/bench/columnar.sh"
 
 echo
 echo "== 4. concurrency and memory"

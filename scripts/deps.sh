@@ -23,12 +23,12 @@ set -eu
 
 BUILD="build-essential pkg-config
 libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev libpq-dev
-zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev"
+zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libbrotli-dev"
 RUN="tzdata curl"
 TEST="clang libclang-rt-14-dev libcriterion-dev python3 python3-protobuf protobuf-compiler
 sqlite3 openssl zstd lz4 lzop groff-base postgresql chromium"
 DEB="debhelper dpkg-dev fakeroot"
-BENCH="bc sqlite3 python3 postgresql"
+BENCH="bc sqlite3 python3 postgresql nodejs npm"
 CLICKHOUSE="clickhouse-server clickhouse-client"
 
 PKGS="$BUILD $RUN"

@@ -40,6 +40,10 @@ typedef struct sl_rawbatch {
     sl_rawrow *rows;
     size_t n_rows, cap_rows;
     bool named;            /* set by the decoder: fields carry names */
+    bool more;             /* set by the decoder: it stopped with records still to give (a
+                              columnar file decodes a bounded number of rows per call); the
+                              caller maps these rows, then calls again: push(st, NULL, 0) or
+                              finish, until `more` stays false */
 } sl_rawbatch;
 
 /* Append helpers for decoders. Each returns SL_OK or SL_NOMEM. */
@@ -76,6 +80,13 @@ typedef struct sl_decode_opts {
     bool num_as_string;
     sl_slice jsonpaths;        /* JSON array text, or NULL slice */
     sl_slice json_root;
+    /* Parquet, ORC, Arrow (issue 15) */
+    const char *spool_dir;     /* Parquet/ORC bodies (read from their footer) are spooled to an
+                                  unlinked temporary file here; NULL: those formats refuse */
+    uint64_t max_spool_bytes;  /* a longer body is SL_TOO_LARGE; 0: no such body is accepted */
+    int32_t tz_offset_s;       /* load time zone as an offset, when tz is NULL */
+    const struct sl_tz *tz;    /* the load time zone (core/tz.h): UTC-adjusted timestamps are
+                                  shown in it; NULL: tz_offset_s */
 } sl_decode_opts;
 
 /* Defaults: "\t", "\n", no enclose/escape, \N is NULL, UTF-8 validated. */
@@ -87,10 +98,12 @@ typedef struct sl_decoder_vtab {
     /* Prepare st for a body. Options are copied as needed; err receives fatal errors later too. */
     sl_code (*open)(void *st, const sl_decode_opts *o, sl_err *err);
     /* Decode n bytes. Complete records go to out. SL_AGAIN on success (want more); an error
-     * code (with err set) is fatal for the load. */
+     * code (with err set) is fatal for the load. When the decoder sets out->more, the caller
+     * maps the records and calls push(st, NULL, 0, out) until more stays false. */
     sl_code (*push)(void *st, const char *p, size_t n, sl_rawbatch *out);
     /* End of body: flush the last record (a final record without delimiter is a row). SL_OK or
-     * a fatal error. */
+     * a fatal error. When out->more is set, the caller maps the records and calls finish again
+     * (a spooled columnar body gives all its rows here, a bounded number per call). */
     sl_code (*finish)(void *st, sl_rawbatch *out);
     /* Release heap memory held by st. Always called once after open, even after errors. */
     void (*close)(void *st);

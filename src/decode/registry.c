@@ -11,10 +11,16 @@
 
 extern const sl_decoder_vtab sl_decoder_csv;
 extern const sl_decoder_vtab sl_decoder_json;
+extern const sl_decoder_vtab sl_decoder_parquet;
+extern const sl_decoder_vtab sl_decoder_arrow;
+extern const sl_decoder_vtab sl_decoder_orc;
 
 static const sl_decoder_vtab *const decoders[] = {
     &sl_decoder_csv,
     &sl_decoder_json,
+    &sl_decoder_parquet,
+    &sl_decoder_arrow,
+    &sl_decoder_orc,
 };
 
 const sl_decoder_vtab *sl_decoder_find(sl_slice name)

@@ -190,14 +190,19 @@ static sl_code drain(sl_job *j)
 static sl_code decode_piece(void *arg, const char *p, size_t n)
 {
     sl_job *j = arg;
-    uint64_t t = mono_ms();
-    sl_code rc = j->dec->push(j->dec_state, p, n, &j->rb);
-    j->res.read_ms += mono_ms() - t;
-    if (rc != SL_AGAIN && rc != SL_OK) {
-        sl_rawbatch_clear(&j->rb);
-        return rc;
+    for (;;) {
+        uint64_t t = mono_ms();
+        j->rb.more = false;
+        sl_code rc = j->dec->push(j->dec_state, p, n, &j->rb);
+        j->res.read_ms += mono_ms() - t;
+        if (rc != SL_AGAIN && rc != SL_OK) {
+            sl_rawbatch_clear(&j->rb);
+            return rc;
+        }
+        if ((rc = drain(j)) != SL_OK || !j->rb.more)
+            return rc;
+        p = NULL, n = 0; /* the decoder holds more rows of what it was given */
     }
-    return drain(j);
 }
 
 /* Tell the observer the load ended (once: at the end of finish, or in free for a job that
@@ -329,12 +334,14 @@ sl_code sl_job_finish(sl_job *j)
         if (rc == SL_AGAIN)
             rc = SL_OK;
     }
-    if (rc == SL_OK && j->dec) {
+    for (bool more = j->dec != NULL; rc == SL_OK && more;) {
         uint64_t t = mono_ms();
+        j->rb.more = false;
         rc = j->dec->finish(j->dec_state, &j->rb);
         j->res.read_ms += mono_ms() - t;
         if (rc == SL_AGAIN)
             rc = SL_OK;
+        more = j->rb.more; /* a spooled columnar body gives its rows in bounded pieces */
         if (rc == SL_OK)
             rc = drain(j);
     }

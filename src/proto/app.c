@@ -37,6 +37,7 @@ void sl_config_default(sl_config *c)
     c->default_timeout_s = 259200;
     c->label_keep_s = 3 * 86400;
     c->precommit_timeout_s = 3600;
+    c->node_timeout_s = 10;
     snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
     c->idle_timeout_s = 300;
     c->shutdown_grace_s = 30;
@@ -84,6 +85,9 @@ static const setting settings[] = {
     NUM("stream_load_default_precommit_timeout_second", K_U32, precommit_timeout_s, 0,
         "precommitted (2PC) loads are aborted after this"),
     NUM("label_keep_max_second", K_U32, label_keep_s, 0, "finished labels are kept this long"),
+    NUM("node_timeout_second", K_U32, node_timeout_s, 3,
+        "several nodes on one store: a node silent this long is dead, and its running loads "
+        "are aborted by the others (their labels reusable)"),
     NUM("idle_timeout_second", K_U32, idle_timeout_s, 0,
         "a connection without traffic is closed"),
     NUM("shutdown_grace_second", K_U32, shutdown_grace_s, 0,
@@ -418,6 +422,7 @@ static sl_code open_store(sl_app *app, sl_err *err)
         .data_dir = cfg->data_dir,
         .label_keep_s = cfg->label_keep_s,
         .precommit_timeout_s = cfg->precommit_timeout_s,
+        .node_timeout_s = cfg->node_timeout_s,
         .pool_size = cfg->workers + 2,
         .node = {cfg->advertise_host[0] ? cfg->advertise_host : cfg->bind, app->fe_port,
                  app->be_port, app->tsload_port},

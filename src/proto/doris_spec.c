@@ -226,12 +226,10 @@ static sl_code format_options(const optsrc *o, sl_load_spec *s, sl_err *err)
             s->dopts.skip_lines = 1;
         else if (sl_slice_ieq(f, "csv_with_names_and_types"))
             s->dopts.skip_lines = 2;
-        else if (sl_slice_ieq(f, "parquet") || sl_slice_ieq(f, "orc") ||
-                 sl_slice_ieq(f, "arrow") || sl_slice_ieq(f, "hive_text") ||
-                 sl_slice_ieq(f, "wal"))
+        else if (sl_slice_ieq(f, "hive_text") || sl_slice_ieq(f, "wal"))
             return sl_fail(err, SL_FORMAT,
                            "format %.*s is not supported by sluice; use csv, csv_with_names, "
-                           "csv_with_names_and_types or json",
+                           "csv_with_names_and_types, json, parquet, orc or arrow",
                            (int)f.n, f.p);
         else if (!sl_decoder_find(f))
             return sl_fail(err, SL_FORMAT, "unknown data format, format=%.*s",
@@ -465,6 +463,10 @@ sl_code sl__doris_spec(sl_http_req *r, const sl_property *props, size_t n_props,
         (rc = mapping_options(o, s, err)) != SL_OK || (rc = hint_options(o, err)) != SL_OK ||
         (rc = group_commit_options(o, s, err)) != SL_OK)
         return rc;
+    s->dopts.spool_dir = cfg->data_dir; /* Parquet/ORC bodies are spooled there (unlinked) */
+    s->dopts.max_spool_bytes = cfg->streaming_load_max_mb << 20;
+    s->dopts.tz_offset_s = s->tz_offset_s;
+    s->dopts.tz = s->tz;
     if (s->label.p == NULL) { /* Doris: a UUID, or group_commit_<hex>_<hex> for group commit */
         char *u = sl_arena_alloc(&r->arena, 48);
         if (u == NULL)

@@ -34,6 +34,8 @@ typedef struct sl_config {
     uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
     uint32_t label_keep_s;          /* 3 days */
     uint32_t precommit_timeout_s;   /* 2PC: precommitted loads are aborted after (3600 s) */
+    uint32_t node_timeout_s;        /* a node silent this long is dead: its running loads are
+                                       aborted by the others (10 s) */
     char time_zone[64];             /* the time zone of loads, history and SQL: an IANA name
                                        or +hh:mm; Doris's default Asia/Shanghai */
     bool truncate_strings;          /* Doris master string overflow semantics */

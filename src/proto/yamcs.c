@@ -409,7 +409,7 @@ static void fail_load(sl_http_req *r, yamcs_ctx *y, sl_code rc, const char *msg)
     sl_err e2 = {0};
     uint64_t count = y->dec ? sl_pbrows_rows(y->dec) : 0;
     if (flush(y, &e2) != SL_OK || commit(y, &e2) != SL_OK) {
-        sl__yamcs_error(r, y, SL_BACKEND, e2.msg, true, 0);
+        sl__yamcs_error(r, y, e2.code, e2.msg, true, 0); /* the store's own verdict */
         return;
     }
     sl__yamcs_error(r, y, rc, msg, true, count);

@@ -22,13 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/mem.h"
 #include "ledger.h"
 
 #define SCHEMA_VERSION "2"
 
-/* The maintenance thread: heartbeat every HEARTBEAT_MS, expire stale transactions every
+/* The maintenance thread: heartbeat every HEARTBEAT_MS (or a third of the node timeout when
+ * that is shorter), expire stale transactions every
  * EXPIRE_MS, forget old labels every GC_MS (often enough for 3-day labels). */
 #define HEARTBEAT_MS 2000
 #define EXPIRE_MS 5000
@@ -150,9 +152,10 @@ static sl_code create_schema(sl_store *s, sl_err *err)
     return rc;
 }
 
-/* Register this node and abort what an earlier life of it (same address and ports, or any
- * other node when the engine is single-node) left in PREPARE: those loads were never
- * acknowledged, so their labels become reusable at once. */
+/* Register this node and abort what an earlier life of it (the same node id: a node keeps it
+ * in its data directory, node_identity) left in PREPARE - and on a single-node engine, what
+ * any other process left: those loads were never acknowledged, so their labels become
+ * reusable at once. */
 static sl_code register_node(sl_store *s, sl_err *err)
 {
     uint64_t now = sl__lg_now_ms();
@@ -162,35 +165,65 @@ static sl_code register_node(sl_store *s, sl_err *err)
                     sl_cell_int(n->fe_port), sl_cell_int(n->be_port),
                     sl_cell_int(n->tsload_port), sl_cell_int((int64_t)now),
                     sl_cell_int((int64_t)now)};
+    sl_cell q[2] = {p[0], p[5]};
     sl_code rc = sl__lg_run(s,
-                            "INSERT INTO nodes(id, host, fe_port, be_port, tsload_port, "
-                            "started_ms, heartbeat_ms, running) VALUES($1, $2, $3, $4, $5, $6, "
-                            "$7, 0)",
-                            p, 7, NULL, NULL, NULL, err);
-    if (rc != SL_OK)
-        return rc;
-    /* p: $1 me, $2 host, $3 fe, $4 be, $5 tsload, $6 now */
-    if (s->ev->single_node) {
-        sl_cell q[2] = {p[0], p[5]};
-        rc = sl__lg_run(s,
-                        "UPDATE txns SET state = 5, finished_ms = $2, reason = 'aborted by "
-                        "restart' WHERE state = 1 AND (node IS NULL OR node <> $1)",
-                        q, 2, NULL, NULL, NULL, err);
-        if (rc == SL_OK)
-            rc = sl__lg_run(s, "DELETE FROM nodes WHERE id <> $1", p, 1, NULL, NULL, NULL, err);
-        return rc;
-    }
-    rc = sl__lg_run(s,
-                    "UPDATE txns SET state = 5, finished_ms = $6, reason = 'aborted by restart' "
-                    "WHERE state = 1 AND node IN (SELECT id FROM nodes WHERE id <> $1 AND "
-                    "host = $2 AND fe_port = $3 AND be_port = $4 AND tsload_port = $5)",
-                    p, 6, NULL, NULL, NULL, err);
+                            s->ev->single_node
+                                ? "UPDATE txns SET state = 5, finished_ms = $2, reason = "
+                                  "'aborted by restart' WHERE state = 1"
+                                : "UPDATE txns SET state = 5, finished_ms = $2, reason = "
+                                  "'aborted by restart' WHERE state = 1 AND node = $1",
+                            q, 2, NULL, NULL, NULL, err);
+    if (rc == SL_OK)
+        rc = s->ev->single_node
+                 ? sl__lg_run(s, "DELETE FROM nodes", NULL, 0, NULL, NULL, NULL, err)
+                 : sl__lg_run(s, "DELETE FROM nodes WHERE id = $1", p, 1, NULL, NULL, NULL, err);
     if (rc == SL_OK)
         rc = sl__lg_run(s,
-                        "DELETE FROM nodes WHERE id <> $1 AND host = $2 AND fe_port = $3 AND "
-                        "be_port = $4 AND tsload_port = $5",
-                        p, 5, NULL, NULL, NULL, err);
+                        "INSERT INTO nodes(id, host, fe_port, be_port, tsload_port, "
+                        "started_ms, heartbeat_ms, running) VALUES($1, $2, $3, $4, $5, $6, "
+                        "$7, 0)",
+                        p, 7, NULL, NULL, NULL, err);
     return rc;
+}
+
+/* This node's id: DATA_DIR/node.id, made (random) on first start. The data directory is the
+ * node's (one server per directory, proto/app.c's lock), so a restarted node is the same node
+ * and takes back what its earlier life left; a tool, or no data directory, gets a random id. */
+static sl_code node_identity(sl_store *s, sl_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/node.id", s->data_dir);
+    if (!s->o.tool && s->data_dir[0]) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            char buf[40] = "";
+            size_t n = fread(buf, 1, 32, f);
+            fclose(f);
+            bool ok = n == 32;
+            for (size_t i = 0; ok && i < n; i++)
+                ok = (buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f');
+            if (ok) {
+                memcpy(s->node_id, buf, 33);
+                return SL_OK;
+            }
+        }
+    }
+    unsigned char rnd[16];
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        return sl_fail(err, SL_INTERNAL, "no randomness for the node id");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(s->node_id + 2 * i, 3, "%02x", rnd[i]);
+    if (s->o.tool || s->data_dir[0] == '\0')
+        return SL_OK;
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    bool ok = f && fputs(s->node_id, f) >= 0;
+    if (f)
+        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok, fclose(f);
+    if (!ok || rename(tmp, path) != 0)
+        return sl_fail(err, SL_BACKEND, "cannot write %s", path);
+    return SL_OK;
 }
 
 static void heartbeat(sl_store *s, uint64_t now)
@@ -230,9 +263,14 @@ static void *maint_main(void *arg)
     uint64_t last_gc = 0;
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
+        /* A third of the node timeout at most: a live node never looks dead. */
+        uint64_t every = (uint64_t)s->o.node_timeout_s * 1000 / 3;
+        every = every < HEARTBEAT_MS ? every : HEARTBEAT_MS;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += HEARTBEAT_MS / 1000;
+        uint64_t ns = (uint64_t)ts.tv_nsec + every * 1000000u;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
         if (s->stopping)
             break;
@@ -320,17 +358,9 @@ sl_code sl_store_open(const sl_store_opts *o, sl_store **out, sl_err *err)
         s->o.precommit_timeout_s = 3600;
     if (!s->o.node_timeout_s)
         s->o.node_timeout_s = 10;
-    unsigned char rnd[16];
-    if (RAND_bytes(rnd, sizeof rnd) != 1) {
-        sl_store_close(s);
-        return sl_fail(err, SL_INTERNAL, "no randomness for the node id");
-    }
-    for (size_t i = 0; i < sizeof rnd; i++)
-        snprintf(s->node_id + 2 * i, 3, "%02x", rnd[i]);
-    sl_code rc;
-    if (s->url == NULL || s->data_dir == NULL || s->host == NULL)
-        rc = sl_fail(err, SL_NOMEM, "out of memory");
-    else if ((rc = ev->open(&s->o, &s->e, err)) == SL_OK &&
+    sl_code rc = s->url && s->data_dir && s->host ? node_identity(s, err)
+                                                  : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && (rc = ev->open(&s->o, &s->e, err)) == SL_OK &&
              (rc = create_schema(s, err)) == SL_OK && !o->tool &&
              (rc = register_node(s, err)) == SL_OK &&
              (rc = ev->recover(s->e, staged, s, err)) == SL_OK) {

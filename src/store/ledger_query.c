@@ -16,6 +16,7 @@
 
 #include "../core/mem.h"
 #include "../core/tz.h"
+#include "../expr/expr.h"
 #include "ledger.h"
 
 /* Check sel against t (NULL without FROM): every name resolved, types settled. */
@@ -29,6 +30,28 @@ static sl_code bind(sl_select *sel, const sl_etable *t, sl_slice db, const sl_qu
     return sl_select_bind(sel, t ? t->def : NULL, &env, a, err);
 }
 
+/* The most text one result row can hold from computation: computed text values are at most
+ * 1 MiB each (the expression engine's string limit), constants their size; stored values and
+ * aggregates are bounded where they are made. Past the byte limit, a statement of many big
+ * computed columns is refused before any engine builds one such row. */
+static sl_code row_width(const sl_select *sel, const sl_query_limits *L, sl_err *err)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < sel->n_out; i++) {
+        const sl_expr *e = sel->out[i].expr;
+        sl_datum v;
+        if (!sl_type_is_text(&sel->out[i].type) || sl_expr_kind_of(e) == SL_E_COL ||
+            sl_expr_has_agg(e))
+            continue;
+        w += sl_expr_kind_of(e) != SL_E_LIT ? UINT64_C(1) << 20 : sl_expr_lit(e, &v) ? v.s.n : 0;
+    }
+    if (w > L->max_bytes)
+        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the computed columns of one row "
+                       "could reach %llu bytes, past the query's limit of %llu bytes",
+                       (unsigned long long)w, (unsigned long long)L->max_bytes);
+    return SL_OK;
+}
+
 sl_code sl_store_query(sl_store *s, sl_slice db, sl_select *sel, const sl_query_limits *lim,
                        const sl_query_sink *sink, sl_err *err)
 {
@@ -37,7 +60,8 @@ sl_code sl_store_query(sl_store *s, sl_slice db, sl_select *sel, const sl_query_
     sl_arena_init(&a, 4096);
     sl_code rc;
     if (sel->table.n == 0) {
-        if ((rc = bind(sel, NULL, db, &L, &a, err)) == SL_OK)
+        if ((rc = bind(sel, NULL, db, &L, &a, err)) == SL_OK &&
+            (rc = row_width(sel, &L, err)) == SL_OK)
             rc = s->ev->query(s->e, NULL, sel, &L, sink, err);
         sl_arena_free(&a);
         return rc;
@@ -61,6 +85,8 @@ sl_code sl_store_query(sl_store *s, sl_slice db, sl_select *sel, const sl_query_
     }
     if (rc == SL_OK)
         rc = bind(sel, &t, qdb, &L, &a, err);
+    if (rc == SL_OK)
+        rc = row_width(sel, &L, err);
     if (rc == SL_OK)
         rc = s->ev->query(s->e, &t, sel, &L, sink, err);
     sl_arena_free(&a);

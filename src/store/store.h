@@ -321,7 +321,7 @@ sl_code sl_store_users_version(sl_store *s, uint64_t *out, sl_err *err);
 /* ---- nodes ------------------------------------------------------------------------------ */
 
 typedef struct sl_node_rec {
-    sl_slice id;                   /* random per process start */
+    sl_slice id;                   /* kept in the node's data directory (node.id) */
     sl_slice host;
     int fe_port, be_port, tsload_port;
     uint64_t started_ms, heartbeat_ms;
@@ -332,7 +332,8 @@ typedef struct sl_node_rec {
 
 /* Every registered node, this one first, in the arena. */
 sl_code sl_store_nodes(sl_store *s, sl_arena_t *a, sl_node_rec **out, size_t *n, sl_err *err);
-/* This node's id (static for the store's life). */
+/* This node's id: random when its data directory was first used, kept there (node.id), so a
+ * restarted node takes back the PREPARE loads of its earlier life at once. */
 sl_slice sl_store_node_id(const sl_store *s);
 /* The number of this node's loads running now (between begin and commit/abort). */
 uint32_t sl_store_running(const sl_store *s);

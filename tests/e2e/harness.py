@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -55,6 +56,35 @@ def store_url(data_dir):
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+def store_args(data_dir):
+    """The `sluice user` flags naming data_dir's store when it is not the embedded one (a
+    server started there notes it in DATA_DIR/store.url; before one ran, this does)."""
+    return ["--store", store_url(data_dir)] if STORE == "postgres" else []
+
+
+def catalog_sql(data_dir, sql, *args):
+    """Run one statement on the catalog of data_dir's store (the embedded store's catalog.db,
+    or schema sluice on PostgreSQL) with ? placeholders; the first column of the first row, or
+    None. For tests that must look at what is stored, never at what the server answers."""
+    if STORE == "postgres":
+        def lit(v):
+            return "NULL" if v is None else str(v) if isinstance(v, int) else \
+                "'" + str(v).replace("'", "''") + "'"
+        parts = sql.split("?")
+        text = parts[0] + "".join(lit(a) + rest for a, rest in zip(args, parts[1:]))
+        out = subprocess.run(["psql", store_url(data_dir), "-XAt", "-v", "ON_ERROR_STOP=1",
+                              "-c", "SET search_path TO sluice", "-c", text],
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+        return out[0] if out else None
+    db = sqlite3.connect(os.path.join(data_dir, "catalog.db"), timeout=10)
+    try:
+        row = db.execute(sql, args).fetchone()
+        db.commit()
+        return row[0] if row else None
+    finally:
+        db.close()
+
+
 def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
     """Poll cond() until it returns a true value or timeout passes; return the value."""
     deadline = time.time() + timeout
@@ -94,11 +124,15 @@ class Response:
 class Server:
     """One sluice process with its own data directory."""
 
-    def __init__(self, data_dir=None, extra=(), ports=None):
+    def __init__(self, data_dir=None, extra=(), store=None, ports=None):
+        """store: a store URL shared with other servers (several nodes on one engine); by
+        default the embedded store, or with SLUICE_TEST_STORE=postgres a database of this data
+        directory's own. ports: (fe, be) kept across restarts; None: any free ports."""
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sluice-e2e-")
         self.extra = list(extra)
-        self.ports = ports  # (fe, be): fixed ports kept across restarts; None: any free
+        self.store = store
+        self.ports = ports
         self.proc = None
         # The server log (stderr: one access line per request) goes to a file: a pipe nobody
         # reads would fill up and stop the server. stderr_text() reads what this run wrote.
@@ -111,7 +145,9 @@ class Server:
         fe, be = self.ports or (0, 0)
         args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
                 "--fe-port", str(fe), "--be-port", str(be), "--tsload-port", "0"] + self.extra
-        if STORE == "postgres":
+        if self.store:
+            args += ["--set", "store=" + self.store]
+        elif STORE == "postgres":
             args += ["--set", "store=" + store_url(self.data_dir)]
         self.stderr_from = os.path.getsize(self.stderr_path)
         with open(self.stderr_path, "a") as err:

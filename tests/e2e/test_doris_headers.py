@@ -244,10 +244,12 @@ class DorisHeadersTest(unittest.TestCase):
         self.assertEqual(doc["Message"], "[INVALID_ARGUMENT]if load_to_single_tablet set to true, "
                                          "the olap table must be with random distribution")
         self.load("r", b"1\n", [("load_to_single_tablet", "true")])
-        doc = self.load("h", b"1\n", [("format", "parquet")], "Fail")
-        self.assertEqual(doc["Message"], "[DATA_FILE_TYPE_ERROR]format parquet is not supported "
-                                         "by sluice; use csv, csv_with_names, "
-                                         "csv_with_names_and_types or json")
+        doc = self.load("h", b"1\n", [("format", "hive_text")], "Fail")
+        self.assertEqual(doc["Message"], "[DATA_FILE_TYPE_ERROR]format hive_text is not "
+                                         "supported by sluice; use csv, csv_with_names, "
+                                         "csv_with_names_and_types, json, parquet, orc or arrow")
+        doc = self.load("h", b"1\n", [("format", "parquet")], "Fail")  # issue 15: decoded
+        self.assertIn("[INVALID_ARGUMENT]Invalid magic number in parquet file", doc["Message"])
         for hs in ([("partial_update_new_key_behavior", "APPEND"), ("strict_mode", "true")],
                    [("partial_update_new_key_behavior", "ERROR")],
                    [("wal_id", "5")], [("auth_code", "1")]):

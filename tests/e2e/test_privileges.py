@@ -18,7 +18,7 @@ import urllib.parse
 import uuid
 from urllib.parse import urlsplit, parse_qs
 
-from harness import BIN, ROOT, Server, basic, new_label
+from harness import catalog_sql, BIN, ROOT, Server, basic, new_label
 
 PW = "Pw-1234"
 PB = "application/protobuf"
@@ -273,12 +273,8 @@ class ThrottleTest(unittest.TestCase):
         return sql(self.s, "SELECT 1", "information_schema", (user, pw))
 
     def stored(self, user):
-        """The stored hash (the users table of the embedded store's catalog)."""
-        db = sqlite3.connect(os.path.join(self.s.data_dir, "catalog.db"), timeout=10)
-        try:
-            return db.execute("SELECT hash FROM users WHERE name=?", (user,)).fetchone()[0]
-        finally:
-            db.close()
+        """The stored hash (the users table of the store's catalog)."""
+        return catalog_sql(self.s.data_dir, "SELECT hash FROM users WHERE name = ?", user)
 
     def test_slow_hash_and_upgrade_of_old_hashes(self):
         cli(self.s, "add", "p", "--password", PW)
@@ -290,10 +286,8 @@ class ThrottleTest(unittest.TestCase):
         salt = "0123456789abcdef0123456789abcdef"
         old = hashlib.pbkdf2_hmac("sha256", b"legacy-pw", salt.encode(), 1000).hex()
         legacy = "$pbkdf2-sha256-hexsalt$i=1000$%s$%s" % (salt, old)
-        db = sqlite3.connect(os.path.join(self.s.data_dir, "catalog.db"), timeout=10)
-        db.execute("INSERT INTO users(name, hash, admin) VALUES('old', ?, 0)", (legacy,))
-        db.commit()
-        db.close()
+        catalog_sql(self.s.data_dir, "INSERT INTO users(name, hash, admin) VALUES('old', ?, 0)",
+                    legacy)
         self.assertEqual(self.login("old", "nope")["code"], 401)
         self.assertEqual(self.stored("old"), legacy)
         self.assertEqual(self.login("old", "legacy-pw")["code"], 0)

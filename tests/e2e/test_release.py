@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BIN, ROOT, Server
+from harness import BIN, ROOT, Server, store_args
 
 
 def clean_env(**extra):
@@ -410,11 +410,12 @@ class PasswordOnStdinTest(unittest.TestCase):
     def test_password_from_stdin_and_too_long(self):
         data = tempfile.mkdtemp(prefix="sluice-e2e-pw-")
         self.addCleanup(shutil.rmtree, data, True)
-        p = sh(BIN, "user", "passwd", "root", "-", "--data-dir", data, ok=False,
+        p = sh(BIN, "user", "passwd", "root", "-", "--data-dir", data, *store_args(data), ok=False,
                input="x" * 2000 + "\n")
         self.assertEqual(p.returncode, 1)
         self.assertIn("password on standard input longer than", p.stderr)
-        sh(BIN, "user", "passwd", "root", "-", "--data-dir", data, input="on stdin\r\n")
+        sh(BIN, "user", "passwd", "root", "-", "--data-dir", data, *store_args(data),
+           input="on stdin\r\n")
         srv = Server(data_dir=data)
         self.addCleanup(srv.close)
         srv.sql("show databases", pw="on stdin")  # the line end is not part of it

@@ -192,7 +192,10 @@ class ResourceBombsTest(unittest.TestCase):
     def test_group_concat_of_big_cells(self):
         msg = self.error("SELECT group_concat(s) FROM cells")
         self.assertIn("MEM_LIMIT_EXCEEDED", msg)
-        self.assertIn("group_concat result would exceed %d bytes" % self.LIMIT, msg)
+        if STORE == "sqlite":  # sluice computes it there, and stops it as it grows
+            self.assertIn("group_concat result would exceed %d bytes" % self.LIMIT, msg)
+        else:  # PostgreSQL computes it; the value is refused as it arrives
+            self.assertIn("a value exceeds the query's limit of %d bytes" % self.LIMIT, msg)
 
     def test_result_of_big_cells(self):
         self.assertIn("the result is larger than %d bytes" % self.LIMIT,

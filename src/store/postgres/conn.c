@@ -28,9 +28,11 @@
 
 /* Every connection: the catalog schema first on the search path (the ledger's tables are named
  * without a schema), timestamps in UTC, ISO dates (query.c parses them), and the stages'
- * schema's objects never found by accident. */
+ * schema's objects never found by accident. No lock is waited for longer than 30 s: a DROP
+ * TABLE behind a long load, say, fails with a clear error instead of holding a worker. */
 static const char session_sql[] = "SET search_path TO sluice; SET TIME ZONE 'UTC'; "
-                                  "SET DateStyle TO ISO, YMD; SET IntervalStyle TO postgres";
+                                  "SET DateStyle TO ISO, YMD; SET IntervalStyle TO postgres; "
+                                  "SET lock_timeout = '30s'";
 
 void sl__pg_pool_init(pg_pool *p, uint32_t max, uint32_t keep_idle, bool writers)
 {
@@ -262,6 +264,9 @@ sl_code sl__pg_fail(sl_econn *c, const PGresult *res, const char *what, sl_err *
         return sl_fail(err, SL_CONFLICT, "%s", msg);
     if (strcmp(st, "57014") == 0)
         return sl_fail(err, SL_TIMEOUT, "%s: statement timeout or cancel (%s)", what, msg);
+    if (strcmp(st, "55P03") == 0)
+        return sl_fail(err, SL_TIMEOUT, "%s: the table is busy (loads or queries running on it "
+                       "held it for more than 30 s); try again when they finish", what);
     if (strcmp(st, "53100") == 0)
         return sl_fail(err, SL_BACKEND, "store disk full: %s", msg);
     if (strcmp(st, "53200") == 0)

@@ -217,7 +217,10 @@ sl_code sl__pg_drop_table(sl_econn *c, const sl_etable *t, bool truncate, sl_err
     if (rc != SL_OK)
         return rc;
     sl_buf b = SL_BUF_INIT;
-    sl_buf_puts(&b, truncate ? "TRUNCATE TABLE " : "DROP TABLE IF EXISTS ");
+    /* DELETE rather than TRUNCATE: TRUNCATE's exclusive lock would wait for every running load
+     * into the table (and block new ones); DELETE removes the rows visible now and lets loads
+     * running meanwhile commit theirs, as the embedded store does. */
+    sl_buf_puts(&b, truncate ? "DELETE FROM " : "DROP TABLE IF EXISTS ");
     sl__pg_qname(&b, t->db, t->name);
     return run_buf(c, &b, err);
 }

@@ -17,7 +17,7 @@
  *   AGGREGATE   GROUP BY key in the stage (SUM, MAX, MIN; REPLACE the last;
  *               REPLACE_IF_NOT_NULL the last non-NULL), then ON CONFLICT with the same
  *               functions applied to the stored and the new value
- *   replace     TRUNCATE t first, in the same transaction
+ *   replace     DELETE FROM t first, in the same transaction
  *
  * The DISTINCT ON output is in key order, so rows are locked in key order and two concurrent
  * merges into one table wait for each other rather than deadlock.
@@ -411,7 +411,7 @@ sl_code sl__pg_tomb_drop(sl_econn *c, const sl_etable *t, bool truncate, sl_err 
         return rc;
     char sql[96];
     snprintf(sql, sizeof sql, "%s \"sluice_stage\".\"k%lld\"",
-             truncate ? "TRUNCATE TABLE" : "DROP TABLE IF EXISTS", (long long)t->id);
+             truncate ? "DELETE FROM" : "DROP TABLE IF EXISTS", (long long)t->id);
     return sl__pg_run(c, sql, err);
 }
 
@@ -442,8 +442,8 @@ sl_code sl__pg_merge(sl_econn *c, const pg_merge *in, sl_err *err)
     pg_merge mm = *in, *m = &mm;
     sl_buf b = SL_BUF_INIT;
     sl_code rc = SL_OK;
-    if (m->replace) {
-        sl_buf_puts(&b, "TRUNCATE TABLE ");
+    if (m->replace) { /* DELETE, not TRUNCATE: see ddl.c */
+        sl_buf_puts(&b, "DELETE FROM ");
         target(&b, m);
         rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(c, b.p, err);
         sl_buf_clear(&b);

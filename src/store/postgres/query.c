@@ -137,8 +137,9 @@ static sl_code send_row(run *q, const PGresult *r, sl_err *err)
         sl_slice s = {PQgetvalue(r, 0, i), (size_t)PQgetlength(r, 0, i)};
         bytes += s.n;
         if (s.n > q->lim->max_bytes)
-            return sl_fail(err, SL_TOO_LARGE, "a value of column %s is larger than %llu bytes",
-                           PQfname(r, i), (unsigned long long)q->lim->max_bytes);
+            return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's "
+                           "limit of %llu bytes (column %s)",
+                           (unsigned long long)q->lim->max_bytes, PQfname(r, i));
         if (!sl__pg_decode(&q->cols[i].type, s, &v->v))
             return sl_fail(err, SL_INTERNAL, "cannot read the value '%.*s' of column %s as %s",
                            (int)(s.n < 64 ? s.n : 64), s.p, PQfname(r, i),
@@ -147,10 +148,12 @@ static sl_code send_row(run *q, const PGresult *r, sl_err *err)
     }
     q->bytes += bytes;
     if (++q->rows > q->lim->max_rows)
-        return sl_fail(err, SL_TOO_LARGE, "the result has more than %llu rows",
+        return sl_fail(err, SL_TOO_LARGE, "EXCEEDED_LIMIT: the result has more than %llu rows "
+                       "(the query's row limit); add a LIMIT or narrow the WHERE",
                        (unsigned long long)q->lim->max_rows);
     if (q->bytes > q->lim->max_bytes)
-        return sl_fail(err, SL_TOO_LARGE, "the result is larger than %llu bytes",
+        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the result is larger than %llu "
+                       "bytes (the query's byte limit); add a LIMIT or select fewer columns",
                        (unsigned long long)q->lim->max_bytes);
     sl_code rc = q->sink->row(q->sink->arg, q->vals, (size_t)q->n);
     return rc == SL_OK ? SL_OK : sl_fail(err, rc, "%s", sl_code_text(rc));
@@ -163,7 +166,8 @@ static sl_code select_fail(sl_econn *c, const PGresult *r, const sl_query_limits
     const char *st = sl__pg_state(r);
     const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (strcmp(st, "57014") == 0)
-        return sl_fail(err, SL_TIMEOUT, "query timed out after %u s", lim->timeout_s);
+        return sl_fail(err, SL_TIMEOUT, "Query exceeded time limit of %u seconds",
+                       lim->timeout_s);
     if (msg && (strncmp(st, "42", 2) == 0 || strncmp(st, "22", 2) == 0 ||
                 strcmp(st, "0A000") == 0 || strcmp(st, "21000") == 0))
         return sl_fail(err, SL_INVALID_SQL, "%s", msg);

@@ -1063,7 +1063,7 @@ static void ident(pg *r, sl_slice s)
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err)
 {
     pg r = {sel, sql, err, SL_OK};
-    if (!SL_ALWAYS(sel->bound))
+    if (!sel->bound)
         return sl_fail(err, SL_INTERNAL, "query rendered before it was checked");
     if ((t == NULL) != (sel->def == NULL))
         return sl_fail(err, SL_INTERNAL, "query rendered against another table");

@@ -354,37 +354,12 @@ static void order_limit(rd *r, const sl_select *sel)
                       (long long)(sel->offset > INT64_MAX ? INT64_MAX : sel->offset));
 }
 
-/* The most text one result row can hold from computation: computed text values are at most
- * 1 MiB each (the expression engine's string limit), constants their size; stored values and
- * aggregates are bounded where they are made. Past the byte limit, a statement of many big
- * computed columns is refused before SQLite builds one such row. */
-static sl_code row_width(const sq_query *q, sl_err *err)
-{
-    const sl_select *sel = q->sel;
-    uint64_t w = 0;
-    for (size_t i = 0; i < sel->n_out; i++) {
-        const sl_expr *e = sel->out[i].expr;
-        sl_datum v;
-        if (!sl_type_is_text(&sel->out[i].type) || sl_expr_kind_of(e) == SL_E_COL ||
-            sl_expr_has_agg(e))
-            continue;
-        w += sl_expr_kind_of(e) != SL_E_LIT ? UINT64_C(1) << 20 : sl_expr_lit(e, &v) ? v.s.n : 0;
-    }
-    if (w > q->lim.max_bytes)
-        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the computed columns of one row "
-                       "could reach %llu bytes, past the query's limit of %llu bytes",
-                       (unsigned long long)w, (unsigned long long)q->lim.max_bytes);
-    return SL_OK;
-}
-
 sl_code sl__sq_render(sq_query *q, sl_buf *sql, sl_err *err)
 {
     const sl_select *sel = q->sel;
     rd r = {q, sql, err, SL_OK};
-    if (!SL_ALWAYS(sel->bound))
+    if (!sel->bound)
         return sl_fail(err, SL_INTERNAL, "query rendered before it was checked");
-    if ((r.rc = row_width(q, err)) != SL_OK)
-        return r.rc;
     put(&r, sel->distinct ? "SELECT DISTINCT " : "SELECT ");
     for (size_t i = 0; i < sel->n_out; i++) {
         if (i)

@@ -445,6 +445,26 @@ Test(store, one_label_one_winner)
     cr_assert(eq(int, won, 1));
 }
 
+Test(store, a_row_of_big_computed_columns_is_refused_before_the_engine)
+{
+    sl_arena_t a;
+    sl_arena_init(&a, 0);
+    const char *sql = "select upper(v), lower(v) from t";
+    sl_stmt stmt;
+    sl_err e = {0};
+    cr_assert(eq(int, sl_sql_parse(sql, strlen(sql), &a, &stmt, &e), SL_OK), "%s", e.msg);
+    sink_state s = {0};
+    sl_query_sink sink = {meta_cb, row_cb, &s};
+    sl_query_limits lim = {.max_bytes = 1536 * 1024};
+    /* each computed text value may reach 1 MiB: two of them pass 1.5 MiB */
+    cr_assert(eq(int, sl_store_query(st, SL_LIT("db"), &stmt.select, &lim, &sink, &e),
+                 SL_TOO_LARGE));
+    cr_assert(strstr(e.msg, "computed columns of one row could reach 2097152 bytes") != NULL,
+              "%s", e.msg);
+    cr_assert(eq(int, s.rows, 0));
+    sl_arena_free(&a);
+}
+
 /* sl_store_stats, sl_store_txn_counts and sl_store_ping (metrics and health, issue 16). */
 Test(store, stats_txn_counts_and_ping)
 {

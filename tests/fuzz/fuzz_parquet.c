@@ -1,0 +1,14 @@
+/*
+ * fuzz_parquet.c - libFuzzer target for the parquet decoder (src/decode/parquet*.c): see columnar_fuzz.h.
+ * Seeds: tests/data/corpus/parquet/ (real files, Apache-2.0, LICENSE beside them).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "columnar_fuzz.h"
+
+extern const sl_decoder_vtab sl_decoder_parquet;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_one(&sl_decoder_parquet, data, size);
+}
