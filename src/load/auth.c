@@ -611,7 +611,9 @@ sl_code sl_auth_login(sl_auth *a, sl_slice user, sl_slice pw, const char *peer, 
         pbkdf2(pw, (const unsigned char *)"sluice-no-such-user", 19, pbkdf2_rounds, dk);
     }
     if (!row.found || !verify(row.salt, row.hash, pw, &stale)) {
-        count_failure(a, &row, user, ukey, akey, now);
+        /* the throttle starts when the failure is known, not before the slow hash: else a
+         * hash slower than the first delay would let the next guess through */
+        count_failure(a, &row, user, ukey, akey, now_ms());
         return denied(user, pw, err);
     }
     count_success(a, &row, user, pw, stale, key, ukey, now);

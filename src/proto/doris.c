@@ -110,7 +110,7 @@ static void fe_redirect_begin(sl_http_req *r)
     }
     sl_node_rec node;
     sl_err perr = {0};
-    if (sl__node_pick(app, &r->arena, &node, &perr) != SL_OK) {
+    if (sl__node_pick(app, &r->arena, false, &node, &perr) != SL_OK) {
         sl__fe_fail(r, perr.msg);
         return;
     }

@@ -154,9 +154,9 @@ void sl__pretty_str(sl_buf *b, bool *first, const char *key, const char *p, size
 void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
 
 /* The node a load should go to: the live node with the fewest running loads (counting what
- * this node sent elsewhere lately), round robin among equals; this node when the store lists
- * none. Strings in the arena. */
-sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err);
+ * this node sent elsewhere lately), round robin among equals, among the nodes with a load
+ * port (tsload: a tsload port); this node when the store lists none. Strings in the arena. */
+sl_code sl__node_pick(sl_app *app, sl_arena_t *a, bool tsload, sl_node_rec *out, sl_err *err);
 
 /* A small result of a statement: column names and rows of text cells (p == NULL: NULL). */
 typedef struct sl_rows {

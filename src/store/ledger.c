@@ -64,6 +64,11 @@ static const char *const schema[] = {
     "CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, host TEXT, fe_port BIGINT, "
     "be_port BIGINT, tsload_port BIGINT, started_ms BIGINT, heartbeat_ms BIGINT, "
     "running BIGINT)",
+    /* Work one node hands to another (a tsload cycle started on one node, uploaded to
+     * another): claimed by the first node that is asked for it. */
+    "CREATE TABLE IF NOT EXISTS handoffs(id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+    "node TEXT NOT NULL, body TEXT NOT NULL, created_ms BIGINT NOT NULL, "
+    "claimed BIGINT NOT NULL DEFAULT 0)",
     "INSERT INTO meta(k, v) VALUES('schema_version', '" SCHEMA_VERSION "') "
     "ON CONFLICT DO NOTHING",
     "INSERT INTO meta(k, v) VALUES('users_version', '0') ON CONFLICT DO NOTHING",

@@ -589,6 +589,7 @@ void sl__lg_gc(sl_store *s, uint64_t now)
     sl__lg_run(s, "DELETE FROM txns WHERE state IN (4, 5) AND finished_ms < $1", p, 1, NULL,
                NULL, NULL, &err);
     sl__lg_run(s, "DELETE FROM loads WHERE finish_ms < $1", p, 1, NULL, NULL, NULL, &err);
+    sl__lg_run(s, "DELETE FROM handoffs WHERE created_ms < $1", p, 1, NULL, NULL, NULL, &err);
     /* Dead nodes stay listed (SHOW BACKENDS) for an hour. */
     sl__lg_run(s, "DELETE FROM nodes WHERE heartbeat_ms < $2", p, 2, NULL, NULL, NULL, &err);
 }

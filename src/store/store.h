@@ -318,6 +318,20 @@ sl_code sl_store_grant(sl_store *s, const sl_grant_rec *g, bool revoke, sl_err *
 /* A number that changes whenever any user or grant changes (cheap: caches poll it). */
 sl_code sl_store_users_version(sl_store *s, uint64_t *out, sl_err *err);
 
+/* ---- handoffs: work a node assigns to another ------------------------------------------ */
+
+/* Record work `id` of `kind` ("tsload": a load cycle) proposed to node `node`, described by
+ * body (the protocol's own text). Kept as long as labels are. SL_CONFLICT if id is taken. */
+sl_code sl_store_handoff_put(sl_store *s, const char *kind, sl_slice id, sl_slice node,
+                             sl_slice body, sl_err *err);
+/* Claim handoff `id` of `kind` for this node: the first node asking gets SL_OK and the body
+ * (in a); every later ask, and an unknown id, SL_NOT_FOUND. */
+sl_code sl_store_handoff_claim(sl_store *s, const char *kind, sl_slice id, sl_arena_t *a,
+                               sl_slice *body, sl_err *err);
+/* Read handoff `id` of `kind`, claimed or not: its body (in a), or SL_NOT_FOUND. */
+sl_code sl_store_handoff_get(sl_store *s, const char *kind, sl_slice id, sl_arena_t *a,
+                             sl_slice *body, sl_err *err);
+
 /* ---- nodes ------------------------------------------------------------------------------ */
 
 typedef struct sl_node_rec {

@@ -72,7 +72,7 @@ def catalog_sql(data_dir, sql, *args):
                 "'" + str(v).replace("'", "''") + "'"
         parts = sql.split("?")
         text = parts[0] + "".join(lit(a) + rest for a, rest in zip(args, parts[1:]))
-        out = subprocess.run(["psql", store_url(data_dir), "-XAt", "-v", "ON_ERROR_STOP=1",
+        out = subprocess.run(["psql", store_url(data_dir), "-qXAt", "-v", "ON_ERROR_STOP=1",
                               "-c", "SET search_path TO sluice", "-c", text],
                              capture_output=True, text=True, check=True).stdout.splitlines()
         return out[0] if out else None
