@@ -77,6 +77,9 @@ struct sl_http_req {
     /* For the handler. */
     const sl_http_handler *handler;
     void *ctx;                   /* handler state */
+    sl_slice log_user;           /* who the handler found asking, for the access log (arena or
+                                    static; empty: the Basic authorization's user name) */
+    sl_slice log_label;          /* the load's label, for the access log (arena or static) */
     uint64_t deadline_ms;        /* monotonic ms; 0 = none. May be set in begin(). */
     bool shutdown;               /* expire() is called because the server is shutting down and
                                     the grace (sl_http_server_shutdown) ended, not the deadline */
@@ -117,6 +120,13 @@ sl_slice sl_http_query_param(sl_http_req *r, const char *name);
  * to answer 404 (plain text) without calling any handler. Must not block. */
 typedef const sl_http_handler *(*sl_http_route_fn)(void *app, sl_http_req *r);
 
+/* What on_done is told about a finished request. */
+typedef struct sl_http_done {
+    int status;                  /* the reply's status; 499 when none was sent */
+    uint64_t bytes_out;          /* response bytes queued (head and body; before TLS) */
+    uint64_t ms;                 /* from the complete head to the reply (0 without a head) */
+} sl_http_done;
+
 typedef struct sl_http_config {
     size_t max_header_bytes;     /* default 64 KiB: larger heads get 431 and a close. http-parser
                                     caps heads at 80 KiB itself (also answered 431). */
@@ -124,7 +134,27 @@ typedef struct sl_http_config {
     uint32_t header_timeout_ms;  /* default 30 s: the head must arrive within this time */
     uint32_t max_connections;    /* default 1024: extra connections are closed at once */
     size_t read_buffer_bytes;    /* default 256 KiB: one read, and the most one body() gets */
+    /* Loop thread, once per request the layer finished: answered (by a handler or by the
+     * layer itself: 400, 404, 431, ...) or abandoned (the client went away before a reply:
+     * status 499). r->method is NULL when the head never parsed. Must not block for long: it
+     * runs on the one thread that owns every socket. May be NULL. */
+    void (*on_done)(void *app, const sl_http_req *r, const sl_http_done *d);
+    /* The layer's own log lines (shutdown), without a newline; NULL: "sluice: line" on stderr.
+     * Called on the loop thread. */
+    void (*on_log)(void *app, int level, const char *line);
 } sl_http_config;
+
+/* Levels of on_log lines (the server log's: error, warn, info, debug). */
+enum { SL_HTTP_LOG_ERROR, SL_HTTP_LOG_WARN, SL_HTTP_LOG_INFO, SL_HTTP_LOG_DEBUG };
+
+/* Counters of one listener, kept by the layer (atomics; read from any thread). */
+typedef struct sl_http_stats {
+    uint64_t accepted;           /* connections accepted */
+    uint64_t rejected;           /* connections closed at once (limit, shutdown, memory) */
+    uint64_t open;               /* connections open now */
+    uint64_t bytes_in, bytes_out;/* as read from and written to the socket (TLS included) */
+    uint64_t requests;           /* requests finished (on_done calls) */
+} sl_http_stats;
 
 void sl_http_config_default(sl_http_config *c);
 
@@ -168,6 +198,10 @@ void sl_http_server_stop(sl_http_server *s);
  * one per request cut off. A second call cuts off at once. The loop ends when the last
  * connection is gone. */
 void sl_http_server_shutdown(sl_http_server *s, uint32_t grace_ms);
+
+/* The counters of the listener with this role tag (summed when several share it); zeros
+ * when none has it. Thread-safe. */
+void sl_http_server_stats(sl_http_server *s, int role, sl_http_stats *out);
 
 /* Free a stopped server. */
 void sl_http_server_free(sl_http_server *s);

@@ -201,6 +201,7 @@ static sl_code insert_spec(const sl_session *s, const sl_insert *in, sl_arena_t 
     sl__uuid(label + 7);
     spec->label = sl_slice_of(label);
     spec->format = SL_LIT("csv");
+    spec->protocol = "sql";
     spec->timeout_s = app->cfg.default_timeout_s;
     spec->tz = app->tz;
     if (in->cols) {

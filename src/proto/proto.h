@@ -49,6 +49,11 @@ typedef struct sl_config {
     uint32_t shutdown_grace_s;      /* SIGTERM: requests in flight get this long (30 s) */
     sl_query_limits query;          /* query_timeout, exec_mem_limit, query_max_result_rows,
                                        query_max_result_bytes (0: the store's defaults) */
+    char log_level[16];             /* error, warn, info (default), debug */
+    char log_file[1024];            /* "" = stderr; reopened on SIGHUP (logrotate) */
+    bool access_log;                /* one line per request, at level info (default true) */
+    char tls_cert[1024];            /* PEM: HTTPS on the FE and load ports when both set, as */
+    char tls_key[1024];             /* Doris's enable_https; "" = plain HTTP (default) */
 } sl_config;
 
 /* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
@@ -95,6 +100,14 @@ typedef struct sl_app {
     } sent[64];
     size_t sent_next;
     int lock_fd;                    /* flock on DATA_DIR/sluice.lock; -1 before it is taken */
+    /* Seeing it work (obs.h): the server log, metrics, loads watched, the store probe. */
+    struct sl_log *log;
+    struct sl_metrics *metrics;
+    struct sl_watch *watch;
+    struct sl_health *health;
+    sl_job_observer obs;            /* env.obs: every job reports to watch */
+    void *https_ctx;                /* SSL_CTX of the FE and load ports (tls_cert), or NULL */
+    uint64_t started_wall_ms;
 } sl_app;
 
 /* Lock the data directory (a second server on it fails with "DATA_DIR <dir> is in use by pid
@@ -108,6 +121,8 @@ sl_code sl_app_run(sl_app *app);
 void sl_app_stop(sl_app *app);
 /* Free everything; releases the data directory lock last. */
 void sl_app_free(sl_app *app);
+/* Reopen log_file at the next line (async-signal-safe: SIGHUP after logrotate moved it). */
+void sl_app_reopen_logs(sl_app *app);
 
 /* The route function given to the HTTP layer. */
 const sl_http_handler *sl__route(void *app, sl_http_req *r);
@@ -209,7 +224,11 @@ extern const sl_http_handler sl_doris_http_stream;   /* load port: PUT /api/_htt
 extern const sl_http_handler sl_doris_load_state;    /* GET /api/{db}/get_load_state */
 extern const sl_http_handler sl_doris_error_log;     /* GET /api/_load_error_log */
 extern const sl_http_handler sl_doris_2pc;           /* PUT /api/{db}[/{t}]/_stream_load_2pc */
-extern const sl_http_handler sl_doris_health;        /* GET /api/health */
+extern const sl_http_handler sl_health_api;          /* GET /api/health (obs: health.c) */
+extern const sl_http_handler sl_ping_api;            /* GET /ping */
+extern const sl_http_handler sl_metrics_api;         /* GET /metrics, /api/metrics */
+extern const sl_http_handler sl_dashboard_page;      /* GET /dashboard[/asset] */
+extern const sl_http_handler sl_dashboard_api;       /* GET /api/dashboard (its JSON) */
 extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db} */
 extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, loads, status */
 extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */

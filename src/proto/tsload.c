@@ -249,8 +249,10 @@ static bool session_user(sl_http_req *r, char *user, size_t cap)
                 p++;
             sl_slice kv = {s, (size_t)(p - s)};
             if (kv.n > 11 && memcmp(kv.p, "JSESSIONID=", 11) == 0 &&
-                sl__ts_session_user(r->app, (sl_slice){kv.p + 11, kv.n - 11}, user, cap))
+                sl__ts_session_user(r->app, (sl_slice){kv.p + 11, kv.n - 11}, user, cap)) {
+                r->log_user = sl_arena_slice(&r->arena, sl_slice_of(user)); /* access log */
                 return true;
+            }
         }
     }
     return false;

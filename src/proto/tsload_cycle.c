@@ -497,7 +497,8 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     s->formats = f;
     s->replace_table = p->empty_target; /* atomic: old rows go in the commit's transaction */
     snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);
-    c->env = (sl_job_env){app->store, c->errlog_dir};
+    s->protocol = "tsload";
+    c->env = (sl_job_env){app->store, c->errlog_dir, app->env.obs};
 }
 
 static sl_ts_cycle *cycle_alloc(sl_app *app, const char *id)

@@ -245,10 +245,12 @@ static void heartbeat(sl_store *s, uint64_t now)
                     sl_cell_int(running)};
     int64_t changed = 0;
     sl_err err = {0};
-    if (sl__lg_run(s, "UPDATE nodes SET heartbeat_ms = $2, running = $3 WHERE id = $1", p, 3,
-                   NULL, NULL, &changed, &err) == SL_OK &&
-        changed == 0)
-        register_node(s, &err); /* declared dead and removed meanwhile: come back */
+    sl_code rc = sl__lg_run(s, "UPDATE nodes SET heartbeat_ms = $2, running = $3 WHERE id = $1",
+                            p, 3, NULL, NULL, &changed, &err);
+    if (rc == SL_OK && changed == 0)
+        rc = register_node(s, &err); /* declared dead and removed meanwhile: come back */
+    if (rc == SL_OK)
+        atomic_store(&s->heartbeat_ok_ms, now);
 }
 
 void sl__lg_maybe_expire(sl_store *s, uint64_t now)
@@ -373,6 +375,7 @@ sl_code sl_store_open(const sl_store_opts *o, sl_store **out, sl_err *err)
              (rc = register_node(s, err)) == SL_OK &&
              (rc = ev->recover(s->e, staged, s, err)) == SL_OK) {
         sl__lg_expire(s, sl__lg_now_ms());
+        atomic_store(&s->heartbeat_ok_ms, sl__lg_now_ms()); /* register_node wrote it */
         if (pthread_create(&s->maint, NULL, maint_main, s) != 0)
             rc = sl_fail(err, SL_INTERNAL, "cannot start the store maintenance thread");
         else
@@ -403,4 +406,65 @@ uint32_t sl_store_running(const sl_store *s)
     uint32_t n = m->running;
     pthread_mutex_unlock(&m->mu);
     return n;
+}
+
+/* ---- observing ----------------------------------------------------------------------------- */
+
+const uint64_t sl_store_commit_bounds_us[SL_STORE_COMMIT_BUCKETS] = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+    5000000, 10000000};
+
+void sl__lg_count_commit(sl_store *s, bool ok, uint64_t us)
+{
+    atomic_fetch_add(ok ? &s->n_commits : &s->n_commit_failures, 1);
+    atomic_fetch_add(&s->commit_us_sum, us);
+    size_t i = 0;
+    while (i < SL_STORE_COMMIT_BUCKETS && us > sl_store_commit_bounds_us[i])
+        i++;
+    atomic_fetch_add(&s->commit_buckets[i], 1);
+}
+
+void sl_store_stats(sl_store *s, sl_store_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    out->commits = atomic_load(&s->n_commits);
+    out->commit_failures = atomic_load(&s->n_commit_failures);
+    out->commit_us_sum = atomic_load(&s->commit_us_sum);
+    for (size_t i = 0; i <= SL_STORE_COMMIT_BUCKETS; i++)
+        out->commit_buckets[i] = atomic_load(&s->commit_buckets[i]);
+    out->heartbeat_ms = atomic_load(&s->heartbeat_ok_ms);
+    if (s->ev->stats)
+        s->ev->stats(s->e, &out->compactions, &out->compacted_segments);
+}
+
+static sl_code count_fn(void *arg, const sl_cell *row, size_t n)
+{
+    uint64_t *out = arg;
+    if (n >= 2 && row[0].kind == SL_CELL_INT && row[0].i >= SL_TXN_PREPARE &&
+        row[0].i <= SL_TXN_ABORTED && row[1].kind == SL_CELL_INT)
+        out[row[0].i] = (uint64_t)row[1].i;
+    return SL_OK;
+}
+
+sl_code sl_store_txn_counts(sl_store *s, uint64_t out[SL_TXN_ABORTED + 1], sl_err *err)
+{
+    memset(out, 0, (SL_TXN_ABORTED + 1) * sizeof *out);
+    return sl__lg_run(s, "SELECT state, count(*) FROM txns GROUP BY state", NULL, 0, count_fn,
+                      out, NULL, err);
+}
+
+sl_code sl_store_ping(sl_store *s, sl_err *err)
+{
+    sl_econn *c;
+    sl_code rc = s->ev->conn_get(s->e, &c, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = s->ev->xbegin(c, err);
+    if (rc == SL_OK) {
+        int64_t one = 0;
+        rc = sl__lg_exec(s, c, "SELECT 1", NULL, 0, sl__lg_int_fn, &one, NULL, err);
+        s->ev->xrollback(c);
+    }
+    s->ev->conn_put(c);
+    return rc;
 }

@@ -362,4 +362,36 @@ sl_slice sl_store_node_id(const sl_store *s);
 /* The number of this node's loads running now (between begin and commit/abort). */
 uint32_t sl_store_running(const sl_store *s);
 
+/* ---- observing the store (metrics, health) ------------------------------------------------ */
+
+/* Upper bounds of the commit latency buckets, in microseconds (0.5 ms ... 10 s). */
+#define SL_STORE_COMMIT_BUCKETS 14
+extern const uint64_t sl_store_commit_bounds_us[SL_STORE_COMMIT_BUCKETS];
+
+/* Counters since the store opened. */
+typedef struct sl_store_counters {
+    uint64_t commits;              /* sl_store_commit/precommit that made rows visible/staged */
+    uint64_t commit_failures;      /* ... that failed (the load was aborted) */
+    uint64_t commit_us_sum;        /* their durations, summed */
+    uint64_t commit_buckets[SL_STORE_COMMIT_BUCKETS + 1]; /* how many took <= bound i (not
+                                      cumulative); the last one: longer than every bound */
+    uint64_t compactions;          /* segment merges the engine did (0: it has none) */
+    uint64_t compacted_segments;   /* segments those merges replaced */
+    uint64_t heartbeat_ms;         /* wall clock of the last heartbeat the catalog took */
+} sl_store_counters;
+
+/* Read the counters (cheap, no engine round trip; any thread). */
+void sl_store_stats(sl_store *s, sl_store_counters *out);
+
+/* This store's transactions (txns rows, kept for label_keep_max_second) by state:
+ * out[SL_TXN_PREPARE] ... out[SL_TXN_ABORTED]. One catalog query. */
+sl_code sl_store_txn_counts(sl_store *s, uint64_t out[SL_TXN_ABORTED + 1], sl_err *err);
+
+/* A round trip that needs what a load needs: a catalog connection and the catalog's write
+ * transaction (SQLite: BEGIN IMMEDIATE, so a lock held by another process shows), then a
+ * rollback. SL_BACKEND "store unavailable: ..." when the engine cannot be reached. May block
+ * as long as the engine waits for its lock (SQLite: 10 s): callers wanting a bound run it off
+ * the request (proto/health.c). */
+sl_code sl_store_ping(sl_store *s, sl_err *err);
+
 #endif

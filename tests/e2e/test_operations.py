@@ -114,7 +114,7 @@ class DataDirLockTest(unittest.TestCase):
 class ShutdownTest(unittest.TestCase):
     def stderr_after_exit(self, s):
         rc = s.proc.wait(timeout=30)
-        err = s.proc.stderr.read()
+        err = s.stderr_text()
         return rc, err
 
     def test_sigterm_lets_a_load_in_flight_finish(self):

@@ -30,6 +30,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "../../core/buf.h"
 #include "../engine.h"
@@ -79,6 +80,7 @@ struct sl_engine {
     bool stopping;
     uint32_t max_segments;
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
+    atomic_ullong n_compactions, n_compacted; /* merges done, segments they replaced */
 };
 
 /* Writer lanes (lane.c): a load writes through up to SL_SQ_LANES threads, each with its own

@@ -599,10 +599,13 @@ sl_code sl__sq_compact(sl_engine *s, int64_t table_id, const sl_tabledef *def, b
         rc = sl__sq_fsync_path(dir, err);
     if (rc == SL_OK)
         rc = swap_segments(s, table_id, &l, file, rows, err);
-    if (rc == SL_OK)
+    if (rc == SL_OK) {
         sl__sq_unlink_files(s, table_id, l.files, l.n);
-    else
+        atomic_fetch_add(&s->n_compactions, 1);
+        atomic_fetch_add(&s->n_compacted, l.n);
+    } else {
         unlink(path);
+    }
     sl_free(dir);
 out:
     seglist_free(&l);
