@@ -110,6 +110,16 @@ class TypesTest(unittest.TestCase):
                          [["[1, 2]", '{"a":1}', '{"x":1, "y":"z"}', "[1.5, 2.0]", '{1:"a"}',
                            "[[1], []]"]])
 
+    def test_casts_to_complex_types(self):
+        self.assertEqual(self.q("SELECT CAST('[1, 2, x]' AS ARRAY<INT>), "
+                                "CAST('{\"a\": [1.5]}' AS MAP<STRING, ARRAY<DECIMAL(5,2)>>), "
+                                "CAST('{1, \"x\"}' AS STRUCT<f1:INT, f2:VARCHAR(3)>), "
+                                "CAST('{\"k\":[1]}' AS VARIANT)['k'], "
+                                "size(CAST(s AS ARRAY<INT>)) FROM t WHERE id = 1"),
+                         [["[1, 2, null]", '{"a":[1.50]}', '{"f1":1, "f2":"x"}', "[1]", 3]])
+        self.assertEqual(self.q("SELECT id FROM t WHERE a = CAST('[1, 2, 3]' AS ARRAY<INT>)"),
+                         [[1]])
+
     def test_bad_elements_non_strict_and_strict(self):
         self.s.sql("CREATE TABLE bad (id INT, a ARRAY<INT>, n ARRAY<INT NOT NULL>) "
                    "DUPLICATE KEY(id)", db="d")
@@ -211,6 +221,15 @@ class TypesTest(unittest.TestCase):
         self.assertEqual(self.q("SELECT k, a, m, n, j FROM cx ORDER BY k"),
                          [[1, "[12, 3, 3]", '{"x":7}', 2, "12+3"],
                           [2, "[4, 5, 5]", '{"y":8}', 2, "4+5"]])
+        # a source field cast to a complex type: its text form read with the element type
+        r = self.s.load("d", "cx", b"3|[3, 1, x]|{'q': 9}\n", [
+            ("column_separator", "|"),
+            ("columns", "k, raw, rm, a=array_sort(cast(raw AS ARRAY<INT>)), "
+                        "m=cast(rm AS MAP<STRING, INT>), n=cast(raw AS ARRAY<INT>)[1], "
+                        "j=array_join(cast(raw AS ARRAY<INT>), '+', 'N')")]).json()
+        self.assertEqual((r["Status"], r["NumberLoadedRows"]), ("Success", 1), r)
+        self.assertEqual(self.q("SELECT a, m, n, j FROM cx WHERE k = 3"),
+                         [["[null, 1, 3]", '{"q":9}', 3, "3+1+N"]])
 
     def test_refused_definitions(self):
         for ddl, msg in [
