@@ -185,6 +185,23 @@ class TypesTest(unittest.TestCase):
                                 "WHERE b = 1 AND c = 1 LIMIT 1"),
                          [['{1:1, 2:0}', False, "[1, 2]"]])
 
+    def test_orc_nested_struct_list_map(self):
+        """ORC's STRUCT, LIST and MAP columns (orc's TestOrcFile.test1: structs in a list, a
+        struct holding a list, a map of structs) load into STRUCT, ARRAY and MAP columns."""
+        self.s.sql("CREATE TABLE orct (int1 INT, middle STRUCT<list:ARRAY<STRUCT<int1:INT, "
+                   "string1:STRING>>>, list ARRAY<STRUCT<int1:INT, string1:STRING>>, "
+                   "map MAP<STRING, STRUCT<int1:INT, string1:STRING>>)", db="d")
+        with open(os.path.join(ROOT, "tests/data/corpus/orc/TestOrcFile.test1.orc"), "rb") as f:
+            r = self.s.load("d", "orct", f.read(), [("format", "orc")]).json()
+        self.assertEqual((r["Status"], r["NumberLoadedRows"]), ("Success", 2), r)
+        self.assertEqual(self.q("SELECT struct_element(middle.list[2], 'string1'), list, "
+                                "size(map), struct_element(map['mauddib'], 1) FROM orct "
+                                "ORDER BY int1"),
+                         [["sigh", '[{"int1":3, "string1":"good"}, {"int1":4, "string1":"bad"}]',
+                           0, None],
+                          ["sigh", '[{"int1":100000000, "string1":"cat"}, {"int1":-100000, '
+                           '"string1":"in"}, {"int1":1234, "string1":"hat"}]', 2, 1]])
+
     def test_json_bad_elements_non_strict_and_strict(self):
         self.s.sql("CREATE TABLE jbad (id INT, a ARRAY<TINYINT>, m MAP<STRING, DATE>, "
                    "st STRUCT<f:INT NOT NULL>) DUPLICATE KEY(id)", db="d")
