@@ -28,7 +28,13 @@ const sl__func *sl__expr_func_find(sl_slice name)
         const size_t *n;
     } tabs[] = {{sl__expr_funcs_time, &sl__expr_n_funcs_time},
                 {sl__expr_funcs_string, &sl__expr_n_funcs_string},
-                {sl__expr_funcs_math, &sl__expr_n_funcs_math}};
+                {sl__expr_funcs_math, &sl__expr_n_funcs_math},
+                {sl__expr_funcs_string2, &sl__expr_n_funcs_string2},
+                {sl__expr_funcs_regexp, &sl__expr_n_funcs_regexp},
+                {sl__expr_funcs_math2, &sl__expr_n_funcs_math2},
+                {sl__expr_funcs_date2, &sl__expr_n_funcs_date2},
+                {sl__expr_funcs_json, &sl__expr_n_funcs_json},
+                {sl__expr_funcs_hash, &sl__expr_n_funcs_hash}};
     for (size_t t = 0; t < SL_COUNT(tabs); t++)
         for (size_t k = 0; k < *tabs[t].n; k++)
             if (sl_slice_ieq(name, tabs[t].v[k].name))
@@ -571,6 +577,19 @@ bool sl__expr_text(sl__env *env, sl_datum *d, const char *p, size_t n)
     d->s.p = c;
     d->s.n = n;
     return true;
+}
+
+char *sl__expr_alloc_text(sl__env *env, sl_datum *d, size_t n)
+{
+    char *c = sl_arena_alloc(env->a, n ? n : 1);
+    if (c == NULL) {
+        sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
+        env->oom = true;
+        return NULL;
+    }
+    d->s.p = c;
+    d->s.n = n;
+    return c;
 }
 
 static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out);

@@ -440,8 +440,8 @@ static sl_expr *parse_cast(parser *p)
     return e;
 }
 
-static const char *const units[] = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY",
-                                    "HOUR", "MINUTE", "SECOND", "MICROSECOND"};
+static const char *const units[] = {"YEAR", "QUARTER", "MONTH",  "WEEK",        "DAY",
+                                    "HOUR", "MINUTE",  "SECOND", "MICROSECOND", "MILLISECOND"};
 
 static sl_expr *parse_interval(parser *p)
 {
