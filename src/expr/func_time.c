@@ -145,6 +145,20 @@ int sl__dt_unit(sl_slice name)
     return -1;
 }
 
+sl_type sl__dt_text_type(const sl_expr *x, unsigned min_prec)
+{
+    sl_type t = sl__ty(SL_DATETIME);
+    unsigned p = 0;
+    if (x->kind == EK_LIT && !x->lit_null && sl__cls_of(x->type.id) == C_TEXT) {
+        const char *dot = memchr(x->lit.s.p, '.', x->lit.s.n);
+        for (size_t k = dot ? (size_t)(dot - x->lit.s.p) + 1 : x->lit.s.n;
+             k < x->lit.s.n && x->lit.s.p[k] >= '0' && x->lit.s.p[k] <= '9' && p < 6; k++)
+            p++;
+    }
+    t.precision = (uint8_t)(p > min_prec ? p : min_prec);
+    return t;
+}
+
 static int unit_of(sl_slice name)
 {
     int u = sl__dt_unit(name);
@@ -219,11 +233,12 @@ static sl_code bind_date_add(sl_expr *e, sl__binder *b)
     interval_of(e, &unit, &sign);
     if (sl__cls_of(t0.id) != C_DATE && sl__cls_of(t0.id) != C_DT) {
         bool text = sl__cls_of(t0.id) == C_TEXT;
+        sl_type to = text ? sl__dt_text_type(e->args[0], unit == U_MICRO ? 6 : unit == U_MILLI
+                                                                               ? 3 : 0)
+                          : sl__ty(SL_DATETIME);
         if ((rc = sl__expr_coerce(b, &e->args[0], sl__ty(SL_DATETIME))) != SL_OK)
             return rc;
-        t0 = sl__ty(SL_DATETIME);
-        if (text)
-            t0.precision = unit == U_MICRO ? 6 : unit == U_MILLI ? 3 : 0;
+        t0 = to;
     }
     if ((rc = sl__expr_coerce(b, &e->args[1], sl__ty(SL_BIGINT))) != SL_OK)
         return rc;

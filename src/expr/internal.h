@@ -275,6 +275,10 @@ enum { SL__U_YEAR, SL__U_QUARTER, SL__U_MONTH, SL__U_WEEK, SL__U_DAY, SL__U_HOUR
  * clamp the day to the month's last (Doris's months_add). */
 bool sl__dt_add(int64_t us, int unit, int64_t n, int64_t *out);
 
+/* The DATETIME type a text argument x converts to: the precision of its fraction digits
+ * when it is a literal (Doris infers datetimev2(p) from the literal), else min_prec. */
+sl_type sl__dt_text_type(const sl_expr *x, unsigned min_prec);
+
 /* The SL__U_* unit named name (case-insensitive: YEAR, ..., MICROSECOND, MILLISECOND), or -1. */
 int sl__dt_unit(sl_slice name);
 
