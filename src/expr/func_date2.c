@@ -204,7 +204,7 @@ static sl_code bind_dateish(sl_expr *e, sl__binder *b)
         t = sl__dt_text_type(e->args[0], 0);
     /* a text literal's own precision, for to_iso8601 (kept in op, unused for calls) */
     e->op = (uint8_t)(sl__cls_of(e->args[0]->type.id) == C_TEXT ? t.precision + 1 : 0);
-    return sl__expr_coerce(b, &e->args[0], sl__ty(t.id));
+    return sl__expr_coerce(b, &e->args[0], t);
 }
 
 /* ---- week(d[, mode]), yearweek(d[, mode]) ---- */

@@ -243,6 +243,12 @@ static sl_code bind_date_add(sl_expr *e, sl__binder *b)
     if ((rc = sl__expr_coerce(b, &e->args[1], sl__ty(SL_BIGINT))) != SL_OK)
         return rc;
     e->type = t0;
+    /* sub-second units widen the fraction: microseconds_add gives DATETIME(6), milliseconds
+     * at least DATETIME(3) (Doris's signatures) */
+    if (t0.id == SL_DATETIME && unit == U_MICRO)
+        e->type.precision = 6;
+    else if (t0.id == SL_DATETIME && unit == U_MILLI && t0.precision < 3)
+        e->type.precision = 3;
     if (t0.id == SL_DATE && unit >= U_HOUR)
         e->type = sl__ty(SL_DATETIME),
         e->type.precision = unit == U_MICRO ? 6 : unit == U_MILLI ? 3 : 0;

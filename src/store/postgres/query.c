@@ -24,6 +24,7 @@
 #include "../../batch/convert.h"
 #include "../../core/mem.h"
 #include "internal.h"
+#include "render.h"
 
 /* Result columns at most (a SELECT * of Doris's widest table fits). */
 #define MAX_COLS 4096
@@ -81,10 +82,77 @@ bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out)
     return sl_convert(t, s, out, &utc) == SL_CONV_OK; /* infinity, NaN dates: no value */
 }
 
+/* One hole's text cell as a one-row vector of its type. */
+static sl_code hole_vec(const sl_type *t, const char *cell, size_t len, bool null, sl_arena_t *a,
+                        sl_vec *v, sl_err *err)
+{
+    v->type = *t;
+    v->v = sl_arena_alloc(a, sizeof *v->v);
+    v->null = sl_arena_alloc(a, 1);
+    if (v->v == NULL || v->null == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory evaluating a function");
+    memset(v->v, 0, sizeof *v->v);
+    v->null[0] = null;
+    if (null)
+        return SL_OK;
+    if (t->id == SL_BOOLEAN) { /* PostgreSQL's t / f */
+        v->v->i = cell[0] == 't';
+        return SL_OK;
+    }
+    if (sl__pg_decode(t, (sl_slice){cell, len}, v->v))
+        return SL_OK;
+    return sl_fail(err, SL_INTERNAL, "cannot read the value '%.*s' as %s", (int)(len < 64 ? len : 64),
+                   cell, sl_type_meta_name(t));
+}
+
+sl_code sl__pg_plan_row(const sl_select *sel, const sl_pg_plan *plan, const char *const *cells,
+                        const size_t *lens, const bool *nulls, sl_arena_t *a, sl_qval *out,
+                        sl_err *err)
+{
+    for (size_t i = 0; i < sel->n_out; i++) {
+        const sl_pg_post *p = &plan->post[i];
+        sl_qval *q = &out[i];
+        memset(q, 0, sizeof *q);
+        if (plan->col[i] >= 0) {
+            size_t c = (size_t)plan->col[i];
+            q->null = nulls[c];
+            if (!q->null && sel->out[i].type.id == SL_BOOLEAN)
+                q->v.i = cells[c][0] == 't';
+            else if (!q->null && !sl__pg_decode(&sel->out[i].type, (sl_slice){cells[c], lens[c]},
+                                                &q->v))
+                return sl_fail(err, SL_INTERNAL, "cannot read the value '%.*s' of column %zu as "
+                               "%s", (int)(lens[c] < 64 ? lens[c] : 64), cells[c], c + 1,
+                               sl_type_meta_name(&sel->out[i].type));
+            continue;
+        }
+        sl_vec *cols = sl_arena_alloc(a, (p->n_holes + 1) * sizeof *cols), res;
+        if (cols == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory evaluating a function");
+        for (size_t k = 0; k < p->n_holes; k++) {
+            size_t c = p->first + k;
+            sl_code rc = hole_vec(&p->types[k], cells[c], lens[c], nulls[c], a, &cols[k], err);
+            if (rc != SL_OK)
+                return rc;
+        }
+        sl_code rc = sl_expr_eval(p->e, cols, 1, NULL, &sel->ctx, a, &res, err);
+        if (rc != SL_OK)
+            return rc;
+        q->null = res.null && res.null[0];
+        if (!q->null)
+            q->v = res.v[0];
+    }
+    return SL_OK;
+}
+
 typedef struct run {
     const sl_query_limits *lim;
     const sl_query_sink *sink;
     const sl_select *sel;          /* bound: its output columns' names and types, or NULL */
+    const sl_pg_plan *plan;        /* with sel: which columns the engine computes */
+    sl_arena_t row;                /* per row: computed values */
+    const char **cells;            /* per PostgreSQL column of the row (plan) */
+    size_t *lens;
+    bool *nulls;
     sl_qcol *cols;
     sl_qval *vals;
     sl_arena_t names;              /* the column names (a PGresult lives for one row) */
@@ -100,9 +168,21 @@ static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
     q->n = PQnfields(r);
     if (q->n > MAX_COLS)
         return sl_fail(err, SL_TOO_LARGE, "the result has %d columns", q->n);
-    if (q->sel && q->sel->bound && (size_t)q->n != q->sel->n_out)
+    if (q->plan && (size_t)q->n != q->plan->n_pg)
+        return sl_fail(err, SL_INTERNAL, "the rendered SELECT has %d columns, not %zu", q->n,
+                       q->plan->n_pg);
+    if (q->sel && q->sel->bound && !q->plan && (size_t)q->n != q->sel->n_out)
         return sl_fail(err, SL_INTERNAL, "the rendered SELECT has %d columns, not %zu", q->n,
                        q->sel->n_out);
+    if (q->plan) {
+        size_t n = (size_t)q->n + 1;
+        q->cells = sl_calloc(n * sizeof *q->cells);
+        q->lens = sl_calloc(n * sizeof *q->lens);
+        q->nulls = sl_calloc(n * sizeof *q->nulls);
+        if (!q->cells || !q->lens || !q->nulls)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        q->n = (int)q->sel->n_out; /* from here on: result columns */
+    }
     size_t n = (size_t)q->n + 1;
     q->cols = sl_calloc(n * sizeof *q->cols);
     q->vals = sl_calloc(n * sizeof *q->vals);
@@ -125,10 +205,40 @@ static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
 
 /* One row: each text cell decoded into its column's type (text borrows the PGresult, which
  * lives until the sink returns). */
+/* The row's cells, then the plan's values (computed columns by the expression engine). */
+static sl_code plan_row(run *q, const PGresult *r, uint64_t *bytes, sl_err *err)
+{
+    int n = PQnfields(r);
+    for (int c = 0; c < n; c++) {
+        q->nulls[c] = PQgetisnull(r, 0, c);
+        q->cells[c] = PQgetvalue(r, 0, c);
+        q->lens[c] = (size_t)PQgetlength(r, 0, c);
+    }
+    sl_arena_reset(&q->row);
+    sl_code rc = sl__pg_plan_row(q->sel, q->plan, q->cells, q->lens, q->nulls, &q->row, q->vals,
+                                 err);
+    for (int i = 0; rc == SL_OK && i < q->n; i++) {
+        size_t len = 8;
+        if (q->vals[i].null)
+            continue;
+        if (sl_type_is_text(&q->cols[i].type))
+            len = q->vals[i].v.s.n;
+        if (len > q->lim->max_bytes)
+            return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's "
+                           "limit of %llu bytes (column %d)",
+                           (unsigned long long)q->lim->max_bytes, i + 1);
+        *bytes += len;
+    }
+    return rc;
+}
+
 static sl_code send_row(run *q, const PGresult *r, sl_err *err)
 {
     uint64_t bytes = 0;
-    for (int i = 0; i < q->n; i++) {
+    sl_code prc = q->plan ? plan_row(q, r, &bytes, err) : SL_OK;
+    if (prc != SL_OK)
+        return prc;
+    for (int i = 0; !q->plan && i < q->n; i++) {
         sl_qval *v = &q->vals[i];
         memset(v, 0, sizeof *v);
         v->null = true;
@@ -212,8 +322,9 @@ static sl_code stream(sl_econn *c, const char *sql, run *q, sl_err *err)
 }
 
 /* sl__pg_select with the bound SELECT that describes the result columns (may be NULL). */
-static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
-                         const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
+static sl_code select_on(sl_engine *e, const sl_select *sel, const sl_pg_plan *plan,
+                         const char *sql, const sl_query_limits *lim, const sl_query_sink *sink,
+                         sl_err *err)
 {
     sl_econn *c;
     sl_code rc = sl__pg_get(e, &e->cat, &c, err);
@@ -222,15 +333,20 @@ static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
     char begin[96];
     snprintf(begin, sizeof begin, "BEGIN READ ONLY; SET LOCAL statement_timeout = %llu",
              (unsigned long long)lim->timeout_s * 1000);
-    run q = {.lim = lim, .sink = sink, .sel = sel};
+    run q = {.lim = lim, .sink = sink, .sel = sel, .plan = plan};
     sl_arena_init(&q.names, 1024);
+    sl_arena_init(&q.row, 4096);
     if ((rc = sl__pg_run(c, begin, err)) == SL_OK) {
         c->in_txn = true;
         rc = stream(c, sql, &q, err);
     }
     sl_free(q.cols);
     sl_free(q.vals);
+    sl_free(q.cells);
+    sl_free(q.lens);
+    sl_free(q.nulls);
     sl_arena_free(&q.names);
+    sl_arena_free(&q.row);
     sl__pg_put(c); /* ROLLBACK: nothing was written */
     return rc;
 }
@@ -238,18 +354,22 @@ static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
 sl_code sl__pg_select(sl_engine *e, const char *sql, const sl_query_limits *lim,
                       const sl_query_sink *sink, sl_err *err)
 {
-    return select_on(e, NULL, sql, lim, sink, err);
+    return select_on(e, NULL, NULL, sql, lim, sink, err);
 }
 
 sl_code sl__pg_query(sl_engine *e, const sl_etable *t, const sl_select *sel,
                      const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
 {
     sl_buf sql = SL_BUF_INIT;
-    sl_code rc = sl__pg_render(sel, t, &sql, err);
+    sl_arena_t a;
+    sl_pg_plan plan;
+    sl_arena_init(&a, 1024);
+    sl_code rc = sl__pg_render_plan(sel, t, &a, &plan, &sql, err);
     if (rc == SL_OK && sql.oom)
         rc = sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK)
-        rc = select_on(e, sel, sql.p, lim, sink, err);
+        rc = select_on(e, sel, &plan, sql.p, lim, sink, err);
     sl_buf_free(&sql);
+    sl_arena_free(&a);
     return rc;
 }

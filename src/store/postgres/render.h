@@ -35,4 +35,36 @@
  * (rows, bytes, one value's size, timeout) are the engine's to apply while it reads rows. */
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);
 
+/* A result column PostgreSQL cannot compute with Doris's meaning (a function without a
+ * faithful spelling, e.g. get_json_string, murmur_hash3_32): PostgreSQL returns its holes (the
+ * columns and aggregates it reads) and the expression engine computes it per row from them,
+ * as the SQLite engine does through its functions. */
+typedef struct sl_pg_post {
+    const sl_expr *e;          /* detached tree: column k is hole k (sl_expr_detach) */
+    size_t first;              /* PostgreSQL column of hole 0; the holes are consecutive */
+    size_t n_holes;
+    sl_type *types;            /* per hole */
+} sl_pg_post;
+
+/* How the rendered SELECT's columns make the result columns. */
+typedef struct sl_pg_plan {
+    size_t n_pg;               /* columns of the rendered SELECT */
+    long *col;                 /* per result column: its PostgreSQL column, or -1: post[i] */
+    sl_pg_post *post;          /* per result column */
+} sl_pg_plan;
+
+/* sl__pg_render, except that a result column of the SELECT list with no faithful rendering is
+ * computed after PostgreSQL (plan->post) instead of refused, unless the query is DISTINCT (its
+ * rows would be compared before the value exists). WHERE, GROUP BY, HAVING and ORDER BY still
+ * render natively or refuse. The plan lives in a. */
+sl_code sl__pg_render_plan(const sl_select *sel, const sl_etable *t, sl_arena_t *a,
+                           sl_pg_plan *plan, sl_buf *sql, sl_err *err);
+
+/* Result row values from one PostgreSQL row by plan: cells[k] / lens[k] / nulls[k] are column
+ * k's text; out[i] is result column i in its physical form (text borrows the cells or lives in
+ * a, which the caller resets per row). The error of a computed column as the engine's. */
+sl_code sl__pg_plan_row(const sl_select *sel, const sl_pg_plan *plan, const char *const *cells,
+                        const size_t *lens, const bool *nulls, sl_arena_t *a, sl_qval *out,
+                        sl_err *err);
+
 #endif

@@ -202,27 +202,37 @@ static const sl_tabledef *pg_load(PGconn *c, const sc_file *F)
     return def;
 }
 
-/* One PostgreSQL text cell as the value of type t. */
-static void pg_cell(const char *s, const sl_type *t, sl_datum *v)
+/* One row of r through the plan (computed columns by the expression engine) into got. */
+static bool pg_row(const PGresult *r, int row, const sl_select *sel, const sl_pg_plan *plan,
+                   sl_buf *got)
 {
-    sl_conv_ctx cc = {0};
-    sl_type dt6 = {SL_DATETIME, 6, 0, 0, 0};
-    memset(v, 0, sizeof *v);
-    if (t->id == SL_BOOLEAN)
-        v->i = s[0] == 't';
-    else if (sl_type_is_text(t))
-        v->s.p = s, v->s.n = strlen(s);
-    else if (t->id == SL_FLOAT || t->id == SL_DOUBLE)
-        v->d = strtod(s, NULL);
-    else
-        cr_assert(eq(int, sl_convert(t->id == SL_DATETIME ? &dt6 : t, sl_slice_of(s), v, &cc),
-                     SL_CONV_OK), "PostgreSQL value '%s'", s);
+    int n = PQnfields(r);
+    const char **cells = sl_arena_alloc(&A, (size_t)(n + 1) * sizeof *cells);
+    size_t *lens = sl_arena_alloc(&A, (size_t)(n + 1) * sizeof *lens);
+    bool *nulls = sl_arena_alloc(&A, (size_t)(n + 1) * sizeof *nulls);
+    sl_qval *vals = sl_arena_alloc(&A, (sel->n_out + 1) * sizeof *vals);
+    for (int c = 0; c < n; c++) {
+        nulls[c] = PQgetisnull(r, row, c);
+        cells[c] = PQgetvalue(r, row, c);
+        lens[c] = (size_t)PQgetlength(r, row, c);
+    }
+    if (sl__pg_plan_row(sel, plan, cells, lens, nulls, &A, vals, &E) != SL_OK) {
+        sl_buf_puts(got, E.msg);
+        return false;
+    }
+    for (size_t col = 0; col < sel->n_out; col++) {
+        if (col)
+            sl_buf_putc(got, '|');
+        sc_value(got, &sel->out[col].type, vals[col].null, &vals[col].v);
+    }
+    return true;
 }
 
 static bool pg_case(PGconn *c, const sl_tabledef *def, const sc_case *k, sl_buf *got)
 {
     sl_stmt st;
     sl_buf sql = SL_BUF_INIT;
+    sl_pg_plan plan;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     sl_select_env env = {8 * 3600, (int64_t)now.tv_sec * 1000000, SL_LIT("db"), NULL};
@@ -232,7 +242,7 @@ static bool pg_case(PGconn *c, const sl_tabledef *def, const sc_case *k, sl_buf 
     if (rc == SL_OK)
         rc = sl_select_bind(&st.select, st.select.table.n ? def : NULL, &env, &A, &E);
     if (rc == SL_OK)
-        rc = sl__pg_render(&st.select, st.select.table.n ? &t : NULL, &sql, &E);
+        rc = sl__pg_render_plan(&st.select, st.select.table.n ? &t : NULL, &A, &plan, &sql, &E);
     if (rc != SL_OK) {
         sl_buf_free(&sql);
         sl_buf_puts(got, E.msg);
@@ -243,17 +253,9 @@ static bool pg_case(PGconn *c, const sl_tabledef *def, const sc_case *k, sl_buf 
     for (int row = 0; ok && row < PQntuples(r); row++) {
         if (row)
             sl_buf_putc(got, ';');
-        for (int col = 0; col < PQnfields(r); col++) {
-            const sl_type *ty = &st.select.out[col].type;
-            sl_datum v;
-            if (col)
-                sl_buf_putc(got, '|');
-            if (!PQgetisnull(r, row, col))
-                pg_cell(PQgetvalue(r, row, col), ty, &v);
-            sc_value(got, ty, PQgetisnull(r, row, col), &v);
-        }
+        ok = pg_row(r, row, &st.select, &plan, got);
     }
-    if (!ok)
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
         sl_buf_printf(got, "%s [%s]", PQerrorMessage(c), sql.p);
     PQclear(r);
     sl_buf_free(&sql);
