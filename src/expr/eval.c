@@ -1018,12 +1018,35 @@ static sl_code eval_leaf(const sl_expr *e, sl__env *env, sl_vec *out)
     return rc;
 }
 
+/* CAST of a literal ('2000-01-01' compared with a DATETIME, the path of get_json_string):
+ * converted once, then repeated, rather than converted on every row of every batch. */
+static sl_code eval_const_cast(const sl_expr *e, sl__env *env, sl_vec *out)
+{
+    sl__env one = *env;
+    sl_vec in = {e->args[0]->type, (sl_datum *)&e->args[0]->lit, NULL}, v;
+    uint8_t lit_null = e->args[0]->lit_null;
+    one.n = 1, one.sel = NULL;
+    in.null = &lit_null;
+    sl_code rc = sl__expr_out(&one, e->type, &in, 1, &v);
+    if (rc == SL_OK && !lit_null)
+        rc = sl__expr_cast(&in, e->type, &one, &v);
+    if (rc == SL_OK)
+        rc = sl__expr_out(env, e->type, NULL, 0, out);
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        out->v[i] = v.v[0];
+        out->null[i] |= v.null[0];
+    }
+    return rc;
+}
+
 static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out)
 {
     sl_vec *av = NULL;
     sl_code rc;
     if (e->kind == EK_LIT || e->kind == EK_COL)
         return eval_leaf(e, env, out);
+    if (e->kind == EK_CAST && e->args[0]->kind == EK_LIT && env->n > 1)
+        return eval_const_cast(e, env, out);
     if (e->kind == EK_INTERVAL)
         return eval_node(e->args[0], env, out);
     if ((rc = eval_args(e, env, &av)) != SL_OK)

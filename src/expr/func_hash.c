@@ -316,19 +316,18 @@ static sl_code f_crc32(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec 
 
 /* ---- digests of the concatenated arguments, as lower-case hex ---- */
 
-static const EVP_MD *digest_alg(int which)
+/* The digest fetched once per batch (OpenSSL 3 looks an implicit EVP_md5() up on every
+ * EVP_DigestInit otherwise); NULL when this OpenSSL lacks it (SM3 may be disabled). */
+static EVP_MD *digest_alg(int which)
 {
-    switch (which) {
-    case 0: return EVP_md5();
-    case 1: return EVP_sha1();
-    default: return EVP_get_digestbyname("SM3"); /* NULL when OpenSSL lacks it */
-    }
+    static const char *const names[] = {"MD5", "SHA1", "SM3"};
+    return EVP_MD_fetch(NULL, names[which], NULL);
 }
 
 static sl_code f_digest(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
 {
     static const char hex[] = "0123456789abcdef";
-    const EVP_MD *alg = digest_alg(e->fn->aux);
+    EVP_MD *alg = digest_alg(e->fn->aux);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     sl_code rc = ctx ? SL_OK : sl_fail(env->err, SL_NOMEM, "out of memory in %s", e->fn->name);
     for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
@@ -336,7 +335,7 @@ static sl_code f_digest(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec
         unsigned int n = 0;
         if (out->null[i])
             continue;
-        bool ok = alg && EVP_DigestInit_ex(ctx, alg, NULL);
+        bool ok = alg && EVP_DigestInit_ex2(ctx, alg, NULL);
         for (size_t k = 0; ok && k < e->n_args; k++)
             ok = EVP_DigestUpdate(ctx, av[k].v[i].s.n ? av[k].v[i].s.p : "", av[k].v[i].s.n);
         if (!ok || !EVP_DigestFinal_ex(ctx, md, &n)) {
@@ -352,6 +351,7 @@ static sl_code f_digest(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec
             o[2 * k] = hex[md[k] >> 4], o[2 * k + 1] = hex[md[k] & 15];
     }
     EVP_MD_CTX_free(ctx);
+    EVP_MD_free(alg);
     return rc;
 }
 

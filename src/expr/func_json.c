@@ -262,6 +262,9 @@ typedef struct matches {
     sl_slice v[MAX_MATCHES];
     size_t n;
     bool overflow;
+    bool path_ok, path_valid;  /* path parsed from path_text (find) */
+    sl_slice path_text;
+    jpath path;
 } matches;
 
 static void add_match(matches *m, sl_slice v)
@@ -324,16 +327,21 @@ static void walk(const jpath *jp, size_t k, sl_slice v, matches *m)
 }
 
 /* Find what path text ptext selects in document doc. false: the document or the path is
- * invalid. m->n == 0: nothing there. */
+ * invalid. m->n == 0: nothing there. The parsed path is kept in m for the next row: paths are
+ * nearly always constants, parsed once per batch. */
 static bool find(sl_slice doc, sl_slice ptext, matches *m, bool *wild)
 {
-    jpath jp;
     sl_slice v;
     m->n = 0, m->overflow = false;
-    if (!parse_path(ptext, &jp) || !json_valid(doc, &v))
+    if (!m->path_ok || ptext.n != m->path_text.n || memcmp(ptext.p, m->path_text.p, ptext.n) != 0) {
+        m->path_text = ptext;
+        m->path_ok = true;
+        m->path_valid = parse_path(ptext, &m->path);
+    }
+    if (!m->path_valid || !json_valid(doc, &v))
         return false;
-    *wild = jp.wild;
-    walk(&jp, 0, v, m);
+    *wild = m->path.wild;
+    walk(&m->path, 0, v, m);
     return !m->overflow;
 }
 
@@ -549,6 +557,8 @@ static sl_code f_get(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *o
     sl_buf b = SL_BUF_INIT;
     matches *m = sl_arena_alloc(env->a, sizeof *m);
     sl_code rc = m ? SL_OK : sl_fail(env->err, SL_NOMEM, "out of memory in %s", e->fn->name);
+    if (m)
+        m->path_ok = false;
     for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
         bool wild = false;
         if (out->null[i])
@@ -584,6 +594,8 @@ static sl_code f_extract(const sl_expr *e, const sl_vec *av, sl__env *env, sl_ve
     sl_buf b = SL_BUF_INIT;
     matches *m = sl_arena_alloc(env->a, sizeof *m);
     sl_code rc = m ? SL_OK : sl_fail(env->err, SL_NOMEM, "out of memory in %s", e->fn->name);
+    if (m)
+        m->path_ok = false;
     for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
         bool ok = !out->null[i];
         b.len = 0;
@@ -709,6 +721,8 @@ static sl_code f_doc(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *o
     sl_buf b = SL_BUF_INIT;
     matches *m = sl_arena_alloc(env->a, sizeof *m);
     sl_code rc = m ? SL_OK : sl_fail(env->err, SL_NOMEM, "out of memory in %s", e->fn->name);
+    if (m)
+        m->path_ok = false;
     for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
         sl_slice v;
         if (out->null[i])
@@ -828,6 +842,7 @@ static sl_code f_contains(const sl_expr *e, const sl_vec *av, sl__env *env, sl_v
     matches *m = sl_arena_alloc(env->a, sizeof *m);
     if (m == NULL)
         return sl_fail(env->err, SL_NOMEM, "out of memory in %s", e->fn->name);
+    m->path_ok = false;
     for (size_t i = 0; i < env->n; i++) {
         sl_slice t, c;
         if (out->null[i])

@@ -111,11 +111,19 @@ static void one(int how, const regex_t *re, const char *s, size_t n, int64_t idx
     regmatch_t m[MAX_GROUPS];
     size_t off = 0;
     bool any = false, all = how == R_EXTRACT_ALL;
+    /* only the groups used: glibc's matcher is much faster when it need not track the rest */
+    size_t want = how == R_COUNT ? 1 : how == R_EXTRACT_ALL ? 2
+                : how <= R_EXTRACT_NULL ? (idx >= 0 && idx < MAX_GROUPS ? (size_t)idx + 1 : 1)
+                : memchr(rep.p, '\\', rep.n) ? MAX_GROUPS : 1;
+    if (want > re->re_nsub + 1)
+        want = re->re_nsub + 1;
+    for (size_t g = want; g < MAX_GROUPS; g++)
+        m[g].rm_so = m[g].rm_eo = -1;
     if (how == R_EXTRACT_ALL)
         sl_buf_putc(b, '[');
-    while (off <= n && regexec(re, s + off, MAX_GROUPS, m, off ? REG_NOTBOL : 0) == 0) {
+    while (off <= n && regexec(re, s + off, want, m, off ? REG_NOTBOL : 0) == 0) {
         size_t so = off + (size_t)m[0].rm_so, eo = off + (size_t)m[0].rm_eo;
-        for (int g = 0; g < MAX_GROUPS; g++)
+        for (size_t g = 0; g < want; g++)
             if (m[g].rm_so >= 0)
                 m[g].rm_so += (regoff_t)off, m[g].rm_eo += (regoff_t)off;
         if (how == R_EXTRACT || how == R_EXTRACT_NULL) {

@@ -269,33 +269,9 @@ static void repeat_to(sl_buf *b, sl_slice s, int64_t n)
         sl_buf_append(b, s.p, s.n);
 }
 
-static void reverse_to(sl_buf *b, sl_slice s)
-{
-    size_t end = s.n;
-    while (end > 0) {
-        size_t k = end - 1;
-        while (k > 0 && ((unsigned char)s.p[k] & 0xc0) == 0x80)
-            k--;
-        sl_buf_append(b, s.p + k, end - k);
-        end = k;
-    }
-}
-
 static bool is_alnum(unsigned char c)
 {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
-}
-
-/* initcap: the first letter of each alphanumeric run upper case, the rest lower (ASCII). */
-static void initcap_to(sl_buf *b, sl_slice s)
-{
-    bool start = true;
-    for (size_t k = 0; k < s.n; k++) {
-        unsigned char c = (unsigned char)s.p[k];
-        bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-        sl_buf_putc(b, (char)(letter ? (start ? c & ~0x20 : c | 0x20) : c));
-        start = !is_alnum(c);
-    }
 }
 
 static void hex_to(sl_buf *b, const unsigned char *p, size_t n)
@@ -376,6 +352,35 @@ static void quote_to(sl_buf *b, sl_slice s)
     sl_buf_putc(b, '\'');
 }
 
+/* reverse, initcap and hex of s into o (n, n and 2n bytes). */
+static void direct(int how, sl_slice s, char *o)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (how == T_HEX_STR) {
+        for (size_t k = 0; k < s.n; k++) {
+            unsigned char c = (unsigned char)s.p[k];
+            o[2 * k] = hex[c >> 4], o[2 * k + 1] = hex[c & 15];
+        }
+    } else if (how == T_REVERSE) {
+        size_t end = s.n, w = 0;
+        while (end > 0) {
+            size_t k = end - 1;
+            while (k > 0 && ((unsigned char)s.p[k] & 0xc0) == 0x80)
+                k--;
+            memcpy(o + w, s.p + k, end - k);
+            w += end - k, end = k;
+        }
+    } else {
+        bool start = true;
+        for (size_t k = 0; k < s.n; k++) {
+            unsigned char c = (unsigned char)s.p[k];
+            bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+            o[k] = (char)(letter ? (start ? c & ~0x20 : c | 0x20) : c);
+            start = !is_alnum(c);
+        }
+    }
+}
+
 static sl_code f_text(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
 {
     const int how = e->fn->aux;
@@ -385,12 +390,23 @@ static sl_code f_text(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
         if (out->null[i])
             continue;
         sl_slice s = how == T_SPACE ? (sl_slice){" ", 1} : sl__arg_s(av, 0, i);
+        if (how == T_REVERSE || how == T_INITCAP || how == T_HEX_STR) { /* size known: direct */
+            if (s.n > SL__MAX_TEXT / 2) {
+                out->null[i] = 1;
+                continue;
+            }
+            char *o = sl__expr_alloc_text(env, &out->v[i], how == T_HEX_STR ? 2 * s.n : s.n);
+            if (o == NULL) {
+                rc = SL_NOMEM;
+                break;
+            }
+            direct(how, s, o);
+            continue;
+        }
         b.len = 0;
         switch (how) {
         case T_REPEAT: repeat_to(&b, s, av[1].v[i].i); break;
         case T_SPACE: repeat_to(&b, s, av[0].v[i].i); break;
-        case T_REVERSE: reverse_to(&b, s); break;
-        case T_INITCAP: initcap_to(&b, s); break;
         case T_QUOTE: quote_to(&b, s); break;
         case T_APPEND: {
             sl_slice c = sl__arg_s(av, 1, i);
@@ -403,7 +419,6 @@ static sl_code f_text(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
                 sl_buf_append(&b, c.p, c.n);
             break;
         }
-        case T_HEX_STR: hex_to(&b, (const unsigned char *)s.p, s.n); break;
         case T_UNHEX: unhex_to(&b, s); break;
         case T_URL_ENCODE: url_encode_to(&b, s); break;
         case T_URL_DECODE: url_decode_to(&b, s); break;
