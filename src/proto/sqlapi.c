@@ -441,6 +441,28 @@ static void run_ddl(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice text
     case SL_STMT_TRUNCATE:
         rc = sl_store_truncate(app->store, stmt_db(st, c), st->name, &err);
         break;
+    case SL_STMT_ALTER_TABLE:
+        rc = sl_store_alter_table(app->store, stmt_db(st, c), st->name, &st->alter, &err);
+        break;
+    case SL_STMT_CREATE_TABLE_LIKE: /* and SELECT on the source, as Doris */
+        rc = sl_priv_check(app->auth, &c->id, SL_ACT_READ, st->like_db.n ? st->like_db : c->db,
+                           st->like_name, &err);
+        if (rc == SL_OK)
+            rc = sl_store_create_table_like(app->store, stmt_db(st, c), st->name,
+                                            st->like_db.n ? st->like_db : c->db, st->like_name,
+                                            st->if_not_exists, &err);
+        break;
+    case SL_STMT_CREATE_TABLE_AS: {
+        sl_query_limits lim = app->cfg.query;
+        uint64_t rows;
+        lim.tz = app->tz;
+        rc = sl_priv_check(app->auth, &c->id, SL_ACT_READ,
+                           st->select.db.n ? st->select.db : c->db, st->select.table, &err);
+        if (rc == SL_OK)
+            rc = sl_store_create_table_as(app->store, stmt_db(st, c), st, (sl_select *)&st->select,
+                                          &lim, c->id.user, &rows, &err);
+        break;
+    }
     default:
         rc = sl_fail(&err, SL_INVALID, "Unsupported statement type");
     }

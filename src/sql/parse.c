@@ -386,7 +386,10 @@ static sl_code column_attrs(sl__parser *P, table_builder *B, sl_coldef *c)
     while (rc == SL_OK) {
         const sl__tok *t = sl__sql_peek(P, 0);
         int agg = column_agg(P, t);
-        if (sl__sql_is_op(P, t, ",") || sl__sql_is_op(P, t, ")"))
+        if (sl__sql_is_op(P, t, ",") || sl__sql_is_op(P, t, ")") || t->kind == SL__TK_EOF ||
+            sl__sql_is_kw(P, t, "AFTER") || sl__sql_is_kw(P, t, "FIRST") ||
+            sl__sql_is_kw(P, t, "TO") || sl__sql_is_kw(P, t, "FROM") ||
+            sl__sql_is_kw(P, t, "PROPERTIES")) /* the end, or ALTER's placement after it */
             return SL_OK;
         if (agg != SL_AGG_NONE && c->agg == SL_AGG_NONE) {
             sl__sql_next(P);
@@ -838,6 +841,74 @@ static sl_code finish_keys(sl__parser *P, table_builder *B)
     return SL_OK;
 }
 
+/* CREATE TABLE t [(c1, c2)] [clauses] AS SELECT ...: a name list, not column definitions,
+ * and an AS before the end. */
+static bool is_ctas(const sl__parser *P)
+{
+    size_t k = 0, depth = 0;
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (sl__sql_is_op(P, t, "(") && !(sl__sql_is_name(sl__sql_peek(P, 1)) &&
+                                      (sl__sql_is_op(P, sl__sql_peek(P, 2), ",") ||
+                                       sl__sql_is_op(P, sl__sql_peek(P, 2), ")"))))
+        return false;
+    for (; (t = sl__sql_peek(P, k))->kind != SL__TK_EOF; k++) {
+        if (sl__sql_is_op(P, t, "("))
+            depth++;
+        else if (sl__sql_is_op(P, t, ")") && depth)
+            depth--;
+        else if (depth == 0 && sl__sql_is_kw(P, t, "AS") &&
+                 (sl__sql_is_kw(P, sl__sql_peek(P, k + 1), "SELECT") ||
+                  sl__sql_is_op(P, sl__sql_peek(P, k + 1), "(")))
+            return true;
+    }
+    return false;
+}
+
+/* The rest of CREATE TABLE ... AS SELECT: the optional name list, the clauses as text, the
+ * SELECT. */
+static sl_code create_table_as(sl__parser *P, sl_stmt *out)
+{
+    sl_code rc = SL_OK;
+    out->kind = SL_STMT_CREATE_TABLE_AS;
+    if (sl__sql_is_op(P, sl__sql_peek(P, 0), "(") &&
+        (rc = name_list(P, &out->ctas.cols, &out->ctas.n_cols)) != SL_OK)
+        return rc;
+    const sl__tok *from = sl__sql_peek(P, 0);
+    size_t depth = 0;
+    for (;;) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (depth == 0 && sl__sql_is_kw(P, t, "AS"))
+            break;
+        if (sl__sql_is_op(P, t, "("))
+            depth++;
+        else if (sl__sql_is_op(P, t, ")") && depth)
+            depth--;
+        sl__sql_next(P);
+    }
+    const sl__tok *as = sl__sql_peek(P, 0);
+    out->ctas.clauses = sl_arena_slice(P->a, (sl_slice){P->text + from->off, as->off - from->off});
+    if (out->ctas.clauses.p == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot copy the clauses");
+    sl__sql_next(P); /* AS */
+    sl_slice db = out->db, name = out->name;
+    bool if_not_exists = out->if_not_exists;
+    sl_ctas ctas = out->ctas;
+    if (sl__sql_accept_op(P, "(")) {
+        /* AS (SELECT ...): the closing parenthesis is the last token */
+        size_t last = P->n_toks - 2;
+        if (!sl__sql_is_op(P, &P->toks[last], ")"))
+            return sl__sql_syntax(P, &P->toks[last]);
+        P->toks[last].kind = SL__TK_EOF;
+        P->n_toks = last + 1;
+    }
+    if (!sl__sql_is_kw(P, sl__sql_peek(P, 0), "SELECT"))
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    rc = sl__sql_select(P, out);
+    out->kind = SL_STMT_CREATE_TABLE_AS;
+    out->db = db, out->name = name, out->if_not_exists = if_not_exists, out->ctas = ctas;
+    return rc;
+}
+
 /* CREATE TABLE [IF NOT EXISTS] [db.]t ( ... ) clauses...; CREATE TABLE is consumed. */
 static sl_code create_table(sl__parser *P, sl_stmt *out)
 {
@@ -851,9 +922,17 @@ static sl_code create_table(sl__parser *P, sl_stmt *out)
     }
     if ((rc = sl__sql_qname(P, &out->db, &out->name)) != SL_OK)
         return rc;
-    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "LIKE") || sl__sql_is_kw(P, sl__sql_peek(P, 0), "AS"))
-        return sl_fail(P->err, SL_INVALID_SQL, "CREATE TABLE ... %s is not supported",
-                       sl__sql_is_kw(P, sl__sql_peek(P, 0), "AS") ? "AS SELECT" : "LIKE");
+    if (sl__sql_accept_kw(P, "LIKE")) {
+        out->kind = SL_STMT_CREATE_TABLE_LIKE;
+        if ((rc = sl__sql_qname(P, &out->like_db, &out->like_name)) != SL_OK)
+            return rc;
+        if (sl__sql_accept_kw(P, "WITH") && (rc = sl__sql_expect_kw(P, "ROLLUP")) == SL_OK &&
+            sl__sql_is_op(P, sl__sql_peek(P, 0), "("))
+            rc = skip_group(P); /* rollups are not kept */
+        return rc;
+    }
+    if (is_ctas(P))
+        return create_table_as(P, out);
     B.t = sl_arena_alloc(P->a, sizeof *B.t);
     if (B.t == NULL)
         return sl_fail(P->err, SL_NOMEM, "cannot allocate table definition");
@@ -1150,6 +1229,217 @@ static sl_code insert(sl__parser *P, sl_stmt *out)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * ALTER TABLE (sl_alter, applied by ddl.c)
+ */
+
+/* Skip to the end of the current operation: the next ',' outside parentheses, or the end. */
+static sl_code skip_op(sl__parser *P)
+{
+    size_t depth = 0;
+    for (;;) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (t->kind == SL__TK_EOF || (depth == 0 && sl__sql_is_op(P, t, ",")))
+            return SL_OK;
+        if (sl__sql_is_op(P, t, "(") && ++depth > SL__SQL_MAX_DEPTH)
+            return sl_fail(P->err, SL_INVALID_SQL, "nesting deeper than %d levels",
+                           SL__SQL_MAX_DEPTH);
+        if (sl__sql_is_op(P, t, ")") && depth)
+            depth--;
+        sl__sql_next(P);
+    }
+}
+
+/* A column definition of ADD / MODIFY COLUMN into op. */
+static sl_code alter_coldef(sl__parser *P, sl_alter_op *op)
+{
+    sl_tabledef t = {0};
+    table_builder B = {.t = &t};
+    sl_code rc = column_def(P, &B);
+    if (rc != SL_OK)
+        return rc;
+    op->col = t.cols[0];
+    op->has_key_attr = B.has_key_attr;
+    return SL_OK;
+}
+
+/* [AFTER c | FIRST] [TO|FROM rollup] [PROPERTIES (...)] after a column definition. */
+static sl_code column_place(sl__parser *P, sl_alter_op *op)
+{
+    sl_code rc = SL_OK;
+    sl_slice r;
+    sl_property *props;
+    size_t n;
+    if (sl__sql_accept_kw(P, "FIRST"))
+        op->first = true;
+    else if (sl__sql_accept_kw(P, "AFTER"))
+        rc = sl__sql_ident(P, &op->after);
+    if (rc == SL_OK && (sl__sql_accept_kw(P, "TO") || sl__sql_accept_kw(P, "FROM")))
+        rc = sl__sql_ident(P, &r); /* rollups are not kept */
+    if (rc == SL_OK && sl__sql_accept_kw(P, "PROPERTIES"))
+        rc = properties(P, &props, &n);
+    return rc;
+}
+
+static sl_code push_op(sl__parser *P, sl_alter *al, size_t *cap, const sl_alter_op *op)
+{
+    return SL__SQL_PUSH(P, al->ops, al->n_ops, *cap, *op);
+}
+
+/* ADD COLUMN ... | ADD PARTITION ... | ADD ROLLUP / INDEX ...; ADD is consumed. */
+static sl_code alter_add(sl__parser *P, sl_alter *al, size_t *cap)
+{
+    sl_alter_op op = {.kind = SL_ALTER_ADD_COLUMN};
+    sl_code rc = SL_OK;
+    if (sl__sql_accept_kw(P, "COLUMN")) {
+        if (!sl__sql_accept_op(P, "(")) {
+            if ((rc = alter_coldef(P, &op)) == SL_OK && (rc = column_place(P, &op)) == SL_OK)
+                rc = push_op(P, al, cap, &op);
+            return rc;
+        }
+        do { /* ADD COLUMN (a INT, b INT): each at the end, in order */
+            sl_alter_op one = {.kind = SL_ALTER_ADD_COLUMN};
+            if ((rc = alter_coldef(P, &one)) != SL_OK || (rc = push_op(P, al, cap, &one)) != SL_OK)
+                return rc;
+        } while (sl__sql_accept_op(P, ","));
+        if ((rc = sl__sql_expect_op(P, ")")) == SL_OK)
+            rc = column_place(P, &op); /* TO rollup */
+        return rc;
+    }
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "TEMPORARY"))
+        return sl_fail(P->err, SL_INVALID_SQL, "temporary partitions are not supported");
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "PARTITION")) {
+        const sl__tok *from = sl__sql_peek(P, 0);
+        op.kind = SL_ALTER_ADD_PARTITION;
+        op.if_exists = sl__sql_is_kw(P, sl__sql_peek(P, 1), "IF");
+        if ((rc = skip_op(P)) != SL_OK)
+            return rc;
+        const sl__tok *end = sl__sql_peek(P, 0);
+        op.part_text = sl_arena_slice(P->a, (sl_slice){P->text + from->off, end->off - from->off});
+        return op.part_text.p ? push_op(P, al, cap, &op) : sl_fail(P->err, SL_NOMEM, "oom");
+    }
+    if (sl__sql_accept_kw(P, "ROLLUP") || sl__sql_accept_kw(P, "INDEX")) {
+        op.kind = SL_ALTER_NOTHING;
+        return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* DROP COLUMN c | DROP PARTITION [IF EXISTS] p [FORCE] | DROP ROLLUP / INDEX ...; DROP is
+ * consumed. */
+static sl_code alter_drop(sl__parser *P, sl_alter *al, size_t *cap)
+{
+    sl_alter_op op = {.kind = SL_ALTER_DROP_COLUMN};
+    sl_code rc;
+    if (sl__sql_accept_kw(P, "COLUMN")) {
+        sl_slice r;
+        if ((rc = sl__sql_ident(P, &op.name)) == SL_OK && sl__sql_accept_kw(P, "FROM"))
+            rc = sl__sql_ident(P, &r);
+        return rc == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "TEMPORARY"))
+        return sl_fail(P->err, SL_INVALID_SQL, "temporary partitions are not supported");
+    if (sl__sql_accept_kw(P, "PARTITION")) {
+        op.kind = SL_ALTER_DROP_PARTITION;
+        if (sl__sql_accept_kw(P, "IF")) {
+            if ((rc = sl__sql_expect_kw(P, "EXISTS")) != SL_OK)
+                return rc;
+            op.if_exists = true;
+        }
+        if ((rc = sl__sql_ident(P, &op.name)) != SL_OK)
+            return rc;
+        sl__sql_accept_kw(P, "FORCE");
+        return push_op(P, al, cap, &op);
+    }
+    if (sl__sql_accept_kw(P, "ROLLUP") || sl__sql_accept_kw(P, "INDEX")) {
+        op.kind = SL_ALTER_NOTHING;
+        return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* One ALTER TABLE operation. */
+static sl_code alter_op(sl__parser *P, sl_alter *al, size_t *cap)
+{
+    sl_alter_op op = {.kind = SL_ALTER_NOTHING};
+    sl_code rc;
+    if (sl__sql_accept_kw(P, "ADD"))
+        return alter_add(P, al, cap);
+    if (sl__sql_accept_kw(P, "DROP"))
+        return alter_drop(P, al, cap);
+    if (sl__sql_accept_kw(P, "MODIFY")) {
+        if (sl__sql_accept_kw(P, "COMMENT") || sl__sql_accept_kw(P, "PARTITION") ||
+            sl__sql_accept_kw(P, "DISTRIBUTION") || sl__sql_accept_kw(P, "ENGINE"))
+            return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+        if ((rc = sl__sql_expect_kw(P, "COLUMN")) != SL_OK)
+            return rc;
+        if (sl__sql_is_kw(P, sl__sql_peek(P, 1), "COMMENT")) /* MODIFY COLUMN c COMMENT 'x' */
+            return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+        op.kind = SL_ALTER_MODIFY_COLUMN;
+        if ((rc = alter_coldef(P, &op)) == SL_OK && (rc = column_place(P, &op)) == SL_OK)
+            rc = push_op(P, al, cap, &op);
+        return rc;
+    }
+    if (sl__sql_accept_kw(P, "RENAME")) {
+        if (sl__sql_accept_kw(P, "COLUMN") || sl__sql_accept_kw(P, "PARTITION")) {
+            bool col = sl__sql_is_kw(P, &P->toks[P->pos - 1], "COLUMN");
+            op.kind = col ? SL_ALTER_RENAME_COLUMN : SL_ALTER_RENAME_PARTITION;
+            if ((rc = sl__sql_ident(P, &op.name)) == SL_OK)
+                rc = sl__sql_ident(P, &op.new_name);
+            return rc == SL_OK ? push_op(P, al, cap, &op) : rc;
+        }
+        if (sl__sql_accept_kw(P, "ROLLUP"))
+            return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+        sl__sql_accept_kw(P, "TO");
+        op.kind = SL_ALTER_RENAME;
+        return (rc = sl__sql_ident(P, &op.name)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    if (sl__sql_accept_kw(P, "SET")) {
+        op.kind = SL_ALTER_SET_PROPERTIES;
+        return (rc = properties(P, &op.props, &op.n_props)) == SL_OK ? push_op(P, al, cap, &op)
+                                                                     : rc;
+    }
+    if (sl__sql_accept_kw(P, "COMMENT")) /* ALTER TABLE t COMMENT 'x' */
+        return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "ORDER") ||
+        sl__sql_is_kw(P, sl__sql_peek(P, 0), "ENABLE") ||
+        sl__sql_is_kw(P, sl__sql_peek(P, 0), "REPLACE"))
+        return unsupported(P);
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* ALTER TABLE [db.]t op [, op ...]; ALTER TABLE is consumed. */
+static sl_code alter_table(sl__parser *P, sl_stmt *out)
+{
+    size_t cap = 0;
+    out->kind = SL_STMT_ALTER_TABLE;
+    sl_code rc = sl__sql_qname(P, &out->db, &out->name);
+    do {
+        if (rc == SL_OK)
+            rc = alter_op(P, &out->alter, &cap);
+    } while (rc == SL_OK && sl__sql_accept_op(P, ","));
+    return rc;
+}
+
+sl_code sl__sql_partition(sl_slice text, const sl_tabledef *t, sl_arena_t *a, sl_partdef *out,
+                          sl_err *err)
+{
+    sl_tabledef copy = *t;
+    table_builder B = {.t = &copy};
+    sl__parser P = {.text = text.p ? text.p : "", .n = text.p ? text.n : 0, .a = a, .err = err};
+    copy.parts = NULL, copy.n_parts = 0;
+    sl_code rc = sl__sql_lex(&P);
+    if (rc == SL_OK)
+        rc = partition_def(&P, &B);
+    if (rc == SL_OK && sl__sql_accept_kw(&P, "DISTRIBUTED"))
+        rc = skip_op(&P); /* a partition's own buckets: not kept */
+    if (rc == SL_OK && sl__sql_peek(&P, 0)->kind != SL__TK_EOF)
+        rc = sl__sql_syntax(&P, sl__sql_peek(&P, 0));
+    if (rc == SL_OK)
+        *out = copy.parts[0];
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Entry
  */
 
@@ -1168,6 +1458,8 @@ static sl_code statement(sl__parser *P, sl_stmt *out)
     } else if (sl__sql_accept_kw(P, "ALTER")) {
         if (sl__sql_accept_kw(P, "USER"))
             return sl__sql_account(P, "ALTER", out);
+        if (sl__sql_accept_kw(P, "TABLE"))
+            return alter_table(P, out);
     } else if (sl__sql_accept_kw(P, "GRANT")) {
         return sl__sql_account(P, "GRANT", out);
     } else if (sl__sql_accept_kw(P, "REVOKE")) {
