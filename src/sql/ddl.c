@@ -335,10 +335,10 @@ static sl_code drop_column(work *w, const sl_alter_op *op)
     if (c < 0)
         return sl_fail(w->err, SL_INVALID_SQL, "Column does not exists: %.*s", nn, op->name.p);
     if (in_list(t->part_cols, t->n_part_cols, (size_t)c))
-        return sl_fail(w->err, SL_INVALID_SQL, "Can not drop partition column: %.*s", nn,
+        return sl_fail(w->err, SL_INVALID_SQL, "Partition column[%.*s] cannot be dropped", nn,
                        op->name.p);
     if (in_list(t->dist_cols, t->n_dist_cols, (size_t)c))
-        return sl_fail(w->err, SL_INVALID_SQL, "Can not drop distribution column: %.*s", nn,
+        return sl_fail(w->err, SL_INVALID_SQL, "Distribution column[%.*s] cannot be dropped", nn,
                        op->name.p);
     if (t->cols[c].key && t->key_model != SL_KEYS_DUPLICATE)
         return sl_fail(w->err, SL_INVALID_SQL, "Can not drop key column in Unique or Aggregate "
@@ -399,6 +399,14 @@ static sl_code modify_column(work *w, const sl_alter_op *op)
          old->type.precision != cd.type.precision))
         return sl_fail(w->err, SL_INVALID_SQL, "Can not modify the type of key column %.*s in "
                        "a UNIQUE or AGGREGATE KEY table", (int)cd.name.n, cd.name.p);
+    if (memcmp(&old->type, &cd.type, sizeof cd.type) != 0 &&
+        in_list(t->dist_cols, t->n_dist_cols, (size_t)c))
+        return sl_fail(w->err, SL_INVALID_SQL, "Can not modify distribution column[%.*s]. "
+                       "index[%.*s]", (int)cd.name.n, cd.name.p, (int)t->name.n, t->name.p);
+    if (memcmp(&old->type, &cd.type, sizeof cd.type) != 0 &&
+        in_list(t->part_cols, t->n_part_cols, (size_t)c))
+        return sl_fail(w->err, SL_INVALID_SQL, "Can not modify partition column[%.*s].",
+                       (int)cd.name.n, cd.name.p);
     if (old->nullable && !cd.nullable)
         return sl_fail(w->err, SL_INVALID_SQL, "Can not change from nullable to non-nullable");
     cd.key = old->key;

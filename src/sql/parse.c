@@ -646,6 +646,33 @@ static sl_code partition_clause(sl__parser *P, table_builder *B)
     return sl__sql_expect_op(P, ")");
 }
 
+/* The HASH columns of DISTRIBUTED BY, with Doris's texts for what cannot distribute. */
+static sl_code dist_columns(sl__parser *P, sl_tabledef *t, const sl_slice *names)
+{
+    size_t n = t->n_dist_cols;
+    t->dist_cols = sl_arena_alloc(P->a, (n ? n : 1) * sizeof *t->dist_cols);
+    if (t->dist_cols == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate column list");
+    for (size_t i = 0; i < n; i++) {
+        long k = sl_tabledef_find(t, names[i]);
+        int nn = (int)names[i].n;
+        if (k < 0)
+            return sl_fail(P->err, SL_INVALID_SQL, "Distribution column(%.*s) doesn't exist.", nn,
+                           names[i].p);
+        for (size_t j = 0; j < i; j++)
+            if (t->dist_cols[j] == (size_t)k)
+                return sl_fail(P->err, SL_INVALID_SQL, "Duplicated distribution column %.*s", nn,
+                               names[i].p);
+        uint8_t id = t->cols[k].type.id;
+        if (id == SL_STRING || id == SL_JSON || id == SL_FLOAT || id == SL_DOUBLE)
+            return sl_fail(P->err, SL_INVALID_SQL, "%s Type should not be used in distribution "
+                           "column[%.*s].", id == SL_STRING ? "String" : id == SL_JSON ? "JsonType"
+                           : "Float or double", nn, names[i].p);
+        t->dist_cols[i] = (size_t)k;
+    }
+    return SL_OK;
+}
+
 /* DISTRIBUTED BY HASH (cols) | RANDOM [BUCKETS n | AUTO]; DISTRIBUTED is consumed. */
 static sl_code distribution_clause(sl__parser *P, table_builder *B)
 {
@@ -655,7 +682,7 @@ static sl_code distribution_clause(sl__parser *P, table_builder *B)
     sl_code rc = sl__sql_expect_kw(P, "BY");
     if (rc == SL_OK && sl__sql_accept_kw(P, "HASH")) {
         if ((rc = name_list(P, &names, &t->n_dist_cols)) == SL_OK)
-            rc = resolve(P, t, names, t->n_dist_cols, &t->dist_cols);
+            rc = dist_columns(P, t, names);
     } else if (rc == SL_OK && !sl__sql_accept_kw(P, "RANDOM")) {
         rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
     }

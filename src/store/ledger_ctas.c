@@ -51,6 +51,8 @@ static sl_code build_ddl(ctas *x, const sl_qcol *cols, size_t n, sl_buf *b)
         sl_type t = cols[i].type;
         if (t.id == SL_CHAR || t.id == SL_VARCHAR)
             t.len = t.len ? t.len : 65533;
+        if (t.id == SL_STRING) /* Doris's CTAS: computed text is VARCHAR(65533), a key type */
+            t = (sl_type){SL_VARCHAR, 0, 0, 0, 65533};
         sl_buf_puts(b, i ? ", `" : "`");
         for (size_t k = 0; k < nm.n; k++)
             sl_buf_append(b, nm.p[k] == '`' ? "``" : &nm.p[k], nm.p[k] == '`' ? 2 : 1);

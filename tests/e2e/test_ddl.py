@@ -61,8 +61,9 @@ class DdlTest(unittest.TestCase):
                 ("ALTER TABLE e ADD COLUMN v INT", "Can not add column which already exists"),
                 ("ALTER TABLE e DROP COLUMN nope", "Column does not exists: nope"),
                 ("ALTER TABLE e MODIFY COLUMN v INT", "Can not change bigint to int"),
-                ("ALTER TABLE e DROP COLUMN d", "Can not drop partition column: d"),
-                ("ALTER TABLE e DROP COLUMN k", "Can not drop distribution column: k"),
+                ("ALTER TABLE e DROP COLUMN d", "Partition column[d] cannot be dropped"),
+                ("ALTER TABLE e DROP COLUMN k", "Distribution column[k] cannot be dropped"),
+                ("ALTER TABLE e MODIFY COLUMN k BIGINT", "Can not modify distribution column[k]"),
                 ("ALTER TABLE e ADD COLUMN w INT NOT NULL", "NOT NULL and has no default"),
                 ("ALTER TABLE e DROP PARTITION p9", "Error in list of partitions to p9"),
                 ("ALTER TABLE e ADD PARTITION p0 VALUES LESS THAN ('2023-01-01')",
@@ -138,8 +139,10 @@ class DdlTest(unittest.TestCase):
                       "dynamic_partition.time_unit" = "DAY", "dynamic_partition.end" = "3")""",
                    "d")
         self.assertIn("DISTRIBUTED BY RANDOM", self.s.rows("show create table g", "d")[0][1])
-        self.assertIn("Unknown column 'nope'",
+        self.assertIn("Distribution column(nope) doesn't exist.",
                       self.err("CREATE TABLE x (k INT) DISTRIBUTED BY HASH(nope) BUCKETS 1"))
+        self.assertIn("String Type should not be used in distribution column[s].",
+                      self.err("CREATE TABLE x (k INT, s STRING) DISTRIBUTED BY HASH(s) BUCKETS 1"))
 
 
 def murmur(s):
