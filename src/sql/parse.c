@@ -20,6 +20,7 @@
 #include "../core/platform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -587,6 +588,183 @@ static sl_code list_values(sl__parser *P, size_t n_cols, sl_partdef *d)
     return rc == SL_OK ? sl__sql_expect_op(P, ")") : rc;
 }
 
+/* ---- batch partitions: FROM ("2024-01-01") TO ("2024-04-01") INTERVAL 1 MONTH ---------- */
+
+/* Most partitions one FROM ... TO ... INTERVAL may make (Doris's max_multi_partition_num). */
+#define MAX_BATCH_PARTS 4096
+
+enum { BU_YEAR, BU_MONTH, BU_WEEK, BU_DAY };
+
+typedef struct ymd {
+    long y;
+    int m, d;
+} ymd;
+
+static bool leap(long y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(long y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return d[m - 1] + (m == 2 && leap(y));
+}
+
+static int ymd_cmp(ymd a, ymd b)
+{
+    if (a.y != b.y)
+        return a.y < b.y ? -1 : 1;
+    if (a.m != b.m)
+        return a.m < b.m ? -1 : 1;
+    return a.d < b.d ? -1 : a.d > b.d;
+}
+
+/* A bound "YYYY-MM-DD" (a time of day may follow only as midnight) into *v; false when it is
+ * not a real date. */
+static bool ymd_parse(sl_slice s, ymd *v)
+{
+    int used = 0;
+    if (s.p == NULL || sscanf(s.p, "%4ld-%2d-%2d%n", &v->y, &v->m, &v->d, &used) != 3 ||
+        v->y < 0 || v->m < 1 || v->m > 12 || v->d < 1 || v->d > month_days(v->y, v->m))
+        return false;
+    const char *rest = s.p + used;
+    return *rest == '\0' || strcmp(rest, " 00:00:00") == 0;
+}
+
+/* a plus n units, or limit when that lies beyond it. */
+static ymd ymd_step(ymd a, int unit, unsigned long n, ymd limit)
+{
+    if (unit == BU_YEAR)
+        a.y += (long)n;
+    else if (unit == BU_MONTH)
+        a.y += (long)(n / 12), a.m += (int)(n % 12), a.y += a.m > 12, a.m -= a.m > 12 ? 12 : 0;
+    else
+        for (unsigned long left = unit == BU_WEEK ? 7 * n : n; left > 0 && a.y <= limit.y;) {
+            unsigned long rest = (unsigned long)(month_days(a.y, a.m) - a.d + 1);
+            if (left < rest) {
+                a.d += (int)left;
+                break;
+            }
+            left -= rest, a.d = 1;
+            if (++a.m > 12)
+                a.m = 1, ++a.y;
+        }
+    if (a.y <= limit.y && a.d > month_days(a.y, a.m))
+        a.d = month_days(a.y, a.m);
+    return ymd_cmp(a, limit) > 0 ? limit : a;
+}
+
+/* The week of the year of a, weeks counted from January 1st (1-based): the name of a weekly
+ * batch partition. */
+static int week_of_year(ymd a)
+{
+    int doy = a.d - 1;
+    for (int k = 1; k < a.m; k++)
+        doy += month_days(a.y, k);
+    return doy / 7 + 1;
+}
+
+/* One bound "(value)" of FROM / TO into *v. */
+static sl_code batch_bound(sl__parser *P, sl_slice *v)
+{
+    sl_code rc = sl__sql_expect_op(P, "(");
+    if (rc == SL_OK)
+        rc = literal(P, false, false, v, NULL);
+    return rc == SL_OK ? sl__sql_expect_op(P, ")") : rc;
+}
+
+/* Appends the range partition [lo, hi) called name (three arena strings, NULL when out of
+ * memory) to the table. */
+static sl_code push_range(sl__parser *P, table_builder *B, char *name, char *lo, char *hi)
+{
+    sl_partdef d = {.name = sl_slice_of(name)};
+    d.lower = sl_arena_alloc(P->a, sizeof *d.lower);
+    d.upper = sl_arena_alloc(P->a, sizeof *d.upper);
+    if (name == NULL || lo == NULL || hi == NULL || d.lower == NULL || d.upper == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate a partition");
+    d.lower[0] = sl_slice_of(lo), d.upper[0] = sl_slice_of(hi);
+    if (B->t->n_parts >= MAX_BATCH_PARTS)
+        return sl_fail(P->err, SL_INVALID_SQL, "Too many partitions: more than %d",
+                       MAX_BATCH_PARTS);
+    return SL__SQL_PUSH(P, B->t->parts, B->t->n_parts, B->cap_parts, d);
+}
+
+/* Date partitions from `from` to `to`, n units each, named as Doris names them (p_2024,
+ * p_202401, p_2024_01 for weeks, p_20240101). */
+static sl_code date_batches(sl__parser *P, table_builder *B, sl_slice from, sl_slice to, int unit,
+                            unsigned long n)
+{
+    ymd a, end;
+    if (unit < 0 || !ymd_parse(from, &a) || !ymd_parse(to, &end) || ymd_cmp(a, end) >= 0)
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions of a date column need two "
+                       "dates, the first before the second, and a YEAR, MONTH, WEEK or DAY "
+                       "interval");
+    sl_code rc = SL_OK;
+    while (rc == SL_OK && ymd_cmp(a, end) < 0) {
+        ymd b = ymd_step(a, unit, n, end);
+        char *name = unit == BU_YEAR  ? sl_arena_printf(P->a, "p_%04ld", a.y)
+                   : unit == BU_MONTH ? sl_arena_printf(P->a, "p_%04ld%02d", a.y, a.m)
+                   : unit == BU_WEEK  ? sl_arena_printf(P->a, "p_%04ld_%02d", a.y, week_of_year(a))
+                                      : sl_arena_printf(P->a, "p_%04ld%02d%02d", a.y, a.m, a.d);
+        rc = push_range(P, B, name, sl_arena_printf(P->a, "%04ld-%02d-%02d", a.y, a.m, a.d),
+                        sl_arena_printf(P->a, "%04ld-%02d-%02d", b.y, b.m, b.d));
+        a = b;
+    }
+    return rc;
+}
+
+/* Integer partitions from `from` to `to`, n apart, named p_<lower bound>. */
+static sl_code int_batches(sl__parser *P, table_builder *B, sl_slice from, sl_slice to,
+                           unsigned long n)
+{
+    char *end_a = NULL, *end_b = NULL;
+    long long a = from.p ? strtoll(from.p, &end_a, 10) : 0;
+    long long b = to.p ? strtoll(to.p, &end_b, 10) : 0;
+    if (end_a == NULL || *end_a != '\0' || end_a == from.p || end_b == NULL || *end_b != '\0' ||
+        end_b == to.p || a >= b)
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions of an integer column need two "
+                       "integers, the first below the second");
+    sl_code rc = SL_OK;
+    for (long long v = a; v < b && rc == SL_OK;) {
+        long long w = (unsigned long long)b - (unsigned long long)v <= n ? b : v + (long long)n;
+        rc = push_range(P, B, sl_arena_printf(P->a, "p_%lld", v), sl_arena_printf(P->a, "%lld", v),
+                        sl_arena_printf(P->a, "%lld", w));
+        v = w;
+    }
+    return rc;
+}
+
+/* FROM (a) TO (b) INTERVAL n [YEAR|MONTH|WEEK|DAY]: partitions [a, a+n), [a+n, a+2n), ... up to
+ * b, on the one DATE/DATETIME or integer column of RANGE partitioning. */
+static sl_code batch_partitions(sl__parser *P, table_builder *B)
+{
+    sl_tabledef *t = B->t;
+    sl_slice from, to;
+    unsigned long n;
+    sl_code rc = sl__sql_expect_kw(P, "FROM");
+    if (rc == SL_OK && (rc = batch_bound(P, &from)) == SL_OK &&
+        (rc = sl__sql_expect_kw(P, "TO")) == SL_OK && (rc = batch_bound(P, &to)) == SL_OK &&
+        (rc = sl__sql_expect_kw(P, "INTERVAL")) == SL_OK)
+        rc = parse_uint(P, &n);
+    if (rc != SL_OK)
+        return rc;
+    if (t->part_kind != SL_PART_RANGE || t->n_part_cols != 1 || n == 0)
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions need RANGE partitioning on one "
+                       "column and a positive interval");
+    static const char *const units[] = {"YEAR", "MONTH", "WEEK", "DAY"};
+    int unit = -1;
+    for (int k = 0; k < 4 && unit < 0; k++)
+        if (sl__sql_accept_kw(P, units[k]))
+            unit = k;
+    uint8_t id = t->cols[t->part_cols[0]].type.id;
+    if (id == SL_DATE || id == SL_DATETIME)
+        return date_batches(P, B, from, to, unit, n);
+    if (unit >= 0 || (id != SL_TINYINT && id != SL_SMALLINT && id != SL_INT && id != SL_BIGINT))
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions need a date or integer column");
+    return int_batches(P, B, from, to, n);
+}
+
 /* One "PARTITION [IF NOT EXISTS] name VALUES ... [(properties)]" definition. */
 static sl_code partition_def(sl__parser *P, table_builder *B)
 {
@@ -595,8 +773,7 @@ static sl_code partition_def(sl__parser *P, table_builder *B)
     const sl__tok *at = sl__sql_peek(P, 0);
     sl_code rc;
     if (sl__sql_is_kw(P, at, "FROM"))
-        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions (FROM ... TO ... INTERVAL) are "
-                       "not supported");
+        return batch_partitions(P, B);
     if ((rc = sl__sql_expect_kw(P, "PARTITION")) != SL_OK)
         return rc;
     if (sl__sql_accept_kw(P, "IF") &&
@@ -717,6 +894,23 @@ static const char *const clause_kw[] = {"ENGINE",      "DUPLICATE", "UNIQUE",  "
                                         "CLUSTER",     "COMMENT",   "PARTITION", "DISTRIBUTED",
                                         "ROLLUP",      "PROPERTIES", "AUTO"};
 
+/* AUTO PARTITION BY RANGE (date_trunc(`c`, 'unit')) (...) | AUTO PARTITION BY LIST (c) (...);
+ * AUTO is consumed. Doris makes a partition for each new value as rows arrive, so every row
+ * has one: sluice keeps such a table unpartitioned, which loads and reads the same. */
+static sl_code auto_partition(sl__parser *P)
+{
+    sl_code rc = sl__sql_expect_kw(P, "PARTITION");
+    if (rc == SL_OK)
+        rc = sl__sql_expect_kw(P, "BY");
+    if (rc == SL_OK && !sl__sql_accept_kw(P, "RANGE") && !sl__sql_accept_kw(P, "LIST"))
+        rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
+    if (rc == SL_OK)
+        rc = skip_group(P); /* the partition expression */
+    if (rc == SL_OK && sl__sql_is_op(P, sl__sql_peek(P, 0), "("))
+        rc = skip_group(P); /* partitions made so far (SHOW CREATE TABLE prints them) */
+    return rc;
+}
+
 /* One table clause, chosen by keyword number k; its keyword is the current token. */
 static sl_code table_clause(sl__parser *P, table_builder *B, size_t k)
 {
@@ -743,8 +937,7 @@ static sl_code table_clause(sl__parser *P, table_builder *B, size_t k)
     case 7: return distribution_clause(P, B);
     case 8: return skip_group(P);
     case 9: return properties(P, &B->t->props, &B->t->n_props);
-    default:
-        return sl_fail(P->err, SL_INVALID_SQL, "AUTO PARTITION is not supported");
+    default: return auto_partition(P);
     }
 }
 

@@ -174,3 +174,84 @@ Test(ddl, like_and_as_select)
     st = parse("CREATE TABLE c AS (SELECT 1)");
     cr_expect(eq(int, st->kind, SL_STMT_CREATE_TABLE_AS));
 }
+
+Test(ddl, batch_and_auto_partitions)
+{
+    sl_tabledef *t = parse("CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM "
+                           "('2024-01-01') TO ('2024-04-01') INTERVAL 1 MONTH, PARTITION px VALUES "
+                           "[('2024-04-01'), ('2024-05-01'))) DISTRIBUTED BY HASH(k) BUCKETS 1")
+                         ->table;
+    cr_assert(eq(sz, t->n_parts, 4));
+    cr_expect(sl_slice_eq(t->parts[0].name, "p_202401") && sl_slice_eq(t->parts[2].name, "p_202403"));
+    cr_expect(sl_slice_eq(t->parts[1].lower[0], "2024-02-01") &&
+              sl_slice_eq(t->parts[1].upper[0], "2024-03-01"));
+    t = parse("CREATE TABLE t (k INT) PARTITION BY RANGE(k) (FROM (0) TO (25) INTERVAL 10) "
+              "DISTRIBUTED BY HASH(k) BUCKETS 1")->table;
+    cr_assert(eq(sz, t->n_parts, 3));
+    cr_expect(sl_slice_eq(t->parts[2].name, "p_20") && sl_slice_eq(t->parts[2].upper[0], "25"));
+    t = parse("CREATE TABLE t (k INT, d DATETIME NOT NULL) AUTO PARTITION BY RANGE "
+              "(date_trunc(`d`, 'month')) () DISTRIBUTED BY HASH(k) BUCKETS 1")->table;
+    cr_expect(eq(int, t->part_kind, SL_PART_NONE));
+    t = parse("CREATE TABLE t (k INT, c VARCHAR(8) NOT NULL) AUTO PARTITION BY LIST (c) () "
+              "DISTRIBUTED BY HASH(k) BUCKETS 1")->table;
+    cr_expect(eq(int, t->part_kind, SL_PART_NONE));
+    sl_stmt st;
+    const char *bad = "CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2010-01-01') "
+                      "TO ('2030-01-01') INTERVAL 1 DAY) DISTRIBUTED BY HASH(k) BUCKETS 1";
+    cr_expect(eq(int, sl_sql_parse(bad, strlen(bad), &A, &st, &E), SL_INVALID_SQL));
+    cr_expect(strstr(E.msg, "Too many partitions") != NULL, "%s", E.msg);
+    /* not dates, bounds the wrong way round, a month that does not exist, an integer range
+     * that runs backwards: clear errors rather than partitions read from garbage */
+    const char *worse[] = {
+        "CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2024-13-01') TO "
+        "('2025-01-01') INTERVAL 1 MONTH) DISTRIBUTED BY HASH(k) BUCKETS 1",
+        "CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2025-01-01') TO "
+        "('2024-01-01') INTERVAL 1 MONTH) DISTRIBUTED BY HASH(k) BUCKETS 1",
+        "CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2024-02-30') TO "
+        "('2024-04-01') INTERVAL 1 DAY) DISTRIBUTED BY HASH(k) BUCKETS 1",
+        "CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2024-01-01') TO "
+        "('2024-04-01') INTERVAL 1) DISTRIBUTED BY HASH(k) BUCKETS 1",
+        "CREATE TABLE t (k INT) PARTITION BY RANGE(k) (FROM (10) TO (0) INTERVAL 5) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1",
+        "CREATE TABLE t (k INT) PARTITION BY RANGE(k) (FROM ('x') TO (10) INTERVAL 5) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 1",
+    };
+    for (size_t i = 0; i < sizeof worse / sizeof *worse; i++) {
+        sl_err_clear(&E);
+        cr_expect(eq(int, sl_sql_parse(worse[i], strlen(worse[i]), &A, &st, &E), SL_INVALID_SQL),
+                  "%s", worse[i]);
+        cr_expect(strstr(E.msg, "batch partitions") != NULL, "%s", E.msg);
+    }
+}
+
+Test(ddl, batch_partitions_by_week_day_and_year)
+{
+    /* a day past the end of its month is clamped to that end; the last partition stops at TO */
+    sl_tabledef *t = parse("CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM "
+                           "('2024-01-31') TO ('2024-04-15') INTERVAL 1 MONTH) "
+                           "DISTRIBUTED BY HASH(k) BUCKETS 1")
+                         ->table;
+    cr_assert(eq(sz, t->n_parts, 3));
+    cr_expect(sl_slice_eq(t->parts[0].upper[0], "2024-02-29"), "%.*s",
+              (int)t->parts[0].upper[0].n, t->parts[0].upper[0].p);
+    cr_expect(sl_slice_eq(t->parts[2].upper[0], "2024-04-15"));
+    t = parse("CREATE TABLE t (k INT, d DATETIME) PARTITION BY RANGE(d) (FROM ('2024-12-30') TO "
+              "('2025-01-14') INTERVAL 1 WEEK) DISTRIBUTED BY HASH(k) BUCKETS 1")
+            ->table;
+    cr_assert(eq(sz, t->n_parts, 3));
+    cr_expect(sl_slice_eq(t->parts[1].lower[0], "2025-01-06") &&
+              sl_slice_eq(t->parts[1].name, "p_2025_01"));
+    cr_expect(sl_slice_eq(t->parts[2].upper[0], "2025-01-14"));
+    t = parse("CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2024-02-28') TO "
+              "('2024-03-02') INTERVAL 1 DAY) DISTRIBUTED BY HASH(k) BUCKETS 1")
+            ->table;
+    cr_assert(eq(sz, t->n_parts, 3));
+    cr_expect(sl_slice_eq(t->parts[1].name, "p_20240229") &&
+              sl_slice_eq(t->parts[2].lower[0], "2024-03-01"));
+    t = parse("CREATE TABLE t (k INT, d DATE) PARTITION BY RANGE(d) (FROM ('2020-01-01') TO "
+              "('2023-01-01') INTERVAL 2 YEAR) DISTRIBUTED BY HASH(k) BUCKETS 1")
+            ->table;
+    cr_assert(eq(sz, t->n_parts, 2));
+    cr_expect(sl_slice_eq(t->parts[1].name, "p_2022") &&
+              sl_slice_eq(t->parts[1].upper[0], "2023-01-01"));
+}

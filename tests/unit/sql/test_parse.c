@@ -349,7 +349,7 @@ Test(parse, create_table_range_forms)
                "\"2\"))", "more values than the 1 partition columns");
     expect_err("CREATE TABLE t (a int) PARTITION BY RANGE(a) (PARTITION p VALUES LESS THAN (\"1\"), "
                "PARTITION P VALUES LESS THAN (\"2\"))", "Duplicate partition name P");
-    expect_err("CREATE TABLE t (a date) PARTITION BY RANGE(a) (FROM (\"2000-01-01\") TO "
+    expect_err("CREATE TABLE t (a varchar(10)) PARTITION BY RANGE(a) (FROM (\"2000-01-01\") TO "
                "(\"2001-01-01\") INTERVAL 1 MONTH)", "batch partitions");
     expect_err("CREATE TABLE t (a int) PARTITION BY RANGE(x) ()", "Unknown column 'x'");
 }
