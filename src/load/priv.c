@@ -79,7 +79,7 @@ void sl_priv_of_stmt(const sl_stmt *st, sl_slice default_db, sl_priv_action *act
     case SL_STMT_CREATE_DATABASE: *act = SL_ACT_CREATE; break;
     case SL_STMT_DROP_DATABASE: *act = SL_ACT_DROP; break;
     case SL_STMT_CREATE_TABLE:
-    case SL_STMT_CREATE_TABLE_LIKE: /* and SELECT on the source: the SQL API checks it */
+    case SL_STMT_CREATE_TABLE_LIKE: /* and SELECT on the source: the executor (exec.c) checks it */
     case SL_STMT_CREATE_TABLE_AS: *act = SL_ACT_CREATE; break;
     case SL_STMT_ALTER_TABLE: *act = SL_ACT_ALTER; break;
     case SL_STMT_DROP_TABLE: *act = SL_ACT_DROP; break;
