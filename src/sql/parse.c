@@ -273,7 +273,9 @@ static sl_code skip_group(sl__parser *P)
         const sl__tok *t = sl__sql_next(P);
         if (t->kind == SL__TK_EOF)
             return sl__sql_syntax(P, t);
-        if (sl__sql_is_op(P, t, "(") && ++depth > SL__SQL_MAX_DEPTH)
+        /* "[" opens a range partition's [(lower), (upper)), closed by its ")" */
+        if ((sl__sql_is_op(P, t, "(") || sl__sql_is_op(P, t, "[")) &&
+            ++depth > SL__SQL_MAX_DEPTH)
             return sl_fail(P->err, SL_INVALID_SQL, "nesting deeper than %d levels",
                            SL__SQL_MAX_DEPTH);
         if (sl__sql_is_op(P, t, ")"))
@@ -1460,7 +1462,9 @@ static sl_code skip_op(sl__parser *P)
         const sl__tok *t = sl__sql_peek(P, 0);
         if (t->kind == SL__TK_EOF || (depth == 0 && sl__sql_is_op(P, t, ",")))
             return SL_OK;
-        if (sl__sql_is_op(P, t, "(") && ++depth > SL__SQL_MAX_DEPTH)
+        /* "[" opens a range partition's [(lower), (upper)), closed by its ")" */
+        if ((sl__sql_is_op(P, t, "(") || sl__sql_is_op(P, t, "[")) &&
+            ++depth > SL__SQL_MAX_DEPTH)
             return sl_fail(P->err, SL_INVALID_SQL, "nesting deeper than %d levels",
                            SL__SQL_MAX_DEPTH);
         if (sl__sql_is_op(P, t, ")") && depth)

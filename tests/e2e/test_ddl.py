@@ -3,9 +3,17 @@ ALTER TABLE (columns added, dropped, widened, renamed, moved; the table renamed;
 dropped, renamed; properties) with loads before and after the change, SHOW CREATE TABLE of the
 result, CREATE TABLE LIKE, CREATE TABLE AS SELECT, the CREATE TABLE grammar's leniencies, and
 Doris's error texts."""
+import sys
 import unittest
 
 from harness import Server
+
+try:
+    import pymysql
+except ImportError:
+    # Debian's python3-pymysql lives in the system dist-packages (see test_mysql.py)
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import pymysql  # noqa: E402
 
 
 class DdlTest(unittest.TestCase):
@@ -143,6 +151,75 @@ class DdlTest(unittest.TestCase):
                       self.err("CREATE TABLE x (k INT) DISTRIBUTED BY HASH(nope) BUCKETS 1"))
         self.assertIn("String Type should not be used in distribution column[s].",
                       self.err("CREATE TABLE x (k INT, s STRING) DISTRIBUTED BY HASH(s) BUCKETS 1"))
+
+    def test_batch_and_auto_partitions(self):
+        self.s.sql("CREATE TABLE bp (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(d) "
+                   "(FROM ('2024-01-01') TO ('2024-04-01') INTERVAL 1 MONTH, "
+                   "PARTITION p_rest VALUES [('2024-04-01'), ('2024-05-01'))) "
+                   "DISTRIBUTED BY HASH(k) BUCKETS 1", "d")
+        # the text as written until a change makes sluice write it from the definition
+        self.s.sql("ALTER TABLE bp ADD PARTITION p_more VALUES [('2024-05-01'), ('2024-06-01'))",
+                   "d")
+        text = self.s.rows("show create table bp", "d")[0][1]
+        for part in ("p_202401", "p_202402", "p_202403", "p_rest", "p_more"):
+            self.assertIn(part, text)
+        self.assertIn("2024-03-01", text)
+        # a load into the made partitions, one of them by name; a date past them all is filtered
+        doc = self.load("bp", b"1,2024-01-15\n2,2024-03-31\n3,2024-04-02\n")
+        self.assertEqual((doc["Status"], doc["NumberLoadedRows"]), ("Success", 3), doc)
+        doc = self.load("bp", b"4,2024-02-10\n", partitions="p_202402")
+        self.assertEqual(doc["NumberLoadedRows"], 1, doc)
+        doc = self.load("bp", b"5,2025-01-01\n", max_filter_ratio="1")
+        self.assertEqual((doc["NumberLoadedRows"], doc["NumberFilteredRows"]), (0, 1), doc)
+        self.assertEqual(self.s.rows("select count(*) from bp", "d"), [[4]])
+        self.assertIn("batch partitions",
+                      self.err("CREATE TABLE bq (k INT, d DATE) PARTITION BY RANGE(d) (FROM "
+                               "('2024-02-30') TO ('2024-04-01') INTERVAL 1 DAY) "
+                               "DISTRIBUTED BY HASH(k) BUCKETS 1"))
+        # AUTO PARTITION: Doris makes a partition per value as rows arrive; every row loads
+        self.s.sql("CREATE TABLE ap (k INT, d DATETIME NOT NULL) DUPLICATE KEY(k) "
+                   "AUTO PARTITION BY RANGE (date_trunc(`d`, 'month')) () "
+                   "DISTRIBUTED BY HASH(k) BUCKETS 1", "d")
+        doc = self.load("ap", b"1,2001-01-01 00:00:00\n2,2099-12-31 23:59:59\n")
+        self.assertEqual(doc["NumberLoadedRows"], 2, doc)
+
+    def test_ddl_through_the_mysql_port(self):
+        """The same statements run by the shared executor over the MySQL protocol."""
+        if not self.s.my or self.s.my < 0:
+            self.skipTest("no MySQL port")
+        self.s.sql("CREATE TABLE ms (k INT, v VARCHAR(8)) DUPLICATE KEY(k) "
+                   "DISTRIBUTED BY HASH(k) BUCKETS 1", "d")
+        self.assertEqual(self.load("ms", b"1,a\n2,b\n")["Status"], "Success")
+        con = pymysql.connect(host="127.0.0.1", port=self.s.my, user="root", password="",
+                              database="d", connect_timeout=10, read_timeout=60)
+        try:
+            cur = con.cursor()
+            cur.execute("ALTER TABLE ms ADD COLUMN n INT DEFAULT '7'")
+            self.assertEqual(cur.execute("CREATE TABLE ms_as AS SELECT k, v, n FROM ms"), 2)
+            cur.execute("CREATE TABLE ms_like LIKE ms")
+            cur.execute("SELECT k, n FROM ms_as ORDER BY k")
+            self.assertEqual(cur.fetchall(), ((1, 7), (2, 7)))
+            cur.execute("DESC ms_like")
+            self.assertEqual([r[0] for r in cur.fetchall()], ["k", "v", "n"])
+            with self.assertRaises(pymysql.err.MySQLError) as e:
+                cur.execute("CREATE TABLE ms_like LIKE ms")
+            self.assertEqual(e.exception.args[0], 1050)
+            with self.assertRaises(pymysql.err.MySQLError) as e:
+                cur.execute("ALTER TABLE ms DROP COLUMN nope")
+            self.assertIn("nope", e.exception.args[1])
+        finally:
+            con.close()
+        con = pymysql.connect(host="127.0.0.1", port=self.s.my, user="root", password="",
+                              connect_timeout=10, read_timeout=60)
+        try:
+            with self.assertRaises(pymysql.err.MySQLError) as e:
+                con.cursor().execute("ALTER TABLE ms ADD COLUMN z INT")
+            self.assertEqual(e.exception.args[0], 1046)
+            with self.assertRaises(pymysql.err.MySQLError) as e:
+                con.cursor().execute("CREATE TABLE d.ms_as2 AS SELECT * FROM ms")
+            self.assertEqual(e.exception.args[0], 1046)  # the source names no database
+        finally:
+            con.close()
 
 
 def murmur(s):

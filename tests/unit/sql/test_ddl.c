@@ -144,6 +144,14 @@ Test(ddl, partitions_added_dropped_renamed)
               "%s", text);
     cr_expect(strstr(text, "\"dynamic_partition.enable\" = \"false\"") != NULL, "%s", text);
     cr_expect(alter(t, "ALTER TABLE t DROP PARTITION IF EXISTS nope", NULL) != NULL, "%s", E.msg);
+    /* a fixed range [(lower), (upper)) is one operation: its comma does not end it */
+    u = alter(t, "ALTER TABLE t ADD PARTITION p4 VALUES [('2025-01-01'), ('2025-07-01')), "
+                 "DROP PARTITION p1", NULL);
+    cr_assert(u != NULL, "%s", E.msg);
+    text = text_of(u);
+    cr_expect(strstr(text, "PARTITION `p4` VALUES [(\"2025-01-01\"), (\"2025-07-01\"))") != NULL,
+              "%s", text);
+    cr_expect(strstr(text, "`p1`") == NULL, "%s", text);
 }
 
 Test(ddl, accepted_without_effect_and_refused)
