@@ -57,13 +57,14 @@ typedef enum sl_stmt_kind {
     SL_STMT_REVOKE,
     SL_STMT_SHOW_GRANTS,
     SL_STMT_SHOW_NODES,         /* SHOW BACKENDS / SHOW FRONTENDS */
+    SL_STMT_SHOW_PROC_LOADS,    /* SHOW PROC '/stream_loads': this node's running loads */
     SL_STMT_ALTER_TABLE,        /* ALTER TABLE: sl_stmt.alter */
     SL_STMT_CREATE_TABLE_LIKE,  /* CREATE TABLE t LIKE src: sl_stmt.like_db / like_name */
     SL_STMT_CREATE_TABLE_AS,    /* CREATE TABLE t [(cols)] [clauses] AS SELECT: sl_stmt.select
                                    and sl_stmt.ctas */
 } sl_stmt_kind;
 
-/* ---- ALTER TABLE (parse.c reads it, alter.c applies it to a definition) ------------------
+/* ---- ALTER TABLE (parse.c reads it, ddl.c applies it to a definition) ------------------
  *
  *   ALTER TABLE [db.]t op [, op ...] where op is
  *     ADD COLUMN coldef [AFTER c | FIRST] [TO rollup]   ADD COLUMN (coldef, ...)
