@@ -518,8 +518,8 @@ static sl_expr *parse_cast(parser *p)
     return e;
 }
 
-static const char *const units[] = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY",
-                                    "HOUR", "MINUTE", "SECOND", "MICROSECOND"};
+static const char *const units[] = {"YEAR", "QUARTER", "MONTH",  "WEEK",        "DAY",
+                                    "HOUR", "MINUTE",  "SECOND", "MICROSECOND", "MILLISECOND"};
 
 static sl_expr *parse_interval(parser *p)
 {
@@ -543,11 +543,63 @@ static sl_expr *parse_interval(parser *p)
 static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t pos);
 static sl_expr *parse_literal_list(parser *p);
 
+/* A bare time unit (YEAR, MINUTE, ...) as the string literal of its name, or NULL (nothing
+ * read) when the current token is not one: timestampdiff(MINUTE, a, b) is written so. */
+static sl_expr *lit_unit(parser *p)
+{
+    if (p->t.kind != TK_IDENT)
+        return NULL;
+    for (size_t k = 0; k < SL_COUNT(units); k++) {
+        if (!is_kw(p, units[k]))
+            continue;
+        sl_expr *e = node(p, EK_LIT, p->t.pos, 0);
+        if (e == NULL)
+            return NULL;
+        e->type = sl__ty(SL_STRING);
+        e->lit.s.p = units[k];
+        e->lit.s.n = strlen(units[k]);
+        next(p);
+        return e;
+    }
+    return NULL;
+}
+
+/* EXTRACT(unit FROM x), after "extract(": the call unit(x) (year(x), minute(x), ...). */
+static sl_expr *parse_extract(parser *p, size_t pos)
+{
+    static const char *const fns[] = {"year", "quarter", "month", "week", "day", "hour",
+                                      "minute", "second", "microsecond"};
+    size_t k = 0;
+    while (k < SL_COUNT(fns) && !is_kw(p, units[k]))
+        k++;
+    if (k == SL_COUNT(fns))
+        return syntax(p);
+    next(p);
+    if (!expect_kw(p, "from"))
+        return NULL;
+    list l = {0};
+    if (!push(p, &l, parse_expr(p)) || !expect_op(p, OP_RP))
+        return NULL;
+    sl_expr *e = from_list(p, EK_CALL, pos, &l);
+    if (e) {
+        e->fn = sl__expr_func_find(sl_slice_of(fns[k]));
+        e->name = sl_slice_of(fns[k]);
+    }
+    return e;
+}
+
 static sl_expr *parse_call(parser *p, sl_slice name, size_t pos, bool parens)
 {
     list l = {0};
     const sl__func *fn = sl__expr_func_find(name);
     const sl__aggdef *ad = NULL;
+    if (fn == NULL && parens && sl_slice_ieq(name, "extract"))
+        return parse_extract(p, pos);
+    if (fn && parens && (sl_slice_ieq(name, "timestampdiff") || sl_slice_ieq(name, "timestampadd"))) {
+        sl_expr *u = lit_unit(p);
+        if (u && (!push(p, &l, u) || !expect_op(p, OP_COMMA)))
+            return NULL;
+    }
     if (fn == NULL && parens && (p->flags & SL_EXPR_PARSE_AGG) &&
         (ad = sl__expr_agg_find(name)) != NULL)
         return parse_agg(p, ad, name, pos);

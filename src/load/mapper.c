@@ -90,11 +90,45 @@ static sl_code check_key_model(sl_mapper *m, sl_err *err)
     if (!has_type && sl_tabledef_prop(def, "function_column.sequence_col").p == NULL)
         return sl_fail(err, SL_INVALID, "There is no sequence column in the table %.*s",
                        (int)def->name.n, def->name.p);
-    m->seq_col = sl_tabledef_find(def, seq);
-    if (m->seq_col < 0)
+    m->seq_col = sl_tabledef_find(def, unquote_ident(seq));
+    if (m->seq_col < 0 && sp->sequence_col.p)
+        m->seq_col = -2; /* maybe a load column: resolved once `columns` is bound (seq_by_load) */
+    else if (m->seq_col < 0)
         return sl_fail(err, SL_INVALID, "Unknown column '%.*s' in sequence column", (int)seq.n,
                        seq.p);
     return SL_OK;
+}
+
+/* function_column.sequence_col naming a column of the load's `columns` rather than of the
+ * table: Doris resolves it after the mapping, so the sequence is the table column that column
+ * fills (`ts = src_ts` with sequence_col src_ts: ts). sluice keeps a UNIQUE table's sequence in
+ * a table column, so a load column that fills none cannot be one. */
+static sl_code seq_by_load(sl_mapper *m, sl_err *err)
+{
+    sl_slice seq = unquote_ident(m->spec->sequence_col), name;
+    if (m->seq_col != -2)
+        return SL_OK;
+    m->seq_col = -1;
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        const sl_expr *x = m->col_expr ? m->col_expr[c] : NULL;
+        if (x && sl_expr_is_column(x, &name) && name.n == seq.n &&
+            strncasecmp(name.p, seq.p, seq.n) == 0) {
+            m->seq_col = (long)c;
+            return SL_OK;
+        }
+    }
+    for (size_t i = 0; i < m->n_src; i++)
+        if (m->src_col[i] >= 0 && sl_slice_ieq(unquote_ident(m->src_names[i]), "") == false) {
+            sl_slice nm = unquote_ident(m->src_names[i]);
+            if (nm.n == seq.n && strncasecmp(nm.p, seq.p, seq.n) == 0) {
+                m->seq_col = m->src_col[i];
+                return SL_OK;
+            }
+        }
+    return sl_fail(err, SL_INVALID, "Unknown column '%.*s' in sequence column: a column of the "
+                   "load names the sequence only when `columns` maps it into a table column (col "
+                   "= %.*s); sluice keeps a UNIQUE table's sequence in a table column",
+                   (int)seq.n, seq.p, (int)seq.n, seq.p);
 }
 
 /* partial_columns: which columns the load provides, with Doris's checks (StreamLoadPlanner).
@@ -504,6 +538,8 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
         rc = partial_mask(m, err);
     if (rc == SL_OK)
         rc = bind_exprs(m, a, err);
+    if (rc == SL_OK)
+        rc = seq_by_load(m, err);
     if (rc == SL_OK)
         rc = prepare_defaults(m, a, err);
     if (rc == SL_OK)

@@ -280,6 +280,45 @@ static int64_t reread_state(sl_store *s, int64_t id)
     return st;
 }
 
+/* Two definitions store rows alike: the same columns in the same order, of the same types
+ * (a rename or a widening that reads the same values is alike). */
+static bool same_layout(const sl_tabledef *a, const sl_tabledef *b)
+{
+    if (a->n_cols != b->n_cols || a->key_model != b->key_model)
+        return false;
+    for (size_t i = 0; i < a->n_cols; i++) {
+        const sl_type *x = &a->cols[i].type, *y = &b->cols[i].type;
+        bool xt = sl_type_is_text(x), yt = sl_type_is_text(y);
+        if (xt != yt || (!xt && x->id != y->id) ||
+            (x->id == SL_DECIMAL && (x->scale != y->scale || (x->precision > 18) != (y->precision > 18))))
+            return false;
+    }
+    return true;
+}
+
+/* On the publish connection, inside its transaction: the table still stores rows the way the
+ * load wrote them. An ALTER TABLE that changed its columns after the load began (the load read
+ * the definition before taking its label) makes the load fail rather than land in the wrong
+ * columns. */
+static sl_code layout_unchanged(sl_txn *t, sl_econn *c, sl_err *err)
+{
+    sl_arena_t a;
+    sl_etable now;
+    sl_err e2 = {0};
+    sl_arena_init(&a, 4096);
+    sl_code rc = sl__lg_table(t->s, c, t->t.db, t->t.name, t->t.id, &a, &now, &e2);
+    if (rc == SL_OK && !same_layout(now.def, t->t.def))
+        rc = sl_fail(err, SL_INVALID, "the columns of table %.*s changed (ALTER TABLE) while the "
+                     "load ran; nothing was loaded: retry the load", (int)t->t.name.n,
+                     t->t.name.p);
+    else if (rc != SL_OK && SL_PRIMARY(rc) != SL_NOT_FOUND)
+        rc = sl_fail(err, rc, "%s", e2.msg);
+    else
+        rc = SL_OK; /* dropped meanwhile: the engine's publish says so */
+    sl_arena_free(&a);
+    return rc;
+}
+
 /* commit and precommit: publish, flip the label on the publish connection, write the history
  * row, COMMIT. */
 static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *err)
@@ -289,6 +328,8 @@ static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *
     sl_code rc = t->err.code != SL_OK ? sl_fail(err, t->err.code, "%s", t->err.msg) : SL_OK;
     if (rc == SL_OK)
         rc = s->ev->w_publish(t->w, stage, &c, err);
+    if (rc == SL_OK)
+        rc = layout_unchanged(t, c, err);
     int64_t changed = 0;
     int64_t want = stage ? SL_TXN_PRECOMMITTED : SL_TXN_VISIBLE;
     pthread_mutex_lock(&s->mu);

@@ -627,6 +627,10 @@ def statement_table(ctx):
                           "BUCKETS 1", ADMINS)],
         "DROP_TABLE": [("DROP TABLE IF EXISTS gone", ADMINS)],
         "TRUNCATE": [("TRUNCATE TABLE t2", DB_LOADERS)],   # Doris: LOAD (it deletes data)
+        "ALTER_TABLE": [('ALTER TABLE t2 SET ("replication_num" = "1")', ADMINS)],
+        # CREATE on the new table and SELECT on the source
+        "CREATE_TABLE_LIKE": [("CREATE TABLE IF NOT EXISTS ct_like LIKE t", ADMINS)],
+        "CREATE_TABLE_AS": [("CREATE TABLE IF NOT EXISTS ct_as AS SELECT a FROM t", ADMINS)],
         "SHOW_DATABASES": [("SHOW DATABASES", LOGGED_IN)],
         "SHOW_TABLES": [("SHOW TABLES", LISTERS)],
         "SHOW_CREATE_TABLE": [("SHOW CREATE TABLE t", READERS)],

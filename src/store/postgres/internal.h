@@ -155,6 +155,10 @@ sl_code sl__pg_create_db(sl_econn *c, sl_slice db, sl_err *err);
 sl_code sl__pg_drop_db(sl_econn *c, sl_slice db, sl_err *err);
 sl_code sl__pg_create_table(sl_econn *c, const sl_etable *t, sl_err *err);
 sl_code sl__pg_drop_table(sl_econn *c, const sl_etable *t, bool truncate, sl_err *err);
+/* ALTER TABLE: the engine's alter_table (engine.h): rename, column drops / renames / type
+ * changes / adds with ALTER TABLE, rows outside the remaining partitions deleted. */
+sl_code sl__pg_alter_table(sl_econn *c, const sl_etable *old, const sl_etable *nw,
+                           const long *src, bool prune, sl_err *err);
 
 /* ---- copy.c ------------------------------------------------------------------------------ */
 

@@ -735,11 +735,12 @@ static const char *add_unit(const sl_expr *e, bool *minus)
     static const char *const units[][2] = {
         {"years_", "1 year"},     {"months_", "1 month"},    {"weeks_", "7 day"},
         {"days_", "1 day"},       {"hours_", "1 hour"},      {"minutes_", "1 minute"},
-        {"seconds_", "1 second"}};
+        {"seconds_", "1 second"}, {"quarters_", "3 month"},
+        {"milliseconds_", "1 millisecond"}, {"microseconds_", "1 microsecond"}};
     static const char *const iv[][2] = {
         {"YEAR", "1 year"}, {"QUARTER", "3 month"}, {"MONTH", "1 month"}, {"WEEK", "7 day"},
         {"DAY", "1 day"}, {"HOUR", "1 hour"}, {"MINUTE", "1 minute"}, {"SECOND", "1 second"},
-        {"MICROSECOND", "1 microsecond"}};
+        {"MICROSECOND", "1 microsecond"}, {"MILLISECOND", "1 millisecond"}};
     const char *fn = sl_expr_func_name(e);
     *minus = strstr(fn, "sub") != NULL;
     for (size_t k = 0; k < SL_COUNT(units); k++)
@@ -984,6 +985,192 @@ static void f_contains(pg *r, const sl_expr *e)
     put(r, ") END)");
 }
 
+/* ---- issue 20's functions with a faithful PostgreSQL spelling (the others are computed
+ * after PostgreSQL in the SELECT list, see sl__pg_render_plan) ---------------------------- */
+
+/* x IS NULL for any argument: the CASE guard Doris's NULL rule needs where PostgreSQL's
+ * function would skip or mishandle a NULL. */
+static void any_null(pg *r, const sl_expr *e)
+{
+    for (size_t i = 0; i < sl_expr_n_args(e); i++) {
+        if (i)
+            put(r, " OR ");
+        expr(r, arg(e, i)), put(r, " IS NULL");
+    }
+}
+
+static void f_instr(pg *r, const sl_expr *e)
+{
+    bool locate = strcmp(sl_expr_func_name(e), "instr") != 0;
+    if (sl_expr_n_args(e) > 2) {
+        refuse(r, "locate with a start position");
+        return;
+    }
+    put(r, "CAST(strpos("), expr(r, arg(e, locate ? 1 : 0)), put(r, ", ");
+    expr(r, arg(e, locate ? 0 : 1)), put(r, ") AS integer)");
+}
+
+static void f_affix(pg *r, const sl_expr *e)
+{
+    bool starts = strcmp(sl_expr_func_name(e), "starts_with") == 0;
+    put(r, starts ? "(left(" : "(right("), expr(r, arg(e, 0)), put(r, ", char_length(");
+    expr(r, arg(e, 1)), put(r, ")) = "), expr(r, arg(e, 1)), put(r, ")");
+}
+
+static void f_simple(pg *r, const sl_expr *e)
+{
+    static const struct {
+        const char *fn, *pg;
+    } map[] = {{"reverse", "reverse"}, {"pi", "pi"}, {"sin", "sin"}, {"cos", "cos"},
+               {"tan", "tan"}, {"atan2", "atan2"}, {"cbrt", "cbrt"}};
+    const char *fn = sl_expr_func_name(e);
+    for (size_t k = 0; k < SL_COUNT(map); k++)
+        if (strcmp(fn, map[k].fn) == 0) {
+            sl_buf_printf(r->b, "%s(", map[k].pg), list(r, e, 0, ", "), put(r, ")");
+            return;
+        }
+}
+
+static void f_repeat(pg *r, const sl_expr *e)
+{
+    bool space = strcmp(sl_expr_func_name(e), "space") == 0;
+    const sl_expr *n = arg(e, space ? 0 : 1);
+    put(r, "(CASE WHEN "), expr(r, n), put(r, " > 1048576 THEN NULL ELSE repeat(");
+    if (space)
+        put(r, "' '");
+    else
+        expr(r, arg(e, 0));
+    put(r, ", "), int_arg(r, n), put(r, ") END)");
+}
+
+/* ascii: the first byte (PostgreSQL's ascii() is the first character's code point). */
+static void f_ascii(pg *r, const sl_expr *e)
+{
+    const sl_expr *s = arg(e, 0);
+    put(r, "(CASE WHEN "), expr(r, s), put(r, " = '' THEN 0 ELSE get_byte(convert_to(");
+    expr(r, s), put(r, ", 'UTF8'), 0) END)");
+}
+
+static void f_hex(pg *r, const sl_expr *e)
+{
+    const sl_expr *x = arg(e, 0);
+    if (cls(ty(x)) == K_INT)
+        put(r, "upper(to_hex("), expr(r, x), put(r, "))");
+    else
+        put(r, "upper(encode(convert_to("), expr(r, x), put(r, ", 'UTF8'), 'hex'))");
+}
+
+static void f_to_base64(pg *r, const sl_expr *e)
+{
+    put(r, "translate(encode(convert_to("), expr(r, arg(e, 0));
+    put(r, ", 'UTF8'), 'base64'), E'\\n', '')");
+}
+
+static void f_strcmp(pg *r, const sl_expr *e)
+{
+    put(r, "CAST((CASE WHEN "), any_null(r, e), put(r, " THEN NULL WHEN "), ordered(r, arg(e, 0));
+    put(r, " < "), expr(r, arg(e, 1)), put(r, " THEN -1 WHEN "), ordered(r, arg(e, 0));
+    put(r, " > "), expr(r, arg(e, 1)), put(r, " THEN 1 ELSE 0 END) AS smallint)");
+}
+
+static void f_sign(pg *r, const sl_expr *e)
+{
+    put(r, "CAST(sign("), expr(r, arg(e, 0)), put(r, ") AS smallint)");
+}
+
+/* greatest / least: NULL when any argument is (PostgreSQL's skip NULLs). */
+static void f_extreme(pg *r, const sl_expr *e)
+{
+    bool text = cls(ty(e)) == K_TEXT;
+    put(r, "(CASE WHEN "), any_null(r, e), put(r, " THEN NULL ELSE ");
+    put(r, strcmp(sl_expr_func_name(e), "greatest") == 0 ? "GREATEST(" : "LEAST(");
+    for (size_t i = 0; i < sl_expr_n_args(e); i++) {
+        if (i)
+            put(r, ", ");
+        expr(r, arg(e, i));
+        if (text)
+            put(r, " COLLATE \"C\"");
+    }
+    put(r, ") END)");
+}
+
+static void f_bits(pg *r, const sl_expr *e)
+{
+    const char *fn = sl_expr_func_name(e);
+    if (strcmp(fn, "bitnot") == 0) {
+        put(r, "(~ "), expr(r, arg(e, 0)), put(r, ")");
+        return;
+    }
+    put(r, "("), expr(r, arg(e, 0));
+    put(r, strcmp(fn, "bitand") == 0 ? " & " : strcmp(fn, "bitor") == 0 ? " | " : " # ");
+    expr(r, arg(e, 1)), put(r, ")");
+}
+
+static void f_last_day(pg *r, const sl_expr *e)
+{
+    put(r, "CAST(date_trunc('month', "), expr(r, arg(e, 0));
+    put(r, ") + INTERVAL '1 month' - INTERVAL '1 day' AS date)");
+}
+
+static void f_to_days(pg *r, const sl_expr *e)
+{
+    put(r, "(CAST("), expr(r, arg(e, 0)), put(r, " AS date) - DATE '0001-01-01' + 366)");
+}
+
+static void f_date_trunc(pg *r, const sl_expr *e)
+{
+    static const char *const units[] = {"year", "quarter", "month", "week", "day", "hour",
+                                        "minute", "second"};
+    sl_datum u;
+    size_t dt = sl_expr_kind_of(arg(e, 0)) == SL_E_LIT && cls(ty(arg(e, 0))) == K_TEXT ? 1 : 0;
+    const sl_expr *ue = arg(e, 1 - dt);
+    size_t k = 0;
+    if (sl_expr_kind_of(ue) != SL_E_LIT || !sl_expr_lit(ue, &u)) {
+        refuse(r, "date_trunc with a computed unit");
+        return;
+    }
+    while (k < SL_COUNT(units) && !sl_slice_ieq((sl_slice){u.s.p, u.s.n}, units[k]))
+        k++;
+    if (k == SL_COUNT(units)) {
+        refuse(r, "date_trunc with this unit");
+        return;
+    }
+    sl_buf_printf(r->b, "CAST(date_trunc('%s', CAST(", units[k]);
+    expr(r, arg(e, dt));
+    sl_buf_printf(r->b, " AS timestamp)) AS %s)", ty(e).id == SL_DATE ? "date" : "timestamp");
+}
+
+static void f_date_field(pg *r, const sl_expr *e)
+{
+    const char *fn = sl_expr_func_name(e);
+    if (strcmp(fn, "weekofyear") == 0)
+        put(r, "CAST(extract(week from "), expr(r, arg(e, 0)), put(r, ") AS integer)");
+    else if (strcmp(fn, "microsecond") == 0)
+        put(r, "(CAST(extract(microseconds from "), expr(r, arg(e, 0)),
+            put(r, ") AS integer) % 1000000)");
+    else
+        sl_buf_printf(r->b, "to_char("), expr(r, arg(e, 0)),
+            put(r, strcmp(fn, "monthname") == 0 ? ", 'FMMonth')" : ", 'FMDay')");
+}
+
+/* days_diff(a, b) & co: whole units of a - b, truncated toward zero (exact: extract gives
+ * numeric since PostgreSQL 14). */
+static void f_unit_diff(pg *r, const sl_expr *e)
+{
+    static const struct {
+        const char *fn;
+        long per;
+    } map[] = {{"weeks_diff", 604800}, {"days_diff", 86400}, {"hours_diff", 3600},
+               {"minutes_diff", 60}, {"seconds_diff", 1}};
+    const char *fn = sl_expr_func_name(e);
+    for (size_t k = 0; k < SL_COUNT(map); k++)
+        if (strcmp(fn, map[k].fn) == 0) {
+            put(r, "CAST(trunc(extract(epoch from ("), expr(r, arg(e, 0)), put(r, " - ");
+            expr(r, arg(e, 1)), sl_buf_printf(r->b, ")) / %ld) AS bigint)", map[k].per);
+            return;
+        }
+}
+
 typedef void (*pg_fn)(pg *r, const sl_expr *e);
 
 static const struct {
@@ -1016,6 +1203,19 @@ static const struct {
     {"size", f_size},           {"array_size", f_size},       {"cardinality", f_size},
     {"map_size", f_size},       {"array_contains", f_contains},
     {"map_contains_key", f_contains},
+    {"instr", f_instr},         {"locate", f_instr},          {"position", f_instr},
+    {"starts_with", f_affix},   {"ends_with", f_affix},       {"reverse", f_simple},
+    {"repeat", f_repeat},       {"space", f_repeat},          {"ascii", f_ascii},
+    {"hex", f_hex},             {"to_base64", f_to_base64},   {"strcmp", f_strcmp},
+    {"sign", f_sign},           {"greatest", f_extreme},      {"least", f_extreme},
+    {"pi", f_simple},           {"sin", f_simple},            {"cos", f_simple},
+    {"tan", f_simple},          {"atan2", f_simple},          {"cbrt", f_simple},
+    {"bitand", f_bits},         {"bitor", f_bits},            {"bitxor", f_bits},
+    {"bitnot", f_bits},         {"last_day", f_last_day},     {"to_days", f_to_days},
+    {"date_trunc", f_date_trunc}, {"weekofyear", f_date_field}, {"microsecond", f_date_field},
+    {"monthname", f_date_field}, {"dayname", f_date_field},   {"weeks_diff", f_unit_diff},
+    {"days_diff", f_unit_diff}, {"hours_diff", f_unit_diff},  {"minutes_diff", f_unit_diff},
+    {"seconds_diff", f_unit_diff},
 };
 
 static void call(pg *r, const sl_expr *e)
@@ -1027,11 +1227,17 @@ static void call(pg *r, const sl_expr *e)
             fns[k].fn(r, e);
             return;
         }
-    if (strstr(fn, "_add") || strstr(fn, "_sub") || strcmp(fn, "adddate") == 0 ||
-        strcmp(fn, "subdate") == 0) {
-        f_date_add(r, e);
-        return;
-    }
+    static const char *const adds[] = {"date_add", "date_sub", "adddate", "subdate",
+                                        "years_", "months_", "weeks_", "days_", "hours_",
+                                        "minutes_", "seconds_", "quarters_", "milliseconds_",
+                                        "microseconds_"};
+    for (size_t k = 0; k < SL_COUNT(adds); k++) /* the ADD entries of func_time.c */
+        if (strncmp(fn, adds[k], strlen(adds[k])) == 0 &&
+            (k < 4 || strcmp(fn + strlen(adds[k]), "add") == 0 ||
+             strcmp(fn + strlen(adds[k]), "sub") == 0)) {
+            f_date_add(r, e);
+            return;
+        }
     snprintf(what, sizeof what, "function %s", fn); /* str_to_date: the engine's own parsing */
     refuse(r, what);
 }
@@ -1232,18 +1438,6 @@ static bool folded_agg(const sl_expr *e)
     return sl_expr_kind_of(e) == SL_E_AGG && sl_expr_op(e) >= SL_QA_BITMAP_UNION;
 }
 
-/* True when e touches an ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL value (or is such an
- * aggregate): only those outputs are finished by sluice; any other refusal stands. */
-static bool needs_post(const sl_expr *e)
-{
-    if (cls(ty(e)) == K_OTHER || folded_agg(e))
-        return true;
-    for (size_t i = 0; i < sl_expr_n_args(e); i++)
-        if (needs_post(arg(e, i)))
-            return true;
-    return false;
-}
-
 /* Output i computed by sluice: its holes as result columns from plan->n_res on. */
 static void post_eval(pg *r, const sl_expr *e, size_t i, sl_arena_t *a, sl_pg_plan *plan)
 {
@@ -1284,7 +1478,7 @@ static void select_list(pg *r, const sl_select *sel, sl_arena_t *a, sl_pg_plan *
         ordered(r, sel->out[i].expr);
         if (plan == NULL)
             continue;
-        if (r->rc == SL_INVALID_SQL && !sel->distinct && needs_post(sel->out[i].expr)) {
+        if (r->rc == SL_INVALID_SQL && !sel->distinct) {
             r->rc = SL_OK, r->b->len = mark;
             post_eval(r, sel->out[i].expr, i, a, plan);
             continue;
