@@ -190,6 +190,25 @@ void sl__yamcs_error(sl_http_req *r, const yamcs_ctx *y, sl_code c, const char *
     sl_buf_free(&b);
 }
 
+sl_query_limits sl__yamcs_stream_limits(const sl_app *app)
+{
+    sl_query_limits lim = app->cfg.query;
+    lim.tz = app->tz;
+    lim.max_rows = UINT64_MAX;
+    lim.max_bytes = UINT64_MAX; /* one value is still bounded by the engine (2 GiB) */
+    return lim;
+}
+
+sl_code sl__yamcs_stream_write(sl_http_req *r, const void *p, size_t n, sl_err *err)
+{
+    sl_code rc = sl_http_stream_write(r, p, n);
+    if (rc == SL_NETWORK)
+        return sl_fail(err, rc, "the client stopped reading the reply");
+    if (rc != SL_OK)
+        return sl_fail(err, rc, "out of memory");
+    return SL_OK;
+}
+
 void sl__yamcs_forbidden(sl_http_req *r)
 {
     sl_http_respond(r, 403, "text/plain", "Insufficient privileges\r\n", 25);

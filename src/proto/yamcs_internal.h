@@ -24,8 +24,6 @@ typedef enum yamcs_op {
 
 /* Request bodies of the unary calls (ReadRowsRequest, ExecuteSqlRequest) are small: 1 MiB. */
 #define SL_YAMCS_MAX_REQUEST (1u << 20)
-/* http.h cannot stream a response, so a dump is built in memory: at most 256 MiB. */
-#define SL_YAMCS_MAX_DUMP (256u << 20)
 
 typedef struct yamcs_ctx {
     uint8_t op;                  /* yamcs_op */
@@ -67,6 +65,12 @@ void sl__pb_bytes(sl_buf *b, unsigned field, const void *p, size_t n);
  * input (then *bad is set). LEN fields fill *s, varints *v. */
 bool sl__pb_next(const uint8_t **p, const uint8_t *end, unsigned *field, uint64_t *v,
                  sl_slice *s, bool *bad);
+
+/* Streamed results (readRows, executeStreamingSql): the server's query limits without the row
+ * and byte caps, which exist to bound a reply held in memory; a streamed one holds ~1 MiB. */
+sl_query_limits sl__yamcs_stream_limits(const sl_app *app);
+/* Write n bytes of a streamed reply; a client gone or stalled becomes an error in err. */
+sl_code sl__yamcs_stream_write(sl_http_req *r, const void *p, size_t n, sl_err *err);
 
 /* The stages of the other operations. */
 void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y);      /* yamcs_dump.c */
