@@ -249,11 +249,11 @@ static bool parse_op(sl_http_req *r, yamcs_ctx *y)
     sl_slice seg[8];
     size_t n = sl__path_segments(r, seg, SL_COUNT(seg));
     bool post = strcmp(r->method, "POST") == 0;
-    if (n == 3 && post) { /* api archive {inst}:executeSql */
+    if (n == 3 && post) { /* api archive {inst}:executeSql | :executeStreamingSql */
         y->db = seg[2];
         sl_slice verb = split_verb(&y->db);
-        y->op = YOP_SQL;
-        return sl_slice_eq(verb, "executeSql");
+        y->op = sl_slice_eq(verb, "executeStreamingSql") ? YOP_SQL_STREAM : YOP_SQL;
+        return sl_slice_eq(verb, "executeSql") || y->op == YOP_SQL_STREAM;
     }
     if (n < 4 || !sl_slice_eq(seg[3], "tables"))
         return false;
@@ -287,7 +287,8 @@ static sl_priv_action op_action(uint8_t op)
     case YOP_READ:
     case YOP_GET: return SL_ACT_READ;
     case YOP_LIST: return SL_ACT_LIST;
-    case YOP_SQL: return SL_ACT_LOGIN;
+    case YOP_SQL:
+    case YOP_SQL_STREAM: return SL_ACT_LOGIN;
     default: return SL_ACT_LOAD; /* writes, rebuildHistogram */
     }
 }
@@ -386,7 +387,8 @@ static void yamcs_begin(sl_http_req *r)
         return;
     switch (y->op) {
     case YOP_LIST: sl__yamcs_list(r, y); return;
-    case YOP_SQL: return; /* body: ExecuteSqlRequest */
+    case YOP_SQL:
+    case YOP_SQL_STREAM: return; /* body: ExecuteSqlRequest */
     default: break;
     }
     if (!find_table(r, y))
@@ -438,7 +440,7 @@ static void yamcs_body(sl_http_req *r, const char *p, size_t n)
     yamcs_ctx *y = r->ctx;
     if (y == NULL || r->responded)
         return;
-    if (y->op == YOP_READ || y->op == YOP_SQL || y->op == YOP_NOOP) {
+    if (y->op == YOP_READ || y->op == YOP_SQL || y->op == YOP_SQL_STREAM || y->op == YOP_NOOP) {
         if (y->req.len + n > SL_YAMCS_MAX_REQUEST)
             sl__yamcs_error(r, y, SL_TOO_LARGE, "request body too large", false, 0);
         else
@@ -503,7 +505,8 @@ static void yamcs_end(sl_http_req *r)
     case YOP_WRITE:
     case YOP_WRITE_LEGACY: write_end(r, y); break;
     case YOP_READ: sl__yamcs_read_end(r, y); break;
-    case YOP_SQL: sl__yamcs_sql_end(r, y); break;
+    case YOP_SQL:
+    case YOP_SQL_STREAM: sl__yamcs_sql_end(r, y); break;
     case YOP_NOOP: sl_http_respond(r, 200, "application/json", "{}", 2); break;
     default: sl_http_respond(r, 500, "text/plain", "no response\n", 12); break;
     }

@@ -1,6 +1,6 @@
 /*
  * yamcs_internal.h - shared inside the Yamcs table adapter (yamcs.c, yamcs_dump.c,
- * yamcs_meta.c): the request state, reply negotiation, Yamcs error bodies and a small protobuf
+ * yamcs_meta.c, yamcs_query.c): the request state, reply negotiation, Yamcs error bodies and a small protobuf
  * writer. Spec: specs/yamcs-tables.md.
  *
  * SPDX-License-Identifier: Apache-2.0
@@ -19,6 +19,7 @@ typedef enum yamcs_op {
     YOP_LIST,           /* GET .../tables */
     YOP_GET,            /* GET .../tables/{t} */
     YOP_SQL,            /* POST /api/archive/{inst}:executeSql */
+    YOP_SQL_STREAM,     /* POST /api/archive/{inst}:executeStreamingSql */
     YOP_NOOP            /* POST .../tables/{t}:rebuildHistogram: accepted, nothing to do */
 } yamcs_op;
 
@@ -76,6 +77,6 @@ sl_code sl__yamcs_stream_write(sl_http_req *r, const void *p, size_t n, sl_err *
 void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y);      /* yamcs_dump.c */
 void sl__yamcs_list(sl_http_req *r, yamcs_ctx *y);          /* yamcs_meta.c */
 void sl__yamcs_get(sl_http_req *r, yamcs_ctx *y);
-void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y);
+void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y);       /* yamcs_query.c */
 
 #endif
