@@ -627,10 +627,6 @@ static sl_code run_select(yq *q, const ysql_stmt *ys)
     if (rc == SL_OK)
         rc = allowed(q, &st);
     sl_query_limits lim = sl__yamcs_stream_limits(app);
-    if (rc == SL_OK && q->streaming &&
-        sl_http_stream_begin(q->r, 200, q->proto ? "application/protobuf" : "application/json") !=
-            SL_OK)
-        rc = sl_fail(q->err, SL_NOMEM, "out of memory");
     if (rc == SL_OK) {
         sl_query_sink sink = {q_meta, q_row, q};
         rc = sl_store_query(app->store, q->y->db, &st.select, &lim, &sink, q->err);
@@ -803,7 +799,7 @@ void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
     memset(&q, 0, sizeof q);
     q.r = r, q.y = y, q.err = &err;
     q.streaming = y->op == YOP_SQL_STREAM;
-    q.proto = q.streaming ? sl__yamcs_proto_reply(r) : sl__yamcs_proto_reply(r);
+    q.proto = sl__yamcs_proto_reply(r);
     sl_arena_init(&q.a, 0);
     sl_arena_init(&q.meta, 0);
     sl_slice text;
@@ -811,6 +807,12 @@ void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y)
     sl_code rc = statement(r, y, &text, &err);
     if (rc == SL_OK)
         rc = sl__ysql_parse(text.p, text.n, &r->arena, &ys, &err);
+    /* Every statement's rows may stream; nothing is sent before 64 KiB, so an error found
+     * before that is still an ordinary error reply. */
+    if (rc == SL_OK && q.streaming &&
+        sl_http_stream_begin(r, 200, q.proto ? "application/protobuf" : "application/json") !=
+            SL_OK)
+        rc = sl_fail(&err, SL_NOMEM, "out of memory");
     if (rc == SL_OK)
         rc = run(&q, &ys);
     if (rc == SL_NOT_FOUND_DB) {

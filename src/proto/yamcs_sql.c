@@ -424,9 +424,10 @@ static const char *bin_op(ylex *L, int level)
                                                                                       : NULL;
 }
 
+/* level 0: additive over level 1; level 1: multiplicative over unary */
 static sl_code binary(ylex *L, ysql_expr **out, int level)
 {
-    sl_code rc = level == 2 ? unary(L, out) : binary(L, out, level + 1);
+    sl_code rc = level == 1 ? unary(L, out) : binary(L, out, 1);
     const char *op;
     while (rc == SL_OK && (op = bin_op(L, level)) != NULL) {
         next(L);
@@ -435,7 +436,7 @@ static sl_code binary(ylex *L, ysql_expr **out, int level)
             return nomem(L);
         e->op = op;
         e->args[0] = *out;
-        rc = level == 1 ? unary(L, &e->args[1]) : binary(L, &e->args[1], level + 1);
+        rc = level == 1 ? unary(L, &e->args[1]) : binary(L, &e->args[1], 1);
         *out = e;
     }
     if (rc == SL_OK && (L->kind == '&' || L->kind == '|' || L->kind == '^'))
@@ -1168,9 +1169,10 @@ sl_code sl__ysql_select_sql(const ysql_stmt *st, const sl_tabledef *def, sl_buf 
             if (st->order[i].desc)
                 sl_buf_puts(b, " DESC");
         }
-    } else if (st->key_order || !calls) {
-        /* Yamcs walks a table in key order: without ORDER the rows still come sorted by key
-         * (unless the list computes, e.g. count(*), where no row order exists) */
+    } else if (st->key_order || (!calls && def->key_model == SL_KEYS_UNIQUE)) {
+        /* Yamcs walks a table in key order: without ORDER the rows of a Yamcs table (UNIQUE
+         * KEY) still come sorted by key, unless the list computes (count(*): no row order).
+         * Other tables come in storage order, as Doris gives them. */
         key_order(b, def, st->key_order < 0);
     }
     if (st->limit >= 0)
