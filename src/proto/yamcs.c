@@ -293,13 +293,27 @@ static sl_priv_action op_action(uint8_t op)
     }
 }
 
-/* Basic auth and the operation's privilege on db.table. Answers on failure. */
+/* Who is asking (a bearer token, Basic auth, or the anonymous reader) and the operation's
+ * privilege on db.table. Answers on failure. */
 static bool authorize(sl_http_req *r, yamcs_ctx *y)
 {
     sl_app *app = r->app;
     sl_err err = {0};
-    bool none;
-    if (sl__login(r, &y->id, NULL, &none, &err) != SL_OK) {
+    bool bearer, none;
+    sl_priv_action act = op_action(y->op);
+    if (sl__yamcs_bearer(r, &y->id, &bearer, &err) == SL_OK) {
+        /* a valid token: on to the privilege */
+    } else if (bearer) {
+        header_error(r, y, SL_UNAUTHORIZED, err.msg);
+        return false;
+    } else if (sl__yamcs_anonymous_read(r)) {
+        y->anonymous = true;
+        y->id.user = SL_LIT("guest");
+        if (act == SL_ACT_READ || act == SL_ACT_LIST || act == SL_ACT_LOGIN)
+            return true; /* statements of :executeSql are checked one by one (yamcs_query.c) */
+        sl__yamcs_forbidden(r);
+        return false;
+    } else if (sl__login(r, &y->id, NULL, &none, &err) != SL_OK) {
         header_error(r, y, SL_UNAUTHORIZED, none ? "Unauthorized" : err.msg);
         return false;
     }

@@ -29,6 +29,7 @@ typedef enum yamcs_op {
 typedef struct yamcs_ctx {
     uint8_t op;                  /* yamcs_op */
     sl_identity id;              /* who logged in */
+    bool anonymous;              /* yamcs_anonymous = read, no Authorization: reads only */
     sl_slice db, table;          /* percent-decoded, in the request arena */
     sl_tabledef *def;            /* writes and reads: the table */
     int64_t table_id;
@@ -53,6 +54,12 @@ bool sl__yamcs_proto_error(sl_http_req *r);
  * answers RestExceptionMessage{type,msg,numRowsLoaded}. */
 void sl__yamcs_error(sl_http_req *r, const yamcs_ctx *y, sl_code c, const char *msg,
                      bool with_count, uint64_t count);
+
+/* yamcs_auth.c: a bearer token in Authorization (*present), checked: SL_OK fills id; else
+ * SL_UNAUTHORIZED (err says why when present). */
+sl_code sl__yamcs_bearer(sl_http_req *r, sl_identity *id, bool *present, sl_err *err);
+/* yamcs_anonymous = read and the request has no Authorization at all. */
+bool sl__yamcs_anonymous_read(const sl_http_req *r);
 
 /* 403 text/plain "Insufficient privileges", as Yamcs answers at the header stage. */
 void sl__yamcs_forbidden(sl_http_req *r);

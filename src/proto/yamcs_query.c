@@ -449,7 +449,8 @@ static sl_code allowed(yq *q, const sl_stmt *st)
     sl_priv_action act;
     sl_slice db, table;
     sl_priv_of_stmt(st, q->y->db, &act, &db, &table);
-    if (sl_priv_check(app->auth, &q->y->id, act, db, table, q->err) == SL_OK)
+    if (q->y->anonymous ? act == SL_ACT_READ || act == SL_ACT_LIST || act == SL_ACT_LOGIN
+                        : sl_priv_check(app->auth, &q->y->id, act, db, table, q->err) == SL_OK)
         return SL_OK;
     sl_err_clear(q->err);
     return sl_fail(q->err, SL_FORBIDDEN, "Insufficient privileges");
@@ -458,7 +459,9 @@ static sl_code allowed(yq *q, const sl_stmt *st)
 static sl_code allowed_act(yq *q, sl_priv_action act, sl_slice table)
 {
     sl_app *app = q->r->app;
-    if (sl_priv_check(app->auth, &q->y->id, act, q->y->db, table, q->err) == SL_OK)
+    if (q->y->anonymous ? act == SL_ACT_READ || act == SL_ACT_LIST
+                        : sl_priv_check(app->auth, &q->y->id, act, q->y->db, table, q->err) ==
+                              SL_OK)
         return SL_OK;
     sl_err_clear(q->err);
     return sl_fail(q->err, SL_FORBIDDEN, "Insufficient privileges");
