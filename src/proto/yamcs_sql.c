@@ -213,6 +213,12 @@ static sl_code name(ylex *L, sl_slice *out, const char *what)
 {
     if (L->kind != 'w' && L->kind != 'q')
         return syntax(L, what);
+    bool ok = L->tok.n > 0;
+    for (size_t i = 0; ok && i < L->tok.n; i++)
+        ok = (unsigned char)L->tok.p[i] >= 0x20 && L->tok.p[i] != 0x7f;
+    if (!ok) /* control characters cannot name anything a table holds */
+        return sl_fail(L->err, SL_INVALID, "invalid name \"%.*s\"",
+                       (int)(L->tok.n > 64 ? 64 : L->tok.n), L->tok.p);
     *out = L->tok;
     next(L);
     return SL_OK;
@@ -308,7 +314,9 @@ static sl_code literal(ylex *L, uint8_t kind, ysql_expr **out)
         char *s = sl_arena_alloc(L->a, 24);
         if (s == NULL)
             return nomem(L);
-        unsigned long long v = strtoull(L->tok.p + 2, NULL, 16);
+        char hex[24];
+        snprintf(hex, sizeof hex, "%.*s", (int)(L->tok.n - 2), L->tok.p + 2); /* NUL-ended */
+        unsigned long long v = strtoull(hex, NULL, 16);
         if (v > INT64_MAX)
             return syntax(L, "a number that fits a LONG");
         e->text = (sl_slice){s, (size_t)snprintf(s, 24, "%llu", v)};
@@ -589,8 +597,14 @@ static sl_code parse_type(ylex *L, ycol *c)
             return syntax(L, "\"(\" after PROTOBUF");
         if (L->kind != 's' && L->kind != 'w')
             return syntax(L, "a class name");
-        snprintf(base, sizeof base, "PROTOBUF(%.*s)", (int)(L->tok.n > 280 ? 280 : L->tok.n),
-                 L->tok.p);
+        /* a Java class name: it goes into the table's yamcs.types property as it is */
+        bool ok = L->tok.n > 0 && L->tok.n <= 280;
+        for (size_t i = 0; ok && i < L->tok.n; i++)
+            ok = ident_char(L->tok.p[i]);
+        if (!ok)
+            return sl_fail(L->err, SL_INVALID, "invalid PROTOBUF class name '%.*s'",
+                           (int)(L->tok.n > 100 ? 100 : L->tok.n), L->tok.p);
+        snprintf(base, sizeof base, "PROTOBUF(%.*s)", (int)L->tok.n, L->tok.p);
         next(L);
         if (L->kind != ')')
             return syntax(L, "\")\" after the PROTOBUF class");
@@ -833,7 +847,9 @@ static sl_code int_const(ylex *L, int64_t *out)
 {
     if (L->kind != 'n' || L->tok.n > 18 || (L->tok.n > 1 && L->tok.p[1] == 'x'))
         return syntax(L, "a number");
-    *out = strtoll(L->tok.p, NULL, 10);
+    char num[24];
+    snprintf(num, sizeof num, "%.*s", (int)L->tok.n, L->tok.p); /* the text is not NUL-ended */
+    *out = strtoll(num, NULL, 10);
     next(L);
     return SL_OK;
 }
