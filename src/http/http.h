@@ -91,7 +91,8 @@ struct sl_http_req {
     sl_buf resp_headers;         /* extra header lines, each "Name: value\r\n" */
     sl_buf resp_body;
     bool close_after;            /* close the connection after this response */
-    sl__stream *_stream;         /* a streamed reply (sl_http_stream_begin); the layer's */
+    sl__stream *_Atomic _stream; /* a streamed reply (sl_http_stream_begin); the layer's (the
+                                    loop reads it while the handler's stage runs) */
 };
 
 /* Find a request header by name (case-insensitive). Returns a NULL slice when absent; a
@@ -114,7 +115,7 @@ void sl_http_add_header(sl_http_req *r, const char *name, const char *value);
  * most about 1 MiB whatever its size), and fails (SL_NETWORK) when the client is gone or took
  * nothing for the idle timeout: the producer stops then. The reply ends when end() returns. A
  * reply that never filled a block goes out as an ordinary one with Content-Length.
- * Only from end(). Until sl_http_stream_started is true nothing has been sent and
+ * Only from end(); response headers (sl_http_add_header) must be added before the first write. Until sl_http_stream_started is true nothing has been sent and
  * sl_http_stream_abort drops the stream (answer with sl_http_respond as usual); after it,
  * sl_http_stream_abort cuts the reply (no last chunk, the connection closes), which is how a
  * chunked reply says "failed" [RFC 9112 §7.1]. */

@@ -426,7 +426,8 @@ static void stream_end(sl_http_conn *c)
             conn_close(c);
         return;
     }
-    if (how == SL__STREAM_CHUNKED && !conn_send(c, "0\r\n\r\n", 5, false)) {
+    if (how == SL__STREAM_CHUNKED && strcmp(r->method, "HEAD") != 0 &&
+        !conn_send(c, "0\r\n\r\n", 5, false)) {
         conn_close(c);
         return;
     }
