@@ -183,8 +183,6 @@ static void put_value(yq *q, sl_buf *b, uint8_t yt, const sl_type *t, const sl_q
         if (sl_type_is_text(t)) {
             s = (sl_slice){v->v.s.p ? v->v.s.p : "", v->v.s.n};
         } else { /* a number shown as text */
-            sl_conv_ctx cc = {0};
-            (void)cc;
             size_t k = t->id == SL_LARGEINT ? sl_format_i128(v->v.w, buf)
                        : t->id == SL_DECIMAL ? sl_format_decimal(v->v.w, t->scale, buf)
                        : (t->id == SL_FLOAT || t->id == SL_DOUBLE) ? sl_format_double(v->v.d, buf)
