@@ -203,6 +203,7 @@ static sl_code check_token(sl_http_req *r, sl_slice tok, char kind, sl_identity 
         return sl_fail(err, SL_UNAUTHORIZED, "token revoked"); /* dropped, changed or locked */
     id->user = rec.name;
     id->admin = rec.admin;
+    r->log_user = rec.name; /* the access log names the token's user */
     return SL_OK;
 }
 
@@ -278,6 +279,7 @@ static void token_end(sl_http_req *r, yamcs_ctx *y)
         unauthorized(r, y, "Unauthorized");
         return;
     }
+    r->log_user = sl_arena_slice(&r->arena, id.user); /* the access log names who logged in */
     sl_user_rec rec;
     uint64_t version = 0;
     if (sl_store_user_get(app->store, id.user, &r->arena, &rec, &err) == SL_OK)

@@ -698,6 +698,7 @@ static sl_code open_delete(yq *q, ydel *d, sl_load_spec *s)
     s->db = q->y->db, s->table = q->y->def->name;
     s->label = sl_slice_of(label);
     s->typed = true;
+    s->protocol = "yamcs";
     s->merge_type = SL_MERGE_DELETE;
     s->timeout_s = 3600;
     s->user = q->y->id.user;

@@ -236,7 +236,11 @@ class YamcsAuthTest(unittest.TestCase):
         tok = self.login()
         self.s.proc.terminate()
         self.s.proc.wait(timeout=10)
-        out = self.s.proc.stdout.read() + self.s.proc.stderr.read()
+        out = self.s.proc.stdout.read() + self.s.stderr_text()  # stderr: the log, access lines
+        self.assertIn("/auth/token", out)  # the login was logged, without its secrets
+        # the access lines name the user of the password grant and of the bearer token
+        self.assertIn("user=ops method=POST path=/auth/token status=200", out)
+        self.assertIn("user=ops method=GET path=/api status=200", out)
         for t in (tok["access_token"], tok["refresh_token"], "s3cret"):
             self.assertNotIn(t, out)
 

@@ -30,6 +30,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "../../core/buf.h"
 #include "../engine.h"
@@ -79,6 +80,7 @@ struct sl_engine {
     bool stopping;
     uint32_t max_segments;
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
+    atomic_ullong n_compactions, n_compacted; /* merges done, segments they replaced */
 };
 
 /* Writer lanes (lane.c): a load writes through up to SL_SQ_LANES threads, each with its own
@@ -190,7 +192,15 @@ sl_code sl__sq_partial_check(struct sl_ewriter *t, uint64_t mask, bool strict,
  *   TINYINT..BIGINT, BOOLEAN, DATE (days), DATETIME (microseconds), DECIMAL(p <= 18) (the
  *   unscaled value): INTEGER; FLOAT, DOUBLE: REAL; text types: TEXT; LARGEINT and DECIMAL(p >
  *   18) (unscaled): a 16-byte BLOB, the int128 big-endian with its sign bit flipped, so that
- *   memcmp order is numeric order and =, ORDER BY, GROUP BY, min, max, DISTINCT work natively. */
+ *   memcmp order is numeric order and =, ORDER BY, GROUP BY, min, max, DISTINCT work natively.
+ *   A NaN FLOAT/DOUBLE (which SQLite's REAL cannot hold: it stores NULL) is the TEXT 'NaN',
+ *   which sorts above every number and equals itself, as NaN does in Doris and PostgreSQL. */
+static inline bool sl__sq_real(const sl_type *t)
+{
+    return t->id == SL_FLOAT || t->id == SL_DOUBLE;
+}
+/* Bind d to parameter i of st: a REAL, or the text 'NaN' for NaN (see above). */
+void sl__sq_bind_real(sqlite3_stmt *st, int i, double d);
 static inline bool sl__sq_wide(const sl_type *t)
 {
     return t->id == SL_LARGEINT || (t->id == SL_DECIMAL && t->precision > 18);

@@ -39,7 +39,7 @@ static void bind_cell(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datum
         sqlite3_bind_int64(st, i, v->i);
         return;
     case SL_FLOAT: case SL_DOUBLE:
-        sqlite3_bind_double(st, i, v->d);
+        sl__sq_bind_real(st, i, v->d);
         return;
     case SL_LARGEINT:
     case SL_DECIMAL:
