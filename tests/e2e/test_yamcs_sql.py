@@ -230,12 +230,20 @@ class YamcsSqlTest(unittest.TestCase):
         t = self.name()
         self.ok("create table %s (a1 INT, a2 STRING, primary key(a1))" % t)
         self.write(t, [int_row(self.tp.Row, i) for i in range(10)])
-        long = t + "_" + "x" * 80
+        long = t + "_" + "x" * 45  # 61-byte names: PostgreSQL's identifiers end at 63 bytes
         for i in range(40):  # more than one ResultSet holds (~2000 bytes): several sets
             self.ok("create table %s_%03d (a1 INT, primary key(a1))" % (long, i))
         cols, rows = self.ok("show tables")
         self.assertEqual([r[0] for r in rows if r[0].startswith(long)],
                          ["%s_%03d" % (long, i) for i in range(40)])
+        req = SP.ExecuteSqlRequest(statement="show tables")
+        body = self.s.request("POST", "/api/archive/inst:executeStreamingSql",
+                              [("Authorization", basic()), ("Accept", PB)],
+                              req.SerializeToString(), port=self.s.be).body
+        sets = split_delimited(body, SP.ResultSet)
+        self.assertGreater(len(sets), 1)
+        self.assertEqual(len(sets[0].columns), 1)  # only the first set carries the columns
+        self.assertTrue(all(len(rs.columns) == 0 for rs in sets[1:]))
         self.assertEqual(cols, [("name", "STRING")])
         self.assertIn([t], rows)
         self.assertEqual(self.ok("describe %s" % t),
