@@ -135,7 +135,8 @@ void sl__yamcs_list(sl_http_req *r, yamcs_ctx *y)
                         SL_PRIMARY(rc) == SL_NOT_FOUND ? msg : err.msg, false, 0);
         return;
     }
-    qsort(names, n, sizeof *names, cmp_ci);
+    if (n > 1) /* names is NULL for an empty instance */
+        qsort(names, n, sizeof *names, cmp_ci);
     bool proto = sl__yamcs_proto_reply(r);
     sl_buf b = SL_BUF_INIT, one = SL_BUF_INIT;
     if (!proto)

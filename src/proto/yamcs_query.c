@@ -550,7 +550,7 @@ static sl_code run_show(yq *q)
         rc = SL_NOT_FOUND_DB;
     if (rc == SL_OK)
         rc = fixed_cols(q, cols, 1, SL_STRING);
-    if (rc == SL_OK)
+    if (rc == SL_OK && n > 1) /* names is NULL for an empty instance */
         qsort(names, n, sizeof *names, cmp_ci);
     for (size_t i = 0; rc == SL_OK && i < n; i++)
         rc = text_row(q, names[i], SL_SLICE_NULL, SL_SLICE_NULL, 1);

@@ -279,6 +279,13 @@ class YamcsSqlTest(unittest.TestCase):
         status, e = self.execute_sql("select *\nfrom t where a1 = ")
         self.assertEqual(e.msg, 'Encountered "<EOF>" at line 2, column 19. Was expecting: a '
                                 'column, a literal, a function or "("')
+        # an instance without tables: no rows (an empty stream, as any result without rows) and
+        # no error; GET .../tables lists none
+        self.s.sql("CREATE DATABASE emptyinst")
+        self.assertEqual(self.execute_sql("show tables", instance="emptyinst"), ([], []))
+        r = self.s.request("GET", "/api/archive/emptyinst/tables", [("Authorization", basic())],
+                           port=self.s.be)
+        self.assertEqual((r.status, r.json()), (200, {"tables": []}))
         status, e = self.execute_sql("show tables", instance="nodb")
         self.assertEqual((status, e.msg), (404, "No instance named 'nodb'"))
         t = self.name()
@@ -338,8 +345,10 @@ class YamcsSqlTest(unittest.TestCase):
             conn.close()
             data = b"".join(data)
             self.assertGreater(len(data), 50 << 20)
-            self.assertLess(peak - base, 40 << 10, "%s: the server grew by %d KiB" %
-                            (path, peak - base))
+            # ASan keeps freed memory in quarantine (256 MB), so RSS means nothing there.
+            if not os.environ.get("SLUICE_SANITIZED"):
+                self.assertLess(peak - base, 40 << 10, "%s: the server grew by %d KiB" %
+                                (path, peak - base))
             if path.endswith("executeStreamingSql"):
                 sets = split_delimited(data, SP.ResultSet)
                 self.assertEqual([(c.name, c.type) for c in sets[0].columns], [("a", "INT")])
