@@ -621,6 +621,57 @@ static int cut(size_t n)
     return n > 100 ? 100 : (int)n;
 }
 
+/* ThoughtSpot's type name of a column type (tsload's schema vocabulary). */
+static const char *ts_type(const sl_type *t)
+{
+    switch (t->id) {
+    case SL_TINYINT: case SL_SMALLINT: case SL_INT: return "INT32";
+    case SL_BIGINT: case SL_LARGEINT: return "INT64";
+    case SL_FLOAT: return "FLOAT";
+    case SL_DOUBLE: case SL_DECIMAL: return "DOUBLE";
+    case SL_BOOLEAN: return "BOOL";
+    case SL_DATE: return "DATE";
+    case SL_DATETIME: return "DATE_TIME";
+    default: return "VARCHAR";
+    }
+}
+
+/* A value a tsload cycle could not parse, in tsload's terms (it has no strict mode): the
+ * column, the value, the type and, for dates, times and booleans, the format the value was
+ * read with (specs/tsload.md §4.3-§4.4; parsing_errors and the bad-records file). */
+static const char *tsload_why(const sl_text_formats *tf, const sl_coldef *cd, const sl_slice *v,
+                              char *why, size_t cap)
+{
+    const char *opt = NULL;
+    sl_slice fmt = SL_SLICE_NULL, dflt = SL_SLICE_NULL;
+    if (tf->converted_to_epoch && (cd->type.id == SL_DATE || cd->type.id == SL_DATETIME)) {
+        snprintf(why, cap, "Error parsing column '%.*s' as %s: '%.*s' is not seconds since the "
+                 "epoch (converted_to_epoch is true)", (int)cd->name.n, cd->name.p,
+                 ts_type(&cd->type), cut(v->n), v->p);
+        return why;
+    }
+    if (cd->type.id == SL_DATE)
+        opt = "date_format", fmt = tf->date_src, dflt = SL_LIT("%Y%m%d");
+    else if (cd->type.id == SL_DATETIME)
+        opt = "date_time_format", fmt = tf->datetime_src, dflt = SL_LIT("%Y%m%d %H:%M:%S");
+    if (opt) {
+        if (fmt.p == NULL)
+            fmt = dflt;
+        snprintf(why, cap, "Error parsing column '%.*s' as %s: '%.*s' does not match %s '%.*s'",
+                 (int)cd->name.n, cd->name.p, ts_type(&cd->type), cut(v->n), v->p, opt,
+                 (int)fmt.n, fmt.p);
+    } else if (cd->type.id == SL_BOOLEAN && !tf->use_bit_values) {
+        snprintf(why, cap, "Error parsing column '%.*s' as BOOL: '%.*s' is neither true_format "
+                 "'%.*s' nor false_format '%.*s'", (int)cd->name.n, cd->name.p, cut(v->n), v->p,
+                 (int)tf->true_fmt.n, tf->true_fmt.p, (int)tf->false_fmt.n, tf->false_fmt.p);
+    } else {
+        snprintf(why, cap, "Error parsing column '%.*s' as %s: '%.*s' is not a valid %s value",
+                 (int)cd->name.n, cd->name.p, ts_type(&cd->type), cut(v->n), v->p,
+                 ts_type(&cd->type));
+    }
+    return why;
+}
+
 const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_slice *f,
                                 bool strict, char *why, size_t cap)
 {
@@ -648,11 +699,14 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
     bool fmt_done = false; /* tsload value formats (batch/datefmt.c) for DATE/DATETIME/BOOLEAN */
     m->conv.arena = &b->arena; /* ARRAY, MAP, STRUCT, VARIANT: their encodings (complex.h) */
     m->conv.strict = strict;
+    const sl_text_formats *tf = m->spec->formats;
     sl_conv cv = m->spec->formats ? sl_text_formats_convert(m->spec->formats, &cd->type, *v,
                                                             &col->v[row], &fmt_done)
                                   : SL_CONV_OK;
     switch (fmt_done ? cv : sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
     case SL_CONV_LOSSY:
+        if (strict && tf)
+            return tsload_why(tf, cd, v, why, cap);
         if (strict) {
             snprintf(why, cap,
                      "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
@@ -687,6 +741,8 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
                  v->n);
         return why;
     case SL_CONV_NULL:
+        if (strict && tf)
+            return tsload_why(tf, cd, v, why, cap);
         if (strict) {
             snprintf(why, cap,
                      "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
