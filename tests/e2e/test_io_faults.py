@@ -309,6 +309,25 @@ class FsyncFaultTest(LoadChecks, unittest.TestCase):
         self.assertEqual(doc["Status"], "Success", doc)
         self.assertEqual(self.count(self.s), n + 5000)
 
+    @unittest.skipIf(STORE != "sqlite", "catalog.db is the embedded store's")
+    def test_catalog_fsync_fails_then_kill(self):
+        """kill -9 right after the failed commit (before anything else is written): the WAL
+        may hold the commit's frames, yet the restart must not make the failed load visible."""
+        self.start("catalog.db")
+        for _ in range(2):
+            label = new_label()
+            doc = self.chunked_load(label, rows_csv(0, 2000), rows_csv(2000, 3000),
+                                    lambda: self.fault(True))
+            self.assert_clear_failure(doc, "fsync", "i/o", "disk")
+            self.s.kill9()
+            self.fault(False)
+            self.start("catalog.db")
+            self.assertEqual(self.count(self.s), 0)
+            self.assertIn(self.state(self.s, label), ("ABORTED", "UNKNOWN"))
+        doc = self.load(self.s, rows_csv(0, 10), label)
+        self.assertEqual(doc["Status"], "Success", doc)
+        self.assertEqual(self.count(self.s), 10)
+
     def test_fsync_fails_at_begin(self):
         """The catalog cannot record the load's label: refused before any row is taken."""
         if STORE != "sqlite":
