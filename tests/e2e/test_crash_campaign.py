@@ -484,6 +484,9 @@ class CrashCampaignTest(unittest.TestCase):
         t0 = time.time()
         for k in range(KILLS):
             self.one_round(k)
+            if KILLS > 100 and k % 100 == 99:  # a soak shows how far it got
+                sys.stderr.write("crash campaign [%s]: %d kills, %d inconsistencies, %.0f s\n"
+                                 % (STORE, k + 1, len(self.bad), time.time() - t0))
             if k % 50 == 49:  # a long soak starts over on empty tables now and then
                 self.s.sql("TRUNCATE TABLE t", "d")
                 self.s.sql("TRUNCATE TABLE y", "d")
