@@ -12,7 +12,7 @@ BUILD    := build/$(FLAVOR)
 CC       ?= cc
 PKGS     := libuv openssl sqlite3 libpq zlib libzstd liblz4 lzo2 snappy libbrotlidec
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lbz2 -lpthread -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lbz2 -lroaring -lpthread -lm
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wvla

@@ -28,7 +28,8 @@ const sl__func *sl__expr_func_find(sl_slice name)
         const size_t *n;
     } tabs[] = {{sl__expr_funcs_time, &sl__expr_n_funcs_time},
                 {sl__expr_funcs_string, &sl__expr_n_funcs_string},
-                {sl__expr_funcs_math, &sl__expr_n_funcs_math}};
+                {sl__expr_funcs_math, &sl__expr_n_funcs_math},
+                {sl__expr_funcs_complex, &sl__expr_n_funcs_complex}};
     for (size_t t = 0; t < SL_COUNT(tabs); t++)
         for (size_t k = 0; k < *tabs[t].n; k++)
             if (sl_slice_ieq(name, tabs[t].v[k].name))
@@ -325,9 +326,17 @@ static sl_code bind_case(sl__binder *b, sl_expr *e)
     return SL_OK;
 }
 
+static sl_code bind_node(sl__binder *b, sl_expr **slot);
+
 static sl_code bind_col(sl__binder *b, sl_expr **slot)
 {
     sl_expr *e = *slot, *subst = NULL;
+    if (e->qual.n && e->qual_db.n == 0) { /* s.field of a STRUCT column s: struct_element */
+        sl_expr *call = NULL;
+        sl_code rc = sl__expr_struct_ref(b, e, &call);
+        if (rc != SL_OK || call)
+            return rc != SL_OK ? rc : (*slot = call, bind_node(b, slot));
+    }
     if (b->opts && b->opts->resolve) {
         long col = -1;
         sl_code rc = b->opts->resolve(b->opts->arg, e, &col, &subst, b->err);
@@ -597,7 +606,8 @@ int sl__expr_cmp(int cls, const sl_datum *a, const sl_datum *b)
         if (isnan(a->d) || isnan(b->d))
             return isnan(a->d) - isnan(b->d); /* NaN sorts last and equals itself */
         return (a->d > b->d) - (a->d < b->d);
-    case C_TEXT: {
+    case C_TEXT:
+    case C_CPLX: {
         size_t n = a->s.n < b->s.n ? a->s.n : b->s.n;
         int c = n ? memcmp(a->s.p, b->s.p, n) : 0;
         return c ? (c > 0) - (c < 0) : (a->s.n > b->s.n) - (a->s.n < b->s.n);

@@ -39,7 +39,8 @@ typedef enum sl__tk {
 
 typedef enum sl__op {
     OP_LP, OP_RP, OP_COMMA, OP_DOT, OP_SEMI, OP_STAR, OP_PLUS, OP_MINUS, OP_SLASH, OP_PCT,
-    OP_EQ, OP_NSEQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_AND2, OP_OR2, OP_BANG
+    OP_EQ, OP_NSEQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_AND2, OP_OR2, OP_BANG,
+    OP_LB, OP_RB, OP_LC, OP_RC, OP_COLON  /* [ ] { } : of element access and literals */
 } sl__op;
 
 typedef struct sl__tok {
@@ -121,7 +122,9 @@ void sl__expr_print_type(const sl_type *t, sl_buf *b);
 bool sl__expr_equal(const sl_expr *a, const sl_expr *b);
 
 /* ---- types ---- */
-typedef enum sl__cls { C_INT, C_LARGE, C_DEC, C_FLOAT, C_DATE, C_DT, C_TEXT, C_NULL } sl__cls;
+typedef enum sl__cls { C_INT, C_LARGE, C_DEC, C_FLOAT, C_DATE, C_DT, C_TEXT, C_NULL,
+                       C_CPLX /* ARRAY, MAP, STRUCT, BITMAP, HLL: bytes (func_complex.c) */
+} sl__cls;
 
 static inline int sl__cls_of(uint8_t id)
 {
@@ -133,7 +136,8 @@ static inline int sl__cls_of(uint8_t id)
     case SL_FLOAT: case SL_DOUBLE: return C_FLOAT;
     case SL_DATE: return C_DATE;
     case SL_DATETIME: return C_DT;
-    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: return C_TEXT;
+    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: case SL_VARIANT: return C_TEXT;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_BITMAP: case SL_HLL: return C_CPLX;
     default: return C_NULL;
     }
 }
@@ -210,6 +214,16 @@ extern const sl__func sl__expr_funcs_string[];
 extern const size_t sl__expr_n_funcs_string;
 extern const sl__func sl__expr_funcs_math[];
 extern const size_t sl__expr_n_funcs_math;
+extern const sl__func sl__expr_funcs_complex[];
+extern const size_t sl__expr_n_funcs_complex;
+
+/* Casts that involve ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL (func_complex.c): 1 done (*o
+ * set), 0 NULL (or out of memory: env->oom), -1 not such a cast. */
+int sl__expr_cast_complex(const sl_vec *in, size_t i, sl_type to, sl__env *env, sl_datum *o);
+
+/* A statement's `s.f` (an unbound qualified column) where s is a STRUCT column of the scope
+ * with a field f: *out becomes the unbound struct_element(s, 'f'); else *out stays NULL. */
+sl_code sl__expr_struct_ref(sl__binder *b, const sl_expr *col, sl_expr **out);
 
 /* The builtin named name (case-insensitive), or NULL. */
 const sl__func *sl__expr_func_find(sl_slice name);

@@ -341,6 +341,7 @@ static sl_code prepare_defaults(sl_mapper *m, sl_arena_t *a, sl_err *err)
     if (m->dflt == NULL || m->dflt_kind == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
     int64_t now = now_local_us(m);
+    m->conv.arena = a; /* DEFAULT '[]' of a complex column lives as long as the load */
     for (size_t c = 0; c < def->n_cols; c++) {
         const sl_coldef *cd = &def->cols[c];
         m->dflt_kind[c] = cd->nullable ? 2 : 0;
@@ -609,6 +610,8 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
         return NULL;
     }
     bool fmt_done = false; /* tsload value formats (batch/datefmt.c) for DATE/DATETIME/BOOLEAN */
+    m->conv.arena = &b->arena; /* ARRAY, MAP, STRUCT, VARIANT: their encodings (complex.h) */
+    m->conv.strict = strict;
     sl_conv cv = m->spec->formats ? sl_text_formats_convert(m->spec->formats, &cd->type, *v,
                                                             &col->v[row], &fmt_done)
                                   : SL_CONV_OK;
@@ -623,10 +626,15 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
         /* fall through */
     case SL_CONV_OK:
         col->null[row] = 0;
-        if (sl_type_is_text(&cd->type))
-            b->bytes += v->n;
+        if (sl_type_has_bytes(&cd->type))
+            b->bytes += col->v[row].s.n;
         return NULL;
     case SL_CONV_TOO_LONG:
+        if (!sl_type_is_text(&cd->type)) { /* complex values: their encoding did not fit */
+            snprintf(why, cap, "column(%.*s) value could not be stored: out of memory",
+                     (int)cd->name.n, cd->name.p);
+            return why;
+        }
         if (m->spec->truncate_strings && !strict) {
             size_t n = cd->type.len;
             while (n > 0 && ((unsigned char)v->p[n] & 0xc0) == 0x80)

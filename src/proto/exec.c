@@ -125,7 +125,7 @@ static sl_code run_desc(const sl_session *s, const sl_stmt *st, sl_arena_t *a,
     sl_slice *cells = sl_arena_alloc(a, def->n_cols * 6 * sizeof *cells + 1);
     for (size_t i = 0; cells && i < def->n_cols; i++) {
         const sl_coldef *cd = &def->cols[i];
-        char tn[64];
+        char tn[512]; /* nested types spell long */
         sl_type_name(&cd->type, tn, sizeof tn);
         sl_slice *row = cells + i * 6;
         row[0] = cd->name;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../batch/complex.h"
 #include "../batch/convert.h"
 #include "../core/jsonval.h"
 #include "../core/mem.h"
@@ -113,6 +114,15 @@ static void put_value(sl_buf *b, const sl_type *t, const sl_qval *v)
     case SL_DOUBLE: put_double(b, v->v.d, false); return;
     case SL_DATE: sl_json_str(b, tmp, sl_format_date(v->v.i, tmp)); return;
     case SL_DATETIME: sl_json_str(b, tmp, sl_format_datetime(v->v.i, t->precision, tmp)); return;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: { /* Doris's text form, as a string */
+        sl_buf tb = SL_BUF_INIT;
+        sl_cv_format(&tb, t, (sl_slice){v->v.s.p, v->v.s.n});
+        sl_json_str(b, tb.p ? tb.p : "", tb.len);
+        b->oom |= tb.oom;
+        sl_buf_free(&tb);
+        return;
+    }
+    case SL_BITMAP: case SL_HLL: sl_buf_puts(b, "null"); return; /* as Doris shows them */
     default: sl_json_str(b, v->v.s.p ? v->v.s.p : "", v->v.s.n); return;
     }
 }

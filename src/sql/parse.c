@@ -63,8 +63,7 @@ static const type_entry types[] = {
 
 /* Doris types that sluice cannot store yet: refused by name rather than as a syntax error. */
 static const char *const unsupported_types[] = {
-    "ARRAY", "MAP",      "STRUCT", "BITMAP", "HLL",  "QUANTILE_STATE", "VARIANT",
-    "AGG_STATE", "IPV4", "IPV6",   "TIME",   "TIMEV2",
+    "QUANTILE_STATE", "AGG_STATE", "IPV4", "IPV6", "TIME", "TIMEV2",
 };
 
 /* Read "( NUMBER )" style parameters: an unsigned integer of at most 9 digits into *v. */
@@ -156,8 +155,109 @@ static sl_code type_params_of(sl__parser *P, const type_entry *e, sl_type *out)
     return SL_OK;
 }
 
-sl_code sl__sql_type(sl__parser *P, sl_type *out)
+static sl_code type_rec(sl__parser *P, sl_type *out, unsigned depth, unsigned *gt);
+
+/* The '>' closing a type list; a '>>' token closes this list and the enclosing one (*gt counts
+ * the closes still owed to enclosing lists). */
+static sl_code close_angle(sl__parser *P, unsigned *gt)
 {
+    if (*gt > 0) {
+        (*gt)--;
+        return SL_OK;
+    }
+    if (sl__sql_accept_op(P, ">"))
+        return SL_OK;
+    if (sl__sql_accept_op(P, ">>")) {
+        *gt = 1;
+        return SL_OK;
+    }
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* An element type with its optional NULL / NOT NULL (and, for STRUCT fields, COMMENT). */
+static sl_code elem_type(sl__parser *P, sl_type *t, uint8_t *nullable, unsigned depth,
+                         unsigned *gt)
+{
+    sl_code rc = type_rec(P, t, depth + 1, gt);
+    *nullable = 1;
+    if (rc != SL_OK || *gt)
+        return rc;
+    if (sl__sql_accept_kw(P, "NOT")) {
+        rc = sl__sql_expect_kw(P, "NULL");
+        *nullable = 0;
+    } else {
+        sl__sql_accept_kw(P, "NULL");
+    }
+    if (rc == SL_OK && sl__sql_accept_kw(P, "COMMENT")) {
+        if (sl__sql_peek(P, 0)->kind != SL__TK_STRING)
+            return sl__sql_syntax(P, sl__sql_peek(P, 0));
+        sl__sql_next(P);
+    }
+    if (rc == SL_OK && (t->id == SL_VARIANT || t->id == SL_BITMAP || t->id == SL_HLL))
+        return sl_fail(P->err, SL_INVALID_SQL, "%s is not supported inside a complex type",
+                       sl_type_meta_name(t));
+    return rc;
+}
+
+/* ARRAY<T>, MAP<K, V>, STRUCT<name: T [COMMENT 'c'], ...> after the keyword; the element
+ * types are interned (types.h). */
+static sl_code complex_type(sl__parser *P, uint8_t id, sl_type *out, unsigned depth,
+                            unsigned *gt)
+{
+    enum { MAX_FIELDS = 1024 };
+    sl_type ts[16], *t = ts;
+    uint8_t nl[16], *nullable = nl;
+    sl_slice nm[16], *names = id == SL_STRUCT ? nm : NULL;
+    size_t n = 0, cap = 16;
+    sl_code rc = sl__sql_expect_op(P, "<");
+    if (depth > SL_TYPE_MAX_DEPTH)
+        return sl_fail(P->err, SL_INVALID_SQL, "complex types nest at most %d levels",
+                       SL_TYPE_MAX_DEPTH);
+    while (rc == SL_OK) {
+        if (n == cap) {
+            sl_type *t2 = sl_arena_alloc(P->a, 2 * cap * sizeof *t2);
+            uint8_t *n2 = sl_arena_alloc(P->a, 2 * cap);
+            sl_slice *m2 = sl_arena_alloc(P->a, 2 * cap * sizeof *m2);
+            if (t2 == NULL || n2 == NULL || m2 == NULL)
+                return sl_fail(P->err, SL_NOMEM, "cannot allocate a type");
+            memcpy(t2, t, n * sizeof *t), memcpy(n2, nullable, n);
+            if (names)
+                memcpy(m2, names, n * sizeof *m2), names = m2;
+            t = t2, nullable = n2, cap *= 2;
+        }
+        if (id == SL_STRUCT && ((rc = sl__sql_ident(P, &names[n])) != SL_OK ||
+                                (rc = sl__sql_expect_op(P, ":")) != SL_OK))
+            return rc;
+        if ((rc = elem_type(P, &t[n], &nullable[n], depth, gt)) != SL_OK)
+            return rc;
+        n++;
+        if (*gt || !sl__sql_accept_op(P, ","))
+            break;
+        if (n >= MAX_FIELDS || (id != SL_STRUCT && n >= (id == SL_MAP ? 2u : 1u)))
+            return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    }
+    if (rc == SL_OK)
+        rc = close_angle(P, gt);
+    if (rc == SL_OK && n != (id == SL_MAP ? 2u : id == SL_ARRAY ? 1u : n))
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    for (size_t i = 0; rc == SL_OK && names && i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (names[i].n == names[j].n && strncasecmp(names[i].p, names[j].p, names[i].n) == 0)
+                return sl_fail(P->err, SL_INVALID_SQL, "Duplicate field name %.*s in struct",
+                               (int)names[i].n, names[i].p);
+    sl_ctype c = {(uint32_t)n, t, nullable, names};
+    if (rc == SL_OK && !sl_type_intern(id, &c, out))
+        return sl_fail(P->err, SL_NOMEM, "cannot keep the type (too many distinct complex types)");
+    return rc;
+}
+
+static sl_code type_rec(sl__parser *P, sl_type *out, unsigned depth, unsigned *gt)
+{
+    static const struct {
+        const char *name;
+        uint8_t id;
+    } complex[] = {{"ARRAY", SL_ARRAY}, {"MAP", SL_MAP},         {"STRUCT", SL_STRUCT},
+                   {"VARIANT", SL_VARIANT}, {"BITMAP", SL_BITMAP}, {"HLL", SL_HLL}};
     const sl__tok *t = sl__sql_peek(P, 0);
     *out = (sl_type){0};
     if (t->kind != SL__TK_WORD)
@@ -170,12 +270,27 @@ sl_code sl__sql_type(sl__parser *P, sl_type *out)
             return type_params_of(P, &types[i], out);
         }
     }
+    for (size_t i = 0; i < SL_COUNT(complex); i++) {
+        if (sl__sql_is_kw(P, t, complex[i].name)) {
+            sl__sql_next(P);
+            out->id = complex[i].id;
+            return complex[i].id <= SL_STRUCT ? complex_type(P, complex[i].id, out, depth, gt)
+                                              : SL_OK;
+        }
+    }
     for (size_t i = 0; i < SL_COUNT(unsupported_types); i++)
         if (sl__sql_is_kw(P, t, unsupported_types[i]))
             return sl_fail(P->err, SL_INVALID_SQL, "unsupported type %.*s", (int)t->len,
                            P->text + t->off);
     return sl_fail(P->err, SL_INVALID_SQL, "unknown type '%.*s' at line %u, column %u",
                    (int)(t->len < 40 ? t->len : 40), P->text + t->off, t->line, t->col);
+}
+
+sl_code sl__sql_type(sl__parser *P, sl_type *out)
+{
+    unsigned gt = 0;
+    sl_code rc = type_rec(P, out, 1, &gt);
+    return rc == SL_OK && gt ? sl__sql_syntax(P, sl__sql_peek(P, 0)) : rc;
 }
 
 sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err)
@@ -338,7 +453,8 @@ static int column_agg(sl__parser *P, const sl__tok *t)
         int agg;
     } aggs[] = {{"SUM", SL_AGG_SUM},         {"MAX", SL_AGG_MAX},
                 {"MIN", SL_AGG_MIN},         {"REPLACE", SL_AGG_REPLACE},
-                {"REPLACE_IF_NOT_NULL", SL_AGG_REPLACE_IF_NOT_NULL}};
+                {"REPLACE_IF_NOT_NULL", SL_AGG_REPLACE_IF_NOT_NULL},
+                {"BITMAP_UNION", SL_AGG_BITMAP_UNION}, {"HLL_UNION", SL_AGG_HLL_UNION}};
     for (size_t i = 0; i < SL_COUNT(aggs); i++)
         if (sl__sql_is_kw(P, t, aggs[i].kw))
             return aggs[i].agg;
@@ -391,9 +507,6 @@ static sl_code column_attrs(sl__parser *P, table_builder *B, sl_coldef *c)
         if (agg != SL_AGG_NONE && c->agg == SL_AGG_NONE) {
             sl__sql_next(P);
             c->agg = (uint8_t)agg;
-        } else if (sl__sql_is_kw(P, t, "HLL_UNION") || sl__sql_is_kw(P, t, "BITMAP_UNION")) {
-            return sl_fail(P->err, SL_INVALID_SQL, "unsupported aggregate %.*s", (int)t->len,
-                           P->text + t->off);
         } else if (sl__sql_accept_kw(P, "KEY")) {
             c->key = true;
             B->has_key_attr = true;
@@ -742,12 +855,38 @@ static sl_code table_clauses(sl__parser *P, table_builder *B)
 static const char *const model_names[] = {"DUPLICATE", "UNIQUE", "AGGREGATE"};
 
 static const char *const agg_names[] = {"NONE", "SUM", "MAX", "MIN", "REPLACE",
-                                        "REPLACE_IF_NOT_NULL"};
+                                        "REPLACE_IF_NOT_NULL", "BITMAP_UNION", "HLL_UNION"};
 
-/* True for the types Doris refuses in a key: FLOAT, DOUBLE, STRING and JSON. */
+/* True for the types Doris refuses in a key: FLOAT, DOUBLE, STRING, JSON and the complex,
+ * VARIANT, BITMAP and HLL types. */
 static bool bad_key_type(const sl_type *ty)
 {
-    return ty->id == SL_FLOAT || ty->id == SL_DOUBLE || ty->id == SL_STRING || ty->id == SL_JSON;
+    return ty->id == SL_FLOAT || ty->id == SL_DOUBLE || ty->id == SL_STRING ||
+           ty->id == SL_JSON || ty->id >= SL_ARRAY;
+}
+
+/* BITMAP and HLL only as BITMAP_UNION / HLL_UNION values of AGGREGATE KEY tables, and those
+ * aggregates only on them; complex types aggregate by REPLACE only (Doris's rules). */
+static sl_code check_agg_type(sl__parser *P, const sl_tabledef *t, const sl_coldef *c)
+{
+    int nn = (int)c->name.n;
+    bool bm = c->type.id == SL_BITMAP, hll = c->type.id == SL_HLL;
+    if ((bm || c->agg == SL_AGG_BITMAP_UNION) && t->key_model != SL_KEYS_AGGREGATE)
+        return sl_fail(P->err, SL_INVALID_SQL, "BITMAP_UNION must be used in AGG_KEYS");
+    if ((hll || c->agg == SL_AGG_HLL_UNION) && t->key_model != SL_KEYS_AGGREGATE)
+        return sl_fail(P->err, SL_INVALID_SQL, "HLL_UNION must be used in AGG_KEYS");
+    if (c->key || t->key_model != SL_KEYS_AGGREGATE)
+        return SL_OK;
+    bool ok = bm ? c->agg == SL_AGG_BITMAP_UNION
+            : hll ? c->agg == SL_AGG_HLL_UNION
+            : c->type.id >= SL_ARRAY ? c->agg == SL_AGG_REPLACE ||
+                                          c->agg == SL_AGG_REPLACE_IF_NOT_NULL
+                                     : c->agg != SL_AGG_BITMAP_UNION && c->agg != SL_AGG_HLL_UNION;
+    if (!ok)
+        return sl_fail(P->err, SL_INVALID_SQL, "Aggregate type %s is not compatible with "
+                       "primitive type %s of column '%.*s'", agg_names[c->agg],
+                       sl_type_meta_name(&c->type), nn, c->name.p);
+    return SL_OK;
 }
 
 /* Without any key clause or KEY attribute: an AGGREGATE KEY table keyed on the non-aggregate
@@ -779,6 +918,9 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
     for (size_t i = 0; i < t->n_cols; i++) {
         const sl_coldef *c = &t->cols[i];
         int nn = (int)c->name.n;
+        sl_code rc = check_agg_type(P, t, c);
+        if (rc != SL_OK)
+            return rc;
         if (c->key && !in_prefix)
             return sl_fail(P->err, SL_INVALID_SQL,
                            "Key columns should be a ordered prefix of the schema");
@@ -786,6 +928,9 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
         if (c->key && (c->type.id == SL_FLOAT || c->type.id == SL_DOUBLE))
             return sl_fail(P->err, SL_INVALID_SQL, "Float or double can not used as a key, use "
                            "decimal instead (column '%.*s')", nn, c->name.p);
+        if (c->key && c->type.id >= SL_ARRAY)
+            return sl_fail(P->err, SL_INVALID_SQL, "%s type should not be used in key "
+                           "column[%.*s]", sl_type_meta_name(&c->type), nn, c->name.p);
         if (c->key && bad_key_type(&c->type))
             return sl_fail(P->err, SL_INVALID_SQL,
                            "String Type should not be used in key column[%.*s]", nn, c->name.p);
@@ -799,6 +944,7 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
         if (!c->key && t->key_model == SL_KEYS_AGGREGATE && c->agg == SL_AGG_NONE)
             return sl_fail(P->err, SL_INVALID_SQL, "Column[%.*s] is not key column, but not set "
                            "aggregate type", nn, c->name.p);
+
     }
     return SL_OK;
 }
@@ -1119,6 +1265,25 @@ static sl_code show(sl__parser *P, sl_stmt *out)
  * INSERT INTO [db.]t [(cols)] VALUES (...), ...
  */
 
+/* A complex value written as Doris's literal ([1, 2], {"k": 1}, {"f1": 1}): its text as written,
+ * brackets balanced, for the column's conversion (batch/complex.h). */
+static sl_code complex_literal(sl__parser *P, sl_slice *out)
+{
+    const sl__tok *first = sl__sql_peek(P, 0), *t;
+    size_t depth = 0;
+    do {
+        t = sl__sql_next(P);
+        if (t->kind == SL__TK_EOF)
+            return sl__sql_syntax(P, t);
+        if (sl__sql_is_op(P, t, "[") || sl__sql_is_op(P, t, "{"))
+            depth++;
+        else if (sl__sql_is_op(P, t, "]") || sl__sql_is_op(P, t, "}"))
+            depth--;
+    } while (depth > 0);
+    *out = sl_arena_slice(P->a, (sl_slice){P->text + first->off, t->off + t->len - first->off});
+    return out->p ? SL_OK : sl_fail(P->err, SL_NOMEM, "cannot copy literal");
+}
+
 /* One "(lit, ...)" row appended to ins->values; the first row fixes n_values. */
 static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
 {
@@ -1127,7 +1292,12 @@ static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
     sl_slice v;
     sl_code rc = sl__sql_expect_op(P, "(");
     do {
-        if (rc != SL_OK || (rc = literal(P, true, false, &v, NULL)) != SL_OK)
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (rc == SL_OK && (sl__sql_is_op(P, t, "[") || sl__sql_is_op(P, t, "{")))
+            rc = complex_literal(P, &v);
+        else if (rc == SL_OK)
+            rc = literal(P, true, false, &v, NULL);
+        if (rc != SL_OK)
             return rc;
         if ((rc = SL__SQL_PUSH(P, ins->values, n, *cap, v)) != SL_OK)
             return rc;

@@ -197,10 +197,11 @@ sl_code sl_sql_parse(const char *text, size_t n, sl_arena_t *a, sl_stmt *out, sl
 
 /* Parse a Doris type name with its parameters ("varchar(32)", "DECIMALV3(10, 2)", "datetime(3)").
  * Defaults: DECIMAL* (9,0), CHAR 1, VARCHAR 65533, DATETIME 0; limits as in Doris (DECIMALV2
- * (27,9), DECIMAL/DECIMALV3 p <= 38, CHAR 255, VARCHAR 65533, DATETIME p <= 6). Returns SL_OK,
- * SL_INVALID_SQL (primary SL_INVALID) with a message (ARRAY, MAP, STRUCT, BITMAP, HLL, ... give
+ * (27,9), DECIMAL/DECIMALV3 p <= 38, CHAR 255, VARCHAR 65533, DATETIME p <= 6), and the nested
+ * ARRAY<..>, MAP<..>, STRUCT<..> (interned, types.h), VARIANT, BITMAP and HLL. Returns SL_OK,
+ * SL_INVALID_SQL (primary SL_INVALID) with a message (types Doris has and sluice does not give
  * "unsupported type <name>"), or SL_NOMEM. Uses a private arena, freed before returning.
- * Used by CREATE TABLE and by CAST in SELECT. */
+ * Used by CREATE TABLE (CAST in expressions has its own reader, src/expr/parse.c). */
 sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err);
 
 /* The environment of a query starting now (wall clock) in a session at tz_offset_s with

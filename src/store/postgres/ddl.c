@@ -82,6 +82,10 @@ void sl__pg_type(sl_buf *b, const sl_type *t)
             sl_buf_puts(b, "text");
         break;
     case SL_JSON: sl_buf_puts(b, "json"); break;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: /* copy.c: jsonb forms */
+        sl_buf_puts(b, "jsonb");
+        break;
+    case SL_BITMAP: case SL_HLL: sl_buf_puts(b, "bytea"); break; /* their serialized bytes */
     default: sl_buf_puts(b, "text"); break;
     }
 }
