@@ -161,13 +161,13 @@ static sl_code take_label(sl_store *s, const sl_begin_opts *o, int64_t *id,
 }
 
 /* Mark a transaction ABORTED (only from PREPARE or PRECOMMITTED) with reason, and write rec
- * with status Fail, in one short transaction. */
-static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_load_record *rec)
+ * with status Fail, in one short transaction. False when that could not be written. */
+static bool write_aborted(sl_store *s, int64_t id, const char *reason, const sl_load_record *rec)
 {
     sl_econn *c;
     sl_err err = {0};
     if (s->ev->conn_get(s->e, &c, &err) != SL_OK)
-        return; /* the txn stays PREPARE: its timeout or the restart aborts it */
+        return false;
     sl_cell p[3] = {sl_cell_int(id), sl_cell_int((int64_t)sl__lg_now_ms()),
                     sl_cell_text(sl_slice_of(reason ? reason : ""))};
     sl_code rc = s->ev->xbegin(c, &err);
@@ -179,10 +179,46 @@ static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_l
     if (rc == SL_OK && rec)
         rc = sl__lg_record(s, c, rec, &err);
     if (rc == SL_OK)
-        s->ev->xcommit(c, &err);
+        rc = s->ev->xcommit(c, &err);
     else
         s->ev->xrollback(c);
     s->ev->conn_put(c);
+    return rc == SL_OK;
+}
+
+/* write_aborted, or when the store refuses it, owe it: the maintenance thread writes it again
+ * (sl__lg_retry_aborts) so the label is free soon after the store recovers, not only at the
+ * transaction's timeout or the next restart. */
+static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_load_record *rec)
+{
+    if (write_aborted(s, id, reason, rec))
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (s->n_owed < SL_LG_OWED_MAX) /* beyond that: its timeout or the restart aborts it */
+        s->owed[s->n_owed++] = id;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void sl__lg_retry_aborts(sl_store *s)
+{
+    int64_t ids[SL_LG_OWED_MAX];
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n_owed;
+    memcpy(ids, s->owed, n * sizeof ids[0]);
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (!write_aborted(s, ids[i], "aborted: the load failed and the store refused its "
+                                      "abort at first (full disk or lost connection)",
+                           NULL))
+            continue;
+        pthread_mutex_lock(&s->mu); /* written: out of the list (which may have grown) */
+        for (size_t k = 0; k < s->n_owed; k++)
+            if (s->owed[k] == ids[i]) {
+                s->owed[k] = s->owed[--s->n_owed];
+                break;
+            }
+        pthread_mutex_unlock(&s->mu);
+    }
 }
 
 static void txn_free(sl_txn *t)
@@ -270,13 +306,20 @@ static sl_load_record failed_record(const sl_load_record *rec, const sl_err *e, 
     return r;
 }
 
-/* The state a transaction is really in after a COMMIT whose outcome is unknown. */
-static int64_t reread_state(sl_store *s, int64_t id)
+/* The state a transaction is really in after a COMMIT on c whose outcome is unknown: read on
+ * c itself (still held: an embedded engine has no other connection to give, and asking for
+ * one would wait for ourselves), or, when c broke with the COMMIT, on another connection. */
+static int64_t reread_state(sl_store *s, sl_econn *c, int64_t id)
 {
+    static const char sql[] = "SELECT state FROM txns WHERE id = $1";
     int64_t st = SL_TXN_UNKNOWN;
     sl_cell p = sl_cell_int(id);
     sl_err err = {0};
-    sl__lg_run(s, "SELECT state FROM txns WHERE id = $1", &p, 1, sl__lg_int_fn, &st, NULL, &err);
+    if (sl__lg_exec(s, c, sql, &p, 1, sl__lg_int_fn, &st, NULL, &err) != SL_OK) {
+        st = SL_TXN_UNKNOWN;
+        sl_err_clear(&err);
+        sl__lg_run(s, sql, &p, 1, sl__lg_int_fn, &st, NULL, &err);
+    }
     return st;
 }
 
@@ -351,7 +394,7 @@ static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *
     if (rc == SL_OK) {
         rc = s->ev->xcommit(c, err);
         committed = rc == SL_OK;
-        if (rc != SL_OK && reread_state(s, t->id) == want) {
+        if (rc != SL_OK && reread_state(s, c, t->id) == want) {
             sl_err_clear(err); /* the COMMIT did happen */
             rc = SL_OK, committed = true;
         }

@@ -247,7 +247,9 @@ sl_code sl__sq_lanes_seal(sl_ewriter *t, sl_err *err)
         sqlite3_finalize(l->ins);
         l->ins = NULL;
         rc = sl__sq_exec(l->seg, "COMMIT", err);
-        if (rc == SL_OK && sqlite3_close(l->seg) != SQLITE_OK)
+        /* Closed whatever COMMIT said (a full disk fails it): a connection left open would
+         * keep the file, unlinked by the abort, and its space until the process ends. */
+        if (sqlite3_close(l->seg) != SQLITE_OK && rc == SL_OK)
             rc = sl_fail(err, SL_BACKEND, "cannot close segment");
         l->seg = NULL;
         if (rc == SL_OK)
