@@ -364,6 +364,24 @@ static sl_code doris_ddl(sl_buf *b, sl_slice name, bool if_not, ycol *cols, size
     return rc;
 }
 
+/* The rest of a statement after its last token: with clauses, words sluice ignores (ENGINE,
+ * HISTOGRAM, ...); a ';' may only end the text. A second statement is refused rather than
+ * silently skipped. */
+static sl_code statement_end(lexer *L, bool clauses, sl_err *err)
+{
+    for (next(L); L->kind != 0; next(L)) {
+        if (L->kind == ';') {
+            next(L);
+            if (L->kind == 0)
+                break;
+            return sl_fail(err, SL_INVALID, "multiple statements are not supported");
+        }
+        if (!clauses || L->kind == '?')
+            return sl_fail(err, SL_INVALID, "syntax error near '%.*s'", (int)L->tok.n, L->tok.p);
+    }
+    return SL_OK;
+}
+
 /* Parse "CREATE TABLE ..." into Doris DDL in b; *name and *if_not receive the table. */
 static sl_code parse_create(sl_http_req *r, lexer *L, sl_buf *b, sl_err *err)
 {
@@ -426,6 +444,8 @@ static sl_code parse_create(sl_http_req *r, lexer *L, sl_buf *b, sl_err *err)
     if (n_keys == 0)
         return sl_fail(err, SL_INVALID, "a primary key is required");
     /* HISTOGRAM, ENGINE, PARTITION BY, TABLESPACE, TABLE_FORMAT: accepted and ignored. */
+    if ((rc = statement_end(L, true, err)) != SL_OK)
+        return rc;
     return doris_ddl(b, name, if_not, cols, n, n_keys, err);
 }
 
@@ -505,7 +525,9 @@ static sl_code run_drop(sl_http_req *r, yamcs_ctx *y, lexer *L, sl_err *err)
     if (L->kind != 'w' && L->kind != 'q')
         return sl_fail(err, SL_INVALID, "expected a table name");
     st.name = L->tok;
-    sl_code rc = ddl_allowed(r, y, &st, err);
+    sl_code rc = statement_end(L, false, err);
+    if (rc == SL_OK)
+        rc = ddl_allowed(r, y, &st, err);
     if (rc == SL_OK)
         rc = sl_store_drop_table(app->store, y->db, st.name, st.if_exists, err);
     return rc;
