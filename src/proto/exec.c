@@ -20,6 +20,7 @@
 
 #include "../batch/convert.h"
 #include "../core/mem.h"
+#include "obs.h"
 #include "proto.h"
 
 static sl_slice stmt_db(const sl_stmt *st, const sl_session *s)
@@ -294,6 +295,26 @@ static sl_code run_show_txn(const sl_session *s, const sl_stmt *st, sl_slice db,
                        : sl_fail(err, rc, "%s", e.msg[0] ? e.msg : "cannot show the transaction");
 }
 
+/* SHOW PROC '/stream_loads': this node's running loads, of the databases whose load history
+ * the user may read (SL_ACT_LOAD_INFO, as SHOW STREAM LOAD). */
+static bool sees_loads_of(void *u, sl_slice db)
+{
+    const sl_session *s = u;
+    sl_err e = {0};
+    return s->id.admin ||
+           sl_priv_check(s->app->auth, &s->id, SL_ACT_LOAD_INFO, db, SL_LIT(""), &e) == SL_OK;
+}
+
+static sl_code run_show_proc(const sl_session *s, sl_arena_t *a, const sl_query_sink *sink,
+                             sl_err *err)
+{
+    sl_slice *cells;
+    size_t n;
+    if (sl__watch_running(s->app, sees_loads_of, (void *)s, s->app->tz, a, &cells, &n) != SL_OK)
+        return nomem(err);
+    return emit_rows(sink, sl__watch_running_cols, SL_WATCH_RUNNING_COLS, cells, n, err);
+}
+
 static sl_code run_account(const sl_session *s, const sl_stmt *st, sl_arena_t *a,
                            const sl_query_sink *sink, sl_exec_out *out, sl_err *err)
 {
@@ -374,6 +395,7 @@ static sl_code run(const sl_session *s, sl_stmt *st, sl_slice text, sl_slice db,
     case SL_STMT_SHOW_CREATE_TABLE: return run_show_create(s, st, a, sink, err);
     case SL_STMT_SHOW_STREAM_LOAD: return run_show_loads(s, st, db, sink, err);
     case SL_STMT_SHOW_TRANSACTION: return run_show_txn(s, st, db, sink, err);
+    case SL_STMT_SHOW_PROC_LOADS: return run_show_proc(s, a, sink, err);
     default: break;
     }
     out->has_rows = false;

@@ -135,6 +135,17 @@ typedef bool (*sl_watch_filter)(void *u, sl_slice db);
  * may_see accepts. error_url_prefix is put before each error log's name. */
 void sl__watch_json(sl_app *app, sl_buf *b, sl_watch_filter may_see, void *u);
 
+/* The columns of SHOW PROC '/stream_loads' (sl__watch_running's rows). */
+#define SL_WATCH_RUNNING_COLS 12
+extern const char *const sl__watch_running_cols[SL_WATCH_RUNNING_COLS];
+
+/* The loads running on this node whose database may_see accepts, newest first, as *n_rows rows
+ * of SL_WATCH_RUNNING_COLS text cells in *cells (allocated in a, like the texts): label, db,
+ * table, protocol, user, client, state, start time in zone tz, elapsed ms, bytes and rows
+ * received so far, the body's announced size (empty when unknown). SL_OK or SL_NOMEM. */
+sl_code sl__watch_running(sl_app *app, sl_watch_filter may_see, void *u, const struct sl_tz *tz,
+                          sl_arena_t *a, sl_slice **cells, size_t *n_rows);
+
 /* ---- the store probe (health.c) ------------------------------------------------------------ */
 
 typedef struct sl_health sl_health;

@@ -24,7 +24,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../batch/convert.h"
 #include "../core/mem.h"
+#include "../core/tz.h"
 #include "obs.h"
 
 /* The last RECENT_MAX loads that ended are kept (enough for a page of history; SHOW STREAM
@@ -405,6 +407,70 @@ static void render_tables(sl_buf *b, const snapshot *s, sl_watch_filter ok, void
                       (unsigned long long)t->last_wall_ms);
     }
     sl_buf_puts(b, "]");
+}
+
+/* ---- SHOW PROC '/stream_loads' ------------------------------------------------------------- */
+
+const char *const sl__watch_running_cols[SL_WATCH_RUNNING_COLS] = {
+    "Label", "Db", "Table", "Protocol", "User", "ClientIp", "State", "StartTime", "ElapsedMs",
+    "LoadBytes", "ReceivedRows", "BodySize"};
+
+static sl_slice num(sl_arena_t *a, uint64_t v)
+{
+    return sl_slice_of(sl_arena_printf(a, "%llu", (unsigned long long)v));
+}
+
+/* The text cells of one running load into c (SL_WATCH_RUNNING_COLS of them); false on NOMEM. */
+static bool running_row(const running *r, const sl_tz *tz, uint64_t t, sl_arena_t *a,
+                        sl_slice *c)
+{
+    char when[48];
+    int64_t s = (int64_t)(r->start_wall_ms / 1000);
+    size_t n = sl_format_datetime((s + (tz ? sl_tz_offset_utc(tz, s) : 0)) * 1000000, 0, when);
+    c[0] = sl_arena_slice(a, sl_slice_of(r->label));
+    c[1] = sl_arena_slice(a, sl_slice_of(r->db));
+    c[2] = sl_arena_slice(a, sl_slice_of(r->table));
+    c[3] = sl_slice_of(proto_name(r->proto));
+    c[4] = sl_arena_slice(a, sl_slice_of(r->user));
+    c[5] = sl_arena_slice(a, sl_slice_of(r->client));
+    c[6] = SL_LIT("LOADING");
+    c[7] = sl_arena_slice(a, (sl_slice){when, n});
+    c[8] = num(a, (t - r->start_us) / 1000);
+    c[9] = num(a, atomic_load(&r->bytes));
+    c[10] = num(a, atomic_load(&r->rows));
+    c[11] = r->body_size ? num(a, r->body_size) : SL_LIT("");
+    for (size_t i = 0; i < SL_WATCH_RUNNING_COLS; i++)
+        if (c[i].p == NULL)
+            return false;
+    return true;
+}
+
+sl_code sl__watch_running(sl_app *app, sl_watch_filter may_see, void *u, const sl_tz *tz,
+                          sl_arena_t *a, sl_slice **cells, size_t *n_rows)
+{
+    snapshot s;
+    *cells = NULL, *n_rows = 0;
+    if (!take_snapshot(app->watch, &s)) {
+        free_snapshot(&s);
+        return SL_NOMEM;
+    }
+    uint64_t t = now_us();
+    sl_code rc = SL_OK;
+    sl_slice *out = sl_arena_alloc(a, (s.n_run + 1) * SL_WATCH_RUNNING_COLS * sizeof *out);
+    if (out == NULL)
+        rc = SL_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; rc == SL_OK && i < s.n_run; i++) {
+        if (!may_see(u, sl_slice_of(s.run[i].db)))
+            continue;
+        if (!running_row(&s.run[i], tz, t, a, out + k * SL_WATCH_RUNNING_COLS))
+            rc = SL_NOMEM;
+        k++;
+    }
+    free_snapshot(&s);
+    if (rc == SL_OK)
+        *cells = out, *n_rows = k;
+    return rc;
 }
 
 void sl__watch_json(sl_app *app, sl_buf *b, sl_watch_filter may_see, void *u)

@@ -645,6 +645,7 @@ def statement_table(ctx):
                         ("SHOW GRANTS FOR 'zz'", ADMINS)],
         "DROP_USER": [("DROP USER IF EXISTS 'gone'", ADMINS)],
         "SHOW_NODES": [("SHOW BACKENDS", ADMINS), ("SHOW FRONTENDS", ADMINS)],
+        "SHOW_PROC_LOADS": [("SHOW PROC '/stream_loads'", LOGGED_IN)],
     }
 
 
