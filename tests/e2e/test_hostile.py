@@ -340,6 +340,11 @@ class HostileTest(unittest.TestCase):
     def shape_sqlapi_ok(self, head, body, text, status):
         self.assertEqual(json.loads(body)["code"], 0, body)
 
+    def shape_sqlapi_any(self, head, body, text, status):
+        doc = json.loads(body)
+        if doc["code"] != 0:
+            self.shape_sqlapi(head, body, text, status)
+
     def shape_yamcs(self, head, body, text, status):
         # Yamcs's ExceptionMessage: JSON, or protobuf {1: code, 2: type, 3: msg}
         if body.startswith(b"{"):
