@@ -51,7 +51,10 @@ static void bind_cell(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datum
         sqlite3_bind_blob(st, i, tmp, 16, SQLITE_STATIC);
         return;
     default:
-        sqlite3_bind_text(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_STATIC);
+        if (sl_type_is_blob(ty)) /* ARRAY, MAP, STRUCT, BITMAP, HLL: their bytes (internal.h) */
+            sqlite3_bind_blob(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_STATIC);
+        else
+            sqlite3_bind_text(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_STATIC);
         return;
     }
 }
@@ -165,7 +168,7 @@ static sl_code copy_batch(sl_batch *box, const sl_batch *b)
         const sl_column *src = &b->cols[c];
         memcpy(dst->v, src->v, n * sizeof *dst->v);
         memcpy(dst->null, src->null, n);
-        if (!sl_type_is_text(&src->def->type))
+        if (!sl_type_has_bytes(&src->def->type))
             continue;
         for (size_t r = 0; r < n; r++) {
             if (src->null[r] || src->v[r].s.n == 0)
@@ -244,7 +247,9 @@ sl_code sl__sq_lanes_seal(sl_ewriter *t, sl_err *err)
         sqlite3_finalize(l->ins);
         l->ins = NULL;
         rc = sl__sq_exec(l->seg, "COMMIT", err);
-        if (rc == SL_OK && sqlite3_close(l->seg) != SQLITE_OK)
+        /* Closed whatever COMMIT said (a full disk fails it): a connection left open would
+         * keep the file, unlinked by the abort, and its space until the process ends. */
+        if (sqlite3_close(l->seg) != SQLITE_OK && rc == SL_OK)
             rc = sl_fail(err, SL_BACKEND, "cannot close segment");
         l->seg = NULL;
         if (rc == SL_OK)
