@@ -15,7 +15,9 @@
  * whitespace, strings re-escaped (", \, control characters), integers as written, other
  * numbers in their shortest round-trip form. A path or document that does not parse gives
  * NULL (get_json_*, json_extract*), except json_parse, which is an error as in Doris (use
- * json_parse_error_to_null / _to_value to keep going).
+ * json_parse_error_to_null / _to_value to keep going). json_insert / json_set / json_replace
+ * splice the new value into the document's text at the place the path names, then write the
+ * result compactly.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -952,6 +954,175 @@ static sl_code bind_build(sl_expr *e, sl__binder *b)
     return rc;
 }
 
+/* ---- json_insert / json_set / json_replace(doc, path, value[, path, value ...]) ---- */
+
+enum { M_INSERT, M_SET, M_REPLACE };
+
+/* A splice of the document: bytes [from, to) become pre + val + post. */
+typedef struct splice {
+    const char *from, *to;
+    const char *pre, *post;
+    sl_slice key;          /* written quoted, then ':', after pre (a new member) */
+} splice;
+
+/* Where the last step st lands in the container (or scalar) par; false: nothing changes. */
+static bool place(int how, const step *st, sl_slice par, splice *sp)
+{
+    const char *p = par.p, *e = par.p + par.n;
+    bool obj = *p == '{', arr = *p == '[';
+    if (obj && st->kind == ST_KEY) {
+        bool empty = true;
+        for (p = ws(p + 1, e); *p != '}'; empty = false) {
+            const char *q = scan_string(p, e);
+            bool hit = key_equals((sl_slice){p, (size_t)(q - p)}, st->key);
+            p = ws(ws(q, e) + 1, e);
+            q = scan_value(p, e, 0);
+            if (hit) {
+                *sp = (splice){p, q, "", "", {NULL, 0}};
+                return how != M_INSERT;
+            }
+            p = ws(q, e);
+            if (*p == ',')
+                p = ws(p + 1, e);
+        }
+        *sp = (splice){p, p, empty ? "" : ",", "", st->key};
+        return how != M_REPLACE;
+    }
+    if (st->kind == ST_KEY)
+        return false;
+    if (!arr) { /* a scalar or an object is an array of one for [0] / [n] (MySQL's rule) */
+        int64_t idx = st->kind == ST_LAST ? -st->n : st->n;
+        if (idx == 0) {
+            *sp = (splice){par.p, e, "", "", {NULL, 0}};
+            return how != M_INSERT;
+        }
+        *sp = (splice){par.p, par.p, "[", "", {NULL, 0}};
+        return idx > 0 && how != M_REPLACE;
+    }
+    int64_t count = 0;
+    const char *items[2] = {NULL, NULL};
+    int64_t want = st->n;
+    if (st->kind == ST_LAST) {
+        for (const char *q = ws(p + 1, e); *q != ']'; count++) {
+            q = ws(scan_value(q, e, 0), e);
+            if (*q == ',')
+                q = ws(q + 1, e);
+        }
+        want = count - 1 - st->n;
+        count = 0;
+        if (want < 0)
+            return false;
+    }
+    for (p = ws(p + 1, e); *p != ']'; count++) {
+        const char *q = scan_value(p, e, 0);
+        if (count == want)
+            items[0] = p, items[1] = q;
+        p = ws(q, e);
+        if (*p == ',')
+            p = ws(p + 1, e);
+    }
+    if (items[0]) {
+        *sp = (splice){items[0], items[1], "", "", {NULL, 0}};
+        return how != M_INSERT;
+    }
+    *sp = (splice){p, p, count ? "," : "", "", {NULL, 0}};
+    return how != M_REPLACE;
+}
+
+/* One path/value pair applied to doc into o; false when the document or the path is invalid
+ * (or the path has a wildcard, which cannot name a place). */
+static bool modify_one(int how, sl_slice doc, sl_slice ptext, sl_slice val, sl_buf *o)
+{
+    static _Thread_local matches m; /* 4 KiB of slices: kept off the stack */
+    sl_slice v;
+    splice sp;
+    jpath *jp = &m.path;
+    if (!parse_path(ptext, jp) || jp->wild || !json_valid(doc, &v))
+        return false;
+    m.path_ok = false; /* the shared path cache of find() is not used here */
+    o->len = 0;
+    if (jp->n == 0) {
+        sl_buf_append(o, how == M_INSERT ? doc.p : val.p, how == M_INSERT ? doc.n : val.n);
+        return true;
+    }
+    const step last = jp->s[jp->n - 1];
+    jp->n--;
+    m.n = 0, m.overflow = false;
+    walk(jp, 0, v, &m);
+    if (m.n == 0 || !place(how, &last, m.v[0], &sp)) {
+        sl_buf_append(o, doc.p, doc.n);
+        return true;
+    }
+    bool wrap = *sp.pre == '[';
+    sl_buf_append(o, doc.p, (size_t)(sp.from - doc.p));
+    if (wrap) {
+        sl_slice par = m.v[0];
+        sl_buf_putc(o, '['), sl_buf_append(o, par.p, par.n), sl_buf_putc(o, ',');
+        sp.to = par.p + par.n;
+    } else {
+        sl_buf_puts(o, sp.pre);
+    }
+    if (sp.key.p) {
+        sl_buf_putc(o, '"'), put_string_body(o, sp.key.p, sp.key.n), sl_buf_puts(o, "\":");
+    }
+    sl_buf_append(o, val.p, val.n);
+    if (wrap)
+        sl_buf_putc(o, ']');
+    sl_buf_append(o, sp.to, (size_t)(doc.p + doc.n - sp.to));
+    return true;
+}
+
+static sl_code f_modify(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
+{
+    sl_buf cur = SL_BUF_INIT, nxt = SL_BUF_INIT, val = SL_BUF_INIT;
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        bool ok = !out->null[i] && !sl__arg_null(av, 0, i);
+        for (size_t k = 1; ok && k < e->n_args; k += 2)
+            ok = !sl__arg_null(av, k, i);
+        sl_slice doc = sl__arg_s(av, 0, i);
+        cur.len = 0;
+        if (ok)
+            sl_buf_append(&cur, doc.p, doc.n);
+        for (size_t k = 1; ok && k + 1 < e->n_args; k += 2) {
+            val.len = 0;
+            typed_value(&val, &av[k + 1], i);
+            ok = modify_one(e->fn->aux, (sl_slice){cur.p ? cur.p : "", cur.len},
+                            sl__arg_s(av, k, i), (sl_slice){val.p ? val.p : "", val.len}, &nxt);
+            sl_buf t = cur;
+            cur = nxt, nxt = t;
+        }
+        sl_slice v;
+        if (!ok || cur.oom || nxt.oom || val.oom ||
+            !json_valid((sl_slice){cur.p ? cur.p : "", cur.len}, &v)) {
+            out->null[i] = 1;
+            if (cur.oom || nxt.oom || val.oom)
+                rc = sl_fail(env->err, SL_NOMEM, "out of memory in a JSON function"),
+                env->oom = true;
+            continue;
+        }
+        val.len = 0;
+        compact(&val, v);
+        if (!result(env, out, i, &val))
+            rc = SL_NOMEM;
+    }
+    sl_buf_free(&cur), sl_buf_free(&nxt), sl_buf_free(&val);
+    return rc;
+}
+
+/* The document and the paths are text; values keep their types (text is quoted, JSON kept). */
+static sl_code bind_modify(sl_expr *e, sl__binder *b)
+{
+    sl_code rc = SL_OK;
+    if (e->n_args % 2 == 0)
+        return sl_fail(b->err, SL_INVALID, "%s takes a document and path/value pairs: an odd "
+                       "number of arguments, not %zu", e->fn->name, e->n_args);
+    for (size_t k = 0; rc == SL_OK && k < e->n_args; k++)
+        if (k == 0 || k % 2 == 1 || sl__cls_of(e->args[k]->type.id) == C_NULL)
+            rc = sl__expr_coerce(b, &e->args[k], sl__ty(SL_STRING));
+    return rc;
+}
+
 #define STR SL_STRING
 #define JS SL_JSON
 #define G(n, k, t) {n, 2, 2, true, STR, t, NULL, f_get, k}
@@ -995,5 +1166,8 @@ const sl__func sl__expr_funcs_json[] = {
     {"json_unquote", 1, 1, true, A_KEEP, STR, bind_build, f_build, B_UNQUOTE},
     {"json_array", 0, SL__VARIADIC, false, A_KEEP, JS, bind_build, f_build, B_ARRAY},
     {"json_object", 0, SL__VARIADIC, false, A_KEEP, JS, bind_build, f_build, B_OBJECT},
+    {"json_insert", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_INSERT},
+    {"json_set", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_SET},
+    {"json_replace", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_REPLACE},
 };
 const size_t sl__expr_n_funcs_json = SL_COUNT(sl__expr_funcs_json);
