@@ -17,7 +17,7 @@
  * NULL (get_json_*, json_extract*), except json_parse, which is an error as in Doris (use
  * json_parse_error_to_null / _to_value to keep going). json_insert / json_set / json_replace
  * splice the new value into the document's text at the place the path names, then write the
- * result compactly.
+ * result compactly; json_search walks every string value with a LIKE pattern.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -1123,6 +1123,142 @@ static sl_code bind_modify(sl_expr *e, sl__binder *b)
     return rc;
 }
 
+/* ---- json_search(doc, 'one' | 'all', pattern) ---- */
+
+/* LIKE on bytes with '%', '_' (one UTF-8 character) and '\' escaping the next byte. */
+static bool like(const char *s, const char *se, const char *p, const char *pe)
+{
+    const char *star_p = NULL, *star_s = NULL;
+    while (s < se) {
+        if (p < pe && *p == '%') {
+            star_p = ++p, star_s = s;
+            continue;
+        }
+        if (p < pe && *p == '_') {
+            p++, s++;
+            while (s < se && ((unsigned char)*s & 0xc0) == 0x80)
+                s++;
+            continue;
+        }
+        const char *lit = p < pe && *p == '\\' && p + 1 < pe ? p + 1 : p;
+        if (lit < pe && *lit == *s) {
+            p = lit + 1, s++;
+            continue;
+        }
+        if (star_p == NULL)
+            return false;
+        p = star_p, s = ++star_s; /* let the last '%' take one more byte */
+    }
+    while (p < pe && *p == '%')
+        p++;
+    return p == pe;
+}
+
+typedef struct search {
+    sl_slice pat;
+    bool all;
+    size_t found;
+    sl_buf path, hits, tmp;
+} search;
+
+/* An object key as a path step: .key when it is an identifier, else ."key". */
+static void put_key_step(sl_buf *b, sl_buf *tmp, sl_slice token)
+{
+    tmp->len = 0;
+    unescape_to(tmp, token);
+    const char *k = tmp->p ? tmp->p : "";
+    bool ident = tmp->len > 0 && !(k[0] >= '0' && k[0] <= '9');
+    for (size_t j = 0; ident && j < tmp->len; j++) {
+        char c = k[j];
+        ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '$';
+    }
+    sl_buf_putc(b, '.');
+    if (ident) {
+        sl_buf_append(b, k, tmp->len);
+    } else {
+        sl_buf_putc(b, '"'), put_string_body(b, k, tmp->len), sl_buf_putc(b, '"');
+    }
+}
+
+static void search_in(search *st, sl_slice v)
+{
+    const char *p = v.p, *e = v.p + v.n;
+    if (st->found && !st->all)
+        return;
+    if (*p == '"') {
+        st->tmp.len = 0;
+        unescape_to(&st->tmp, v);
+        const char *t = st->tmp.p ? st->tmp.p : "";
+        if (like(t, t + st->tmp.len, st->pat.p, st->pat.p + st->pat.n)) {
+            sl_buf_puts(&st->hits, st->found++ ? ",\"" : "\"");
+            put_string_body(&st->hits, st->path.p, st->path.len);
+            sl_buf_putc(&st->hits, '"');
+        }
+        return;
+    }
+    if (*p != '{' && *p != '[')
+        return;
+    bool obj = *p == '{';
+    size_t keep = st->path.len;
+    p = ws(p + 1, e);
+    for (int64_t i = 0; *p != '}' && *p != ']'; i++) {
+        st->path.len = keep;
+        if (obj) {
+            const char *q = scan_string(p, e);
+            put_key_step(&st->path, &st->tmp, (sl_slice){p, (size_t)(q - p)});
+            p = ws(ws(q, e) + 1, e);
+        } else {
+            sl_buf_printf(&st->path, "[%lld]", (long long)i);
+        }
+        const char *q = scan_value(p, e, 0);
+        search_in(st, (sl_slice){p, (size_t)(q - p)});
+        p = ws(q, e);
+        if (*p == ',')
+            p = ws(p + 1, e);
+    }
+    st->path.len = keep;
+}
+
+static sl_code f_search(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
+{
+    (void)e;
+    search st = {{NULL, 0}, false, 0, SL_BUF_INIT, SL_BUF_INIT, SL_BUF_INIT};
+    sl_buf b = SL_BUF_INIT;
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        sl_slice v, how = sl__arg_s(av, 1, i);
+        if (out->null[i])
+            continue;
+        if (!sl_slice_ieq(how, "one") && !sl_slice_ieq(how, "all")) {
+            rc = sl_fail(env->err, SL_INVALID, "the one_or_all argument of json_search must be "
+                         "'one' or 'all', not '%.*s'", (int)(how.n > 64 ? 64 : how.n), how.p);
+            break;
+        }
+        if (!json_valid(sl__arg_s(av, 0, i), &v)) {
+            out->null[i] = 1;
+            continue;
+        }
+        st.pat = sl__arg_s(av, 2, i), st.all = sl_slice_ieq(how, "all"), st.found = 0;
+        st.path.len = 0, st.hits.len = 0;
+        sl_buf_putc(&st.path, '$');
+        search_in(&st, v);
+        b.len = 0;
+        if (st.found > 1)
+            sl_buf_putc(&b, '[');
+        sl_buf_append(&b, st.hits.p ? st.hits.p : "", st.hits.len);
+        if (st.found > 1)
+            sl_buf_putc(&b, ']');
+        b.oom |= st.path.oom | st.hits.oom | st.tmp.oom;
+        if (!st.found && !b.oom)
+            out->null[i] = 1;
+        else if (!result(env, out, i, &b))
+            rc = SL_NOMEM;
+    }
+    sl_buf_free(&b), sl_buf_free(&st.path), sl_buf_free(&st.hits), sl_buf_free(&st.tmp);
+    return rc;
+}
+
 #define STR SL_STRING
 #define JS SL_JSON
 #define G(n, k, t) {n, 2, 2, true, STR, t, NULL, f_get, k}
@@ -1169,5 +1305,6 @@ const sl__func sl__expr_funcs_json[] = {
     {"json_insert", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_INSERT},
     {"json_set", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_SET},
     {"json_replace", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_REPLACE},
+    {"json_search", 3, 3, true, STR, JS, NULL, f_search, 0},
 };
 const size_t sl__expr_n_funcs_json = SL_COUNT(sl__expr_funcs_json);

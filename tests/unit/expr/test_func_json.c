@@ -167,3 +167,30 @@ Test(func_json, modifying)
     EV("json_set('{}', '$.a', 1, '$.b')", "ERR: json_set takes a document and path/value "
                                           "pairs: an odd number of arguments, not 4");
 }
+
+/* json_search: Doris's (and MySQL's) examples. */
+Test(func_json, searching)
+{
+    const char *doc = "'[\"A\",[{\"B\":\"1\"}],{\"C\":\"AB\"},{\"D\":\"BC\"}]'";
+    char q[256];
+#define SEARCH(how, pat, want)                                                                 \
+    do {                                                                                       \
+        snprintf(q, sizeof q, "json_search(%s, '%s', '%s')", doc, how, pat);              \
+        EV(q, want);                                                                           \
+    } while (0)
+    SEARCH("one", "A", "\"$[0]\"");
+    SEARCH("all", "A", "\"$[0]\"");
+    SEARCH("one", "%A%", "\"$[0]\"");
+    SEARCH("all", "%A%", "[\"$[0]\",\"$[2].C\"]");
+    SEARCH("all", "%B%", "[\"$[2].C\",\"$[3].D\"]");
+    SEARCH("all", "1", "\"$[1][0].B\"");
+    SEARCH("ALL", "_C", "\"$[3].D\"");
+    SEARCH("one", "Z%", "NULL");
+#undef SEARCH
+    EV("json_search('{\"a b\": \"x%y\"}', 'one', 'x\\\\%y')", "\"$.\\\"a b\\\"\"");
+    EV("json_search('{\"a\": \"北京\"}', 'one', '_京')", "\"$.a\"");
+    EV("json_search('not json', 'one', 'x')", "NULL");
+    EV("json_search(nul, 'one', 'x')", "NULL");
+    EV("json_search('[\"x\"]', 'some', 'x')",
+       "ERR: the one_or_all argument of json_search must be 'one' or 'all', not 'some'");
+}
