@@ -1029,20 +1029,35 @@ static bool place(int how, const step *st, sl_slice par, splice *sp)
     return how != M_REPLACE;
 }
 
-/* One path/value pair applied to doc into o; false when the document or the path is invalid
- * (or the path has a wildcard, which cannot name a place). */
-static bool modify_one(int how, sl_slice doc, sl_slice ptext, sl_slice val, sl_buf *o)
+/* The bytes [p, e) of a document into o: compacted (the caller's document, first pair) or
+ * as they are (already compact, later pairs). Splices fall on token boundaries. */
+static void put_doc(sl_buf *o, const char *p, const char *e, bool raw)
+{
+    if (raw)
+        sl_buf_append(o, p, (size_t)(e - p));
+    else
+        compact(o, (sl_slice){p, (size_t)(e - p)});
+}
+
+/* One path/value pair (val compact) applied to doc into o, written compactly; raw: doc is
+ * already valid and compact (a previous pair's result). False when the document or the path
+ * is invalid (or the path has a wildcard, which cannot name a place). */
+static bool modify_one(int how, sl_slice doc, sl_slice ptext, sl_slice val, bool raw, sl_buf *o)
 {
     static _Thread_local matches m; /* 4 KiB of slices: kept off the stack */
-    sl_slice v;
+    sl_slice v = doc;
     splice sp;
     jpath *jp = &m.path;
-    if (!parse_path(ptext, jp) || jp->wild || !json_valid(doc, &v))
+    if (!parse_path(ptext, jp) || jp->wild || (!raw && !json_valid(doc, &v)))
         return false;
     m.path_ok = false; /* the shared path cache of find() is not used here */
     o->len = 0;
+    const char *end = v.p + v.n;
     if (jp->n == 0) {
-        sl_buf_append(o, how == M_INSERT ? doc.p : val.p, how == M_INSERT ? doc.n : val.n);
+        if (how == M_INSERT)
+            put_doc(o, v.p, end, raw);
+        else
+            sl_buf_append(o, val.p, val.n);
         return true;
     }
     const step last = jp->s[jp->n - 1];
@@ -1050,15 +1065,15 @@ static bool modify_one(int how, sl_slice doc, sl_slice ptext, sl_slice val, sl_b
     m.n = 0, m.overflow = false;
     walk(jp, 0, v, &m);
     if (m.n == 0 || !place(how, &last, m.v[0], &sp)) {
-        sl_buf_append(o, doc.p, doc.n);
+        put_doc(o, v.p, end, raw);
         return true;
     }
     bool wrap = *sp.pre == '[';
-    sl_buf_append(o, doc.p, (size_t)(sp.from - doc.p));
+    if (wrap)
+        sp.to = m.v[0].p + m.v[0].n;
+    put_doc(o, v.p, sp.from, raw);
     if (wrap) {
-        sl_slice par = m.v[0];
-        sl_buf_putc(o, '['), sl_buf_append(o, par.p, par.n), sl_buf_putc(o, ',');
-        sp.to = par.p + par.n;
+        sl_buf_putc(o, '['), put_doc(o, m.v[0].p, sp.to, raw), sl_buf_putc(o, ',');
     } else {
         sl_buf_puts(o, sp.pre);
     }
@@ -1068,7 +1083,7 @@ static bool modify_one(int how, sl_slice doc, sl_slice ptext, sl_slice val, sl_b
     sl_buf_append(o, val.p, val.n);
     if (wrap)
         sl_buf_putc(o, ']');
-    sl_buf_append(o, sp.to, (size_t)(doc.p + doc.n - sp.to));
+    put_doc(o, sp.to, end, raw);
     return true;
 }
 
@@ -1081,29 +1096,22 @@ static sl_code f_modify(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec
         for (size_t k = 1; ok && k < e->n_args; k += 2)
             ok = !sl__arg_null(av, k, i);
         sl_slice doc = sl__arg_s(av, 0, i);
-        cur.len = 0;
-        if (ok)
-            sl_buf_append(&cur, doc.p, doc.n);
         for (size_t k = 1; ok && k + 1 < e->n_args; k += 2) {
             val.len = 0;
             typed_value(&val, &av[k + 1], i);
-            ok = modify_one(e->fn->aux, (sl_slice){cur.p ? cur.p : "", cur.len},
-                            sl__arg_s(av, k, i), (sl_slice){val.p ? val.p : "", val.len}, &nxt);
+            sl_slice d = k == 1 ? doc : (sl_slice){cur.p ? cur.p : "", cur.len};
+            ok = modify_one(e->fn->aux, d, sl__arg_s(av, k, i),
+                            (sl_slice){val.p ? val.p : "", val.len}, k > 1, &nxt);
             sl_buf t = cur;
             cur = nxt, nxt = t;
         }
-        sl_slice v;
-        if (!ok || cur.oom || nxt.oom || val.oom ||
-            !json_valid((sl_slice){cur.p ? cur.p : "", cur.len}, &v)) {
-            out->null[i] = 1;
-            if (cur.oom || nxt.oom || val.oom)
-                rc = sl_fail(env->err, SL_NOMEM, "out of memory in a JSON function"),
-                env->oom = true;
-            continue;
+        if (cur.oom || nxt.oom || val.oom) {
+            rc = sl_fail(env->err, SL_NOMEM, "out of memory in a JSON function"), env->oom = true;
+            break;
         }
-        val.len = 0;
-        compact(&val, v);
-        if (!result(env, out, i, &val))
+        if (!ok)
+            out->null[i] = 1;
+        else if (!result(env, out, i, &cur))
             rc = SL_NOMEM;
     }
     sl_buf_free(&cur), sl_buf_free(&nxt), sl_buf_free(&val);
