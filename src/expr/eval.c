@@ -34,6 +34,7 @@ const sl__func *sl__expr_func_find(sl_slice name)
                 {sl__expr_funcs_regexp, &sl__expr_n_funcs_regexp},
                 {sl__expr_funcs_math2, &sl__expr_n_funcs_math2},
                 {sl__expr_funcs_date2, &sl__expr_n_funcs_date2},
+                {sl__expr_funcs_date3, &sl__expr_n_funcs_date3},
                 {sl__expr_funcs_json, &sl__expr_n_funcs_json},
                 {sl__expr_funcs_hash, &sl__expr_n_funcs_hash}};
     for (size_t t = 0; t < SL_COUNT(tabs); t++)

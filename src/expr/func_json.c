@@ -15,7 +15,9 @@
  * whitespace, strings re-escaped (", \, control characters), integers as written, other
  * numbers in their shortest round-trip form. A path or document that does not parse gives
  * NULL (get_json_*, json_extract*), except json_parse, which is an error as in Doris (use
- * json_parse_error_to_null / _to_value to keep going).
+ * json_parse_error_to_null / _to_value to keep going). json_insert / json_set / json_replace
+ * splice the new value into the document's text at the place the path names, then write the
+ * result compactly; json_search walks every string value with a LIKE pattern.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -952,6 +954,319 @@ static sl_code bind_build(sl_expr *e, sl__binder *b)
     return rc;
 }
 
+/* ---- json_insert / json_set / json_replace(doc, path, value[, path, value ...]) ---- */
+
+enum { M_INSERT, M_SET, M_REPLACE };
+
+/* A splice of the document: bytes [from, to) become pre + val + post. */
+typedef struct splice {
+    const char *from, *to;
+    const char *pre, *post;
+    sl_slice key;          /* written quoted, then ':', after pre (a new member) */
+} splice;
+
+/* Where the last step st lands in the container (or scalar) par; false: nothing changes. */
+static bool place(int how, const step *st, sl_slice par, splice *sp)
+{
+    const char *p = par.p, *e = par.p + par.n;
+    bool obj = *p == '{', arr = *p == '[';
+    if (obj && st->kind == ST_KEY) {
+        bool empty = true;
+        for (p = ws(p + 1, e); *p != '}'; empty = false) {
+            const char *q = scan_string(p, e);
+            bool hit = key_equals((sl_slice){p, (size_t)(q - p)}, st->key);
+            p = ws(ws(q, e) + 1, e);
+            q = scan_value(p, e, 0);
+            if (hit) {
+                *sp = (splice){p, q, "", "", {NULL, 0}};
+                return how != M_INSERT;
+            }
+            p = ws(q, e);
+            if (*p == ',')
+                p = ws(p + 1, e);
+        }
+        *sp = (splice){p, p, empty ? "" : ",", "", st->key};
+        return how != M_REPLACE;
+    }
+    if (st->kind == ST_KEY)
+        return false;
+    if (!arr) { /* a scalar or an object is an array of one for [0] / [n] (MySQL's rule) */
+        int64_t idx = st->kind == ST_LAST ? -st->n : st->n;
+        if (idx == 0) {
+            *sp = (splice){par.p, e, "", "", {NULL, 0}};
+            return how != M_INSERT;
+        }
+        *sp = (splice){par.p, par.p, "[", "", {NULL, 0}};
+        return idx > 0 && how != M_REPLACE;
+    }
+    int64_t count = 0;
+    const char *items[2] = {NULL, NULL};
+    int64_t want = st->n;
+    if (st->kind == ST_LAST) {
+        for (const char *q = ws(p + 1, e); *q != ']'; count++) {
+            q = ws(scan_value(q, e, 0), e);
+            if (*q == ',')
+                q = ws(q + 1, e);
+        }
+        want = count - 1 - st->n;
+        count = 0;
+        if (want < 0)
+            return false;
+    }
+    for (p = ws(p + 1, e); *p != ']'; count++) {
+        const char *q = scan_value(p, e, 0);
+        if (count == want)
+            items[0] = p, items[1] = q;
+        p = ws(q, e);
+        if (*p == ',')
+            p = ws(p + 1, e);
+    }
+    if (items[0]) {
+        *sp = (splice){items[0], items[1], "", "", {NULL, 0}};
+        return how != M_INSERT;
+    }
+    *sp = (splice){p, p, count ? "," : "", "", {NULL, 0}};
+    return how != M_REPLACE;
+}
+
+/* The bytes [p, e) of a document into o: compacted (the caller's document, first pair) or
+ * as they are (already compact, later pairs). Splices fall on token boundaries. */
+static void put_doc(sl_buf *o, const char *p, const char *e, bool raw)
+{
+    if (raw)
+        sl_buf_append(o, p, (size_t)(e - p));
+    else
+        compact(o, (sl_slice){p, (size_t)(e - p)});
+}
+
+/* One path/value pair (val compact) applied to doc into o, written compactly; raw: doc is
+ * already valid and compact (a previous pair's result). False when the document or the path
+ * is invalid (or the path has a wildcard, which cannot name a place). */
+static bool modify_one(int how, sl_slice doc, sl_slice ptext, sl_slice val, bool raw, sl_buf *o)
+{
+    static _Thread_local matches m; /* 4 KiB of slices: kept off the stack */
+    sl_slice v = doc;
+    splice sp;
+    jpath *jp = &m.path;
+    if (!parse_path(ptext, jp) || jp->wild || (!raw && !json_valid(doc, &v)))
+        return false;
+    m.path_ok = false; /* the shared path cache of find() is not used here */
+    o->len = 0;
+    const char *end = v.p + v.n;
+    if (jp->n == 0) {
+        if (how == M_INSERT)
+            put_doc(o, v.p, end, raw);
+        else
+            sl_buf_append(o, val.p, val.n);
+        return true;
+    }
+    const step last = jp->s[jp->n - 1];
+    jp->n--;
+    m.n = 0, m.overflow = false;
+    walk(jp, 0, v, &m);
+    if (m.n == 0 || !place(how, &last, m.v[0], &sp)) {
+        put_doc(o, v.p, end, raw);
+        return true;
+    }
+    bool wrap = *sp.pre == '[';
+    if (wrap)
+        sp.to = m.v[0].p + m.v[0].n;
+    put_doc(o, v.p, sp.from, raw);
+    if (wrap) {
+        sl_buf_putc(o, '['), put_doc(o, m.v[0].p, sp.to, raw), sl_buf_putc(o, ',');
+    } else {
+        sl_buf_puts(o, sp.pre);
+    }
+    if (sp.key.p) {
+        sl_buf_putc(o, '"'), put_string_body(o, sp.key.p, sp.key.n), sl_buf_puts(o, "\":");
+    }
+    sl_buf_append(o, val.p, val.n);
+    if (wrap)
+        sl_buf_putc(o, ']');
+    put_doc(o, sp.to, end, raw);
+    return true;
+}
+
+static sl_code f_modify(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
+{
+    sl_buf cur = SL_BUF_INIT, nxt = SL_BUF_INIT, val = SL_BUF_INIT;
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        bool ok = !out->null[i] && !sl__arg_null(av, 0, i);
+        for (size_t k = 1; ok && k < e->n_args; k += 2)
+            ok = !sl__arg_null(av, k, i);
+        sl_slice doc = sl__arg_s(av, 0, i);
+        for (size_t k = 1; ok && k + 1 < e->n_args; k += 2) {
+            val.len = 0;
+            typed_value(&val, &av[k + 1], i);
+            sl_slice d = k == 1 ? doc : (sl_slice){cur.p ? cur.p : "", cur.len};
+            ok = modify_one(e->fn->aux, d, sl__arg_s(av, k, i),
+                            (sl_slice){val.p ? val.p : "", val.len}, k > 1, &nxt);
+            sl_buf t = cur;
+            cur = nxt, nxt = t;
+        }
+        if (cur.oom || nxt.oom || val.oom) {
+            rc = sl_fail(env->err, SL_NOMEM, "out of memory in a JSON function"), env->oom = true;
+            break;
+        }
+        if (!ok)
+            out->null[i] = 1;
+        else if (!result(env, out, i, &cur))
+            rc = SL_NOMEM;
+    }
+    sl_buf_free(&cur), sl_buf_free(&nxt), sl_buf_free(&val);
+    return rc;
+}
+
+/* The document and the paths are text; values keep their types (text is quoted, JSON kept). */
+static sl_code bind_modify(sl_expr *e, sl__binder *b)
+{
+    sl_code rc = SL_OK;
+    if (e->n_args % 2 == 0)
+        return sl_fail(b->err, SL_INVALID, "%s takes a document and path/value pairs: an odd "
+                       "number of arguments, not %zu", e->fn->name, e->n_args);
+    for (size_t k = 0; rc == SL_OK && k < e->n_args; k++)
+        if (k == 0 || k % 2 == 1 || sl__cls_of(e->args[k]->type.id) == C_NULL)
+            rc = sl__expr_coerce(b, &e->args[k], sl__ty(SL_STRING));
+    return rc;
+}
+
+/* ---- json_search(doc, 'one' | 'all', pattern) ---- */
+
+/* LIKE on bytes with '%', '_' (one UTF-8 character) and '\' escaping the next byte. */
+static bool like(const char *s, const char *se, const char *p, const char *pe)
+{
+    const char *star_p = NULL, *star_s = NULL;
+    while (s < se) {
+        if (p < pe && *p == '%') {
+            star_p = ++p, star_s = s;
+            continue;
+        }
+        if (p < pe && *p == '_') {
+            p++, s++;
+            while (s < se && ((unsigned char)*s & 0xc0) == 0x80)
+                s++;
+            continue;
+        }
+        const char *lit = p < pe && *p == '\\' && p + 1 < pe ? p + 1 : p;
+        if (lit < pe && *lit == *s) {
+            p = lit + 1, s++;
+            continue;
+        }
+        if (star_p == NULL)
+            return false;
+        p = star_p, s = ++star_s; /* let the last '%' take one more byte */
+    }
+    while (p < pe && *p == '%')
+        p++;
+    return p == pe;
+}
+
+typedef struct search {
+    sl_slice pat;
+    bool all;
+    size_t found;
+    sl_buf path, hits, tmp;
+} search;
+
+/* An object key as a path step: .key when it is an identifier, else ."key". */
+static void put_key_step(sl_buf *b, sl_buf *tmp, sl_slice token)
+{
+    tmp->len = 0;
+    unescape_to(tmp, token);
+    const char *k = tmp->p ? tmp->p : "";
+    bool ident = tmp->len > 0 && !(k[0] >= '0' && k[0] <= '9');
+    for (size_t j = 0; ident && j < tmp->len; j++) {
+        char c = k[j];
+        ident = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '$';
+    }
+    sl_buf_putc(b, '.');
+    if (ident) {
+        sl_buf_append(b, k, tmp->len);
+    } else {
+        sl_buf_putc(b, '"'), put_string_body(b, k, tmp->len), sl_buf_putc(b, '"');
+    }
+}
+
+static void search_in(search *st, sl_slice v)
+{
+    const char *p = v.p, *e = v.p + v.n;
+    if (st->found && !st->all)
+        return;
+    if (*p == '"') {
+        st->tmp.len = 0;
+        unescape_to(&st->tmp, v);
+        const char *t = st->tmp.p ? st->tmp.p : "";
+        if (like(t, t + st->tmp.len, st->pat.p, st->pat.p + st->pat.n)) {
+            sl_buf_puts(&st->hits, st->found++ ? ",\"" : "\"");
+            put_string_body(&st->hits, st->path.p, st->path.len);
+            sl_buf_putc(&st->hits, '"');
+        }
+        return;
+    }
+    if (*p != '{' && *p != '[')
+        return;
+    bool obj = *p == '{';
+    size_t keep = st->path.len;
+    p = ws(p + 1, e);
+    for (int64_t i = 0; *p != '}' && *p != ']'; i++) {
+        st->path.len = keep;
+        if (obj) {
+            const char *q = scan_string(p, e);
+            put_key_step(&st->path, &st->tmp, (sl_slice){p, (size_t)(q - p)});
+            p = ws(ws(q, e) + 1, e);
+        } else {
+            sl_buf_printf(&st->path, "[%lld]", (long long)i);
+        }
+        const char *q = scan_value(p, e, 0);
+        search_in(st, (sl_slice){p, (size_t)(q - p)});
+        p = ws(q, e);
+        if (*p == ',')
+            p = ws(p + 1, e);
+    }
+    st->path.len = keep;
+}
+
+static sl_code f_search(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
+{
+    (void)e;
+    search st = {{NULL, 0}, false, 0, SL_BUF_INIT, SL_BUF_INIT, SL_BUF_INIT};
+    sl_buf b = SL_BUF_INIT;
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        sl_slice v, how = sl__arg_s(av, 1, i);
+        if (out->null[i])
+            continue;
+        if (!sl_slice_ieq(how, "one") && !sl_slice_ieq(how, "all")) {
+            rc = sl_fail(env->err, SL_INVALID, "the one_or_all argument of json_search must be "
+                         "'one' or 'all', not '%.*s'", (int)(how.n > 64 ? 64 : how.n), how.p);
+            break;
+        }
+        if (!json_valid(sl__arg_s(av, 0, i), &v)) {
+            out->null[i] = 1;
+            continue;
+        }
+        st.pat = sl__arg_s(av, 2, i), st.all = sl_slice_ieq(how, "all"), st.found = 0;
+        st.path.len = 0, st.hits.len = 0;
+        sl_buf_putc(&st.path, '$');
+        search_in(&st, v);
+        b.len = 0;
+        if (st.found > 1)
+            sl_buf_putc(&b, '[');
+        sl_buf_append(&b, st.hits.p ? st.hits.p : "", st.hits.len);
+        if (st.found > 1)
+            sl_buf_putc(&b, ']');
+        b.oom |= st.path.oom | st.hits.oom | st.tmp.oom;
+        if (!st.found && !b.oom)
+            out->null[i] = 1;
+        else if (!result(env, out, i, &b))
+            rc = SL_NOMEM;
+    }
+    sl_buf_free(&b), sl_buf_free(&st.path), sl_buf_free(&st.hits), sl_buf_free(&st.tmp);
+    return rc;
+}
+
 #define STR SL_STRING
 #define JS SL_JSON
 #define G(n, k, t) {n, 2, 2, true, STR, t, NULL, f_get, k}
@@ -995,5 +1310,9 @@ const sl__func sl__expr_funcs_json[] = {
     {"json_unquote", 1, 1, true, A_KEEP, STR, bind_build, f_build, B_UNQUOTE},
     {"json_array", 0, SL__VARIADIC, false, A_KEEP, JS, bind_build, f_build, B_ARRAY},
     {"json_object", 0, SL__VARIADIC, false, A_KEEP, JS, bind_build, f_build, B_OBJECT},
+    {"json_insert", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_INSERT},
+    {"json_set", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_SET},
+    {"json_replace", 3, SL__VARIADIC, false, A_KEEP, JS, bind_modify, f_modify, M_REPLACE},
+    {"json_search", 3, 3, true, STR, JS, NULL, f_search, 0},
 };
 const size_t sl__expr_n_funcs_json = SL_COUNT(sl__expr_funcs_json);

@@ -2,7 +2,8 @@
  * func_string2.c - Doris's string functions beyond func_string.c (expr stage): searching
  * (instr, locate, find_in_set, field, elt, strcmp, starts_with, ends_with, count_substrings,
  * substring_index), building (repeat, space, reverse, initcap, translate, overlay,
- * sub_replace, append_trailing_char_if_absent, char, quote, money_format), hex/unhex, masks
+ * sub_replace, append_trailing_char_if_absent, char, quote, money_format, format_round),
+ * hex/unhex, masks
  * (mask, mask_first_n, mask_last_n, digital_masking), URLs (parse_url, extract_url_parameter,
  * url_encode/decode, protocol, domain, domain_without_www, top_level_domain) and
  * split_by_string.
@@ -583,40 +584,54 @@ static sl_code bind_char(sl_expr *e, sl__binder *b)
     return coerce_sig(e, b, "i");
 }
 
-/* money_format(x): rounded half away from zero to 2 decimals, thousands separated by ','. */
+/* money_format(x) and format_round(x, d): x rounded half away from zero to 2 (or d, at most
+ * 30 as in MySQL's FORMAT) decimals, thousands separated by ','; d = 0 writes no point. */
+#define MAX_ROUND_DECIMALS 30
+
+/* x of row i scaled by 10^d into *v; false when it does not fit (or is not finite). */
+static bool scaled_of(const sl_vec *a, size_t i, unsigned d, sl_i128 *v)
+{
+    const sl_datum *x = &a->v[i];
+    switch (sl__cls_of(a->type.id)) {
+    case C_DEC: {
+        unsigned sc = a->type.scale;
+        if (sc > d) {
+            sl_i128 p = sl__pow10(sc - d), q = x->w / p, r = x->w % p;
+            *v = q + ((r * 2 >= p) ? 1 : (-r * 2 >= p) ? -1 : 0);
+            return true;
+        }
+        return !__builtin_mul_overflow(x->w, sl__pow10(d - sc), v);
+    }
+    case C_LARGE: return !__builtin_mul_overflow(x->w, sl__pow10(d), v);
+    default: {
+        double c = round(x->d * pow(10, (double)d));
+        if (!isfinite(c) || fabs(c) > 1e36)
+            return false;
+        *v = (sl_i128)c;
+        return true;
+    }
+    }
+}
+
 static sl_code f_money(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
 {
-    (void)e;
     for (size_t i = 0; i < env->n; i++) {
-        char digits[64], o[96];
-        sl_i128 cents;
+        char digits[64], o[128];
+        sl_i128 v;
         if (out->null[i])
             continue;
-        const sl_datum *x = &av[0].v[i];
-        switch (sl__cls_of(av[0].type.id)) {
-        case C_DEC: {
-            unsigned sc = av[0].type.scale;
-            sl_i128 d = sc > 2 ? sl__pow10(sc - 2) : 1, q = x->w / d, r = x->w % d;
-            cents = sc >= 2 ? q + ((r * 2 >= d) ? 1 : (-r * 2 >= d) ? -1 : 0)
-                            : x->w * sl__pow10(2 - sc);
-            break;
+        int64_t dd = e->n_args > 1 ? av[1].v[i].i : 2;
+        unsigned d = dd > MAX_ROUND_DECIMALS ? MAX_ROUND_DECIMALS : (unsigned)dd;
+        if (dd < 0 || !scaled_of(&av[0], i, d, &v)) {
+            out->null[i] = 1;
+            continue;
         }
-        case C_LARGE: cents = x->w * 100; break;
-        default: {
-            double c = round(x->d * 100);
-            if (!isfinite(c) || fabs(c) > 1e36) {
-                out->null[i] = 1;
-                continue;
-            }
-            cents = (sl_i128)c;
-        }
-        }
-        bool neg = cents < 0;
-        size_t n = sl__fmt_i128(neg ? -cents : cents, digits), k = 0, int_len;
-        while (n < 3) { /* at least d.dd */
+        bool neg = v < 0;
+        size_t n = sl__fmt_i128(neg ? -v : v, digits), k = 0, int_len;
+        while (n < d + 1) { /* at least one integer digit */
             memmove(digits + 1, digits, n + 1), digits[0] = '0', n++;
         }
-        int_len = n - 2;
+        int_len = n - d;
         if (neg)
             o[k++] = '-';
         for (size_t j = 0; j < int_len; j++) {
@@ -624,7 +639,8 @@ static sl_code f_money(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec 
                 o[k++] = ',';
             o[k++] = digits[j];
         }
-        o[k++] = '.', o[k++] = digits[n - 2], o[k++] = digits[n - 1];
+        if (d)
+            o[k++] = '.', memcpy(o + k, digits + int_len, d), k += d;
         if (!sl__expr_text(env, &out->v[i], o, k))
             return SL_NOMEM;
     }
@@ -636,7 +652,10 @@ static sl_code bind_money(sl_expr *e, sl__binder *b)
     int c = sl__cls_of(e->args[0]->type.id);
     sl_type t = c == C_DEC || c == C_LARGE ? e->args[0]->type
               : c == C_INT ? sl__ty(SL_LARGEINT) : sl__ty(SL_DOUBLE);
-    return sl__expr_coerce(b, &e->args[0], t);
+    sl_code rc = sl__expr_coerce(b, &e->args[0], t);
+    if (rc == SL_OK && e->n_args > 1)
+        rc = sl__expr_coerce(b, &e->args[1], sl__ty(SL_BIGINT));
+    return rc;
 }
 
 /* ---- masks ---- */
@@ -889,6 +908,7 @@ const sl__func sl__expr_funcs_string2[] = {
     {"sub_replace", 3, 4, true, KEEP, STR, bind_ssii, f_overlay, 1},
     {"char", 1, SL__VARIADIC, false, KEEP, STR, bind_char, f_char, 0},
     {"money_format", 1, 1, true, KEEP, STR, bind_money, f_money, 0},
+    {"format_round", 2, 2, true, KEEP, STR, bind_money, f_money, 0},
     {"mask", 1, 4, true, STR, STR, NULL, f_mask, MASK_ALL},
     {"mask_first_n", 1, 2, true, KEEP, STR, bind_si, f_mask, MASK_FIRST},
     {"mask_last_n", 1, 2, true, KEEP, STR, bind_si, f_mask, MASK_LAST},

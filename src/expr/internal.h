@@ -225,7 +225,8 @@ int sl__expr_cast_complex(const sl_vec *in, size_t i, sl_type to, sl__env *env, 
  * with a field f: *out becomes the unbound struct_element(s, 'f'); else *out stays NULL. */
 sl_code sl__expr_struct_ref(sl__binder *b, const sl_expr *col, sl_expr **out);
 /* Issue 20's families, one table per file: func_string2.c (more string functions, URLs,
- * masks), func_regexp.c, func_math2.c, func_date2.c, func_json.c, func_hash.c. */
+ * masks), func_regexp.c, func_math2.c, func_date2.c, func_date3.c (period rounding,
+ * months_between, next_day), func_json.c, func_hash.c. */
 extern const sl__func sl__expr_funcs_string2[];
 extern const size_t sl__expr_n_funcs_string2;
 extern const sl__func sl__expr_funcs_regexp[];
@@ -234,6 +235,8 @@ extern const sl__func sl__expr_funcs_math2[];
 extern const size_t sl__expr_n_funcs_math2;
 extern const sl__func sl__expr_funcs_date2[];
 extern const size_t sl__expr_n_funcs_date2;
+extern const sl__func sl__expr_funcs_date3[];
+extern const size_t sl__expr_n_funcs_date3;
 extern const sl__func sl__expr_funcs_json[];
 extern const size_t sl__expr_n_funcs_json;
 extern const sl__func sl__expr_funcs_hash[];

@@ -128,3 +128,69 @@ Test(func_json, building)
     EV("json_object('a')", "ERR: json_object takes key/value pairs: an even number of arguments, "
        "not 1");
 }
+
+/* json_insert / json_set / json_replace: Doris's (and MySQL's) examples. */
+Test(func_json, modifying)
+{
+    EV("json_insert('{\"k\": 1}', '$.k', 2)", "{\"k\":1}");
+    EV("json_insert('{\"k\": 1}', '$.j', 2)", "{\"k\":1,\"j\":2}");
+    EV("json_insert('{}', '$.j', 'x')", "{\"j\":\"x\"}");
+    EV("json_insert('{\"a\": 1, \"b\": [2, 3]}', '$', NULL)", "{\"a\":1,\"b\":[2,3]}");
+    EV("json_set('{\"k\": 1}', '$.k', 2)", "{\"k\":2}");
+    EV("json_set('{\"k\": 1}', '$.j', 2)", "{\"k\":1,\"j\":2}");
+    EV("json_set('{\"k\": 1}', '$.k', NULL)", "{\"k\":null}");
+    EV("json_replace('{\"k\": 1}', '$.k', 2)", "{\"k\":2}");
+    EV("json_replace('{\"k\": 1}', '$.j', 2)", "{\"k\":1}");
+    /* MySQL's manual: SET '$.a' = 10, '$.c' = '[true, false]' (a string, quoted) */
+    EV("json_set('{ \"a\": 1, \"b\": [2, 3]}', '$.a', 10, '$.c', '[true, false]')",
+       "{\"a\":10,\"b\":[2,3],\"c\":\"[true, false]\"}");
+    EV("json_insert('{ \"a\": 1, \"b\": [2, 3]}', '$.a', 10, '$.c', '[true, false]')",
+       "{\"a\":1,\"b\":[2,3],\"c\":\"[true, false]\"}");
+    EV("json_replace('{ \"a\": 1, \"b\": [2, 3]}', '$.a', 10, '$.c', '[true, false]')",
+       "{\"a\":10,\"b\":[2,3]}");
+    EV("json_set('{\"a\": 1}', '$.c', json_array(true, false))",
+       "{\"a\":1,\"c\":[true,false]}");
+    EV("json_set('[1, 2]', '$[1]', 9, '$[5]', 7)", "[1,9,7]");
+    EV("json_insert('[1, 2]', '$[0]', 9, '$[2]', 3)", "[1,2,3]");
+    EV("json_replace('[1, 2]', '$[last]', 0, '$[7]', 3)", "[1,0]");
+    EV("json_insert('[]', '$[0]', 1)", "[1]");
+    EV("json_set('{\"a\": {\"b\": 1}}', '$.a.c', dd)", "{\"a\":{\"b\":1,\"c\":\"2024-02-29\"}}");
+    EV("json_set('{\"a\": 1}', '$.x.y', 2)", "{\"a\":1}");
+    EV("json_insert('{\"a\": 1}', '$.a[1]', 2)", "{\"a\":[1,2]}");
+    EV("json_set('{\"a\": 1}', '$.a[0]', 2)", "{\"a\":2}");
+    EV("json_set('{\"a\": 1}', '$', 2)", "2");
+    EV("json_set('{\"a\": 1}', '$.*', 2)", "NULL");
+    EV("json_set('not json', '$.a', 2)", "NULL");
+    EV("json_set(nul, '$.a', 2)", "NULL");
+    EV("json_set('{}', nul, 2)", "NULL");
+    EV("json_set('{}', '$.s', s, '$.i', i, '$.x', x)", "{\"s\":\"hello\",\"i\":42,\"x\":2.5}");
+    EV("json_set('{}', '$.a', 1, '$.b')", "ERR: json_set takes a document and path/value "
+                                          "pairs: an odd number of arguments, not 4");
+}
+
+/* json_search: Doris's (and MySQL's) examples. */
+Test(func_json, searching)
+{
+    const char *doc = "'[\"A\",[{\"B\":\"1\"}],{\"C\":\"AB\"},{\"D\":\"BC\"}]'";
+    char q[256];
+#define SEARCH(how, pat, want)                                                                 \
+    do {                                                                                       \
+        snprintf(q, sizeof q, "json_search(%s, '%s', '%s')", doc, how, pat);              \
+        EV(q, want);                                                                           \
+    } while (0)
+    SEARCH("one", "A", "\"$[0]\"");
+    SEARCH("all", "A", "\"$[0]\"");
+    SEARCH("one", "%A%", "\"$[0]\"");
+    SEARCH("all", "%A%", "[\"$[0]\",\"$[2].C\"]");
+    SEARCH("all", "%B%", "[\"$[2].C\",\"$[3].D\"]");
+    SEARCH("all", "1", "\"$[1][0].B\"");
+    SEARCH("ALL", "_C", "\"$[3].D\"");
+    SEARCH("one", "Z%", "NULL");
+#undef SEARCH
+    EV("json_search('{\"a b\": \"x%y\"}', 'one', 'x\\\\%y')", "\"$.\\\"a b\\\"\"");
+    EV("json_search('{\"a\": \"北京\"}', 'one', '_京')", "\"$.a\"");
+    EV("json_search('not json', 'one', 'x')", "NULL");
+    EV("json_search(nul, 'one', 'x')", "NULL");
+    EV("json_search('[\"x\"]', 'some', 'x')",
+       "ERR: the one_or_all argument of json_search must be 'one' or 'all', not 'some'");
+}

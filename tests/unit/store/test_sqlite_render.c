@@ -470,6 +470,7 @@ Test(sqlite_render, shared_cases_cover_every_function)
                 {sl__expr_funcs_regexp, &sl__expr_n_funcs_regexp},
                 {sl__expr_funcs_math2, &sl__expr_n_funcs_math2},
                 {sl__expr_funcs_date2, &sl__expr_n_funcs_date2},
+                {sl__expr_funcs_date3, &sl__expr_n_funcs_date3},
                 {sl__expr_funcs_json, &sl__expr_n_funcs_json},
                 {sl__expr_funcs_hash, &sl__expr_n_funcs_hash}};
     cr_assert(sc_load(&CASES));
