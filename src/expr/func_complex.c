@@ -705,8 +705,9 @@ static sl_code f_join(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
     for (size_t i = 0; i < env->n; i++) {
         size_t n, parts = 0;
         sl_slice *it;
-        if (out->null[i] || !items(env, &av[0].type, sv(&av[0], i), &n, &it)) {
-            out->null[i] = 1;
+        if (out->null[i] || isnull(&av[1], i) ||
+            !items(env, &av[0].type, sv(&av[0], i), &n, &it)) {
+            out->null[i] = 1; /* a NULL array or separator: NULL (its text is not set) */
             continue;
         }
         bool rep = e->n_args > 2 && !isnull(&av[2], i);

@@ -293,6 +293,16 @@ Test(eval, null_literal_types)
     cr_expect(eq(int, SL_BOOLEAN, SL_BOOLEAN));
 }
 
+/* A NULL separator of array_join is NULL, not a read of an unset text (found by fuzz_expr:
+ * `- ',''N'` negates a non-number, NULL, then cast to the separator's STRING). */
+Test(eval, array_join_null_separator)
+{
+    EV("array_join([1, 2], '-')", "1-2");
+    EV("array_join([1, 2], NULL)", "NULL");
+    EV("array_join([1, 2], - ',''N')", "NULL");
+    EV("array_join(array_sort([2, NULL, 1]), NULL, 'N')", "NULL");
+}
+
 #ifdef SL_FAULT_INJECTION
 Test(eval, out_of_memory_is_an_error)
 {
