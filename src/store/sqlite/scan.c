@@ -1,0 +1,669 @@
+/*
+ * scan.c - the vectorised scan: a checked SELECT over a DUPLICATE KEY table run in C over its
+ * segments' column chunks (store stage; query.c tries it before SQLite).
+ *
+ *   segments --row groups whose bounds pass the WHERE's simple terms--> chunks of the WHERE's
+ *   columns --slices of rows--> WHERE (the expression engine) --rows left?--> the other columns'
+ *   chunks --slices--> one of:
+ *     plain rows, no ORDER BY   outputs evaluated and sent at once; stops at LIMIT + OFFSET
+ *     plain rows, ORDER BY      outputs and keys kept, pruned to LIMIT + OFFSET as it goes
+ *     GROUP BY, aggregates,     hash table of groups with the engine's accumulators, then
+ *     DISTINCT                  HAVING, outputs and ORDER BY over the groups (scan_agg.c)
+ *
+ * The answers are SQLite's: every expression is evaluated by the same engine the SQLite path
+ * calls for what it cannot compute natively, comparisons and ordering follow the v2 encoding
+ * (NULLs first ascending, text by bytes), a double that comes out NaN is NULL as SQLite makes
+ * it, GROUP BY without ORDER BY returns the groups in key order and DISTINCT in first-seen
+ * order, as SQLite's plans do, and the limits and their messages are the SQLite path's. When
+ * kept rows or groups would pass the budget, the scan stops before anything was sent and the
+ * query goes to SQLite, which spills to temporary files.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "../../core/platform.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../core/mem.h"
+#include "internal.h"
+
+/* A row group is skipped when a conjunct `col op literal` of the WHERE excludes it. */
+typedef struct sq_skip {
+    size_t col;
+    char op;                    /* SQ_OP_*; 'N': IS NULL, 'n': IS NOT NULL */
+    sl_datum v;
+} sq_skip;
+
+/* Text-making expressions are evaluated this many rows at a time: each value may be 1 MiB. */
+#define SLICE_ROWS 4096
+#define SLICE_TEXT 64
+
+/* ---- skipping row groups ------------------------------------------------------------------ */
+
+/* Do values of a and b have the same physical form and meaning (so bounds compare)? */
+static bool same_form(const sl_type *a, const sl_type *b)
+{
+    if (sl_type_is_text(a) || sl_type_is_text(b))
+        return sl_type_is_text(a) && sl_type_is_text(b);
+    if (a->id <= SL_BIGINT && b->id <= SL_BIGINT) /* TINYINT..BIGINT: int64 */
+        return a->id != SL_LARGEINT && b->id != SL_LARGEINT;
+    return a->id == b->id && (a->id != SL_DECIMAL || a->scale == b->scale);
+}
+
+/* e as a bare stored column: the column, or one under implicit casts that keep its values. */
+static long bare_col(const sl_expr *e)
+{
+    while (sl_expr_kind_of(e) == SL_E_CAST && sl_expr_implicit(e)) {
+        sl_type to = sl_expr_type(e), from = sl_expr_type(sl_expr_arg(e, 0));
+        if (!same_form(&to, &from))
+            return -1;
+        e = sl_expr_arg(e, 0);
+    }
+    return sl_expr_kind_of(e) == SL_E_COL ? sl_expr_col(e) : -1;
+}
+
+static void add_skip(sq_scan *sc, size_t col, char op, const sl_datum *v)
+{
+    if (sc->n_skip < 16)
+        sc->skip[sc->n_skip++] = (sq_skip){col, op, v ? *v : (sl_datum){0}};
+}
+
+/* A literal usable against column col's bounds. */
+static bool lit_for(const sq_scan *sc, long col, const sl_expr *e, sl_datum *v)
+{
+    if (col < 0 || sl_expr_kind_of(e) != SL_E_LIT || !sl_expr_lit(e, v))
+        return false;
+    sl_type lt = sl_expr_type(e);
+    return same_form(&lt, &sc->def->cols[col].type);
+}
+
+static void skip_compare(sq_scan *sc, const sl_expr *e)
+{
+    static const char ops[] = {[SL_B_EQ] = SQ_OP_EQ, [SL_B_LT] = SQ_OP_LT, [SL_B_LE] = SQ_OP_LE,
+                               [SL_B_GT] = SQ_OP_GT, [SL_B_GE] = SQ_OP_GE};
+    static const char flip[] = {[SL_B_EQ] = SQ_OP_EQ, [SL_B_LT] = SQ_OP_GT, [SL_B_LE] = SQ_OP_GE,
+                                [SL_B_GT] = SQ_OP_LT, [SL_B_GE] = SQ_OP_LE};
+    int op = sl_expr_op(e);
+    if (op != SL_B_EQ && op != SL_B_LT && op != SL_B_LE && op != SL_B_GT && op != SL_B_GE)
+        return;
+    const sl_expr *a = sl_expr_arg(e, 0), *b = sl_expr_arg(e, 1);
+    sl_datum v;
+    long col;
+    if ((col = bare_col(a)) >= 0 && lit_for(sc, col, b, &v))
+        add_skip(sc, (size_t)col, ops[op], &v);
+    else if ((col = bare_col(b)) >= 0 && lit_for(sc, col, a, &v))
+        add_skip(sc, (size_t)col, flip[op], &v);
+}
+
+/* The WHERE's top-level conjuncts that bound one column by literals. */
+static void find_skips(sq_scan *sc, const sl_expr *e)
+{
+    sl_datum lo, hi;
+    long col;
+    switch (sl_expr_kind_of(e)) {
+    case SL_E_AND:
+        for (size_t i = 0; i < sl_expr_n_args(e); i++)
+            find_skips(sc, sl_expr_arg(e, i));
+        return;
+    case SL_E_BIN: skip_compare(sc, e); return;
+    case SL_E_BETWEEN:
+        col = bare_col(sl_expr_arg(e, 0));
+        if (!sl_expr_negated(e) && lit_for(sc, col, sl_expr_arg(e, 1), &lo) &&
+            lit_for(sc, col, sl_expr_arg(e, 2), &hi)) {
+            add_skip(sc, (size_t)col, SQ_OP_GE, &lo);
+            add_skip(sc, (size_t)col, SQ_OP_LE, &hi);
+        }
+        return;
+    case SL_E_ISNULL:
+        if ((col = bare_col(sl_expr_arg(e, 0))) >= 0)
+            add_skip(sc, (size_t)col, sl_expr_negated(e) ? 'n' : 'N', NULL);
+        return;
+    default: return;
+    }
+}
+
+static bool rg_skipped(const sq_scan *sc, const sq_segr *r, size_t rg)
+{
+    for (size_t k = 0; k < sc->n_skip; k++) {
+        const sq_skip *s = &sc->skip[k];
+        const sq_stats *st = &r->st[rg * r->n_cols + s->col];
+        if (s->op == 'N' ? st->n_null == 0
+            : s->op == 'n' ? st->n_null == r->rg_rows[rg]
+                           : sl__sq_excluded(st, &sc->def->cols[s->col].type, s->op, &s->v))
+            return true;
+    }
+    return false;
+}
+
+/* ---- reading slices ------------------------------------------------------------------------- */
+
+static sl_code timed_out(sq_scan *sc)
+{
+    if (sl__sq_mono_ms() < sc->deadline_ms)
+        return SL_OK;
+    return sl_fail(sc->err, SL_TIMEOUT, "Query exceeded time limit of %u seconds",
+                   sc->lim.timeout_s);
+}
+
+/* Decode the columns in want (not yet decoded for this row group) into sc->cv. */
+static sl_code decode(sq_scan *sc, sq_segr *r, size_t rg, const uint8_t *want, uint8_t *done)
+{
+    for (size_t c = 0; c < sc->def->n_cols; c++) {
+        if (!want[c] || done[c])
+            continue;
+        sl_code rc = sl__sq_segr_column(r, rg, c, &sc->def->cols[c].type, &sc->cv[c], sc->err);
+        if (rc != SL_OK)
+            return rc;
+        done[c] = 1;
+    }
+    return SL_OK;
+}
+
+static void set_slice(sq_scan *sc, size_t off)
+{
+    for (size_t c = 0; c < sc->def->n_cols; c++) {
+        sc->cols[c].type = sc->def->cols[c].type;
+        sc->cols[c].v = sc->used[c] ? sc->cv[c].v + off : NULL;
+        sc->cols[c].null = sc->used[c] ? sc->cv[c].null + off : NULL;
+    }
+}
+
+/* keep[0..n) = the row passes the WHERE (and a plain query's HAVING); how many do. */
+static sl_code filter(sq_scan *sc, size_t n, uint8_t *keep, size_t *kept)
+{
+    const sl_expr_ctx *ctx = &sc->sel->ctx;
+    const uint8_t *sel = NULL;
+    memset(keep, 1, n);
+    for (size_t k = 0; k < 2; k++) {
+        if (sc->filters[k] == NULL)
+            continue;
+        uint8_t *out = sel ? sl_arena_alloc(&sc->tmp, n) : keep;
+        if (out == NULL)
+            return sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
+        sl_code rc = sl_expr_filter(sc->filters[k], sc->cols, n, sel, ctx, &sc->tmp, out,
+                                    sc->err);
+        if (rc != SL_OK)
+            return rc;
+        if (sel)
+            memcpy(keep, out, n);
+        sel = keep;
+    }
+    for (size_t i = 0; i < n; i++)
+        *kept += keep[i];
+    return SL_OK;
+}
+
+/* One row group: the WHERE on its columns first, the rest only when rows pass. */
+static sl_code each_in_rg(sq_scan *sc, sq_segr *r, size_t rg, sq_slice_fn fn, void *st,
+                          bool *stop)
+{
+    size_t n = r->rg_rows[rg], kept = 0;
+    uint8_t *dec = sc->decoded;
+    memset(dec, 0, sc->def->n_cols + 1);
+    sl_code rc = decode(sc, r, rg, sc->used_where, dec);
+    for (size_t off = 0; rc == SL_OK && off < n; off += sc->slice) {
+        size_t k = n - off < sc->slice ? n - off : sc->slice;
+        set_slice(sc, off);
+        rc = filter(sc, k, sc->keep + off, &kept);
+        sl_arena_reset(&sc->tmp);
+    }
+    if (rc != SL_OK || kept == 0)
+        return rc;
+    if ((rc = decode(sc, r, rg, sc->used, dec)) != SL_OK)
+        return rc;
+    for (size_t off = 0; rc == SL_OK && !*stop && off < n; off += sc->slice) {
+        size_t k = n - off < sc->slice ? n - off : sc->slice;
+        set_slice(sc, off);
+        rc = fn(sc, st, k, sc->keep + off, stop);
+        sl_arena_reset(&sc->tmp);
+        if (rc == SL_OK)
+            rc = timed_out(sc);
+    }
+    return rc;
+}
+
+sl_code sl__sq_scan_each(sq_scan *sc, sq_slice_fn fn, void *st)
+{
+    bool stop = false;
+    sl_code rc = SL_OK;
+    for (size_t s = 0; rc == SL_OK && !stop && s < sc->n_seg; s++) {
+        sq_segr *r = &sc->seg[s];
+        for (size_t rg = 0; rc == SL_OK && !stop && rg < r->n_rg; rg++) {
+            if (rg_skipped(sc, r, rg))
+                continue;
+            rc = each_in_rg(sc, r, rg, fn, st, &stop);
+            sl_arena_reset(&sc->tmp);
+        }
+    }
+    return rc;
+}
+
+sl_code sl__sq_scan_eval(sq_scan *sc, const sl_expr *e, const sl_vec *cols, size_t n,
+                         const uint8_t *keep, sl_vec *out)
+{
+    sl_code rc = sl_expr_eval(e, cols, n, keep, &sc->sel->ctx, &sc->tmp, out, sc->err);
+    if (rc != SL_OK || sl_expr_kind_of(e) == SL_E_COL)
+        return rc;
+    if (sl_type_is_text(&out->type)) { /* as the SQLite path's functions check their results */
+        for (size_t i = 0; i < n; i++)
+            if (!(out->null && out->null[i]) && out->v[i].s.n > sc->lim.max_bytes)
+                return sl_fail(sc->err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value of %zu "
+                               "bytes exceeds the query's limit of %llu bytes", out->v[i].s.n,
+                               (unsigned long long)sc->lim.max_bytes);
+    } else if (out->type.id == SL_DOUBLE || out->type.id == SL_FLOAT) {
+        uint8_t *nl = NULL; /* NaN is NULL in SQLite */
+        for (size_t i = 0; i < n; i++) {
+            if ((out->null && out->null[i]) || !isnan(out->v[i].d))
+                continue;
+            if (nl == NULL) {
+                if ((nl = sl_arena_alloc(&sc->tmp, n)) == NULL)
+                    return sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
+                if (out->null)
+                    memcpy(nl, out->null, n);
+                else
+                    memset(nl, 0, n);
+            }
+            nl[i] = 1;
+        }
+        if (nl)
+            out->null = nl;
+    }
+    return SL_OK;
+}
+
+/* ---- rows kept for sorting ------------------------------------------------------------------ */
+
+sl_code sl__sq_rows_init(sq_rows *r, size_t width)
+{
+    memset(r, 0, sizeof *r);
+    r->width = width ? width : 1;
+    sl_arena_init(&r->a, 0);
+    return SL_OK;
+}
+
+void sl__sq_rows_free(sq_rows *r)
+{
+    sl_free(r->v);
+    sl_free(r->null);
+    sl_arena_free(&r->a);
+    memset(r, 0, sizeof *r);
+}
+
+static bool rows_grow(sq_rows *r)
+{
+    if (r->n < r->cap)
+        return true;
+    size_t cap = r->cap ? r->cap * 2 : 256;
+    sl_datum *v = sl_realloc(r->v, cap * r->width * sizeof *v);
+    if (v)
+        r->v = v;
+    uint8_t *nl = sl_realloc(r->null, cap * r->width);
+    if (nl)
+        r->null = nl;
+    if (v == NULL || nl == NULL)
+        return false;
+    r->bytes += (cap - r->cap) * r->width * (sizeof *v + 1);
+    r->cap = cap;
+    return true;
+}
+
+/* Copy a text value into the rows' arena. */
+static bool keep_text(sq_rows *r, sl_datum *v)
+{
+    if (v->s.n == 0)
+        return true;
+    char *p = sl_arena_alloc(&r->a, v->s.n);
+    if (p == NULL)
+        return false;
+    memcpy(p, v->s.p, v->s.n);
+    v->s.p = p;
+    r->bytes += v->s.n;
+    return true;
+}
+
+sl_code sl__sq_rows_add(sq_rows *r, const sl_vec *vecs, size_t i, const sl_type *types)
+{
+    if (!rows_grow(r))
+        return SL_NOMEM;
+    sl_datum *v = r->v + r->n * r->width;
+    uint8_t *nl = r->null + r->n * r->width;
+    for (size_t c = 0; c < r->width; c++) {
+        nl[c] = vecs[c].null && vecs[c].null[i];
+        v[c] = nl[c] ? (sl_datum){0} : vecs[c].v[i];
+        if (!nl[c] && sl_type_is_text(&types[c]) && !keep_text(r, &v[c]))
+            return SL_NOMEM;
+    }
+    r->n++;
+    return SL_OK;
+}
+
+typedef struct sortctx {
+    const sq_rows *r;
+    const sq_sortkey *keys;
+    size_t n_keys;
+} sortctx;
+
+static int row_cmp(const sortctx *x, uint32_t a, uint32_t b)
+{
+    const sq_rows *r = x->r;
+    for (size_t k = 0; k < x->n_keys; k++) {
+        const sq_sortkey *key = &x->keys[k];
+        size_t ia = a * r->width + key->col, ib = b * r->width + key->col;
+        bool na = r->null[ia], nb = r->null[ib];
+        int c;
+        if (na || nb) {
+            bool first = key->nulls ? key->nulls == 1 : !key->desc; /* NULLs are smallest */
+            c = na == nb ? 0 : (na ? -1 : 1) * (first ? 1 : -1);
+            if (c)
+                return c;
+            continue;
+        }
+        c = sl__sq_cmp(&key->type, &r->v[ia], &r->v[ib]);
+        if (c)
+            return key->desc ? -c : c;
+    }
+    return 0;
+}
+
+/* Stable merge sort of idx[0..n) (tmp: n entries). */
+static void merge_sort(const sortctx *x, uint32_t *idx, uint32_t *tmp, size_t n)
+{
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                tmp[o++] = row_cmp(x, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+            while (i < mid)
+                tmp[o++] = idx[i++];
+            while (j < hi)
+                tmp[o++] = idx[j++];
+        }
+        memcpy(idx, tmp, n * sizeof *idx);
+    }
+}
+
+/* The rows' order (heap, n entries) by keys. */
+static uint32_t *sorted(const sq_rows *r, const sq_sortkey *keys, size_t n_keys)
+{
+    uint32_t *idx = sl_malloc((r->n + 1) * sizeof *idx), *tmp = sl_malloc((r->n + 1) * 4);
+    if (idx == NULL || tmp == NULL) {
+        sl_free(idx), sl_free(tmp);
+        return NULL;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        idx[i] = (uint32_t)i;
+    sortctx x = {r, keys, n_keys};
+    if (n_keys)
+        merge_sort(&x, idx, tmp, r->n);
+    sl_free(tmp);
+    return idx;
+}
+
+sl_code sl__sq_rows_prune(sq_rows *r, const sq_sortkey *keys, size_t n_keys, size_t k,
+                          const sl_type *types, sl_err *err)
+{
+    if (r->n <= k)
+        return SL_OK;
+    uint32_t *idx = sorted(r, keys, n_keys);
+    sq_rows nr;
+    sl__sq_rows_init(&nr, r->width);
+    sl_code rc = idx ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory sorting");
+    for (size_t i = 0; rc == SL_OK && i < k; i++) {
+        if (!rows_grow(&nr)) {
+            rc = sl_fail(err, SL_NOMEM, "out of memory sorting");
+            break;
+        }
+        sl_datum *v = nr.v + nr.n * nr.width;
+        memcpy(v, r->v + (size_t)idx[i] * r->width, r->width * sizeof *v);
+        memcpy(nr.null + nr.n * nr.width, r->null + (size_t)idx[i] * r->width, r->width);
+        for (size_t c = 0; c < r->width; c++)
+            if (!nr.null[nr.n * nr.width + c] && sl_type_is_text(&types[c]) &&
+                !keep_text(&nr, &v[c]))
+                rc = sl_fail(err, SL_NOMEM, "out of memory sorting");
+        nr.n++;
+    }
+    sl_free(idx);
+    if (rc != SL_OK) {
+        sl__sq_rows_free(&nr);
+        return rc;
+    }
+    sl__sq_rows_free(r);
+    *r = nr;
+    return SL_OK;
+}
+
+sl_code sl__sq_scan_meta(sq_scan *sc)
+{
+    const sl_select *sel = sc->sel;
+    if (sc->meta_sent)
+        return SL_OK;
+    sc->meta_sent = true;
+    sl_qcol *cols = sl_calloc((sel->n_out + 1) * sizeof *cols);
+    if (cols == NULL)
+        return sl_fail(sc->err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; i < sel->n_out; i++)
+        cols[i] = (sl_qcol){sel->out[i].name, sel->out[i].type};
+    sl_code rc = sc->sink->meta(sc->sink->arg, cols, sel->n_out);
+    sl_free(cols);
+    return rc;
+}
+
+/* Rows [offset, offset + limit) of the whole result, in order. */
+static void window(const sl_select *sel, uint64_t n, uint64_t *from, uint64_t *to)
+{
+    *from = sel->has_limit ? sel->offset : 0;
+    *to = n;
+    if (sel->has_limit && sel->limit < n - (*from < n ? *from : n))
+        *to = *from + sel->limit;
+}
+
+sl_code sl__sq_rows_emit(sq_scan *sc, sq_rows *r, const sq_sortkey *keys, size_t n_keys)
+{
+    const sl_select *sel = sc->sel;
+    uint32_t *idx = sorted(r, keys, n_keys);
+    sl_code rc = idx ? sl__sq_scan_meta(sc) : sl_fail(sc->err, SL_NOMEM, "out of memory sorting");
+    uint64_t from, to;
+    window(sel, r->n, &from, &to);
+    for (uint64_t i = from; rc == SL_OK && i < to; i++) {
+        const sl_datum *v = r->v + (size_t)idx[i] * r->width;
+        const uint8_t *nl = r->null + (size_t)idx[i] * r->width;
+        for (size_t c = 0; c < sel->n_out; c++)
+            sc->vals[c] = (sl_qval){nl[c] != 0, v[c]};
+        rc = sl__sq_emit(sel, &sc->lim, sc->vals, &sc->rows, &sc->bytes, sc->sink, sc->err);
+    }
+    sl_free(idx);
+    return rc;
+}
+
+/* ---- plain rows ------------------------------------------------------------------------------ */
+
+typedef struct plain {
+    sl_vec *vec;                /* n_out (+ n_order) evaluated per slice */
+    sl_type *types;
+    uint64_t skipped, sent;     /* streaming: OFFSET rows skipped, rows sent */
+    sq_rows rows;               /* ORDER BY: rows kept */
+    sq_sortkey *keys;
+    size_t k;                   /* ORDER BY ... LIMIT: rows worth keeping */
+} plain;
+
+static sl_code stream_slice(sq_scan *sc, void *arg, size_t n, const uint8_t *keep, bool *stop)
+{
+    plain *p = arg;
+    const sl_select *sel = sc->sel;
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < sel->n_out; i++)
+        rc = sl__sq_scan_eval(sc, sel->out[i].expr, sc->cols, n, keep, &p->vec[i]);
+    for (size_t r = 0; rc == SL_OK && r < n; r++) {
+        if (!keep[r])
+            continue;
+        if (sel->has_limit && p->skipped < sel->offset) {
+            p->skipped++;
+            continue;
+        }
+        for (size_t i = 0; i < sel->n_out; i++) {
+            bool null = p->vec[i].null && p->vec[i].null[r];
+            sc->vals[i] = (sl_qval){null, null ? (sl_datum){0} : p->vec[i].v[r]};
+        }
+        rc = sl__sq_emit(sel, &sc->lim, sc->vals, &sc->rows, &sc->bytes, sc->sink, sc->err);
+        if (rc == SL_OK && sel->has_limit && ++p->sent >= sel->limit) {
+            *stop = true;
+            break;
+        }
+    }
+    return rc;
+}
+
+static sl_code sorted_slice(sq_scan *sc, void *arg, size_t n, const uint8_t *keep, bool *stop)
+{
+    plain *p = arg;
+    const sl_select *sel = sc->sel;
+    sl_code rc = SL_OK;
+    (void)stop;
+    for (size_t i = 0; rc == SL_OK && i < sel->n_out; i++)
+        rc = sl__sq_scan_eval(sc, sel->out[i].expr, sc->cols, n, keep, &p->vec[i]);
+    for (size_t j = 0; rc == SL_OK && j < sel->n_order; j++)
+        rc = sl__sq_scan_eval(sc, sel->order[j].expr, sc->cols, n, keep, &p->vec[sel->n_out + j]);
+    for (size_t r = 0; rc == SL_OK && r < n; r++)
+        if (keep[r] && sl__sq_rows_add(&p->rows, p->vec, r, p->types) != SL_OK)
+            rc = sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
+    if (rc == SL_OK && p->k < SIZE_MAX / 4 && p->rows.n >= 2 * p->k + 1024)
+        rc = sl__sq_rows_prune(&p->rows, p->keys, sel->n_order, p->k, p->types, sc->err);
+    if (rc == SL_OK && p->rows.bytes > sc->budget)
+        return SL_AGAIN; /* SQLite sorts it in temporary files */
+    return rc;
+}
+
+static sl_code run_plain(sq_scan *sc)
+{
+    const sl_select *sel = sc->sel;
+    size_t w = sel->n_out + sel->n_order;
+    plain p = {0};
+    p.vec = sl_calloc((w + 1) * sizeof *p.vec);
+    p.types = sl_calloc((w + 1) * sizeof *p.types);
+    p.keys = sl_calloc((sel->n_order + 1) * sizeof *p.keys);
+    sl_code rc = p.vec && p.types && p.keys ? SL_OK : sl_fail(sc->err, SL_NOMEM, "oom");
+    for (size_t i = 0; rc == SL_OK && i < sel->n_out; i++)
+        p.types[i] = sl_expr_type(sel->out[i].expr);
+    for (size_t j = 0; rc == SL_OK && j < sel->n_order; j++) {
+        p.types[sel->n_out + j] = sl_expr_type(sel->order[j].expr);
+        p.keys[j] = (sq_sortkey){sel->n_out + j, p.types[sel->n_out + j], sel->order[j].desc,
+                                 sel->order[j].nulls};
+    }
+    p.k = sel->has_limit && sel->limit < SIZE_MAX / 8 && sel->offset < SIZE_MAX / 8
+              ? (size_t)(sel->limit + sel->offset)
+              : SIZE_MAX;
+    if (rc == SL_OK && sel->n_order == 0) {
+        rc = sl__sq_scan_meta(sc);
+        if (rc == SL_OK && !(sel->has_limit && sel->limit == 0))
+            rc = sl__sq_scan_each(sc, stream_slice, &p);
+    } else if (rc == SL_OK) {
+        sl__sq_rows_init(&p.rows, w);
+        rc = sl__sq_scan_each(sc, sorted_slice, &p);
+        if (rc == SL_OK)
+            rc = sl__sq_rows_emit(sc, &p.rows, p.keys, sel->n_order);
+        sl__sq_rows_free(&p.rows);
+    }
+    sl_free(p.vec), sl_free(p.types), sl_free(p.keys);
+    return rc;
+}
+
+/* ---- the query ------------------------------------------------------------------------------- */
+
+static bool makes_text(const sl_expr *e)
+{
+    if (e == NULL)
+        return false;
+    sl_expr_kind k = sl_expr_kind_of(e);
+    sl_type t = sl_expr_type(e);
+    if (k != SL_E_COL && k != SL_E_LIT && sl_type_is_text(&t))
+        return true;
+    for (size_t i = 0; i < sl_expr_n_args(e); i++)
+        if (makes_text(sl_expr_arg(e, i)))
+            return true;
+    return false;
+}
+
+/* Columns read, slice size, skipping terms. */
+static void plan(sq_scan *sc)
+{
+    const sl_select *sel = sc->sel;
+    size_t n = sc->def->n_cols;
+    bool text = false;
+    sc->filters[0] = sel->where;
+    sc->filters[1] = sel->having && !sel->aggregate ? sel->having : NULL;
+    for (size_t k = 0; k < 2; k++) {
+        sl_expr_uses(sc->filters[k], sc->used_where, n);
+        text |= makes_text(sc->filters[k]);
+    }
+    for (size_t i = 0; i < sel->n_out; i++)
+        sl_expr_uses(sel->out[i].expr, sc->used, n), text |= makes_text(sel->out[i].expr);
+    for (size_t i = 0; i < sel->n_group; i++)
+        sl_expr_uses(sel->group[i], sc->used, n), text |= makes_text(sel->group[i]);
+    for (size_t i = 0; i < sel->n_order; i++)
+        sl_expr_uses(sel->order[i].expr, sc->used, n), text |= makes_text(sel->order[i].expr);
+    if (sel->having)
+        sl_expr_uses(sel->having, sc->used, n), text |= makes_text(sel->having);
+    for (size_t c = 0; c < n; c++)
+        sc->used[c] |= sc->used_where[c];
+    sc->slice = text ? SLICE_TEXT : SLICE_ROWS;
+    if (sel->where)
+        find_skips(sc, sel->where);
+}
+
+static sl_code setup(sq_scan *sc)
+{
+    size_t n = sc->def->n_cols + 1;
+    sl_arena_init(&sc->tmp, 0);
+    sc->used = sl_calloc(n);
+    sc->used_where = sl_calloc(n);
+    sc->cv = sl_calloc(n * sizeof *sc->cv);
+    sc->cols = sl_calloc(n * sizeof *sc->cols);
+    sc->keep = sl_malloc(SQ_RG_ROWS);
+    sc->decoded = sl_malloc(n);
+    sc->skip = sl_calloc(16 * sizeof *sc->skip);
+    sc->vals = sl_calloc((sc->sel->n_out + 1) * sizeof *sc->vals);
+    if (!sc->used || !sc->used_where || !sc->cv || !sc->cols || !sc->keep || !sc->skip ||
+        !sc->vals || !sc->decoded)
+        return sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
+    plan(sc);
+    return SL_OK;
+}
+
+static void teardown(sq_scan *sc)
+{
+    for (size_t c = 0; sc->cv && c < sc->def->n_cols; c++)
+        sl__sq_colvec_free(&sc->cv[c]);
+    sl__sq_segments_close(sc->seg, sc->n_seg);
+    sl_free(sc->used), sl_free(sc->used_where), sl_free(sc->cv), sl_free(sc->cols);
+    sl_free(sc->keep), sl_free(sc->skip), sl_free(sc->vals), sl_free(sc->decoded);
+    sl_arena_free(&sc->tmp);
+}
+
+sl_code sl__sq_scan(sl_engine *s, const sl_etable *t, const sl_select *sel,
+                    const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
+{
+    if (t == NULL || !sel->bound || sel->def == NULL || sl__sq_keyed(t->def) ||
+        (sel->distinct && sel->aggregate))
+        return SL_AGAIN;
+    sq_scan sc;
+    memset(&sc, 0, sizeof sc);
+    sc.sel = sel;
+    sc.def = t->def;
+    sc.lim = sl_query_limits_or_default(lim);
+    sc.sink = sink;
+    sc.err = err;
+    sc.deadline_ms = sl__sq_mono_ms() + (uint64_t)sc.lim.timeout_s * 1000u;
+    sc.budget = sc.lim.mem_bytes / 4;
+    sl_code rc = setup(&sc);
+    if (rc == SL_OK)
+        rc = sl__sq_segments_open(s, t->id, t->def, &sc.seg, &sc.n_seg, err);
+    if (rc == SL_OK)
+        rc = sel->aggregate || sel->distinct ? sl__sq_scan_agg(&sc) : run_plain(&sc);
+    if (rc == SL_AGAIN && sc.meta_sent)
+        rc = sl_fail(err, SL_INTERNAL, "the scan gave up after sending rows");
+    teardown(&sc);
+    return rc;
+}
