@@ -79,6 +79,8 @@ struct sl_engine {
     bool stopping;
     uint32_t max_segments;
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
+    uint64_t n_scans, n_sqlite; /* queries run by the vectorised scan / by SQLite (atomic) */
+    bool scan_off;              /* tests: every query through SQLite */
 };
 
 /* ---- columnar segments (chunk.c, segfile.c) -------------------------------------------------

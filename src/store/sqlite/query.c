@@ -492,8 +492,15 @@ sl_code sl__sq_query(sl_engine *s, const sl_etable *t, const sl_select *sel,
             sqlite3_close(conn);
             return sl_fail(err, SL_BACKEND, "cannot open query connection");
         }
-    } else if ((rc = open_view(s, t->id, t->def, &conn, err)) != SL_OK) {
-        return rc;
+    } else {
+        /* DUPLICATE KEY tables: the vectorised scan, unless it leaves the query to SQLite */
+        if (!s->scan_off && (rc = sl__sq_scan(s, t, sel, lim, sink, err)) != SL_AGAIN) {
+            __atomic_fetch_add(&s->n_scans, 1, __ATOMIC_RELAXED);
+            return rc;
+        }
+        __atomic_fetch_add(&s->n_sqlite, 1, __ATOMIC_RELAXED);
+        if ((rc = open_view(s, t->id, t->def, &conn, err)) != SL_OK)
+            return rc;
     }
     rc = sl__sq_run(conn, sel, lim, sink, err);
     sqlite3_close(conn);

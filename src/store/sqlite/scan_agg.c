@@ -111,7 +111,7 @@ typedef struct agg {
     size_t n_args;
     sl_vec *kvec, *avec;        /* per slice */
     bool global;                /* no GROUP BY: one group */
-    bool by_keys;               /* no ORDER BY: groups in key order */
+    bool by_keys;               /* GROUP BY: groups in key order after ORDER BY's keys */
     size_t stop_at;             /* DISTINCT ... LIMIT without ORDER BY: enough groups */
     /* groups */
     size_t n, cap;
@@ -248,7 +248,7 @@ static sl_code agg_plan(agg *g)
         g->key[g->n_keys++] = e;
     }
     g->global = !sel->distinct && sel->n_group == 0;
-    g->by_keys = !sel->distinct && sel->n_group > 0 && sel->n_order == 0;
+    g->by_keys = !sel->distinct && sel->n_group > 0;
     sl_code rc = SL_OK;
     for (size_t i = 0; rc == SL_OK && i < sel->n_out; i++)
         rc = collect_aggs(g, sel->out[i].expr);
@@ -584,7 +584,8 @@ static sl_code post_chunk(agg *g, emit *e, const sl_vec *src, size_t from, size_
     for (size_t j = 0; rc == SL_OK && j < sel->n_order; j++)
         rc = eval_post(g, &g->order[j], src, from, n, keep, &e->vec[sel->n_out + j]);
     for (size_t k = 0; rc == SL_OK && g->by_keys && k < g->n_keys; k++)
-        e->vec[sel->n_out + k] = (sl_vec){src[k].type, src[k].v + from, src[k].null + from};
+        e->vec[sel->n_out + sel->n_order + k] = (sl_vec){src[k].type, src[k].v + from,
+                                                         src[k].null + from};
     for (size_t i = 0; rc == SL_OK && i < n; i++)
         if (keep[i] && sl__sq_rows_add(&e->rows, e->vec, i, e->types) != SL_OK)
             rc = sl_fail(g->sc->err, SL_NOMEM, "out of memory");
@@ -594,26 +595,28 @@ static sl_code post_chunk(agg *g, emit *e, const sl_vec *src, size_t from, size_
     return rc;
 }
 
-/* The sort: ORDER BY, or the keys in order, or none (DISTINCT, one group). */
+/* The sort: ORDER BY, then the GROUP BY keys (SQLite's groups arrive in key order, so ties of
+ * ORDER BY keep it); neither for DISTINCT (first-seen order) or one group. */
 static sl_code emit_setup(agg *g, emit *e)
 {
     const sl_select *sel = g->sc->sel;
-    size_t extra = sel->n_order ? sel->n_order : g->by_keys ? g->n_keys : 0;
-    size_t w = sel->n_out + extra;
+    size_t n_order = sel->n_order, by_keys = g->by_keys ? g->n_keys : 0;
+    size_t w = sel->n_out + n_order + by_keys;
     e->vec = sl_arena_alloc(&g->a, (w + 1) * sizeof *e->vec);
     e->types = sl_arena_alloc(&g->a, (w + 1) * sizeof *e->types);
-    e->keys = sl_arena_alloc(&g->a, (extra + 1) * sizeof *e->keys);
+    e->keys = sl_arena_alloc(&g->a, (n_order + by_keys + 1) * sizeof *e->keys);
     if (!e->vec || !e->types || !e->keys)
         return sl_fail(g->sc->err, SL_NOMEM, "out of memory");
     for (size_t i = 0; i < sel->n_out; i++)
         e->types[i] = sl_expr_type(sel->out[i].expr);
-    for (size_t j = 0; j < extra; j++) {
+    for (size_t j = 0; j < n_order + by_keys; j++) {
         size_t c = sel->n_out + j;
-        e->types[c] = sel->n_order ? sl_expr_type(sel->order[j].expr) : g->kt[j];
-        e->keys[j] = (sq_sortkey){c, e->types[c], sel->n_order && sel->order[j].desc,
-                                  sel->n_order ? sel->order[j].nulls : 0};
+        bool ob = j < n_order;
+        e->types[c] = ob ? sl_expr_type(sel->order[j].expr) : g->kt[j - n_order];
+        e->keys[j] = (sq_sortkey){c, e->types[c], ob && sel->order[j].desc,
+                                  ob ? sel->order[j].nulls : 0};
     }
-    e->n_keys = extra;
+    e->n_keys = n_order + by_keys;
     e->k = sel->has_limit && sel->limit < SIZE_MAX / 8 && sel->offset < SIZE_MAX / 8
                ? (size_t)(sel->limit + sel->offset)
                : SIZE_MAX;

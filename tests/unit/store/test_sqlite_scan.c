@@ -1,0 +1,307 @@
+/*
+ * test_sqlite_scan.c - unit tests of the SQLite engine's vectorised scan (src/store/sqlite/
+ * scan.c, scan_agg.c) through the store: every case of tests/data/sql/select_cases.txt over
+ * real segment files gives the file's answer, and most of them are run by the scan; on a
+ * larger table of several segments and row groups, the scan and SQLite (the scan switched
+ * off) give the same rows for the query shapes the scan covers; past its budget the scan
+ * leaves the query to SQLite.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "core/platform.h"
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch/convert.h"
+#include "select_cases.h"
+#include "sql/sql.h"
+#include "store/ledger.h"
+#include "store/sqlite/internal.h"
+
+static char dir[256];
+static sl_store *st;
+static sl_arena_t A;
+static sc_file CASES;
+
+static void setup(void)
+{
+    sl_err e = {0};
+    snprintf(dir, sizeof dir, "/tmp/sl-scan-XXXXXX");
+    cr_assert(mkdtemp(dir) != NULL);
+    cr_assert(eq(int, sl_store_global_init(&e), SL_OK));
+    sl_store_opts o = {.data_dir = dir, .node = {"127.0.0.1", 1, 2, 3}};
+    cr_assert(eq(int, sl_store_open(&o, &st, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sl_store_create_db(st, SL_LIT("db"), false, &e), SL_OK));
+    sl_arena_init(&A, 0);
+}
+
+static void teardown(void)
+{
+    sl_store_close(st);
+    sl_arena_free(&A);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert(eq(int, system(cmd), 0));
+}
+
+static const sl_tabledef *create(const char *ddl)
+{
+    sl_stmt stmt;
+    sl_err e = {0};
+    cr_assert(eq(int, sl_sql_parse(ddl, strlen(ddl), &A, &stmt, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sl_store_create_table(st, SL_LIT("db"), stmt.table, sl_slice_of(ddl),
+                                            false, &e), SL_OK), "%s", e.msg);
+    return stmt.table;
+}
+
+/* Commit the rows of b into table name as one load. */
+static void load_batch(const char *name, const sl_tabledef *def, sl_batch *b, const char *label)
+{
+    sl_err e = {0};
+    int64_t id;
+    sl_slice ddl;
+    cr_assert(eq(int, sl_store_get_table(st, SL_LIT("db"), sl_slice_of(name), &A, &ddl, &id, &e),
+                 SL_OK));
+    sl_begin_opts bo = {.db = SL_LIT("db"), .table = sl_slice_of(name), .def = def,
+                         .table_id = id, .label = sl_slice_of(label), .seq_col = -1};
+    sl_txn *t;
+    sl_label_info li;
+    cr_assert(eq(int, sl_store_begin(st, &bo, &t, &li, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sl_store_append(t, b, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(int, sl_store_commit(t, NULL, &e), SL_OK), "%s", e.msg);
+}
+
+typedef struct res {
+    sl_buf out;
+    sl_type types[64];
+    bool any;
+} res;
+
+static sl_code meta(void *arg, const sl_qcol *c, size_t n)
+{
+    res *r = arg;
+    for (size_t i = 0; i < n && i < 64; i++)
+        r->types[i] = c[i].type;
+    return SL_OK;
+}
+
+static sl_code row(void *arg, const sl_qval *v, size_t n)
+{
+    res *r = arg;
+    if (r->any)
+        sl_buf_putc(&r->out, ';');
+    r->any = true;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_putc(&r->out, '|');
+        sc_value(&r->out, &r->types[i], v[i].null, &v[i].v);
+    }
+    return SL_OK;
+}
+
+/* Run sql; the rows as text (or "error: <message>") into out, which the caller frees. */
+static sl_code run(const char *sql, const sl_query_limits *lim, sl_buf *out)
+{
+    sl_stmt stmt;
+    sl_err e = {0};
+    res r = {SL_BUF_INIT, {{0}}, false};
+    sl_query_sink sink = {meta, row, &r};
+    sl_query_limits l = lim ? *lim : (sl_query_limits){0};
+    l.tz_offset_s = 8 * 3600;
+    sl_code rc = sl_sql_parse(sql, strlen(sql), &A, &stmt, &e);
+    if (rc == SL_OK)
+        rc = sl_store_query(st, SL_LIT("db"), &stmt.select, &l, &sink, &e);
+    if (rc != SL_OK) {
+        sl_buf_clear(&r.out);
+        sl_buf_printf(&r.out, "error: %s", e.msg);
+    }
+    *out = r.out;
+    return rc;
+}
+
+/* The case file's rows, loaded in two loads (two segments). */
+static const sl_tabledef *load_cases(void)
+{
+    cr_assert(sc_load(&CASES), "cannot read tests/data/sql/select_cases.txt");
+    const sl_tabledef *def = create(CASES.table);
+    sl_batch b;
+    cr_assert(eq(int, sl_batch_init(&b, def), SL_OK));
+    static char copy[64][1024];
+    for (size_t r = 0; r < CASES.n_rows; r++) {
+        char *f[64];
+        size_t n = sc_fields(CASES.rows[r], copy[r], sizeof copy[r], f, 64);
+        cr_assert(eq(sz, n, def->n_cols));
+        for (size_t c = 0; c < n; c++) {
+            sl_conv_ctx cc = {0};
+            b.cols[c].null[b.n_rows] = strcmp(f[c], "\\N") == 0;
+            if (!b.cols[c].null[b.n_rows])
+                cr_assert(eq(int, sl_convert(&def->cols[c].type, sl_slice_of(f[c]),
+                                             &b.cols[c].v[b.n_rows], &cc), SL_CONV_OK));
+        }
+        b.n_rows++;
+        if (r == 2 || r + 1 == CASES.n_rows) {
+            load_batch("t", def, &b, r == 2 ? "first" : "second");
+            sl_batch_clear(&b);
+        }
+    }
+    sl_batch_free(&b);
+    return def;
+}
+
+TestSuite(sqlite_scan, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(sqlite_scan, shared_cases_mostly_scanned)
+{
+    load_cases();
+    sl_engine *e = st->e;
+    int failed = 0, scanned = 0, with_from = 0;
+    for (size_t i = 0; i < CASES.n_cases; i++) {
+        const sc_case *c = &CASES.cases[i];
+        if (c->only[0] && strcmp(c->only, "sqlite") != 0)
+            continue;
+        uint64_t before = e->n_scans, sq = e->n_sqlite;
+        sl_buf out;
+        sl_code rc = run(c->sql, NULL, &out);
+        const char *got = out.p ? out.p : "";
+        bool ok = c->error ? rc != SL_OK && strstr(got, c->want) != NULL
+                           : rc == SL_OK && strcmp(got, c->want) == 0;
+        if (!ok) {
+            failed++;
+            cr_log_error("case '%s':\n  sql:  %s\n  want: %s%s\n  got:  %s", c->name, c->sql,
+                         c->error ? "error " : "", c->want, got);
+        }
+        if (e->n_scans > before)
+            scanned++;
+        if (e->n_scans > before || e->n_sqlite > sq)
+            with_from++;
+        sl_buf_free(&out);
+    }
+    cr_assert(eq(int, failed, 0), "%d of %zu cases failed", failed, CASES.n_cases);
+    cr_log_info("%d of %d cases over the table run by the scan", scanned, with_from);
+    cr_assert(ge(int, scanned * 10, with_from * 8), "%d of %d scanned", scanned, with_from);
+}
+
+/* ---- a larger table: the scan against SQLite ---- */
+
+static const char big_ddl[] =
+    "CREATE TABLE big (id BIGINT, g INT, price DECIMAL(15,2), d DATE, s VARCHAR(20), x DOUBLE, "
+    "w DECIMAL(30,4)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1";
+
+/* Three loads of 30000 rows: several row groups and segments, NULLs, repeated keys. */
+static void load_big(void)
+{
+    const sl_tabledef *def = create(big_ddl);
+    static const char *const words[] = {"AIR", "MAIL", "SHIP", "apple", "Zebra", ""};
+    static char text[30000][24];
+    sl_batch b;
+    int64_t id = 0;
+    cr_assert(eq(int, sl_batch_init(&b, def), SL_OK));
+    for (int l = 0; l < 3; l++) {
+        for (int r = 0; r < 30000; r++, id++) {
+            if (b.n_rows == b.cap_rows) {
+                char label[32];
+                snprintf(label, sizeof label, "big-%d-%d", l, r);
+                load_batch("big", def, &b, label);
+                sl_batch_clear(&b);
+            }
+            size_t k = b.n_rows;
+            for (size_t c = 0; c < def->n_cols; c++)
+                b.cols[c].null[k] = 0;
+            b.cols[0].v[k].i = id;
+            b.cols[1].v[k].i = (id * 7919) % 12007; /* ~12000 groups */
+            b.cols[1].null[k] = id % 97 == 0;
+            b.cols[2].v[k].w = (id * 104729) % 1000000 - 20000;
+            b.cols[3].v[k].i = 8000 + id % 3000 + l * 400; /* later loads: later dates */
+            snprintf(text[r], sizeof text[r], "%s%lld", words[id % 6], (long long)(id % 13));
+            b.cols[4].v[k].s.p = text[r];
+            b.cols[4].v[k].s.n = strlen(text[r]);
+            b.cols[4].null[k] = id % 11 == 0;
+            b.cols[5].v[k].d = (double)(id % 1000) / 7.0 - 50;
+            b.cols[6].v[k].w = ((sl_i128)id << 70) / 3 - 5;
+            b.n_rows++;
+        }
+        char label[32];
+        snprintf(label, sizeof label, "big-%d", l);
+        load_batch("big", def, &b, label);
+        sl_batch_clear(&b);
+    }
+    sl_batch_free(&b);
+}
+
+static const char *const big_queries[] = {
+    "SELECT g, count(*), sum(price), avg(price), min(s), max(d) FROM big WHERE d <= '1995-06-01' "
+    "GROUP BY g ORDER BY g LIMIT 50",
+    "SELECT s, count(*), count(distinct g), sum(w), stddev(x) FROM big GROUP BY s ORDER BY s",
+    "SELECT g, sum(price * 2) AS rev FROM big GROUP BY g ORDER BY rev DESC, g LIMIT 7 OFFSET 3",
+    "SELECT g, count(*) AS n FROM big GROUP BY g HAVING count(*) > 8 ORDER BY n DESC, g LIMIT 20",
+    "SELECT id, price, s FROM big WHERE s LIKE 'a%' AND price > 0 ORDER BY price DESC, id "
+    "LIMIT 10",
+    "SELECT id, d FROM big WHERE d BETWEEN '1992-01-01' AND '1992-01-03' ORDER BY id",
+    "SELECT DISTINCT s FROM big WHERE id < 5000 ORDER BY s",
+    "SELECT count(*), count(g), count(distinct s), min(w), max(w), sum(x) FROM big",
+    "SELECT count(*) FROM big WHERE id IN (1, 5, 99999, 89999) OR g IS NULL",
+    "SELECT g, group_concat(s) FROM big WHERE id < 200 AND g < 500 GROUP BY g ORDER BY g",
+    "SELECT max(id) FROM big WHERE d > '2010-01-01'",
+    "SELECT d, count(*) FROM big WHERE d >= '1991-11-01' GROUP BY d ORDER BY count(*) DESC, d "
+    "LIMIT 5",
+    "SELECT id * 2, upper(s), x FROM big WHERE id % 1000 = 7 ORDER BY id",
+    "SELECT g % 10 AS m, sum(price) FROM big GROUP BY g % 10 ORDER BY m",
+};
+
+Test(sqlite_scan, agrees_with_sqlite_on_a_larger_table)
+{
+    load_big();
+    sl_engine *e = st->e;
+    for (size_t i = 0; i < SL_COUNT(big_queries); i++) {
+        sl_buf fast, slow;
+        uint64_t before = e->n_scans;
+        cr_assert(eq(int, run(big_queries[i], NULL, &fast), SL_OK), "%s: %s", big_queries[i],
+                  fast.p);
+        cr_assert(eq(u64, e->n_scans, before + 1), "not scanned: %s", big_queries[i]);
+        e->scan_off = true;
+        cr_assert(eq(int, run(big_queries[i], NULL, &slow), SL_OK), "%s", slow.p);
+        e->scan_off = false;
+        cr_assert(gt(sz, fast.len, 0), "%s gave no rows", big_queries[i]);
+        cr_assert(eq(str, fast.p, slow.p), "%s", big_queries[i]);
+        sl_buf_free(&fast);
+        sl_buf_free(&slow);
+    }
+}
+
+Test(sqlite_scan, past_the_budget_sqlite_answers)
+{
+    load_big();
+    sl_engine *e = st->e;
+    sl_query_limits lim = {.mem_bytes = 64 << 10}; /* a 16 KiB budget: far too little */
+    const char *q = "SELECT g, count(*) FROM big GROUP BY g ORDER BY g DESC LIMIT 3";
+    sl_buf small, full;
+    uint64_t sq = e->n_sqlite;
+    cr_assert(eq(int, run(q, &lim, &small), SL_OK), "%s", small.p);
+    cr_assert(eq(u64, e->n_sqlite, sq + 1));
+    cr_assert(eq(int, run(q, NULL, &full), SL_OK));
+    cr_assert(eq(str, small.p, full.p));
+    cr_assert(eq(str, full.p, "12006|8;12005|7;12004|7"), "%s", full.p);
+    sl_buf_free(&small);
+    sl_buf_free(&full);
+}
+
+Test(sqlite_scan, limits_and_errors_as_on_sqlite)
+{
+    load_big();
+    sl_query_limits lim = {.max_rows = 100};
+    sl_buf out;
+    cr_assert(eq(int, run("SELECT id FROM big", &lim, &out), SL_TOO_LARGE));
+    cr_assert(strstr(out.p, "the result has more than 100 rows") != NULL, "%s", out.p);
+    sl_buf_free(&out);
+    cr_assert(eq(int, run("SELECT id FROM big LIMIT 100", &lim, &out), SL_OK));
+    sl_buf_free(&out);
+    lim = (sl_query_limits){.max_bytes = 4096};
+    cr_assert(eq(int, run("SELECT group_concat(s) FROM big", &lim, &out), SL_TOO_LARGE));
+    cr_assert(strstr(out.p, "group_concat result would exceed 4096 bytes") != NULL, "%s", out.p);
+    sl_buf_free(&out);
+}
