@@ -439,6 +439,14 @@ sl_code sl__sq_emit(const sl_select *sel, const sl_query_limits *lim, const sl_q
  * ORDER BY sorts (keeping only LIMIT + OFFSET rows while it goes). What it does not cover
  * (keyed tables, DISTINCT of aggregates, more state than its budget) goes to SQLite. */
 
+/* One ORDER BY key of collected rows: its column in the row, type and direction. */
+typedef struct sq_sortkey {
+    size_t col;
+    sl_type type;
+    bool desc;
+    uint8_t nulls;              /* sl_selorder.nulls */
+} sq_sortkey;
+
 /* Rows kept for sorting: width values each, text copied into the arena. */
 typedef struct sq_rows {
     size_t width;
@@ -447,15 +455,11 @@ typedef struct sq_rows {
     size_t n, cap;
     sl_arena_t a;
     uint64_t bytes;             /* held, for the budget */
+    const sq_sortkey *keys;     /* the order (borrowed) */
+    size_t n_keys;
+    bool bounded;               /* pruned: rows not before row `bound` are not kept */
+    size_t bound;
 } sq_rows;
-
-/* One ORDER BY key of collected rows: its column in the row, type and direction. */
-typedef struct sq_sortkey {
-    size_t col;
-    sl_type type;
-    bool desc;
-    uint8_t nulls;              /* sl_selorder.nulls */
-} sq_sortkey;
 
 typedef struct sq_scan {
     const sl_select *sel;
@@ -479,6 +483,10 @@ typedef struct sq_scan {
     const sl_expr *filters[2];  /* WHERE, and a plain query's HAVING */
     struct sq_skip *skip;       /* row-group skipping conditions */
     size_t n_skip;
+    struct sq_pred *preds;      /* conjuncts of the filters the scan evaluates itself ... */
+    size_t n_preds;
+    const sl_expr **rest;       /* ... and those the engine does */
+    size_t n_rest;
     /* the result */
     bool meta_sent;
     uint64_t rows, bytes;
@@ -501,14 +509,23 @@ sl_code sl__sq_scan_each(sq_scan *sc, sq_slice_fn fn, void *st);
 sl_code sl__sq_scan_eval(sq_scan *sc, const sl_expr *e, const sl_vec *cols, size_t n,
                          const uint8_t *keep, sl_vec *out);
 sl_code sl__sq_rows_init(sq_rows *r, size_t width);
+void sl__sq_rows_order(sq_rows *r, const sq_sortkey *keys, size_t n_keys);
 sl_code sl__sq_rows_add(sq_rows *r, const sl_vec *vecs, size_t i, const sl_type *types);
 void sl__sq_rows_free(sq_rows *r);
-/* Keep the first k rows in key order (stable). */
-sl_code sl__sq_rows_prune(sq_rows *r, const sq_sortkey *keys, size_t n_keys, size_t k,
-                          const sl_type *types, sl_err *err);
+/* Keep the first k rows in key order (stable); later rows not before the k-th are dropped
+ * as they are added. */
+sl_code sl__sq_rows_prune(sq_rows *r, size_t k, const sl_type *types, sl_err *err);
 /* Sort (stable) and emit columns [0, n_out) of rows [offset, offset + limit). */
-sl_code sl__sq_rows_emit(sq_scan *sc, sq_rows *r, const sq_sortkey *keys, size_t n_keys);
+sl_code sl__sq_rows_emit(sq_scan *sc, sq_rows *r);
 sl_code sl__sq_scan_meta(sq_scan *sc);
+/* The filters' conjuncts (scan_pred.c): `column op constant` terms become row-group skipping
+ * conditions and loops of the scan's own, the others the engine's; at most SQ_MAX_PREDS of
+ * each (the rest of a longer AND stays in one engine term). */
+#define SQ_MAX_PREDS 32
+sl_code sl__sq_plan_where(sq_scan *sc);
+bool sl__sq_rg_skipped(const sq_scan *sc, const sq_segr *r, size_t rg);
+/* keep[0..n) = 1 where every scan-evaluated conjunct holds on the slice's rows. */
+void sl__sq_preds_apply(const sq_scan *sc, size_t n, uint8_t *keep);
 /* Aggregates, GROUP BY and DISTINCT (scan_agg.c). */
 sl_code sl__sq_scan_agg(sq_scan *sc);
 /* Hash and equality of a value by the physical form of type t (-0.0 equals 0.0). */

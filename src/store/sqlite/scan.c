@@ -3,8 +3,8 @@
  * segments' column chunks (store stage; query.c tries it before SQLite).
  *
  *   segments --row groups whose bounds pass the WHERE's simple terms--> chunks of the WHERE's
- *   columns --slices of rows--> WHERE (the expression engine) --rows left?--> the other columns'
- *   chunks --slices--> one of:
+ *   columns --slices of rows--> WHERE (`column op constant` terms in loops of scan_pred.c, the
+ *   rest by the expression engine) --rows left?--> the other columns' chunks --slices--> one of:
  *     plain rows, no ORDER BY   outputs evaluated and sent at once; stops at LIMIT + OFFSET
  *     plain rows, ORDER BY      outputs and keys kept, pruned to LIMIT + OFFSET as it goes
  *     GROUP BY, aggregates,     hash table of groups with the engine's accumulators, then
@@ -29,113 +29,9 @@
 #include "../../core/mem.h"
 #include "internal.h"
 
-/* A row group is skipped when a conjunct `col op literal` of the WHERE excludes it. */
-typedef struct sq_skip {
-    size_t col;
-    char op;                    /* SQ_OP_*; 'N': IS NULL, 'n': IS NOT NULL */
-    sl_datum v;
-} sq_skip;
-
 /* Text-making expressions are evaluated this many rows at a time: each value may be 1 MiB. */
 #define SLICE_ROWS 4096
 #define SLICE_TEXT 64
-
-/* ---- skipping row groups ------------------------------------------------------------------ */
-
-/* Do values of a and b have the same physical form and meaning (so bounds compare)? */
-static bool same_form(const sl_type *a, const sl_type *b)
-{
-    if (sl_type_is_text(a) || sl_type_is_text(b))
-        return sl_type_is_text(a) && sl_type_is_text(b);
-    if (a->id <= SL_BIGINT && b->id <= SL_BIGINT) /* TINYINT..BIGINT: int64 */
-        return a->id != SL_LARGEINT && b->id != SL_LARGEINT;
-    return a->id == b->id && (a->id != SL_DECIMAL || a->scale == b->scale);
-}
-
-/* e as a bare stored column: the column, or one under implicit casts that keep its values. */
-static long bare_col(const sl_expr *e)
-{
-    while (sl_expr_kind_of(e) == SL_E_CAST && sl_expr_implicit(e)) {
-        sl_type to = sl_expr_type(e), from = sl_expr_type(sl_expr_arg(e, 0));
-        if (!same_form(&to, &from))
-            return -1;
-        e = sl_expr_arg(e, 0);
-    }
-    return sl_expr_kind_of(e) == SL_E_COL ? sl_expr_col(e) : -1;
-}
-
-static void add_skip(sq_scan *sc, size_t col, char op, const sl_datum *v)
-{
-    if (sc->n_skip < 16)
-        sc->skip[sc->n_skip++] = (sq_skip){col, op, v ? *v : (sl_datum){0}};
-}
-
-/* A literal usable against column col's bounds. */
-static bool lit_for(const sq_scan *sc, long col, const sl_expr *e, sl_datum *v)
-{
-    if (col < 0 || sl_expr_kind_of(e) != SL_E_LIT || !sl_expr_lit(e, v))
-        return false;
-    sl_type lt = sl_expr_type(e);
-    return same_form(&lt, &sc->def->cols[col].type);
-}
-
-static void skip_compare(sq_scan *sc, const sl_expr *e)
-{
-    static const char ops[] = {[SL_B_EQ] = SQ_OP_EQ, [SL_B_LT] = SQ_OP_LT, [SL_B_LE] = SQ_OP_LE,
-                               [SL_B_GT] = SQ_OP_GT, [SL_B_GE] = SQ_OP_GE};
-    static const char flip[] = {[SL_B_EQ] = SQ_OP_EQ, [SL_B_LT] = SQ_OP_GT, [SL_B_LE] = SQ_OP_GE,
-                                [SL_B_GT] = SQ_OP_LT, [SL_B_GE] = SQ_OP_LE};
-    int op = sl_expr_op(e);
-    if (op != SL_B_EQ && op != SL_B_LT && op != SL_B_LE && op != SL_B_GT && op != SL_B_GE)
-        return;
-    const sl_expr *a = sl_expr_arg(e, 0), *b = sl_expr_arg(e, 1);
-    sl_datum v;
-    long col;
-    if ((col = bare_col(a)) >= 0 && lit_for(sc, col, b, &v))
-        add_skip(sc, (size_t)col, ops[op], &v);
-    else if ((col = bare_col(b)) >= 0 && lit_for(sc, col, a, &v))
-        add_skip(sc, (size_t)col, flip[op], &v);
-}
-
-/* The WHERE's top-level conjuncts that bound one column by literals. */
-static void find_skips(sq_scan *sc, const sl_expr *e)
-{
-    sl_datum lo, hi;
-    long col;
-    switch (sl_expr_kind_of(e)) {
-    case SL_E_AND:
-        for (size_t i = 0; i < sl_expr_n_args(e); i++)
-            find_skips(sc, sl_expr_arg(e, i));
-        return;
-    case SL_E_BIN: skip_compare(sc, e); return;
-    case SL_E_BETWEEN:
-        col = bare_col(sl_expr_arg(e, 0));
-        if (!sl_expr_negated(e) && lit_for(sc, col, sl_expr_arg(e, 1), &lo) &&
-            lit_for(sc, col, sl_expr_arg(e, 2), &hi)) {
-            add_skip(sc, (size_t)col, SQ_OP_GE, &lo);
-            add_skip(sc, (size_t)col, SQ_OP_LE, &hi);
-        }
-        return;
-    case SL_E_ISNULL:
-        if ((col = bare_col(sl_expr_arg(e, 0))) >= 0)
-            add_skip(sc, (size_t)col, sl_expr_negated(e) ? 'n' : 'N', NULL);
-        return;
-    default: return;
-    }
-}
-
-static bool rg_skipped(const sq_scan *sc, const sq_segr *r, size_t rg)
-{
-    for (size_t k = 0; k < sc->n_skip; k++) {
-        const sq_skip *s = &sc->skip[k];
-        const sq_stats *st = &r->st[rg * r->n_cols + s->col];
-        if (s->op == 'N' ? st->n_null == 0
-            : s->op == 'n' ? st->n_null == r->rg_rows[rg]
-                           : sl__sq_excluded(st, &sc->def->cols[s->col].type, s->op, &s->v))
-            return true;
-    }
-    return false;
-}
 
 /* ---- reading slices ------------------------------------------------------------------------- */
 
@@ -170,25 +66,26 @@ static void set_slice(sq_scan *sc, size_t off)
     }
 }
 
-/* keep[0..n) = the row passes the WHERE (and a plain query's HAVING); how many do. */
+/* keep[0..n) = the row passes the WHERE (and a plain query's HAVING); how many do. The
+ * simple conjuncts run first in the scan's own loops, the others through the engine over the
+ * rows still kept. */
 static sl_code filter(sq_scan *sc, size_t n, uint8_t *keep, size_t *kept)
 {
     const sl_expr_ctx *ctx = &sc->sel->ctx;
-    const uint8_t *sel = NULL;
-    memset(keep, 1, n);
-    for (size_t k = 0; k < 2; k++) {
-        if (sc->filters[k] == NULL)
-            continue;
-        uint8_t *out = sel ? sl_arena_alloc(&sc->tmp, n) : keep;
+    size_t k = 0;
+    sl__sq_preds_apply(sc, n, keep);
+    for (size_t j = 0; j < sc->n_rest; j++) {
+        for (k = 0; k < n && !keep[k]; k++)
+            ;
+        if (k == n)
+            break; /* nothing left to test */
+        uint8_t *out = sl_arena_alloc(&sc->tmp, n);
         if (out == NULL)
             return sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
-        sl_code rc = sl_expr_filter(sc->filters[k], sc->cols, n, sel, ctx, &sc->tmp, out,
-                                    sc->err);
+        sl_code rc = sl_expr_filter(sc->rest[j], sc->cols, n, keep, ctx, &sc->tmp, out, sc->err);
         if (rc != SL_OK)
             return rc;
-        if (sel)
-            memcpy(keep, out, n);
-        sel = keep;
+        memcpy(keep, out, n); /* rows not selected came out 0 */
     }
     for (size_t i = 0; i < n; i++)
         *kept += keep[i];
@@ -231,7 +128,7 @@ sl_code sl__sq_scan_each(sq_scan *sc, sq_slice_fn fn, void *st)
     for (size_t s = 0; rc == SL_OK && !stop && s < sc->n_seg; s++) {
         sq_segr *r = &sc->seg[s];
         for (size_t rg = 0; rc == SL_OK && !stop && rg < r->n_rg; rg++) {
-            if (rg_skipped(sc, r, rg))
+            if (sl__sq_rg_skipped(sc, r, rg))
                 continue;
             rc = each_in_rg(sc, r, rg, fn, st, &stop);
             sl_arena_reset(&sc->tmp);
@@ -323,6 +220,8 @@ static bool keep_text(sq_rows *r, sl_datum *v)
     return true;
 }
 
+static int row_cmp(const sq_rows *r, uint32_t a, uint32_t b);
+
 sl_code sl__sq_rows_add(sq_rows *r, const sl_vec *vecs, size_t i, const sl_type *types)
 {
     if (!rows_grow(r))
@@ -332,24 +231,28 @@ sl_code sl__sq_rows_add(sq_rows *r, const sl_vec *vecs, size_t i, const sl_type 
     for (size_t c = 0; c < r->width; c++) {
         nl[c] = vecs[c].null && vecs[c].null[i];
         v[c] = nl[c] ? (sl_datum){0} : vecs[c].v[i];
+    }
+    /* after a prune: a row not before the last one kept cannot make the LIMIT (ties keep the
+     * earlier row, as the stable sort does) */
+    if (r->bounded && row_cmp(r, (uint32_t)r->n, (uint32_t)r->bound) >= 0)
+        return SL_OK;
+    for (size_t c = 0; c < r->width; c++)
         if (!nl[c] && sl_type_is_text(&types[c]) && !keep_text(r, &v[c]))
             return SL_NOMEM;
-    }
     r->n++;
     return SL_OK;
 }
 
-typedef struct sortctx {
-    const sq_rows *r;
-    const sq_sortkey *keys;
-    size_t n_keys;
-} sortctx;
-
-static int row_cmp(const sortctx *x, uint32_t a, uint32_t b)
+void sl__sq_rows_order(sq_rows *r, const sq_sortkey *keys, size_t n_keys)
 {
-    const sq_rows *r = x->r;
-    for (size_t k = 0; k < x->n_keys; k++) {
-        const sq_sortkey *key = &x->keys[k];
+    r->keys = keys;
+    r->n_keys = n_keys;
+}
+
+static int row_cmp(const sq_rows *r, uint32_t a, uint32_t b)
+{
+    for (size_t k = 0; k < r->n_keys; k++) {
+        const sq_sortkey *key = &r->keys[k];
         size_t ia = a * r->width + key->col, ib = b * r->width + key->col;
         bool na = r->null[ia], nb = r->null[ib];
         int c;
@@ -368,7 +271,7 @@ static int row_cmp(const sortctx *x, uint32_t a, uint32_t b)
 }
 
 /* Stable merge sort of idx[0..n) (tmp: n entries). */
-static void merge_sort(const sortctx *x, uint32_t *idx, uint32_t *tmp, size_t n)
+static void merge_sort(const sq_rows *x, uint32_t *idx, uint32_t *tmp, size_t n)
 {
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
@@ -385,8 +288,8 @@ static void merge_sort(const sortctx *x, uint32_t *idx, uint32_t *tmp, size_t n)
     }
 }
 
-/* The rows' order (heap, n entries) by keys. */
-static uint32_t *sorted(const sq_rows *r, const sq_sortkey *keys, size_t n_keys)
+/* The rows' order (heap, n entries) by their keys. */
+static uint32_t *sorted(const sq_rows *r)
 {
     uint32_t *idx = sl_malloc((r->n + 1) * sizeof *idx), *tmp = sl_malloc((r->n + 1) * 4);
     if (idx == NULL || tmp == NULL) {
@@ -395,21 +298,20 @@ static uint32_t *sorted(const sq_rows *r, const sq_sortkey *keys, size_t n_keys)
     }
     for (size_t i = 0; i < r->n; i++)
         idx[i] = (uint32_t)i;
-    sortctx x = {r, keys, n_keys};
-    if (n_keys)
-        merge_sort(&x, idx, tmp, r->n);
+    if (r->n_keys)
+        merge_sort(r, idx, tmp, r->n);
     sl_free(tmp);
     return idx;
 }
 
-sl_code sl__sq_rows_prune(sq_rows *r, const sq_sortkey *keys, size_t n_keys, size_t k,
-                          const sl_type *types, sl_err *err)
+sl_code sl__sq_rows_prune(sq_rows *r, size_t k, const sl_type *types, sl_err *err)
 {
     if (r->n <= k)
         return SL_OK;
-    uint32_t *idx = sorted(r, keys, n_keys);
+    uint32_t *idx = sorted(r);
     sq_rows nr;
     sl__sq_rows_init(&nr, r->width);
+    sl__sq_rows_order(&nr, r->keys, r->n_keys);
     sl_code rc = idx ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory sorting");
     for (size_t i = 0; rc == SL_OK && i < k; i++) {
         if (!rows_grow(&nr)) {
@@ -432,6 +334,8 @@ sl_code sl__sq_rows_prune(sq_rows *r, const sq_sortkey *keys, size_t n_keys, siz
     }
     sl__sq_rows_free(r);
     *r = nr;
+    r->bounded = k > 0;
+    r->bound = k - 1; /* the rows are now in order: the last is the bound */
     return SL_OK;
 }
 
@@ -460,10 +364,10 @@ static void window(const sl_select *sel, uint64_t n, uint64_t *from, uint64_t *t
         *to = *from + sel->limit;
 }
 
-sl_code sl__sq_rows_emit(sq_scan *sc, sq_rows *r, const sq_sortkey *keys, size_t n_keys)
+sl_code sl__sq_rows_emit(sq_scan *sc, sq_rows *r)
 {
     const sl_select *sel = sc->sel;
-    uint32_t *idx = sorted(r, keys, n_keys);
+    uint32_t *idx = sorted(r);
     sl_code rc = idx ? sl__sq_scan_meta(sc) : sl_fail(sc->err, SL_NOMEM, "out of memory sorting");
     uint64_t from, to;
     window(sel, r->n, &from, &to);
@@ -530,7 +434,7 @@ static sl_code sorted_slice(sq_scan *sc, void *arg, size_t n, const uint8_t *kee
         if (keep[r] && sl__sq_rows_add(&p->rows, p->vec, r, p->types) != SL_OK)
             rc = sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
     if (rc == SL_OK && p->k < SIZE_MAX / 4 && p->rows.n >= 2 * p->k + 1024)
-        rc = sl__sq_rows_prune(&p->rows, p->keys, sel->n_order, p->k, p->types, sc->err);
+        rc = sl__sq_rows_prune(&p->rows, p->k, p->types, sc->err);
     if (rc == SL_OK && p->rows.bytes > sc->budget)
         return SL_AGAIN; /* SQLite sorts it in temporary files */
     return rc;
@@ -561,9 +465,10 @@ static sl_code run_plain(sq_scan *sc)
             rc = sl__sq_scan_each(sc, stream_slice, &p);
     } else if (rc == SL_OK) {
         sl__sq_rows_init(&p.rows, w);
+        sl__sq_rows_order(&p.rows, p.keys, sel->n_order);
         rc = sl__sq_scan_each(sc, sorted_slice, &p);
         if (rc == SL_OK)
-            rc = sl__sq_rows_emit(sc, &p.rows, p.keys, sel->n_order);
+            rc = sl__sq_rows_emit(sc, &p.rows);
         sl__sq_rows_free(&p.rows);
     }
     sl_free(p.vec), sl_free(p.types), sl_free(p.keys);
@@ -609,8 +514,6 @@ static void plan(sq_scan *sc)
     for (size_t c = 0; c < n; c++)
         sc->used[c] |= sc->used_where[c];
     sc->slice = text ? SLICE_TEXT : SLICE_ROWS;
-    if (sel->where)
-        find_skips(sc, sel->where);
 }
 
 static sl_code setup(sq_scan *sc)
@@ -623,13 +526,13 @@ static sl_code setup(sq_scan *sc)
     sc->cols = sl_calloc(n * sizeof *sc->cols);
     sc->keep = sl_malloc(SQ_RG_ROWS);
     sc->decoded = sl_malloc(n);
-    sc->skip = sl_calloc(16 * sizeof *sc->skip);
+    sc->rest = sl_calloc(SQ_MAX_PREDS * sizeof *sc->rest);
     sc->vals = sl_calloc((sc->sel->n_out + 1) * sizeof *sc->vals);
-    if (!sc->used || !sc->used_where || !sc->cv || !sc->cols || !sc->keep || !sc->skip ||
-        !sc->vals || !sc->decoded)
+    if (!sc->used || !sc->used_where || !sc->cv || !sc->cols || !sc->keep || !sc->vals ||
+        !sc->decoded || !sc->rest)
         return sl_fail(sc->err, SL_NOMEM, "out of memory running a query");
     plan(sc);
-    return SL_OK;
+    return sl__sq_plan_where(sc);
 }
 
 static void teardown(sq_scan *sc)
@@ -639,6 +542,7 @@ static void teardown(sq_scan *sc)
     sl__sq_segments_close(sc->seg, sc->n_seg);
     sl_free(sc->used), sl_free(sc->used_where), sl_free(sc->cv), sl_free(sc->cols);
     sl_free(sc->keep), sl_free(sc->skip), sl_free(sc->vals), sl_free(sc->decoded);
+    sl_free(sc->preds), sl_free(sc->rest);
     sl_arena_free(&sc->tmp);
 }
 

@@ -85,6 +85,7 @@ typedef struct aggdef {
     bool has_sep;
     sl_datum sep;               /* group_concat's separator */
     vset *set;                  /* DISTINCT: the (group, value) pairs seen */
+    bool is_int;                /* the argument is held in v.i */
 } aggdef;
 
 typedef struct state {          /* one aggregate of one group */
@@ -119,8 +120,9 @@ typedef struct agg {
     uint8_t **kn;               /* per key: cap NULL flags */
     uint64_t *kh;               /* cap hashes */
     state *st;                  /* cap * n_aggs */
-    uint32_t *slot;             /* group + 1, or 0 */
+    uint64_t *slot;             /* hash tag | group + 1, or 0 */
     size_t n_slot;
+    bool *kint;                 /* per key: an integer (v.i), hashed inline */
     sl_arena_t a;               /* key text, min/max text, sets */
     uint64_t bytes;             /* state held, for the budget */
     uint64_t held;              /* group_concat text, for the query's memory limit */
@@ -128,14 +130,38 @@ typedef struct agg {
     post *outs, having, *order;
 } agg;
 
+typedef struct ventry {
+    sl_datum v;
+    uint64_t h;
+    uint32_t gid;
+} ventry;
+
+/* DISTINCT values per group: a bitmap per group when the values are integers of a small
+ * known range (a column's bounds from the chunk stats), else a hash set of (group, value). */
 struct vset {
-    uint32_t *gid;
-    sl_datum *v;
-    uint64_t *h;
+    ventry *e;
     size_t n, cap;
-    uint32_t *slot;
+    uint64_t *slot;             /* tagged, as the groups' */
     size_t n_slot;
+    bool bitmap;                /* bitmaps, until they would pass SQ_BITMAP_BYTES */
+    int64_t lo;
+    uint64_t bits;              /* values lo .. lo + bits - 1 */
+    uint8_t **bm;               /* per group: NULL or bits / 8 bytes */
+    size_t n_bm;
+    uint64_t bm_bytes;
 };
+
+/* Bitmaps of all groups of one DISTINCT aggregate stay under this; beyond, a hash set. 2^24
+ * bits is 2 MiB per group: small ranges (keys of a dimension) with few groups. */
+#define SQ_BITMAP_BYTES (64u << 20)
+#define SQ_BITMAP_BITS (1u << 24)
+
+/* Values held in v.i: integers, BOOLEAN, DATE, DATETIME. */
+static bool int_form(const sl_type *t)
+{
+    return !sl_type_is_text(t) && t->id != SL_FLOAT && t->id != SL_DOUBLE &&
+           t->id != SL_DECIMAL && t->id != SL_LARGEINT;
+}
 
 static bool is_agg(const sl_expr *n, void *arg)
 {
@@ -185,6 +211,7 @@ static sl_code collect_aggs(agg *g, const sl_expr *e)
         d->arg = sl_expr_n_args(holes[i]) ? sl_expr_arg(holes[i], 0) : NULL;
         if (d->arg)
             d->at = sl_expr_type(d->arg);
+        d->is_int = d->arg && int_form(&d->at);
         if (sl_expr_n_args(holes[i]) > 1)
             d->has_sep = sl_expr_lit(sl_expr_arg(holes[i], 1), &d->sep);
     }
@@ -299,18 +326,29 @@ static sl_code grow_groups(agg *g)
     return SL_OK;
 }
 
+/* Slots hold the upper half of an entry's hash beside its index + 1 (0: empty), so a probe
+ * reads the entry only when the tags agree. */
+static inline uint64_t slot_of(uint64_t h, size_t i)
+{
+    return (h & 0xffffffff00000000u) | ((uint64_t)i + 1);
+}
+
+static void slot_put(uint64_t *slot, size_t n_slot, uint64_t h, size_t i)
+{
+    size_t p = (size_t)h & (n_slot - 1);
+    while (slot[p])
+        p = (p + 1) & (n_slot - 1);
+    slot[p] = slot_of(h, i);
+}
+
 static sl_code grow_slots(agg *g)
 {
     size_t n = g->n_slot ? g->n_slot * 2 : 128;
-    uint32_t *s = sl_calloc(n * sizeof *s);
+    uint64_t *s = sl_calloc(n * sizeof *s);
     if (s == NULL)
         return SL_NOMEM;
-    for (size_t i = 0; i < g->n; i++) {
-        size_t p = (size_t)g->kh[i] & (n - 1);
-        while (s[p])
-            p = (p + 1) & (n - 1);
-        s[p] = (uint32_t)i + 1;
-    }
+    for (size_t i = 0; i < g->n; i++)
+        slot_put(s, n, g->kh[i], i);
     sl_free(g->slot);
     g->bytes += (n - g->n_slot) * sizeof *s;
     g->slot = s;
@@ -349,10 +387,7 @@ static sl_code new_group(agg *g, size_t r, uint64_t h, uint32_t *gid)
     if (g->n_aggs)
         memset(&g->st[i * g->n_aggs], 0, g->n_aggs * sizeof *g->st);
     g->kh[i] = h;
-    size_t p = (size_t)h & (g->n_slot - 1);
-    while (g->slot[p])
-        p = (p + 1) & (g->n_slot - 1);
-    g->slot[p] = (uint32_t)i + 1;
+    slot_put(g->slot, g->n_slot, h, i);
     g->n++;
     *gid = (uint32_t)i;
     return SL_OK;
@@ -371,73 +406,127 @@ static bool row_is(const agg *g, uint32_t i, size_t r)
     return true;
 }
 
-static sl_code find_group(agg *g, size_t r, uint32_t *gid)
+/* The hash of row r's keys: integers (most keys) without a call. */
+static uint64_t key_hash(const agg *g, size_t r)
 {
     uint64_t h = 0x51ed270b27c5a2d3u;
     for (size_t k = 0; k < g->n_keys; k++) {
         const sl_vec *v = &g->kvec[k];
-        h = (h ^ (v->null && v->null[r] ? 0x5bd1e995u : sl__sq_hash(&g->kt[k], &v->v[r]))) *
-            0x9e3779b97f4a7c15u;
+        uint64_t x = v->null && v->null[r] ? 0x5bd1e995u
+                     : g->kint[k]        ? mix((uint64_t)v->v[r].i)
+                                         : sl__sq_hash(&g->kt[k], &v->v[r]);
+        h = (h ^ x) * 0x9e3779b97f4a7c15u;
     }
-    h ^= h >> 29;
+    return h ^ (h >> 29);
+}
+
+static sl_code find_group(agg *g, size_t r, uint32_t *gid)
+{
+    uint64_t h = key_hash(g, r), tag = h & 0xffffffff00000000u;
     for (size_t p = g->n_slot ? (size_t)h & (g->n_slot - 1) : 0; g->n_slot;
          p = (p + 1) & (g->n_slot - 1)) {
-        uint32_t e = g->slot[p];
+        uint64_t e = g->slot[p];
         if (e == 0)
             break;
-        if (g->kh[e - 1] == h && row_is(g, e - 1, r)) {
-            *gid = e - 1;
+        uint32_t i = (uint32_t)e - 1;
+        if ((e & 0xffffffff00000000u) == tag && row_is(g, i, r)) {
+            *gid = i;
             return SL_OK;
         }
     }
     return new_group(g, r, h, gid);
 }
 
-/* DISTINCT: add (gid, v) to s; false when it was there. */
-static int vset_add(agg *g, vset *s, const sl_type *t, uint32_t gid, const sl_datum *v)
+static int hash_add(agg *g, vset *s, const sl_type *t, bool is_int, uint32_t gid,
+                    const sl_datum *v);
+
+/* Leave bitmap mode: every set bit becomes a hash set entry. */
+static int to_hash(agg *g, vset *s, const sl_type *t)
 {
-    uint64_t h = sl__sq_hash(t, v) ^ mix(gid + 1);
+    s->bitmap = false;
+    int rc = 1;
+    for (size_t gi = 0; gi < s->n_bm; gi++) {
+        uint8_t *m = s->bm[gi];
+        for (uint64_t b = 0; m && rc >= 0 && b < s->bits; b++)
+            if (m[b >> 3] >> (b & 7) & 1) {
+                sl_datum v = {.i = s->lo + (int64_t)b};
+                rc = hash_add(g, s, t, true, (uint32_t)gi, &v);
+            }
+        sl_free(m);
+    }
+    sl_free(s->bm);
+    s->bm = NULL, s->n_bm = 0;
+    return rc < 0 ? -1 : 1;
+}
+
+/* DISTINCT: add (gid, v) to s: 1 when new, 0 when it was there, -1 out of memory. */
+static int vset_add(agg *g, vset *s, const sl_type *t, bool is_int, uint32_t gid,
+                    const sl_datum *v)
+{
+    if (!s->bitmap)
+        return hash_add(g, s, t, is_int, gid, v);
+    uint64_t b = (uint64_t)v->i - (uint64_t)s->lo;
+    if (b >= s->bits || (gid >= s->n_bm || s->bm[gid] == NULL ? s->bm_bytes +
+                         s->bits / 8 + 1 > SQ_BITMAP_BYTES : false))
+        return to_hash(g, s, t) < 0 ? -1 : hash_add(g, s, t, is_int, gid, v);
+    if (gid >= s->n_bm) {
+        size_t n = (size_t)gid * 2 + 8;
+        uint8_t **bm = sl_realloc(s->bm, n * sizeof *bm);
+        if (bm == NULL)
+            return -1;
+        memset(bm + s->n_bm, 0, (n - s->n_bm) * sizeof *bm);
+        s->bm = bm, s->n_bm = n;
+    }
+    if (s->bm[gid] == NULL) {
+        if ((s->bm[gid] = sl_calloc(s->bits / 8 + 1)) == NULL)
+            return -1;
+        s->bm_bytes += s->bits / 8 + 1;
+        g->bytes += s->bits / 8 + 1;
+    }
+    uint8_t *m = &s->bm[gid][b >> 3], bit = (uint8_t)(1u << (b & 7));
+    if (*m & bit)
+        return 0;
+    *m |= bit;
+    return 1;
+}
+
+static int hash_add(agg *g, vset *s, const sl_type *t, bool is_int, uint32_t gid,
+                    const sl_datum *v)
+{
+    uint64_t h = (is_int ? mix((uint64_t)v->i) : sl__sq_hash(t, v)) ^ mix(gid + 1);
     if ((s->n + 1) * 2 > s->n_slot) {
         size_t n = s->n_slot ? s->n_slot * 2 : 64;
-        uint32_t *slot = sl_calloc(n * sizeof *slot);
+        uint64_t *slot = sl_calloc(n * sizeof *slot);
         if (slot == NULL)
             return -1;
-        for (size_t i = 0; i < s->n; i++) {
-            size_t p = (size_t)s->h[i] & (n - 1);
-            while (slot[p])
-                p = (p + 1) & (n - 1);
-            slot[p] = (uint32_t)i + 1;
-        }
+        for (size_t i = 0; i < s->n; i++)
+            slot_put(slot, n, s->e[i].h, i);
         sl_free(s->slot);
-        g->bytes += (n - s->n_slot) * 4;
+        g->bytes += (n - s->n_slot) * 8;
         s->slot = slot, s->n_slot = n;
     }
+    uint64_t tag = h & 0xffffffff00000000u;
     size_t p = (size_t)h & (s->n_slot - 1);
     for (; s->slot[p]; p = (p + 1) & (s->n_slot - 1)) {
-        uint32_t e = s->slot[p] - 1;
-        if (s->h[e] == h && s->gid[e] == gid && sl__sq_equal(t, &s->v[e], v))
+        if ((s->slot[p] & 0xffffffff00000000u) != tag)
+            continue;
+        const ventry *x = &s->e[(uint32_t)s->slot[p] - 1];
+        if (x->gid == gid && (is_int ? x->v.i == v->i : sl__sq_equal(t, &x->v, v)))
             return 0;
     }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
-        uint32_t *gi = sl_realloc(s->gid, cap * sizeof *gi);
-        if (gi)
-            s->gid = gi;
-        sl_datum *vv = sl_realloc(s->v, cap * sizeof *vv);
-        if (vv)
-            s->v = vv;
-        uint64_t *hh = sl_realloc(s->h, cap * sizeof *hh);
-        if (hh)
-            s->h = hh;
-        if (!gi || !vv || !hh)
+        ventry *e = sl_realloc(s->e, cap * sizeof *e);
+        if (e == NULL)
             return -1;
-        g->bytes += (cap - s->cap) * 28;
-        s->cap = cap;
+        g->bytes += (cap - s->cap) * sizeof *e;
+        s->e = e, s->cap = cap;
     }
-    s->gid[s->n] = gid, s->v[s->n] = *v, s->h[s->n] = h;
-    if (sl_type_is_text(t) && !copy_text(&g->a, &s->v[s->n], &g->bytes))
+    ventry *x = &s->e[s->n];
+    x->gid = gid, x->v = *v, x->h = h;
+    if (sl_type_is_text(t) && !copy_text(&g->a, &x->v, &g->bytes))
         return -1;
-    s->slot[p] = (uint32_t)++s->n;
+    s->slot[p] = slot_of(h, s->n++);
     return 1;
 }
 
@@ -466,7 +555,7 @@ static sl_code step(agg *g, aggdef *d, state *s, uint32_t gid, size_t r)
         return SL_OK;
     const sl_datum *v = &av->v[r];
     if (d->set) {
-        int k = vset_add(g, d->set, &d->at, gid, v);
+        int k = vset_add(g, d->set, &d->at, d->is_int, gid, v);
         if (k <= 0)
             return k < 0 ? sl_fail(g->sc->err, SL_NOMEM, "out of memory in an aggregate")
                          : SL_OK;
@@ -590,7 +679,7 @@ static sl_code post_chunk(agg *g, emit *e, const sl_vec *src, size_t from, size_
         if (keep[i] && sl__sq_rows_add(&e->rows, e->vec, i, e->types) != SL_OK)
             rc = sl_fail(g->sc->err, SL_NOMEM, "out of memory");
     if (rc == SL_OK && e->k < SIZE_MAX / 4 && e->rows.n >= 2 * e->k + 1024)
-        rc = sl__sq_rows_prune(&e->rows, e->keys, e->n_keys, e->k, e->types, g->sc->err);
+        rc = sl__sq_rows_prune(&e->rows, e->k, e->types, g->sc->err);
     sl_arena_reset(&g->sc->tmp);
     return rc;
 }
@@ -620,7 +709,9 @@ static sl_code emit_setup(agg *g, emit *e)
     e->k = sel->has_limit && sel->limit < SIZE_MAX / 8 && sel->offset < SIZE_MAX / 8
                ? (size_t)(sel->limit + sel->offset)
                : SIZE_MAX;
-    return sl__sq_rows_init(&e->rows, w);
+    sl__sq_rows_init(&e->rows, w);
+    sl__sq_rows_order(&e->rows, e->keys, e->n_keys);
+    return SL_OK;
 }
 
 static sl_code agg_finish(agg *g)
@@ -638,9 +729,37 @@ static sl_code agg_finish(agg *g)
     if (rc == SL_OK && e.rows.bytes > g->sc->budget)
         rc = SL_AGAIN;
     if (rc == SL_OK)
-        rc = sl__sq_rows_emit(g->sc, &e.rows, e.keys, e.n_keys);
+        rc = sl__sq_rows_emit(g->sc, &e.rows);
     sl__sq_rows_free(&e.rows);
     return rc;
+}
+
+/* An integer column's range over every chunk that will be read: bitmaps when it is small. */
+static void bitmap_range(agg *g, aggdef *d)
+{
+    const sq_scan *sc = g->sc;
+    vset *s = d->set;
+    if (!d->is_int || sl_expr_kind_of(d->arg) != SL_E_COL)
+        return;
+    size_t col = (size_t)sl_expr_col(d->arg);
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t i = 0; i < sc->n_seg; i++) {
+        const sq_segr *r = &sc->seg[i];
+        for (size_t rg = 0; rg < r->n_rg; rg++) {
+            const sq_stats *st = &r->st[rg * r->n_cols + col];
+            if (st->n_null == r->rg_rows[rg])
+                continue;
+            if (!st->has_minmax)
+                return;
+            lo = st->lo.i < lo ? st->lo.i : lo;
+            hi = st->hi.i > hi ? st->hi.i : hi;
+        }
+    }
+    if (lo > hi || (uint64_t)hi - (uint64_t)lo >= SQ_BITMAP_BITS)
+        return;
+    s->bitmap = true;
+    s->lo = lo;
+    s->bits = (uint64_t)hi - (uint64_t)lo + 1;
 }
 
 static sl_code agg_alloc(agg *g)
@@ -649,8 +768,11 @@ static sl_code agg_alloc(agg *g)
     g->avec = sl_arena_alloc(&g->a, (g->n_args + 1) * sizeof *g->avec);
     g->kv = sl_arena_alloc(&g->a, (g->n_keys + 1) * sizeof *g->kv);
     g->kn = sl_arena_alloc(&g->a, (g->n_keys + 1) * sizeof *g->kn);
-    if (!g->kvec || !g->avec || !g->kv || !g->kn)
+    g->kint = sl_arena_alloc(&g->a, g->n_keys + 1);
+    if (!g->kvec || !g->avec || !g->kv || !g->kn || !g->kint)
         return sl_fail(g->sc->err, SL_NOMEM, "out of memory");
+    for (size_t k = 0; k < g->n_keys; k++)
+        g->kint[k] = int_form(&g->kt[k]);
     memset(g->kv, 0, (g->n_keys + 1) * sizeof *g->kv);
     memset(g->kn, 0, (g->n_keys + 1) * sizeof *g->kn);
     for (size_t j = 0; j < g->n_aggs; j++) {
@@ -659,6 +781,7 @@ static sl_code agg_alloc(agg *g)
         if ((g->aggs[j].set = sl_arena_alloc(&g->a, sizeof(vset))) == NULL)
             return sl_fail(g->sc->err, SL_NOMEM, "out of memory");
         memset(g->aggs[j].set, 0, sizeof(vset));
+        bitmap_range(g, &g->aggs[j]);
     }
     return SL_OK;
 }
@@ -671,8 +794,10 @@ static void agg_free(agg *g)
         sl_expr_acc_free(&g->st[i].acc);
     for (size_t j = 0; g->aggs && j < g->n_aggs; j++) {
         vset *s = g->aggs[j].set;
+        for (size_t i = 0; s && i < s->n_bm; i++)
+            sl_free(s->bm[i]);
         if (s)
-            sl_free(s->gid), sl_free(s->v), sl_free(s->h), sl_free(s->slot);
+            sl_free(s->e), sl_free(s->slot), sl_free(s->bm);
     }
     sl_free(g->kh);
     sl_free(g->st);

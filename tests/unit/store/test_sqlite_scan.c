@@ -251,6 +251,18 @@ static const char *const big_queries[] = {
     "LIMIT 5",
     "SELECT id * 2, upper(s), x FROM big WHERE id % 1000 = 7 ORDER BY id",
     "SELECT g % 10 AS m, sum(price) FROM big GROUP BY g % 10 ORDER BY m",
+    /* COUNT DISTINCT: bitmaps per group, then (past 64 MiB of them) a hash set */
+    "SELECT g, count(DISTINCT id), sum(DISTINCT id % 100), count(DISTINCT d) FROM big GROUP BY g "
+    "ORDER BY count(DISTINCT id) DESC, g LIMIT 20",
+    /* terms the scan tests itself: ranges, <>, IN with NULL, text bounds, IS [NOT] NULL */
+    "SELECT count(*), sum(id) FROM big WHERE g <> 5 AND s IN ('AIR1', 'MAIL2', NULL) "
+    "AND x < 10.5",
+    "SELECT count(*), min(id), max(s) FROM big WHERE s >= 'S' AND s < 'a' AND w IS NOT NULL "
+    "AND price <= 150000.00 AND price > -19999.99",
+    "SELECT count(*) FROM big WHERE id > 9223372036854775806 OR g IS NULL",
+    "SELECT count(*) FROM big WHERE 89990 <= id AND d <> '1992-01-01' AND s IS NULL",
+    "SELECT id FROM big WHERE id BETWEEN 100 AND 120 AND x >= -49.5 AND g NOT IN (1, 2) "
+    "ORDER BY id",
 };
 
 Test(sqlite_scan, agrees_with_sqlite_on_a_larger_table)
