@@ -20,8 +20,8 @@
  *   SQ_E_F64     SQ_F64:   8 bytes per value
  *   SQ_E_DICT    SQ_BYTES: the distinct values (<= SQ_DICT_MAX), packed codes
  *   SQ_E_PLAIN   SQ_BYTES: packed lengths, then the bytes
- *   SQ_E_LZ4     any:      the chunk above, LZ4-compressed (text that is not a dictionary,
- *                          when that saves at least an eighth)
+ *   SQ_E_PLZ4    SQ_BYTES: packed lengths, u32 size, then the bytes LZ4-compressed (text that
+ *                          is not a dictionary, when that saves at least an eighth)
  * Every chunk starts with {u8 encoding, u8 flags, u8 width, u8 0, u32 rows}; flag 1: a NULL
  * bitmap of ceil(rows / 8) bytes follows. A NULL's value slot holds the chunk's smallest value
  * (width 0 costs nothing for an all-NULL chunk). NaN doubles are stored as NULL, as SQLite
@@ -46,7 +46,7 @@
 #error "chunk.c stores values little-endian and reads them with memcpy: port the loads first"
 #endif
 
-enum { SQ_E_FOR = 1, SQ_E_FOR128, SQ_E_RAW128, SQ_E_F64, SQ_E_DICT, SQ_E_PLAIN, SQ_E_LZ4 };
+enum { SQ_E_FOR = 1, SQ_E_FOR128, SQ_E_RAW128, SQ_E_F64, SQ_E_DICT, SQ_E_PLAIN, SQ_E_PLZ4 };
 
 #define HDR 8                     /* encoding, flags, width, 0, u32 rows */
 #define F_NULLS 1
@@ -140,15 +140,16 @@ void sl__sq_rg_free(sq_rgbuf *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Room for n more text bytes in column cb. */
+/* Room for n more text bytes in column cb, and 8 more: the dictionary reads short values as
+ * one word. */
 static bool bytes_room(sq_colbuf *cb, size_t n)
 {
-    if (cb->len + n <= cb->cap)
+    if (cb->len + n + 8 <= cb->cap)
         return true;
     if (cb->len + n > UINT32_MAX)
         return false;
     size_t cap = cb->cap ? cb->cap : 4096;
-    while (cap < cb->len + n)
+    while (cap < cb->len + n + 8)
         cap *= 2;
     char *p = sl_realloc(cb->data, cap);
     if (p == NULL)
@@ -217,10 +218,14 @@ static sl_code put_column(sq_colbuf *cb, size_t at, const sl_column *col, size_t
     for (size_t i = 0; i < n; i++)
         any |= nl[i];
     memcpy(cb->null + at, nl, n);
-    if (cb->cls == SQ_INT && !cb->wide_datum) {
+    if (cb->cls == SQ_INT) {
         int64_t *o = (int64_t *)cb->v + at;
-        for (size_t i = 0; i < n; i++)
-            o[i] = nl[i] ? 0 : v[i].i;
+        if (cb->wide_datum) /* DECIMAL(p <= 18): its int128 fits */
+            for (size_t i = 0; i < n; i++)
+                o[i] = nl[i] ? 0 : (int64_t)v[i].w;
+        else
+            for (size_t i = 0; i < n; i++)
+                o[i] = nl[i] ? 0 : v[i].i;
         cb->any_null |= any != 0;
         *bytes += 8 * n;
         return SL_OK;
@@ -236,8 +241,12 @@ static sl_code put_column(sq_colbuf *cb, size_t at, const sl_column *col, size_t
         size_t len = cb->len;
         for (size_t i = 0; i < n; i++) {
             size_t k = nl[i] ? 0 : v[i].s.n;
-            if (k)
-                memcpy(d + len, v[i].s.p, k);
+            const char *sp = v[i].s.p;
+            if (k > 16)
+                memcpy(d + len, sp, k);
+            else /* short values: no call */
+                for (size_t j = 0; j < k; j++)
+                    d[len + j] = sp[j];
             len += k;
             off[i] = (uint32_t)len;
         }
@@ -374,15 +383,53 @@ static uint64_t *scratch_u64(sl_buf *s, size_t n)
     return sl_buf_reserve(s, n * 8 + 8) ? (uint64_t *)s->p : NULL;
 }
 
-static void enc_int(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s, sq_stats *st)
+/* Append v[0..n) - lo packed at width w in one pass (NULL slots as 0). */
+static void put_for(sl_buf *o, const int64_t *v, const uint8_t *null, size_t n, int64_t lo,
+                    unsigned w)
+{
+    size_t k = packed_size(n, w);
+    if (w == 0 || !sl_buf_reserve(o, k + 8))
+        return;
+    uint8_t *out = (uint8_t *)o->p + o->len;
+    uint64_t acc = 0;
+    unsigned have = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t d = ((uint64_t)v[i] - (uint64_t)lo) & -(uint64_t)(null[i] == 0);
+        if (w == 64) {
+            memcpy(out + at, &d, 8);
+            at += 8;
+            continue;
+        }
+        acc |= d << have;
+        have += w;
+        if (have >= 64) {
+            memcpy(out + at, &acc, 8);
+            at += 8;
+            have -= 64;
+            acc = have ? d >> (w - have) : 0;
+        }
+    }
+    memcpy(out + at, &acc, (have + 7) / 8);
+    o->len += k;
+}
+
+static void enc_int(const sq_colbuf *cb, size_t n, sl_buf *o, sq_stats *st)
 {
     const int64_t *v = cb->v;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (size_t i = 0; i < n; i++)
-        if (!cb->null[i]) {
+    if (cb->any_null) {
+        for (size_t i = 0; i < n; i++)
+            if (!cb->null[i]) {
+                lo = v[i] < lo ? v[i] : lo;
+                hi = v[i] > hi ? v[i] : hi;
+            }
+    } else {
+        for (size_t i = 0; i < n; i++) {
             lo = v[i] < lo ? v[i] : lo;
             hi = v[i] > hi ? v[i] : hi;
         }
+    }
     if (st->n_null == n)
         lo = hi = 0;
     if (cb->wide_datum) /* stats in the batch's form */
@@ -390,18 +437,11 @@ static void enc_int(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s, sq_stat
     else
         st->lo.i = lo, st->hi.i = hi;
     unsigned w = fit_width(bits_of((uint64_t)hi - (uint64_t)lo));
-    uint64_t *d = scratch_u64(s, n);
-    if (d == NULL) {
-        o->oom = true;
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        d[i] = cb->null[i] ? 0 : (uint64_t)v[i] - (uint64_t)lo;
     put_hdr(o, SQ_E_FOR, cb->any_null, w, n);
     if (cb->any_null)
         put_bitmap(o, cb->null, n);
     sl_buf_append(o, &lo, 8);
-    put_packed(o, d, n, w);
+    put_for(o, v, cb->null, n, lo, w);
 }
 
 static void enc_wide(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s, sq_stats *st)
@@ -469,6 +509,18 @@ static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
     return c ? c : (na > nb) - (na < nb);
 }
 
+/* The first 8 bytes of a value as a big-endian word (zero-padded): words order as the
+ * bytes do, ties need the full comparison. */
+static inline uint64_t prefix_word(const char *p, size_t n)
+{
+    uint64_t x = 0;
+    if (n == 0)
+        return 0;
+    memcpy(&x, p, 8); /* the builder's text has 8 bytes of slack */
+    x = __builtin_bswap64(x);
+    return n >= 8 ? x : x & ~(UINT64_MAX >> (8 * n));
+}
+
 /* Text stats over the values of cb: rows idx[0..n_idx) (or every row when idx is NULL),
  * skipping NULLs. */
 static void text_stats(const sq_colbuf *cb, const uint32_t *idx, size_t n_idx, sq_stats *st)
@@ -476,16 +528,20 @@ static void text_stats(const sq_colbuf *cb, const uint32_t *idx, size_t n_idx, s
     const uint32_t *off = cb->v;
     const char *data = cb->data;
     size_t lo = SIZE_MAX, hi = SIZE_MAX;
+    uint64_t wlo = 0, whi = 0;
     for (size_t k = 0; k < n_idx; k++) {
         size_t i = idx ? idx[k] : k;
         if (cb->null[i])
             continue;
         const char *p = data + off[i];
         size_t n = off[i + 1] - off[i];
-        if (lo == SIZE_MAX || bytes_cmp(p, n, data + off[lo], off[lo + 1] - off[lo]) < 0)
-            lo = i;
-        if (hi == SIZE_MAX || bytes_cmp(p, n, data + off[hi], off[hi + 1] - off[hi]) > 0)
-            hi = i;
+        uint64_t w = prefix_word(p, n);
+        if (lo == SIZE_MAX || w < wlo ||
+            (w == wlo && bytes_cmp(p, n, data + off[lo], off[lo + 1] - off[lo]) < 0))
+            lo = i, wlo = w;
+        if (hi == SIZE_MAX || w > whi ||
+            (w == whi && bytes_cmp(p, n, data + off[hi], off[hi + 1] - off[hi]) > 0))
+            hi = i, whi = w;
     }
     if (lo == SIZE_MAX || off[lo + 1] - off[lo] > SQ_STAT_TEXT ||
         off[hi + 1] - off[hi] > SQ_STAT_TEXT)
@@ -493,6 +549,13 @@ static void text_stats(const sq_colbuf *cb, const uint32_t *idx, size_t n_idx, s
     st->has_minmax = true;
     st->lo.s.p = data + off[lo], st->lo.s.n = off[lo + 1] - off[lo];
     st->hi.s.p = data + off[hi], st->hi.s.n = off[hi + 1] - off[hi];
+}
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    return h ^ (h >> 33);
 }
 
 static uint64_t hash_bytes(const char *p, size_t n)
@@ -532,7 +595,9 @@ static bool build_dict(const sq_colbuf *cb, size_t n, sl_buf *s, uint32_t **code
         }
         const char *p = cb->data + off[i];
         size_t len = off[i + 1] - off[i];
-        size_t h = (size_t)hash_bytes(p, len) & (slots - 1);
+        bool word = len <= 8; /* short values: one word, compared at once */
+        uint64_t x = word ? prefix_word(p, len) : 0;
+        size_t h = (size_t)(word ? mix64(x ^ len) : hash_bytes(p, len)) & (slots - 1);
         for (;;) {
             uint32_t e = slot[h];
             if (e == 0) {
@@ -544,7 +609,9 @@ static bool build_dict(const sq_colbuf *cb, size_t n, sl_buf *s, uint32_t **code
                 break;
             }
             uint32_t j = first[e - 1];
-            if (off[j + 1] - off[j] == len && memcmp(cb->data + off[j], p, len) == 0) {
+            if (off[j + 1] - off[j] == len &&
+                (word ? prefix_word(cb->data + off[j], len) == x
+                      : memcmp(cb->data + off[j], p, len) == 0)) {
                 code[i] = e - 1;
                 break;
             }
@@ -602,6 +669,7 @@ static void enc_dict(const sq_colbuf *cb, size_t n, const uint32_t *code, const 
     }
 }
 
+/* Lengths packed, then the bytes: LZ4-compressed when that saves an eighth. */
 static void enc_plain(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s)
 {
     const uint32_t *off = cb->v;
@@ -616,43 +684,40 @@ static void enc_plain(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s)
     }
     for (size_t i = 0; i < n; i++)
         d[i] = off[i + 1] - off[i];
-    put_hdr(o, SQ_E_PLAIN, cb->any_null, lw, n);
+    size_t start = o->len;
+    bool lz = cb->len >= 256 && cb->len <= (size_t)LZ4_MAX_INPUT_SIZE;
+    put_hdr(o, lz ? SQ_E_PLZ4 : SQ_E_PLAIN, cb->any_null, lw, n);
     if (cb->any_null)
         put_bitmap(o, cb->null, n);
     put_packed(o, d, n, lw);
+    if (lz) { /* compressed straight into the chunk */
+        int bound = LZ4_compressBound((int)cb->len);
+        uint32_t raw = (uint32_t)cb->len;
+        sl_buf_append(o, &raw, 4);
+        if (!sl_buf_reserve(o, (size_t)bound))
+            return;
+        int k = LZ4_compress_default(cb->data, o->p + o->len, (int)cb->len, bound);
+        if (k > 0 && (size_t)k < cb->len - cb->len / 8) {
+            o->len += (size_t)k;
+            return;
+        }
+        o->len = start; /* not worth it: plain */
+        put_hdr(o, SQ_E_PLAIN, cb->any_null, lw, n);
+        if (cb->any_null)
+            put_bitmap(o, cb->null, n);
+        put_packed(o, d, n, lw);
+    }
     sl_buf_append(o, cb->data, cb->len);
-}
-
-/* LZ4 the chunk o[start..] in place when that saves an eighth. */
-static void maybe_lz4(sl_buf *o, size_t start, sl_buf *s)
-{
-    size_t raw = o->len - start;
-    if (raw < 256 || raw > (size_t)LZ4_MAX_INPUT_SIZE)
-        return;
-    int bound = LZ4_compressBound((int)raw);
-    s->len = 0;
-    if (!sl_buf_reserve(s, (size_t)bound + HDR))
-        return;
-    int k = LZ4_compress_default(o->p + start, s->p + HDR, (int)raw, bound);
-    if (k <= 0 || (size_t)k + HDR > raw - raw / 8)
-        return;
-    uint8_t h[HDR] = {SQ_E_LZ4, 0, 0, 0};
-    uint32_t r32 = (uint32_t)raw;
-    memcpy(h + 4, &r32, 4);
-    memcpy(s->p, h, HDR);
-    o->len = start;
-    sl_buf_append(o, s->p, (size_t)k + HDR);
 }
 
 sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, sl_buf *out, sl_buf *scratch,
                             sq_stats *st)
 {
-    size_t start = out->len;
     memset(st, 0, sizeof *st);
     for (size_t i = 0; cb->any_null && i < n; i++)
         st->n_null += cb->null[i] != 0;
     switch ((sq_class)cb->cls) {
-    case SQ_INT: enc_int(cb, n, out, scratch, st); break;
+    case SQ_INT: enc_int(cb, n, out, st); break;
     case SQ_WIDE: enc_wide(cb, n, out, scratch, st); break;
     case SQ_F64: enc_f64(cb, n, out, st); break;
     case SQ_BYTES: {
@@ -664,7 +729,6 @@ sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, sl_buf *out, sl_buf *
         } else {
             text_stats(cb, NULL, n, st);
             enc_plain(cb, n, out, scratch);
-            maybe_lz4(out, start, scratch);
         }
         break;
     }
@@ -727,22 +791,40 @@ static bool unpack_all(rd *r, size_t n, unsigned w, sl_buf *s, uint64_t **out)
     return get_packed(r, n, w, d);
 }
 
-static sl_code dec_bytes(rd *r, uint8_t enc, unsigned w, size_t n, sl_datum *v, sl_buf *s,
+static sl_code dec_bytes(rd *r, uint8_t enc, unsigned w, size_t n, sl_datum *v, sq_dbuf *db,
                          sl_err *err)
 {
     uint64_t *d;
-    if (enc == SQ_E_PLAIN) {
+    sl_buf *s = &db->scratch;
+    if (enc == SQ_E_PLAIN || enc == SQ_E_PLZ4) {
         if (!unpack_all(r, n, w, s, &d))
             return r->bad ? bad_chunk(err) : sl_fail(err, SL_NOMEM, "out of memory");
         const char *p = (const char *)r->p;
         size_t at = 0, avail = (size_t)(r->end - r->p);
+        if (enc == SQ_E_PLZ4) {
+            const uint8_t *h = take(r, 4);
+            uint32_t raw;
+            if (h == NULL)
+                return bad_chunk(err);
+            memcpy(&raw, h, 4);
+            db->raw.len = 0;
+            if (raw > (uint32_t)LZ4_MAX_INPUT_SIZE || !sl_buf_reserve(&db->raw, (size_t)raw + 16))
+                return sl_fail(err, SL_NOMEM, "out of memory decoding a chunk");
+            int k = LZ4_decompress_safe((const char *)r->p, db->raw.p, (int)(r->end - r->p),
+                                        (int)raw);
+            if (k != (int)raw)
+                return bad_chunk(err);
+            r->p = r->end;
+            p = db->raw.p, avail = raw;
+        }
         for (size_t i = 0; i < n; i++) {
             if (d[i] > avail - at)
                 return bad_chunk(err);
             v[i].s.p = p + at, v[i].s.n = (size_t)d[i];
             at += (size_t)d[i];
         }
-        r->p += at;
+        if (enc == SQ_E_PLAIN)
+            r->p += at;
         return SL_OK;
     }
     const uint8_t *h = take(r, 13);
@@ -789,8 +871,9 @@ static sl_code dec_bytes(rd *r, uint8_t enc, unsigned w, size_t n, sl_datum *v, 
 
 /* The chunk in r, not compressed. */
 static sl_code dec_plain_chunk(rd *r, const sl_type *t, size_t n, sl_datum *v, uint8_t *null,
-                               sl_buf *s, sl_err *err)
+                               sq_dbuf *db, sl_err *err)
 {
+    sl_buf *s = &db->scratch;
     const uint8_t *h = take(r, HDR);
     if (h == NULL)
         return bad_chunk(err);
@@ -813,17 +896,22 @@ static sl_code dec_plain_chunk(rd *r, const sl_type *t, size_t n, sl_datum *v, u
     bool wd = wide_datum(t);
     uint64_t *d;
     if (enc == SQ_E_FOR && cls == SQ_INT) {
-        const uint8_t *b = take(r, 8);
+        const uint8_t *b = take(r, 8), *q;
         int64_t base;
-        if (b == NULL || !unpack_all(r, n, w, s, &d))
-            return r->bad ? bad_chunk(err) : sl_fail(err, SL_NOMEM, "out of memory");
+        if (b == NULL || (w > 56 && w != 64) || (q = take(r, packed_size(n, w))) == NULL)
+            return bad_chunk(err);
         memcpy(&base, b, 8);
-        if (wd)
-            for (size_t i = 0; i < n; i++)
-                v[i].w = (int64_t)((uint64_t)base + d[i]);
-        else
-            for (size_t i = 0; i < n; i++)
-                v[i].i = (int64_t)((uint64_t)base + d[i]);
+        uint64_t mask = w == 64 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
+        for (size_t i = 0; i < n; i++) { /* unpacked straight into the values */
+            uint64_t x = w == 0 ? 0 : w == 64 ? 0 : unpack1(q, i, w, mask);
+            if (w == 64)
+                memcpy(&x, q + i * 8, 8);
+            int64_t y = (int64_t)((uint64_t)base + x);
+            if (wd)
+                v[i].w = y;
+            else
+                v[i].i = y;
+        }
         return SL_OK;
     }
     if (enc == SQ_E_FOR128 && cls == SQ_WIDE) {
@@ -852,30 +940,16 @@ static sl_code dec_plain_chunk(rd *r, const sl_type *t, size_t n, sl_datum *v, u
             memcpy(&v[i].d, b + i * 8, 8);
         return SL_OK;
     }
-    if ((enc == SQ_E_PLAIN || enc == SQ_E_DICT) && cls == SQ_BYTES)
-        return dec_bytes(r, enc, w, n, v, s, err);
+    if ((enc == SQ_E_PLAIN || enc == SQ_E_PLZ4 || enc == SQ_E_DICT) && cls == SQ_BYTES)
+        return dec_bytes(r, enc, w, n, v, db, err);
     return bad_chunk(err);
 }
 
 sl_code sl__sq_chunk_decode(const uint8_t *p, size_t len, const sl_type *t, size_t n,
                             sl_datum *v, uint8_t *null, sq_dbuf *db, sl_err *err)
 {
-    if (len >= HDR && p[0] == SQ_E_LZ4) {
-        uint32_t raw;
-        memcpy(&raw, p + 4, 4);
-        db->raw.len = 0;
-        if (raw > (uint32_t)LZ4_MAX_INPUT_SIZE || !sl_buf_reserve(&db->raw, (size_t)raw + 16))
-            return sl_fail(err, SL_NOMEM, "out of memory decoding a chunk");
-        int k = LZ4_decompress_safe((const char *)p + HDR, db->raw.p, (int)(len - HDR),
-                                    (int)raw);
-        if (k != (int)raw)
-            return bad_chunk(err);
-        memset(db->raw.p + raw, 0, 16);
-        p = (const uint8_t *)db->raw.p;
-        len = raw;
-    }
     rd r = {p, p + len, false};
-    return dec_plain_chunk(&r, t, n, v, null, &db->scratch, err);
+    return dec_plain_chunk(&r, t, n, v, null, db, err);
 }
 
 void sl__sq_dbuf_free(sq_dbuf *db)
