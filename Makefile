@@ -36,7 +36,11 @@ LDFLAGS_ALL := $(filter -fsanitize=%,$(OPT)) $(EXTRA_LDFLAGS)
 LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 LIB_SRC  := $(filter-out src/cli/%,$(LIB_SRC))
 CLI_SRC  := $(wildcard src/cli/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The dashboard's page (src/proto/dashboard/) is compiled in: scripts/embed.sh turns the
+# files into one generated C file of byte arrays.
+DASH_SRC := $(sort $(wildcard src/proto/dashboard/*))
+DASH_C   := $(BUILD)/gen/dashboard_assets.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(DASH_C:.c=.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libsluice.a
 BIN      := $(BUILD)/sluice
@@ -82,6 +86,13 @@ $(GEN)/sl_version.h: FORCE
 $(BUILD)/src/core/version.o: $(GEN)/sl_version.h
 $(BUILD)/src/core/version.o: CFLAGS_ALL += -I$(GEN)
 FORCE:
+
+$(DASH_C): $(DASH_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ $(DASH_SRC)
+
+$(DASH_C:.c=.o): $(DASH_C)
+	$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -149,6 +160,7 @@ e2e: deps-test
 
 # `make conformance`: Doris's own regression cases (../shared/conformance/doris/run.py) against
 # a server started on free ports with a temporary data directory (docs/CONFORMANCE.md).
+# CONFORMANCE_STORE=postgres: against a PostgreSQL store (a throwaway PostgreSQL).
 conformance: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@sh tests/e2e/conformance.sh build/release

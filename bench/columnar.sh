@@ -49,7 +49,7 @@ for f in lineitem.csv lineitem.snappy.parquet lineitem.zstd.parquet lineitem.arr
     for r in $(seq "$RUNS"); do
         rm -rf "$W/srv" "$W/srv.log"
         "$ROOT/build/release/sluice" serve --data-dir "$W/srv" --fe-port 0 --be-port 0 \
-            --tsload-port -1 --set workers=8 >"$W/srv.log" 2>&1 &
+            --tsload-port -1 --mysql-port -1 --set workers=8 >"$W/srv.log" 2>&1 &
         SPID=$!
         i=0
         while ! grep -q be_port= "$W/srv.log" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done

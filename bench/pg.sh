@@ -1,5 +1,6 @@
 #!/bin/sh
 # bench/pg.sh - sluice's PostgreSQL writer against `psql \copy` on the 2,000,000-row lineitem CSV
+# and, through HTTP, sluice serving a PostgreSQL store against it, with 1, 2 and 3 nodes
 # (called by bench/run.sh; alone: sh bench/pg.sh after `make all` and the bench build).
 #
 # A throwaway PostgreSQL 15 (tests/pg/pg.sh, fsync on) gets two identical tables; the CSV goes
@@ -29,3 +30,6 @@ url=$(sh "$ROOT/tests/pg/pg.sh" start "$dir") || { echo "bench/pg.sh: PostgreSQL
 cat "$CSV" >/dev/null
 echo "PostgreSQL 15 (fsync on), $(nproc) cores, 2,000,000 lineitem rows, $PAIRS pairs"
 python3 "$ROOT/bench/pg_bench.py" "$url" "$CSV" "$PAIRS" "$LOADER"
+echo
+echo "PostgreSQL store end to end over HTTP, and several nodes on one PostgreSQL (bench/pg_nodes.py)"
+python3 "$ROOT/bench/pg_nodes.py" "$url" "$CSV" "$PAIRS" "$ROOT/build/release/sluice"

@@ -63,7 +63,7 @@ echo "== 1. decoders on one core ($MB MB CSV)"
 start_server() { # extra serve arguments...
     rm -rf "$W/srv"
     "$ROOT/build/release/sluice" serve --data-dir "$W/srv" --fe-port 0 --be-port 0 \
-        --tsload-port -1 --set workers=8 "$@" >"$W/srv.log" 2>&1 &
+        --tsload-port -1 --mysql-port -1 --set workers=8 "$@" >"$W/srv.log" 2>&1 &
     SPID=$!
     i=0
     while ! grep -q be_port= "$W/srv.log" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done

@@ -8,7 +8,10 @@
 #   --with-test    + the test tools: Criterion, Python with protobuf, protoc, clang and its
 #                  fuzzer runtime, codec tools, groff, PostgreSQL (the tests start a throwaway
 #                  server of their own, tests/pg/pg.sh; the package's cluster service is not
-#                  needed) (make test, make check, make e2e, make fuzz, make conformance)
+#                  needed), the MySQL protocol's clients (the mysql client, PyMySQL, MariaDB
+#                  Connector/J with a JDK to run tests/e2e/mysql/JdbcTour.java), Chromium (the
+#                  dashboard's headless browser test, tests/e2e/test_dashboard.py) (make test,
+#                  make check, make e2e, make fuzz, make conformance)
 #   --with-deb     + Debian's packaging tools (make deb); the package itself depends on the
 #                  runtime libraries only, computed by dpkg-shlibdeps (debian/control)
 #   --with-bench   + the tools of the benchmarks' reference runs (make bench)
@@ -24,7 +27,8 @@ libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev libpq-dev
 zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libbrotli-dev"
 RUN="tzdata curl"
 TEST="clang libclang-rt-14-dev libcriterion-dev python3 python3-protobuf protobuf-compiler
-sqlite3 openssl zstd lz4 lzop groff-base postgresql"
+sqlite3 openssl zstd lz4 lzop groff-base postgresql chromium
+mariadb-client python3-pymysql libmariadb-java default-jdk-headless"
 DEB="debhelper dpkg-dev fakeroot"
 BENCH="bc sqlite3 python3 postgresql nodejs npm"
 CLICKHOUSE="clickhouse-server clickhouse-client"

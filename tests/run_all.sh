@@ -1,10 +1,9 @@
 #!/bin/sh
 # run_all.sh BUILD_DIR - run every unit test binary and every end-to-end test against
 # BUILD_DIR/sluice, then print one closing line "N passed, M failed".
-# With SLUICE_E2E_POSTGRES=1 the end-to-end suite runs a second time with every server on a
+# The end-to-end suite runs twice: on the embedded store, then with every server on a
 # PostgreSQL store (one PostgreSQL for the pass, started by tests/pg/pg.sh; a database per
-# server). Off by default until the PostgreSQL SELECT renderer (src/store/postgres/render.c, a
-# stub here) lands: the suite reads its results back with SELECT.
+# server). SLUICE_E2E_POSTGRES=0 skips the second pass (for a quick local run only).
 # Unit tests are Criterion binaries (one per source file); e2e tests are Python unittest files
 # under tests/e2e that start the real binary on port 0 and talk real HTTP.
 set -u
@@ -47,7 +46,7 @@ e2e() { # e2e LABEL: run the suite, add its counts
 case "$BUILD" in *check*|*tsan*) export SLUICE_SANITIZED=1 ;; esac
 e2e ""
 
-if [ "${SLUICE_E2E_POSTGRES:-0}" = 1 ]; then
+if [ "${SLUICE_E2E_POSTGRES:-1}" = 1 ]; then
     pgdir=$(mktemp -d /tmp/sluice-pg-XXXXXX)
     if url=$(sh tests/pg/pg.sh start "$pgdir"); then
         SLUICE_TEST_STORE=postgres SLUICE_TEST_PG_URL=$url e2e " (PostgreSQL store)"

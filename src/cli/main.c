@@ -37,11 +37,20 @@ static void on_signal(int sig)
         sl_app_stop(running);
 }
 
+/* SIGHUP: reopen log_file (logrotate moved it). */
+static void on_hup(int sig)
+{
+    (void)sig;
+    if (running)
+        sl_app_reopen_logs(running);
+}
+
 /* full: with every setting key (--help); otherwise the short form after an error. */
 static void usage_serve(FILE *f, bool full)
 {
     fprintf(f, "usage: sluice serve [--config FILE] [--data-dir DIR] [--bind ADDR]\n"
-               "                    [--fe-port N] [--be-port N] [--tsload-port N] [--set KEY=VALUE]\n"
+               "                    [--fe-port N] [--be-port N] [--tsload-port N] [--mysql-port N]\n"
+               "                    [--set KEY=VALUE]\n"
                "Serve Doris Stream Load on the front door (default 8030, 307 to the load port) and\n"
                "the load port (default 8040), storing into embedded SQLite under the data dir.\n"
                "Port 0 picks a free port; the bound ports are printed on start.\n"
@@ -63,7 +72,8 @@ static const char *flag_key(const char *flag)
     static const struct {
         const char *flag, *key;
     } map[] = {{"--data-dir", "data_dir"}, {"--bind", "bind"},         {"--fe-port", "fe_port"},
-               {"--be-port", "be_port"},   {"--tsload-port", "tsload_port"}};
+               {"--be-port", "be_port"},   {"--tsload-port", "tsload_port"},
+               {"--mysql-port", "mysql_port"}};
     for (size_t i = 0; i < SL_COUNT(map); i++)
         if (strcmp(flag, map[i].flag) == 0)
             return map[i].key;
@@ -142,15 +152,22 @@ static int cmd_serve(int argc, char **argv)
     running = &app;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_hup);
     signal(SIGPIPE, SIG_IGN);
-    printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d data_dir=%s\n",
-           sluice_version(), app.fe_port, app.be_port, app.tsload_port, cfg.data_dir);
+    const char *scheme = app.https_ctx ? "https" : "http";
+    printf("sluice %s listening fe_port=%d be_port=%d tsload_port=%d mysql_port=%d data_dir=%s\n",
+           sluice_version(), app.fe_port, app.be_port, app.tsload_port, app.mysql_port,
+           cfg.data_dir);
     printf("  create a table: %s sql --port %d \"CREATE DATABASE test\"\n"
            "                  %s sql --port %d --db test \"CREATE TABLE t (id INT, name "
            "VARCHAR(32)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1\"\n"
            "  load a file:    curl --location-trusted -u root: -H \"label:first\" -H "
-           "\"column_separator:,\" -T data.csv -XPUT http://%s:%d/api/test/t/_stream_load\n",
-           progname, app.fe_port, progname, app.fe_port, cfg.bind, app.fe_port);
+           "\"column_separator:,\" -T data.csv -XPUT %s://%s:%d/api/test/t/_stream_load\n"
+           "             or:  %s load data.csv --port %d --db test --table t -H "
+           "\"column_separator:,\"\n"
+           "  watch it:       %s://%s:%d/dashboard\n",
+           progname, app.fe_port, progname, app.fe_port, scheme, cfg.bind, app.fe_port, progname,
+           app.fe_port, scheme, cfg.bind, app.fe_port);
     fflush(stdout);
     sl_code c = sl_app_run(&app);
     running = NULL;
@@ -180,6 +197,7 @@ static int usage(FILE *f)
     fprintf(f, "usage: sluice <command> [options]\n"
                "  serve     run the server (sluice serve --help)\n"
                "  sql       run one SQL statement against a running server (sluice sql --help)\n"
+               "  load      load files into a table, with progress (sluice load --help)\n"
                "  user      manage users and privileges (sluice user --help)\n"
                "  version   print the version and the commit it was built from\n");
     return f == stdout ? 0 : 2;
@@ -195,6 +213,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "sql") == 0)
         return sl__cli_sql(argc - 2, argv + 2);
+    if (strcmp(cmd, "load") == 0)
+        return sl__cli_load(argc - 2, argv + 2);
     if (strcmp(cmd, "user") == 0)
         return sl__cli_user(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)

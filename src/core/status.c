@@ -14,12 +14,13 @@
 
 #include "status.h"
 
-#define ROW(name, doris, yamcs, tsload, text) {#name, doris, yamcs, tsload, text},
+#define ROW(name, doris, yamcs, tsload, mysql, text) {#name, doris, yamcs, tsload, mysql, text},
 static const struct {
     const char *name;
     const char *doris;
     int yamcs;
     int tsload;
+    int mysql;
     const char *text;
 } rows[] = {SL_STATUS_MAP(ROW)};
 #undef ROW
@@ -72,4 +73,9 @@ int sl_code_yamcs_http(sl_code c)
 int sl_code_tsload_http(sl_code c)
 {
     return rows[row_of(c)].tsload;
+}
+
+int sl_code_mysql(sl_code c)
+{
+    return c == SL_NOT_FOUND_DB ? 1049 : rows[row_of(c)].mysql;
 }

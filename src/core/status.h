@@ -15,25 +15,25 @@
 
 #include "platform.h"
 
-/* name, Doris Message code, Yamcs HTTP, tsload HTTP, text */
+/* name, Doris Message code, Yamcs HTTP, tsload HTTP, MySQL error number, text */
 #define SL_STATUS_MAP(X)                                                                           \
-    X(OK, "OK", 200, 200, "ok")                                                                    \
-    X(AGAIN, NULL, 0, 0, "need more input") /* not an error */                                     \
-    X(INVALID, "INVALID_ARGUMENT", 400, 400, "invalid input")                                      \
-    X(REJECTED, "DATA_QUALITY_ERROR", 400, 0, "too many rejected rows") /* tsload: async */        \
-    X(UNAUTHORIZED, "NOT_AUTHORIZED", 401, 401, "not authenticated")                               \
-    X(FORBIDDEN, "ANALYSIS_ERROR", 403, 403, "insufficient privileges")                            \
-    X(NOT_FOUND, "ANALYSIS_ERROR", 404, 400, "no such table")                                      \
-    X(TOO_LARGE, "EXCEEDED_LIMIT", 400, 400, "payload too large")                                  \
-    X(CONFLICT, "LABEL_ALREADY_EXISTS", 409, 400, "label already exists")                          \
-    X(FORMAT, "DATA_FILE_TYPE_ERROR", 400, 400, "unknown data format")                             \
-    X(NETWORK, "NETWORK_ERROR", 400, 400, "body incomplete")                                       \
-    X(TIMEOUT, "TIMEOUT", 504, 500, "load timed out")                                              \
-    X(NOMEM, "INTERNAL_ERROR", 503, 500, "out of memory")                                          \
-    X(BACKEND, "INTERNAL_ERROR", 500, 500, "storage backend failed")                               \
-    X(INTERNAL, "INTERNAL_ERROR", 500, 500, "internal error")
+    X(OK, "OK", 200, 200, 0, "ok")                                                                 \
+    X(AGAIN, NULL, 0, 0, 0, "need more input") /* not an error */                                  \
+    X(INVALID, "INVALID_ARGUMENT", 400, 400, 1105, "invalid input")                                \
+    X(REJECTED, "DATA_QUALITY_ERROR", 400, 0, 1105, "too many rejected rows") /* tsload: async */  \
+    X(UNAUTHORIZED, "NOT_AUTHORIZED", 401, 401, 1045, "not authenticated")                         \
+    X(FORBIDDEN, "ANALYSIS_ERROR", 403, 403, 1227, "insufficient privileges")                      \
+    X(NOT_FOUND, "ANALYSIS_ERROR", 404, 400, 1105, "no such table")                                \
+    X(TOO_LARGE, "EXCEEDED_LIMIT", 400, 400, 1105, "payload too large")                            \
+    X(CONFLICT, "LABEL_ALREADY_EXISTS", 409, 400, 1105, "label already exists")                    \
+    X(FORMAT, "DATA_FILE_TYPE_ERROR", 400, 400, 1105, "unknown data format")                       \
+    X(NETWORK, "NETWORK_ERROR", 400, 400, 1105, "body incomplete")                                 \
+    X(TIMEOUT, "TIMEOUT", 504, 500, 1105, "load timed out")                                        \
+    X(NOMEM, "INTERNAL_ERROR", 503, 500, 1105, "out of memory")                                    \
+    X(BACKEND, "INTERNAL_ERROR", 500, 500, 1105, "storage backend failed")                         \
+    X(INTERNAL, "INTERNAL_ERROR", 500, 500, 1105, "internal error")
 
-#define SL__ENUM(name, doris, yamcs, tsload, text) SL_##name,
+#define SL__ENUM(name, doris, yamcs, tsload, mysql, text) SL_##name,
 typedef enum { SL_STATUS_MAP(SL__ENUM) SL__N_CODES } sl_code;
 #undef SL__ENUM
 
@@ -76,5 +76,10 @@ const char *sl_code_doris(sl_code c);
 /* The HTTP status the Yamcs and tsload adapters answer for c. */
 int sl_code_yamcs_http(sl_code c);
 int sl_code_tsload_http(sl_code c);
+
+/* The MySQL error number the MySQL adapter answers for c (1105, ER_UNKNOWN_ERROR, where Doris
+ * has no closer one); SL_NOT_FOUND_DB is 1049 (ER_BAD_DB_ERROR). The executor picks closer
+ * numbers per statement (proto/exec.c). */
+int sl_code_mysql(sl_code c);
 
 #endif

@@ -77,6 +77,9 @@ struct sl_http_req {
     /* For the handler. */
     const sl_http_handler *handler;
     void *ctx;                   /* handler state */
+    sl_slice log_user;           /* who the handler found asking, for the access log (arena or
+                                    static; empty: the Basic authorization's user name) */
+    sl_slice log_label;          /* the load's label, for the access log (arena or static) */
     uint64_t deadline_ms;        /* monotonic ms; 0 = none. May be set in begin(). */
     bool shutdown;               /* expire() is called because the server is shutting down and
                                     the grace (sl_http_server_shutdown) ended, not the deadline */
@@ -117,6 +120,13 @@ sl_slice sl_http_query_param(sl_http_req *r, const char *name);
  * to answer 404 (plain text) without calling any handler. Must not block. */
 typedef const sl_http_handler *(*sl_http_route_fn)(void *app, sl_http_req *r);
 
+/* What on_done is told about a finished request. */
+typedef struct sl_http_done {
+    int status;                  /* the reply's status; 499 when none was sent */
+    uint64_t bytes_out;          /* response bytes queued (head and body; before TLS) */
+    uint64_t ms;                 /* from the complete head to the reply (0 without a head) */
+} sl_http_done;
+
 typedef struct sl_http_config {
     size_t max_header_bytes;     /* default 64 KiB: larger heads get 431 and a close. http-parser
                                     caps heads at 80 KiB itself (also answered 431). */
@@ -124,7 +134,27 @@ typedef struct sl_http_config {
     uint32_t header_timeout_ms;  /* default 30 s: the head must arrive within this time */
     uint32_t max_connections;    /* default 1024: extra connections are closed at once */
     size_t read_buffer_bytes;    /* default 256 KiB: one read, and the most one body() gets */
+    /* Loop thread, once per request the layer finished: answered (by a handler or by the
+     * layer itself: 400, 404, 431, ...) or abandoned (the client went away before a reply:
+     * status 499). r->method is NULL when the head never parsed. Must not block for long: it
+     * runs on the one thread that owns every socket. May be NULL. */
+    void (*on_done)(void *app, const sl_http_req *r, const sl_http_done *d);
+    /* The layer's own log lines (shutdown), without a newline; NULL: "sluice: line" on stderr.
+     * Called on the loop thread. */
+    void (*on_log)(void *app, int level, const char *line);
 } sl_http_config;
+
+/* Levels of on_log lines (the server log's: error, warn, info, debug). */
+enum { SL_HTTP_LOG_ERROR, SL_HTTP_LOG_WARN, SL_HTTP_LOG_INFO, SL_HTTP_LOG_DEBUG };
+
+/* Counters of one listener, kept by the layer (atomics; read from any thread). */
+typedef struct sl_http_stats {
+    uint64_t accepted;           /* connections accepted */
+    uint64_t rejected;           /* connections closed at once (limit, shutdown, memory) */
+    uint64_t open;               /* connections open now */
+    uint64_t bytes_in, bytes_out;/* as read from and written to the socket (TLS included) */
+    uint64_t requests;           /* requests finished (on_done calls) */
+} sl_http_stats;
 
 void sl_http_config_default(sl_http_config *c);
 
@@ -169,6 +199,10 @@ void sl_http_server_stop(sl_http_server *s);
  * connection is gone. */
 void sl_http_server_shutdown(sl_http_server *s, uint32_t grace_ms);
 
+/* The counters of the listener with this role tag (summed when several share it); zeros
+ * when none has it. Thread-safe. */
+void sl_http_server_stats(sl_http_server *s, int role, sl_http_stats *out);
+
 /* Free a stopped server. */
 void sl_http_server_free(sl_http_server *s);
 
@@ -179,5 +213,59 @@ void sl_http_server_free(sl_http_server *s);
  * context and frees it with sl_tls_ctx_free after the servers using it are freed. */
 void *sl_tls_ctx_new(const char *cert_file, const char *key_file, bool generate, sl_err *err);
 void sl_tls_ctx_free(void *ctx);
+
+/* ---- other transports on the server's loop (src/mysql/) ---------------------------------
+ * They share the loop thread (their sockets) and libuv's worker pool (their statements), and
+ * follow the server's shutdown through these hooks, all called on the loop thread. The loop
+ * ends when every handle of every transport is closed. */
+typedef struct sl_http_peer {
+    void (*drain)(void *arg);    /* a graceful shutdown began: stop accepting, close idle
+                                    connections, let work in flight finish */
+    void (*stop)(void *arg);     /* the grace is over, or a hard stop: close everything (work
+                                    in flight is waited for, then its connection closed) */
+    void *arg;
+    struct sl_http_peer *next;   /* the server's list; set by sl_http_server_add_peer */
+} sl_http_peer;
+
+/* The server's uv_loop_t (as void *: http.h does not include uv.h). */
+void *sl_http_server_loop(sl_http_server *s);
+/* Register p (kept, not copied; it must outlive the server). Before sl_http_server_run. */
+void sl_http_server_add_peer(sl_http_server *s, sl_http_peer *p);
+
+/*
+ * TLS over memory BIOs (tls.c), for server.c and for the other transports on the loop
+ * (src/mysql/). libuv moves ciphertext; OpenSSL never sees the socket. All of these run on the
+ * loop thread. The SSL object is OpenSSL's (struct ssl_st == SSL).
+ */
+struct ssl_st;
+
+typedef enum sl__tls_rc {
+    SL__TLS_OK,     /* bytes produced */
+    SL__TLS_WANT,   /* needs more ciphertext from the peer */
+    SL__TLS_EOF,    /* the peer sent close_notify */
+    SL__TLS_ERROR   /* protocol or handshake failure: close the connection */
+} sl__tls_rc;
+
+/* A server-side SSL for one connection, in accept state, with a fresh memory BIO pair. NULL on
+ * failure. Free with sl__tls_free. */
+struct ssl_st *sl__tls_new(void *ssl_ctx);
+void sl__tls_free(struct ssl_st *ssl);
+
+/* Hand n ciphertext bytes from the socket to OpenSSL. False when out of memory. */
+bool sl__tls_feed(struct ssl_st *ssl, const char *p, size_t n);
+
+/* Decrypt into p[0..cap): *got receives the bytes (several records are read while they fit).
+ * Handshake progress happens here; its output waits in the write BIO (sl__tls_take). */
+sl__tls_rc sl__tls_read(struct ssl_st *ssl, char *p, size_t cap, size_t *got);
+
+/* Encrypt n plaintext bytes; the ciphertext waits in the write BIO. False on failure. */
+bool sl__tls_write(struct ssl_st *ssl, const char *p, size_t n);
+
+/* Queue a close_notify alert (best effort). */
+void sl__tls_shutdown(struct ssl_st *ssl);
+
+/* Ciphertext waiting to be sent, and taking up to cap bytes of it into p (returns the count). */
+size_t sl__tls_pending(struct ssl_st *ssl);
+size_t sl__tls_take(struct ssl_st *ssl, char *p, size_t cap);
 
 #endif

@@ -150,39 +150,6 @@ bool sl__hp_in_message(const sl__hp *hp);
 /* A short description of the last parser error, for logs and 400 bodies (static). */
 const char *sl__hp_error_text(const sl__hp *hp);
 
-/*
- * TLS over memory BIOs (tls.c). libuv moves ciphertext; OpenSSL never sees the socket. All of
- * these run on the loop thread. The SSL object is OpenSSL's (struct ssl_st == SSL).
- */
-struct ssl_st;
-
-typedef enum sl__tls_rc {
-    SL__TLS_OK,     /* bytes produced */
-    SL__TLS_WANT,   /* needs more ciphertext from the peer */
-    SL__TLS_EOF,    /* the peer sent close_notify */
-    SL__TLS_ERROR   /* protocol or handshake failure: close the connection */
-} sl__tls_rc;
-
-/* A server-side SSL for one connection, in accept state, with a fresh memory BIO pair. NULL on
- * failure. Free with sl__tls_free. */
-struct ssl_st *sl__tls_new(void *ssl_ctx);
-void sl__tls_free(struct ssl_st *ssl);
-
-/* Hand n ciphertext bytes from the socket to OpenSSL. False when out of memory. */
-bool sl__tls_feed(struct ssl_st *ssl, const char *p, size_t n);
-
-/* Decrypt into p[0..cap): *got receives the bytes (several records are read while they fit).
- * Handshake progress happens here; its output waits in the write BIO (sl__tls_take). */
-sl__tls_rc sl__tls_read(struct ssl_st *ssl, char *p, size_t cap, size_t *got);
-
-/* Encrypt n plaintext bytes; the ciphertext waits in the write BIO. False on failure. */
-bool sl__tls_write(struct ssl_st *ssl, const char *p, size_t n);
-
-/* Queue a close_notify alert (best effort). */
-void sl__tls_shutdown(struct ssl_st *ssl);
-
-/* Ciphertext waiting to be sent, and taking up to cap bytes of it into p (returns the count). */
-size_t sl__tls_pending(struct ssl_st *ssl);
-size_t sl__tls_take(struct ssl_st *ssl, char *p, size_t cap);
+/* TLS over memory BIOs (tls.c): declared in http.h, which src/mysql/ shares. */
 
 #endif

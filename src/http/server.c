@@ -58,6 +58,8 @@ struct listener {
     int role, port;
     void *tls;                  /* SSL_CTX*, not owned */
     bool closed;
+    /* Counters for sl_http_server_stats: written on the loop thread, read from any. */
+    atomic_ullong accepted, rejected, open, bytes_in, bytes_out, requests;
 };
 
 struct sl_http_conn {
@@ -87,6 +89,7 @@ struct sl_http_conn {
     bool msg_done;              /* the parser finished the current message */
     bool keep;                  /* the response in flight keeps the connection */
     bool dead_parser;           /* the parser failed: never feed it again */
+    bool reported;              /* on_done ran for the current request */
     uint64_t n_requests;
     uint64_t accept_ms, last_ms, head_start_ms, linger_start_ms;
     size_t linger_bytes;
@@ -101,6 +104,7 @@ struct sl_http_server {
     sl_http_route_fn route;
     void *app;
     struct listener *listeners;
+    sl_http_peer *peers;        /* other transports on this loop (src/mysql/) */
     sl_http_conn *conns;
     uint32_t n_conns;
     bool stopping;              /* no new connections, no keep-alive */
@@ -128,6 +132,7 @@ static void cut_off(sl_http_conn *c);
 
 void sl_http_config_default(sl_http_config *c)
 {
+    memset(c, 0, sizeof *c); /* no callbacks */
     c->max_header_bytes = 64 * 1024;   /* Doris and curl heads are < 8 KiB; room for big tokens */
     c->idle_timeout_ms = 60 * 1000;
     c->header_timeout_ms = 30 * 1000;
@@ -163,6 +168,7 @@ static bool write_raw(sl_http_conn *c, const char *p, size_t n, bool final)
     wr->final = final;
     wr->n = n;
     memcpy(wr->data, p, n);
+    atomic_fetch_add_explicit(&c->l->bytes_out, n, memory_order_relaxed);
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)n);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, write_cb) != 0) {
         sl_free(wr);
@@ -183,6 +189,7 @@ static bool tls_flush(sl_http_conn *c, bool final)
     wr->c = c;
     wr->final = final;
     wr->n = sl__tls_take(c->ssl, wr->data, n);
+    atomic_fetch_add_explicit(&c->l->bytes_out, wr->n, memory_order_relaxed);
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->n);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, write_cb) != 0) {
         sl_free(wr);
@@ -274,13 +281,36 @@ static bool build_response(sl_http_conn *c, sl_buf *out)
     return !out->oom;
 }
 
+/* Tell the application the request is finished (once per request): status 499 when no reply
+ * went out. */
+static void report(sl_http_conn *c, int status, uint64_t bytes_out)
+{
+    sl_http_req *r = &c->req;
+    if (c->reported || (r->method == NULL && status == 499))
+        return; /* nothing of a request arrived: a connection closed between requests */
+    c->reported = true;
+    atomic_fetch_add_explicit(&c->l->requests, 1, memory_order_relaxed);
+    if (c->s->cfg.on_done == NULL)
+        return;
+    if (r->method == NULL) { /* the head never parsed: the reply is the layer's */
+        memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
+        r->role = c->l->role;
+        r->local_port = c->l->port;
+    }
+    sl_http_done d = {status, bytes_out, r->start_ms ? sl_http_now_ms() - r->start_ms : 0};
+    c->s->cfg.on_done(c->s->app, r, &d);
+}
+
 /* Write the response in c->req; the connection stops parsing until it is written. */
 static void send_response(sl_http_conn *c)
 {
     sl_buf out = SL_BUF_INIT;
     c->phase = PH_RESPOND;
     c->last_ms = sl_http_now_ms();
-    bool ok = build_response(c, &out) && conn_send(c, out.p, out.len, true);
+    bool ok = build_response(c, &out);
+    if (ok)
+        report(c, c->req.status, out.len);
+    ok = ok && conn_send(c, out.p, out.len, true);
     sl_buf_free(&out);
     if (!ok) {
         conn_close(c);
@@ -304,6 +334,7 @@ static void req_reset(sl_http_conn *c)
     r->resp_headers = h;
     r->resp_body = b;
     c->has_handler = c->cleanup_done = c->deliver_body = false;
+    c->reported = false;
     c->body_len = c->pend_n = 0;
 }
 
@@ -606,6 +637,7 @@ static void conn_free(sl_http_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
+    atomic_fetch_sub_explicit(&c->l->open, 1, memory_order_relaxed);
     sl__hp_free(&c->hp);
     if (c->ssl)
         sl__tls_free(c->ssl);
@@ -628,6 +660,8 @@ static void on_handle_closed(uv_handle_t *h)
 /* Close the connection: wait for a running stage, run cleanup once, then close the handles. */
 static void conn_close(sl_http_conn *c)
 {
+    if (!c->busy && c->phase != PH_IDLE && c->phase != PH_LINGER)
+        report(c, 499, 0); /* the client went away (or was cut off) before a reply */
     c->closing = true;
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
@@ -727,6 +761,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->last_ms = sl_http_now_ms();
+    atomic_fetch_add_explicit(&c->l->bytes_in, (uint64_t)nread, memory_order_relaxed);
     if (c->ssl) {
         if (!sl__tls_feed(c->ssl, buf->base, (size_t)nread)) {
             conn_close(c);
@@ -864,6 +899,8 @@ static void free_handle(uv_handle_t *h)
 /* Accept and close at once: over the connection limit, stopping, or out of memory. */
 static void reject(uv_stream_t *server)
 {
+    struct listener *l = server->data;
+    atomic_fetch_add_explicit(&l->rejected, 1, memory_order_relaxed);
     uv_tcp_t *t = sl_malloc(sizeof *t);
     if (t == NULL)
         return; /* libuv pauses accepting until the next accept; nothing better to do */
@@ -908,6 +945,8 @@ static void on_connection(uv_stream_t *server, int status)
         s->conns->prev = c;
     s->conns = c;
     s->n_conns++;
+    atomic_fetch_add_explicit(&l->accepted, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&l->open, 1, memory_order_relaxed);
     sl__hp_init(&c->hp, s->cfg.max_header_bytes, on_body_piece, c);
     sl_arena_init(&c->req.arena, 0);
     c->accept_ms = c->last_ms = sl_http_now_ms();
@@ -923,20 +962,26 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- server ------------------------------------------------------------------------------ */
 
-/* One line on stderr: the server's own log (shutdown only). */
-static void log_line(const char *fmt, ...) SL_PRINTF(1, 2);
-static void log_line(const char *fmt, ...)
+/* One line of the server's own log (shutdown only): through on_log, else on stderr. */
+static void log_line(sl_http_server *s, int level, const char *fmt, ...) SL_PRINTF(3, 4);
+static void log_line(sl_http_server *s, int level, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "sluice: %s\n", line);
+    if (s->cfg.on_log)
+        s->cfg.on_log(s->app, level, line);
+    else
+        fprintf(stderr, "sluice: %s\n", line);
 }
 
 static void close_listeners(sl_http_server *s)
 {
+    if (!s->stopping)
+        for (sl_http_peer *p = s->peers; p; p = p->next)
+            p->drain(p->arg);
     s->stopping = true;
     for (struct listener *l = s->listeners; l; l = l->next) {
         if (!l->closed) {
@@ -951,6 +996,8 @@ static void stop_now(sl_http_server *s)
 {
     uv_timer_stop(&s->grace_timer);
     close_listeners(s);
+    for (sl_http_peer *p = s->peers; p; p = p->next)
+        p->stop(p->arg);
     for (sl_http_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         conn_close(c);
@@ -971,8 +1018,8 @@ static void cut_off(sl_http_conn *c)
     if (c->busy || c->req.responded || c->req.shutdown)
         return;
     sl_http_req *r = &c->req;
-    log_line("shutdown: cut off %s %.*s from %s after %llu body bytes", r->method,
-             (int)(r->path.n > 200 ? 200 : r->path.n), r->path.p, c->peer_ip,
+    log_line(c->s, SL_HTTP_LOG_WARN, "shutdown: cut off %s %.*s from %s after %llu body bytes",
+             r->method, (int)(r->path.n > 200 ? 200 : r->path.n), r->path.p, c->peer_ip,
              (unsigned long long)r->body_bytes);
     r->shutdown = true;
     if (r->handler->expire) {
@@ -994,6 +1041,8 @@ static void grace_over(sl_http_server *s)
     if (s->cutting)
         return;
     s->cutting = true;
+    for (sl_http_peer *p = s->peers; p; p = p->next)
+        p->stop(p->arg);
     for (sl_http_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         cut_off(c);
@@ -1021,7 +1070,8 @@ static void drain_start(sl_http_server *s, uint32_t grace_ms)
         else if (c->phase != PH_LINGER)
             n++;
     }
-    log_line("shutting down: no new connections; %u request%s in flight, grace %u ms", n,
+    log_line(s, SL_HTTP_LOG_INFO,
+             "shutting down: no new connections; %u request%s in flight, grace %u ms", n,
              n == 1 ? "" : "s", grace_ms);
     uv_timer_start(&s->grace_timer, on_grace, grace_ms, 0);
 }
@@ -1150,6 +1200,17 @@ sl_code sl_http_listen(sl_http_server *s, const char *host, int port, int role, 
     return SL_OK;
 }
 
+void *sl_http_server_loop(sl_http_server *s)
+{
+    return &s->loop;
+}
+
+void sl_http_server_add_peer(sl_http_server *s, sl_http_peer *p)
+{
+    p->next = s->peers;
+    s->peers = p;
+}
+
 sl_code sl_http_server_run(sl_http_server *s)
 {
     uv_run(&s->loop, UV_RUN_DEFAULT);
@@ -1185,4 +1246,19 @@ void sl_http_server_free(sl_http_server *s)
         sl_free(l);
     }
     sl_free(s);
+}
+
+void sl_http_server_stats(sl_http_server *s, int role, sl_http_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (struct listener *l = s->listeners; l; l = l->next) {
+        if (l->role != role)
+            continue;
+        out->accepted += atomic_load_explicit(&l->accepted, memory_order_relaxed);
+        out->rejected += atomic_load_explicit(&l->rejected, memory_order_relaxed);
+        out->open += atomic_load_explicit(&l->open, memory_order_relaxed);
+        out->bytes_in += atomic_load_explicit(&l->bytes_in, memory_order_relaxed);
+        out->bytes_out += atomic_load_explicit(&l->bytes_out, memory_order_relaxed);
+        out->requests += atomic_load_explicit(&l->requests, memory_order_relaxed);
+    }
 }

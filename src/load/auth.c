@@ -60,6 +60,7 @@
 #define USER_FREE 5               /* failures of one user before the throttle starts */
 #define ADDR_FREE 20              /* failures from one address before the throttle starts */
 #define DEFAULT_LOCK_S 86400      /* PASSWORD_LOCK_TIME when only FAILED_LOGIN_ATTEMPTS is set */
+#define NATIVE_HEX 40             /* SHA1(SHA1(password)) in hex: MySQL's mysql_native_password */
 
 typedef struct cache_ent {
     unsigned char key[32];        /* HMAC(user, password) */
@@ -88,6 +89,7 @@ typedef struct user_row {
     bool found, admin;
     char salt[80];                /* legacy hashes only */
     char hash[HASH_MAX + 1];
+    char native[NATIVE_HEX + 1];  /* the MySQL credential for hash (hex), "" when none */
     int32_t fail_limit;           /* FAILED_LOGIN_ATTEMPTS */
     int64_t lock_s;               /* PASSWORD_LOCK_TIME (-1 unbounded) */
     int64_t fails;                /* consecutive failures (policy) */
@@ -139,6 +141,8 @@ static sl_code user_get(const sl_auth *a, sl_slice user, user_row *row, sl_err *
     } else {
         snprintf(row->hash, sizeof row->hash, "%.*s", (int)hn, h);
     }
+    if (u.native.n == NATIVE_HEX)
+        snprintf(row->native, sizeof row->native, "%.*s", (int)u.native.n, u.native.p);
     row->admin = u.admin;
     row->fail_limit = (int32_t)u.failed_login_attempts;
     row->lock_s = u.password_lock_s;
@@ -153,14 +157,17 @@ static sl_code user_get(const sl_auth *a, sl_slice user, user_row *row, sl_err *
     return SL_OK;
 }
 
-/* Store a hash: a new user (insert), a new password, or - when old is not NULL - an upgrade
- * that only applies while the stored hash is still old (a concurrent passwd wins). */
-static sl_code user_put_hash(const sl_auth *a, sl_slice user, const char *hash, const char *old,
-                             bool insert, bool admin, sl_err *err)
+/* Store a hash and the MySQL credential of the same password (native; NULL or "" for none): a
+ * new user (insert), a new password, or - when old is not NULL - an upgrade that only applies
+ * while the stored hash is still old (a concurrent passwd wins). */
+static sl_code user_put_hash(const sl_auth *a, sl_slice user, const char *hash,
+                             const char *native, const char *old, bool insert, bool admin,
+                             sl_err *err)
 {
+    sl_slice nat = native && native[0] ? sl_slice_of(native) : SL_SLICE_NULL;
     if (insert) {
         sl_user_rec u = {.name = user, .hash = sl_slice_of(hash), .admin = admin,
-                         .password_lock_s = DEFAULT_LOCK_S};
+                         .password_lock_s = DEFAULT_LOCK_S, .native = nat};
         return sl_store_user_put(a->store, &u, true, err);
     }
     user_row row;
@@ -177,7 +184,8 @@ static sl_code user_put_hash(const sl_auth *a, sl_slice user, const char *hash, 
         was = sl_slice_of(legacy);
     }
     bool changed = false;
-    sl_code rc = sl_store_user_set_hash(a->store, user, sl_slice_of(hash), was, &changed, err);
+    sl_code rc = sl_store_user_set_hash(a->store, user, sl_slice_of(hash), was, nat, &changed,
+                                        err);
     if (rc == SL_OK && !old && !changed)
         rc = sl_fail(err, SL_NOT_FOUND, "no such user '%.*s'", (int)user.n, user.p);
     return rc;
@@ -256,7 +264,7 @@ static sl_code init_db(sl_auth *a, sl_err *err)
     sl_code rc = sl_store_users(a->store, &ar, &users, &n, err);
     sl_arena_free(&ar);
     if (rc == SL_OK && n == 0) {
-        rc = user_put_hash(a, SL_LIT("root"), "$empty$", NULL, true, true, err);
+        rc = user_put_hash(a, SL_LIT("root"), "$empty$", NULL, NULL, true, true, err);
         if (rc == SL_CONFLICT) { /* another node made it meanwhile */
             sl_err_clear(err);
             rc = SL_OK;
@@ -319,6 +327,22 @@ static sl_code make_hash(sl_slice pw, char out[HASH_MAX + 1], sl_err *err)
     to_hex(salt, sizeof salt, salt_hex);
     to_hex(dk, sizeof dk, dk_hex);
     snprintf(out, HASH_MAX + 1, "$pbkdf2-sha256$i=%u$%s$%s", pbkdf2_rounds, salt_hex, dk_hex);
+    return SL_OK;
+}
+
+/* The MySQL credential of pw (hex SHA1(SHA1(pw)), docs/mysql.md) into out; "" for an empty
+ * password, which needs none (the client then answers the scramble with nothing). */
+static sl_code make_native(sl_slice pw, char out[NATIVE_HEX + 1], sl_err *err)
+{
+    unsigned char h1[20], h2[20];
+    out[0] = '\0';
+    if (pw.n == 0)
+        return SL_OK;
+    if (EVP_Digest(pw.p, pw.n, h1, NULL, EVP_sha1(), NULL) != 1 ||
+        EVP_Digest(h1, sizeof h1, h2, NULL, EVP_sha1(), NULL) != 1)
+        return sl_fail(err, SL_INTERNAL, "cannot hash the password");
+    to_hex(h2, sizeof h2, out);
+    OPENSSL_cleanse(h1, sizeof h1);
     return SL_OK;
 }
 
@@ -572,12 +596,18 @@ static void count_success(sl_auth *a, const user_row *row, sl_slice user, sl_sli
 {
     sl_err e = {0};
     user_row cur = *row;
+    char native[NATIVE_HEX + 1] = "";
     thr_clear(a, ukey, now);
-    if (stale && make_hash(pw, cur.hash, &e) == SL_OK &&
-        user_put_hash(a, user, cur.hash, row->hash, false, false, &e) == SL_OK)
+    bool nat = make_native(pw, native, &e) == SL_OK;
+    if (stale && nat && make_hash(pw, cur.hash, &e) == SL_OK &&
+        user_put_hash(a, user, cur.hash, native, row->hash, false, false, &e) == SL_OK)
         cur.salt[0] = '\0';
     else
         cur = *row;
+    /* A user from before the MySQL protocol gets its credential now that the password is
+     * known (docs/mysql.md); it is tied to the hash it was made for. */
+    if (!stale && nat && native[0] && strcmp(native, row->native) != 0)
+        sl_store_user_native(a->store, user, sl_slice_of(native), sl_slice_of(row->hash), &e);
     unsigned char utag[16], stored[32];
     if (mac(a, 'u', user, SL_LIT(""), utag, sizeof utag)) {
         stored_digest(&cur, stored);
@@ -611,11 +641,66 @@ sl_code sl_auth_login(sl_auth *a, sl_slice user, sl_slice pw, const char *peer, 
         pbkdf2(pw, (const unsigned char *)"sluice-no-such-user", 19, pbkdf2_rounds, dk);
     }
     if (!row.found || !verify(row.salt, row.hash, pw, &stale)) {
-        count_failure(a, &row, user, ukey, akey, now);
+        /* the throttle starts when the failure is known, not before the slow hash: else a
+         * hash slower than the first delay would let the next guess through */
+        count_failure(a, &row, user, ukey, akey, now_ms());
         return denied(user, pw, err);
     }
     count_success(a, &row, user, pw, stale, key, ukey, now);
 ok:
+    if (row.fails) { /* FAILED_LOGIN_ATTEMPTS counts consecutive failures */
+        sl_err e = {0};
+        sl_store_user_login(a->store, user, true, 0, &e);
+    }
+    id->user = user;
+    id->admin = row.admin;
+    return SL_OK;
+}
+
+/* Does the MySQL answer match the stored credential? answer = SHA1(pw) XOR SHA1(scramble ||
+ * SHA1(SHA1(pw))); with h2 = SHA1(SHA1(pw)) stored, SHA1(answer XOR SHA1(scramble || h2)) must
+ * be h2. No plaintext is needed, and none is kept. */
+static bool verify_native(const char *native_hex, const unsigned char scramble[20],
+                          sl_slice answer)
+{
+    unsigned char h2[20], x[20], h1[20], back[20], buf[40];
+    if (answer.n != 20 || !from_hex(native_hex, strlen(native_hex), h2, 20))
+        return false;
+    memcpy(buf, scramble, 20);
+    memcpy(buf + 20, h2, 20);
+    if (EVP_Digest(buf, sizeof buf, x, NULL, EVP_sha1(), NULL) != 1)
+        return false;
+    for (int i = 0; i < 20; i++)
+        h1[i] = (unsigned char)(answer.p[i] ^ x[i]);
+    bool ok = EVP_Digest(h1, sizeof h1, back, NULL, EVP_sha1(), NULL) == 1 &&
+              CRYPTO_memcmp(back, h2, 20) == 0;
+    OPENSSL_cleanse(h1, sizeof h1);
+    return ok;
+}
+
+sl_code sl_auth_login_native(sl_auth *a, sl_slice user, const unsigned char scramble[20],
+                             sl_slice answer, const char *peer, sl_identity *id, sl_err *err)
+{
+    user_row row;
+    uint64_t now = now_ms();
+    unsigned char ukey[16], akey[16];
+    peer = peer && peer[0] ? peer : "%";
+    sl_code rc = user_get(a, user, &row, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!mac(a, 't', user, SL_LIT(""), ukey, 16) ||
+        !mac(a, 'a', sl_slice_of(peer), SL_LIT(""), akey, 16))
+        return sl_fail(err, SL_INTERNAL, "cannot compute the credential key");
+    if ((rc = check_gates(a, &row, user, peer, ukey, akey, now, err)) != SL_OK)
+        return rc;
+    bool empty = row.found && strcmp(row.hash, "$empty$") == 0;
+    bool ok = row.found && (empty ? answer.n == 0
+                                  : row.native[0] && verify_native(row.native, scramble, answer));
+    if (!ok) {
+        count_failure(a, &row, user, ukey, akey, now);
+        return denied(user, answer, err);
+    }
+    thr_clear(a, ukey, now);
     if (row.fails) { /* FAILED_LOGIN_ATTEMPTS counts consecutive failures */
         sl_err e = {0};
         sl_store_user_login(a->store, user, true, 0, &e);
@@ -654,10 +739,13 @@ sl_code sl_auth_add(sl_auth *a, sl_slice user, sl_slice pw, bool admin,
     sl_code rc = check_name(user, err);
     if (rc == SL_OK && policy)
         rc = check_policy(policy, &lock, err);
+    char native[NATIVE_HEX + 1];
     if (rc == SL_OK)
         rc = make_hash(pw, hash, err);
     if (rc == SL_OK)
-        rc = user_put_hash(a, user, hash, NULL, true, admin, err);
+        rc = make_native(pw, native, err);
+    if (rc == SL_OK)
+        rc = user_put_hash(a, user, hash, native, NULL, true, admin, err);
     if (rc == SL_OK && policy)
         rc = sl_auth_set_policy(a, user, policy, err);
     return rc;
@@ -665,10 +753,12 @@ sl_code sl_auth_add(sl_auth *a, sl_slice user, sl_slice pw, bool admin,
 
 sl_code sl_auth_passwd(sl_auth *a, sl_slice user, sl_slice pw, sl_err *err)
 {
-    char hash[HASH_MAX + 1];
+    char hash[HASH_MAX + 1], native[NATIVE_HEX + 1];
     sl_code rc = make_hash(pw, hash, err);
     if (rc == SL_OK)
-        rc = user_put_hash(a, user, hash, NULL, false, false, err);
+        rc = make_native(pw, native, err);
+    if (rc == SL_OK)
+        rc = user_put_hash(a, user, hash, native, NULL, false, false, err);
     cache_forget(a, user);
     return rc;
 }

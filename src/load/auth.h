@@ -48,6 +48,15 @@ void sl_auth_close(sl_auth *a);
 sl_code sl_auth_login(sl_auth *a, sl_slice user, sl_slice pw, const char *peer, sl_identity *id,
                       sl_err *err);
 
+/* Check a MySQL client's mysql_native_password answer to the 20-byte scramble the server sent
+ * (docs/mysql.md): against the credential stored with the password (SHA1(SHA1(password)), made
+ * at CREATE USER, SET PASSWORD, `sluice user` and at a user's first HTTP login after an
+ * upgrade). An empty answer matches an empty password only. Same gates, texts, throttle and
+ * FAILED_LOGIN_ATTEMPTS as sl_auth_login; a user without the credential is refused like a wrong
+ * password. Thread-safe. */
+sl_code sl_auth_login_native(sl_auth *a, sl_slice user, const unsigned char scramble[20],
+                             sl_slice answer, const char *peer, sl_identity *id, sl_err *err);
+
 /* Administration (`sluice user`; SQL's CREATE USER / ALTER USER / GRANT later). Names and
  * passwords are copied. policy may be NULL (no locking). */
 sl_code sl_auth_add(sl_auth *a, sl_slice user, sl_slice pw, bool admin,

@@ -39,6 +39,8 @@ struct sl_job {
     uint64_t t0_ms;
     uint64_t start_wall_ms;
     _Atomic uint64_t written;       /* rows appended to the store (read by other threads) */
+    void *watch;                    /* the observer's token (env.obs) */
+    bool watch_ended;               /* the observer heard the end */
     bool finished;
     bool discard;                   /* the load can no longer succeed: stop writing rows */
 };
@@ -80,6 +82,8 @@ sl_code sl_job_begin(const sl_job_env *env, const sl_load_spec *spec, sl_job **o
         return sl_fail(&res->err, SL_NOMEM, "out of memory");
     j->env = *env;
     j->spec = spec;
+    if (env->obs && env->obs->begin)
+        j->watch = env->obs->begin(env->obs->u, spec);
     j->t0_ms = mono_ms();
     j->start_wall_ms = spec->start_wall_ms ? spec->start_wall_ms : wall_ms();
     j->res.txn_id = -1;
@@ -201,6 +205,21 @@ static sl_code decode_piece(void *arg, const char *p, size_t n)
     }
 }
 
+/* Tell the observer the load ended (once: at the end of finish, or in free for a job that
+ * never finished). */
+static void watch_end(sl_job *j)
+{
+    if (j->env.obs && j->env.obs->end && !j->watch_ended)
+        j->env.obs->end(j->env.obs->u, j->watch, j->spec, &j->res);
+    j->watch_ended = true;
+}
+
+static void watch_progress(sl_job *j)
+{
+    if (j->env.obs && j->env.obs->progress && !j->watch_ended)
+        j->env.obs->progress(j->env.obs->u, j->watch, j->res.bytes, atomic_load(&j->written));
+}
+
 sl_code sl_job_push(sl_job *j, const char *p, size_t n)
 {
     if (j->res.err.code != SL_OK)
@@ -212,6 +231,7 @@ sl_code sl_job_push(sl_job *j, const char *p, size_t n)
                           : decode_piece(j, p, n);
     if (rc == SL_AGAIN)
         rc = SL_OK;
+    watch_progress(j);
     if (rc == SL_OK && j->spec->timeout_s &&
         mono_ms() - j->t0_ms > (uint64_t)j->spec->timeout_s * 1000)
         rc = sl_fail(&j->res.err, SL_TIMEOUT, "load timed out after %u seconds (timeout)",
@@ -267,7 +287,9 @@ sl_code sl_job_push_batch(sl_job *j, sl_batch *b)
         return j->res.err.code;
     j->map.total += b->n_rows;
     j->map.loaded += b->n_rows;
-    return flush_batch(j, b);
+    sl_code rc = flush_batch(j, b);
+    watch_progress(j);
+    return rc;
 }
 
 static void copy_counters(sl_job *j)
@@ -347,6 +369,7 @@ sl_code sl_job_finish(sl_job *j)
         j->res.loaded = 0; /* Doris 2.1.7+: NumberLoadedRows is 0 whenever Status is Fail */
     j->res.load_ms = mono_ms() - j->t0_ms;
     j->finished = true;
+    watch_end(j);
     return rc;
 }
 
@@ -378,6 +401,7 @@ void sl_job_free(sl_job *j)
         copy_counters(j);
         abort_txn(j);
     }
+    watch_end(j); /* a job that never finished: the result is final now (aborted) */
     if (j->dec_open && j->dec->close)
         j->dec->close(j->dec_state);
     sl_decomp_free(j->unzip);

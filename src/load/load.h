@@ -71,12 +71,34 @@ typedef struct sl_load_spec {
                                       skip_record_to_audit_log_table) */
     bool typed;                    /* the adapter decodes rows itself into typed batches of
                                       the table (Yamcs protobuf rows): sl_job_push_batch */
+    const char *protocol;          /* who speaks, for metrics and the dashboard: "doris",
+                                      "sql", "tsload", "yamcs" (static; NULL: "other") */
+    uint64_t body_size;            /* the body's size when announced (Content-Length), for
+                                      progress; 0 when unknown */
 } sl_load_spec;
+
+struct sl_load_result;
+
+/* Who watches loads (metrics, the dashboard: proto/watch.c). Every job, whichever protocol
+ * started it, calls begin once when sl_job_begin starts (before the table or the label is
+ * checked), progress after each piece of body, and end once with the final result: when
+ * sl_job_finish has committed or aborted, or from sl_job_free for a job that never finished.
+ * Called on the load's own thread; must be thread-safe and quick. */
+typedef struct sl_job_observer {
+    void *u;
+    /* Returns a token handed to the other two (may be NULL). */
+    void *(*begin)(void *u, const struct sl_load_spec *spec);
+    /* Body bytes received and rows handed to the store so far. */
+    void (*progress)(void *u, void *token, uint64_t bytes, uint64_t rows);
+    void (*end)(void *u, void *token, const struct sl_load_spec *spec,
+                const struct sl_load_result *res);
+} sl_job_observer;
 
 /* What the job needs from the server. */
 typedef struct sl_job_env {
     sl_store *store;
     const char *error_log_dir;     /* error logs go below it, in __shard_N/ folders */
+    const sl_job_observer *obs;    /* NULL: nobody watches */
 } sl_job_env;
 
 /* Maximum error rows detailed in the error log [Doris MAX_ERROR_NUM]. */

@@ -81,7 +81,8 @@ void sl_priv_of_stmt(const sl_stmt *st, sl_slice default_db, sl_priv_action *act
     case SL_STMT_DROP_TABLE: *act = SL_ACT_DROP; break;
     case SL_STMT_TRUNCATE: *act = SL_ACT_LOAD; break; /* Doris: deleting data is a load */
     case SL_STMT_INSERT: *act = SL_ACT_LOAD; break;
-    case SL_STMT_SHOW_DATABASES: *act = SL_ACT_LOGIN; break;
+    case SL_STMT_SHOW_DATABASES: /* filtered by the databases one may see */
+    case SL_STMT_SHOW_PROC_LOADS: *act = SL_ACT_LOGIN; break;
     case SL_STMT_SHOW_TABLES: *act = SL_ACT_LIST; break;
     case SL_STMT_SHOW_CREATE_TABLE:
     case SL_STMT_DESC: *act = SL_ACT_READ; break;

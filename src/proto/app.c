@@ -17,9 +17,10 @@
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "obs.h"
 
 void sl_config_default(sl_config *c)
 {
@@ -30,6 +31,7 @@ void sl_config_default(sl_config *c)
     c->fe_port = 8030;
     c->be_port = 8040;
     c->tsload_port = 8442;
+    c->mysql_port = 9030;
     c->tsload_cycle_idle_s = 3600;
     c->streaming_load_max_mb = 10240;
     c->streaming_load_json_max_mb = 100;
@@ -42,11 +44,13 @@ void sl_config_default(sl_config *c)
     c->shutdown_grace_s = 30;
     c->query = sl_query_limits_or_default(NULL);
     c->workers = 8;
+    snprintf(c->log_level, sizeof c->log_level, "info");
+    c->access_log = true;
 }
 
 /* ---- the settings table: every key, its field, and what it means ------------------------- */
 
-enum kind { K_STR, K_PORT, K_U64, K_U32, K_BOOL };
+enum kind { K_STR, K_PORT, K_U64, K_U32, K_BOOL, K_LEVEL };
 
 typedef struct setting {
     const char *key;
@@ -70,6 +74,9 @@ static const setting settings[] = {
                                        "port, -1 disables"),
     NUM("be_port", K_PORT, be_port, 0, "the load port (Stream Load, Yamcs); 0 free, -1 off"),
     NUM("tsload_port", K_PORT, tsload_port, 0, "the tsload port (HTTPS); 0 free, -1 off"),
+    NUM("mysql_port", K_PORT, mysql_port, 0, "the MySQL protocol (Doris's query port: mysql "
+                                             "-P 9030); TLS with the tsload certificate; 0 "
+                                             "free, -1 off"),
     STR("store", store, "the store: sqlite (embedded, in data_dir) or "
                         "postgres://user[:password]@host:port/database"),
     STR("time_zone", time_zone, "time zone of loads, now(), from_unixtime and the history: an "
@@ -108,6 +115,16 @@ static const setting settings[] = {
         "serve tsload over plain HTTP (tests only)"),
     NUM("tsload_cycle_idle_timeout_second", K_U32, tsload_cycle_idle_s, 0,
         "an open tsload load cycle idle this long is cancelled"),
+    STR("tls_cert", tls_cert, "PEM certificate: with tls_key, the FE and load ports speak "
+                              "HTTPS (Doris's enable_https); empty: plain HTTP"),
+    STR("tls_key", tls_key, "PEM private key of tls_cert"),
+    {"log_level", K_LEVEL, offsetof(sl_config, log_level), sizeof(((sl_config *)0)->log_level),
+     0, "server log level: error, warn, info (one access line per request) or debug"},
+    STR("log_file", log_file, "server and access log file, appended to and reopened on SIGHUP "
+                              "(logrotate); empty: stderr"),
+    NUM("access_log", K_BOOL, access_log, 0,
+        "one line per request in the log (time, client, user, method, path, status, bytes, "
+        "ms, label); never a password"),
 };
 
 static bool parse_u64(const char *v, uint64_t max, uint64_t *out)
@@ -136,6 +153,11 @@ static sl_code set_value(sl_config *c, const setting *st, const char *value, sl_
     char *field = (char *)c + st->off;
     uint64_t v = 0;
     switch (st->kind) {
+    case K_LEVEL:
+        if (sl__log_level(value) < 0)
+            return sl_fail(err, SL_INVALID, "not a log level (error, warn, info, debug): %s",
+                           value);
+        /* fall through */
     case K_STR:
         if (strlen(value) >= st->size)
             return sl_fail(err, SL_INVALID, "value too long");
@@ -193,6 +215,7 @@ static void value_text(const sl_config *c, const setting *st, char *out, size_t 
 {
     const char *field = (const char *)c + st->off;
     switch (st->kind) {
+    case K_LEVEL:
     case K_STR: snprintf(out, cap, "%s", field); break;
     case K_BOOL: snprintf(out, cap, "%s", *(const bool *)field ? "true" : "false"); break;
     case K_PORT: snprintf(out, cap, "%d", *(const int *)field); break;
@@ -288,6 +311,51 @@ static sl_code start_tsload(sl_app *app, sl_err *err)
     }
     return sl_http_listen(app->http, cfg->bind, cfg->tsload_port, SL_ROLE_TSLOAD, app->tls_ctx,
                           &app->tsload_port, err);
+}
+
+/* HTTPS on the FE and load ports when tls_cert and tls_key are both set (Doris's enable_https:
+ * the same ports, TLS instead of plain HTTP). Nothing is generated for them. */
+static sl_code doris_tls(sl_app *app, sl_err *err)
+{
+    const sl_config *cfg = &app->cfg;
+    if (!cfg->tls_cert[0] && !cfg->tls_key[0])
+        return SL_OK;
+    if (!cfg->tls_cert[0] || !cfg->tls_key[0])
+        return sl_fail(err, SL_INVALID, "tls_cert and tls_key go together: %s is not set",
+                       cfg->tls_cert[0] ? "tls_key" : "tls_cert");
+    app->https_ctx = sl_tls_ctx_new(cfg->tls_cert, cfg->tls_key, false, err);
+    return app->https_ctx ? SL_OK : err->code ? err->code : SL_INTERNAL;
+}
+
+/* The observers: the server log first (start-up errors after it can be logged), metrics,
+ * the job observer. */
+static sl_code start_obs(sl_app *app, sl_err *err)
+{
+    const sl_config *cfg = &app->cfg;
+    sl_code rc = sl__log_open(cfg->log_file, cfg->log_level, cfg->access_log, &app->log, err);
+    if (rc != SL_OK)
+        return rc;
+    if ((app->metrics = sl__metrics_new()) == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    app->started_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return sl__watch_new(app, err);
+}
+
+/* The FE and load port listeners. */
+static sl_code start_doris(sl_app *app, sl_err *err)
+{
+    const sl_config *cfg = &app->cfg;
+    sl_code rc = doris_tls(app, err);
+    app->fe_port = app->be_port = -1;
+    if (rc == SL_OK && cfg->be_port >= 0)
+        rc = sl_http_listen(app->http, cfg->bind, cfg->be_port, SL_ROLE_BE, app->https_ctx,
+                            &app->be_port, err);
+    if (rc == SL_OK && cfg->fe_port >= 0)
+        rc = sl_http_listen(app->http, cfg->bind, cfg->fe_port, SL_ROLE_FE, app->https_ctx,
+                            &app->fe_port, err);
+    return rc;
 }
 
 /* One server per data directory: an exclusive flock on DATA_DIR/sluice.lock, held for the
@@ -393,28 +461,27 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     if ((rc = sl_tzdb_get(app->tzdb, sl_slice_of(cfg->time_zone), &app->tz, err)) != SL_OK)
         return rc;
     snprintf(app->errlog_dir, sizeof app->errlog_dir, "%s/error_log", cfg->data_dir);
-    app->env = (sl_job_env){NULL, app->errlog_dir};
+    app->env = (sl_job_env){NULL, app->errlog_dir, NULL};
+    if ((rc = start_obs(app, err)) != SL_OK)
+        return rc;
     sl_http_config hc;
     sl_http_config_default(&hc);
     hc.idle_timeout_ms = cfg->idle_timeout_s * 1000;
+    hc.on_done = sl__obs_request_done;
+    hc.on_log = sl__obs_http_log;
     app->http = sl_http_server_new(&hc, sl__route, app, err);
     if (app->http == NULL)
         return err->code ? err->code : SL_INTERNAL;
-    app->fe_port = app->be_port = -1;
-    if (cfg->be_port >= 0 &&
-        (rc = sl_http_listen(app->http, cfg->bind, cfg->be_port, SL_ROLE_BE, NULL, &app->be_port,
-                             err)) != SL_OK)
-        return rc;
-    if (cfg->fe_port >= 0 &&
-        (rc = sl_http_listen(app->http, cfg->bind, cfg->fe_port, SL_ROLE_FE, NULL, &app->fe_port,
-                             err)) != SL_OK)
+    if ((rc = start_doris(app, err)) != SL_OK)
         return rc;
     app->tsload_port = -1;
     if (cfg->tsload_port >= 0 && (rc = start_tsload(app, err)) != SL_OK)
         return rc;
+    if ((rc = sl__mysql_start(app, err)) != SL_OK)
+        return rc;
     /* The store once the ports are bound (the node row carries them); tsload's cycles need
      * the store to settle the ones a crash interrupted. No request is served before run. */
-    if ((rc = open_store(app, err)) != SL_OK)
+    if ((rc = open_store(app, err)) != SL_OK || (rc = sl__health_new(app, err)) != SL_OK)
         return rc;
     return cfg->tsload_port >= 0 ? sl__tsload_new(app, err) : SL_OK;
 }
@@ -430,16 +497,28 @@ void sl_app_stop(sl_app *app)
         sl_http_server_shutdown(app->http, app->cfg.shutdown_grace_s * 1000u);
 }
 
+void sl_app_reopen_logs(sl_app *app)
+{
+    sl__log_reopen(app->log);
+}
+
 void sl_app_free(sl_app *app)
 {
     if (app->http)
         sl_http_server_free(app->http);
-    sl__tsload_free(app);
+    sl__mysql_free(app);
+    sl__tsload_free(app); /* its open cycles end: the watch and the log still listen */
     if (app->tls_ctx)
         sl_tls_ctx_free(app->tls_ctx);
+    if (app->https_ctx)
+        sl_tls_ctx_free(app->https_ctx);
+    sl__health_free(app); /* before the store it probes */
     if (app->auth)
         sl_auth_close(app->auth);
     sl_store_close(app->store);
+    sl__watch_free(app);
+    sl__metrics_free(app->metrics);
+    sl__log_close(app->log);
     sl_tzdb_free(app->tzdb);
     if (app->mu_ready)
         pthread_mutex_destroy(&app->mu);

@@ -22,6 +22,7 @@
 
 #include "../core/mem.h"
 #include "doris.h"
+#include "obs.h"
 
 /* ---- FE port: redirect ----------------------------------------------------------------- */
 
@@ -109,7 +110,7 @@ static void fe_redirect_begin(sl_http_req *r)
     }
     sl_node_rec node;
     sl_err perr = {0};
-    if (sl__node_pick(app, &r->arena, &node, &perr) != SL_OK) {
+    if (sl__node_pick(app, &r->arena, false, &node, &perr) != SL_OK) {
         sl__fe_fail(r, perr.msg);
         return;
     }
@@ -122,7 +123,7 @@ static void fe_redirect_begin(sl_http_req *r)
     sl_buf_append(&where, r->path.p, r->path.n);
     sl_buf_putc(&where, '?');
     sl_buf_append(&where, r->query.p, r->query.n);
-    sl_buf_puts(&loc, "http://");
+    sl_buf_puts(&loc, r->tls ? "https://" : "http://");
     put_userinfo(&loc, id.user);
     sl_buf_putc(&loc, ':');
     put_userinfo(&loc, pw);
@@ -131,8 +132,8 @@ static void fe_redirect_begin(sl_http_req *r)
     /* Doris's 307 has no body; a client that does not follow it (curl without
      * --location-trusted) would print nothing at all. The text leaves the credentials out: it
      * ends up on terminals and in logs. */
-    sl_buf_printf(&body, "redirecting to http://%.*s; use --location-trusted with curl\n",
-                  (int)where.len, where.p ? where.p : "");
+    sl_buf_printf(&body, "redirecting to %s%.*s; use --location-trusted with curl\n",
+                  r->tls ? "https://" : "http://", (int)where.len, where.p ? where.p : "");
     sl_http_respond(r, 307, "text/html;charset=utf-8", body.p ? body.p : "", body.len);
     sl_http_add_header(r, "Location", loc.p ? loc.p : "");
     sl_buf_free(&loc);
@@ -192,7 +193,7 @@ static void record(sl_http_req *r, const load_ctx *lc, const sl_load_result *res
     wall = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     sl_buf url = SL_BUF_INIT;
     if (res->error_log[0]) {
-        sl_buf_puts(&url, "http://");
+        sl_buf_puts(&url, r->tls ? "https://" : "http://");
         advertised_host(r, &app->cfg, &url);
         sl_buf_printf(&url, ":%d/api/_load_error_log?file=%s", app->be_port, res->error_log);
     }
@@ -254,7 +255,7 @@ static void reply_load(sl_http_req *r, const load_ctx *lc, const sl_load_result 
         sl__pretty_int(&b, &first, "CommitAndPublishTimeMs", (long long)res->commit_ms);
     if (res->error_log[0]) {
         sl_buf url = SL_BUF_INIT;
-        sl_buf_puts(&url, "http://");
+        sl_buf_puts(&url, r->tls ? "https://" : "http://");
         advertised_host(r, &app->cfg, &url);
         sl_buf_printf(&url, ":%d/api/_load_error_log?file=%s", app->be_port, res->error_log);
         sl__pretty_str(&b, &first, "ErrorURL", url.p ? url.p : "", url.len);
@@ -318,8 +319,8 @@ load_ctx *sl__doris_new_ctx(sl_http_req *r)
     if (lc->spec.label.p == NULL)
         lc->spec.label = SL_LIT("");
     if (sl__doris_header_warnings(r, lc->warnings, sizeof lc->warnings))
-        fprintf(stderr, "sluice: warning: %s %.*s from %s: %s\n", r->method, (int)r->path.n,
-                r->path.p, r->peer_ip, lc->warnings);
+        sl__log(((sl_app *)r->app)->log, SL_LOG_WARN, "warning: %s %.*s from %s: %s", r->method,
+                (int)r->path.n, r->path.p, r->peer_ip, lc->warnings);
     r->ctx = lc;
     return lc;
 }
@@ -352,7 +353,7 @@ void sl__doris_start_job(sl_http_req *r, load_ctx *lc)
         lc->spec.user = SL_LIT("");
     lc->spec.client_ip = sl_arena_slice(&r->arena, sl_slice_of(r->peer_ip));
     sl_buf url = SL_BUF_INIT;
-    sl_buf_puts(&url, "http://");
+    sl_buf_puts(&url, r->tls ? "https://" : "http://");
     advertised_host(r, &app->cfg, &url);
     sl_buf_printf(&url, ":%d/api/_load_error_log?file=", app->be_port);
     lc->spec.errlog_url = url.oom ? SL_LIT("") : sl_arena_slice(&r->arena, (sl_slice){url.p, url.len});
@@ -361,6 +362,9 @@ void sl__doris_start_job(sl_http_req *r, load_ctx *lc)
     clock_gettime(CLOCK_REALTIME, &ts);
     lc->spec.start_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 -
                              (sl_http_now_ms() - r->start_ms);
+    lc->spec.protocol = "doris";
+    lc->spec.body_size = r->content_length > 0 ? (uint64_t)r->content_length : 0;
+    r->log_label = lc->spec.label;
     if (sl_job_begin(&app->env, &lc->spec, &lc->job, &lc->res) != SL_OK) {
         err = lc->res.err;
         sl__doris_reply_early(r, lc, &err);
@@ -567,10 +571,3 @@ static void errlog_begin(sl_http_req *r)
 
 const sl_http_handler sl_doris_error_log = {"doris-error-log", errlog_begin, NULL, no_body_end,
                                             NULL, NULL};
-
-static void health_begin(sl_http_req *r)
-{
-    sl__fe_result(r, "success", 0, "{\"online_backend_num\":1,\"total_backend_num\":1}");
-}
-
-const sl_http_handler sl_doris_health = {"health", health_begin, NULL, no_body_end, NULL, NULL};

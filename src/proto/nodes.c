@@ -4,8 +4,10 @@
  *
  * Every node of a cluster registers in the store's node list and heartbeats (store/ledger.c).
  * A front door picks the live node with the fewest running loads, as a Doris FE picks a BE;
- * counts are a heartbeat old, so the loads this node sent elsewhere in the last heartbeat
- * period count too, and ties go round robin: a burst of loads spreads at once.
+ * counts are a heartbeat old (this node's own too), so the loads this node sent anywhere in
+ * the last two heartbeat periods count as well, and ties go round robin: a burst of loads
+ * spreads at once. The same pick places tsload cycles (a cycle is no running load until its
+ * first upload).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -37,7 +39,7 @@ static void remember_locked(sl_app *app, sl_slice id, uint64_t now)
     app->sent[k].at_ms = now;
 }
 
-sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err)
+sl_code sl__node_pick(sl_app *app, sl_arena_t *a, bool tsload, sl_node_rec *out, sl_err *err)
 {
     sl_node_rec *v;
     size_t n;
@@ -49,9 +51,9 @@ sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err)
     size_t best = SIZE_MAX, ties = 0;
     uint32_t best_load = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
-        if (!v[i].alive || v[i].be_port <= 0)
+        if (!v[i].alive || (tsload ? v[i].tsload_port : v[i].be_port) <= 0)
             continue;
-        uint32_t load = v[i].running + (v[i].self ? 0 : recent_locked(app, v[i].id, now));
+        uint32_t load = v[i].running + recent_locked(app, v[i].id, now);
         if (load < best_load)
             best_load = load, best = i, ties = 1;
         else if (load == best_load && app->rr % ++ties == 0)
@@ -60,11 +62,11 @@ sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err)
     app->rr++;
     if (best == SIZE_MAX) { /* the store lists nobody alive: this node serves */
         pthread_mutex_unlock(&app->mu);
-        *out = (sl_node_rec){.self = true, .be_port = app->be_port};
+        *out = (sl_node_rec){.self = true, .be_port = app->be_port,
+                             .tsload_port = app->tsload_port};
         return SL_OK;
     }
-    if (!v[best].self)
-        remember_locked(app, v[best].id, now);
+    remember_locked(app, v[best].id, now);
     pthread_mutex_unlock(&app->mu);
     *out = v[best];
     return SL_OK;

@@ -28,6 +28,7 @@ typedef struct sl_config {
     char bind[256];                 /* listen address (loopback by default) */
     char advertise_host[256];       /* host put into redirects and ErrorURLs ("" = from Host) */
     int fe_port, be_port, tsload_port;  /* -1: do not listen */
+    int mysql_port;                 /* the MySQL protocol (Doris's query port 9030); -1: off */
     char store[1024];               /* "sqlite" or "postgres://user@host:port/db" */
     uint64_t streaming_load_max_mb;     /* Doris BE default 10240 */
     uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
@@ -48,6 +49,11 @@ typedef struct sl_config {
     uint32_t shutdown_grace_s;      /* SIGTERM: requests in flight get this long (30 s) */
     sl_query_limits query;          /* query_timeout, exec_mem_limit, query_max_result_rows,
                                        query_max_result_bytes (0: the store's defaults) */
+    char log_level[16];             /* error, warn, info (default), debug */
+    char log_file[1024];            /* "" = stderr; reopened on SIGHUP (logrotate) */
+    bool access_log;                /* one line per request, at level info (default true) */
+    char tls_cert[1024];            /* PEM: HTTPS on the FE and load ports when both set, as */
+    char tls_key[1024];             /* Doris's enable_https; "" = plain HTTP (default) */
 } sl_config;
 
 /* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
@@ -80,6 +86,9 @@ typedef struct sl_app {
     int fe_port, be_port;           /* bound ports */
     int tsload_port;                /* bound tsload port, -1 when not listening */
     void *tls_ctx;                  /* SSL_CTX of the tsload listener, or NULL */
+    int mysql_port;                 /* bound MySQL port, -1 when not listening */
+    struct sl_mysql_server *mysql;  /* the MySQL protocol's connections (mysql.c) */
+    void *mysql_tls;                /* its SSL_CTX when tsload has none */
     struct sl_tsload *tsload;       /* tsload sessions and load cycles (tsload_cycle.c) */
     /* Load placement (nodes.c), under mu: loads recently sent to other nodes, round robin. */
     pthread_mutex_t mu;
@@ -91,6 +100,14 @@ typedef struct sl_app {
     } sent[64];
     size_t sent_next;
     int lock_fd;                    /* flock on DATA_DIR/sluice.lock; -1 before it is taken */
+    /* Seeing it work (obs.h): the server log, metrics, loads watched, the store probe. */
+    struct sl_log *log;
+    struct sl_metrics *metrics;
+    struct sl_watch *watch;
+    struct sl_health *health;
+    sl_job_observer obs;            /* env.obs: every job reports to watch */
+    void *https_ctx;                /* SSL_CTX of the FE and load ports (tls_cert), or NULL */
+    uint64_t started_wall_ms;
 } sl_app;
 
 /* Lock the data directory (a second server on it fails with "DATA_DIR <dir> is in use by pid
@@ -104,6 +121,8 @@ sl_code sl_app_run(sl_app *app);
 void sl_app_stop(sl_app *app);
 /* Free everything; releases the data directory lock last. */
 void sl_app_free(sl_app *app);
+/* Reopen log_file at the next line (async-signal-safe: SIGHUP after logrotate moved it). */
+void sl_app_reopen_logs(sl_app *app);
 
 /* The route function given to the HTTP layer. */
 const sl_http_handler *sl__route(void *app, sl_http_req *r);
@@ -139,9 +158,9 @@ void sl__pretty_str(sl_buf *b, bool *first, const char *key, const char *p, size
 void sl__pretty_int(sl_buf *b, bool *first, const char *key, long long v);
 
 /* The node a load should go to: the live node with the fewest running loads (counting what
- * this node sent elsewhere lately), round robin among equals; this node when the store lists
- * none. Strings in the arena. */
-sl_code sl__node_pick(sl_app *app, sl_arena_t *a, sl_node_rec *out, sl_err *err);
+ * this node sent elsewhere lately), round robin among equals, among the nodes with a load
+ * port (tsload: a tsload port); this node when the store lists none. Strings in the arena. */
+sl_code sl__node_pick(sl_app *app, sl_arena_t *a, bool tsload, sl_node_rec *out, sl_err *err);
 
 /* A small result of a statement: column names and rows of text cells (p == NULL: NULL). */
 typedef struct sl_rows {
@@ -157,6 +176,47 @@ typedef struct sl_rows {
 sl_code sl__account_run(sl_app *app, const sl_identity *id, const sl_stmt *st, sl_arena_t *a,
                         sl_rows *out, sl_err *err);
 
+/* ---- the statement executor (exec.c): one for every SQL transport ------------------------
+ *
+ *   text -> sl_sql_parse -> privilege (sl_priv_of_stmt, sl_priv_check) -> run -> sink | ok | error
+ *
+ * The HTTP SQL API (sqlapi.c) and the MySQL protocol (mysql.c) both run statements here and only
+ * shape the answer: the rows go to the caller's sink (sl_query_sink: typed columns, then typed
+ * rows; SHOW and DESC results are all VARCHAR as Doris's are), the rest is an sl_exec_out. */
+
+/* Who runs a statement, and where. */
+typedef struct sl_session {
+    sl_app *app;
+    sl_identity id;                 /* logged in by the transport */
+    sl_slice db;                    /* the current database. p == NULL: none selected (a MySQL
+                                       connection before USE): a statement that needs one fails
+                                       with 1046 "No database selected". The SQL API passes its
+                                       path's, possibly empty (then the store's own error). */
+    size_t limit;                   /* SELECT: rows past this are dropped (0: none) */
+} sl_session;
+
+/* How a statement ended besides its rows. */
+typedef struct sl_exec_out {
+    uint8_t kind;                   /* sl_stmt_kind of the statement (once it parsed) */
+    bool parsed;
+    bool has_rows;                  /* a result set went to the sink (meta, then its rows) */
+    uint64_t affected;              /* INSERT: rows loaded */
+    int sql_errno;                  /* on failure: the MySQL/Doris error number (1064 syntax,
+                                       1046 no database, 1049 unknown database, 1007/1008,
+                                       1050/1051, 1045, 1227 access, else sl_code_mysql) */
+} sl_exec_out;
+
+/* Run one statement of s. On SL_OK the rows (if any) went to sink; otherwise err has the message
+ * (Doris's text where it has one) and out->sql_errno its number. Strings of the statement live in
+ * a until it is reset. Worker threads only: it waits for the store. */
+sl_code sl__exec(const sl_session *s, sl_slice text, sl_arena_t *a, const sl_query_sink *sink,
+                 sl_exec_out *out, sl_err *err);
+
+/* The columns of a table as DESC shows them (Field, Type, Null, Key, Default, Extra), for
+ * COM_FIELD_LIST too: *def receives the definition (in a). */
+sl_code sl__exec_table(const sl_session *s, sl_slice db, sl_slice table, sl_arena_t *a,
+                       sl_tabledef **def, sl_err *err);
+
 /* Handlers (one per adapter file). */
 extern const sl_http_handler sl_doris_fe_redirect;   /* FE port: auth, Expect, 307 */
 extern const sl_http_handler sl_doris_stream_load;   /* load port: the load itself */
@@ -164,12 +224,21 @@ extern const sl_http_handler sl_doris_http_stream;   /* load port: PUT /api/_htt
 extern const sl_http_handler sl_doris_load_state;    /* GET /api/{db}/get_load_state */
 extern const sl_http_handler sl_doris_error_log;     /* GET /api/_load_error_log */
 extern const sl_http_handler sl_doris_2pc;           /* PUT /api/{db}[/{t}]/_stream_load_2pc */
-extern const sl_http_handler sl_doris_health;        /* GET /api/health */
+extern const sl_http_handler sl_health_api;          /* GET /api/health (obs: health.c) */
+extern const sl_http_handler sl_ping_api;            /* GET /ping */
+extern const sl_http_handler sl_metrics_api;         /* GET /metrics, /api/metrics */
+extern const sl_http_handler sl_dashboard_page;      /* GET /dashboard[/asset] */
+extern const sl_http_handler sl_dashboard_api;       /* GET /api/dashboard (its JSON) */
 extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db} */
 extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, loads, status */
 extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */
 extern const sl_http_handler sl_yamcs_api;           /* Yamcs tables: /api/archive/... */
 extern const sl_http_handler sl_nodes_api;           /* GET /api/nodes */
+
+/* The MySQL protocol (mysql.c): listen on mysql_port (TLS with the tsload certificate
+ * settings) on the HTTP server's loop; freed after the HTTP server. */
+sl_code sl__mysql_start(sl_app *app, sl_err *err);
+void sl__mysql_free(sl_app *app);
 
 /* tsload state (sessions, load cycles) of an app: created in sl_app_start, freed (open cycles
  * aborted) in sl_app_free after the HTTP server. */

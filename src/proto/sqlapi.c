@@ -1,8 +1,8 @@
 /*
  * sqlapi.c - Doris's HTTP SQL API, POST /api/query/{ns}/{db} (proto stage).
  *
- * Body {"stmt": "...", "is_sync": true, "limit": 1000}; one statement, parsed by src/sql and run
- * against the store. Answers are HTTP 200 in the buffered ResponseBody envelope
+ * Body {"stmt": "...", "is_sync": true, "limit": 1000}; one statement, run by the executor
+ * (exec.c, the same one the MySQL protocol uses); this file shapes its rows as JSON. Answers are HTTP 200 in the buffered ResponseBody envelope
  * (conformance/doris/HTTP_SQL_API.md): {"msg":"success","code":0,"data":{...},"count":0}, or
  * {"msg":"Error","code":1,"data":"Failed to execute sql: ...","count":0}.
  *
@@ -57,7 +57,7 @@ typedef struct rs {
     sl_buf b;                 /* the "data" object being built */
     sl_type *types;           /* the columns' types, copied at meta */
     size_t n_cols;
-    size_t rows, limit;
+    size_t rows;
 } rs;
 
 static sl_code rs_meta(void *arg, const sl_qcol *cols, size_t n)
@@ -120,8 +120,6 @@ static void put_value(sl_buf *b, const sl_type *t, const sl_qval *v)
 static sl_code rs_row(void *arg, const sl_qval *vals, size_t n)
 {
     rs *s = arg;
-    if (s->limit && s->rows >= s->limit)
-        return SL_OK;
     sl_buf_puts(&s->b, s->rows ? ",[" : "[");
     for (size_t i = 0; i < n && i < s->n_cols; i++) {
         if (i)
@@ -148,345 +146,22 @@ static void rs_free(rs *s)
     sl_free(s->types);
 }
 
-/* A small fixed result (SHOW, DESC): names and text rows (NULL pointers are SQL NULL), all
- * VARCHAR as Doris's SHOW results are. */
-static void reply_rows(sl_http_req *r, sql_ctx *c, const char *const *names, size_t n_cols,
-                       const sl_slice *cells, size_t n_rows)
-{
-    rs s = {0};
-    sl_qcol *cols = sl_calloc((n_cols + 1) * sizeof *cols);
-    sl_qval *vals = sl_calloc((n_cols + 1) * sizeof *vals);
-    if (cols == NULL || vals == NULL) {
-        sl_free(cols);
-        sl_free(vals);
-        sql_error(r, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < n_cols; i++)
-        cols[i] = (sl_qcol){sl_slice_of(names[i]), {SL_VARCHAR, 0, 0, 0, 0}};
-    rs_meta(&s, cols, n_cols);
-    for (size_t row = 0; row < n_rows; row++) {
-        for (size_t i = 0; i < n_cols; i++) {
-            sl_slice v = cells[row * n_cols + i];
-            vals[i].null = v.p == NULL;
-            vals[i].v.s.p = v.p;
-            vals[i].v.s.n = v.n;
-        }
-        rs_row(&s, vals, n_cols);
-    }
-    rs_reply(r, &s, c);
-    rs_free(&s);
-    sl_free(cols);
-    sl_free(vals);
-}
-
-/* ---- statements -------------------------------------------------------------------------- */
-
-static sl_slice stmt_db(const sl_stmt *st, const sql_ctx *c)
-{
-    return st->db.n ? st->db : c->db;
-}
-
-/* SELECT: the store resolves the table, checks the statement against it and runs it within
- * the configured limits. */
-static void run_select(sl_http_req *r, sql_ctx *c, sl_stmt *st, size_t limit)
-{
-    sl_app *app = r->app;
-    sl_err err = {0};
-    sl_query_limits lim = app->cfg.query;
-    lim.tz = app->tz;
-    rs s = {0};
-    s.limit = limit;
-    sl_query_sink sink = {rs_meta, rs_row, &s};
-    if (sl_store_query(app->store, c->db, &st->select, &lim, &sink, &err) != SL_OK)
-        sql_error(r, err.msg[0] ? err.msg : "query failed");
-    else
-        rs_reply(r, &s, c);
-    rs_free(&s);
-}
-
-static void run_desc(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
-{
-    sl_app *app = r->app;
-    sl_err err = {0};
-    sl_tabledef *def;
-    int64_t id;
-    if (sl_catalog_table(&app->env, stmt_db(st, c), st->name, &r->arena, &def, &id, &err) != SL_OK) {
-        sql_error(r, err.msg);
-        return;
-    }
-    static const char *const names[] = {"Field", "Type", "Null", "Key", "Default", "Extra"};
-    static const char *const aggs[] = {"", "SUM", "MAX", "MIN", "REPLACE", "REPLACE_IF_NOT_NULL"};
-    sl_slice *cells = sl_arena_alloc(&r->arena, def->n_cols * 6 * sizeof *cells + 1);
-    for (size_t i = 0; cells && i < def->n_cols; i++) {
-        const sl_coldef *cd = &def->cols[i];
-        char tn[64];
-        sl_type_name(&cd->type, tn, sizeof tn);
-        sl_slice *row = cells + i * 6;
-        row[0] = cd->name;
-        row[1] = sl_arena_slice(&r->arena, sl_slice_of(tn));
-        row[2] = sl_slice_of(cd->nullable ? "Yes" : "No");
-        row[3] = sl_slice_of(cd->key ? "true" : "false");
-        row[4] = cd->default_kind == SL_DEFAULT_VALUE ? cd->default_value
-                 : cd->default_kind == SL_DEFAULT_CURRENT_TIMESTAMP ? SL_LIT("CURRENT_TIMESTAMP")
-                 : cd->default_kind == SL_DEFAULT_CURRENT_DATE ? SL_LIT("CURRENT_DATE")
-                                                                : SL_SLICE_NULL;
-        row[5] = sl_slice_of(cd->agg < SL_COUNT(aggs) ? aggs[cd->agg] : "");
-    }
-    if (cells == NULL)
-        sql_error(r, "out of memory");
-    else
-        reply_rows(r, c, names, 6, cells, def->n_cols);
-}
-
-static void run_show(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
-{
-    sl_app *app = r->app;
-    sl_err err = {0};
-    sl_slice *names = NULL;
-    size_t n = 0;
-    if (st->kind == SL_STMT_SHOW_DATABASES) {
-        if (sl_store_list_dbs(app->store, &r->arena, &names, &n, &err) != SL_OK) {
-            sql_error(r, err.msg);
-            return;
-        }
-        sl_slice *all = sl_arena_alloc(&r->arena, (n + 1) * sizeof *all);
-        if (all == NULL) {
-            sql_error(r, "out of memory");
-            return;
-        }
-        /* As Doris: only databases the user holds a privilege on (or in). */
-        size_t k = 0;
-        all[k++] = SL_LIT("information_schema");
-        for (size_t i = 0; i < n; i++)
-            if (sl_priv_sees_db(app->auth, &c->id, names[i]))
-                all[k++] = names[i];
-        static const char *const col[] = {"Database"};
-        reply_rows(r, c, col, 1, all, k);
-        return;
-    }
-    sl_slice db = stmt_db(st, c);
-    if (sl_store_list_tables(app->store, db, &r->arena, &names, &n, &err) != SL_OK) {
-        sql_error(r, err.msg);
-        return;
-    }
-    const char *col[] = {sl_arena_printf(&r->arena, "Tables_in_%.*s", (int)db.n, db.p)};
-    reply_rows(r, c, col, 1, names, n);
-}
-
-static void run_show_create(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
-{
-    sl_app *app = r->app;
-    sl_err err = {0};
-    sl_slice ddl;
-    int64_t id;
-    if (sl_store_get_table(app->store, stmt_db(st, c), st->name, &r->arena, &ddl, &id, &err) !=
-        SL_OK) {
-        sql_error(r, err.msg);
-        return;
-    }
-    static const char *const names[] = {"Table", "Create Table"};
-    sl_slice cells[2] = {st->name, ddl};
-    reply_rows(r, c, names, 2, cells, 1);
-}
-
-/* INSERT ... VALUES: the rows go through a load job like any body. */
-static void run_insert(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
-{
-    sl_app *app = r->app;
-    const sl_insert *in = &st->insert;
-    sl_load_spec spec;
-    memset(&spec, 0, sizeof spec);
-    sl_decode_opts_default(&spec.dopts);
-    spec.db = in->db.n ? in->db : c->db;
-    spec.table = in->table;
-    char *label = sl_arena_alloc(&r->arena, 48);
-    if (label == NULL) {
-        sql_error(r, "out of memory");
-        return;
-    }
-    memcpy(label, "insert_", 7);
-    sl__uuid(label + 7);
-    spec.label = sl_slice_of(label);
-    spec.format = SL_LIT("csv");
-    spec.timeout_s = app->cfg.default_timeout_s;
-    spec.tz = app->tz;
-    if (in->cols) {
-        sl_buf cols = SL_BUF_INIT;
-        for (size_t i = 0; i < in->n_cols; i++) {
-            sl_buf_puts(&cols, i ? ",`" : "`");
-            sl_buf_append(&cols, in->cols[i].p, in->cols[i].n);
-            sl_buf_putc(&cols, '`');
-        }
-        spec.columns = sl_arena_slice(&r->arena, (sl_slice){cols.p ? cols.p : "", cols.len});
-        sl_buf_free(&cols);
-    }
-    sl_job *job;
-    sl_load_result res;
-    if (sl_job_begin(&app->env, &spec, &job, &res) != SL_OK) {
-        sql_error(r, res.err.msg);
-        return;
-    }
-    sl_rawbatch rb = {0};
-    sl_code rc = SL_OK;
-    for (size_t row = 0; rc == SL_OK && row < in->n_rows; row++) {
-        for (size_t i = 0; rc == SL_OK && i < in->n_values; i++)
-            rc = sl_rawbatch_field(&rb, in->values[row * in->n_values + i]);
-        if (rc == SL_OK)
-            rc = sl_rawbatch_row(&rb, SL_LIT(""), row + 1);
-    }
-    if (rc == SL_OK)
-        sl_job_push_rows(job, &rb);
-    sl_rawbatch_free(&rb);
-    rc = sl_job_finish(job);
-    if (rc == SL_OK)
-        exec_ok(r, c);
-    else {
-        const sl_load_result *lr = sl_job_result(job);
-        sql_error(r, lr->first_error[0] ? lr->first_error : lr->err.msg);
-    }
-    sl_job_free(job);
-}
-
-/* ---- SHOW STREAM LOAD / SHOW TRANSACTION --------------------------------------------- */
-
-/* The columns of SHOW STREAM LOAD (the store's list_loads order). */
-static const char *const load_cols[] = {"Label", "Db", "Table", "ClientIp", "Status", "Message",
-                                        "Url", "TotalRows", "LoadedRows", "FilteredRows",
-                                        "UnselectedRows", "LoadBytes", "StartTime", "FinishTime",
-                                        "User", "Comment"};
-
-/* SHOW STREAM LOAD, parsed by src/sql (sl_show_history), on database db. */
-static void run_show_loads(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice db)
-{
-    sl_app *app = r->app;
-    const sl_show_history *h = &st->history;
-    sl_load_filter f = {.order_col = -1, .tz = app->tz,
-                        .label = h->label, .label_like = h->label_like, .status = h->status,
-                        .desc = h->desc};
-    if (h->has_limit) {
-        if (h->limit == 0) { /* LIMIT 0: no rows (the store reads 0 as "no limit") */
-            reply_rows(r, c, load_cols, SL_COUNT(load_cols), NULL, 0);
-            return;
-        }
-        f.limit = h->limit;
-    }
-    for (size_t i = 0; h->order_by.p && i < SL_COUNT(load_cols); i++)
-        if (sl_slice_ieq(h->order_by, load_cols[i]))
-            f.order_col = (int)i;
-    if (h->order_by.p && f.order_col < 0) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "Title name[%.*s] does not exist",
-                 (int)(h->order_by.n > 64 ? 64 : h->order_by.n), h->order_by.p);
-        sql_error(r, msg);
-        return;
-    }
-    rs s = {0};
-    sl_query_sink sink = {rs_meta, rs_row, &s};
-    sl_err err = {0};
-    if (sl_store_list_loads(app->store, db, &f, &sink, &err) != SL_OK)
-        sql_error(r, err.msg[0] ? err.msg : "cannot list loads");
-    else
-        rs_reply(r, &s, c);
-    rs_free(&s);
-}
-
-/* SHOW TRANSACTION WHERE id = N | label = 'x', parsed by src/sql, on database db. */
-static void run_show_txn(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice db)
-{
-    sl_app *app = r->app;
-    const sl_show_history *h = &st->history;
-    rs s = {0};
-    sl_query_sink sink = {rs_meta, rs_row, &s};
-    sl_err err = {0};
-    if (sl_store_show_txn(app->store, db, h->txn_id, h->label, app->tz,
-                          &sink, &err) != SL_OK)
-        sql_error(r, err.msg[0] ? err.msg : "cannot show the transaction");
-    else
-        rs_reply(r, &s, c);
-    rs_free(&s);
-}
-
-static void run_account(sl_http_req *r, sql_ctx *c, const sl_stmt *st)
-{
-    sl_err err = {0};
-    sl_rows rows;
-    if (sl__account_run(r->app, &c->id, st, &r->arena, &rows, &err) != SL_OK)
-        sql_error(r, err.msg);
-    else if (rows.n_cols)
-        reply_rows(r, c, rows.names, rows.n_cols, rows.cells, rows.n_rows);
-    else
-        exec_ok(r, c);
-}
-
-static void run_ddl(sl_http_req *r, sql_ctx *c, const sl_stmt *st, sl_slice text)
-{
-    sl_app *app = r->app;
-    sl_err err = {0};
-    sl_code rc = SL_OK;
-    switch (st->kind) {
-    case SL_STMT_CREATE_DATABASE:
-        rc = sl_store_create_db(app->store, st->db, st->if_not_exists, &err);
-        break;
-    case SL_STMT_DROP_DATABASE:
-        rc = sl_store_drop_db(app->store, st->db, st->if_exists, &err);
-        break;
-    case SL_STMT_CREATE_TABLE:
-        rc = sl_store_create_table(app->store, stmt_db(st, c), st->table, text, st->if_not_exists,
-                                   &err);
-        break;
-    case SL_STMT_DROP_TABLE:
-        rc = sl_store_drop_table(app->store, stmt_db(st, c), st->name, st->if_exists, &err);
-        break;
-    case SL_STMT_TRUNCATE:
-        rc = sl_store_truncate(app->store, stmt_db(st, c), st->name, &err);
-        break;
-    default:
-        rc = sl_fail(&err, SL_INVALID, "Unsupported statement type");
-    }
-    if (rc == SL_OK)
-        exec_ok(r, c);
-    else
-        sql_error(r, err.msg);
-}
+/* ---- statements: the executor (exec.c) runs them; this file shapes the answer ------------ */
 
 static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
 {
-    sl_app *app = r->app;
-    sl_stmt st;
+    sl_session ses = {r->app, c->id, c->db, limit};
+    rs s = {0};
+    sl_query_sink sink = {rs_meta, rs_row, &s};
+    sl_exec_out out;
     sl_err err = {0};
-    if (sl_sql_parse(text.p, text.n, &r->arena, &st, &err) != SL_OK) {
+    if (sl__exec(&ses, text, &r->arena, &sink, &out, &err) != SL_OK)
         sql_error(r, err.msg);
-        return;
-    }
-    /* The one privilege check, on the database and table the statement acts on (the same db
-     * the SHOW statements below run on). */
-    sl_priv_action act;
-    sl_slice db, table;
-    sl_priv_of_stmt(&st, c->db, &act, &db, &table);
-    if (sl_priv_check(app->auth, &c->id, act, db, table, &err) != SL_OK) {
-        sql_error(r, err.msg);
-        return;
-    }
-    switch (st.kind) {
-    case SL_STMT_SELECT: run_select(r, c, &st, limit); break;
-    case SL_STMT_DESC: run_desc(r, c, &st); break;
-    case SL_STMT_SHOW_DATABASES:
-    case SL_STMT_SHOW_TABLES: run_show(r, c, &st); break;
-    case SL_STMT_SHOW_CREATE_TABLE: run_show_create(r, c, &st); break;
-    case SL_STMT_INSERT: run_insert(r, c, &st); break;
-    case SL_STMT_SHOW_STREAM_LOAD: run_show_loads(r, c, &st, db); break;
-    case SL_STMT_SHOW_TRANSACTION: run_show_txn(r, c, &st, db); break;
-    case SL_STMT_CREATE_USER:
-    case SL_STMT_ALTER_USER:
-    case SL_STMT_DROP_USER:
-    case SL_STMT_SET_PASSWORD:
-    case SL_STMT_GRANT:
-    case SL_STMT_REVOKE:
-    case SL_STMT_SHOW_GRANTS:
-    case SL_STMT_SHOW_NODES: run_account(r, c, &st); break;
-    default: run_ddl(r, c, &st, text); break;
-    }
+    else if (out.has_rows)
+        rs_reply(r, &s, c);
+    else
+        exec_ok(r, c);
+    rs_free(&s);
 }
 
 /* ---- HTTP -------------------------------------------------------------------------------- */

@@ -249,8 +249,10 @@ static bool session_user(sl_http_req *r, char *user, size_t cap)
                 p++;
             sl_slice kv = {s, (size_t)(p - s)};
             if (kv.n > 11 && memcmp(kv.p, "JSESSIONID=", 11) == 0 &&
-                sl__ts_session_user(r->app, (sl_slice){kv.p + 11, kv.n - 11}, user, cap))
+                sl__ts_session_user(r->app, (sl_slice){kv.p + 11, kv.n - 11}, user, cap)) {
+                r->log_user = sl_arena_slice(&r->arena, sl_slice_of(user)); /* access log */
                 return true;
+            }
         }
     }
     return false;
@@ -417,19 +419,33 @@ static void do_start_load(sl_http_req *r, const char *user, sl_slice body)
         reply_text(r, 403, forbid_text);
         return;
     }
+    /* The node that will own the cycle: the least busy live one, as ThoughtSpot's own load
+     * balancer picks; the client logs in there and sends the data there. */
+    sl_node_rec node;
+    sl_err perr = {0};
+    if (sl__node_pick(app, &r->arena, true, &node, &perr) != SL_OK)
+        node = (sl_node_rec){.self = true};
     char id[40];
-    if (sl__ts_cycle_new(app, body.p ? body.p : "", body.n, sl_slice_of(user), id, &e) != SL_OK) {
+    sl_code rc = node.self ? sl__ts_cycle_new(app, body.p ? body.p : "", body.n,
+                                              sl_slice_of(user), id, &e)
+                           : sl__ts_cycle_handoff(app, node.id, body.p ? body.p : "", body.n,
+                                                  sl_slice_of(user), id, &e);
+    if (rc != SL_OK) {
         char msg[SL_ERR_MSG_MAX + 64];
         snprintf(msg, sizeof msg, "error code = INTERNAL, message = %s", e.msg);
         reply_text(r, 500, msg);
         return;
     }
     char host[300];
-    node_host(r, host, sizeof host);
+    if (node.self)
+        node_host(r, host, sizeof host);
+    else
+        snprintf(host, sizeof host, "%.*s", (int)node.host.n, node.host.p);
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, "{\"node_address\":{\"host\":");
     sl_json_cstr(&b, host);
-    sl_buf_printf(&b, ",\"port\":%d},\"cycle_id\":\"%s\"}", app->tsload_port, id);
+    sl_buf_printf(&b, ",\"port\":%d},\"cycle_id\":\"%s\"}",
+                  node.self ? app->tsload_port : node.tsload_port, id);
     reply_buf(r, 202, "application/json", &b);
     sl_buf_free(&b);
 }
@@ -440,12 +456,16 @@ static void do_cycle(sl_http_req *r, const char *user, sl_slice id, sl_slice act
     sl_app *app = r->app;
     api_ctx *x = r->ctx;
     bool post = strcmp(r->method, "POST") == 0;
-    sl_ts_cycle *c = sl__ts_cycle_get(app, id);
+    sl_ts_cycle *c = sl__ts_cycle_get(app, id, post);
     char msg[SL_ERR_MSG_MAX + 128];
     cycle_access acc = c ? access_of(r, user, c) : CY_HIDDEN;
     if (acc == CY_HIDDEN) {
         sl__ts_cycle_put(app, c); /* somebody else's cycle answers like an unknown one */
-        if (post && sl_slice_eq(action, "commit")) {
+        sl_buf b = SL_BUF_INIT;
+        if (c == NULL && !post && sl_slice_eq(action, "input_summary") &&
+            sl__ts_handoff_summary(app, id, user, is_admin(r, user), &b)) {
+            reply_buf(r, 200, "application/json", &b); /* a cycle another node owns */
+        } else if (post && sl_slice_eq(action, "commit")) {
             snprintf(msg, sizeof msg,
                      "Commit load cycle failed. Error ending load. Unknown cycle_id '%.*s'",
                      (int)id.n, id.p);
@@ -458,6 +478,7 @@ static void do_cycle(sl_http_req *r, const char *user, sl_slice id, sl_slice act
             snprintf(msg, sizeof msg, "Cycle_id=[%.*s] does not exist.", (int)id.n, id.p);
             reply_text(r, 400, msg);
         }
+        sl_buf_free(&b);
         return;
     }
     if (acc == CY_FORBIDDEN) {
@@ -601,7 +622,7 @@ static void up_begin(sl_http_req *r)
     memset(x, 0, sizeof *x);
     r->ctx = x;
     char msg[200];
-    x->c = sl__ts_cycle_get(app, seg[4]);
+    x->c = sl__ts_cycle_get(app, seg[4], true);
     cycle_access acc = x->c ? access_of(r, user, x->c) : CY_HIDDEN;
     if (acc == CY_HIDDEN) {
         sl__ts_cycle_put(app, x->c); /* somebody else's cycle answers like an unknown one */

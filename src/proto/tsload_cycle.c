@@ -497,7 +497,8 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     s->formats = f;
     s->replace_table = p->empty_target; /* atomic: old rows go in the commit's transaction */
     snprintf(c->errlog_dir, sizeof c->errlog_dir, "%s/errlog", c->dir);
-    c->env = (sl_job_env){app->store, c->errlog_dir};
+    s->protocol = "tsload";
+    c->env = (sl_job_env){app->store, c->errlog_dir, app->env.obs};
 }
 
 static sl_ts_cycle *cycle_alloc(sl_app *app, const char *id)
@@ -533,46 +534,6 @@ static void registry_add_locked(sl_tsload *ts, sl_ts_cycle *c)
     }
 }
 
-sl_code sl__ts_cycle_new(sl_app *app, const char *body, size_t n, sl_slice user, char *id,
-                         sl_err *err)
-{
-    char uuid[40];
-    sl__uuid(uuid);
-    sl_ts_cycle *c = cycle_alloc(app, uuid);
-    if (c == NULL)
-        return sl_fail(err, SL_NOMEM, "out of memory");
-    snprintf(c->owner, sizeof c->owner, "%.*s", (int)user.n, user.p);
-    sl_code rc = sl__ts_params_parse(body, n, &c->arena, &c->p, err);
-    if (rc != SL_OK)
-        goto fail;
-    fill_spec(app, c);
-    if (mkdir(c->dir, 0755) != 0) {
-        rc = sl_fail(err, SL_BACKEND, "cannot create %s: %s", c->dir, strerror(errno));
-        goto fail;
-    }
-    sl_buf b = SL_BUF_INIT;
-    sl_buf_puts(&b, "{\"owner\":");
-    sl_json_cstr(&b, c->owner);
-    sl_buf_printf(&b, ",\"start_time\":%llu", (unsigned long long)c->start_us);
-    sl_buf_puts(&b, ",\"load_params\":");
-    sl__ts_params_json(&c->p, &b);
-    sl_buf_puts(&b, "}");
-    bool ok = !b.oom && write_file(c->dir, "params.json", b.p, b.len);
-    sl_buf_free(&b);
-    if (!ok) {
-        rc = sl_fail(err, SL_BACKEND, "cannot write the load cycle to %s", c->dir);
-        goto fail;
-    }
-    memcpy(id, c->id, 37);
-    pthread_mutex_lock(&app->tsload->mu);
-    registry_add_locked(app->tsload, c);
-    pthread_mutex_unlock(&app->tsload->mu);
-    return SL_OK;
-fail:
-    cycle_free(c);
-    return rc;
-}
-
 /* A number member of a small JSON document we wrote (0 when absent or not a number). */
 static uint64_t json_u64(const sl_jval *doc, const char *k)
 {
@@ -584,6 +545,161 @@ static uint64_t json_u64(const sl_jval *doc, const char *k)
         x = x * 10 + (uint64_t)(v->s.p[i] - '0');
     return x;
 }
+
+/* A cycle's describing document: {"owner":..,"start_time":..,"load_params":{..}} (params.json,
+ * and the body of its handoff to another node). */
+static bool cycle_doc(const sl_ts_cycle *c, sl_buf *b)
+{
+    sl_buf_puts(b, "{\"owner\":");
+    sl_json_cstr(b, c->owner);
+    sl_buf_printf(b, ",\"start_time\":%llu", (unsigned long long)c->start_us);
+    sl_buf_puts(b, ",\"load_params\":");
+    sl__ts_params_json(&c->p, b);
+    sl_buf_puts(b, "}");
+    return !b->oom;
+}
+
+/* Read a cycle's document (as cycle_doc writes it) into c: owner, start time, parameters. */
+static bool cycle_doc_read(sl_ts_cycle *c, const char *p, size_t n)
+{
+    sl_jval *doc = NULL;
+    sl_err e = {0};
+    const sl_jval *ow;
+    if (sl_json_parse(p, n, &c->arena, &doc, &e) != SL_OK || sl_json_get(doc, "load_params") ==
+        NULL || (ow = sl_json_get(doc, "owner")) == NULL)
+        return false;
+    snprintf(c->owner, sizeof c->owner, "%.*s", (int)ow->s.n, ow->s.p);
+    /* Re-parse the load_params: their text is the object after the key, to the closing brace
+     * of the document (cycle_doc writes it last). */
+    const char *start = memmem(p, n, "\"load_params\":", 14);
+    if (start == NULL)
+        return false;
+    start += 14;
+    size_t len = n - (size_t)(start - p) - 1;
+    if (sl__ts_params_parse(start, len, &c->arena, &c->p, &e) != SL_OK)
+        return false;
+    if (sl_json_get(doc, "start_time"))
+        c->start_us = c->end_us = json_u64(doc, "start_time");
+    return true;
+}
+
+/* A new cycle `id` on this node, described by doc (a handoff's body) or by body (a StartLoad
+ * document) and user: its directory and params.json; not yet in the registry. */
+static sl_code cycle_create(sl_app *app, const char *id, sl_slice doc, const char *body, size_t n,
+                            sl_slice user, sl_ts_cycle **out, sl_err *err)
+{
+    sl_ts_cycle *c = cycle_alloc(app, id);
+    if (c == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    sl_code rc = SL_OK;
+    if (doc.p) {
+        if (!cycle_doc_read(c, doc.p, doc.n))
+            rc = sl_fail(err, SL_INTERNAL, "the load cycle handed over is unreadable");
+    } else {
+        snprintf(c->owner, sizeof c->owner, "%.*s", (int)user.n, user.p);
+        rc = sl__ts_params_parse(body, n, &c->arena, &c->p, err);
+    }
+    if (rc != SL_OK)
+        goto fail;
+    fill_spec(app, c);
+    if (mkdir(c->dir, 0755) != 0) {
+        rc = sl_fail(err, SL_BACKEND, "cannot create %s: %s", c->dir, strerror(errno));
+        goto fail;
+    }
+    sl_buf b = SL_BUF_INIT;
+    bool ok = cycle_doc(c, &b) && write_file(c->dir, "params.json", b.p, b.len);
+    sl_buf_free(&b);
+    if (!ok) {
+        rc = sl_fail(err, SL_BACKEND, "cannot write the load cycle to %s", c->dir);
+        goto fail;
+    }
+    *out = c;
+    return SL_OK;
+fail:
+    cycle_free(c);
+    return rc;
+}
+
+sl_code sl__ts_cycle_new(sl_app *app, const char *body, size_t n, sl_slice user, char *id,
+                         sl_err *err)
+{
+    char uuid[40];
+    sl__uuid(uuid);
+    sl_ts_cycle *c;
+    sl_code rc = cycle_create(app, uuid, SL_SLICE_NULL, body, n, user, &c, err);
+    if (rc != SL_OK)
+        return rc;
+    memcpy(id, c->id, 37);
+    pthread_mutex_lock(&app->tsload->mu);
+    registry_add_locked(app->tsload, c);
+    pthread_mutex_unlock(&app->tsload->mu);
+    return SL_OK;
+}
+
+sl_code sl__ts_cycle_handoff(sl_app *app, sl_slice node, const char *body, size_t n,
+                             sl_slice user, char *id, sl_err *err)
+{
+    char uuid[40];
+    sl__uuid(uuid);
+    sl_ts_cycle *c = cycle_alloc(app, uuid); /* only to write its document */
+    if (c == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    snprintf(c->owner, sizeof c->owner, "%.*s", (int)user.n, user.p);
+    sl_buf b = SL_BUF_INIT;
+    sl_code rc = sl__ts_params_parse(body, n, &c->arena, &c->p, err);
+    if (rc == SL_OK && !cycle_doc(c, &b))
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK)
+        rc = sl_store_handoff_put(app->store, "tsload", sl_slice_of(uuid), node,
+                                  (sl_slice){b.p, b.len}, err);
+    if (rc == SL_OK)
+        memcpy(id, uuid, 37);
+    sl_buf_free(&b);
+    cycle_free(c);
+    return rc;
+}
+
+/* A cycle handed to this node by another (or proposed to another node and asked for here
+ * first): claimed in the store and created here, or NULL. Called without the registry mu. */
+static sl_ts_cycle *adopt(sl_app *app, const char *id)
+{
+    sl_arena_t a;
+    sl_arena_init(&a, 1024);
+    sl_slice doc;
+    sl_err e = {0};
+    sl_ts_cycle *c = NULL;
+    if (sl_store_handoff_claim(app->store, "tsload", sl_slice_of(id), &a, &doc, &e) == SL_OK &&
+        cycle_create(app, id, doc, NULL, 0, SL_SLICE_NULL, &c, &e) != SL_OK) {
+        fprintf(stderr, "sluice: warning: tsload: cannot take over load cycle %s: %s\n", id,
+                e.msg);
+        c = NULL;
+    }
+    sl_arena_free(&a);
+    return c;
+}
+
+bool sl__ts_handoff_summary(sl_app *app, sl_slice id, const char *user, bool admin, sl_buf *b)
+{
+    if (!valid_id(id))
+        return false;
+    char sid[40];
+    snprintf(sid, sizeof sid, "%.*s", 36, id.p);
+    sl_ts_cycle *c = cycle_alloc(app, sid); /* only to read the document */
+    sl_arena_t a;
+    sl_arena_init(&a, 1024);
+    sl_slice doc;
+    sl_err e = {0};
+    bool ok = c && sl_store_handoff_get(app->store, "tsload", sl_slice_of(sid), &a, &doc, &e) ==
+                       SL_OK && cycle_doc_read(c, doc.p, doc.n) &&
+              (admin || strcmp(c->owner, user) == 0);
+    if (ok)
+        sl__ts_cycle_summary(c, b);
+    sl_arena_free(&a);
+    if (c)
+        cycle_free(c);
+    return ok;
+}
+
 
 /* precommit.json: written (durably) right before the store commit, so that a restart between
  * the commit and final.json can tell what was committed. */
@@ -686,28 +802,10 @@ static sl_ts_cycle *restore(sl_app *app, const char *id)
     if (c == NULL)
         return NULL;
     sl_buf b = SL_BUF_INIT;
-    sl_jval *doc = NULL;
-    sl_err e = {0};
-    const sl_jval *lp, *ow;
-    if (!read_file(c->dir, "params.json", &b) ||
-        sl_json_parse(b.p, b.len, &c->arena, &doc, &e) != SL_OK ||
-        (lp = sl_json_get(doc, "load_params")) == NULL || (ow = sl_json_get(doc, "owner")) == NULL)
+    if (!read_file(c->dir, "params.json", &b) || !cycle_doc_read(c, b.p, b.len))
         goto fail;
-    snprintf(c->owner, sizeof c->owner, "%.*s", (int)ow->s.n, ow->s.p);
-    /* Re-parse the stored load_params (their text is the object inside params.json). */
-    {
-        const char *start = strstr(b.p, "\"load_params\":");
-        if (start == NULL)
-            goto fail;
-        start += 14;
-        size_t len = b.len - (size_t)(start - b.p) - 1; /* without the closing brace */
-        if (sl__ts_params_parse(start, len, &c->arena, &c->p, &e) != SL_OK)
-            goto fail;
-    }
     fill_spec(app, c);
     c->restored = true;
-    if (sl_json_get(doc, "start_time"))
-        c->start_us = c->end_us = json_u64(doc, "start_time");
     sl_buf_clear(&b);
     if (read_file(c->dir, "final.json", &b) && b.len) {
         size_t len;
@@ -776,7 +874,7 @@ static void expire_locked(sl_app *app)
     }
 }
 
-sl_ts_cycle *sl__ts_cycle_get(sl_app *app, sl_slice id)
+sl_ts_cycle *sl__ts_cycle_get(sl_app *app, sl_slice id, bool claim)
 {
     if (!valid_id(id))
         return NULL;
@@ -787,14 +885,18 @@ sl_ts_cycle *sl__ts_cycle_get(sl_app *app, sl_slice id)
     for (c = ts->cycles; c; c = c->next)
         if (memcmp(c->id, id.p, 36) == 0)
             break;
-    if (c == NULL) {
-        char sid[40];
-        snprintf(sid, sizeof sid, "%.*s", 36, id.p);
-        if ((c = restore(app, sid)) != NULL)
-            registry_add_locked(ts, c);
-    }
+    char sid[40];
+    snprintf(sid, sizeof sid, "%.*s", 36, id.p);
+    if (c == NULL && (c = restore(app, sid)) != NULL)
+        registry_add_locked(ts, c);
     if (c)
         c->refs++;
+    pthread_mutex_unlock(&ts->mu);
+    if (c || !claim || (c = adopt(app, sid)) == NULL)
+        return c;
+    pthread_mutex_lock(&ts->mu); /* only one node and one request can claim the cycle */
+    registry_add_locked(ts, c);
+    c->refs++;
     pthread_mutex_unlock(&ts->mu);
     return c;
 }

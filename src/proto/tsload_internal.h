@@ -107,9 +107,21 @@ sl_code sl__ts_session_new(sl_app *app, sl_slice user, char *token);
 sl_code sl__ts_cycle_new(sl_app *app, const char *body, size_t n, sl_slice user, char *id,
                          sl_err *err);
 
-/* Find a cycle by id (also one from before a restart, read back from disk) and take a
- * reference; NULL when unknown. Release with sl__ts_cycle_put. */
-sl_ts_cycle *sl__ts_cycle_get(sl_app *app, sl_slice id);
+/* Propose a cycle for params (as sl__ts_cycle_new) to another node (its id): recorded in the
+ * store, created by the first node asked for it (normally `node`, where the client goes next).
+ * Writes its id (37 bytes). */
+sl_code sl__ts_cycle_handoff(sl_app *app, sl_slice node, const char *body, size_t n,
+                             sl_slice user, char *id, sl_err *err);
+
+/* The input_summary of a cycle proposed to another node, for its owner (or an admin): true
+ * and the document in b, or false when there is no such cycle for user. */
+bool sl__ts_handoff_summary(sl_app *app, sl_slice id, const char *user, bool admin, sl_buf *b);
+
+/* Find a cycle by id (also one from before a restart, read back from disk; with claim, also
+ * one proposed to a node at StartLoad and not yet claimed, which this node then claims in the
+ * store and owns) and take a reference; NULL when unknown. Release with sl__ts_cycle_put.
+ * Requests that change a cycle (upload, commit, cancel) claim; those that read do not. */
+sl_ts_cycle *sl__ts_cycle_get(sl_app *app, sl_slice id, bool claim);
 void sl__ts_cycle_put(sl_app *app, sl_ts_cycle *c);
 
 /* The target and owner of a cycle (owned by the cycle). */

@@ -330,6 +330,7 @@ static bool open_load(sl_http_req *r, yamcs_ctx *y)
     s->db = y->db, s->table = y->table;
     s->label = sl_slice_of(label);
     s->typed = true;
+    s->protocol = "yamcs";
     s->timeout_s = 3600; /* a PREPARE left by a crash is aborted after an hour */
     s->max_filter_ratio = 0;
     s->user = y->id.user;

@@ -1058,7 +1058,27 @@ static sl_code show_history(sl__parser *P, sl_stmt *out)
     return load_clauses(P, &out->history);
 }
 
-/* SHOW DATABASES | TABLES [FROM|IN db] | CREATE TABLE [db.]t | STREAM LOAD | TRANSACTION. */
+/* SHOW PROC 'path' (after PROC): of Doris's proc tree sluice has '/stream_loads', the loads
+ * running on this node with their progress. */
+static sl_code show_proc(sl__parser *P, sl_stmt *out)
+{
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (t->kind != SL__TK_STRING)
+        return sl__sql_syntax(P, t);
+    sl_slice path;
+    sl_code rc = sl__sql_value(P, sl__sql_next(P), &path);
+    if (rc != SL_OK)
+        return rc;
+    if (!sl_slice_eq(path, "/stream_loads") && !sl_slice_eq(path, "/stream_loads/"))
+        return sl_fail(P->err, SL_INVALID_SQL,
+                       "Proc path '%.*s' doesn't exist; sluice has '/stream_loads'",
+                       (int)(path.n > 64 ? 64 : path.n), path.p);
+    out->kind = SL_STMT_SHOW_PROC_LOADS;
+    return SL_OK;
+}
+
+/* SHOW DATABASES | TABLES [FROM|IN db] | CREATE TABLE [db.]t | STREAM LOAD | TRANSACTION |
+ * PROC '/stream_loads'. */
 static sl_code show(sl__parser *P, sl_stmt *out)
 {
     if (sl__sql_accept_kw(P, "DATABASES") || sl__sql_accept_kw(P, "SCHEMAS")) {
@@ -1085,6 +1105,8 @@ static sl_code show(sl__parser *P, sl_stmt *out)
         out->kind = SL_STMT_SHOW_TRANSACTION;
         return show_history(P, out);
     }
+    if (sl__sql_accept_kw(P, "PROC"))
+        return show_proc(P, out);
     const sl__tok *t = sl__sql_peek(P, 0);
     if (sl__sql_is_kw(P, t, "GRANTS") || sl__sql_is_kw(P, t, "BACKENDS") ||
         sl__sql_is_kw(P, t, "FRONTENDS") ||

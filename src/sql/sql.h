@@ -57,6 +57,7 @@ typedef enum sl_stmt_kind {
     SL_STMT_REVOKE,
     SL_STMT_SHOW_GRANTS,
     SL_STMT_SHOW_NODES,         /* SHOW BACKENDS / SHOW FRONTENDS */
+    SL_STMT_SHOW_PROC_LOADS,    /* SHOW PROC '/stream_loads': this node's running loads */
 } sl_stmt_kind;
 
 /* A user or grant statement (account.c). Strings in the arena; absent ones have p == NULL. */

@@ -154,6 +154,10 @@ typedef struct sl_engine_vtab {
     /* Run a SELECT already checked against t (t is NULL for SELECT without FROM). */
     sl_code (*query)(sl_engine *e, const sl_etable *t, const sl_select *sel,
                      const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err);
+
+    /* ---- observing (optional: NULL reads as zeros) ---- */
+    /* Segment merges done since open, and the segments they replaced (sl_store_stats). */
+    void (*stats)(sl_engine *e, uint64_t *compactions, uint64_t *compacted_segments);
 } sl_engine_vtab;
 
 /* The engine that accepts url, or NULL. */

@@ -10,6 +10,9 @@
  *   txns      one row per load transaction: label, state, owner node and user
  *   loads     load history (SHOW STREAM LOAD)
  *   users     users, password hashes, lockout
+ *   user_creds  further credentials of a user, each valid only while users.hash is the hash it
+ *             was made with (for_hash): the MySQL protocol's SHA1(SHA1(password)). Added
+ *             without a version change: older sluice neither reads nor needs it
  *   grants    privileges
  *   nodes     sluice processes sharing this catalog, with heartbeats
  *
@@ -59,11 +62,18 @@ static const char *const schema[] = {
     "admin BIGINT NOT NULL DEFAULT 0, failed_login_attempts BIGINT NOT NULL DEFAULT 0, "
     "password_lock_s BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0, "
     "locked_until_ms BIGINT NOT NULL DEFAULT 0, version BIGINT NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS user_creds(usr TEXT NOT NULL, kind TEXT NOT NULL, "
+    "cred TEXT NOT NULL, for_hash TEXT NOT NULL, UNIQUE(usr, kind))",
     "CREATE TABLE IF NOT EXISTS grants(usr TEXT NOT NULL, priv TEXT NOT NULL, "
     "target TEXT NOT NULL, UNIQUE(usr, priv, target))",
     "CREATE TABLE IF NOT EXISTS nodes(id TEXT PRIMARY KEY, host TEXT, fe_port BIGINT, "
     "be_port BIGINT, tsload_port BIGINT, started_ms BIGINT, heartbeat_ms BIGINT, "
     "running BIGINT)",
+    /* Work one node hands to another (a tsload cycle started on one node, uploaded to
+     * another): claimed by the first node that is asked for it. */
+    "CREATE TABLE IF NOT EXISTS handoffs(id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+    "node TEXT NOT NULL, body TEXT NOT NULL, created_ms BIGINT NOT NULL, "
+    "claimed BIGINT NOT NULL DEFAULT 0)",
     "INSERT INTO meta(k, v) VALUES('schema_version', '" SCHEMA_VERSION "') "
     "ON CONFLICT DO NOTHING",
     "INSERT INTO meta(k, v) VALUES('users_version', '0') ON CONFLICT DO NOTHING",
@@ -235,10 +245,12 @@ static void heartbeat(sl_store *s, uint64_t now)
                     sl_cell_int(running)};
     int64_t changed = 0;
     sl_err err = {0};
-    if (sl__lg_run(s, "UPDATE nodes SET heartbeat_ms = $2, running = $3 WHERE id = $1", p, 3,
-                   NULL, NULL, &changed, &err) == SL_OK &&
-        changed == 0)
-        register_node(s, &err); /* declared dead and removed meanwhile: come back */
+    sl_code rc = sl__lg_run(s, "UPDATE nodes SET heartbeat_ms = $2, running = $3 WHERE id = $1",
+                            p, 3, NULL, NULL, &changed, &err);
+    if (rc == SL_OK && changed == 0)
+        rc = register_node(s, &err); /* declared dead and removed meanwhile: come back */
+    if (rc == SL_OK)
+        atomic_store(&s->heartbeat_ok_ms, now);
 }
 
 void sl__lg_maybe_expire(sl_store *s, uint64_t now)
@@ -363,6 +375,7 @@ sl_code sl_store_open(const sl_store_opts *o, sl_store **out, sl_err *err)
              (rc = register_node(s, err)) == SL_OK &&
              (rc = ev->recover(s->e, staged, s, err)) == SL_OK) {
         sl__lg_expire(s, sl__lg_now_ms());
+        atomic_store(&s->heartbeat_ok_ms, sl__lg_now_ms()); /* register_node wrote it */
         if (pthread_create(&s->maint, NULL, maint_main, s) != 0)
             rc = sl_fail(err, SL_INTERNAL, "cannot start the store maintenance thread");
         else
@@ -393,4 +406,65 @@ uint32_t sl_store_running(const sl_store *s)
     uint32_t n = m->running;
     pthread_mutex_unlock(&m->mu);
     return n;
+}
+
+/* ---- observing ----------------------------------------------------------------------------- */
+
+const uint64_t sl_store_commit_bounds_us[SL_STORE_COMMIT_BUCKETS] = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+    5000000, 10000000};
+
+void sl__lg_count_commit(sl_store *s, bool ok, uint64_t us)
+{
+    atomic_fetch_add(ok ? &s->n_commits : &s->n_commit_failures, 1);
+    atomic_fetch_add(&s->commit_us_sum, us);
+    size_t i = 0;
+    while (i < SL_STORE_COMMIT_BUCKETS && us > sl_store_commit_bounds_us[i])
+        i++;
+    atomic_fetch_add(&s->commit_buckets[i], 1);
+}
+
+void sl_store_stats(sl_store *s, sl_store_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    out->commits = atomic_load(&s->n_commits);
+    out->commit_failures = atomic_load(&s->n_commit_failures);
+    out->commit_us_sum = atomic_load(&s->commit_us_sum);
+    for (size_t i = 0; i <= SL_STORE_COMMIT_BUCKETS; i++)
+        out->commit_buckets[i] = atomic_load(&s->commit_buckets[i]);
+    out->heartbeat_ms = atomic_load(&s->heartbeat_ok_ms);
+    if (s->ev->stats)
+        s->ev->stats(s->e, &out->compactions, &out->compacted_segments);
+}
+
+static sl_code count_fn(void *arg, const sl_cell *row, size_t n)
+{
+    uint64_t *out = arg;
+    if (n >= 2 && row[0].kind == SL_CELL_INT && row[0].i >= SL_TXN_PREPARE &&
+        row[0].i <= SL_TXN_ABORTED && row[1].kind == SL_CELL_INT)
+        out[row[0].i] = (uint64_t)row[1].i;
+    return SL_OK;
+}
+
+sl_code sl_store_txn_counts(sl_store *s, uint64_t out[SL_TXN_ABORTED + 1], sl_err *err)
+{
+    memset(out, 0, (SL_TXN_ABORTED + 1) * sizeof *out);
+    return sl__lg_run(s, "SELECT state, count(*) FROM txns GROUP BY state", NULL, 0, count_fn,
+                      out, NULL, err);
+}
+
+sl_code sl_store_ping(sl_store *s, sl_err *err)
+{
+    sl_econn *c;
+    sl_code rc = s->ev->conn_get(s->e, &c, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = s->ev->xbegin(c, err);
+    if (rc == SL_OK) {
+        int64_t one = 0;
+        rc = sl__lg_exec(s, c, "SELECT 1", NULL, 0, sl__lg_int_fn, &one, NULL, err);
+        s->ev->xrollback(c);
+    }
+    s->ev->conn_put(c);
+    return rc;
 }

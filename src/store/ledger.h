@@ -14,6 +14,7 @@
 #define SL_LEDGER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "engine.h"
 
@@ -31,6 +32,10 @@ struct sl_store {
     bool stopping;
     bool maint_started;
     pthread_t maint;
+    /* sl_store_stats counters (any thread). */
+    atomic_ullong n_commits, n_commit_failures, commit_us_sum;
+    atomic_ullong commit_buckets[SL_STORE_COMMIT_BUCKETS + 1];
+    atomic_ullong heartbeat_ok_ms;
 };
 
 struct sl_txn {
@@ -94,6 +99,9 @@ void sl__lg_maybe_expire(sl_store *s, uint64_t now);
 /* Write the progress of this node's running loads to their txns rows (every heartbeat), so
  * SHOW TRANSACTION shows rows and bytes so far on every node. */
 void sl__lg_save_progress(sl_store *s);
+
+/* Count one commit (or precommit) that took us microseconds (ledger.c). */
+void sl__lg_count_commit(sl_store *s, bool ok, uint64_t us);
 
 /* Forget finished transactions and history older than the label retention. */
 void sl__lg_gc(sl_store *s, uint64_t now);

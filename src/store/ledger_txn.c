@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/mem.h"
 #include "ledger.h"
@@ -328,14 +329,27 @@ static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *
     return rc;
 }
 
+/* finish, timed for sl_store_stats. */
+static sl_code finish_timed(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *err)
+{
+    sl_store *s = t->s;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    sl_code rc = finish(t, stage, rec, err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    int64_t us = (int64_t)(b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+    sl__lg_count_commit(s, rc == SL_OK, us > 0 ? (uint64_t)us : 0);
+    return rc;
+}
+
 sl_code sl_store_commit(sl_txn *t, const sl_load_record *rec, sl_err *err)
 {
-    return finish(t, false, rec, err);
+    return finish_timed(t, false, rec, err);
 }
 
 sl_code sl_store_precommit(sl_txn *t, const sl_load_record *rec, sl_err *err)
 {
-    return finish(t, true, rec, err);
+    return finish_timed(t, true, rec, err);
 }
 
 void sl_store_abort(sl_txn *t, const char *reason, const sl_load_record *rec)
@@ -575,6 +589,7 @@ void sl__lg_gc(sl_store *s, uint64_t now)
     sl__lg_run(s, "DELETE FROM txns WHERE state IN (4, 5) AND finished_ms < $1", p, 1, NULL,
                NULL, NULL, &err);
     sl__lg_run(s, "DELETE FROM loads WHERE finish_ms < $1", p, 1, NULL, NULL, NULL, &err);
+    sl__lg_run(s, "DELETE FROM handoffs WHERE created_ms < $1", p, 1, NULL, NULL, NULL, &err);
     /* Dead nodes stay listed (SHOW BACKENDS) for an hour. */
     sl__lg_run(s, "DELETE FROM nodes WHERE heartbeat_ms < $2", p, 2, NULL, NULL, NULL, &err);
 }

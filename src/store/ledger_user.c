@@ -18,16 +18,26 @@
 static const char bump_sql[] =
     "UPDATE meta SET v = CAST(CAST(v AS BIGINT) + 1 AS TEXT) WHERE k = 'users_version'";
 
-/* Run one change and bump users_version in the same transaction. *changes as exec. */
-static sl_code change(sl_store *s, const char *sql, const sl_cell *p, size_t n, int64_t *changes,
-                      sl_err *err)
+/* Run one change and bump users_version in the same transaction. *changes as exec. When cred is
+ * not NULL and the change touched a row, the user's MySQL credential is replaced in the same
+ * transaction: cred[0] the user, cred[1] the credential (NULL: none), cred[2] the hash it is for. */
+static sl_code change_cred(sl_store *s, const char *sql, const sl_cell *p, size_t n,
+                           const sl_cell *cred, int64_t *changes, sl_err *err)
 {
     sl_econn *c;
+    int64_t k = 0;
     sl_code rc = s->ev->conn_get(s->e, &c, err);
     if (rc != SL_OK)
         return rc;
     if ((rc = s->ev->xbegin(c, err)) == SL_OK) {
-        rc = sl__lg_exec(s, c, sql, p, n, NULL, NULL, changes, err);
+        rc = sl__lg_exec(s, c, sql, p, n, NULL, NULL, &k, err);
+        if (rc == SL_OK && cred && k > 0)
+            rc = sl__lg_exec(s, c, "DELETE FROM user_creds WHERE usr = $1 AND "
+                             "kind = 'mysql_native'", cred, 1, NULL, NULL, NULL, err);
+        if (rc == SL_OK && cred && k > 0 && cred[1].kind != SL_CELL_NULL)
+            rc = sl__lg_exec(s, c, "INSERT INTO user_creds(usr, kind, cred, for_hash) "
+                             "VALUES($1, 'mysql_native', $2, $3)", cred, 3, NULL, NULL, NULL,
+                             err);
         if (rc == SL_OK)
             rc = sl__lg_exec(s, c, bump_sql, NULL, 0, NULL, NULL, NULL, err);
         if (rc == SL_OK)
@@ -36,7 +46,23 @@ static sl_code change(sl_store *s, const char *sql, const sl_cell *p, size_t n, 
             s->ev->xrollback(c);
     }
     s->ev->conn_put(c);
+    if (changes)
+        *changes = k;
     return rc;
+}
+
+static sl_code change(sl_store *s, const char *sql, const sl_cell *p, size_t n, int64_t *changes,
+                      sl_err *err)
+{
+    return change_cred(s, sql, p, n, NULL, changes, err);
+}
+
+/* The credential cells change_cred wants. */
+static void cred_cells(sl_cell out[3], sl_slice name, sl_slice native, sl_slice hash)
+{
+    out[0] = sl_cell_text(name);
+    out[1] = native.p ? sl_cell_text(native) : sl_cell_null();
+    out[2] = sl_cell_text(hash);
 }
 
 typedef struct users {
@@ -68,21 +94,27 @@ static sl_code user_fn(void *arg, const sl_cell *row, size_t n)
     u->failed = (uint32_t)row[5].i;
     u->locked_until_ms = (uint64_t)row[6].i;
     u->version = n > 7 ? (uint64_t)row[7].i : 0;
-    if (u->name.p == NULL || u->hash.p == NULL)
+    u->native = n > 8 && row[8].kind == SL_CELL_TEXT ? sl_arena_slice(L->a, row[8].s)
+                                                     : SL_SLICE_NULL;
+    if (u->name.p == NULL || u->hash.p == NULL || (n > 8 && row[8].kind == SL_CELL_TEXT &&
+                                                   u->native.p == NULL))
         return SL_NOMEM;
     L->n++;
     return SL_OK;
 }
 
-#define USER_COLS "name, hash, admin, failed_login_attempts, password_lock_s, failed, " \
-                  "locked_until_ms, version"
+/* A user with the MySQL credential that belongs to its current hash, if any. */
+#define USER_SELECT                                                                              \
+    "SELECT u.name, u.hash, u.admin, u.failed_login_attempts, u.password_lock_s, u.failed, "   \
+    "u.locked_until_ms, u.version, c.cred FROM users u LEFT JOIN user_creds c ON c.usr = "     \
+    "u.name AND c.kind = 'mysql_native' AND c.for_hash = u.hash"
 
 sl_code sl_store_user_get(sl_store *s, sl_slice name, sl_arena_t *a, sl_user_rec *out,
                           sl_err *err)
 {
     users L = {a, NULL, 0, 0};
     sl_cell p = sl_cell_text(name);
-    sl_code rc = sl__lg_run(s, "SELECT " USER_COLS " FROM users WHERE name = $1", &p, 1, user_fn,
+    sl_code rc = sl__lg_run(s, USER_SELECT " WHERE u.name = $1", &p, 1, user_fn,
                             &L, NULL, err);
     if (rc == SL_NOMEM)
         return sl_fail(err, SL_NOMEM, "out of memory");
@@ -97,7 +129,7 @@ sl_code sl_store_user_get(sl_store *s, sl_slice name, sl_arena_t *a, sl_user_rec
 sl_code sl_store_users(sl_store *s, sl_arena_t *a, sl_user_rec **out, size_t *n, sl_err *err)
 {
     users L = {a, NULL, 0, 0};
-    sl_code rc = sl__lg_run(s, "SELECT " USER_COLS " FROM users ORDER BY name", NULL, 0, user_fn,
+    sl_code rc = sl__lg_run(s, USER_SELECT " ORDER BY u.name", NULL, 0, user_fn,
                             &L, NULL, err);
     *out = L.v, *n = L.n;
     return rc == SL_NOMEM ? sl_fail(err, SL_NOMEM, "out of memory") : rc;
@@ -109,23 +141,25 @@ sl_code sl_store_user_put(sl_store *s, const sl_user_rec *u, bool create, sl_err
                     sl_cell_int(u->failed_login_attempts), sl_cell_int(u->password_lock_s),
                     sl_cell_null()};
     int64_t changed = 0;
+    sl_cell cred[3];
+    cred_cells(cred, u->name, u->native, u->hash);
     sl_code rc;
     if (create) {
-        rc = change(s,
+        rc = change_cred(s,
                     "INSERT INTO users(name, hash, admin, failed_login_attempts, "
                     "password_lock_s, failed, locked_until_ms, version) VALUES($1, $2, $3, $4, "
                     "$5, 0, 0, 1) ON CONFLICT DO NOTHING",
-                    p, 5, &changed, err);
+                    p, 5, cred, &changed, err);
         if (rc == SL_OK && changed == 0)
             rc = sl_fail(err, SL_CONFLICT, "user '%.*s' already exists", (int)u->name.n,
                          u->name.p);
         return rc;
     }
-    rc = change(s,
-                "UPDATE users SET hash = $2, admin = $3, failed_login_attempts = $4, "
-                "password_lock_s = $5, failed = 0, locked_until_ms = 0, version = version + 1 "
-                "WHERE name = $1",
-                p, 5, &changed, err);
+    rc = change_cred(s,
+                     "UPDATE users SET hash = $2, admin = $3, failed_login_attempts = $4, "
+                     "password_lock_s = $5, failed = 0, locked_until_ms = 0, version = version + "
+                     "1 WHERE name = $1",
+                     p, 5, cred, &changed, err);
     if (rc == SL_OK && changed == 0)
         rc = sl_fail(err, SL_NOT_FOUND, "user '%.*s' does not exist", (int)u->name.n, u->name.p);
     return rc;
@@ -147,6 +181,9 @@ sl_code sl_store_user_drop(sl_store *s, sl_slice name, sl_err *err)
         if (rc == SL_OK)
             rc = sl__lg_exec(s, c, "DELETE FROM grants WHERE usr = $1", &p, 1, NULL, NULL, NULL,
                              err);
+        if (rc == SL_OK)
+            rc = sl__lg_exec(s, c, "DELETE FROM user_creds WHERE usr = $1", &p, 1, NULL, NULL,
+                             NULL, err);
         if (rc == SL_OK)
             rc = sl__lg_exec(s, c, bump_sql, NULL, 0, NULL, NULL, NULL, err);
         if (rc == SL_OK)
@@ -171,18 +208,33 @@ sl_code sl_store_user_failed(sl_store *s, sl_slice name, uint64_t now_ms, sl_err
 }
 
 sl_code sl_store_user_set_hash(sl_store *s, sl_slice name, sl_slice hash, sl_slice old,
-                               bool *changed, sl_err *err)
+                               sl_slice native, bool *changed, sl_err *err)
 {
     sl_cell p[3] = {sl_cell_text(name), sl_cell_text(hash), sl_cell_text(old)};
+    sl_cell cred[3];
+    cred_cells(cred, name, native, hash);
     int64_t n = 0;
-    sl_code rc = change(s,
-                        old.p ? "UPDATE users SET hash = $2, version = version + 1 WHERE name = $1 "
-                                "AND hash = $3"
-                              : "UPDATE users SET hash = $2, version = version + 1 WHERE name = $1",
-                        p, old.p ? 3 : 2, &n, err);
+    sl_code rc = change_cred(s,
+                             old.p ? "UPDATE users SET hash = $2, version = version + 1 WHERE "
+                                     "name = $1 AND hash = $3"
+                                   : "UPDATE users SET hash = $2, version = version + 1 WHERE "
+                                     "name = $1",
+                             p, old.p ? 3 : 2, cred, &n, err);
     if (changed)
         *changed = n > 0;
     return rc;
+}
+
+sl_code sl_store_user_native(sl_store *s, sl_slice name, sl_slice native, sl_slice for_hash,
+                             sl_err *err)
+{
+    /* The UPDATE touches nothing but tells whether the hash is still for_hash; change_cred
+     * writes the credential only then. */
+    sl_cell p[2] = {sl_cell_text(name), sl_cell_text(for_hash)};
+    sl_cell cred[3];
+    cred_cells(cred, name, native, for_hash);
+    return change_cred(s, "UPDATE users SET hash = hash WHERE name = $1 AND hash = $2", p, 2,
+                       cred, NULL, err);
 }
 
 sl_code sl_store_user_policy(sl_store *s, sl_slice name, uint32_t attempts, int64_t lock_s,

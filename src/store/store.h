@@ -284,6 +284,9 @@ typedef struct sl_user_rec {
     uint32_t failed;               /* consecutive failures so far */
     uint64_t locked_until_ms;      /* 0 = not locked */
     uint64_t version;              /* bumped by every change: credential caches compare it */
+    sl_slice native;               /* the MySQL protocol's credential, hex SHA1(SHA1(password))
+                                      (docs/mysql.md), kept only while hash is the one it was
+                                      made with; p == NULL when there is none */
 } sl_user_rec;
 
 typedef struct sl_grant_rec {
@@ -293,7 +296,8 @@ typedef struct sl_grant_rec {
 /* The user named name, in the arena. SL_NOT_FOUND when absent. */
 sl_code sl_store_user_get(sl_store *s, sl_slice name, sl_arena_t *a, sl_user_rec *out,
                           sl_err *err);
-/* Insert (create; SL_CONFLICT when present) or update a user row. */
+/* Insert (create; SL_CONFLICT when present) or update a user row; u->native (when p != NULL)
+ * is stored with it, in the same transaction, for u->hash. */
 sl_code sl_store_user_put(sl_store *s, const sl_user_rec *u, bool create, sl_err *err);
 sl_code sl_store_user_drop(sl_store *s, sl_slice name, sl_err *err);
 /* Record a failed (ok = false) or successful login: the failure counter and lock time. */
@@ -304,9 +308,15 @@ sl_code sl_store_user_login(sl_store *s, sl_slice name, bool ok, uint64_t locked
  * and the count starts again. */
 sl_code sl_store_user_failed(sl_store *s, sl_slice name, uint64_t now_ms, sl_err *err);
 /* Replace the password hash; with old set, only while the stored hash is still old (an upgrade
- * loses to a concurrent password change). *changed (may be NULL): whether a row changed. */
+ * loses to a concurrent password change). native (p == NULL: none) replaces the MySQL
+ * credential in the same transaction. *changed (may be NULL): whether a row changed. */
 sl_code sl_store_user_set_hash(sl_store *s, sl_slice name, sl_slice hash, sl_slice old,
-                               bool *changed, sl_err *err);
+                               sl_slice native, bool *changed, sl_err *err);
+/* Store the MySQL credential native for the user's password hash for_hash (a user from before
+ * the MySQL protocol, at a login that had the password). It counts only while the stored hash
+ * is still for_hash, so a racing password change cannot be undone by it. */
+sl_code sl_store_user_native(sl_store *s, sl_slice name, sl_slice native, sl_slice for_hash,
+                             sl_err *err);
 /* Set FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME. SL_NOT_FOUND for an unknown user. */
 sl_code sl_store_user_policy(sl_store *s, sl_slice name, uint32_t attempts, int64_t lock_s,
                              sl_err *err);
@@ -317,6 +327,20 @@ sl_code sl_store_grants(sl_store *s, sl_slice name, sl_arena_t *a, sl_grant_rec 
 sl_code sl_store_grant(sl_store *s, const sl_grant_rec *g, bool revoke, sl_err *err);
 /* A number that changes whenever any user or grant changes (cheap: caches poll it). */
 sl_code sl_store_users_version(sl_store *s, uint64_t *out, sl_err *err);
+
+/* ---- handoffs: work a node assigns to another ------------------------------------------ */
+
+/* Record work `id` of `kind` ("tsload": a load cycle) proposed to node `node`, described by
+ * body (the protocol's own text). Kept as long as labels are. SL_CONFLICT if id is taken. */
+sl_code sl_store_handoff_put(sl_store *s, const char *kind, sl_slice id, sl_slice node,
+                             sl_slice body, sl_err *err);
+/* Claim handoff `id` of `kind` for this node: the first node asking gets SL_OK and the body
+ * (in a); every later ask, and an unknown id, SL_NOT_FOUND. */
+sl_code sl_store_handoff_claim(sl_store *s, const char *kind, sl_slice id, sl_arena_t *a,
+                               sl_slice *body, sl_err *err);
+/* Read handoff `id` of `kind`, claimed or not: its body (in a), or SL_NOT_FOUND. */
+sl_code sl_store_handoff_get(sl_store *s, const char *kind, sl_slice id, sl_arena_t *a,
+                             sl_slice *body, sl_err *err);
 
 /* ---- nodes ------------------------------------------------------------------------------ */
 
@@ -337,5 +361,37 @@ sl_code sl_store_nodes(sl_store *s, sl_arena_t *a, sl_node_rec **out, size_t *n,
 sl_slice sl_store_node_id(const sl_store *s);
 /* The number of this node's loads running now (between begin and commit/abort). */
 uint32_t sl_store_running(const sl_store *s);
+
+/* ---- observing the store (metrics, health) ------------------------------------------------ */
+
+/* Upper bounds of the commit latency buckets, in microseconds (0.5 ms ... 10 s). */
+#define SL_STORE_COMMIT_BUCKETS 14
+extern const uint64_t sl_store_commit_bounds_us[SL_STORE_COMMIT_BUCKETS];
+
+/* Counters since the store opened. */
+typedef struct sl_store_counters {
+    uint64_t commits;              /* sl_store_commit/precommit that made rows visible/staged */
+    uint64_t commit_failures;      /* ... that failed (the load was aborted) */
+    uint64_t commit_us_sum;        /* their durations, summed */
+    uint64_t commit_buckets[SL_STORE_COMMIT_BUCKETS + 1]; /* how many took <= bound i (not
+                                      cumulative); the last one: longer than every bound */
+    uint64_t compactions;          /* segment merges the engine did (0: it has none) */
+    uint64_t compacted_segments;   /* segments those merges replaced */
+    uint64_t heartbeat_ms;         /* wall clock of the last heartbeat the catalog took */
+} sl_store_counters;
+
+/* Read the counters (cheap, no engine round trip; any thread). */
+void sl_store_stats(sl_store *s, sl_store_counters *out);
+
+/* This store's transactions (txns rows, kept for label_keep_max_second) by state:
+ * out[SL_TXN_PREPARE] ... out[SL_TXN_ABORTED]. One catalog query. */
+sl_code sl_store_txn_counts(sl_store *s, uint64_t out[SL_TXN_ABORTED + 1], sl_err *err);
+
+/* A round trip that needs what a load needs: a catalog connection and the catalog's write
+ * transaction (SQLite: BEGIN IMMEDIATE, so a lock held by another process shows), then a
+ * rollback. SL_BACKEND "store unavailable: ..." when the engine cannot be reached. May block
+ * as long as the engine waits for its lock (SQLite: 10 s): callers wanting a bound run it off
+ * the request (proto/health.c). */
+sl_code sl_store_ping(sl_store *s, sl_err *err);
 
 #endif

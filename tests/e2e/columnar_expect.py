@@ -229,7 +229,7 @@ def parquet_value(kind, text):
     if kind in ("float", "double"):
         v = float(text)
         if math.isnan(v):
-            return None  # the SQLite store keeps NaN as NULL
+            return "NaN"  # kept as NaN by both stores, shown as Doris (Java) prints it
         if math.isinf(v):
             return "Infinity" if v > 0 else "-Infinity"
         return f32(v) if kind == "float" else v

@@ -6,6 +6,8 @@
 # port, stops the server (SIGTERM, a graceful shutdown) and removes the directory. Extra
 # arguments go to run.py (e.g. --only SUITE/CASE, -v). Prints run.py's lines (PASS/FAIL per
 # case, then "N passed, M failed"); exits with run.py's status (2 when it cannot start).
+# CONFORMANCE_STORE=postgres runs the server on a PostgreSQL store: a throwaway PostgreSQL
+# (tests/pg/pg.sh) in the temporary directory, stopped at the end.
 set -u
 BUILD=${1:-build/release}
 [ $# -gt 0 ] && shift
@@ -20,16 +22,28 @@ if [ ! -x "$BUILD/sluice" ]; then
     exit 2
 fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-conformance-XXXXXX")
-"$BUILD/sluice" serve --data-dir "$dir/data" --bind 127.0.0.1 --fe-port 0 --be-port 0 \
-    --tsload-port -1 >"$dir/out" 2>"$dir/err" &
-pid=$!
+pid=""
 cleanup() {
-    if kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     fi
+    [ -d "$dir/pg" ] && sh "$ROOT/tests/pg/pg.sh" stop "$dir/pg" >/dev/null 2>&1
     rm -rf "$dir"
 }
+store=""
+if [ "${CONFORMANCE_STORE:-sqlite}" = postgres ]; then
+    mkdir "$dir/pg"
+    if ! url=$(sh "$ROOT/tests/pg/pg.sh" start "$dir/pg"); then
+        echo "conformance: PostgreSQL did not start"
+        cleanup
+        exit 2
+    fi
+    store="store=$url"
+fi
+"$BUILD/sluice" serve --data-dir "$dir/data" --bind 127.0.0.1 --fe-port 0 --be-port 0 \
+    --tsload-port -1 --mysql-port -1 ${store:+--set "$store"} >"$dir/out" 2>"$dir/err" &
+pid=$!
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -49,7 +63,7 @@ if [ -z "$fe" ]; then
     exit 2
 fi
 
-echo "== conformance: $RUNNER against 127.0.0.1:$fe ($BUILD/sluice)"
+echo "== conformance: $RUNNER against 127.0.0.1:$fe ($BUILD/sluice, ${CONFORMANCE_STORE:-sqlite} store)"
 python3 "$RUNNER" --fe "http://127.0.0.1:$fe" --user root --password '' "$@"
 rc=$?
 kill -TERM "$pid" 2>/dev/null

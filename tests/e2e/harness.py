@@ -72,7 +72,7 @@ def catalog_sql(data_dir, sql, *args):
                 "'" + str(v).replace("'", "''") + "'"
         parts = sql.split("?")
         text = parts[0] + "".join(lit(a) + rest for a, rest in zip(args, parts[1:]))
-        out = subprocess.run(["psql", store_url(data_dir), "-XAt", "-v", "ON_ERROR_STOP=1",
+        out = subprocess.run(["psql", store_url(data_dir), "-qXAt", "-v", "ON_ERROR_STOP=1",
                               "-c", "SET search_path TO sluice", "-c", text],
                              capture_output=True, text=True, check=True).stdout.splitlines()
         return out[0] if out else None
@@ -124,39 +124,59 @@ class Response:
 class Server:
     """One sluice process with its own data directory."""
 
-    def __init__(self, data_dir=None, extra=(), store=None):
+    def __init__(self, data_dir=None, extra=(), store=None, ports=None):
         """store: a store URL shared with other servers (several nodes on one engine); by
         default the embedded store, or with SLUICE_TEST_STORE=postgres a database of this data
-        directory's own."""
+        directory's own. ports: (fe, be) kept across restarts; None: any free ports."""
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="sluice-e2e-")
         self.extra = list(extra)
         self.store = store
+        self.ports = ports
         self.proc = None
+        # The server log (stderr: one access line per request) goes to a file: a pipe nobody
+        # reads would fill up and stop the server. stderr_text() reads what this run wrote.
+        fd, self.stderr_path = tempfile.mkstemp(prefix="sluice-e2e-stderr-")
+        os.close(fd)
+        self.stderr_from = 0
         self.start()
 
     def start(self):
+        fe, be = self.ports or (0, 0)
         args = [BIN, "serve", "--data-dir", self.data_dir, "--bind", "127.0.0.1",
-                "--fe-port", "0", "--be-port", "0", "--tsload-port", "0"] + self.extra
+                "--fe-port", str(fe), "--be-port", str(be), "--tsload-port", "0",
+                "--mysql-port", "0"] + self.extra
         if self.store:
             args += ["--set", "store=" + self.store]
         elif STORE == "postgres":
             args += ["--set", "store=" + store_url(self.data_dir)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.stderr_from = os.path.getsize(self.stderr_path)
+        with open(self.stderr_path, "a") as err:
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"fe_port=(\d+) be_port=(\d+)", line)
         if not m:
-            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
-            raise RuntimeError("server did not start: %r %s" % (line, err))
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise RuntimeError("server did not start: %r %s" % (line, self.stderr_text()))
         self.fe = int(m.group(1))
         self.be = int(m.group(2))
         t = re.search(r"tsload_port=(-?\d+)", line)
         self.ts = int(t.group(1)) if t else None  # the tsload connector's port (-1: off)
+        my = re.search(r"mysql_port=(-?\d+)", line)
+        self.my = int(my.group(1)) if my else None  # the MySQL protocol's port (-1: off)
+
+    def stderr_text(self):
+        """What the server wrote on stderr since its last start (the log)."""
+        with open(self.stderr_path, errors="replace") as f:
+            f.seek(self.stderr_from)
+            return f.read()
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        self.proc.stdout.close()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -166,11 +186,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-        for f in (self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except Exception:
-                pass
+        try:
+            self.proc.stdout.close()
+        except Exception:
+            pass
 
     def restart(self):
         self.stop()
@@ -180,6 +199,10 @@ class Server:
         self.stop()
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        try:
+            os.unlink(self.stderr_path)
+        except OSError:
+            pass
 
     # ---- HTTP -------------------------------------------------------------------------
     def request(self, method, path, headers=(), body=None, port=None, timeout=60):

@@ -13,7 +13,7 @@ class CliTest(unittest.TestCase):
         out = subprocess.run([BIN, "version"], capture_output=True, text=True, timeout=10)
         self.assertRegex(out.stdout, r"^sluice \d+\.\d+\.\d+ \(commit \S+\)\n$")
         for cmd in (["--help"], ["serve", "--help"], ["sql", "--help"], ["user", "--help"],
-                    ["version", "--help"]):
+                    ["version", "--help"], ["load", "--help"]):
             out = subprocess.run([BIN] + cmd, capture_output=True, text=True, timeout=10)
             self.assertEqual(out.returncode, 0, cmd)
             self.assertIn("usage: sluice", out.stdout)

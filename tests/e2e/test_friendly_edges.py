@@ -66,7 +66,7 @@ class FriendlyEdgesTest(unittest.TestCase):
             s.load("g", "t", b"1\n", [("fromat", "csv")])
             s.proc.send_signal(signal.SIGTERM)
             s.proc.wait(timeout=10)
-            err = s.proc.stderr.read()
+            err = s.stderr_text()
         finally:
             s.close()
         self.assertIn("warning: PUT /api/g/t/_stream_load", err)

@@ -126,6 +126,51 @@ class HistoryTest(unittest.TestCase):
         rows = self.s.rows("SHOW TRANSACTION WHERE label = '%s'" % label, "hp")
         self.assertEqual((rows[0][3], rows[0][9], rows[0][10]), ("VISIBLE", 5000, len(part)))
 
+    def test_show_proc_stream_loads(self):
+        """SHOW PROC '/stream_loads' lists this node's running loads with their bytes and rows
+        so far, only of databases whose loads the user may see; other paths are refused."""
+        label = new_label()
+        self.s.sql("CREATE DATABASE IF NOT EXISTS hq")
+        self.s.sql("CREATE TABLE IF NOT EXISTS hq.t (id INT NOT NULL, v INT) "
+                   "DISTRIBUTED BY HASH(id) BUCKETS 1")
+        self.s.sql("CREATE USER IF NOT EXISTS 'hq_other' IDENTIFIED BY 'pw1'")
+        self.s.sql("GRANT LOAD_PRIV ON h.* TO 'hq_other'")
+        head = ("PUT /api/hq/t/_stream_load HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+                "label: %s\r\ncolumn_separator: ,\r\nTransfer-Encoding: chunked\r\n\r\n"
+                % (basic(), label)).encode()
+        part = b"".join(b"%d,1\n" % i for i in range(3000))
+        c = socket.create_connection(("127.0.0.1", self.s.be), timeout=30)
+        try:
+            c.sendall(head + b"%x\r\n" % len(part) + part + b"\r\n")
+            doc, row = None, None
+            deadline = time.time() + 15
+            while time.time() < deadline and row is None:
+                doc = self.s.sql("SHOW PROC '/stream_loads'")["data"]
+                row = next((r for r in doc["data"] if r[0] == label and r[10] == "3000"), None)
+                time.sleep(0.05)
+            self.assertIsNotNone(row, "the running load is not listed: %s" % doc)
+            self.assertEqual([m["name"] for m in doc["meta"]],
+                             ["Label", "Db", "Table", "Protocol", "User", "ClientIp", "State",
+                              "StartTime", "ElapsedMs", "LoadBytes", "ReceivedRows", "BodySize"])
+            self.assertEqual(row[1:7], ["hq", "t", "doris", "root", "127.0.0.1", "LOADING"])
+            self.assertGreaterEqual(int(row[9]), len(part))
+            self.assertEqual(row[11], "")  # chunked: no announced size
+            # a user with LOAD on another database does not see it
+            other = self.s.sql("SHOW PROC '/stream_loads'", user="hq_other", pw="pw1")
+            self.assertEqual(other["code"], 0, other)
+            self.assertNotIn(label, [r[0] for r in other["data"]["data"]])
+            c.sendall(b"0\r\n\r\n")
+            reply = b""
+            while b"}" not in reply:
+                reply += c.recv(65536)
+        finally:
+            c.close()
+        wait_rows = [r[0] for r in self.s.sql("SHOW PROC '/stream_loads'")["data"]["data"]]
+        self.assertNotIn(label, wait_rows)  # the reply is sent after the load left the list
+        bad = self.s.sql("SHOW PROC '/backends'", ok=False)
+        self.assertNotEqual(bad["code"], 0)
+        self.assertIn("Proc path '/backends' doesn't exist", bad["data"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -97,7 +97,7 @@ class DataDirLockTest(unittest.TestCase):
         a = Server()
         try:
             args = [BIN, "serve", "--data-dir", a.data_dir, "--bind", "127.0.0.1",
-                    "--fe-port", "0", "--be-port", "0", "--tsload-port", "-1"]
+                    "--fe-port", "0", "--be-port", "0", "--tsload-port", "-1", "--mysql-port", "-1"]
             p = subprocess.run(args, capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 1, p.stdout)
             self.assertIn("DATA_DIR %s is in use by pid %d" % (a.data_dir, a.proc.pid), p.stderr)
@@ -114,7 +114,7 @@ class DataDirLockTest(unittest.TestCase):
 class ShutdownTest(unittest.TestCase):
     def stderr_after_exit(self, s):
         rc = s.proc.wait(timeout=30)
-        err = s.proc.stderr.read()
+        err = s.stderr_text()
         return rc, err
 
     def test_sigterm_lets_a_load_in_flight_finish(self):

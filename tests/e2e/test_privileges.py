@@ -446,6 +446,40 @@ class Probes:
         r = self.s.request("GET", "/api/health", hdr(CRED[who]), port=port)
         return verdict(r.status == 200 and r.json()["code"] == 0, False, r.text)
 
+    def ping(self, who, port):
+        r = self.s.request("GET", "/ping", hdr(CRED[who]), port=port)
+        return verdict(r.status == 200 and r.text == "Ok.\n", False, r.text)
+
+    def metrics(self, path):
+        def probe(who, port):
+            if port == self.s.ts:  # the tsload port speaks HTTPS
+                st, text, _ = ts_call(self.s, "GET", path, None, None, hdr(CRED[who]))
+            else:
+                r = self.s.request("GET", path, hdr(CRED[who]), port=port)
+                st, text = r.status, r.text
+            return verdict(st == 200 and "# TYPE sluice_loads_started_total counter" in text,
+                           False, (path, st, text[:200]))
+        return probe
+
+    def dashboard(self, path, marker):
+        def probe(who, port):
+            r = self.s.request("GET", path, hdr(CRED[who]), port=port)
+            challenge = r.header("WWW-Authenticate") or ""
+            refused = r.status == 401 and challenge.startswith("Basic")
+            return verdict(r.status == 200 and marker in r.text, refused, (path, r.status))
+        return probe
+
+    def dashboard_api(self, who, port):
+        r = self.s.request("GET", "/api/dashboard", hdr(CRED[who]), port=port)
+        if r.status == 200:
+            # the loads listed are those of databases whose loads the user may see, as with
+            # SHOW STREAM LOAD: LOAD on the database pv
+            labels = [x["label"] for x in r.json()["recent"]]
+            assert (self.ctx["label"] in labels) == (who in DB_LOADERS), (who, labels)
+        challenge = r.header("WWW-Authenticate") or ""
+        refused = r.status == 401 and challenge.startswith("Basic")
+        return verdict(r.status == 200, refused, (r.status, r.text[:200]))
+
     def nodes(self, who, port):
         doc = self.s.request("GET", "/api/nodes", hdr(CRED[who]), port=port).json()
         return verdict(doc["code"] == 0 and len(doc["data"]) >= 1, doc["code"] == 401, doc)
@@ -548,6 +582,14 @@ def route_table(p):
         # a capability URL, as in Doris: the unguessable name is the credential
         ("FE|BE", "GET", "/api/_load_error_log"): [(p.error_log, EVERYONE)],
         ("FE|BE", "GET", "/api/health"): [(p.health, EVERYONE)],
+        ("FE|BE", "GET", "/ping"): [(p.ping, EVERYONE)],
+        # Prometheus scrapes without credentials, as Doris's /metrics
+        ("FE|BE|TS", "GET", "/metrics"): [(p.metrics("/metrics"), EVERYONE)],
+        ("FE|BE", "GET", "/api/metrics"): [(p.metrics("/api/metrics"), EVERYONE)],
+        ("FE|BE", "GET", "/dashboard"): [(p.dashboard("/dashboard", "<html"), LOGGED_IN)],
+        ("FE|BE", "GET", "/dashboard/*"): [(p.dashboard("/dashboard/dashboard.js", "poll()"),
+                                            LOGGED_IN)],
+        ("FE|BE", "GET", "/api/dashboard"): [(p.dashboard_api, LOGGED_IN)],
         ("FE|BE", "GET", "/api/nodes"): [(p.nodes, LOGGED_IN)],
         ("FE|BE", "POST", "/api/query/*/*"): [(p.sql("SELECT count(*) FROM t"), READERS)],
         ("TS", "POST", "/ts_dataservice/v1/public/loads/*"): [(p.ts_upload, LOADERS)],
@@ -603,6 +645,7 @@ def statement_table(ctx):
                         ("SHOW GRANTS FOR 'zz'", ADMINS)],
         "DROP_USER": [("DROP USER IF EXISTS 'gone'", ADMINS)],
         "SHOW_NODES": [("SHOW BACKENDS", ADMINS), ("SHOW FRONTENDS", ADMINS)],
+        "SHOW_PROC_LOADS": [("SHOW PROC '/stream_loads'", LOGGED_IN)],
     }
 
 

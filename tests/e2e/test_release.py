@@ -47,18 +47,18 @@ def setting_keys():
 
 
 def fake_binary(tmp):
-    """A sluice whose --help lists one more command, `load`, as another helper adds it."""
+    """A sluice whose --help lists one more command, `export`, as a future change adds one."""
     path = os.path.join(tmp, "sluice")
     with open(path, "w") as f:
         f.write("""#!/bin/sh
-if [ "$1" = load ]; then
-    printf 'usage: sluice load FILE... --db DB --table T [--label L]\\n'
-    printf 'Streams files with the Doris protocol.\\n'
+if [ "$1" = export ]; then
+    printf 'usage: sluice export --db DB --table T [--where W]\\n'
+    printf 'Writes a table out.\\n'
     exit 0
 fi
 if [ "$1" = --help ]; then
     %s --help
-    printf '  load      load files with the Doris protocol (sluice load --help)\\n'
+    printf '  export    write a table out (sluice export --help)\\n'
     exit 0
 fi
 exec %s "$@"
@@ -177,9 +177,11 @@ class ManPageTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="sluice-e2e-man-")
         try:
             page = self.man(fake_binary(tmp))
+            self.assertIn('.SS "sluice export"', page)
+            self.assertIn("sluice export \\-\\-db DB \\-\\-table T [\\-\\-where W]", page)
+            self.assertIn("Writes a table out.", page)
+            # and `load`, added since, has its section from the real binary
             self.assertIn('.SS "sluice load"', page)
-            self.assertIn("sluice load FILE... \\-\\-db DB \\-\\-table T [\\-\\-label L]", page)
-            self.assertIn("Streams files with the Doris protocol.", page)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -217,8 +219,11 @@ class CompletionTest(unittest.TestCase):
     def test_a_new_command_completes(self):
         tmp = tempfile.mkdtemp(prefix="sluice-e2e-comp-")
         try:
-            self.assertEqual(self.complete("lo", binary=fake_binary(tmp)), ["load"])
-            self.assertIn("--label", self.complete("load", "--", binary=fake_binary(tmp)))
+            self.assertEqual(self.complete("ex", binary=fake_binary(tmp)), ["export"])
+            self.assertIn("--where", self.complete("export", "--", binary=fake_binary(tmp)))
+            # and `load`, added since, completes from the real binary
+            self.assertEqual(self.complete("lo"), ["load"])
+            self.assertIn("--label", self.complete("load", "--"))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -315,7 +320,8 @@ class InstallTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, data, True)
         p = subprocess.Popen([d("bin/sluice"), "serve", "--config", d("etc/sluice/sluice.conf"),
                               "--data-dir", data, "--fe-port", "0", "--be-port", "0",
-                              "--tsload-port", "-1"], stdout=subprocess.PIPE, text=True)
+                              "--tsload-port", "-1", "--mysql-port", "-1"],
+                             stdout=subprocess.PIPE, text=True)
         try:
             self.assertRegex(p.stdout.readline(), r"listening fe_port=\d+")
         finally:
@@ -362,7 +368,7 @@ class ContainerEntrypointTest(unittest.TestCase):
         e = clean_env(PATH=os.path.dirname(BIN) + os.pathsep + os.environ["PATH"],
                       SLUICE_DATA_DIR=data, **env)
         p = subprocess.Popen([entry, "sluice", "serve", "--bind", "127.0.0.1", "--fe-port", "0",
-                              "--be-port", "0", "--tsload-port", "-1"], env=e,
+                              "--be-port", "0", "--tsload-port", "-1", "--mysql-port", "-1"], env=e,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = p.stdout.readline()
         srv = Server.__new__(Server)  # the harness's HTTP helpers on this process's ports

@@ -4,6 +4,7 @@ the same data, users and labels, a label raced on two nodes has one winner, a pr
 node commits on another, and a node killed mid-load loses only that load, whose label becomes
 reusable, while the others go on; the killed node rejoins on restart."""
 import concurrent.futures
+import json
 import os
 import socket
 import tempfile
@@ -12,6 +13,7 @@ import unittest
 from urllib.parse import urlsplit
 
 from harness import Server, basic, new_label, store_url, wait_for
+from test_tsload import BASE, Client
 
 NODE_TIMEOUT = 3  # seconds: short, so that the dead-node test stays quick
 
@@ -36,6 +38,8 @@ class ScaleOutTest(unittest.TestCase):
         cls.nodes[0].sql("CREATE DATABASE so")
         cls.nodes[0].sql("CREATE TABLE so.t (k INT, v INT) DUPLICATE KEY(k) "
                          "DISTRIBUTED BY HASH(k) BUCKETS 4")
+        cls.nodes[0].sql("CREATE TABLE so.ts (id INT, name VARCHAR(20)) DUPLICATE KEY(id) "
+                         "DISTRIBUTED BY HASH(id) BUCKETS 1")
 
     @classmethod
     def tearDownClass(cls):
@@ -148,6 +152,66 @@ class ScaleOutTest(unittest.TestCase):
             timeout=15, what="the node rejoining")
         self.assertEqual(len(doc["data"]), 3)  # no ghost of its earlier life
         self.assertEqual(self.count(victim), base + 2)
+
+    # ---- tsload: StartLoad names the node that owns the cycle ----------------------------------
+    def ts_client(self, port):
+        c = Client(port)
+        self.assertEqual(c.login()[0], 200)
+        return c
+
+    def test_tsload_start_names_a_node_and_the_client_loads_there(self):
+        """The reference client's sequence (spec 8.1): StartLoad and input_summary on the node
+        it was given, then login, upload, commit and status polls on node_address."""
+        first = self.ts_client(self.nodes[0].ts)
+        by_port = {n.ts: n for n in self.nodes}
+        params = {"target": {"database": "so", "table": "ts"}}
+        before = len(self.nodes[1].rows("SELECT id FROM ts", "so"))
+        used = set()
+        for i in range(9):
+            st, text, _ = first.start(params)
+            self.assertEqual(st, 202, text)
+            doc = json.loads(text)
+            addr, cycle = doc["node_address"], doc["cycle_id"]
+            self.assertIn(addr["port"], by_port)
+            self.assertEqual(addr["host"], "127.0.0.1")
+            used.add(addr["port"])
+            st, text, _ = first.call("GET", BASE + "/loads/%s/input_summary" % cycle)
+            self.assertEqual(st, 200, text)
+            self.assertEqual(json.loads(text)["load_params"]["target"]["table"], "ts")
+            c = first if addr["port"] == self.nodes[0].ts else self.ts_client(addr["port"])
+            self.assertEqual(c.upload(cycle, b"%d,n%d\n" % (i, i))[:2], (202, "Upload Complete."))
+            self.assertEqual(c.commit(cycle)[0], 202)
+            self.assertEqual(c.wait_done(cycle)["status"]["code"], "OK")
+            if c is not first:  # the cycle lives where it was loaded, not where it started
+                st, text, _ = first.upload(cycle, b"99,late\n")
+                self.assertEqual(st, 400, text)
+                self.assertIn("does not exist", text)
+        self.assertGreaterEqual(len(used), 2, used)
+        for n in self.nodes:
+            self.assertEqual(len(n.rows("SELECT id FROM ts", "so")), before + 9)
+
+    def test_tsload_client_that_stays_on_the_first_node_still_loads(self):
+        """cs_tools ignores a loopback node_address and keeps using the node it asked: that
+        node then takes the cycle over; the named node no longer can."""
+        first = self.ts_client(self.nodes[0].ts)
+        params = {"target": {"database": "so", "table": "ts"}}
+        for _ in range(12):  # until a cycle is proposed to another node
+            st, text, _ = first.start(params)
+            self.assertEqual(st, 202, text)
+            doc = json.loads(text)
+            if doc["node_address"]["port"] != self.nodes[0].ts:
+                break
+        else:
+            self.fail("no cycle was proposed to another node")
+        cycle = doc["cycle_id"]
+        self.assertEqual(first.upload(cycle, b"500,stay\n")[:2], (202, "Upload Complete."))
+        self.assertEqual(first.commit(cycle)[0], 202)
+        self.assertEqual(first.wait_done(cycle)["status"]["code"], "OK")
+        other = self.ts_client(doc["node_address"]["port"])
+        st, text, _ = other.upload(cycle, b"501,late\n")
+        self.assertEqual(st, 400, text)
+        self.assertEqual(self.nodes[2].rows("SELECT name FROM ts WHERE id = 500", "so"),
+                         [["stay"]])
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@
  *                          is not a dictionary, when that saves at least an eighth)
  * Every chunk starts with {u8 encoding, u8 flags, u8 width, u8 0, u32 rows}; flag 1: a NULL
  * bitmap of ceil(rows / 8) bytes follows. A NULL's value slot holds the chunk's smallest value
- * (width 0 costs nothing for an all-NULL chunk). NaN doubles are stored as NULL, as SQLite
- * stored them in the row layout.
+ * (width 0 costs nothing for an all-NULL chunk). NaN doubles are kept as values (SQLite's own
+ * layout keeps them as the text 'NaN', udf.c); they order above every number and equal each
+ * other, as that text does (sl__sq_cmp), so a chunk holding one has NaN as its upper bound.
  *
  * Stats per chunk (segment files keep them beside the bytes, for skipping): the NULL count and
  * the smallest and largest non-NULL value (text only when both are at most SQ_STAT_TEXT bytes).
@@ -79,7 +80,12 @@ int sl__sq_cmp(const sl_type *t, const sl_datum *a, const sl_datum *b)
             return (a->w > b->w) - (a->w < b->w);
         return (a->i > b->i) - (a->i < b->i);
     case SQ_WIDE: return (a->w > b->w) - (a->w < b->w);
-    case SQ_F64: return (a->d > b->d) - (a->d < b->d);
+    case SQ_F64: { /* NaN above every number and equal to itself, as SQLite's 'NaN' text */
+        bool na = isnan(a->d), nb = isnan(b->d);
+        if (na || nb)
+            return (int)na - (int)nb;
+        return (a->d > b->d) - (a->d < b->d);
+    }
     case SQ_BYTES: break;
     }
     size_t k = a->s.n < b->s.n ? a->s.n : b->s.n;
@@ -162,7 +168,7 @@ static bool bytes_room(sq_colbuf *cb, size_t n)
 /* One value (v NULL for SQL NULL) at row r of column cb; text is copied. */
 static sl_code put_value(sq_colbuf *cb, size_t r, const sl_datum *v, size_t *bytes)
 {
-    bool null = v == NULL || (cb->cls == SQ_F64 && isnan(v->d));
+    bool null = v == NULL;
     cb->null[r] = null;
     cb->any_null |= null;
     switch ((sq_class)cb->cls) {
@@ -490,12 +496,19 @@ static void enc_f64(const sq_colbuf *cb, size_t n, sl_buf *o, sq_stats *st)
 {
     const double *v = cb->v;
     double lo = INFINITY, hi = -INFINITY;
+    bool nan = false, num = false;
     for (size_t i = 0; i < n; i++)
         if (!cb->null[i]) {
+            if (isnan(v[i])) {
+                nan = true;
+                continue;
+            }
+            num = true;
             lo = v[i] < lo ? v[i] : lo;
             hi = v[i] > hi ? v[i] : hi;
         }
-    st->lo.d = lo, st->hi.d = hi;
+    /* in sl__sq_cmp's order: NaN is the largest value */
+    st->lo.d = num ? lo : nan ? NAN : 0, st->hi.d = nan ? NAN : num ? hi : 0;
     put_hdr(o, SQ_E_F64, cb->any_null, 64, n);
     if (cb->any_null)
         put_bitmap(o, cb->null, n);

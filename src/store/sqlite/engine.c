@@ -398,6 +398,13 @@ static sl_code sq_w_partial_check(sl_ewriter *w, uint64_t mask, bool strict, uin
     return sl__sq_partial_check(w, mask, strict, removed, err);
 }
 
+/* Compaction counters (sl_store_stats). */
+static void sq_engine_stats(sl_engine *s, uint64_t *compactions, uint64_t *segments)
+{
+    *compactions = atomic_load(&s->n_compactions);
+    *segments = atomic_load(&s->n_compacted);
+}
+
 const sl_engine_vtab sl_engine_sqlite = {
     .name = "sqlite",
     .version = 2,
@@ -427,4 +434,5 @@ const sl_engine_vtab sl_engine_sqlite = {
     .stage_drop = sl__sq_stage_drop,
     .recover = sq_recover,
     .query = sl__sq_query,
+    .stats = sq_engine_stats,
 };

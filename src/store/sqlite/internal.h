@@ -30,6 +30,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "../../core/buf.h"
 #include "../engine.h"
@@ -81,6 +82,7 @@ struct sl_engine {
     uint64_t file_seq;          /* under mu: unique part of compaction file names */
     uint64_t n_scans, n_sqlite; /* queries run by the vectorised scan / by SQLite (atomic) */
     bool scan_off;              /* tests: every query through SQLite */
+    atomic_ullong n_compactions, n_compacted; /* merges done, segments they replaced */
 };
 
 /* ---- columnar segments (chunk.c, segfile.c) -------------------------------------------------
@@ -356,7 +358,15 @@ sl_code sl__sq_partial_check(struct sl_ewriter *t, uint64_t mask, bool strict,
  *   TINYINT..BIGINT, BOOLEAN, DATE (days), DATETIME (microseconds), DECIMAL(p <= 18) (the
  *   unscaled value): INTEGER; FLOAT, DOUBLE: REAL; text types: TEXT; LARGEINT and DECIMAL(p >
  *   18) (unscaled): a 16-byte BLOB, the int128 big-endian with its sign bit flipped, so that
- *   memcmp order is numeric order and =, ORDER BY, GROUP BY, min, max, DISTINCT work natively. */
+ *   memcmp order is numeric order and =, ORDER BY, GROUP BY, min, max, DISTINCT work natively.
+ *   A NaN FLOAT/DOUBLE (which SQLite's REAL cannot hold: it stores NULL) is the TEXT 'NaN',
+ *   which sorts above every number and equals itself, as NaN does in Doris and PostgreSQL. */
+static inline bool sl__sq_real(const sl_type *t)
+{
+    return t->id == SL_FLOAT || t->id == SL_DOUBLE;
+}
+/* Bind d to parameter i of st: a REAL, or the text 'NaN' for NaN (see above). */
+void sl__sq_bind_real(sqlite3_stmt *st, int i, double d);
 static inline bool sl__sq_wide(const sl_type *t)
 {
     return t->id == SL_LARGEINT || (t->id == SL_DECIMAL && t->precision > 18);
@@ -373,9 +383,11 @@ void sl__sq_result(sqlite3_context *ctx, const sl_type *t, bool null, const sl_d
  * needs, as an aggregate and window function on db. */
 sl_code sl__sq_register_sum128(sqlite3 *db, sl_err *err);
 
-/* Queries read at most this many segments (each one table of a UNION ALL); a table with more
- * is compacted first. The background compactor keeps tables far below it. */
-#define SL_SQ_MAX_READ 64
+/* Queries read at most this many segments (each one table of a UNION ALL, or one file the
+ * vectorised scan opens); a table with more is compacted first, as with the row layout. The
+ * background compactor keeps tables at max_segments (6), so only loads that outrun it reach
+ * this; the query then pays one merge rather than opening every small file. */
+#define SL_SQ_MAX_READ 9
 
 /* The view a query reads: the table's visible rows, merged per key for keyed tables. */
 #define SL_SQ_VIEW "__sl_t"

@@ -14,6 +14,7 @@
  */
 #include "../../core/platform.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,13 +158,20 @@ static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, con
         const char *f = fn[cd->agg < 6 ? cd->agg : 0];
         if (cd->agg == SL_AGG_SUM && sl__sq_wide(&cd->type))
             f = "__sl_sum128"; /* 16-byte values: the exact sum of udf.c */
+        if (cd->agg == SL_AGG_SUM && sl__sq_real(&cd->type)) {
+            /* NaN is stored as the text 'NaN' (udf.c), which sum() would read as 0 */
+            sl_buf_printf(b, "CASE WHEN max(typeof(c%zu) = 'text') OVER (", c);
+            key_partition(b, def);
+            sl_buf_puts(b, ") THEN 'NaN' ELSE ");
+        }
         sl_buf_printf(b, "%s(c%zu) OVER (", f, c);
         key_partition(b, def);
         if (cd->agg == SL_AGG_REPLACE_IF_NOT_NULL)
             sl_buf_printf(b, " ORDER BY (c%zu IS NULL), __v DESC, __r DESC", c);
         else if (cd->agg == SL_AGG_REPLACE || cd->agg == SL_AGG_NONE)
             sl_buf_puts(b, " ORDER BY __v DESC, __r DESC");
-        sl_buf_printf(b, ") AS c%zu", c);
+        sl_buf_printf(b, ")%s AS c%zu", cd->agg == SL_AGG_SUM && sl__sq_real(&cd->type) ?
+                                               " END" : "", c);
     }
     sl_buf_printf(b, ",c%zu,c%zu, row_number() OVER (", n, n + 1);
     key_partition(b, def);
@@ -366,7 +374,9 @@ static sl_code bind_params(sq_query *q, sqlite3_stmt *st, sl_err *err)
         if (sl_type_is_text(&p->type))
             rc = sqlite3_bind_text64(st, k, p->v.s.n ? p->v.s.p : "", p->v.s.n, SQLITE_STATIC,
                                      SQLITE_UTF8);
-        else if (p->type.id == SL_FLOAT || p->type.id == SL_DOUBLE)
+        else if (sl__sq_real(&p->type) && isnan(p->v.d))
+            rc = sqlite3_bind_text(st, k, "NaN", 3, SQLITE_STATIC);
+        else if (sl__sq_real(&p->type))
             rc = sqlite3_bind_double(st, k, p->v.d);
         else if (sl__sq_wide(&p->type))
             sl__sq_wide_put(b, p->v.w), rc = sqlite3_bind_blob(st, k, b, 16, SQLITE_TRANSIENT);
@@ -760,10 +770,13 @@ sl_code sl__sq_compact(sl_engine *s, int64_t table_id, const sl_tabledef *def, b
         rc = sl__sq_fsync_path(dir, err);
     if (rc == SL_OK)
         rc = swap_segments(s, table_id, &l, file, rows, err);
-    if (rc == SL_OK)
+    if (rc == SL_OK) {
         sl__sq_unlink_files(s, table_id, l.files, l.n);
-    else
+        atomic_fetch_add(&s->n_compactions, 1);
+        atomic_fetch_add(&s->n_compacted, l.n);
+    } else {
         unlink(path);
+    }
     sl_free(dir);
 out:
     seglist_free(&l);

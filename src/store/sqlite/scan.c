@@ -13,7 +13,7 @@
  * The answers are SQLite's: every expression is evaluated by the same engine the SQLite path
  * calls for what it cannot compute natively, comparisons and ordering follow the v2 encoding
  * (NULLs first ascending, text by bytes), a double that comes out NaN is NULL as SQLite makes
- * it, GROUP BY without ORDER BY returns the groups in key order and DISTINCT in first-seen
+ * it (stored NaN values, which SQLite holds as the text 'NaN', send the query to SQLite), GROUP BY without ORDER BY returns the groups in key order and DISTINCT in first-seen
  * order, as SQLite's plans do, and the limits and their messages are the SQLite path's. When
  * kept rows or groups would pass the budget, the scan stops before anything was sent and the
  * query goes to SQLite, which spills to temporary files.
@@ -546,6 +546,26 @@ static void teardown(sq_scan *sc)
     sl_arena_free(&sc->tmp);
 }
 
+/* Does a column the query reads hold a NaN (a chunk whose upper bound is NaN)? Such queries
+ * are left to SQLite: there NaN is the text 'NaN', with the text's order, equality and
+ * arithmetic, which the expression engine's doubles do not follow. */
+static bool reads_nan(const sq_scan *sc)
+{
+    for (size_t k = 0; k < sc->n_seg; k++) {
+        const sq_segr *r = &sc->seg[k];
+        for (size_t c = 0; c < sc->def->n_cols && c < r->n_cols; c++) {
+            if (!sc->used[c] || sl__sq_class(&sc->def->cols[c].type) != SQ_F64)
+                continue;
+            for (size_t rg = 0; rg < r->n_rg; rg++) {
+                const sq_stats *st = &r->st[rg * r->n_cols + c];
+                if (st->has_minmax && isnan(st->hi.d))
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
 sl_code sl__sq_scan(sl_engine *s, const sl_etable *t, const sl_select *sel,
                     const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
 {
@@ -564,6 +584,8 @@ sl_code sl__sq_scan(sl_engine *s, const sl_etable *t, const sl_select *sel,
     sl_code rc = setup(&sc);
     if (rc == SL_OK)
         rc = sl__sq_segments_open(s, t->id, t->def, &sc.seg, &sc.n_seg, err);
+    if (rc == SL_OK && reads_nan(&sc))
+        rc = SL_AGAIN;
     if (rc == SL_OK)
         rc = sel->aggregate || sel->distinct ? sl__sq_scan_agg(&sc) : run_plain(&sc);
     if (rc == SL_AGAIN && sc.meta_sent)

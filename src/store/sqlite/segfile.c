@@ -19,7 +19,8 @@
  * (version, row) order.
  *
  * The stats' column types follow the value's class: SQ_INT INTEGER, SQ_WIDE the 16 sortable
- * bytes of udf.c, SQ_F64 REAL, SQ_BYTES TEXT.
+ * bytes of udf.c, SQ_F64 REAL (a NaN bound as the text 'NaN', as udf.c stores NaN), SQ_BYTES
+ * TEXT.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -28,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,8 +125,8 @@ static void bind_bound(sqlite3_stmt *st, int i, const sl_type *t, const sq_stats
         sl__sq_wide_put(tmp, v->w);
         sqlite3_bind_blob(st, i, tmp, 16, SQLITE_STATIC);
         return;
-    case SQ_F64:
-        sqlite3_bind_double(st, i, v->d);
+    case SQ_F64: /* NaN as the text 'NaN' (udf.c) */
+        sl__sq_bind_real(st, i, v->d);
         return;
     case SQ_BYTES:
         sqlite3_bind_text(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_STATIC);
@@ -321,8 +323,8 @@ static bool read_bound(sqlite3_stmt *st, int i, const sl_type *t, sl_arena_t *a,
         v->w = sl__sq_wide_get(sqlite3_column_blob(st, i));
         return true;
     case SQ_F64:
-        v->d = sqlite3_column_double(st, i);
-        return k == SQLITE_FLOAT || k == SQLITE_INTEGER;
+        v->d = k == SQLITE_TEXT ? NAN : sqlite3_column_double(st, i); /* only 'NaN' is text */
+        return k == SQLITE_FLOAT || k == SQLITE_INTEGER || k == SQLITE_TEXT;
     case SQ_BYTES: {
         const char *p = (const char *)sqlite3_column_text(st, i);
         size_t n = (size_t)sqlite3_column_bytes(st, i);

@@ -17,6 +17,7 @@
 #include "../../core/platform.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "../../core/mem.h"
@@ -39,6 +40,14 @@ sl_i128 sl__sq_wide_get(const uint8_t in[16])
     return (sl_i128)(u ^ ((unsigned __int128)1 << 127));
 }
 
+void sl__sq_bind_real(sqlite3_stmt *st, int i, double d)
+{
+    if (isnan(d))
+        sqlite3_bind_text(st, i, "NaN", 3, SQLITE_STATIC);
+    else
+        sqlite3_bind_double(st, i, d);
+}
+
 sl_code sl__sq_decode(sqlite3_value *v, const sl_type *t, bool *null, sl_datum *out,
                       sl_err *err)
 {
@@ -52,8 +61,8 @@ sl_code sl__sq_decode(sqlite3_value *v, const sl_type *t, bool *null, sl_datum *
         out->s.n = (size_t)sqlite3_value_bytes(v);
         if (out->s.p == NULL)
             return sl_fail(err, SL_NOMEM, "out of memory reading a value");
-    } else if (t->id == SL_FLOAT || t->id == SL_DOUBLE) {
-        out->d = sqlite3_value_double(v);
+    } else if (sl__sq_real(t)) {
+        out->d = st == SQLITE_TEXT ? NAN : sqlite3_value_double(v); /* only 'NaN' is text */
     } else if (sl__sq_wide(t) && st == SQLITE_BLOB) {
         if (sqlite3_value_bytes(v) != 16)
             return sl_fail(err, SL_INTERNAL, "stored value is not a 16-byte number");
@@ -75,7 +84,9 @@ void sl__sq_result(sqlite3_context *ctx, const sl_type *t, bool null, const sl_d
         sqlite3_result_null(ctx);
     else if (sl_type_is_text(t))
         sqlite3_result_text64(ctx, v->s.n ? v->s.p : "", v->s.n, SQLITE_TRANSIENT, SQLITE_UTF8);
-    else if (t->id == SL_FLOAT || t->id == SL_DOUBLE)
+    else if (sl__sq_real(t) && isnan(v->d))
+        sqlite3_result_text(ctx, "NaN", 3, SQLITE_STATIC);
+    else if (sl__sq_real(t))
         sqlite3_result_double(ctx, v->d);
     else if (sl__sq_wide(t))
         sl__sq_wide_put(b, v->w), sqlite3_result_blob(ctx, b, 16, SQLITE_TRANSIENT);

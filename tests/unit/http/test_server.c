@@ -1049,3 +1049,62 @@ Test(http_server, second_shutdown_cuts_off_at_once)
     pthread_join(v.t, NULL);
     sl_http_server_free(v.s);
 }
+
+/* ---- what the layer reports: on_done and the listener counters (issue 16) ---------------- */
+
+static atomic_int n_done, done_404, done_200, done_499, done_400;
+static atomic_ullong done_out_bytes;
+
+static void on_done(void *app, const sl_http_req *r, const sl_http_done *d)
+{
+    (void)app;
+    cr_assert(eq(int, r->role, 7)); /* the listener's tag, also for layer replies */
+    done_404 += d->status == 404;
+    done_200 += d->status == 200;
+    done_499 += d->status == 499;
+    done_400 += d->status == 400;
+    done_out_bytes += d->bytes_out;
+    n_done++;
+}
+
+Test(http_server, on_done_once_per_request_and_listener_counters)
+{
+    struct srv v;
+    struct resp r;
+    sl_http_config cfg;
+    sl_http_config_default(&cfg);
+    cfg.on_done = on_done;
+    start(&v, &cfg);
+    int fd = dial(v.port);
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(read_response(fd, &r, false));
+    close(fd);
+    fd = dial(v.port); /* a body the client abandons: reported once, as 499 */
+    send_str(fd, "PUT /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nabc");
+    cr_assert(wait_for(&n_body, 1, 2000));
+    close(fd);
+    fd = dial(v.port); /* a head that never parses: the layer's 400 */
+    send_str(fd, "GET /x HTTP/1.1\r\nBad Header\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(int, r.status, 400));
+    close(fd);
+    fd = dial(v.port); /* connected and closed without a byte: no request, no report */
+    close(fd);
+    cr_assert(wait_for(&n_done, 4, 3000));
+    sleep_ms(100);
+    cr_assert(eq(int, n_done, 4));
+    cr_assert(eq(int, done_200, 1));
+    cr_assert(eq(int, done_404, 1));
+    cr_assert(eq(int, done_499, 1));
+    cr_assert(eq(int, done_400, 1));
+    sl_http_stats st;
+    sl_http_server_stats(v.s, 7, &st);
+    cr_assert(eq(u64, st.accepted, 4));
+    cr_assert(eq(u64, st.requests, 4));
+    cr_assert(eq(u64, st.bytes_out, (uint64_t)done_out_bytes));
+    cr_assert(st.bytes_in > 100);
+    sl_http_server_stats(v.s, 8, &st); /* no listener has that tag */
+    cr_assert(eq(u64, st.accepted, 0));
+    stop(&v);
+}

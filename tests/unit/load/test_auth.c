@@ -442,3 +442,106 @@ Test(auth, grant_all_and_admin)
     cr_assert(eq(int, sl_auth_login(A, SL_LIT("g"), SL_LIT(""), NULL, &id, fe()), SL_OK));
     cr_assert(id.admin);
 }
+
+/* ---- the MySQL credential (docs/mysql.md) ------------------------------------------------ */
+
+/* What a MySQL client answers to scramble for password pw (mysql_native_password). */
+static void native_answer(const char *pw, const unsigned char scramble[20], unsigned char out[20])
+{
+    unsigned char h1[20], h2[20], buf[40], x[20];
+    EVP_Digest(pw, strlen(pw), h1, NULL, EVP_sha1(), NULL);
+    EVP_Digest(h1, 20, h2, NULL, EVP_sha1(), NULL);
+    memcpy(buf, scramble, 20);
+    memcpy(buf + 20, h2, 20);
+    EVP_Digest(buf, 40, x, NULL, EVP_sha1(), NULL);
+    for (int i = 0; i < 20; i++)
+        out[i] = h1[i] ^ x[i];
+}
+
+static sl_code login_native(const char *user, const char *pw, const char *peer)
+{
+    unsigned char scramble[20], ans[20];
+    for (int i = 0; i < 20; i++)
+        scramble[i] = (unsigned char)(i * 7 + 1);
+    native_answer(pw, scramble, ans);
+    sl_identity id;
+    sl_slice a = pw[0] ? (sl_slice){(const char *)ans, 20} : SL_LIT("");
+    return sl_auth_login_native(A, sl_slice_of(user), scramble, a, peer, &id, fe());
+}
+
+Test(auth, native_credential_made_with_the_password)
+{
+    add("m", "s3cret");
+    user_row r = row_of("m");
+    char want[NATIVE_HEX + 1];
+    cr_assert(eq(int, make_native(SL_LIT("s3cret"), want, fe()), SL_OK));
+    cr_assert(eq(str, r.native, want));
+    cr_assert(eq(int, login_native("m", "s3cret", "10.0.0.1"), SL_OK));
+    cr_assert(eq(int, login_native("m", "wrong", "10.0.0.1"), SL_UNAUTHORIZED));
+    cr_assert(eq(str, LE.msg, "Access denied for user 'm' (using password: YES)"));
+    cr_assert(eq(int, login_native("m", "", "10.0.0.1"), SL_UNAUTHORIZED));
+    cr_assert(eq(str, LE.msg, "Access denied for user 'm' (using password: NO)"));
+    cr_assert(eq(int, login_native("nobody", "s3cret", "10.0.0.1"), SL_UNAUTHORIZED));
+    /* a new password replaces the credential in the same transaction */
+    cr_assert(eq(int, sl_auth_passwd(A, SL_LIT("m"), SL_LIT("other"), fe()), SL_OK));
+    cr_assert(eq(int, login_native("m", "s3cret", "10.0.0.2"), SL_UNAUTHORIZED));
+    cr_assert(eq(int, login_native("m", "other", "10.0.0.2"), SL_OK));
+    /* dropped with the user */
+    cr_assert(eq(int, sl_auth_drop(A, SL_LIT("m"), fe()), SL_OK));
+    add("m", "again");
+    cr_assert(eq(int, login_native("m", "other", "10.0.0.3"), SL_UNAUTHORIZED));
+    cr_assert(eq(int, login_native("m", "again", "10.0.0.3"), SL_OK));
+}
+
+Test(auth, native_empty_password_and_root)
+{
+    /* root/"" as shipped: an empty answer, nothing stored */
+    cr_assert(eq(str, row_of("root").native, ""));
+    cr_assert(eq(int, login_native("root", "", NULL), SL_OK));
+    cr_assert(eq(int, login_native("root", "x", NULL), SL_UNAUTHORIZED));
+}
+
+Test(auth, native_credential_of_an_older_user_at_its_next_http_login)
+{
+    /* a user written before the MySQL protocol: a hash, no credential */
+    char hash[HASH_MAX + 1];
+    cr_assert(eq(int, make_hash(SL_LIT("pw1"), hash, fe()), SL_OK));
+    sl_user_rec u = {.name = SL_LIT("old"), .hash = sl_slice_of(hash)};
+    cr_assert(eq(int, sl_store_user_put(S, &u, true, fe()), SL_OK), "%s", LE.msg);
+    cr_assert(eq(str, row_of("old").native, ""));
+    cr_assert(eq(int, login_native("old", "pw1", "10.0.1.1"), SL_UNAUTHORIZED));
+    sl_err e = {0};
+    cr_assert(eq(int, login("old", "pw1", "10.0.1.1", &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(str, row_of("old").hash, hash)); /* the hash itself is not rewritten */
+    cr_assert(eq(int, strlen(row_of("old").native), NATIVE_HEX));
+    cr_assert(eq(int, login_native("old", "pw1", "10.0.1.1"), SL_OK));
+    /* a credential is void once the hash it was made for is replaced behind its back (an older
+     * sluice changing the password writes no credential) */
+    char other[HASH_MAX + 1];
+    cr_assert(eq(int, make_hash(SL_LIT("pw2"), other, fe()), SL_OK));
+    bool changed = false;
+    cr_assert(eq(int, sl_store_user_set_hash(S, SL_LIT("old"), sl_slice_of(other), SL_SLICE_NULL,
+                                             SL_SLICE_NULL, &changed, fe()), SL_OK));
+    cr_assert(changed);
+    cr_assert(eq(str, row_of("old").native, ""));
+    cr_assert(eq(int, login_native("old", "pw1", "10.0.1.2"), SL_UNAUTHORIZED));
+    /* and a credential written for a hash that is no longer stored does not count */
+    char n1[NATIVE_HEX + 1];
+    cr_assert(eq(int, make_native(SL_LIT("pw1"), n1, fe()), SL_OK));
+    cr_assert(eq(int, sl_store_user_native(S, SL_LIT("old"), sl_slice_of(n1),
+                                           sl_slice_of(hash), fe()), SL_OK));
+    cr_assert(eq(str, row_of("old").native, ""));
+}
+
+Test(auth, native_logins_are_throttled_and_locked_like_http_ones)
+{
+    add("t", "right");
+    sl_auth_policy pol = {3, 60};
+    cr_assert(eq(int, sl_auth_set_policy(A, SL_LIT("t"), &pol, fe()), SL_OK));
+    for (int i = 0; i < 3; i++)
+        cr_assert(eq(int, login_native("t", "wrong", "10.0.2.1"), SL_UNAUTHORIZED));
+    cr_assert(eq(int, login_native("t", "right", "10.0.2.1"), SL_UNAUTHORIZED));
+    cr_assert(strstr(LE.msg, "Account is blocked") != NULL, "%s", LE.msg);
+    fake_ms += 61 * 1000;
+    cr_assert(eq(int, login_native("t", "right", "10.0.2.1"), SL_OK), "%s", LE.msg);
+}

@@ -22,6 +22,10 @@ Test(app_config, kinds_and_limits)
     sl_err err = {0};
     sl_config_default(&c);
     cr_assert(eq(u32, c.shutdown_grace_s, 30));
+    cr_assert(eq(int, c.mysql_port, 9030)); /* Doris's query port */
+    cr_assert(eq(int, sl_config_set(&c, "mysql_port", "-1", &err), SL_OK));
+    cr_assert(eq(int, c.mysql_port, -1));
+    cr_assert(eq(int, sl_config_set(&c, "mysql_port", "65536", &err), SL_INVALID));
     cr_assert(eq(int, sl_config_set(&c, "fe_port", "-1", &err), SL_OK));
     cr_assert(eq(int, c.fe_port, -1));
     cr_assert(eq(int, sl_config_set(&c, "be_port", "65535", &err), SL_OK));

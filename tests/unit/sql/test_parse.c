@@ -520,6 +520,19 @@ Test(parse, show_history_refuses)
     expect_err("SHOW TRANSACTION WHERE id = 99999999999999999999", "near '99999999999999999999'");
 }
 
+/* SHOW PROC: of Doris's proc tree, '/stream_loads' (the running loads). */
+Test(parse, show_proc)
+{
+    expect_ok("SHOW PROC '/stream_loads'");
+    cr_assert(eq(int, S.kind, SL_STMT_SHOW_PROC_LOADS));
+    expect_ok("show proc \"/stream_loads/\";");
+    cr_assert(eq(int, S.kind, SL_STMT_SHOW_PROC_LOADS));
+    expect_err("SHOW PROC '/backends'", "Proc path '/backends' doesn't exist");
+    expect_err("SHOW PROC '/stream_loads' x", "near 'x'");
+    expect_err("SHOW PROC stream_loads", "near 'stream_loads'");
+    expect_err("SHOW PROC", "unexpected end of input");
+}
+
 /* ---- INSERT -------------------------------------------------------------------------------- */
 
 Test(parse, insert_values)

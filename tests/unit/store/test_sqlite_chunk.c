@@ -196,15 +196,49 @@ Test(sqlite_chunk, all_null_chunk)
     sl__sq_rg_free(&g);
 }
 
-Test(sqlite_chunk, nan_is_stored_as_null)
+/* NaN is a value (SQLite keeps it as the text 'NaN'), not NULL: it comes back as NaN, and as
+ * the largest value it is the chunk's upper bound, so no comparison skips its row group
+ * wrongly ('NaN' > every number in SQLite). */
+Test(sqlite_chunk, nan_is_kept_as_the_largest_value)
 {
     sl_type t = ty(SL_DOUBLE, 0, 0);
     sq_rgbuf g;
     cr_assert(eq(int, sl__sq_rg_init(&g, &t, 1, 4), SL_OK));
-    sl_datum v = {.d = NAN};
-    uint8_t nl = 0;
-    cr_assert(eq(int, sl__sq_rg_put_row(&g, &v, &nl), SL_OK));
-    cr_assert(eq(int, g.cols[0].null[0], 1));
+    const double in[4] = {NAN, 1.5, 0, -2};
+    for (size_t i = 0; i < 4; i++) {
+        sl_datum v = {.d = in[i]};
+        uint8_t nl = i == 2;
+        cr_assert(eq(int, sl__sq_rg_put_row(&g, &v, &nl), SL_OK));
+    }
+    cr_assert(eq(int, g.cols[0].null[0], 0));
+    sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
+    sq_stats st;
+    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], 4, &out, &scratch, &st), SL_OK));
+    cr_assert(sl_buf_reserve(&out, 16));
+    cr_assert(st.has_minmax);
+    cr_assert(eq(dbl, st.lo.d, -2.0));
+    cr_assert(isnan(st.hi.d));
+    sl_datum big = {.d = 1e300}, small = {.d = -5};
+    cr_assert(not(sl__sq_excluded(&st, &t, SQ_OP_GT, &big)), "NaN > 1e300");
+    cr_assert(sl__sq_excluded(&st, &t, SQ_OP_LT, &small));
+    sl_datum v[4];
+    uint8_t nl[4];
+    sq_dbuf db = {SL_BUF_INIT, SL_BUF_INIT};
+    sl_err e = {0};
+    cr_assert(eq(int, sl__sq_chunk_decode((const uint8_t *)out.p, out.len, &t, 4, v, nl, &db,
+                                          &e), SL_OK), "%s", e.msg);
+    cr_assert(isnan(v[0].d) && nl[0] == 0);
+    cr_assert(eq(dbl, v[1].d, 1.5));
+    cr_assert(eq(int, nl[2], 1));
+    cr_assert(eq(dbl, v[3].d, -2.0));
+    /* the order SQLite gives its 'NaN' text: above every number, equal to itself */
+    sl_datum nan = {.d = NAN}, inf = {.d = INFINITY};
+    cr_assert(eq(int, sl__sq_cmp(&t, &nan, &inf), 1));
+    cr_assert(eq(int, sl__sq_cmp(&t, &inf, &nan), -1));
+    cr_assert(eq(int, sl__sq_cmp(&t, &nan, &nan), 0));
+    sl__sq_dbuf_free(&db);
+    sl_buf_free(&out);
+    sl_buf_free(&scratch);
     sl__sq_rg_free(&g);
 }
 

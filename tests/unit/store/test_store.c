@@ -464,3 +464,38 @@ Test(store, a_row_of_big_computed_columns_is_refused_before_the_engine)
     cr_assert(eq(int, s.rows, 0));
     sl_arena_free(&a);
 }
+
+/* sl_store_stats, sl_store_txn_counts and sl_store_ping (metrics and health, issue 16). */
+Test(store, stats_txn_counts_and_ping)
+{
+    sl_err e = {0};
+    cr_assert(eq(int, sl_store_ping(st, &e), SL_OK), "%s", e.msg);
+    sl_store_counters c0, c1;
+    sl_store_stats(st, &c0);
+    cr_assert(c0.heartbeat_ms > 0); /* registering the node counts as the first */
+    load("s1", 0, 3, true);
+    load("s2", 10, 3, true);
+    load("s3", 20, 3, false);
+    sl_store_stats(st, &c1);
+    cr_assert(eq(u64, c1.commits - c0.commits, 2));
+    cr_assert(eq(u64, c1.commit_failures, c0.commit_failures));
+    uint64_t n = 0;
+    for (size_t i = 0; i <= SL_STORE_COMMIT_BUCKETS; i++)
+        n += c1.commit_buckets[i] - c0.commit_buckets[i];
+    cr_assert(eq(u64, n, 2));
+    uint64_t by_state[SL_TXN_ABORTED + 1];
+    cr_assert(eq(int, sl_store_txn_counts(st, by_state, &e), SL_OK), "%s", e.msg);
+    cr_assert(eq(u64, by_state[SL_TXN_VISIBLE], 2));
+    cr_assert(eq(u64, by_state[SL_TXN_ABORTED], 1));
+    cr_assert(eq(u64, by_state[SL_TXN_PREPARE], 0));
+    /* more than 9 segments: the query compacts first (the engine counts its merges) */
+    for (int i = 0; i < 10; i++) {
+        char label[16];
+        snprintf(label, sizeof label, "m%d", i);
+        load(label, 100 + i * 10, 10, true);
+    }
+    cr_assert(eq(i64, query("select count(*) from t").first, 106));
+    sl_store_stats(st, &c1);
+    cr_assert(c1.compactions >= 1);
+    cr_assert(c1.compacted_segments >= 2 * c1.compactions);
+}
