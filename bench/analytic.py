@@ -104,7 +104,7 @@ class Sluice:
         os.makedirs(WORK, exist_ok=True)
         self.log = open(os.path.join(WORK, "sluice.log"), "w")
         self.proc = subprocess.Popen([binary, "serve", "--data-dir", self.dir, "--fe-port", "0",
-                                      "--be-port", "0", "--tsload-port", "-1"],
+                                      "--be-port", "0", "--tsload-port", "-1", "--mysql-port", "-1"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
         for _ in range(400):
