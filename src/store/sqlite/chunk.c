@@ -854,7 +854,7 @@ static sl_code dec_bytes(rd *r, uint8_t enc, unsigned w, size_t n, sl_datum *v, 
     uint64_t *len = scratch_u64(s, need + 64);
     if (len == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    sl_datum *dict = (sl_datum *)(len + nd);
+    sl_datum *dict = (sl_datum *)(len + ((nd + 1) & ~1u)); /* 16-byte aligned (int128) */
     for (size_t k = 0; k < nd; k += 64)
         if (!get_packed(r, nd - k < 64 ? nd - k : 64, lw, len + k))
             return bad_chunk(err);

@@ -56,7 +56,7 @@ static void value(const sl_type *t, int family, size_t i, sl_datum *v, char *tex
         sl_i128 big = (sl_i128)(((unsigned __int128)1 << 127) - 1);
         v->w = family == 0   ? (sl_i128)(rnd() % 1000) - 500
                : family == 1 ? (i % 2 ? big : -big - 1)
-               : family == 2 ? ((sl_i128)(int64_t)rnd() << 40) ^ (sl_i128)rnd()
+               : family == 2 ? ((sl_i128)(int64_t)rnd() * ((sl_i128)1 << 40)) ^ (sl_i128)rnd()
                              : -3;
         return;
     }
