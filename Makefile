@@ -12,7 +12,7 @@ BUILD    := build/$(FLAVOR)
 CC       ?= cc
 PKGS     := libuv openssl sqlite3 libpq zlib libzstd liblz4 lzo2 snappy libbrotlidec
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lbz2 -lpthread -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lbz2 -lroaring -lpthread -lm
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wvla
@@ -157,6 +157,17 @@ run: deps
 e2e: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
 	@SLUICE_BIN=$(CURDIR)/build/release/sluice python3 tests/e2e/run.py $(E2E)
+
+# `make soak` (not in CI; docs/RELIABILITY.md): the crash campaign at scale, SOAK_KILLS kill -9
+# on the embedded store, then as many on a PostgreSQL store; SOAK_SEED repeats a run.
+SOAK_KILLS ?= 1000
+.PHONY: soak
+soak: deps-test
+	@$(MAKE) --no-print-directory $(SUBJ) all FLAVOR=release
+	cd tests/e2e && for store in sqlite postgres; do \
+	    SLUICE_TEST_STORE=$$store SLUICE_CRASH_KILLS=$(SOAK_KILLS) SLUICE_CRASH_SEED=$(SOAK_SEED) \
+	    SLUICE_BIN=$(CURDIR)/build/release/sluice python3 -m unittest test_crash_campaign || exit 1; \
+	done
 
 # `make conformance`: Doris's own regression cases (../shared/conformance/doris/run.py) against
 # a server started on free ports with a temporary data directory (docs/CONFORMANCE.md).

@@ -24,7 +24,7 @@ set -eu
 
 BUILD="build-essential pkg-config
 libuv1-dev libhttp-parser-dev libssl-dev libsqlite3-dev libpq-dev
-zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libbrotli-dev"
+zlib1g-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libsnappy-dev libbrotli-dev libroaring-dev"
 RUN="tzdata curl"
 TEST="clang libclang-rt-14-dev libcriterion-dev python3 python3-protobuf protobuf-compiler
 sqlite3 openssl zstd lz4 lzop groff-base postgresql chromium

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../core/tz.h"
+#include "complex.h"
 #include "convert.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -650,6 +651,17 @@ static sl_conv conv_datetime(const sl_type *t, sl_slice s, sl_datum *out, const 
     return SL_CONV_OK;
 }
 
+/* Text that is not JSON as a VARIANT: a JSON string holding it (a JSON body's string member
+ * reaches the converter without its quotes, and CSV text is what it is). */
+static sl_conv variant_string(sl_slice s, sl_arena_t *a, sl_slice *out)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_json_str(&b, s.p ? s.p : "", s.n);
+    *out = b.oom ? SL_SLICE_NULL : sl_arena_slice(a, (sl_slice){b.p, b.len});
+    sl_buf_free(&b);
+    return out->p ? SL_CONV_OK : SL_CONV_TOO_LONG;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ctx *ctx)
@@ -683,6 +695,21 @@ sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ct
          * with the JSON decoder's scanner once it exists. */
         out->s.p = s.p, out->s.n = s.n;
         return SL_CONV_OK;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT:
+    case SL_VARIANT: {
+        sl_slice v = SL_SLICE_NULL;
+        sl_conv cv = SL_CONV_NULL;
+        if (ctx == NULL || ctx->arena == NULL)
+            return SL_CONV_NULL;
+        if (t->id == SL_VARIANT && (cv = sl_cv_variant(sl_slice_trim(s), ctx->arena, &v)) ==
+                                       SL_CONV_NULL)
+            cv = variant_string(s, ctx->arena, &v);
+        else if (t->id != SL_VARIANT)
+            cv = sl_cv_parse(t, s, ctx->strict ? SL_CV_STRICT : 0, ctx, ctx->arena, &v);
+        out->s.p = v.p, out->s.n = v.n;
+        return cv;
+    }
+    case SL_BITMAP: case SL_HLL: return SL_CONV_NULL;
     case SL__N_TYPES: break;
     }
     return SL_CONV_NULL;

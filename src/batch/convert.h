@@ -27,9 +27,16 @@ typedef struct sl_conv_ctx {
     int32_t tz_offset_s;   /* the load time zone as a UTC offset, for datetimes with a zone */
     const struct sl_tz *tz;/* the load time zone (core/tz.h); when set it wins over tz_offset_s
                               and gives each value the offset of its own instant (DST) */
+    sl_arena_t *arena;     /* ARRAY, MAP, STRUCT and VARIANT values are built here (batch/
+                              complex.h); without an arena they do not convert (SL_CONV_NULL) */
+    bool strict;           /* complex values: an element that does not convert fails the value
+                              rather than becoming NULL (SL_CONV_LOSSY) */
 } sl_conv_ctx;
 
-/* Convert s (not NULL) to type t. Text types borrow s (out->s points at s.p). Never allocates. */
+/* Convert s (not NULL) to type t. Text types borrow s (out->s points at s.p). Only ARRAY, MAP,
+ * STRUCT and VARIANT allocate (in ctx->arena; SL_CONV_TOO_LONG when that fails); a VARIANT is
+ * the text's JSON compacted, or a JSON string of text that is not JSON. BITMAP and HLL values
+ * come from functions (to_bitmap, hll_hash), never from text (SL_CONV_NULL). */
 sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ctx *ctx);
 
 /* Convert n cells of type t at once, f[0], f[stride], ...: the canonical spellings (plain

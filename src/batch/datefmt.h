@@ -74,6 +74,8 @@ typedef struct sl_text_formats {
     bool skip_fraction;       /* skip_second_fraction */
     sl_slice true_fmt, false_fmt;
     bool use_bit_values;      /* booleans are 0/1 ("0x0"/"0x1" and the bytes 0x00/0x01 too) */
+    sl_slice date_src, time_src, datetime_src; /* the format texts, for error messages (may
+                                                  be NULL slices: the defaults are meant) */
 } sl_text_formats;
 
 /* Defaults of specs/tsload.md §4.3-§4.4: "%Y%m%d", "%H:%M:%S", "%Y%m%d %H:%M:%S", '.', T/F. */

@@ -32,6 +32,12 @@ typedef enum sl_type_id {
     SL_VARCHAR,   /* VARCHAR(n): n bytes at most */
     SL_STRING,    /* STRING / TEXT */
     SL_JSON,      /* JSON / JSONB: text holding one JSON value */
+    SL_ARRAY,     /* ARRAY<T>: sl_type_sub(t)->t[0] the element type (batch/complex.h) */
+    SL_MAP,       /* MAP<K,V>: sl_type_sub(t)->t[0] the key, ->t[1] the value type */
+    SL_STRUCT,    /* STRUCT<f1:T1,...>: ->t[i] and ->names[i] per field */
+    SL_VARIANT,   /* VARIANT: text holding one JSON value, its sub-values queryable by path */
+    SL_BITMAP,    /* BITMAP: a set of unsigned 64-bit integers (batch/bitmap.h, Roaring) */
+    SL_HLL,       /* HLL: a HyperLogLog sketch of hashed values (batch/bitmap.h) */
     SL__N_TYPES
 } sl_type_id;
 
@@ -40,8 +46,27 @@ typedef struct sl_type {
     uint8_t precision;  /* DECIMAL: total digits; DATETIME: fractional digits */
     uint8_t scale;      /* DECIMAL: digits after the point */
     uint8_t v1;         /* 1 when spelled without V2/V3 (DECIMAL, DATE, DATETIME): for DESC only */
-    uint32_t len;       /* CHAR/VARCHAR: byte limit; 0 otherwise */
+    uint32_t len;       /* CHAR/VARCHAR: byte limit; ARRAY, MAP, STRUCT: the handle of their
+                           element types (sl_type_sub); 0 otherwise */
 } sl_type;
+
+/* The elements of a complex type: ARRAY one (the element), MAP two (key, value), STRUCT one
+ * per field. Descriptions are interned for the life of the process (sl_type_intern), so that a
+ * type stays a small value that any arena may copy, and two equal types have equal handles
+ * (sl_type compares with ==/memcmp as before). */
+typedef struct sl_ctype {
+    uint32_t n;          /* number of element types */
+    sl_type *t;          /* n types */
+    uint8_t *nullable;   /* n flags: the element may be NULL (NOT NULL in DDL clears it) */
+    sl_slice *names;     /* STRUCT: n field names as written; NULL for ARRAY and MAP */
+} sl_ctype;
+
+/* Deepest nesting of complex types accepted in DDL and casts (Doris allows 9 levels). */
+#define SL_TYPE_MAX_DEPTH 9
+
+/* Distinct complex types a process keeps at most (each is interned once, whatever number of
+ * tables or queries use it); past this, new complex types are refused. */
+#define SL_TYPE_MAX_INTERNED 65536
 
 /* Aggregation of a value column in an AGGREGATE KEY table. */
 typedef enum sl_agg {
@@ -50,7 +75,9 @@ typedef enum sl_agg {
     SL_AGG_MAX,
     SL_AGG_MIN,
     SL_AGG_REPLACE,
-    SL_AGG_REPLACE_IF_NOT_NULL
+    SL_AGG_REPLACE_IF_NOT_NULL,
+    SL_AGG_BITMAP_UNION,   /* BITMAP columns of AGGREGATE KEY tables: the union */
+    SL_AGG_HLL_UNION       /* HLL columns: the union of the sketches */
 } sl_agg;
 
 typedef enum sl_default_kind {
@@ -127,5 +154,49 @@ static inline bool sl_type_is_text(const sl_type *t)
 {
     return t->id == SL_CHAR || t->id == SL_VARCHAR || t->id == SL_STRING || t->id == SL_JSON;
 }
+
+/* True for ARRAY, MAP and STRUCT: values are in the encoding of batch/complex.h. */
+static inline bool sl_type_is_complex(const sl_type *t)
+{
+    return t->id == SL_ARRAY || t->id == SL_MAP || t->id == SL_STRUCT;
+}
+
+/* True for the types whose values are bytes that are not text: ARRAY, MAP, STRUCT (their
+ * encoding), BITMAP and HLL (their serialized forms). Stores keep them as blobs. VARIANT is
+ * text (JSON). */
+static inline bool sl_type_is_blob(const sl_type *t)
+{
+    return sl_type_is_complex(t) || t->id == SL_BITMAP || t->id == SL_HLL;
+}
+
+/* True when the physical form is a byte slice (datum .s): text, VARIANT and blob types. */
+static inline bool sl_type_has_bytes(const sl_type *t)
+{
+    return sl_type_is_text(t) || t->id == SL_VARIANT || sl_type_is_blob(t);
+}
+
+/* Equality of two types for values (the v1 spelling flag does not count; interned element
+ * types compare by handle). */
+static inline bool sl_type_equal(const sl_type *a, const sl_type *b)
+{
+    return a->id == b->id && a->precision == b->precision && a->scale == b->scale &&
+           a->len == b->len;
+}
+
+/* Intern the element description c (copied; thread-safe) and make *out the complex type id
+ * with it. False when out of memory or past SL_TYPE_MAX_INTERNED distinct types. */
+bool sl_type_intern(uint8_t id, const sl_ctype *c, sl_type *out);
+
+/* The element description of an ARRAY, MAP or STRUCT type; NULL for other types. Static: it
+ * lives as long as the process. */
+const sl_ctype *sl_type_sub(const sl_type *t);
+
+/* ARRAY<elem> with nullable elements / MAP<k,v> with nullable keys and values. False when out
+ * of memory. */
+bool sl_type_make_array(sl_type elem, sl_type *out);
+bool sl_type_make_map(sl_type key, sl_type val, sl_type *out);
+
+/* Nesting depth of a type: 1 for scalars, 1 + the deepest element for complex types. */
+unsigned sl_type_depth(const sl_type *t);
 
 #endif

@@ -2,9 +2,12 @@
  * client.c - `sluice sql`: one statement through the HTTP SQL API of a running server (cli).
  *
  * A deliberately small HTTP/1.1 client (one request, Connection: close) so the command needs
- * nothing but the server. Result sets print as tab-separated rows under a header line, escaped
- * as mysql --batch does (\t \n \\ \0 inside values) with NULL as \N; other answers print their
- * status. Every failure says why on stderr.
+ * nothing but the server. On a terminal a result set prints as a database client shows it:
+ * aligned columns under a header and a rule, numbers right-aligned, NULL as NULL. Piped, it is
+ * tab-separated rows under a header line, escaped as mysql --batch does (\t \n \\ \0 inside
+ * values) with NULL as \N. Every row ends with a newline; the row count goes to stderr after
+ * stdout is flushed, so the two never run together. Other answers print their status. Every
+ * failure says why on stderr.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -213,6 +216,132 @@ static void print_cell(const sl_jval *v)
     }
 }
 
+/* The text a cell shows on a terminal: NULL, true/false, or the value with control characters
+ * escaped as in TSV (a value never breaks the table). */
+static void cell_text(const sl_jval *v, sl_buf *b)
+{
+    sl_buf_clear(b);
+    if (v->type == SL_J_NULL) {
+        sl_buf_puts(b, "NULL");
+        return;
+    }
+    if (v->type == SL_J_BOOL) {
+        sl_buf_puts(b, v->b ? "true" : "false");
+        return;
+    }
+    for (size_t i = 0; i < v->s.n; i++) {
+        char c = v->s.p[i];
+        if (c == '\t' || c == '\n' || c == '\r' || c == '\0')
+            sl_buf_printf(b, "\\%c", c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '0');
+        else
+            sl_buf_putc(b, c);
+    }
+}
+
+/* Display width of UTF-8 text: one column per code point (no wide-character tables). */
+static size_t width(const char *p, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return w;
+}
+
+static void pad(size_t n, char c)
+{
+    for (size_t i = 0; i < n; i++)
+        putchar(c);
+}
+
+/* One line of the table: cells padded to their column's width, two spaces apart. */
+static void table_line(const sl_jval *row, const sl_jval *meta, const size_t *w,
+                       const bool *num, sl_buf *b, bool header)
+{
+    for (size_t i = 0; i < meta->n; i++) {
+        const sl_jval *v = header ? sl_json_get(&meta->items[i], "name")
+                                  : i < row->n ? &row->items[i] : NULL;
+        if (v)
+            cell_text(v, b);
+        else
+            sl_buf_clear(b);
+        size_t vw = width(b->p ? b->p : "", b->len);
+        bool right = !header && num[i];
+        if (i)
+            fputs("  ", stdout);
+        if (right)
+            pad(w[i] - vw, ' ');
+        fwrite(b->p ? b->p : "", 1, b->len, stdout);
+        if (!right && i + 1 < meta->n)
+            pad(w[i] - vw, ' ');
+    }
+    putchar('\n');
+}
+
+/* A result set as an aligned table: header, rule, rows. */
+static void print_table(const sl_jval *meta, const sl_jval *rows)
+{
+    size_t *w = calloc(meta->n + 1, sizeof *w);
+    bool *num = calloc(meta->n + 1, sizeof *num); /* every value a number: right-aligned */
+    sl_buf b = SL_BUF_INIT;
+    if (w == NULL || num == NULL) {
+        free(w);
+        free(num);
+        return;
+    }
+    for (size_t i = 0; i < meta->n; i++) {
+        const sl_jval *nm = sl_json_get(&meta->items[i], "name");
+        if (nm) {
+            cell_text(nm, &b);
+            w[i] = width(b.p ? b.p : "", b.len);
+        }
+        bool any = false, all = true;
+        for (size_t r = 0; r < rows->n; r++) {
+            if (i >= rows->items[r].n)
+                continue;
+            uint8_t t = rows->items[r].items[i].type;
+            any = any || t == SL_J_NUM;
+            all = all && (t == SL_J_NUM || t == SL_J_NULL);
+            cell_text(&rows->items[r].items[i], &b);
+            size_t cw = width(b.p ? b.p : "", b.len);
+            w[i] = cw > w[i] ? cw : w[i];
+        }
+        num[i] = any && all;
+    }
+    table_line(NULL, meta, w, num, &b, true);
+    for (size_t i = 0; i < meta->n; i++) {
+        if (i)
+            fputs("  ", stdout);
+        pad(w[i], '-');
+    }
+    putchar('\n');
+    for (size_t r = 0; r < rows->n; r++)
+        table_line(&rows->items[r], meta, w, num, &b, false);
+    sl_buf_free(&b);
+    free(w);
+    free(num);
+}
+
+/* A result set as TSV (the piped form). */
+static void print_tsv(const sl_jval *meta, const sl_jval *rows)
+{
+    for (size_t i = 0; i < meta->n; i++) {
+        const sl_jval *nm = sl_json_get(&meta->items[i], "name");
+        if (i)
+            putchar('\t');
+        if (nm)
+            put_escaped(nm->s.p, nm->s.n);
+    }
+    putchar('\n');
+    for (size_t r = 0; r < rows->n; r++) {
+        for (size_t i = 0; i < rows->items[r].n; i++) {
+            if (i)
+                putchar('\t');
+            print_cell(&rows->items[r].items[i]);
+        }
+        putchar('\n');
+    }
+}
+
 static int print_answer(const char *text)
 {
     sl_arena_t a;
@@ -236,22 +365,11 @@ static int print_answer(const char *text)
         puts("OK");
         goto out;
     }
-    for (size_t i = 0; i < meta->n; i++) {
-        const sl_jval *nm = sl_json_get(&meta->items[i], "name");
-        if (i)
-            putchar('\t');
-        if (nm)
-            put_escaped(nm->s.p, nm->s.n);
-    }
-    putchar('\n');
-    for (size_t r = 0; r < rows->n; r++) {
-        for (size_t i = 0; i < rows->items[r].n; i++) {
-            if (i)
-                putchar('\t');
-            print_cell(&rows->items[r].items[i]);
-        }
-        putchar('\n');
-    }
+    if (isatty(STDOUT_FILENO))
+        print_table(meta, rows);
+    else
+        print_tsv(meta, rows);
+    fflush(stdout); /* the rows, then the count: never "4.253 rows" */
     fprintf(stderr, "%zu row%s\n", rows->n, rows->n == 1 ? "" : "s");
 out:
     sl_arena_free(&a);

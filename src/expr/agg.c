@@ -18,6 +18,8 @@
 #include <math.h>
 #include <strings.h>
 
+#include "../batch/bitmap.h"
+#include "../core/mem.h"
 #include "internal.h"
 
 static const sl__aggdef aggs[] = {
@@ -39,6 +41,13 @@ static const sl__aggdef aggs[] = {
     {"bit_and", "bit_and", SL_QA_BIT_AND, 1, 1},
     {"bit_or", "bit_or", SL_QA_BIT_OR, 1, 1},
     {"bit_xor", "bit_xor", SL_QA_BIT_XOR, 1, 1},
+    {"bitmap_union", "bitmap_union", SL_QA_BITMAP_UNION, 1, 1},
+    {"bitmap_union_count", "bitmap_union_count", SL_QA_BITMAP_UNION_COUNT, 1, 1},
+    {"hll_union", "hll_union", SL_QA_HLL_UNION, 1, 1},
+    {"hll_raw_agg", "hll_union", SL_QA_HLL_UNION, 1, 1},
+    {"hll_union_agg", "hll_union_agg", SL_QA_HLL_UNION_AGG, 1, 1},
+    {"ndv", "ndv", SL_QA_NDV, 1, 1},
+    {"approx_count_distinct", "ndv", SL_QA_NDV, 1, 1},
 };
 
 const sl__aggdef *sl__expr_agg_find(sl_slice name)
@@ -138,8 +147,30 @@ static sl_code bind_group_concat(sl__binder *b, sl_expr *e)
     return SL_OK;
 }
 
+/* bitmap_union* take a BITMAP, hll_union* an HLL; ndv any value (hashed as text). */
+static sl_code bind_sketch(sl__binder *b, sl_expr *e)
+{
+    uint8_t id = e->args[0]->type.id;
+    bool bm = e->op == SL_QA_BITMAP_UNION || e->op == SL_QA_BITMAP_UNION_COUNT;
+    if (e->op == SL_QA_NDV) {
+        e->type = sl__ty(SL_BIGINT);
+        return sl__cls_of(id) == C_CPLX ? no_signature(b, e)
+                                        : sl__expr_coerce(b, &e->args[0], sl__ty(SL_STRING));
+    }
+    if (sl__cls_of(id) == C_NULL)
+        e->args[0]->type = sl__ty(bm ? SL_BITMAP : SL_HLL);
+    else if (id != (bm ? SL_BITMAP : SL_HLL))
+        return no_signature(b, e);
+    e->type = sl__ty(e->op == SL_QA_BITMAP_UNION ? SL_BITMAP
+                     : e->op == SL_QA_HLL_UNION  ? SL_HLL
+                                                 : SL_BIGINT);
+    return SL_OK;
+}
+
 sl_code sl__expr_bind_agg(sl__binder *b, sl_expr *e)
 {
+    if (e->op >= SL_QA_BITMAP_UNION)
+        return bind_sketch(b, e);
     switch (e->op) {
     case SL_QA_COUNT: e->type = sl__ty(SL_BIGINT); return SL_OK;
     case SL_QA_SUM:
@@ -202,12 +233,68 @@ static sl_code step_concat(const sl_expr *agg, sl_expr_acc *acc, const sl_datum 
     return SL_OK;
 }
 
+/* One BITMAP / HLL / ndv value into the accumulator's sketch. */
+static sl_code step_sketch(const sl_expr *agg, sl_expr_acc *acc, const sl_datum *v, sl_err *err)
+{
+    sl_slice s = {v->s.p, v->s.n};
+    bool bm = agg->op == SL_QA_BITMAP_UNION || agg->op == SL_QA_BITMAP_UNION_COUNT, ok;
+    if (acc->sketch == NULL) {
+        acc->sketch = bm ? (void *)sl_bitmap_new() : sl_calloc(sizeof(sl_hll));
+        acc->sketch_kind = acc->sketch ? (bm ? 1 : 2) : 0;
+    }
+    if (acc->sketch == NULL)
+        return sl_fail(err, SL_NOMEM, "out of memory in %s", sl__expr_agg_name(agg->op));
+    if (bm)
+        ok = sl_bitmap_or_bytes(acc->sketch, s);
+    else if (agg->op == SL_QA_NDV)
+        ok = sl_hll_add_hash(acc->sketch, sl_hll_hash(s.p, s.n));
+    else
+        ok = sl_hll_or_bytes(acc->sketch, s);
+    if (!ok)
+        return sl_fail(err, SL_INVALID, "%s: a stored value is not a valid %s",
+                       sl__expr_agg_name(agg->op), bm ? "BITMAP" : "HLL");
+    return SL_OK;
+}
+
+/* The value of a BITMAP / HLL aggregate; the serialized sketch goes into acc->text. */
+static sl_code value_sketch(const sl_expr *agg, sl_expr_acc *acc, sl_datum *out, sl_err *err)
+{
+    bool bm = agg->op == SL_QA_BITMAP_UNION || agg->op == SL_QA_BITMAP_UNION_COUNT;
+    if (agg->op == SL_QA_BITMAP_UNION_COUNT) {
+        out->i = acc->sketch ? (int64_t)sl_bitmap_count(acc->sketch) : 0;
+        return SL_OK;
+    }
+    if (agg->op != SL_QA_BITMAP_UNION && agg->op != SL_QA_HLL_UNION) {
+        out->i = acc->sketch ? sl_hll_estimate(acc->sketch) : 0;
+        return SL_OK;
+    }
+    sl_arena_t a;
+    sl_slice r = bm ? sl_bitmap_empty() : SL_LIT("\0");
+    sl_hll none = {0};
+    sl_arena_init(&a, 4096);
+    bool ok = bm ? acc->sketch == NULL || sl_bitmap_write(acc->sketch, &a, &r)
+                 : sl_hll_write(acc->sketch ? acc->sketch : &none, &a, &r);
+    sl_buf_clear(&acc->text);
+    if (ok)
+        sl_buf_append(&acc->text, r.p, r.n);
+    sl_arena_free(&a);
+    if (!ok || acc->text.oom)
+        return sl_fail(err, SL_NOMEM, "out of memory in %s", sl__expr_agg_name(agg->op));
+    out->s.p = acc->text.p, out->s.n = acc->text.len;
+    return SL_OK;
+}
+
 sl_code sl_expr_acc_step(const sl_expr *agg, sl_expr_acc *acc, const sl_datum *v,
                          const sl_datum *sep, uint64_t max_bytes, sl_err *err)
 {
     sl_code rc = SL_OK;
     if (v == NULL)
         return SL_OK;
+    if (agg->op >= SL_QA_BITMAP_UNION) {
+        if ((rc = step_sketch(agg, acc, v, err)) == SL_OK)
+            acc->n++;
+        return rc;
+    }
     switch (agg->op) {
     case SL_QA_COUNT: break;
     case SL_QA_SUM:
@@ -272,9 +359,11 @@ sl_code sl_expr_acc_value(const sl_expr *agg, sl_expr_acc *acc, bool *null, sl_d
                           sl_err *err)
 {
     memset(out, 0, sizeof *out);
-    *null = acc->n == 0 && agg->op != SL_QA_COUNT;
+    *null = acc->n == 0 && agg->op != SL_QA_COUNT && agg->op < SL_QA_BITMAP_UNION;
     if (*null)
         return SL_OK;
+    if (agg->op >= SL_QA_BITMAP_UNION)
+        return value_sketch(agg, acc, out, err);
     switch (agg->op) {
     case SL_QA_COUNT: out->i = (int64_t)acc->n; return SL_OK;
     case SL_QA_SUM:
@@ -308,6 +397,10 @@ sl_code sl_expr_acc_value(const sl_expr *agg, sl_expr_acc *acc, bool *null, sl_d
 
 void sl_expr_acc_free(sl_expr_acc *acc)
 {
+    if (acc->sketch_kind == 1)
+        sl_bitmap_free(acc->sketch);
+    else if (acc->sketch_kind == 2)
+        sl_hll_free(acc->sketch), sl_free(acc->sketch);
     sl_buf_free(&acc->text);
     memset(acc, 0, sizeof *acc);
 }

@@ -28,7 +28,14 @@ const sl__func *sl__expr_func_find(sl_slice name)
         const size_t *n;
     } tabs[] = {{sl__expr_funcs_time, &sl__expr_n_funcs_time},
                 {sl__expr_funcs_string, &sl__expr_n_funcs_string},
-                {sl__expr_funcs_math, &sl__expr_n_funcs_math}};
+                {sl__expr_funcs_math, &sl__expr_n_funcs_math},
+                {sl__expr_funcs_complex, &sl__expr_n_funcs_complex},
+                {sl__expr_funcs_string2, &sl__expr_n_funcs_string2},
+                {sl__expr_funcs_regexp, &sl__expr_n_funcs_regexp},
+                {sl__expr_funcs_math2, &sl__expr_n_funcs_math2},
+                {sl__expr_funcs_date2, &sl__expr_n_funcs_date2},
+                {sl__expr_funcs_json, &sl__expr_n_funcs_json},
+                {sl__expr_funcs_hash, &sl__expr_n_funcs_hash}};
     for (size_t t = 0; t < SL_COUNT(tabs); t++)
         for (size_t k = 0; k < *tabs[t].n; k++)
             if (sl_slice_ieq(name, tabs[t].v[k].name))
@@ -325,9 +332,17 @@ static sl_code bind_case(sl__binder *b, sl_expr *e)
     return SL_OK;
 }
 
+static sl_code bind_node(sl__binder *b, sl_expr **slot);
+
 static sl_code bind_col(sl__binder *b, sl_expr **slot)
 {
     sl_expr *e = *slot, *subst = NULL;
+    if (e->qual.n && e->qual_db.n == 0) { /* s.field of a STRUCT column s: struct_element */
+        sl_expr *call = NULL;
+        sl_code rc = sl__expr_struct_ref(b, e, &call);
+        if (rc != SL_OK || call)
+            return rc != SL_OK ? rc : (*slot = call, bind_node(b, slot));
+    }
     if (b->opts && b->opts->resolve) {
         long col = -1;
         sl_code rc = b->opts->resolve(b->opts->arg, e, &col, &subst, b->err);
@@ -573,6 +588,19 @@ bool sl__expr_text(sl__env *env, sl_datum *d, const char *p, size_t n)
     return true;
 }
 
+char *sl__expr_alloc_text(sl__env *env, sl_datum *d, size_t n)
+{
+    char *c = sl_arena_alloc(env->a, n ? n : 1);
+    if (c == NULL) {
+        sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
+        env->oom = true;
+        return NULL;
+    }
+    d->s.p = c;
+    d->s.n = n;
+    return c;
+}
+
 static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out);
 
 static sl_code eval_args(const sl_expr *e, sl__env *env, sl_vec **av)
@@ -597,7 +625,8 @@ int sl__expr_cmp(int cls, const sl_datum *a, const sl_datum *b)
         if (isnan(a->d) || isnan(b->d))
             return isnan(a->d) - isnan(b->d); /* NaN sorts last and equals itself */
         return (a->d > b->d) - (a->d < b->d);
-    case C_TEXT: {
+    case C_TEXT:
+    case C_CPLX: {
         size_t n = a->s.n < b->s.n ? a->s.n : b->s.n;
         int c = n ? memcmp(a->s.p, b->s.p, n) : 0;
         return c ? (c > 0) - (c < 0) : (a->s.n > b->s.n) - (a->s.n < b->s.n);
@@ -999,12 +1028,35 @@ static sl_code eval_leaf(const sl_expr *e, sl__env *env, sl_vec *out)
     return rc;
 }
 
+/* CAST of a literal ('2000-01-01' compared with a DATETIME, the path of get_json_string):
+ * converted once, then repeated, rather than converted on every row of every batch. */
+static sl_code eval_const_cast(const sl_expr *e, sl__env *env, sl_vec *out)
+{
+    sl__env one = *env;
+    sl_vec in = {e->args[0]->type, (sl_datum *)&e->args[0]->lit, NULL}, v;
+    uint8_t lit_null = e->args[0]->lit_null;
+    one.n = 1, one.sel = NULL;
+    in.null = &lit_null;
+    sl_code rc = sl__expr_out(&one, e->type, &in, 1, &v);
+    if (rc == SL_OK && !lit_null)
+        rc = sl__expr_cast(&in, e->type, &one, &v);
+    if (rc == SL_OK)
+        rc = sl__expr_out(env, e->type, NULL, 0, out);
+    for (size_t i = 0; rc == SL_OK && i < env->n; i++) {
+        out->v[i] = v.v[0];
+        out->null[i] |= v.null[0];
+    }
+    return rc;
+}
+
 static sl_code eval_node(const sl_expr *e, sl__env *env, sl_vec *out)
 {
     sl_vec *av = NULL;
     sl_code rc;
     if (e->kind == EK_LIT || e->kind == EK_COL)
         return eval_leaf(e, env, out);
+    if (e->kind == EK_CAST && e->args[0]->kind == EK_LIT && env->n > 1)
+        return eval_const_cast(e, env, out);
     if (e->kind == EK_INTERVAL)
         return eval_node(e->args[0], env, out);
     if ((rc = eval_args(e, env, &av)) != SL_OK)

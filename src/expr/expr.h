@@ -182,6 +182,11 @@ typedef enum sl_expr_agg {
     SL_QA_BIT_AND,
     SL_QA_BIT_OR,
     SL_QA_BIT_XOR,
+    SL_QA_BITMAP_UNION,       /* BITMAP of the union */
+    SL_QA_BITMAP_UNION_COUNT, /* BIGINT: values in the union (0 without rows) */
+    SL_QA_HLL_UNION,          /* HLL of the union (hll_union, hll_raw_agg) */
+    SL_QA_HLL_UNION_AGG,      /* BIGINT: the union's estimate (hll_union_agg) */
+    SL_QA_NDV,                /* BIGINT: ndv / approx_count_distinct, an HLL of the values */
     SL__N_QA
 } sl_expr_agg;
 
@@ -286,7 +291,9 @@ typedef struct sl_expr_acc {
     sl_i128 isum;        /* integer and unscaled-decimal sums; bit_* state */
     double dsum;         /* DOUBLE sums */
     double mean, m2;     /* stddev / variance (Welford) */
-    sl_buf text;         /* group_concat */
+    sl_buf text;         /* group_concat; the serialized BITMAP / HLL of a union's value */
+    void *sketch;        /* bitmap_union*: an sl_bitmap; hll_*, ndv: an sl_hll (batch/bitmap.h) */
+    uint8_t sketch_kind; /* 1: sketch is an sl_bitmap, 2: an sl_hll */
 } sl_expr_acc;
 
 /** Add one value of the aggregate's argument (NULL: v == NULL; count(*) passes any non-NULL

@@ -517,6 +517,9 @@ static bool cast_one(const sl_vec *in, size_t i, sl_type to, sl__env *env, sl_da
 {
     sl_i128 w;
     int64_t us;
+    int c = sl__expr_cast_complex(in, i, to, env, o);
+    if (c >= 0)
+        return c == 1;
     switch (sl__cls_of(to.id)) {
     case C_INT:
         if (to.id == SL_BOOLEAN && sl__cls_of(in->type.id) == C_TEXT)

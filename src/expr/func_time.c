@@ -131,23 +131,44 @@ static sl_code bind_now(sl_expr *e, sl__binder *b)
 
 /* ---- date_add / date_sub ---- */
 
-enum { U_YEAR, U_QUARTER, U_MONTH, U_WEEK, U_DAY, U_HOUR, U_MINUTE, U_SECOND, U_MICRO };
+enum { U_YEAR = SL__U_YEAR, U_QUARTER = SL__U_QUARTER, U_MONTH = SL__U_MONTH,
+       U_WEEK = SL__U_WEEK, U_DAY = SL__U_DAY, U_HOUR = SL__U_HOUR, U_MINUTE = SL__U_MINUTE,
+       U_SECOND = SL__U_SECOND, U_MICRO = SL__U_MICRO, U_MILLI = SL__U_MILLI };
 
-static int unit_of(sl_slice name)
+int sl__dt_unit(sl_slice name)
 {
-    static const char *const u[] = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY",
-                                    "HOUR", "MINUTE", "SECOND", "MICROSECOND"};
+    static const char *const u[] = {"YEAR", "QUARTER", "MONTH",  "WEEK",        "DAY",
+                                    "HOUR", "MINUTE",  "SECOND", "MICROSECOND", "MILLISECOND"};
     for (int k = 0; k < (int)SL_COUNT(u); k++)
         if (sl_slice_ieq(name, u[k]))
             return k;
-    return U_DAY;
+    return -1;
 }
 
-/* us + n units; false when the result leaves 0000-01-01 .. 9999-12-31. */
-static bool add_interval(int64_t us, int unit, int64_t n, int64_t *out)
+sl_type sl__dt_text_type(const sl_expr *x, unsigned min_prec)
+{
+    sl_type t = sl__ty(SL_DATETIME);
+    unsigned p = 0;
+    if (x->kind == EK_LIT && !x->lit_null && sl__cls_of(x->type.id) == C_TEXT) {
+        const char *dot = memchr(x->lit.s.p, '.', x->lit.s.n);
+        for (size_t k = dot ? (size_t)(dot - x->lit.s.p) + 1 : x->lit.s.n;
+             k < x->lit.s.n && x->lit.s.p[k] >= '0' && x->lit.s.p[k] <= '9' && p < 6; k++)
+            p++;
+    }
+    t.precision = (uint8_t)(p > min_prec ? p : min_prec);
+    return t;
+}
+
+static int unit_of(sl_slice name)
+{
+    int u = sl__dt_unit(name);
+    return u < 0 ? U_DAY : u;
+}
+
+bool sl__dt_add(int64_t us, int unit, int64_t n, int64_t *out)
 {
     static const int64_t mul[] = {0, 0, 0, 7 * SL__US_PER_DAY, SL__US_PER_DAY,
-                                  INT64_C(3600000000), 60000000, 1000000, 1};
+                                  INT64_C(3600000000), 60000000, 1000000, 1, 1000};
     if (unit <= U_MONTH) {
         int64_t months, y;
         unsigned m, d;
@@ -195,7 +216,7 @@ static sl_code f_date_add(const sl_expr *e, const sl_vec *av, sl__env *env, sl_v
         if (out->null[i])
             continue;
         us = is_date ? av[0].v[i].i * SL__US_PER_DAY : av[0].v[i].i;
-        if (n == INT64_MIN || !add_interval(us, unit, sign * n, &r)) {
+        if (n == INT64_MIN || !sl__dt_add(us, unit, sign * n, &r)) {
             out->null[i] = 1;
             continue;
         }
@@ -212,17 +233,25 @@ static sl_code bind_date_add(sl_expr *e, sl__binder *b)
     interval_of(e, &unit, &sign);
     if (sl__cls_of(t0.id) != C_DATE && sl__cls_of(t0.id) != C_DT) {
         bool text = sl__cls_of(t0.id) == C_TEXT;
+        sl_type to = text ? sl__dt_text_type(e->args[0], unit == U_MICRO ? 6 : unit == U_MILLI
+                                                                               ? 3 : 0)
+                          : sl__ty(SL_DATETIME);
         if ((rc = sl__expr_coerce(b, &e->args[0], sl__ty(SL_DATETIME))) != SL_OK)
             return rc;
-        t0 = sl__ty(SL_DATETIME);
-        if (text)
-            t0.precision = unit == U_MICRO ? 6 : 0;
+        t0 = to;
     }
     if ((rc = sl__expr_coerce(b, &e->args[1], sl__ty(SL_BIGINT))) != SL_OK)
         return rc;
     e->type = t0;
+    /* sub-second units widen the fraction: microseconds_add gives DATETIME(6), milliseconds
+     * at least DATETIME(3) (Doris's signatures) */
+    if (t0.id == SL_DATETIME && unit == U_MICRO)
+        e->type.precision = 6;
+    else if (t0.id == SL_DATETIME && unit == U_MILLI && t0.precision < 3)
+        e->type.precision = 3;
     if (t0.id == SL_DATE && unit >= U_HOUR)
-        e->type = sl__ty(SL_DATETIME), e->type.precision = unit == U_MICRO ? 6 : 0;
+        e->type = sl__ty(SL_DATETIME),
+        e->type.precision = unit == U_MICRO ? 6 : unit == U_MILLI ? 3 : 0;
     return SL_OK;
 }
 
@@ -586,5 +615,8 @@ const sl__func sl__expr_funcs_time[] = {
     ADD("hours_add", U_HOUR + 1), ADD("hours_sub", -(U_HOUR + 1)),
     ADD("minutes_add", U_MINUTE + 1), ADD("minutes_sub", -(U_MINUTE + 1)),
     ADD("seconds_add", U_SECOND + 1), ADD("seconds_sub", -(U_SECOND + 1)),
+    ADD("quarters_add", U_QUARTER + 1), ADD("quarters_sub", -(U_QUARTER + 1)),
+    ADD("milliseconds_add", U_MILLI + 1), ADD("milliseconds_sub", -(U_MILLI + 1)),
+    ADD("microseconds_add", U_MICRO + 1), ADD("microseconds_sub", -(U_MICRO + 1)),
 };
 const size_t sl__expr_n_funcs_time = SL_COUNT(sl__expr_funcs_time);

@@ -39,7 +39,8 @@ typedef enum sl__tk {
 
 typedef enum sl__op {
     OP_LP, OP_RP, OP_COMMA, OP_DOT, OP_SEMI, OP_STAR, OP_PLUS, OP_MINUS, OP_SLASH, OP_PCT,
-    OP_EQ, OP_NSEQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_AND2, OP_OR2, OP_BANG
+    OP_EQ, OP_NSEQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_AND2, OP_OR2, OP_BANG,
+    OP_LB, OP_RB, OP_LC, OP_RC, OP_COLON  /* [ ] { } : of element access and literals */
 } sl__op;
 
 typedef struct sl__tok {
@@ -121,7 +122,9 @@ void sl__expr_print_type(const sl_type *t, sl_buf *b);
 bool sl__expr_equal(const sl_expr *a, const sl_expr *b);
 
 /* ---- types ---- */
-typedef enum sl__cls { C_INT, C_LARGE, C_DEC, C_FLOAT, C_DATE, C_DT, C_TEXT, C_NULL } sl__cls;
+typedef enum sl__cls { C_INT, C_LARGE, C_DEC, C_FLOAT, C_DATE, C_DT, C_TEXT, C_NULL,
+                       C_CPLX /* ARRAY, MAP, STRUCT, BITMAP, HLL: bytes (func_complex.c) */
+} sl__cls;
 
 static inline int sl__cls_of(uint8_t id)
 {
@@ -133,7 +136,8 @@ static inline int sl__cls_of(uint8_t id)
     case SL_FLOAT: case SL_DOUBLE: return C_FLOAT;
     case SL_DATE: return C_DATE;
     case SL_DATETIME: return C_DT;
-    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: return C_TEXT;
+    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: case SL_VARIANT: return C_TEXT;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_BITMAP: case SL_HLL: return C_CPLX;
     default: return C_NULL;
     }
 }
@@ -210,6 +214,87 @@ extern const sl__func sl__expr_funcs_string[];
 extern const size_t sl__expr_n_funcs_string;
 extern const sl__func sl__expr_funcs_math[];
 extern const size_t sl__expr_n_funcs_math;
+extern const sl__func sl__expr_funcs_complex[];
+extern const size_t sl__expr_n_funcs_complex;
+
+/* Casts that involve ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL (func_complex.c): 1 done (*o
+ * set), 0 NULL (or out of memory: env->oom), -1 not such a cast. */
+int sl__expr_cast_complex(const sl_vec *in, size_t i, sl_type to, sl__env *env, sl_datum *o);
+
+/* A statement's `s.f` (an unbound qualified column) where s is a STRUCT column of the scope
+ * with a field f: *out becomes the unbound struct_element(s, 'f'); else *out stays NULL. */
+sl_code sl__expr_struct_ref(sl__binder *b, const sl_expr *col, sl_expr **out);
+/* Issue 20's families, one table per file: func_string2.c (more string functions, URLs,
+ * masks), func_regexp.c, func_math2.c, func_date2.c, func_json.c, func_hash.c. */
+extern const sl__func sl__expr_funcs_string2[];
+extern const size_t sl__expr_n_funcs_string2;
+extern const sl__func sl__expr_funcs_regexp[];
+extern const size_t sl__expr_n_funcs_regexp;
+extern const sl__func sl__expr_funcs_math2[];
+extern const size_t sl__expr_n_funcs_math2;
+extern const sl__func sl__expr_funcs_date2[];
+extern const size_t sl__expr_n_funcs_date2;
+extern const sl__func sl__expr_funcs_json[];
+extern const size_t sl__expr_n_funcs_json;
+extern const sl__func sl__expr_funcs_hash[];
+extern const size_t sl__expr_n_funcs_hash;
+
+/* Longest text a function makes (Doris's string_type_length_soft_limit, 1 MiB): longer
+ * results are NULL rather than an allocation the size of the request. */
+#define SL__MAX_TEXT (1u << 20)
+
+/* Text argument k of row i as a slice. */
+static inline sl_slice sl__arg_s(const sl_vec *av, size_t k, size_t i)
+{
+    return (sl_slice){av[k].v[i].s.p, av[k].v[i].s.n};
+}
+
+/* True when argument k is NULL in row i. */
+static inline bool sl__arg_null(const sl_vec *av, size_t k, size_t i)
+{
+    return av[k].null && av[k].null[i];
+}
+
+/* Characters of UTF-8 text (continuation bytes not counted). */
+static inline size_t sl__u8_chars(sl_slice s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.n; i++)
+        n += ((unsigned char)s.p[i] & 0xc0) != 0x80;
+    return n;
+}
+
+/* Byte offset of character k (0-based) of s; s.n when past the end. */
+static inline size_t sl__u8_offset(sl_slice s, size_t k)
+{
+    size_t i = 0;
+    while (i < s.n && k) {
+        i++;
+        while (i < s.n && ((unsigned char)s.p[i] & 0xc0) == 0x80)
+            i++;
+        k--;
+    }
+    return i;
+}
+
+/* Allocate n bytes of result text for out->v[i] in the evaluation arena; NULL (and the error
+ * recorded, env->oom set) when out of memory. */
+char *sl__expr_alloc_text(sl__env *env, sl_datum *d, size_t n);
+
+/* ---- date helpers shared by func_time.c and func_date2.c ---- */
+enum { SL__U_YEAR, SL__U_QUARTER, SL__U_MONTH, SL__U_WEEK, SL__U_DAY, SL__U_HOUR,
+       SL__U_MINUTE, SL__U_SECOND, SL__U_MICRO, SL__U_MILLI };
+
+/* us + n units (SL__U_*); false when the result leaves 0000-01-01 .. 9999-12-31. Months
+ * clamp the day to the month's last (Doris's months_add). */
+bool sl__dt_add(int64_t us, int unit, int64_t n, int64_t *out);
+
+/* The DATETIME type a text argument x converts to: the precision of its fraction digits
+ * when it is a literal (Doris infers datetimev2(p) from the literal), else min_prec. */
+sl_type sl__dt_text_type(const sl_expr *x, unsigned min_prec);
+
+/* The SL__U_* unit named name (case-insensitive: YEAR, ..., MICROSECOND, MILLISECOND), or -1. */
+int sl__dt_unit(sl_slice name);
 
 /* The builtin named name (case-insensitive), or NULL. */
 const sl__func *sl__expr_func_find(sl_slice name);

@@ -109,7 +109,8 @@ static const struct {
     {"&&", OP_AND2}, {"||", OP_OR2}, {"==", OP_EQ}, {"(", OP_LP}, {")", OP_RP},
     {",", OP_COMMA}, {".", OP_DOT}, {";", OP_SEMI}, {"*", OP_STAR}, {"+", OP_PLUS},
     {"-", OP_MINUS}, {"/", OP_SLASH}, {"%", OP_PCT}, {"=", OP_EQ}, {"<", OP_LT},
-    {">", OP_GT}, {"!", OP_BANG},
+    {">", OP_GT}, {"!", OP_BANG}, {"[", OP_LB}, {"]", OP_RB}, {"{", OP_LC}, {"}", OP_RC},
+    {":", OP_COLON},
 };
 
 static size_t lex_op(sl_slice s, size_t i, sl__tok *t)

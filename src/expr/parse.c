@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -348,9 +349,75 @@ static bool parse_type_args(parser *p, sl_type *t)
     return true;
 }
 
+static bool parse_type_rec(parser *p, sl_type *t, unsigned depth);
+
+static bool type_fail(parser *p, sl_code code, const char *msg)
+{
+    if (p->rc == SL_OK)
+        p->rc = sl_fail(p->err, code, "%s", msg);
+    return false;
+}
+
+/* The element types of ARRAY<T>, MAP<K, V> or STRUCT<name: T, ...> (at most 16 fields here,
+ * names bare words) after the keyword, elements nullable; interned as CREATE TABLE's are
+ * (types.h). */
+static bool parse_complex_type(parser *p, uint8_t id, sl_type *out, unsigned depth)
+{
+    sl_type ts[16];
+    uint8_t nl[16];
+    sl_slice nm[16];
+    size_t n = 0;
+    if (depth > SL_TYPE_MAX_DEPTH)
+        return type_fail(p, SL_INVALID, "complex types nest too deep");
+    if (!expect_op(p, OP_LT))
+        return false;
+    do {
+        if (n == SL_COUNT(ts) || (id == SL_STRUCT && p->t.kind != TK_IDENT))
+            return syntax(p), false;
+        if (id == SL_STRUCT) {
+            nm[n] = p->t.text;
+            next(p);
+            if (!expect_op(p, OP_COLON))
+                return false;
+        }
+        if (!parse_type_rec(p, &ts[n], depth + 1))
+            return false;
+        if (ts[n].id == SL_VARIANT)
+            return type_fail(p, SL_INVALID, "VARIANT is not supported inside a complex type");
+        for (size_t j = 0; id == SL_STRUCT && j < n; j++)
+            if (nm[j].n == nm[n].n && strncasecmp(nm[j].p, nm[n].p, nm[n].n) == 0)
+                return type_fail(p, SL_INVALID, "duplicate field name in struct");
+        nl[n++] = 1;
+    } while ((id == SL_STRUCT || (id == SL_MAP && n < 2)) && accept_op(p, OP_COMMA));
+    if (n != (id == SL_MAP ? 2u : id == SL_ARRAY ? 1u : n) || !expect_op(p, OP_GT))
+        return syntax(p), false;
+    sl_ctype c = {(uint32_t)n, ts, nl, id == SL_STRUCT ? nm : NULL};
+    if (!sl_type_intern(id, &c, out))
+        return type_fail(p, SL_NOMEM, "cannot keep the type (too many distinct complex types)");
+    return true;
+}
+
 static bool parse_type(parser *p, sl_type *t)
 {
+    return parse_type_rec(p, t, 1);
+}
+
+static bool parse_type_rec(parser *p, sl_type *t, unsigned depth)
+{
     size_t k;
+    static const struct {
+        const char *name;
+        uint8_t id;
+    } complex[] = {{"array", SL_ARRAY}, {"map", SL_MAP}, {"struct", SL_STRUCT},
+                   {"variant", SL_VARIANT}};
+    for (k = 0; k < SL_COUNT(complex); k++) {
+        if (is_kw(p, complex[k].name)) {
+            next(p);
+            *t = sl__ty(complex[k].id);
+            return complex[k].id == SL_VARIANT ||
+                   parse_complex_type(p, complex[k].id, t, depth);
+        }
+    }
     for (k = 0; k < SL_COUNT(type_names); k++)
         if (is_kw(p, type_names[k].name))
             break;
@@ -359,6 +426,12 @@ static bool parse_type(parser *p, sl_type *t)
         return false;
     }
     *t = sl__ty(type_names[k].id);
+    if (depth > 1) /* an element: spelled as in DDL, so that the type equals a column's */
+        t->v1 = sl_slice_ieq(p->t.text, "decimalv2") ? 2
+                : sl_slice_ieq(p->t.text, "decimal") || sl_slice_ieq(p->t.text, "date") ||
+                          sl_slice_ieq(p->t.text, "datetime")
+                    ? 1
+                    : 0;
     if (t->id == SL_DATETIME)
         t->precision = 0;
     if (t->id == SL_DECIMAL)
@@ -379,6 +452,11 @@ void sl__expr_print_type(const sl_type *t, sl_buf *b)
     static const char *const names[] = {
         "tinyint", "smallint", "int", "bigint", "largeint", "float", "double", "decimal",
         "date", "datetime", "boolean", "char", "varchar", "string", "json"};
+    if (t->id == SL_ARRAY || t->id == SL_MAP || t->id == SL_STRUCT || t->id == SL_VARIANT) {
+        char tn[512];
+        sl_buf_puts(b, sl_type_name(t, tn, sizeof tn));
+        return;
+    }
     if (t->id >= SL_COUNT(names)) {
         sl_buf_puts(b, "null");
         return;
@@ -440,8 +518,8 @@ static sl_expr *parse_cast(parser *p)
     return e;
 }
 
-static const char *const units[] = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY",
-                                    "HOUR", "MINUTE", "SECOND", "MICROSECOND"};
+static const char *const units[] = {"YEAR", "QUARTER", "MONTH",  "WEEK",        "DAY",
+                                    "HOUR", "MINUTE",  "SECOND", "MICROSECOND", "MILLISECOND"};
 
 static sl_expr *parse_interval(parser *p)
 {
@@ -463,12 +541,65 @@ static sl_expr *parse_interval(parser *p)
 }
 
 static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t pos);
+static sl_expr *parse_literal_list(parser *p);
+
+/* A bare time unit (YEAR, MINUTE, ...) as the string literal of its name, or NULL (nothing
+ * read) when the current token is not one: timestampdiff(MINUTE, a, b) is written so. */
+static sl_expr *lit_unit(parser *p)
+{
+    if (p->t.kind != TK_IDENT)
+        return NULL;
+    for (size_t k = 0; k < SL_COUNT(units); k++) {
+        if (!is_kw(p, units[k]))
+            continue;
+        sl_expr *e = node(p, EK_LIT, p->t.pos, 0);
+        if (e == NULL)
+            return NULL;
+        e->type = sl__ty(SL_STRING);
+        e->lit.s.p = units[k];
+        e->lit.s.n = strlen(units[k]);
+        next(p);
+        return e;
+    }
+    return NULL;
+}
+
+/* EXTRACT(unit FROM x), after "extract(": the call unit(x) (year(x), minute(x), ...). */
+static sl_expr *parse_extract(parser *p, size_t pos)
+{
+    static const char *const fns[] = {"year", "quarter", "month", "week", "day", "hour",
+                                      "minute", "second", "microsecond"};
+    size_t k = 0;
+    while (k < SL_COUNT(fns) && !is_kw(p, units[k]))
+        k++;
+    if (k == SL_COUNT(fns))
+        return syntax(p);
+    next(p);
+    if (!expect_kw(p, "from"))
+        return NULL;
+    list l = {0};
+    if (!push(p, &l, parse_expr(p)) || !expect_op(p, OP_RP))
+        return NULL;
+    sl_expr *e = from_list(p, EK_CALL, pos, &l);
+    if (e) {
+        e->fn = sl__expr_func_find(sl_slice_of(fns[k]));
+        e->name = sl_slice_of(fns[k]);
+    }
+    return e;
+}
 
 static sl_expr *parse_call(parser *p, sl_slice name, size_t pos, bool parens)
 {
     list l = {0};
     const sl__func *fn = sl__expr_func_find(name);
     const sl__aggdef *ad = NULL;
+    if (fn == NULL && parens && sl_slice_ieq(name, "extract"))
+        return parse_extract(p, pos);
+    if (fn && parens && (sl_slice_ieq(name, "timestampdiff") || sl_slice_ieq(name, "timestampadd"))) {
+        sl_expr *u = lit_unit(p);
+        if (u && (!push(p, &l, u) || !expect_op(p, OP_COMMA)))
+            return NULL;
+    }
     if (fn == NULL && parens && (p->flags & SL_EXPR_PARSE_AGG) &&
         (ad = sl__expr_agg_find(name)) != NULL)
         return parse_agg(p, ad, name, pos);
@@ -623,6 +754,33 @@ static sl_expr *parse_agg(parser *p, const sl__aggdef *ad, sl_slice name, size_t
     return e;
 }
 
+/* [a, b, ...] as array(a, b, ...) and {k: v, ...} as map(k, v, ...), Doris's literals. */
+static sl_expr *parse_literal_list(parser *p)
+{
+    size_t pos = p->t.pos;
+    bool is_map = is_op(p, OP_LC);
+    uint8_t close = is_map ? OP_RC : OP_RB;
+    list l = {0};
+    next(p);
+    if (!accept_op(p, close)) {
+        do {
+            if (!push(p, &l, parse_expr(p)))
+                return NULL;
+            if (is_map && (!expect_op(p, OP_COLON) || !push(p, &l, parse_expr(p))))
+                return NULL;
+        } while (accept_op(p, OP_COMMA));
+        if (!expect_op(p, close))
+            return NULL;
+    }
+    sl_slice name = is_map ? SL_LIT("map") : SL_LIT("array");
+    sl_expr *e = from_list(p, EK_CALL, pos, &l);
+    if (e) {
+        e->fn = sl__expr_func_find(name);
+        e->name = name;
+    }
+    return e;
+}
+
 static sl_expr *parse_primary(parser *p)
 {
     switch (p->t.kind) {
@@ -646,9 +804,33 @@ static sl_expr *parse_primary(parser *p)
             sl_expr *e = parse_expr(p);
             return e && expect_op(p, OP_RP) ? e : NULL;
         }
+        if (is_op(p, OP_LB) || is_op(p, OP_LC))
+            return parse_literal_list(p);
         return syntax(p);
     default: return syntax(p);
     }
+}
+
+/* A primary followed by element accesses: x[i] (arrays 1-based, maps by key, VARIANT by key
+ * or index), as element_at(x, i). */
+static sl_expr *parse_subscripted(parser *p)
+{
+    sl_expr *e = parse_primary(p);
+    while (e && is_op(p, OP_LB)) {
+        size_t pos = p->t.pos;
+        list l = {0};
+        next(p);
+        if (!push(p, &l, e) || !push(p, &l, parse_expr(p)) || !expect_op(p, OP_RB))
+            return NULL;
+        sl_slice name = SL_LIT("element_at");
+        sl_expr *c = from_list(p, EK_CALL, pos, &l);
+        if (c == NULL)
+            return NULL;
+        c->fn = sl__expr_func_find(name);
+        c->name = name;
+        e = c;
+    }
+    return e;
 }
 
 /* ---- operators ---- */
@@ -676,7 +858,7 @@ static sl_expr *parse_unary(parser *p)
     else if (is_op(p, OP_PLUS))
         kind = EK_LIT; /* unary plus: no node */
     else
-        return parse_primary(p);
+        return parse_subscripted(p);
     if (!enter(p))
         return NULL;
     next(p);

@@ -25,6 +25,7 @@
 typedef struct sl_http_server sl_http_server;
 typedef struct sl_http_conn sl_http_conn;
 typedef struct sl_http_req sl_http_req;
+typedef struct sl__stream sl__stream;
 
 typedef struct sl_http_header {
     sl_slice name;   /* as received */
@@ -66,6 +67,7 @@ struct sl_http_req {
     bool chunked;                /* Transfer-Encoding: chunked (then content_length is -1) */
     bool expect_continue;        /* an Expect header was present (any value) */
     bool tls;
+    uint8_t http_minor;          /* HTTP/1.<minor> */
     int role;                    /* the listener's role tag (sl_http_listen) */
     int local_port;              /* the port the request arrived on */
     char peer_ip[64];
@@ -92,6 +94,8 @@ struct sl_http_req {
     sl_buf resp_headers;         /* extra header lines, each "Name: value\r\n" */
     sl_buf resp_body;
     bool close_after;            /* close the connection after this response */
+    sl__stream *_Atomic _stream; /* a streamed reply (sl_http_stream_begin); the layer's (the
+                                    loop reads it while the handler's stage runs) */
 };
 
 /* Find a request header by name (case-insensitive). Returns a NULL slice when absent; a
@@ -105,6 +109,23 @@ void sl_http_respond(sl_http_req *r, int status, const char *content_type, const
 /* Add a response header line (name and value copied; CR and LF are dropped so a value can
  * never start a new header line). */
 void sl_http_add_header(sl_http_req *r, const char *name, const char *value);
+
+/* Streamed replies [nginx chunked filter, h2o generators]. A handler's end() may send its reply
+ * while producing it, for results too large to hold: sl_http_stream_begin sets the status and
+ * content type; sl_http_stream_write appends bytes (copied). Bytes go out in chunks (Transfer-
+ * Encoding: chunked; HTTP/1.0: unframed, then close) as blocks of 64 KiB fill; a write waits
+ * while 1 MiB is handed over but not yet taken by the client (backpressure: a reply holds at
+ * most about 1 MiB whatever its size), and fails (SL_NETWORK) when the client is gone or took
+ * nothing for the idle timeout: the producer stops then. The reply ends when end() returns. A
+ * reply that never filled a block goes out as an ordinary one with Content-Length.
+ * Only from end(); response headers (sl_http_add_header) must be added before the first write. Until sl_http_stream_started is true nothing has been sent and
+ * sl_http_stream_abort drops the stream (answer with sl_http_respond as usual); after it,
+ * sl_http_stream_abort cuts the reply (no last chunk, the connection closes), which is how a
+ * chunked reply says "failed" [RFC 9112 §7.1]. */
+sl_code sl_http_stream_begin(sl_http_req *r, int status, const char *content_type);
+sl_code sl_http_stream_write(sl_http_req *r, const void *p, size_t n);
+bool sl_http_stream_started(const sl_http_req *r);
+void sl_http_stream_abort(sl_http_req *r);
 
 /* The monotonic clock in milliseconds the layer uses for start_ms and deadlines. */
 uint64_t sl_http_now_ms(void);
@@ -122,7 +143,9 @@ typedef const sl_http_handler *(*sl_http_route_fn)(void *app, sl_http_req *r);
 
 /* What on_done is told about a finished request. */
 typedef struct sl_http_done {
-    int status;                  /* the reply's status; 499 when none was sent */
+    int status;                  /* the reply's status; 499 when none was sent. A streamed reply
+                                    is reported once its last bytes are queued; one the
+                                    producer cut short, with the status its head carried */
     uint64_t bytes_out;          /* response bytes queued (head and body; before TLS) */
     uint64_t ms;                 /* from the complete head to the reply (0 without a head) */
 } sl_http_done;

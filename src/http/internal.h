@@ -32,6 +32,7 @@
 
 #include "../core/buf.h"
 #include "../core/slice.h"
+#include "http.h"
 
 /* What sl__hp_execute stopped at. */
 typedef enum sl__hp_event {
@@ -151,5 +152,44 @@ bool sl__hp_in_message(const sl__hp *hp);
 const char *sl__hp_error_text(const sl__hp *hp);
 
 /* TLS over memory BIOs (tls.c): declared in http.h, which src/mysql/ shares. */
+
+
+/*
+ * Streamed replies (stream.c on the producer's worker thread, server.c on the loop). A block is
+ * framed bytes ready for the socket; blocks are handed over in order and written in order.
+ */
+#define SL__STREAM_BLOCK (64u * 1024)    /* a chunk: large enough that framing costs nothing,
+                                            small enough that the first bytes leave early */
+#define SL__STREAM_WINDOW (1024u * 1024) /* handed over but unwritten: the producer waits past
+                                            it, so a reply holds at most window + block */
+
+typedef struct sl__sblock {
+    struct sl__sblock *next;
+    size_t n;
+    char data[];
+} sl__sblock;
+
+/* How a stream ended, when its handler stage returned (sl__stream_finish). */
+typedef enum sl__stream_end {
+    SL__STREAM_WHOLE,    /* nothing was handed over: the bytes went to `whole`; ordinary reply */
+    SL__STREAM_CHUNKED,  /* the rest is queued: write it, then the last chunk */
+    SL__STREAM_RAW,      /* HTTP/1.0: the rest is queued; the end of the reply is the close */
+    SL__STREAM_CUT       /* aborted after the start, or the client is gone: close, no last chunk */
+} sl__stream_end;
+
+/* server.c: wake the loop to take the blocks of r's stream (any thread). */
+void sl__http_stream_notify(sl_http_req *r);
+/* server.c: how long a stalled client may keep a producer waiting (the idle timeout). */
+uint32_t sl__http_stream_timeout(const sl_http_req *r);
+
+/* stream.c, loop thread: detach the handed-over blocks (in order; caller frees each with
+ * sl_free); credit n written bytes (wakes the producer); mark the stream dead (the producer's
+ * next write fails). */
+sl__sblock *sl__stream_take(sl__stream *st);
+void sl__stream_credit(sl__stream *st, size_t n);
+void sl__stream_kill(sl__stream *st);
+/* stream.c, loop thread, after the producer's stage returned: queue the last partial block,
+ * or move a never-started reply's bytes into whole. */
+sl__stream_end sl__stream_finish(sl__stream *st, sl_buf *whole);
 
 #endif

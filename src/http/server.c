@@ -21,6 +21,7 @@
 #include "../core/platform.h"
 
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -90,6 +91,10 @@ struct sl_http_conn {
     bool keep;                  /* the response in flight keeps the connection */
     bool dead_parser;           /* the parser failed: never feed it again */
     bool reported;              /* on_done ran for the current request */
+    bool stream_head_sent;      /* a streamed reply: its head is written */
+    bool ready_queued;          /* on the server's ready list (s->ready_mu) */
+    sl_http_conn *ready_next;   /* (s->ready_mu) */
+    uint64_t stream_bytes;      /* a streamed reply: head and body bytes queued so far */
     uint64_t n_requests;
     uint64_t accept_ms, last_ms, head_start_ms, linger_start_ms;
     size_t linger_bytes;
@@ -114,12 +119,17 @@ struct sl_http_server {
     atomic_int n_shutdown;
     atomic_uint grace_ms;
     int n_shutdown_seen;        /* loop thread only */
+    /* Streamed replies: connections whose producer handed over blocks (any thread). */
+    uv_async_t stream_async;
+    pthread_mutex_t ready_mu;
+    sl_http_conn *ready;
 };
 
 struct wreq {
     uv_write_t w;
     sl_http_conn *c;
     bool final;                 /* the last write of a response */
+    size_t credit;              /* streamed bytes to credit back once written */
     size_t n;
     char data[];
 };
@@ -149,6 +159,8 @@ static void write_cb(uv_write_t *w, int status)
     struct wreq *wr = (struct wreq *)w;
     sl_http_conn *c = wr->c;
     bool final = wr->final;
+    if (wr->credit && c->req._stream)
+        sl__stream_credit(c->req._stream, wr->credit);
     sl_free(wr);
     if (c->closing)
         return;
@@ -159,13 +171,14 @@ static void write_cb(uv_write_t *w, int status)
 }
 
 /* Write n bytes as they are (ciphertext or plain). False when it could not be queued. */
-static bool write_raw(sl_http_conn *c, const char *p, size_t n, bool final)
+static bool write_raw(sl_http_conn *c, const char *p, size_t n, bool final, size_t credit)
 {
     struct wreq *wr = sl_malloc(sizeof *wr + n);
     if (wr == NULL)
         return false;
     wr->c = c;
     wr->final = final;
+    wr->credit = credit;
     wr->n = n;
     memcpy(wr->data, p, n);
     atomic_fetch_add_explicit(&c->l->bytes_out, n, memory_order_relaxed);
@@ -178,16 +191,17 @@ static bool write_raw(sl_http_conn *c, const char *p, size_t n, bool final)
 }
 
 /* Send the ciphertext OpenSSL has produced (handshake records, replies, alerts). */
-static bool tls_flush(sl_http_conn *c, bool final)
+static bool tls_flush_credit(sl_http_conn *c, bool final, size_t credit)
 {
     size_t n = sl__tls_pending(c->ssl);
-    if (n == 0 && !final)
+    if (n == 0 && !final && credit == 0)
         return true;
     struct wreq *wr = sl_malloc(sizeof *wr + n);
     if (wr == NULL)
         return false;
     wr->c = c;
     wr->final = final;
+    wr->credit = credit;
     wr->n = sl__tls_take(c->ssl, wr->data, n);
     atomic_fetch_add_explicit(&c->l->bytes_out, wr->n, memory_order_relaxed);
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->n);
@@ -198,11 +212,22 @@ static bool tls_flush(sl_http_conn *c, bool final)
     return true;
 }
 
-static bool conn_send(sl_http_conn *c, const char *p, size_t n, bool final)
+static bool tls_flush(sl_http_conn *c, bool final)
+{
+    return tls_flush_credit(c, final, 0);
+}
+
+/* Send n plaintext bytes; credit: streamed bytes to credit back once they are written. */
+static bool conn_send_credit(sl_http_conn *c, const char *p, size_t n, bool final, size_t credit)
 {
     if (c->ssl == NULL)
-        return write_raw(c, p, n, final);
-    return sl__tls_write(c->ssl, p, n) && tls_flush(c, final);
+        return write_raw(c, p, n, final, credit);
+    return sl__tls_write(c->ssl, p, n) && tls_flush_credit(c, final, credit);
+}
+
+static bool conn_send(sl_http_conn *c, const char *p, size_t n, bool final)
+{
+    return conn_send_credit(c, p, n, final, 0);
 }
 
 /* ---- responses --------------------------------------------------------------------------- */
@@ -319,6 +344,145 @@ static void send_response(sl_http_conn *c)
     pump(c); /* only updates reading and the timer: nothing is parsed while responding */
 }
 
+/* ---- streamed replies (stream.c hands blocks over; they are written here) ---------------- */
+
+static void start_linger(sl_http_conn *c);
+
+static sl_http_conn *conn_of(const sl_http_req *r)
+{
+    return (sl_http_conn *)(void *)((char *)(uintptr_t)r - offsetof(sl_http_conn, req));
+}
+
+void sl__http_stream_notify(sl_http_req *r)
+{
+    sl_http_conn *c = conn_of(r);
+    sl_http_server *s = c->s;
+    pthread_mutex_lock(&s->ready_mu);
+    if (!c->ready_queued) {
+        c->ready_queued = true;
+        c->ready_next = s->ready;
+        s->ready = c;
+    }
+    pthread_mutex_unlock(&s->ready_mu);
+    uv_async_send(&s->stream_async);
+}
+
+uint32_t sl__http_stream_timeout(const sl_http_req *r)
+{
+    return conn_of(r)->s->cfg.idle_timeout_ms;
+}
+
+/* The head of a streamed reply: chunked on HTTP/1.1, delimited by the close on HTTP/1.0. */
+static bool stream_head(sl_http_conn *c)
+{
+    sl_http_req *r = &c->req;
+    bool chunked = r->http_minor >= 1, head = strcmp(r->method, "HEAD") == 0;
+    c->keep = chunked && !head && !r->close_after && !c->dead_parser && !c->s->stopping &&
+              sl__hp_keep_alive(&c->hp);
+    sl_buf out = SL_BUF_INIT;
+    sl_buf_printf(&out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sConnection: %s\r\n",
+                  r->status, reason(r->status), r->content_type ? r->content_type : "text/plain",
+                  chunked ? "Transfer-Encoding: chunked\r\n" : "", c->keep ? "keep-alive" : "close");
+    sl_buf_append(&out, r->resp_headers.p, r->resp_headers.len);
+    sl_buf_append(&out, "\r\n", 2);
+    bool ok = !out.oom && conn_send(c, out.p, out.len, false);
+    c->stream_bytes += out.len;
+    sl_buf_free(&out);
+    c->stream_head_sent = true;
+    c->phase = PH_RESPOND; /* nothing is parsed until the reply is out */
+    return ok;
+}
+
+/* Write the blocks the producer handed over (a HEAD request's are dropped). */
+static void stream_pump(sl_http_conn *c)
+{
+    sl__stream *st = c->req._stream;
+    if (c->closing || st == NULL)
+        return;
+    sl__sblock *b = sl__stream_take(st);
+    if (b == NULL)
+        return;
+    bool ok = c->stream_head_sent || stream_head(c);
+    bool head = strcmp(c->req.method, "HEAD") == 0;
+    while (b) {
+        sl__sblock *next = b->next;
+        if (ok && !head) {
+            ok = conn_send_credit(c, b->data, b->n, false, b->n);
+            c->stream_bytes += b->n;
+        } else
+            sl__stream_credit(st, b->n);
+        sl_free(b);
+        b = next;
+    }
+    if (!ok)
+        conn_close(c);
+}
+
+static void on_stream_ready(uv_async_t *a)
+{
+    sl_http_server *s = a->data;
+    for (;;) {
+        pthread_mutex_lock(&s->ready_mu);
+        sl_http_conn *c = s->ready;
+        if (c) {
+            s->ready = c->ready_next;
+            c->ready_queued = false;
+        }
+        pthread_mutex_unlock(&s->ready_mu);
+        if (c == NULL)
+            break;
+        stream_pump(c);
+    }
+}
+
+/* The producer's end() returned: the rest of the reply, then its end (the last chunk; the
+ * close on HTTP/1.0, or for a reply cut by an error). */
+static void stream_end(sl_http_conn *c)
+{
+    sl_http_req *r = &c->req;
+    sl__stream_end how = sl__stream_finish(r->_stream, &r->resp_body);
+    if (how == SL__STREAM_WHOLE) {
+        r->_stream = NULL; /* nothing was handed over: an ordinary reply */
+        r->responded = true;
+        send_response(c);
+        return;
+    }
+    stream_pump(c);
+    if (c->closing)
+        return;
+    if (!c->stream_head_sent) { /* cut before any byte left: nothing to say */
+        conn_close(c); /* reported as 499: no reply went out */
+        return;
+    }
+    bool last = how == SL__STREAM_CHUNKED && strcmp(r->method, "HEAD") != 0;
+    /* a reply cut short is reported with the status its head carried and the bytes that left */
+    report(c, r->status, c->stream_bytes + (last ? 5 : 0));
+    if (how == SL__STREAM_CHUNKED && c->keep) {
+        if (!conn_send(c, "0\r\n\r\n", 5, true))
+            conn_close(c);
+        return;
+    }
+    if (last && !conn_send(c, "0\r\n\r\n", 5, false)) {
+        conn_close(c);
+        return;
+    }
+    c->keep = false;
+    start_linger(c); /* FIN after the queued writes: the close ends a raw or cut reply */
+}
+
+static void ready_remove(sl_http_conn *c)
+{
+    sl_http_server *s = c->s;
+    pthread_mutex_lock(&s->ready_mu);
+    for (sl_http_conn **pp = &s->ready; *pp; pp = &(*pp)->ready_next)
+        if (*pp == c) {
+            *pp = c->ready_next;
+            break;
+        }
+    c->ready_queued = false;
+    pthread_mutex_unlock(&s->ready_mu);
+}
+
 /* ---- request lifecycle ------------------------------------------------------------------- */
 
 static void req_reset(sl_http_conn *c)
@@ -333,8 +497,9 @@ static void req_reset(sl_http_conn *c)
     r->arena = a;
     r->resp_headers = h;
     r->resp_body = b;
-    c->has_handler = c->cleanup_done = c->deliver_body = false;
+    c->has_handler = c->cleanup_done = c->deliver_body = c->stream_head_sent = false;
     c->reported = false;
+    c->stream_bytes = 0;
     c->body_len = c->pend_n = 0;
 }
 
@@ -362,6 +527,7 @@ static bool fill_request(sl_http_conn *c, const sl__hp_head *h)
     r->chunked = h->chunked;
     r->expect_continue = sl_http_header_get(r, "Expect").p != NULL;
     r->tls = c->ssl != NULL;
+    r->http_minor = (uint8_t)h->http_minor;
     r->role = c->l->role;
     r->local_port = c->l->port;
     memcpy(r->peer_ip, c->peer_ip, sizeof r->peer_ip);
@@ -584,6 +750,10 @@ static void after_work_cb(uv_work_t *w, int status)
         cut_off(c); /* the grace ended while this stage ran */
         return;
     }
+    if (c->req._stream && (c->stage == ST_BEGIN || c->stage == ST_BODY)) {
+        conn_close(c); /* a stream may only begin in end(): a handler bug */
+        return;
+    }
     switch (c->stage) {
     case ST_BEGIN:
         after_begin(c);
@@ -593,6 +763,10 @@ static void after_work_cb(uv_work_t *w, int status)
         break;
     case ST_END:
         c->req.completed = true;
+        if (c->req._stream) {
+            stream_end(c);
+            break;
+        }
         if (!c->req.responded)
             layer_respond(c, 500, "handler set no response\n");
         send_response(c);
@@ -637,6 +811,7 @@ static void conn_free(sl_http_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
+    ready_remove(c);
     atomic_fetch_sub_explicit(&c->l->open, 1, memory_order_relaxed);
     sl__hp_free(&c->hp);
     if (c->ssl)
@@ -663,6 +838,8 @@ static void conn_close(sl_http_conn *c)
     if (!c->busy && c->phase != PH_IDLE && c->phase != PH_LINGER)
         report(c, 499, 0); /* the client went away (or was cut off) before a reply */
     c->closing = true;
+    if (c->req._stream)
+        sl__stream_kill(c->req._stream); /* a producer waiting on the window gives up */
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
@@ -1133,13 +1310,27 @@ sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn r
     int rc = uv_loop_init(&s->loop);
     if (rc == 0 && (rc = uv_async_init(&s->loop, &s->stop_async, on_stop)) != 0)
         uv_loop_close(&s->loop);
+    if (rc == 0 && (rc = uv_async_init(&s->loop, &s->stream_async, on_stream_ready)) != 0) {
+        uv_close((uv_handle_t *)&s->stop_async, NULL);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&s->loop);
+    }
+    if (rc == 0 && pthread_mutex_init(&s->ready_mu, NULL) != 0) {
+        uv_close((uv_handle_t *)&s->stop_async, NULL);
+        uv_close((uv_handle_t *)&s->stream_async, NULL);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&s->loop);
+        rc = UV_ENOMEM;
+    }
     if (rc != 0) {
         sl_free(s);
         sl_fail(err, SL_INTERNAL, "cannot create the event loop: %s", uv_strerror(rc));
         return NULL;
     }
     s->stop_async.data = s;
-    uv_unref((uv_handle_t *)&s->stop_async); /* the loop ends when listeners and conns do */
+    uv_unref((uv_handle_t *)&s->stop_async);
+    s->stream_async.data = s;
+    uv_unref((uv_handle_t *)&s->stream_async); /* the loop ends when listeners and conns do */
     uv_timer_init(&s->loop, &s->grace_timer);
     s->grace_timer.data = s;
     uv_unref((uv_handle_t *)&s->grace_timer);
@@ -1238,9 +1429,11 @@ void sl_http_server_free(sl_http_server *s)
     stop_now(s); /* closes whatever is still open (no-op after a stop) */
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&s->stop_async, NULL);
+    uv_close((uv_handle_t *)&s->stream_async, NULL);
     uv_close((uv_handle_t *)&s->grace_timer, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
+    pthread_mutex_destroy(&s->ready_mu);
     for (struct listener *l = s->listeners, *next; l; l = next) {
         next = l->next;
         sl_free(l);

@@ -38,6 +38,11 @@ static void append_field(sl_buf *b, const char *s)
 void sl_http_respond(sl_http_req *r, int status, const char *content_type, const char *body,
                      size_t len)
 {
+    if (r->_stream) {
+        sl_http_stream_abort(r); /* not started: dropped, this reply replaces it */
+        if (r->_stream)
+            return; /* started: too late for another status; the reply is cut */
+    }
     r->responded = true;
     r->status = status;
     r->content_type = content_type ? content_type : "text/plain";

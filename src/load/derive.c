@@ -19,15 +19,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../batch/complex.h"
 #include "internal.h"
 
-/* Text of a non-NULL value of type t, in buf (>= 64 bytes) unless the value is text itself. */
-static sl_slice value_text(const sl_type *t, const sl_datum *v, char *buf)
+/* Text of a non-NULL value of type t, in buf (>= 64 bytes) unless the value is text itself;
+ * complex values in Doris's text form, in a; BITMAP and HLL have none (a NULL slice). */
+static sl_slice value_text(const sl_type *t, const sl_datum *v, char *buf, sl_arena_t *a)
 {
     size_t n;
     switch ((sl_type_id)t->id) {
-    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON:
+    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: case SL_VARIANT:
         return (sl_slice){v->s.p, v->s.n};
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: {
+        sl_buf tb = SL_BUF_INIT;
+        sl_cv_format(&tb, t, (sl_slice){v->s.p, v->s.n});
+        sl_slice r = tb.oom ? SL_SLICE_NULL : sl_arena_slice(a, (sl_slice){tb.p ? tb.p : "",
+                                                                          tb.len});
+        sl_buf_free(&tb);
+        return r;
+    }
+    case SL_BITMAP: case SL_HLL: return SL_SLICE_NULL;
     case SL_LARGEINT: n = sl_format_i128(v->w, buf); break;
     case SL_DECIMAL: n = sl_format_decimal(v->w, t->scale, buf); break;
     case SL_FLOAT: n = sl_format_float((float)v->d, buf); break;
@@ -115,6 +126,8 @@ static int numeric_cast(const sl_type *rt, const sl_datum *v, const sl_type *tt,
 /* A result of type rt is stored as it is into a column of type tt. */
 static bool stores_as_is(const sl_type *rt, const sl_type *tt)
 {
+    if (sl_type_is_complex(tt) || tt->id == SL_VARIANT)
+        return sl_type_equal(rt, tt);
     return rt->id == tt->id && !sl_type_is_text(tt) &&
            (tt->id != SL_DECIMAL || rt->scale == tt->scale) && tt->id != SL_FLOAT;
 }
@@ -145,8 +158,8 @@ static const char *coerce(sl_mapper *m, sl_batch *b, size_t row, size_t c, const
         break; /* no direct route: through text */
     }
     char buf[64];
-    sl_slice text = value_text(rt, &res->v[k], buf);
-    if (text.p == buf && sl_type_is_text(tt)) {
+    sl_slice text = value_text(rt, &res->v[k], buf, &b->arena);
+    if (text.p == buf && sl_type_has_bytes(tt)) {
         text = sl_arena_slice(&b->arena, text); /* the batch keeps formatted text */
         if (text.p == NULL)
             return "out of memory";

@@ -90,11 +90,45 @@ static sl_code check_key_model(sl_mapper *m, sl_err *err)
     if (!has_type && sl_tabledef_prop(def, "function_column.sequence_col").p == NULL)
         return sl_fail(err, SL_INVALID, "There is no sequence column in the table %.*s",
                        (int)def->name.n, def->name.p);
-    m->seq_col = sl_tabledef_find(def, seq);
-    if (m->seq_col < 0)
+    m->seq_col = sl_tabledef_find(def, unquote_ident(seq));
+    if (m->seq_col < 0 && sp->sequence_col.p)
+        m->seq_col = -2; /* maybe a load column: resolved once `columns` is bound (seq_by_load) */
+    else if (m->seq_col < 0)
         return sl_fail(err, SL_INVALID, "Unknown column '%.*s' in sequence column", (int)seq.n,
                        seq.p);
     return SL_OK;
+}
+
+/* function_column.sequence_col naming a column of the load's `columns` rather than of the
+ * table: Doris resolves it after the mapping, so the sequence is the table column that column
+ * fills (`ts = src_ts` with sequence_col src_ts: ts). sluice keeps a UNIQUE table's sequence in
+ * a table column, so a load column that fills none cannot be one. */
+static sl_code seq_by_load(sl_mapper *m, sl_err *err)
+{
+    sl_slice seq = unquote_ident(m->spec->sequence_col), name;
+    if (m->seq_col != -2)
+        return SL_OK;
+    m->seq_col = -1;
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        const sl_expr *x = m->col_expr ? m->col_expr[c] : NULL;
+        if (x && sl_expr_is_column(x, &name) && name.n == seq.n &&
+            strncasecmp(name.p, seq.p, seq.n) == 0) {
+            m->seq_col = (long)c;
+            return SL_OK;
+        }
+    }
+    for (size_t i = 0; i < m->n_src; i++)
+        if (m->src_col[i] >= 0 && sl_slice_ieq(unquote_ident(m->src_names[i]), "") == false) {
+            sl_slice nm = unquote_ident(m->src_names[i]);
+            if (nm.n == seq.n && strncasecmp(nm.p, seq.p, seq.n) == 0) {
+                m->seq_col = m->src_col[i];
+                return SL_OK;
+            }
+        }
+    return sl_fail(err, SL_INVALID, "Unknown column '%.*s' in sequence column: a column of the "
+                   "load names the sequence only when `columns` maps it into a table column (col "
+                   "= %.*s); sluice keeps a UNIQUE table's sequence in a table column",
+                   (int)seq.n, seq.p, (int)seq.n, seq.p);
 }
 
 /* partial_columns: which columns the load provides, with Doris's checks (StreamLoadPlanner).
@@ -341,6 +375,7 @@ static sl_code prepare_defaults(sl_mapper *m, sl_arena_t *a, sl_err *err)
     if (m->dflt == NULL || m->dflt_kind == NULL)
         return sl_fail(err, SL_NOMEM, "out of memory");
     int64_t now = now_local_us(m);
+    m->conv.arena = a; /* DEFAULT '[]' of a complex column lives as long as the load */
     for (size_t c = 0; c < def->n_cols; c++) {
         const sl_coldef *cd = &def->cols[c];
         m->dflt_kind[c] = cd->nullable ? 2 : 0;
@@ -508,6 +543,8 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     if (rc == SL_OK)
         rc = bind_exprs(m, a, err);
     if (rc == SL_OK)
+        rc = seq_by_load(m, err);
+    if (rc == SL_OK)
         rc = prepare_defaults(m, a, err);
     if (rc == SL_OK)
         rc = prepare_partitions(m, a, err);
@@ -599,6 +636,57 @@ static int cut(size_t n)
     return n > 100 ? 100 : (int)n;
 }
 
+/* ThoughtSpot's type name of a column type (tsload's schema vocabulary). */
+static const char *ts_type(const sl_type *t)
+{
+    switch (t->id) {
+    case SL_TINYINT: case SL_SMALLINT: case SL_INT: return "INT32";
+    case SL_BIGINT: case SL_LARGEINT: return "INT64";
+    case SL_FLOAT: return "FLOAT";
+    case SL_DOUBLE: case SL_DECIMAL: return "DOUBLE";
+    case SL_BOOLEAN: return "BOOL";
+    case SL_DATE: return "DATE";
+    case SL_DATETIME: return "DATE_TIME";
+    default: return "VARCHAR";
+    }
+}
+
+/* A value a tsload cycle could not parse, in tsload's terms (it has no strict mode): the
+ * column, the value, the type and, for dates, times and booleans, the format the value was
+ * read with (specs/tsload.md §4.3-§4.4; parsing_errors and the bad-records file). */
+static const char *tsload_why(const sl_text_formats *tf, const sl_coldef *cd, const sl_slice *v,
+                              char *why, size_t cap)
+{
+    const char *opt = NULL;
+    sl_slice fmt = SL_SLICE_NULL, dflt = SL_SLICE_NULL;
+    if (tf->converted_to_epoch && (cd->type.id == SL_DATE || cd->type.id == SL_DATETIME)) {
+        snprintf(why, cap, "Error parsing column '%.*s' as %s: '%.*s' is not seconds since the "
+                 "epoch (converted_to_epoch is true)", (int)cd->name.n, cd->name.p,
+                 ts_type(&cd->type), cut(v->n), v->p);
+        return why;
+    }
+    if (cd->type.id == SL_DATE)
+        opt = "date_format", fmt = tf->date_src, dflt = SL_LIT("%Y%m%d");
+    else if (cd->type.id == SL_DATETIME)
+        opt = "date_time_format", fmt = tf->datetime_src, dflt = SL_LIT("%Y%m%d %H:%M:%S");
+    if (opt) {
+        if (fmt.p == NULL)
+            fmt = dflt;
+        snprintf(why, cap, "Error parsing column '%.*s' as %s: '%.*s' does not match %s '%.*s'",
+                 (int)cd->name.n, cd->name.p, ts_type(&cd->type), cut(v->n), v->p, opt,
+                 (int)fmt.n, fmt.p);
+    } else if (cd->type.id == SL_BOOLEAN && !tf->use_bit_values) {
+        snprintf(why, cap, "Error parsing column '%.*s' as BOOL: '%.*s' is neither true_format "
+                 "'%.*s' nor false_format '%.*s'", (int)cd->name.n, cd->name.p, cut(v->n), v->p,
+                 (int)tf->true_fmt.n, tf->true_fmt.p, (int)tf->false_fmt.n, tf->false_fmt.p);
+    } else {
+        snprintf(why, cap, "Error parsing column '%.*s' as %s: '%.*s' is not a valid %s value",
+                 (int)cd->name.n, cd->name.p, ts_type(&cd->type), cut(v->n), v->p,
+                 ts_type(&cd->type));
+    }
+    return why;
+}
+
 const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c, const sl_slice *f,
                                 bool strict, char *why, size_t cap)
 {
@@ -624,11 +712,16 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
         return NULL;
     }
     bool fmt_done = false; /* tsload value formats (batch/datefmt.c) for DATE/DATETIME/BOOLEAN */
+    m->conv.arena = &b->arena; /* ARRAY, MAP, STRUCT, VARIANT: their encodings (complex.h) */
+    m->conv.strict = strict;
+    const sl_text_formats *tf = m->spec->formats;
     sl_conv cv = m->spec->formats ? sl_text_formats_convert(m->spec->formats, &cd->type, *v,
                                                             &col->v[row], &fmt_done)
                                   : SL_CONV_OK;
     switch (fmt_done ? cv : sl_convert(&cd->type, *v, &col->v[row], &m->conv)) {
     case SL_CONV_LOSSY:
+        if (strict && tf)
+            return tsload_why(tf, cd, v, why, cap);
         if (strict) {
             snprintf(why, cap,
                      "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",
@@ -638,10 +731,15 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
         /* fall through */
     case SL_CONV_OK:
         col->null[row] = 0;
-        if (sl_type_is_text(&cd->type))
-            b->bytes += v->n;
+        if (sl_type_has_bytes(&cd->type))
+            b->bytes += col->v[row].s.n;
         return NULL;
     case SL_CONV_TOO_LONG:
+        if (!sl_type_is_text(&cd->type)) { /* complex values: their encoding did not fit */
+            snprintf(why, cap, "column(%.*s) value could not be stored: out of memory",
+                     (int)cd->name.n, cd->name.p);
+            return why;
+        }
         if (m->spec->truncate_strings && !strict) {
             size_t n = cd->type.len;
             while (n > 0 && ((unsigned char)v->p[n] & 0xc0) == 0x80)
@@ -658,6 +756,8 @@ const char *sl__mapper_put_text(sl_mapper *m, sl_batch *b, size_t row, size_t c,
                  v->n);
         return why;
     case SL_CONV_NULL:
+        if (strict && tf)
+            return tsload_why(tf, cd, v, why, cap);
         if (strict) {
             snprintf(why, cap,
                      "column(%.*s) value is incorrect while strict mode is true, src value is %.*s",

@@ -32,6 +32,7 @@ static const rule rules[SL_ACT_COUNT_] = {
     [SL_ACT_LIST] = {"SELECT, LOAD", {"SELECT", "LOAD"}, 2, true},
     [SL_ACT_CREATE] = {"CREATE", {"CREATE", NULL}, 1, false},
     [SL_ACT_DROP] = {"DROP", {"DROP", NULL}, 1, false},
+    [SL_ACT_ALTER] = {"ALTER", {"ALTER", NULL}, 1, false},
     [SL_ACT_ADMIN] = {"ADMIN", {NULL, NULL}, 0, true},
 };
 
@@ -77,7 +78,10 @@ void sl_priv_of_stmt(const sl_stmt *st, sl_slice default_db, sl_priv_action *act
     switch (st->kind) {
     case SL_STMT_CREATE_DATABASE: *act = SL_ACT_CREATE; break;
     case SL_STMT_DROP_DATABASE: *act = SL_ACT_DROP; break;
-    case SL_STMT_CREATE_TABLE: *act = SL_ACT_CREATE; break;
+    case SL_STMT_CREATE_TABLE:
+    case SL_STMT_CREATE_TABLE_LIKE: /* and SELECT on the source: the executor (exec.c) checks it */
+    case SL_STMT_CREATE_TABLE_AS: *act = SL_ACT_CREATE; break;
+    case SL_STMT_ALTER_TABLE: *act = SL_ACT_ALTER; break;
     case SL_STMT_DROP_TABLE: *act = SL_ACT_DROP; break;
     case SL_STMT_TRUNCATE: *act = SL_ACT_LOAD; break; /* Doris: deleting data is a load */
     case SL_STMT_INSERT: *act = SL_ACT_LOAD; break;

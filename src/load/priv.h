@@ -22,6 +22,7 @@ typedef enum sl_priv_action {
     SL_ACT_LIST,         /* a database's tables: SELECT or LOAD on the database */
     SL_ACT_CREATE,       /* CREATE TABLE db.table, CREATE DATABASE db: CREATE */
     SL_ACT_DROP,         /* DROP TABLE db.table, DROP DATABASE db: DROP */
+    SL_ACT_ALTER,        /* ALTER TABLE db.table: ALTER */
     SL_ACT_ADMIN,        /* anything of anyone (other users' tsload cycles, users): ADMIN on * */
     SL_ACT_COUNT_
 } sl_priv_action;

@@ -40,6 +40,7 @@ void sl_config_default(sl_config *c)
     c->precommit_timeout_s = 3600;
     c->node_timeout_s = 10;
     snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
+    snprintf(c->yamcs_anonymous, sizeof c->yamcs_anonymous, "off");
     c->idle_timeout_s = 300;
     c->shutdown_grace_s = 30;
     c->query = sl_query_limits_or_default(NULL);
@@ -115,6 +116,8 @@ static const setting settings[] = {
         "serve tsload over plain HTTP (tests only)"),
     NUM("tsload_cycle_idle_timeout_second", K_U32, tsload_cycle_idle_s, 0,
         "an open tsload load cycle idle this long is cancelled"),
+    STR("yamcs_anonymous", yamcs_anonymous, "Yamcs requests without credentials: off (refused) "
+                                            "or read (tables, dumps and SELECT as user guest)"),
     STR("tls_cert", tls_cert, "PEM certificate: with tls_key, the FE and load ports speak "
                               "HTTPS (Doris's enable_https); empty: plain HTTP"),
     STR("tls_key", tls_key, "PEM private key of tls_cert"),
@@ -196,6 +199,9 @@ sl_code sl_config_set(sl_config *c, const char *key, const char *value, sl_err *
     if (st == NULL)
         return sl_fail(err, SL_INVALID, "unknown setting %s", key);
     sl_err e = {0};
+    if (strcmp(key, "yamcs_anonymous") == 0 && strcmp(value, "off") != 0 &&
+        strcmp(value, "read") != 0)
+        return sl_fail(err, SL_INVALID, "%s: not off or read: %s", key, value);
     if (set_value(c, st, value, &e) != SL_OK)
         return sl_fail(err, e.code, "%s: %s", key, e.msg);
     return SL_OK;

@@ -125,7 +125,7 @@ static sl_code run_desc(const sl_session *s, const sl_stmt *st, sl_arena_t *a,
     sl_slice *cells = sl_arena_alloc(a, def->n_cols * 6 * sizeof *cells + 1);
     for (size_t i = 0; cells && i < def->n_cols; i++) {
         const sl_coldef *cd = &def->cols[i];
-        char tn[64];
+        char tn[512]; /* nested types spell long */
         sl_type_name(&cd->type, tn, sizeof tn);
         sl_slice *row = cells + i * 6;
         row[0] = cd->name;
@@ -326,7 +326,45 @@ static sl_code run_account(const sl_session *s, const sl_stmt *st, sl_arena_t *a
     return emit_rows(sink, rows.names, rows.n_cols, rows.cells, rows.n_rows, err);
 }
 
-static sl_code run_ddl(const sl_session *s, const sl_stmt *st, sl_slice text, sl_err *err)
+/* CREATE TABLE t LIKE src: needs SELECT on the source too, as in Doris. */
+static sl_code run_create_like(const sl_session *s, const sl_stmt *st, sl_err *err)
+{
+    sl_slice src_db = st->like_db.n ? st->like_db : s->db;
+    sl_code rc = sl_priv_check(s->app->auth, &s->id, SL_ACT_READ, src_db, st->like_name, err);
+    if (rc != SL_OK)
+        return rc;
+    return sl_store_create_table_like(s->app->store, stmt_db(st, s), st->name, src_db,
+                                      st->like_name, st->if_not_exists, err);
+}
+
+/* CREATE TABLE t AS SELECT ...: SELECT on the source, the query within the configured limits;
+ * out->affected receives the rows written. */
+static sl_code run_create_as(const sl_session *s, const sl_stmt *st, sl_exec_out *out,
+                             sl_err *err)
+{
+    sl_app *app = s->app;
+    sl_select *sel = (sl_select *)&st->select;
+    if (sel->table.n) {
+        /* the source is named in the session's database, not the new table's: the one the
+         * privilege is checked on is the one read */
+        if (sel->db.n == 0)
+            sel->db = s->db;
+        sl_code rc = sl_priv_check(app->auth, &s->id, SL_ACT_READ, sel->db, sel->table, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    sl_query_limits lim = app->cfg.query;
+    lim.tz = app->tz;
+    uint64_t rows = 0;
+    sl_code rc = sl_store_create_table_as(app->store, stmt_db(st, s), st, sel, &lim, s->id.user,
+                                          &rows, err);
+    if (rc == SL_OK)
+        out->affected = rows;
+    return rc;
+}
+
+static sl_code run_ddl(const sl_session *s, const sl_stmt *st, sl_slice text, sl_exec_out *out,
+                       sl_err *err)
 {
     sl_store *store = s->app->store;
     switch (st->kind) {
@@ -339,6 +377,10 @@ static sl_code run_ddl(const sl_session *s, const sl_stmt *st, sl_slice text, sl
     case SL_STMT_DROP_TABLE:
         return sl_store_drop_table(store, stmt_db(st, s), st->name, st->if_exists, err);
     case SL_STMT_TRUNCATE: return sl_store_truncate(store, stmt_db(st, s), st->name, err);
+    case SL_STMT_ALTER_TABLE:
+        return sl_store_alter_table(store, stmt_db(st, s), st->name, &st->alter, err);
+    case SL_STMT_CREATE_TABLE_LIKE: return run_create_like(s, st, err);
+    case SL_STMT_CREATE_TABLE_AS: return run_create_as(s, st, out, err);
     default: return sl_fail(err, SL_INVALID, "Unsupported statement type");
     }
 }
@@ -358,7 +400,11 @@ static bool needs_db(const sl_stmt *st)
     case SL_STMT_SHOW_CREATE_TABLE:
     case SL_STMT_DESC:
     case SL_STMT_SHOW_STREAM_LOAD:
-    case SL_STMT_SHOW_TRANSACTION: return st->db.n == 0;
+    case SL_STMT_SHOW_TRANSACTION:
+    case SL_STMT_ALTER_TABLE: return st->db.n == 0;
+    case SL_STMT_CREATE_TABLE_LIKE: return st->db.n == 0 || st->like_db.n == 0;
+    case SL_STMT_CREATE_TABLE_AS:
+        return st->db.n == 0 || (st->select.table.n && st->select.db.n == 0);
     default: return false;
     }
 }
@@ -375,6 +421,8 @@ static int sql_errno(const sl_exec_out *out, sl_code rc)
     case SL_STMT_DROP_DATABASE:
         return rc == SL_NOT_FOUND_DB ? 1008 : sl_code_mysql(rc);
     case SL_STMT_CREATE_TABLE:
+    case SL_STMT_CREATE_TABLE_LIKE:
+    case SL_STMT_CREATE_TABLE_AS:
         return SL_PRIMARY(rc) == SL_CONFLICT ? 1050 : sl_code_mysql(rc);
     case SL_STMT_DROP_TABLE:
     case SL_STMT_SELECT:
@@ -409,7 +457,7 @@ static sl_code run(const sl_session *s, sl_stmt *st, sl_slice text, sl_slice db,
     case SL_STMT_REVOKE:
     case SL_STMT_SHOW_GRANTS:
     case SL_STMT_SHOW_NODES: return run_account(s, st, a, sink, out, err);
-    default: return run_ddl(s, st, text, err);
+    default: return run_ddl(s, st, text, out, err);
     }
 }
 

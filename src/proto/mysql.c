@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../batch/complex.h"
 #include "../batch/convert.h"
 #include "../core/mem.h"
 #include "mysql_internal.h"
@@ -87,6 +88,11 @@ static sl_my_col col_of(sl_slice name, const sl_type *t, sl_slice schema)
         c.type = SL_MY_TYPE_DATETIME, c.flags = SL_MY_FLAG_BINARY, c.decimals = t->precision;
         c.length = 19 + (t->precision ? 1u + t->precision : 0u);
         break;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: case SL_BITMAP: case SL_HLL:
+        /* text forms (BITMAP and HLL show NULL), no declared length */
+        c.charset = SL_MY_CHARSET_UTF8MB4, c.flags = 0;
+        c.type = SL_MY_TYPE_VAR_STRING, c.length = 65533 * 4;
+        break;
     default: /* LARGEINT (as Doris: a string of digits), CHAR, VARCHAR, STRING, JSON */
         c.charset = SL_MY_CHARSET_UTF8MB4, c.flags = 0;
         c.type = t->id == SL_CHAR || t->id == SL_LARGEINT ? SL_MY_TYPE_STRING
@@ -124,8 +130,23 @@ static sl_code rs_meta(void *arg, const sl_qcol *cols, size_t n)
     return rs->o->b.oom ? SL_NOMEM : SL_OK;
 }
 
+/* A value of an ARRAY, MAP or STRUCT in Doris's text form ([1, 2], {"k":1}, {"f":1}). */
+static void put_complex(sl_my_out *o, const sl_type *t, const sl_qval *v)
+{
+    sl_buf tb = SL_BUF_INIT;
+    bool ok = sl_cv_format(&tb, t, (sl_slice){v->v.s.p, v->v.s.n});
+    if (tb.oom)
+        o->b.oom = true;
+    else if (!ok) /* an encoding that does not read back: NULL rather than a wrong text */
+        sl_my_cell(o, NULL, 0);
+    else
+        sl_my_cell(o, tb.p ? tb.p : "", tb.len);
+    sl_buf_free(&tb);
+}
+
 /* One value as text, as the mysql client shows Doris's: booleans 1/0, decimals at their
- * scale, dates at the column's precision, floats shortest, text as it is. */
+ * scale, dates at the column's precision, floats shortest, complex values in Doris's text
+ * forms, BITMAP and HLL as NULL, text as it is. */
 static void put_value(sl_my_out *o, const sl_type *t, const sl_qval *v)
 {
     char tmp[80];
@@ -145,6 +166,8 @@ static void put_value(sl_my_out *o, const sl_type *t, const sl_qval *v)
     case SL_DOUBLE: n = sl_format_double(v->v.d, tmp); break;
     case SL_DATE: n = sl_format_date(v->v.i, tmp); break;
     case SL_DATETIME: n = sl_format_datetime(v->v.i, t->precision, tmp); break;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: put_complex(o, t, v); return;
+    case SL_BITMAP: case SL_HLL: sl_my_cell(o, NULL, 0); return;
     default: sl_my_cell(o, v->v.s.p ? v->v.s.p : "", v->v.s.n); return;
     }
     sl_my_cell(o, tmp, n);

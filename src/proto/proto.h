@@ -47,6 +47,7 @@ typedef struct sl_config {
     bool tsload_plain_http;         /* serve tsload over plain HTTP (tests only) */
     uint32_t tsload_cycle_idle_s;   /* an open load cycle idle this long is cancelled (3600) */
     uint32_t shutdown_grace_s;      /* SIGTERM: requests in flight get this long (30 s) */
+    char yamcs_anonymous[8];        /* "off" (default) or "read": Yamcs reads without login */
     sl_query_limits query;          /* query_timeout, exec_mem_limit, query_max_result_rows,
                                        query_max_result_bytes (0: the store's defaults) */
     char log_level[16];             /* error, warn, info (default), debug */
@@ -233,6 +234,7 @@ extern const sl_http_handler sl_sqlapi_query;        /* POST /api/query/{ns}/{db
 extern const sl_http_handler sl_tsload_api;          /* tsload: ping, session, loads, status */
 extern const sl_http_handler sl_tsload_upload;       /* tsload: POST .../loads/{cycle_id} */
 extern const sl_http_handler sl_yamcs_api;           /* Yamcs tables: /api/archive/... */
+extern const sl_http_handler sl_yamcs_auth;          /* Yamcs /auth, /auth/token, /api/user, /api */
 extern const sl_http_handler sl_nodes_api;           /* GET /api/nodes */
 
 /* The MySQL protocol (mysql.c): listen on mysql_port (TLS with the tsload certificate

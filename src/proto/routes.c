@@ -53,6 +53,10 @@ static const route routes[] = {
     {BE, "GET", "/api/archive/*/tables/*", &sl_yamcs_api},
     {BE, "POST", "/api/archive/*/tables/*", &sl_yamcs_api},    /* {t}:writeRows, :readRows */
     {BE, "POST", "/api/archive/*/tables/*/data", &sl_yamcs_api}, /* legacy load */
+    {BE, "GET", "/auth", &sl_yamcs_auth},                      /* AuthInfo */
+    {BE, "POST", "/auth/token", &sl_yamcs_auth},               /* password, refresh_token */
+    {BE, "GET", "/api/user", &sl_yamcs_auth},                  /* UserInfo */
+    {BE, "GET", "/api", &sl_yamcs_auth},                       /* server info (yamcs-cli) */
 };
 
 static bool match(const char *pat, sl_slice path)

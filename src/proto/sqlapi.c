@@ -2,7 +2,7 @@
  * sqlapi.c - Doris's HTTP SQL API, POST /api/query/{ns}/{db} (proto stage).
  *
  * Body {"stmt": "...", "is_sync": true, "limit": 1000}; one statement, run by the executor
- * (exec.c, the same one the MySQL protocol uses); this file shapes its rows as JSON. Answers are HTTP 200 in the buffered ResponseBody envelope
+ * (exec.c, the same one the MySQL protocol uses); this file shapes its rows as JSON. Answers are HTTP 200 in the ResponseBody envelope
  * (conformance/doris/HTTP_SQL_API.md): {"msg":"success","code":0,"data":{...},"count":0}, or
  * {"msg":"Error","code":1,"data":"Failed to execute sql: ...","count":0}.
  *
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../batch/complex.h"
 #include "../batch/convert.h"
 #include "../core/jsonval.h"
 #include "../core/mem.h"
@@ -53,12 +54,39 @@ static void exec_ok(sl_http_req *r, sql_ctx *c)
 
 /* ---- result sets --------------------------------------------------------------------- */
 
+/* A result set is built in b until it passes FLUSH_AT; from then on the reply streams
+ * (sl_http_stream_*): the envelope's head, then b each time it fills, then the tail. A result
+ * of any size holds about FLUSH_AT here and the HTTP layer's window there; the executor's
+ * bounds (query_max_result_rows / _bytes, query_timeout) still apply. A statement that fails
+ * after the stream started cuts the reply (no last chunk), which is how a chunked reply says
+ * it failed. */
+#define FLUSH_AT (64u << 10)
+
 typedef struct rs {
-    sl_buf b;                 /* the "data" object being built */
+    sl_http_req *r;
+    sl_buf b;                 /* the "data" object being built (its unsent part) */
     sl_type *types;           /* the columns' types, copied at meta */
     size_t n_cols;
     size_t rows;
+    bool streaming;           /* the envelope's head went out */
 } rs;
+
+/* Send what b holds, starting the streamed reply the first time. */
+static sl_code rs_flush(rs *s)
+{
+    static const char head[] = "{\"msg\":\"success\",\"code\":0,\"data\":";
+    sl_code rc = SL_OK;
+    if (!s->streaming) {
+        rc = sl_http_stream_begin(s->r, 200, "application/json");
+        if (rc == SL_OK)
+            rc = sl_http_stream_write(s->r, head, sizeof head - 1);
+        s->streaming = rc == SL_OK;
+    }
+    if (rc == SL_OK)
+        rc = sl_http_stream_write(s->r, s->b.p, s->b.len);
+    s->b.len = 0;
+    return rc;
+}
 
 static sl_code rs_meta(void *arg, const sl_qcol *cols, size_t n)
 {
@@ -113,6 +141,15 @@ static void put_value(sl_buf *b, const sl_type *t, const sl_qval *v)
     case SL_DOUBLE: put_double(b, v->v.d, false); return;
     case SL_DATE: sl_json_str(b, tmp, sl_format_date(v->v.i, tmp)); return;
     case SL_DATETIME: sl_json_str(b, tmp, sl_format_datetime(v->v.i, t->precision, tmp)); return;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: { /* Doris's text form, as a string */
+        sl_buf tb = SL_BUF_INIT;
+        sl_cv_format(&tb, t, (sl_slice){v->v.s.p, v->v.s.n});
+        sl_json_str(b, tb.p ? tb.p : "", tb.len);
+        b->oom |= tb.oom;
+        sl_buf_free(&tb);
+        return;
+    }
+    case SL_BITMAP: case SL_HLL: sl_buf_puts(b, "null"); return; /* as Doris shows them */
     default: sl_json_str(b, v->v.s.p ? v->v.s.p : "", v->v.s.n); return;
     }
 }
@@ -128,16 +165,23 @@ static sl_code rs_row(void *arg, const sl_qval *vals, size_t n)
     }
     sl_buf_putc(&s->b, ']');
     s->rows++;
-    return s->b.oom ? SL_NOMEM : SL_OK;
+    if (s->b.oom)
+        return SL_NOMEM;
+    return s->b.len >= FLUSH_AT ? rs_flush(s) : SL_OK;
 }
 
 static void rs_reply(sl_http_req *r, rs *s, sql_ctx *c)
 {
     sl_buf_printf(&s->b, "],\"time\":%llu}", (unsigned long long)(sl_http_now_ms() - c->t0));
-    if (s->b.oom)
+    if (s->streaming) {
+        sl_buf_puts(&s->b, ",\"count\":0}");
+        if (s->b.oom || rs_flush(s) != SL_OK)
+            sl_http_stream_abort(r);
+    } else if (s->b.oom) {
         sql_error(r, "out of memory");
-    else
+    } else {
         sl__fe_result(r, "success", 0, s->b.p);
+    }
 }
 
 static void rs_free(rs *s)
@@ -151,11 +195,14 @@ static void rs_free(rs *s)
 static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
 {
     sl_session ses = {r->app, c->id, c->db, limit};
-    rs s = {0};
+    rs s = {.r = r};
     sl_query_sink sink = {rs_meta, rs_row, &s};
     sl_exec_out out;
     sl_err err = {0};
-    if (sl__exec(&ses, text, &r->arena, &sink, &out, &err) != SL_OK)
+    sl_code rc = sl__exec(&ses, text, &r->arena, &sink, &out, &err);
+    if (rc != SL_OK && s.streaming)
+        sl_http_stream_abort(r); /* rows went out: the cut reply is the error */
+    else if (rc != SL_OK)
         sql_error(r, err.msg);
     else if (out.has_rows)
         rs_reply(r, &s, c);

@@ -475,6 +475,9 @@ static void fill_spec(sl_app *app, sl_ts_cycle *c)
     sl_datefmt_compile(p->date_fmt, &f->date, &e); /* validated by sl__ts_params_parse */
     sl_datefmt_compile(p->time_fmt, &f->time, &e);
     sl_datefmt_compile(p->datetime_fmt, &f->datetime, &e);
+    f->date_src = p->date_fmt;
+    f->time_src = p->time_fmt;
+    f->datetime_src = p->datetime_fmt;
     f->converted_to_epoch = p->epoch;
     f->frac_start = p->frac_start.n ? p->frac_start.p[0] : '.';
     f->skip_fraction = p->skip_fraction;

@@ -190,6 +190,25 @@ void sl__yamcs_error(sl_http_req *r, const yamcs_ctx *y, sl_code c, const char *
     sl_buf_free(&b);
 }
 
+sl_query_limits sl__yamcs_stream_limits(const sl_app *app)
+{
+    sl_query_limits lim = app->cfg.query;
+    lim.tz = app->tz;
+    lim.max_rows = UINT64_MAX;
+    lim.max_bytes = UINT64_MAX; /* one value is still bounded by the engine (2 GiB) */
+    return lim;
+}
+
+sl_code sl__yamcs_stream_write(sl_http_req *r, const void *p, size_t n, sl_err *err)
+{
+    sl_code rc = sl_http_stream_write(r, p, n);
+    if (rc == SL_NETWORK)
+        return sl_fail(err, rc, "the client stopped reading the reply");
+    if (rc != SL_OK)
+        return sl_fail(err, rc, "out of memory");
+    return SL_OK;
+}
+
 void sl__yamcs_forbidden(sl_http_req *r)
 {
     sl_http_respond(r, 403, "text/plain", "Insufficient privileges\r\n", 25);
@@ -230,11 +249,11 @@ static bool parse_op(sl_http_req *r, yamcs_ctx *y)
     sl_slice seg[8];
     size_t n = sl__path_segments(r, seg, SL_COUNT(seg));
     bool post = strcmp(r->method, "POST") == 0;
-    if (n == 3 && post) { /* api archive {inst}:executeSql */
+    if (n == 3 && post) { /* api archive {inst}:executeSql | :executeStreamingSql */
         y->db = seg[2];
         sl_slice verb = split_verb(&y->db);
-        y->op = YOP_SQL;
-        return sl_slice_eq(verb, "executeSql");
+        y->op = sl_slice_eq(verb, "executeStreamingSql") ? YOP_SQL_STREAM : YOP_SQL;
+        return sl_slice_eq(verb, "executeSql") || y->op == YOP_SQL_STREAM;
     }
     if (n < 4 || !sl_slice_eq(seg[3], "tables"))
         return false;
@@ -268,18 +287,33 @@ static sl_priv_action op_action(uint8_t op)
     case YOP_READ:
     case YOP_GET: return SL_ACT_READ;
     case YOP_LIST: return SL_ACT_LIST;
-    case YOP_SQL: return SL_ACT_LOGIN;
+    case YOP_SQL:
+    case YOP_SQL_STREAM: return SL_ACT_LOGIN;
     default: return SL_ACT_LOAD; /* writes, rebuildHistogram */
     }
 }
 
-/* Basic auth and the operation's privilege on db.table. Answers on failure. */
+/* Who is asking (a bearer token, Basic auth, or the anonymous reader) and the operation's
+ * privilege on db.table. Answers on failure. */
 static bool authorize(sl_http_req *r, yamcs_ctx *y)
 {
     sl_app *app = r->app;
     sl_err err = {0};
-    bool none;
-    if (sl__login(r, &y->id, NULL, &none, &err) != SL_OK) {
+    bool bearer, none;
+    sl_priv_action act = op_action(y->op);
+    if (sl__yamcs_bearer(r, &y->id, &bearer, &err) == SL_OK) {
+        /* a valid token: on to the privilege */
+    } else if (bearer) {
+        header_error(r, y, SL_UNAUTHORIZED, err.msg);
+        return false;
+    } else if (sl__yamcs_anonymous_read(r)) {
+        y->anonymous = true;
+        y->id.user = SL_LIT("guest");
+        if (act == SL_ACT_READ || act == SL_ACT_LIST || act == SL_ACT_LOGIN)
+            return true; /* statements of :executeSql are checked one by one (yamcs_query.c) */
+        sl__yamcs_forbidden(r);
+        return false;
+    } else if (sl__login(r, &y->id, NULL, &none, &err) != SL_OK) {
         header_error(r, y, SL_UNAUTHORIZED, none ? "Unauthorized" : err.msg);
         return false;
     }
@@ -368,7 +402,8 @@ static void yamcs_begin(sl_http_req *r)
         return;
     switch (y->op) {
     case YOP_LIST: sl__yamcs_list(r, y); return;
-    case YOP_SQL: return; /* body: ExecuteSqlRequest */
+    case YOP_SQL:
+    case YOP_SQL_STREAM: return; /* body: ExecuteSqlRequest */
     default: break;
     }
     if (!find_table(r, y))
@@ -420,7 +455,7 @@ static void yamcs_body(sl_http_req *r, const char *p, size_t n)
     yamcs_ctx *y = r->ctx;
     if (y == NULL || r->responded)
         return;
-    if (y->op == YOP_READ || y->op == YOP_SQL || y->op == YOP_NOOP) {
+    if (y->op == YOP_READ || y->op == YOP_SQL || y->op == YOP_SQL_STREAM || y->op == YOP_NOOP) {
         if (y->req.len + n > SL_YAMCS_MAX_REQUEST)
             sl__yamcs_error(r, y, SL_TOO_LARGE, "request body too large", false, 0);
         else
@@ -485,7 +520,8 @@ static void yamcs_end(sl_http_req *r)
     case YOP_WRITE:
     case YOP_WRITE_LEGACY: write_end(r, y); break;
     case YOP_READ: sl__yamcs_read_end(r, y); break;
-    case YOP_SQL: sl__yamcs_sql_end(r, y); break;
+    case YOP_SQL:
+    case YOP_SQL_STREAM: sl__yamcs_sql_end(r, y); break;
     case YOP_NOOP: sl_http_respond(r, 200, "application/json", "{}", 2); break;
     default: sl_http_respond(r, 500, "text/plain", "no response\n", 12); break;
     }

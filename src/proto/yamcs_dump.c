@@ -7,8 +7,11 @@
  *     -> store query -> each row: ColumnInfo for columns first seen + Cells -> response body
  *
  * Column ids start at 0 in order of first appearance; NULL values are left out of the row, as
- * Yamcs leaves out absent columns. http.h cannot stream a response, so the dump is built in
- * memory up to SL_YAMCS_MAX_DUMP (docs/yamcs.md).
+ * Yamcs leaves out absent columns. The rows stream out as the store yields them (http.h
+ * streamed replies: chunked, with backpressure), so a dump holds about 1 MiB whatever the
+ * table's size; neither the query's row nor its byte limit applies. An error before the first
+ * 64 KiB is an ordinary Yamcs error reply; after it the reply is cut (no last chunk), which is
+ * how Yamcs ends a failed stream too (it closes the channel).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -25,6 +28,7 @@
 #include "yamcs_internal.h"
 
 typedef struct dump {
+    sl_http_req *r;
     yamcs_ctx *y;
     size_t *colidx;      /* result column -> table column */
     sl_type *types;      /* result column types (from the query's meta) */
@@ -293,14 +297,12 @@ static sl_code dump_row(void *arg, const sl_qval *vals, size_t n)
     sl_buf_free(&data);
     if (rc != SL_OK)
         return rc;
+    sl_buf_clear(&d->out);
     sl__pb_varint(&d->out, d->row.len);
     sl_buf_append(&d->out, d->row.p ? d->row.p : "", d->row.len);
     if (d->out.oom || d->row.oom || d->cell.oom)
         return sl_fail(d->err, SL_NOMEM, "out of memory");
-    if (d->out.len > SL_YAMCS_MAX_DUMP)
-        return sl_fail(d->err, SL_TOO_LARGE, "dump larger than %u MiB; sluice builds dumps in "
-                       "memory (use a query to read the table in parts)", SL_YAMCS_MAX_DUMP >> 20);
-    return SL_OK;
+    return sl__yamcs_stream_write(d->r, d->out.p, d->out.len, d->err);
 }
 
 /* ReadRowsRequest{cols=3, query=4}: protobuf, or JSON {"cols":[...],"query":"..."}. */
@@ -394,6 +396,7 @@ void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y)
     sl_err err = {0};
     dump d;
     memset(&d, 0, sizeof d);
+    d.r = r;
     d.y = y;
     d.err = &err;
     sl_arena_init(&d.tmp, 0);
@@ -405,16 +408,15 @@ void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y)
         rc = sl_sql_parse(q.p, q.len, &r->arena, &st, &err);
     if (rc == SL_OK && st.kind != SL_STMT_SELECT)
         rc = sl_fail(&err, SL_INVALID, "query is not a condition");
-    sl_query_limits lim = app->cfg.query;
-    lim.tz = app->tz;
+    sl_query_limits lim = sl__yamcs_stream_limits(app);
+    if (rc == SL_OK && sl_http_stream_begin(r, 200, "application/protobuf") != SL_OK)
+        rc = sl_fail(&err, SL_NOMEM, "out of memory");
     if (rc == SL_OK) {
         sl_query_sink sink = {dump_meta, dump_row, &d};
         rc = sl_store_query(app->store, y->db, &st.select, &lim, &sink, &err);
     }
     if (rc != SL_OK)
-        sl__yamcs_error(r, y, rc, err.msg, false, 0);
-    else
-        sl_http_respond(r, 200, "application/protobuf", d.out.p ? d.out.p : "", d.out.len);
+        sl__yamcs_error(r, y, rc, err.msg, false, 0); /* cuts the reply once it has started */
     sl_buf_free(&q);
     sl_buf_free(&d.out);
     sl_buf_free(&d.row);

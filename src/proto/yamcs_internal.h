@@ -1,6 +1,6 @@
 /*
  * yamcs_internal.h - shared inside the Yamcs table adapter (yamcs.c, yamcs_dump.c,
- * yamcs_meta.c): the request state, reply negotiation, Yamcs error bodies and a small protobuf
+ * yamcs_meta.c, yamcs_query.c): the request state, reply negotiation, Yamcs error bodies and a small protobuf
  * writer. Spec: specs/yamcs-tables.md.
  *
  * SPDX-License-Identifier: Apache-2.0
@@ -19,17 +19,17 @@ typedef enum yamcs_op {
     YOP_LIST,           /* GET .../tables */
     YOP_GET,            /* GET .../tables/{t} */
     YOP_SQL,            /* POST /api/archive/{inst}:executeSql */
+    YOP_SQL_STREAM,     /* POST /api/archive/{inst}:executeStreamingSql */
     YOP_NOOP            /* POST .../tables/{t}:rebuildHistogram: accepted, nothing to do */
 } yamcs_op;
 
 /* Request bodies of the unary calls (ReadRowsRequest, ExecuteSqlRequest) are small: 1 MiB. */
 #define SL_YAMCS_MAX_REQUEST (1u << 20)
-/* http.h cannot stream a response, so a dump is built in memory: at most 256 MiB. */
-#define SL_YAMCS_MAX_DUMP (256u << 20)
 
 typedef struct yamcs_ctx {
     uint8_t op;                  /* yamcs_op */
     sl_identity id;              /* who logged in */
+    bool anonymous;              /* yamcs_anonymous = read, no Authorization: reads only */
     sl_slice db, table;          /* percent-decoded, in the request arena */
     sl_tabledef *def;            /* writes and reads: the table */
     int64_t table_id;
@@ -55,6 +55,12 @@ bool sl__yamcs_proto_error(sl_http_req *r);
 void sl__yamcs_error(sl_http_req *r, const yamcs_ctx *y, sl_code c, const char *msg,
                      bool with_count, uint64_t count);
 
+/* yamcs_auth.c: a bearer token in Authorization (*present), checked: SL_OK fills id; else
+ * SL_UNAUTHORIZED (err says why when present). */
+sl_code sl__yamcs_bearer(sl_http_req *r, sl_identity *id, bool *present, sl_err *err);
+/* yamcs_anonymous = read and the request has no Authorization at all. */
+bool sl__yamcs_anonymous_read(const sl_http_req *r);
+
 /* 403 text/plain "Insufficient privileges", as Yamcs answers at the header stage. */
 void sl__yamcs_forbidden(sl_http_req *r);
 
@@ -68,10 +74,16 @@ void sl__pb_bytes(sl_buf *b, unsigned field, const void *p, size_t n);
 bool sl__pb_next(const uint8_t **p, const uint8_t *end, unsigned *field, uint64_t *v,
                  sl_slice *s, bool *bad);
 
+/* Streamed results (readRows, executeStreamingSql): the server's query limits without the row
+ * and byte caps, which exist to bound a reply held in memory; a streamed one holds ~1 MiB. */
+sl_query_limits sl__yamcs_stream_limits(const sl_app *app);
+/* Write n bytes of a streamed reply; a client gone or stalled becomes an error in err. */
+sl_code sl__yamcs_stream_write(sl_http_req *r, const void *p, size_t n, sl_err *err);
+
 /* The stages of the other operations. */
 void sl__yamcs_read_end(sl_http_req *r, yamcs_ctx *y);      /* yamcs_dump.c */
 void sl__yamcs_list(sl_http_req *r, yamcs_ctx *y);          /* yamcs_meta.c */
 void sl__yamcs_get(sl_http_req *r, yamcs_ctx *y);
-void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y);
+void sl__yamcs_sql_end(sl_http_req *r, yamcs_ctx *y);       /* yamcs_query.c */
 
 #endif

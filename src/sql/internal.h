@@ -113,6 +113,11 @@ sl_code sl__sql_type(sl__parser *P, sl_type *out);
  * consumed) or "SHOW". */
 sl_code sl__sql_account(sl__parser *P, const char *first, sl_stmt *out);
 
+/* Read text "PARTITION [IF NOT EXISTS] p VALUES ..." (ALTER TABLE ADD PARTITION) as a partition
+ * of t's partitioning into *out (in a). Errors as CREATE TABLE's partitions. */
+sl_code sl__sql_partition(sl_slice text, const sl_tabledef *t, sl_arena_t *a, sl_partdef *out,
+                          sl_err *err);
+
 /* Parse the SELECT starting at the current token up to EOF into out (select.c). */
 sl_code sl__sql_select(sl__parser *P, sl_stmt *out);
 

@@ -20,6 +20,7 @@
 #include "../core/platform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,8 +64,7 @@ static const type_entry types[] = {
 
 /* Doris types that sluice cannot store yet: refused by name rather than as a syntax error. */
 static const char *const unsupported_types[] = {
-    "ARRAY", "MAP",      "STRUCT", "BITMAP", "HLL",  "QUANTILE_STATE", "VARIANT",
-    "AGG_STATE", "IPV4", "IPV6",   "TIME",   "TIMEV2",
+    "QUANTILE_STATE", "AGG_STATE", "IPV4", "IPV6", "TIME", "TIMEV2",
 };
 
 /* Read "( NUMBER )" style parameters: an unsigned integer of at most 9 digits into *v. */
@@ -156,8 +156,109 @@ static sl_code type_params_of(sl__parser *P, const type_entry *e, sl_type *out)
     return SL_OK;
 }
 
-sl_code sl__sql_type(sl__parser *P, sl_type *out)
+static sl_code type_rec(sl__parser *P, sl_type *out, unsigned depth, unsigned *gt);
+
+/* The '>' closing a type list; a '>>' token closes this list and the enclosing one (*gt counts
+ * the closes still owed to enclosing lists). */
+static sl_code close_angle(sl__parser *P, unsigned *gt)
 {
+    if (*gt > 0) {
+        (*gt)--;
+        return SL_OK;
+    }
+    if (sl__sql_accept_op(P, ">"))
+        return SL_OK;
+    if (sl__sql_accept_op(P, ">>")) {
+        *gt = 1;
+        return SL_OK;
+    }
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* An element type with its optional NULL / NOT NULL (and, for STRUCT fields, COMMENT). */
+static sl_code elem_type(sl__parser *P, sl_type *t, uint8_t *nullable, unsigned depth,
+                         unsigned *gt)
+{
+    sl_code rc = type_rec(P, t, depth + 1, gt);
+    *nullable = 1;
+    if (rc != SL_OK || *gt)
+        return rc;
+    if (sl__sql_accept_kw(P, "NOT")) {
+        rc = sl__sql_expect_kw(P, "NULL");
+        *nullable = 0;
+    } else {
+        sl__sql_accept_kw(P, "NULL");
+    }
+    if (rc == SL_OK && sl__sql_accept_kw(P, "COMMENT")) {
+        if (sl__sql_peek(P, 0)->kind != SL__TK_STRING)
+            return sl__sql_syntax(P, sl__sql_peek(P, 0));
+        sl__sql_next(P);
+    }
+    if (rc == SL_OK && (t->id == SL_VARIANT || t->id == SL_BITMAP || t->id == SL_HLL))
+        return sl_fail(P->err, SL_INVALID_SQL, "%s is not supported inside a complex type",
+                       sl_type_meta_name(t));
+    return rc;
+}
+
+/* ARRAY<T>, MAP<K, V>, STRUCT<name: T [COMMENT 'c'], ...> after the keyword; the element
+ * types are interned (types.h). */
+static sl_code complex_type(sl__parser *P, uint8_t id, sl_type *out, unsigned depth,
+                            unsigned *gt)
+{
+    enum { MAX_FIELDS = 1024 };
+    sl_type ts[16], *t = ts;
+    uint8_t nl[16], *nullable = nl;
+    sl_slice nm[16], *names = id == SL_STRUCT ? nm : NULL;
+    size_t n = 0, cap = 16;
+    sl_code rc = sl__sql_expect_op(P, "<");
+    if (depth > SL_TYPE_MAX_DEPTH)
+        return sl_fail(P->err, SL_INVALID_SQL, "complex types nest at most %d levels",
+                       SL_TYPE_MAX_DEPTH);
+    while (rc == SL_OK) {
+        if (n == cap) {
+            sl_type *t2 = sl_arena_alloc(P->a, 2 * cap * sizeof *t2);
+            uint8_t *n2 = sl_arena_alloc(P->a, 2 * cap);
+            sl_slice *m2 = sl_arena_alloc(P->a, 2 * cap * sizeof *m2);
+            if (t2 == NULL || n2 == NULL || m2 == NULL)
+                return sl_fail(P->err, SL_NOMEM, "cannot allocate a type");
+            memcpy(t2, t, n * sizeof *t), memcpy(n2, nullable, n);
+            if (names)
+                memcpy(m2, names, n * sizeof *m2), names = m2;
+            t = t2, nullable = n2, cap *= 2;
+        }
+        if (id == SL_STRUCT && ((rc = sl__sql_ident(P, &names[n])) != SL_OK ||
+                                (rc = sl__sql_expect_op(P, ":")) != SL_OK))
+            return rc;
+        if ((rc = elem_type(P, &t[n], &nullable[n], depth, gt)) != SL_OK)
+            return rc;
+        n++;
+        if (*gt || !sl__sql_accept_op(P, ","))
+            break;
+        if (n >= MAX_FIELDS || (id != SL_STRUCT && n >= (id == SL_MAP ? 2u : 1u)))
+            return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    }
+    if (rc == SL_OK)
+        rc = close_angle(P, gt);
+    if (rc == SL_OK && n != (id == SL_MAP ? 2u : id == SL_ARRAY ? 1u : n))
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    for (size_t i = 0; rc == SL_OK && names && i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (names[i].n == names[j].n && strncasecmp(names[i].p, names[j].p, names[i].n) == 0)
+                return sl_fail(P->err, SL_INVALID_SQL, "Duplicate field name %.*s in struct",
+                               (int)names[i].n, names[i].p);
+    sl_ctype c = {(uint32_t)n, t, nullable, names};
+    if (rc == SL_OK && !sl_type_intern(id, &c, out))
+        return sl_fail(P->err, SL_NOMEM, "cannot keep the type (too many distinct complex types)");
+    return rc;
+}
+
+static sl_code type_rec(sl__parser *P, sl_type *out, unsigned depth, unsigned *gt)
+{
+    static const struct {
+        const char *name;
+        uint8_t id;
+    } complex[] = {{"ARRAY", SL_ARRAY}, {"MAP", SL_MAP},         {"STRUCT", SL_STRUCT},
+                   {"VARIANT", SL_VARIANT}, {"BITMAP", SL_BITMAP}, {"HLL", SL_HLL}};
     const sl__tok *t = sl__sql_peek(P, 0);
     *out = (sl_type){0};
     if (t->kind != SL__TK_WORD)
@@ -170,12 +271,27 @@ sl_code sl__sql_type(sl__parser *P, sl_type *out)
             return type_params_of(P, &types[i], out);
         }
     }
+    for (size_t i = 0; i < SL_COUNT(complex); i++) {
+        if (sl__sql_is_kw(P, t, complex[i].name)) {
+            sl__sql_next(P);
+            out->id = complex[i].id;
+            return complex[i].id <= SL_STRUCT ? complex_type(P, complex[i].id, out, depth, gt)
+                                              : SL_OK;
+        }
+    }
     for (size_t i = 0; i < SL_COUNT(unsupported_types); i++)
         if (sl__sql_is_kw(P, t, unsupported_types[i]))
             return sl_fail(P->err, SL_INVALID_SQL, "unsupported type %.*s", (int)t->len,
                            P->text + t->off);
     return sl_fail(P->err, SL_INVALID_SQL, "unknown type '%.*s' at line %u, column %u",
                    (int)(t->len < 40 ? t->len : 40), P->text + t->off, t->line, t->col);
+}
+
+sl_code sl__sql_type(sl__parser *P, sl_type *out)
+{
+    unsigned gt = 0;
+    sl_code rc = type_rec(P, out, 1, &gt);
+    return rc == SL_OK && gt ? sl__sql_syntax(P, sl__sql_peek(P, 0)) : rc;
 }
 
 sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err)
@@ -272,7 +388,9 @@ static sl_code skip_group(sl__parser *P)
         const sl__tok *t = sl__sql_next(P);
         if (t->kind == SL__TK_EOF)
             return sl__sql_syntax(P, t);
-        if (sl__sql_is_op(P, t, "(") && ++depth > SL__SQL_MAX_DEPTH)
+        /* "[" opens a range partition's [(lower), (upper)), closed by its ")" */
+        if ((sl__sql_is_op(P, t, "(") || sl__sql_is_op(P, t, "[")) &&
+            ++depth > SL__SQL_MAX_DEPTH)
             return sl_fail(P->err, SL_INVALID_SQL, "nesting deeper than %d levels",
                            SL__SQL_MAX_DEPTH);
         if (sl__sql_is_op(P, t, ")"))
@@ -338,7 +456,8 @@ static int column_agg(sl__parser *P, const sl__tok *t)
         int agg;
     } aggs[] = {{"SUM", SL_AGG_SUM},         {"MAX", SL_AGG_MAX},
                 {"MIN", SL_AGG_MIN},         {"REPLACE", SL_AGG_REPLACE},
-                {"REPLACE_IF_NOT_NULL", SL_AGG_REPLACE_IF_NOT_NULL}};
+                {"REPLACE_IF_NOT_NULL", SL_AGG_REPLACE_IF_NOT_NULL},
+                {"BITMAP_UNION", SL_AGG_BITMAP_UNION}, {"HLL_UNION", SL_AGG_HLL_UNION}};
     for (size_t i = 0; i < SL_COUNT(aggs); i++)
         if (sl__sql_is_kw(P, t, aggs[i].kw))
             return aggs[i].agg;
@@ -386,14 +505,14 @@ static sl_code column_attrs(sl__parser *P, table_builder *B, sl_coldef *c)
     while (rc == SL_OK) {
         const sl__tok *t = sl__sql_peek(P, 0);
         int agg = column_agg(P, t);
-        if (sl__sql_is_op(P, t, ",") || sl__sql_is_op(P, t, ")"))
+        if (sl__sql_is_op(P, t, ",") || sl__sql_is_op(P, t, ")") || t->kind == SL__TK_EOF ||
+            sl__sql_is_kw(P, t, "AFTER") || sl__sql_is_kw(P, t, "FIRST") ||
+            sl__sql_is_kw(P, t, "TO") || sl__sql_is_kw(P, t, "FROM") ||
+            sl__sql_is_kw(P, t, "PROPERTIES")) /* the end, or ALTER's placement after it */
             return SL_OK;
         if (agg != SL_AGG_NONE && c->agg == SL_AGG_NONE) {
             sl__sql_next(P);
             c->agg = (uint8_t)agg;
-        } else if (sl__sql_is_kw(P, t, "HLL_UNION") || sl__sql_is_kw(P, t, "BITMAP_UNION")) {
-            return sl_fail(P->err, SL_INVALID_SQL, "unsupported aggregate %.*s", (int)t->len,
-                           P->text + t->off);
         } else if (sl__sql_accept_kw(P, "KEY")) {
             c->key = true;
             B->has_key_attr = true;
@@ -584,6 +703,183 @@ static sl_code list_values(sl__parser *P, size_t n_cols, sl_partdef *d)
     return rc == SL_OK ? sl__sql_expect_op(P, ")") : rc;
 }
 
+/* ---- batch partitions: FROM ("2024-01-01") TO ("2024-04-01") INTERVAL 1 MONTH ---------- */
+
+/* Most partitions one FROM ... TO ... INTERVAL may make (Doris's max_multi_partition_num). */
+#define MAX_BATCH_PARTS 4096
+
+enum { BU_YEAR, BU_MONTH, BU_WEEK, BU_DAY };
+
+typedef struct ymd {
+    long y;
+    int m, d;
+} ymd;
+
+static bool leap(long y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(long y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return d[m - 1] + (m == 2 && leap(y));
+}
+
+static int ymd_cmp(ymd a, ymd b)
+{
+    if (a.y != b.y)
+        return a.y < b.y ? -1 : 1;
+    if (a.m != b.m)
+        return a.m < b.m ? -1 : 1;
+    return a.d < b.d ? -1 : a.d > b.d;
+}
+
+/* A bound "YYYY-MM-DD" (a time of day may follow only as midnight) into *v; false when it is
+ * not a real date. */
+static bool ymd_parse(sl_slice s, ymd *v)
+{
+    int used = 0;
+    if (s.p == NULL || sscanf(s.p, "%4ld-%2d-%2d%n", &v->y, &v->m, &v->d, &used) != 3 ||
+        v->y < 0 || v->m < 1 || v->m > 12 || v->d < 1 || v->d > month_days(v->y, v->m))
+        return false;
+    const char *rest = s.p + used;
+    return *rest == '\0' || strcmp(rest, " 00:00:00") == 0;
+}
+
+/* a plus n units, or limit when that lies beyond it. */
+static ymd ymd_step(ymd a, int unit, unsigned long n, ymd limit)
+{
+    if (unit == BU_YEAR)
+        a.y += (long)n;
+    else if (unit == BU_MONTH)
+        a.y += (long)(n / 12), a.m += (int)(n % 12), a.y += a.m > 12, a.m -= a.m > 12 ? 12 : 0;
+    else
+        for (unsigned long left = unit == BU_WEEK ? 7 * n : n; left > 0 && a.y <= limit.y;) {
+            unsigned long rest = (unsigned long)(month_days(a.y, a.m) - a.d + 1);
+            if (left < rest) {
+                a.d += (int)left;
+                break;
+            }
+            left -= rest, a.d = 1;
+            if (++a.m > 12)
+                a.m = 1, ++a.y;
+        }
+    if (a.y <= limit.y && a.d > month_days(a.y, a.m))
+        a.d = month_days(a.y, a.m);
+    return ymd_cmp(a, limit) > 0 ? limit : a;
+}
+
+/* The week of the year of a, weeks counted from January 1st (1-based): the name of a weekly
+ * batch partition. */
+static int week_of_year(ymd a)
+{
+    int doy = a.d - 1;
+    for (int k = 1; k < a.m; k++)
+        doy += month_days(a.y, k);
+    return doy / 7 + 1;
+}
+
+/* One bound "(value)" of FROM / TO into *v. */
+static sl_code batch_bound(sl__parser *P, sl_slice *v)
+{
+    sl_code rc = sl__sql_expect_op(P, "(");
+    if (rc == SL_OK)
+        rc = literal(P, false, false, v, NULL);
+    return rc == SL_OK ? sl__sql_expect_op(P, ")") : rc;
+}
+
+/* Appends the range partition [lo, hi) called name (three arena strings, NULL when out of
+ * memory) to the table. */
+static sl_code push_range(sl__parser *P, table_builder *B, char *name, char *lo, char *hi)
+{
+    sl_partdef d = {.name = sl_slice_of(name)};
+    d.lower = sl_arena_alloc(P->a, sizeof *d.lower);
+    d.upper = sl_arena_alloc(P->a, sizeof *d.upper);
+    if (name == NULL || lo == NULL || hi == NULL || d.lower == NULL || d.upper == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate a partition");
+    d.lower[0] = sl_slice_of(lo), d.upper[0] = sl_slice_of(hi);
+    if (B->t->n_parts >= MAX_BATCH_PARTS)
+        return sl_fail(P->err, SL_INVALID_SQL, "Too many partitions: more than %d",
+                       MAX_BATCH_PARTS);
+    return SL__SQL_PUSH(P, B->t->parts, B->t->n_parts, B->cap_parts, d);
+}
+
+/* Date partitions from `from` to `to`, n units each, named as Doris names them (p_2024,
+ * p_202401, p_2024_01 for weeks, p_20240101). */
+static sl_code date_batches(sl__parser *P, table_builder *B, sl_slice from, sl_slice to, int unit,
+                            unsigned long n)
+{
+    ymd a, end;
+    if (unit < 0 || !ymd_parse(from, &a) || !ymd_parse(to, &end) || ymd_cmp(a, end) >= 0)
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions of a date column need two "
+                       "dates, the first before the second, and a YEAR, MONTH, WEEK or DAY "
+                       "interval");
+    sl_code rc = SL_OK;
+    while (rc == SL_OK && ymd_cmp(a, end) < 0) {
+        ymd b = ymd_step(a, unit, n, end);
+        char *name = unit == BU_YEAR  ? sl_arena_printf(P->a, "p_%04ld", a.y)
+                   : unit == BU_MONTH ? sl_arena_printf(P->a, "p_%04ld%02d", a.y, a.m)
+                   : unit == BU_WEEK  ? sl_arena_printf(P->a, "p_%04ld_%02d", a.y, week_of_year(a))
+                                      : sl_arena_printf(P->a, "p_%04ld%02d%02d", a.y, a.m, a.d);
+        rc = push_range(P, B, name, sl_arena_printf(P->a, "%04ld-%02d-%02d", a.y, a.m, a.d),
+                        sl_arena_printf(P->a, "%04ld-%02d-%02d", b.y, b.m, b.d));
+        a = b;
+    }
+    return rc;
+}
+
+/* Integer partitions from `from` to `to`, n apart, named p_<lower bound>. */
+static sl_code int_batches(sl__parser *P, table_builder *B, sl_slice from, sl_slice to,
+                           unsigned long n)
+{
+    char *end_a = NULL, *end_b = NULL;
+    long long a = from.p ? strtoll(from.p, &end_a, 10) : 0;
+    long long b = to.p ? strtoll(to.p, &end_b, 10) : 0;
+    if (end_a == NULL || *end_a != '\0' || end_a == from.p || end_b == NULL || *end_b != '\0' ||
+        end_b == to.p || a >= b)
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions of an integer column need two "
+                       "integers, the first below the second");
+    sl_code rc = SL_OK;
+    for (long long v = a; v < b && rc == SL_OK;) {
+        long long w = (unsigned long long)b - (unsigned long long)v <= n ? b : v + (long long)n;
+        rc = push_range(P, B, sl_arena_printf(P->a, "p_%lld", v), sl_arena_printf(P->a, "%lld", v),
+                        sl_arena_printf(P->a, "%lld", w));
+        v = w;
+    }
+    return rc;
+}
+
+/* FROM (a) TO (b) INTERVAL n [YEAR|MONTH|WEEK|DAY]: partitions [a, a+n), [a+n, a+2n), ... up to
+ * b, on the one DATE/DATETIME or integer column of RANGE partitioning. */
+static sl_code batch_partitions(sl__parser *P, table_builder *B)
+{
+    sl_tabledef *t = B->t;
+    sl_slice from, to;
+    unsigned long n;
+    sl_code rc = sl__sql_expect_kw(P, "FROM");
+    if (rc == SL_OK && (rc = batch_bound(P, &from)) == SL_OK &&
+        (rc = sl__sql_expect_kw(P, "TO")) == SL_OK && (rc = batch_bound(P, &to)) == SL_OK &&
+        (rc = sl__sql_expect_kw(P, "INTERVAL")) == SL_OK)
+        rc = parse_uint(P, &n);
+    if (rc != SL_OK)
+        return rc;
+    if (t->part_kind != SL_PART_RANGE || t->n_part_cols != 1 || n == 0)
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions need RANGE partitioning on one "
+                       "column and a positive interval");
+    static const char *const units[] = {"YEAR", "MONTH", "WEEK", "DAY"};
+    int unit = -1;
+    for (int k = 0; k < 4 && unit < 0; k++)
+        if (sl__sql_accept_kw(P, units[k]))
+            unit = k;
+    uint8_t id = t->cols[t->part_cols[0]].type.id;
+    if (id == SL_DATE || id == SL_DATETIME)
+        return date_batches(P, B, from, to, unit, n);
+    if (unit >= 0 || (id != SL_TINYINT && id != SL_SMALLINT && id != SL_INT && id != SL_BIGINT))
+        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions need a date or integer column");
+    return int_batches(P, B, from, to, n);
+}
+
 /* One "PARTITION [IF NOT EXISTS] name VALUES ... [(properties)]" definition. */
 static sl_code partition_def(sl__parser *P, table_builder *B)
 {
@@ -592,8 +888,7 @@ static sl_code partition_def(sl__parser *P, table_builder *B)
     const sl__tok *at = sl__sql_peek(P, 0);
     sl_code rc;
     if (sl__sql_is_kw(P, at, "FROM"))
-        return sl_fail(P->err, SL_INVALID_SQL, "batch partitions (FROM ... TO ... INTERVAL) are "
-                       "not supported");
+        return batch_partitions(P, B);
     if ((rc = sl__sql_expect_kw(P, "PARTITION")) != SL_OK)
         return rc;
     if (sl__sql_accept_kw(P, "IF") &&
@@ -643,6 +938,33 @@ static sl_code partition_clause(sl__parser *P, table_builder *B)
     return sl__sql_expect_op(P, ")");
 }
 
+/* The HASH columns of DISTRIBUTED BY, with Doris's texts for what cannot distribute. */
+static sl_code dist_columns(sl__parser *P, sl_tabledef *t, const sl_slice *names)
+{
+    size_t n = t->n_dist_cols;
+    t->dist_cols = sl_arena_alloc(P->a, (n ? n : 1) * sizeof *t->dist_cols);
+    if (t->dist_cols == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot allocate column list");
+    for (size_t i = 0; i < n; i++) {
+        long k = sl_tabledef_find(t, names[i]);
+        int nn = (int)names[i].n;
+        if (k < 0)
+            return sl_fail(P->err, SL_INVALID_SQL, "Distribution column(%.*s) doesn't exist.", nn,
+                           names[i].p);
+        for (size_t j = 0; j < i; j++)
+            if (t->dist_cols[j] == (size_t)k)
+                return sl_fail(P->err, SL_INVALID_SQL, "Duplicated distribution column %.*s", nn,
+                               names[i].p);
+        uint8_t id = t->cols[k].type.id;
+        if (id == SL_STRING || id == SL_JSON || id == SL_FLOAT || id == SL_DOUBLE)
+            return sl_fail(P->err, SL_INVALID_SQL, "%s Type should not be used in distribution "
+                           "column[%.*s].", id == SL_STRING ? "String" : id == SL_JSON ? "JsonType"
+                           : "Float or double", nn, names[i].p);
+        t->dist_cols[i] = (size_t)k;
+    }
+    return SL_OK;
+}
+
 /* DISTRIBUTED BY HASH (cols) | RANDOM [BUCKETS n | AUTO]; DISTRIBUTED is consumed. */
 static sl_code distribution_clause(sl__parser *P, table_builder *B)
 {
@@ -652,7 +974,7 @@ static sl_code distribution_clause(sl__parser *P, table_builder *B)
     sl_code rc = sl__sql_expect_kw(P, "BY");
     if (rc == SL_OK && sl__sql_accept_kw(P, "HASH")) {
         if ((rc = name_list(P, &names, &t->n_dist_cols)) == SL_OK)
-            rc = resolve(P, t, names, t->n_dist_cols, &t->dist_cols);
+            rc = dist_columns(P, t, names);
     } else if (rc == SL_OK && !sl__sql_accept_kw(P, "RANDOM")) {
         rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
     }
@@ -687,6 +1009,23 @@ static const char *const clause_kw[] = {"ENGINE",      "DUPLICATE", "UNIQUE",  "
                                         "CLUSTER",     "COMMENT",   "PARTITION", "DISTRIBUTED",
                                         "ROLLUP",      "PROPERTIES", "AUTO"};
 
+/* AUTO PARTITION BY RANGE (date_trunc(`c`, 'unit')) (...) | AUTO PARTITION BY LIST (c) (...);
+ * AUTO is consumed. Doris makes a partition for each new value as rows arrive, so every row
+ * has one: sluice keeps such a table unpartitioned, which loads and reads the same. */
+static sl_code auto_partition(sl__parser *P)
+{
+    sl_code rc = sl__sql_expect_kw(P, "PARTITION");
+    if (rc == SL_OK)
+        rc = sl__sql_expect_kw(P, "BY");
+    if (rc == SL_OK && !sl__sql_accept_kw(P, "RANGE") && !sl__sql_accept_kw(P, "LIST"))
+        rc = sl__sql_syntax(P, sl__sql_peek(P, 0));
+    if (rc == SL_OK)
+        rc = skip_group(P); /* the partition expression */
+    if (rc == SL_OK && sl__sql_is_op(P, sl__sql_peek(P, 0), "("))
+        rc = skip_group(P); /* partitions made so far (SHOW CREATE TABLE prints them) */
+    return rc;
+}
+
 /* One table clause, chosen by keyword number k; its keyword is the current token. */
 static sl_code table_clause(sl__parser *P, table_builder *B, size_t k)
 {
@@ -713,8 +1052,7 @@ static sl_code table_clause(sl__parser *P, table_builder *B, size_t k)
     case 7: return distribution_clause(P, B);
     case 8: return skip_group(P);
     case 9: return properties(P, &B->t->props, &B->t->n_props);
-    default:
-        return sl_fail(P->err, SL_INVALID_SQL, "AUTO PARTITION is not supported");
+    default: return auto_partition(P);
     }
 }
 
@@ -742,12 +1080,38 @@ static sl_code table_clauses(sl__parser *P, table_builder *B)
 static const char *const model_names[] = {"DUPLICATE", "UNIQUE", "AGGREGATE"};
 
 static const char *const agg_names[] = {"NONE", "SUM", "MAX", "MIN", "REPLACE",
-                                        "REPLACE_IF_NOT_NULL"};
+                                        "REPLACE_IF_NOT_NULL", "BITMAP_UNION", "HLL_UNION"};
 
-/* True for the types Doris refuses in a key: FLOAT, DOUBLE, STRING and JSON. */
+/* True for the types Doris refuses in a key: FLOAT, DOUBLE, STRING, JSON and the complex,
+ * VARIANT, BITMAP and HLL types. */
 static bool bad_key_type(const sl_type *ty)
 {
-    return ty->id == SL_FLOAT || ty->id == SL_DOUBLE || ty->id == SL_STRING || ty->id == SL_JSON;
+    return ty->id == SL_FLOAT || ty->id == SL_DOUBLE || ty->id == SL_STRING ||
+           ty->id == SL_JSON || ty->id >= SL_ARRAY;
+}
+
+/* BITMAP and HLL only as BITMAP_UNION / HLL_UNION values of AGGREGATE KEY tables, and those
+ * aggregates only on them; complex types aggregate by REPLACE only (Doris's rules). */
+static sl_code check_agg_type(sl__parser *P, const sl_tabledef *t, const sl_coldef *c)
+{
+    int nn = (int)c->name.n;
+    bool bm = c->type.id == SL_BITMAP, hll = c->type.id == SL_HLL;
+    if ((bm || c->agg == SL_AGG_BITMAP_UNION) && t->key_model != SL_KEYS_AGGREGATE)
+        return sl_fail(P->err, SL_INVALID_SQL, "BITMAP_UNION must be used in AGG_KEYS");
+    if ((hll || c->agg == SL_AGG_HLL_UNION) && t->key_model != SL_KEYS_AGGREGATE)
+        return sl_fail(P->err, SL_INVALID_SQL, "HLL_UNION must be used in AGG_KEYS");
+    if (c->key || t->key_model != SL_KEYS_AGGREGATE)
+        return SL_OK;
+    bool ok = bm ? c->agg == SL_AGG_BITMAP_UNION
+            : hll ? c->agg == SL_AGG_HLL_UNION
+            : c->type.id >= SL_ARRAY ? c->agg == SL_AGG_REPLACE ||
+                                          c->agg == SL_AGG_REPLACE_IF_NOT_NULL
+                                     : c->agg != SL_AGG_BITMAP_UNION && c->agg != SL_AGG_HLL_UNION;
+    if (!ok)
+        return sl_fail(P->err, SL_INVALID_SQL, "Aggregate type %s is not compatible with "
+                       "primitive type %s of column '%.*s'", agg_names[c->agg],
+                       sl_type_meta_name(&c->type), nn, c->name.p);
+    return SL_OK;
 }
 
 /* Without any key clause or KEY attribute: an AGGREGATE KEY table keyed on the non-aggregate
@@ -779,6 +1143,9 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
     for (size_t i = 0; i < t->n_cols; i++) {
         const sl_coldef *c = &t->cols[i];
         int nn = (int)c->name.n;
+        sl_code rc = check_agg_type(P, t, c);
+        if (rc != SL_OK)
+            return rc;
         if (c->key && !in_prefix)
             return sl_fail(P->err, SL_INVALID_SQL,
                            "Key columns should be a ordered prefix of the schema");
@@ -786,6 +1153,9 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
         if (c->key && (c->type.id == SL_FLOAT || c->type.id == SL_DOUBLE))
             return sl_fail(P->err, SL_INVALID_SQL, "Float or double can not used as a key, use "
                            "decimal instead (column '%.*s')", nn, c->name.p);
+        if (c->key && c->type.id >= SL_ARRAY)
+            return sl_fail(P->err, SL_INVALID_SQL, "%s type should not be used in key "
+                           "column[%.*s]", sl_type_meta_name(&c->type), nn, c->name.p);
         if (c->key && bad_key_type(&c->type))
             return sl_fail(P->err, SL_INVALID_SQL,
                            "String Type should not be used in key column[%.*s]", nn, c->name.p);
@@ -799,6 +1169,7 @@ static sl_code check_keys(sl__parser *P, const sl_tabledef *t)
         if (!c->key && t->key_model == SL_KEYS_AGGREGATE && c->agg == SL_AGG_NONE)
             return sl_fail(P->err, SL_INVALID_SQL, "Column[%.*s] is not key column, but not set "
                            "aggregate type", nn, c->name.p);
+
     }
     return SL_OK;
 }
@@ -838,6 +1209,74 @@ static sl_code finish_keys(sl__parser *P, table_builder *B)
     return SL_OK;
 }
 
+/* CREATE TABLE t [(c1, c2)] [clauses] AS SELECT ...: a name list, not column definitions,
+ * and an AS before the end. */
+static bool is_ctas(const sl__parser *P)
+{
+    size_t k = 0, depth = 0;
+    const sl__tok *t = sl__sql_peek(P, 0);
+    if (sl__sql_is_op(P, t, "(") && !(sl__sql_is_name(sl__sql_peek(P, 1)) &&
+                                      (sl__sql_is_op(P, sl__sql_peek(P, 2), ",") ||
+                                       sl__sql_is_op(P, sl__sql_peek(P, 2), ")"))))
+        return false;
+    for (; (t = sl__sql_peek(P, k))->kind != SL__TK_EOF; k++) {
+        if (sl__sql_is_op(P, t, "("))
+            depth++;
+        else if (sl__sql_is_op(P, t, ")") && depth)
+            depth--;
+        else if (depth == 0 && sl__sql_is_kw(P, t, "AS") &&
+                 (sl__sql_is_kw(P, sl__sql_peek(P, k + 1), "SELECT") ||
+                  sl__sql_is_op(P, sl__sql_peek(P, k + 1), "(")))
+            return true;
+    }
+    return false;
+}
+
+/* The rest of CREATE TABLE ... AS SELECT: the optional name list, the clauses as text, the
+ * SELECT. */
+static sl_code create_table_as(sl__parser *P, sl_stmt *out)
+{
+    sl_code rc = SL_OK;
+    out->kind = SL_STMT_CREATE_TABLE_AS;
+    if (sl__sql_is_op(P, sl__sql_peek(P, 0), "(") &&
+        (rc = name_list(P, &out->ctas.cols, &out->ctas.n_cols)) != SL_OK)
+        return rc;
+    const sl__tok *from = sl__sql_peek(P, 0);
+    size_t depth = 0;
+    for (;;) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (depth == 0 && sl__sql_is_kw(P, t, "AS"))
+            break;
+        if (sl__sql_is_op(P, t, "("))
+            depth++;
+        else if (sl__sql_is_op(P, t, ")") && depth)
+            depth--;
+        sl__sql_next(P);
+    }
+    const sl__tok *as = sl__sql_peek(P, 0);
+    out->ctas.clauses = sl_arena_slice(P->a, (sl_slice){P->text + from->off, as->off - from->off});
+    if (out->ctas.clauses.p == NULL)
+        return sl_fail(P->err, SL_NOMEM, "cannot copy the clauses");
+    sl__sql_next(P); /* AS */
+    sl_slice db = out->db, name = out->name;
+    bool if_not_exists = out->if_not_exists;
+    sl_ctas ctas = out->ctas;
+    if (sl__sql_accept_op(P, "(")) {
+        /* AS (SELECT ...): the closing parenthesis is the last token */
+        size_t last = P->n_toks - 2;
+        if (!sl__sql_is_op(P, &P->toks[last], ")"))
+            return sl__sql_syntax(P, &P->toks[last]);
+        P->toks[last].kind = SL__TK_EOF;
+        P->n_toks = last + 1;
+    }
+    if (!sl__sql_is_kw(P, sl__sql_peek(P, 0), "SELECT"))
+        return sl__sql_syntax(P, sl__sql_peek(P, 0));
+    rc = sl__sql_select(P, out);
+    out->kind = SL_STMT_CREATE_TABLE_AS;
+    out->db = db, out->name = name, out->if_not_exists = if_not_exists, out->ctas = ctas;
+    return rc;
+}
+
 /* CREATE TABLE [IF NOT EXISTS] [db.]t ( ... ) clauses...; CREATE TABLE is consumed. */
 static sl_code create_table(sl__parser *P, sl_stmt *out)
 {
@@ -851,9 +1290,17 @@ static sl_code create_table(sl__parser *P, sl_stmt *out)
     }
     if ((rc = sl__sql_qname(P, &out->db, &out->name)) != SL_OK)
         return rc;
-    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "LIKE") || sl__sql_is_kw(P, sl__sql_peek(P, 0), "AS"))
-        return sl_fail(P->err, SL_INVALID_SQL, "CREATE TABLE ... %s is not supported",
-                       sl__sql_is_kw(P, sl__sql_peek(P, 0), "AS") ? "AS SELECT" : "LIKE");
+    if (sl__sql_accept_kw(P, "LIKE")) {
+        out->kind = SL_STMT_CREATE_TABLE_LIKE;
+        if ((rc = sl__sql_qname(P, &out->like_db, &out->like_name)) != SL_OK)
+            return rc;
+        if (sl__sql_accept_kw(P, "WITH") && (rc = sl__sql_expect_kw(P, "ROLLUP")) == SL_OK &&
+            sl__sql_is_op(P, sl__sql_peek(P, 0), "("))
+            rc = skip_group(P); /* rollups are not kept */
+        return rc;
+    }
+    if (is_ctas(P))
+        return create_table_as(P, out);
     B.t = sl_arena_alloc(P->a, sizeof *B.t);
     if (B.t == NULL)
         return sl_fail(P->err, SL_NOMEM, "cannot allocate table definition");
@@ -1119,6 +1566,25 @@ static sl_code show(sl__parser *P, sl_stmt *out)
  * INSERT INTO [db.]t [(cols)] VALUES (...), ...
  */
 
+/* A complex value written as Doris's literal ([1, 2], {"k": 1}, {"f1": 1}): its text as written,
+ * brackets balanced, for the column's conversion (batch/complex.h). */
+static sl_code complex_literal(sl__parser *P, sl_slice *out)
+{
+    const sl__tok *first = sl__sql_peek(P, 0), *t;
+    size_t depth = 0;
+    do {
+        t = sl__sql_next(P);
+        if (t->kind == SL__TK_EOF)
+            return sl__sql_syntax(P, t);
+        if (sl__sql_is_op(P, t, "[") || sl__sql_is_op(P, t, "{"))
+            depth++;
+        else if (sl__sql_is_op(P, t, "]") || sl__sql_is_op(P, t, "}"))
+            depth--;
+    } while (depth > 0);
+    *out = sl_arena_slice(P->a, (sl_slice){P->text + first->off, t->off + t->len - first->off});
+    return out->p ? SL_OK : sl_fail(P->err, SL_NOMEM, "cannot copy literal");
+}
+
 /* One "(lit, ...)" row appended to ins->values; the first row fixes n_values. */
 static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
 {
@@ -1127,7 +1593,12 @@ static sl_code insert_row(sl__parser *P, sl_insert *ins, size_t *cap)
     sl_slice v;
     sl_code rc = sl__sql_expect_op(P, "(");
     do {
-        if (rc != SL_OK || (rc = literal(P, true, false, &v, NULL)) != SL_OK)
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (rc == SL_OK && (sl__sql_is_op(P, t, "[") || sl__sql_is_op(P, t, "{")))
+            rc = complex_literal(P, &v);
+        else if (rc == SL_OK)
+            rc = literal(P, true, false, &v, NULL);
+        if (rc != SL_OK)
             return rc;
         if ((rc = SL__SQL_PUSH(P, ins->values, n, *cap, v)) != SL_OK)
             return rc;
@@ -1172,6 +1643,219 @@ static sl_code insert(sl__parser *P, sl_stmt *out)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * ALTER TABLE (sl_alter, applied by ddl.c)
+ */
+
+/* Skip to the end of the current operation: the next ',' outside parentheses, or the end. */
+static sl_code skip_op(sl__parser *P)
+{
+    size_t depth = 0;
+    for (;;) {
+        const sl__tok *t = sl__sql_peek(P, 0);
+        if (t->kind == SL__TK_EOF || (depth == 0 && sl__sql_is_op(P, t, ",")))
+            return SL_OK;
+        /* "[" opens a range partition's [(lower), (upper)), closed by its ")" */
+        if ((sl__sql_is_op(P, t, "(") || sl__sql_is_op(P, t, "[")) &&
+            ++depth > SL__SQL_MAX_DEPTH)
+            return sl_fail(P->err, SL_INVALID_SQL, "nesting deeper than %d levels",
+                           SL__SQL_MAX_DEPTH);
+        if (sl__sql_is_op(P, t, ")") && depth)
+            depth--;
+        sl__sql_next(P);
+    }
+}
+
+/* A column definition of ADD / MODIFY COLUMN into op. */
+static sl_code alter_coldef(sl__parser *P, sl_alter_op *op)
+{
+    sl_tabledef t = {0};
+    table_builder B = {.t = &t};
+    sl_code rc = column_def(P, &B);
+    if (rc != SL_OK)
+        return rc;
+    op->col = t.cols[0];
+    op->has_key_attr = B.has_key_attr;
+    return SL_OK;
+}
+
+/* [AFTER c | FIRST] [TO|FROM rollup] [PROPERTIES (...)] after a column definition. */
+static sl_code column_place(sl__parser *P, sl_alter_op *op)
+{
+    sl_code rc = SL_OK;
+    sl_slice r;
+    sl_property *props;
+    size_t n;
+    if (sl__sql_accept_kw(P, "FIRST"))
+        op->first = true;
+    else if (sl__sql_accept_kw(P, "AFTER"))
+        rc = sl__sql_ident(P, &op->after);
+    if (rc == SL_OK && (sl__sql_accept_kw(P, "TO") || sl__sql_accept_kw(P, "FROM")))
+        rc = sl__sql_ident(P, &r); /* rollups are not kept */
+    if (rc == SL_OK && sl__sql_accept_kw(P, "PROPERTIES"))
+        rc = properties(P, &props, &n);
+    return rc;
+}
+
+static sl_code push_op(sl__parser *P, sl_alter *al, size_t *cap, const sl_alter_op *op)
+{
+    return SL__SQL_PUSH(P, al->ops, al->n_ops, *cap, *op);
+}
+
+/* ADD COLUMN ... | ADD PARTITION ... | ADD ROLLUP / INDEX ...; ADD is consumed. */
+static sl_code alter_add(sl__parser *P, sl_alter *al, size_t *cap)
+{
+    sl_alter_op op = {.kind = SL_ALTER_ADD_COLUMN};
+    sl_code rc = SL_OK;
+    if (sl__sql_accept_kw(P, "COLUMN")) {
+        if (!sl__sql_accept_op(P, "(")) {
+            if ((rc = alter_coldef(P, &op)) == SL_OK && (rc = column_place(P, &op)) == SL_OK)
+                rc = push_op(P, al, cap, &op);
+            return rc;
+        }
+        do { /* ADD COLUMN (a INT, b INT): each at the end, in order */
+            sl_alter_op one = {.kind = SL_ALTER_ADD_COLUMN};
+            if ((rc = alter_coldef(P, &one)) != SL_OK || (rc = push_op(P, al, cap, &one)) != SL_OK)
+                return rc;
+        } while (sl__sql_accept_op(P, ","));
+        if ((rc = sl__sql_expect_op(P, ")")) == SL_OK)
+            rc = column_place(P, &op); /* TO rollup */
+        return rc;
+    }
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "TEMPORARY"))
+        return sl_fail(P->err, SL_INVALID_SQL, "temporary partitions are not supported");
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "PARTITION")) {
+        const sl__tok *from = sl__sql_peek(P, 0);
+        op.kind = SL_ALTER_ADD_PARTITION;
+        op.if_exists = sl__sql_is_kw(P, sl__sql_peek(P, 1), "IF");
+        if ((rc = skip_op(P)) != SL_OK)
+            return rc;
+        const sl__tok *end = sl__sql_peek(P, 0);
+        op.part_text = sl_arena_slice(P->a, (sl_slice){P->text + from->off, end->off - from->off});
+        return op.part_text.p ? push_op(P, al, cap, &op) : sl_fail(P->err, SL_NOMEM, "oom");
+    }
+    if (sl__sql_accept_kw(P, "ROLLUP") || sl__sql_accept_kw(P, "INDEX")) {
+        op.kind = SL_ALTER_NOTHING;
+        return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* DROP COLUMN c | DROP PARTITION [IF EXISTS] p [FORCE] | DROP ROLLUP / INDEX ...; DROP is
+ * consumed. */
+static sl_code alter_drop(sl__parser *P, sl_alter *al, size_t *cap)
+{
+    sl_alter_op op = {.kind = SL_ALTER_DROP_COLUMN};
+    sl_code rc;
+    if (sl__sql_accept_kw(P, "COLUMN")) {
+        sl_slice r;
+        if ((rc = sl__sql_ident(P, &op.name)) == SL_OK && sl__sql_accept_kw(P, "FROM"))
+            rc = sl__sql_ident(P, &r);
+        return rc == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "TEMPORARY"))
+        return sl_fail(P->err, SL_INVALID_SQL, "temporary partitions are not supported");
+    if (sl__sql_accept_kw(P, "PARTITION")) {
+        op.kind = SL_ALTER_DROP_PARTITION;
+        if (sl__sql_accept_kw(P, "IF")) {
+            if ((rc = sl__sql_expect_kw(P, "EXISTS")) != SL_OK)
+                return rc;
+            op.if_exists = true;
+        }
+        if ((rc = sl__sql_ident(P, &op.name)) != SL_OK)
+            return rc;
+        sl__sql_accept_kw(P, "FORCE");
+        return push_op(P, al, cap, &op);
+    }
+    if (sl__sql_accept_kw(P, "ROLLUP") || sl__sql_accept_kw(P, "INDEX")) {
+        op.kind = SL_ALTER_NOTHING;
+        return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* One ALTER TABLE operation. */
+static sl_code alter_op(sl__parser *P, sl_alter *al, size_t *cap)
+{
+    sl_alter_op op = {.kind = SL_ALTER_NOTHING};
+    sl_code rc;
+    if (sl__sql_accept_kw(P, "ADD"))
+        return alter_add(P, al, cap);
+    if (sl__sql_accept_kw(P, "DROP"))
+        return alter_drop(P, al, cap);
+    if (sl__sql_accept_kw(P, "MODIFY")) {
+        if (sl__sql_accept_kw(P, "COMMENT") || sl__sql_accept_kw(P, "PARTITION") ||
+            sl__sql_accept_kw(P, "DISTRIBUTION") || sl__sql_accept_kw(P, "ENGINE"))
+            return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+        if ((rc = sl__sql_expect_kw(P, "COLUMN")) != SL_OK)
+            return rc;
+        if (sl__sql_is_kw(P, sl__sql_peek(P, 1), "COMMENT")) /* MODIFY COLUMN c COMMENT 'x' */
+            return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+        op.kind = SL_ALTER_MODIFY_COLUMN;
+        if ((rc = alter_coldef(P, &op)) == SL_OK && (rc = column_place(P, &op)) == SL_OK)
+            rc = push_op(P, al, cap, &op);
+        return rc;
+    }
+    if (sl__sql_accept_kw(P, "RENAME")) {
+        if (sl__sql_accept_kw(P, "COLUMN") || sl__sql_accept_kw(P, "PARTITION")) {
+            bool col = sl__sql_is_kw(P, &P->toks[P->pos - 1], "COLUMN");
+            op.kind = col ? SL_ALTER_RENAME_COLUMN : SL_ALTER_RENAME_PARTITION;
+            if ((rc = sl__sql_ident(P, &op.name)) == SL_OK)
+                rc = sl__sql_ident(P, &op.new_name);
+            return rc == SL_OK ? push_op(P, al, cap, &op) : rc;
+        }
+        if (sl__sql_accept_kw(P, "ROLLUP"))
+            return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+        sl__sql_accept_kw(P, "TO");
+        op.kind = SL_ALTER_RENAME;
+        return (rc = sl__sql_ident(P, &op.name)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    }
+    if (sl__sql_accept_kw(P, "SET")) {
+        op.kind = SL_ALTER_SET_PROPERTIES;
+        return (rc = properties(P, &op.props, &op.n_props)) == SL_OK ? push_op(P, al, cap, &op)
+                                                                     : rc;
+    }
+    if (sl__sql_accept_kw(P, "COMMENT")) /* ALTER TABLE t COMMENT 'x' */
+        return (rc = skip_op(P)) == SL_OK ? push_op(P, al, cap, &op) : rc;
+    if (sl__sql_is_kw(P, sl__sql_peek(P, 0), "ORDER") ||
+        sl__sql_is_kw(P, sl__sql_peek(P, 0), "ENABLE") ||
+        sl__sql_is_kw(P, sl__sql_peek(P, 0), "REPLACE"))
+        return unsupported(P);
+    return sl__sql_syntax(P, sl__sql_peek(P, 0));
+}
+
+/* ALTER TABLE [db.]t op [, op ...]; ALTER TABLE is consumed. */
+static sl_code alter_table(sl__parser *P, sl_stmt *out)
+{
+    size_t cap = 0;
+    out->kind = SL_STMT_ALTER_TABLE;
+    sl_code rc = sl__sql_qname(P, &out->db, &out->name);
+    do {
+        if (rc == SL_OK)
+            rc = alter_op(P, &out->alter, &cap);
+    } while (rc == SL_OK && sl__sql_accept_op(P, ","));
+    return rc;
+}
+
+sl_code sl__sql_partition(sl_slice text, const sl_tabledef *t, sl_arena_t *a, sl_partdef *out,
+                          sl_err *err)
+{
+    sl_tabledef copy = *t;
+    table_builder B = {.t = &copy};
+    sl__parser P = {.text = text.p ? text.p : "", .n = text.p ? text.n : 0, .a = a, .err = err};
+    copy.parts = NULL, copy.n_parts = 0;
+    sl_code rc = sl__sql_lex(&P);
+    if (rc == SL_OK)
+        rc = partition_def(&P, &B);
+    if (rc == SL_OK && sl__sql_accept_kw(&P, "DISTRIBUTED"))
+        rc = skip_op(&P); /* a partition's own buckets: not kept */
+    if (rc == SL_OK && sl__sql_peek(&P, 0)->kind != SL__TK_EOF)
+        rc = sl__sql_syntax(&P, sl__sql_peek(&P, 0));
+    if (rc == SL_OK)
+        *out = copy.parts[0];
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Entry
  */
 
@@ -1190,6 +1874,8 @@ static sl_code statement(sl__parser *P, sl_stmt *out)
     } else if (sl__sql_accept_kw(P, "ALTER")) {
         if (sl__sql_accept_kw(P, "USER"))
             return sl__sql_account(P, "ALTER", out);
+        if (sl__sql_accept_kw(P, "TABLE"))
+            return alter_table(P, out);
     } else if (sl__sql_accept_kw(P, "GRANT")) {
         return sl__sql_account(P, "GRANT", out);
     } else if (sl__sql_accept_kw(P, "REVOKE")) {

@@ -56,7 +56,8 @@ static sl_code refuse(sl__parser *P, const sl__tok *t, bool first)
 {
     static const char *const joins[] = {"JOIN", "STRAIGHT_JOIN"};
     static const char *const setops[] = {"UNION", "INTERSECT", "EXCEPT", "MINUS"};
-    static const char *const bad_ops[] = {"?", "@", ":", ":=", "[", "]", "{", "}", ";"};
+    static const char *const bad_ops[] = {"?", "@", ":=", ";"}; /* [ ] { } : are element
+                                                                  access and literals */
     if (in_list(P, t, joins, SL_COUNT(joins)))
         return sl_fail(P->err, SL_INVALID_SQL, "joins are not supported (line %u, column %u)",
                        t->line, t->col);

@@ -58,7 +58,65 @@ typedef enum sl_stmt_kind {
     SL_STMT_SHOW_GRANTS,
     SL_STMT_SHOW_NODES,         /* SHOW BACKENDS / SHOW FRONTENDS */
     SL_STMT_SHOW_PROC_LOADS,    /* SHOW PROC '/stream_loads': this node's running loads */
+    SL_STMT_ALTER_TABLE,        /* ALTER TABLE: sl_stmt.alter */
+    SL_STMT_CREATE_TABLE_LIKE,  /* CREATE TABLE t LIKE src: sl_stmt.like_db / like_name */
+    SL_STMT_CREATE_TABLE_AS,    /* CREATE TABLE t [(cols)] [clauses] AS SELECT: sl_stmt.select
+                                   and sl_stmt.ctas */
 } sl_stmt_kind;
+
+/* ---- ALTER TABLE (parse.c reads it, ddl.c applies it to a definition) ------------------
+ *
+ *   ALTER TABLE [db.]t op [, op ...] where op is
+ *     ADD COLUMN coldef [AFTER c | FIRST] [TO rollup]   ADD COLUMN (coldef, ...)
+ *     DROP COLUMN c [FROM rollup]      MODIFY COLUMN coldef [AFTER c | FIRST]
+ *     RENAME COLUMN c new              RENAME new | RENAME TO new (the table)
+ *     ADD PARTITION [IF NOT EXISTS] p VALUES ... [(props)] [DISTRIBUTED BY ...]
+ *     DROP PARTITION [IF EXISTS] p [FORCE]          RENAME PARTITION p new
+ *     SET ("k" = "v", ...)             MODIFY COMMENT 'x', MODIFY COLUMN c COMMENT 'x',
+ *     ADD / DROP ROLLUP, ADD / DROP INDEX (accepted, nothing kept: sluice keeps no rollups or
+ *     indexes) */
+typedef enum sl_alter_kind {
+    SL_ALTER_ADD_COLUMN,
+    SL_ALTER_DROP_COLUMN,
+    SL_ALTER_MODIFY_COLUMN,
+    SL_ALTER_RENAME_COLUMN,
+    SL_ALTER_RENAME,
+    SL_ALTER_ADD_PARTITION,
+    SL_ALTER_DROP_PARTITION,
+    SL_ALTER_RENAME_PARTITION,
+    SL_ALTER_SET_PROPERTIES,
+    SL_ALTER_NOTHING            /* rollups, indexes, comments: accepted, nothing changes */
+} sl_alter_kind;
+
+typedef struct sl_alter_op {
+    uint8_t kind;               /* sl_alter_kind */
+    bool first;                 /* ADD/MODIFY COLUMN ... FIRST */
+    bool if_exists;             /* DROP PARTITION IF EXISTS, ADD PARTITION IF NOT EXISTS */
+    sl_coldef col;              /* ADD / MODIFY COLUMN: the definition */
+    bool has_key_attr;          /* ADD / MODIFY COLUMN: KEY was written */
+    sl_slice name;              /* DROP / RENAME COLUMN and partitions: the name; RENAME: the
+                                   table's new name */
+    sl_slice new_name;          /* RENAME COLUMN / PARTITION: the new name */
+    sl_slice after;             /* AFTER c (p == NULL: at the end) */
+    sl_slice part_text;         /* ADD PARTITION: its definition's text, read against the table
+                                   when applied ("PARTITION p VALUES ...") */
+    sl_property *props;         /* SET */
+    size_t n_props;
+} sl_alter_op;
+
+typedef struct sl_alter {
+    sl_alter_op *ops;
+    size_t n_ops;
+} sl_alter;
+
+/* CREATE TABLE ... AS SELECT: what comes before AS. The clauses are kept as text and read
+ * once the SELECT's result columns are known (they name those columns). */
+typedef struct sl_ctas {
+    sl_slice *cols;             /* (c1, c2, ...) renaming the result columns, or NULL */
+    size_t n_cols;
+    sl_slice clauses;           /* the text between the table name (or column list) and AS:
+                                   ENGINE, key, PARTITION, DISTRIBUTED, PROPERTIES, ... */
+} sl_ctas;
 
 /* A user or grant statement (account.c). Strings in the arena; absent ones have p == NULL. */
 typedef struct sl_account {
@@ -184,6 +242,10 @@ typedef struct sl_stmt {
     sl_insert insert;        /* INSERT */
     sl_show_history history; /* SHOW STREAM LOAD / SHOW TRANSACTION */
     sl_account account;      /* user and grant statements */
+    sl_alter alter;          /* ALTER TABLE */
+    sl_slice like_db;        /* CREATE TABLE ... LIKE [db.]t */
+    sl_slice like_name;
+    sl_ctas ctas;            /* CREATE TABLE ... AS SELECT */
 } sl_stmt;
 
 /* Parse one statement (a trailing ';' and surrounding whitespace are allowed) into *out, which
@@ -197,11 +259,33 @@ sl_code sl_sql_parse(const char *text, size_t n, sl_arena_t *a, sl_stmt *out, sl
 
 /* Parse a Doris type name with its parameters ("varchar(32)", "DECIMALV3(10, 2)", "datetime(3)").
  * Defaults: DECIMAL* (9,0), CHAR 1, VARCHAR 65533, DATETIME 0; limits as in Doris (DECIMALV2
- * (27,9), DECIMAL/DECIMALV3 p <= 38, CHAR 255, VARCHAR 65533, DATETIME p <= 6). Returns SL_OK,
- * SL_INVALID_SQL (primary SL_INVALID) with a message (ARRAY, MAP, STRUCT, BITMAP, HLL, ... give
+ * (27,9), DECIMAL/DECIMALV3 p <= 38, CHAR 255, VARCHAR 65533, DATETIME p <= 6), and the nested
+ * ARRAY<..>, MAP<..>, STRUCT<..> (interned, types.h), VARIANT, BITMAP and HLL. Returns SL_OK,
+ * SL_INVALID_SQL (primary SL_INVALID) with a message (types Doris has and sluice does not give
  * "unsupported type <name>"), or SL_NOMEM. Uses a private arena, freed before returning.
- * Used by CREATE TABLE and by CAST in SELECT. */
+ * Used by CREATE TABLE (CAST in expressions has its own reader, src/expr/parse.c). */
 sl_code sl_sql_parse_type(sl_slice text, sl_type *out, sl_err *err);
+
+/* ---- DDL text and ALTER (ddl.c) ---------------------------------------------------------- */
+
+/* Append the CREATE TABLE statement of t to b in Doris's SHOW CREATE TABLE form (columns with
+ * types, NULL / NOT NULL, aggregates and defaults; ENGINE=OLAP; the key clause; partitions;
+ * distribution; properties). It parses back (sl_sql_parse) into an equal definition; column
+ * and table COMMENTs, indexes and rollups are not kept by sl_tabledef and are not written.
+ * Check b->oom afterwards. */
+void sl_sql_create_text(const sl_tabledef *t, sl_buf *b);
+
+/* Apply the operations of an ALTER TABLE to def (the table's current definition) and return
+ * the new definition in a (def is not changed). Errors are SL_INVALID_SQL with Doris's texts
+ * ("Column 'c' already exists", "Unknown column 'c'", "Can not drop key column ...",
+ * "Partition p does not exist", "Can not change BIGINT to INT"), SL_NOMEM. *rename receives the
+ * table's new name when an op renames it (else an empty slice). Column changes that would change
+ * how stored values read (narrowing or changing a type's kind, a DECIMAL's scale) are refused:
+ * only widening (TINYINT < SMALLINT < INT < BIGINT < LARGEINT, longer CHAR / VARCHAR, VARCHAR to
+ * STRING, a larger DECIMAL precision at the same scale, a longer DATETIME fraction) is allowed.
+ * (*src)[j] (in a) is the index in def of new column j, or -1 for a column ADD created. */
+sl_code sl_sql_alter_apply(const sl_tabledef *def, const sl_alter *alter, sl_arena_t *a,
+                           sl_tabledef **out, long **src, sl_slice *rename, sl_err *err);
 
 /* The environment of a query starting now (wall clock) in a session at tz_offset_s with
  * current database db. */

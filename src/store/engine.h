@@ -121,6 +121,15 @@ typedef struct sl_engine_vtab {
     sl_code (*create_table)(sl_econn *c, const sl_etable *t, sl_err *err);
     /* Drop the table's data and storage, or only its rows when truncate. */
     sl_code (*drop_table)(sl_econn *c, const sl_etable *t, bool truncate, sl_err *err);
+    /* ALTER TABLE: the table's storage from old's definition to nw's (same id; nw's name is
+     * the new one when the table was renamed). src[j] is the old index of new column j, or -1
+     * for an added column (existing rows get its DEFAULT value, else NULL); old columns no
+     * src names are dropped; a column keeps its values through a rename or a widening type
+     * change (sl_sql_alter_apply allows no other). prune: partitions were dropped, so rows
+     * that no partition of nw holds are deleted. No load of the table is running (the ledger
+     * checks). */
+    sl_code (*alter_table)(sl_econn *c, const sl_etable *old, const sl_etable *nw,
+                           const long *src, bool prune, sl_err *err);
 
     /* ---- loads ---- */
     sl_code (*w_open)(sl_engine *e, const sl_wopts *o, sl_ewriter **out, sl_err *err);

@@ -287,6 +287,7 @@ static void *maint_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         uint64_t now = sl__lg_now_ms();
         heartbeat(s, now);
+        sl__lg_retry_aborts(s);
         sl__lg_save_progress(s);
         sl__lg_maybe_expire(s, now);
         if (now - last_gc >= GC_MS) {

@@ -18,6 +18,8 @@
 
 #include "engine.h"
 
+#define SL_LG_OWED_MAX 256
+
 struct sl_store {
     const sl_engine_vtab *ev;
     sl_engine *e;
@@ -29,6 +31,11 @@ struct sl_store {
     uint32_t running;              /* loads between begin and commit/abort */
     struct sl_txn *open;           /* those loads' transactions (progress), a list */
     uint64_t last_expire_ms;       /* when sl__lg_expire last ran */
+    /* Aborts whose catalog write failed (a full disk, a lost connection): the maintenance
+     * thread writes them again, so a dead load's label does not stay PREPARE (and taken)
+     * until its timeout. */
+    int64_t owed[SL_LG_OWED_MAX];
+    size_t n_owed;
     bool stopping;
     bool maint_started;
     pthread_t maint;
@@ -99,6 +106,10 @@ void sl__lg_maybe_expire(sl_store *s, uint64_t now);
 /* Write the progress of this node's running loads to their txns rows (every heartbeat), so
  * SHOW TRANSACTION shows rows and bytes so far on every node. */
 void sl__lg_save_progress(sl_store *s);
+
+/* Write again the aborts that failed (s->owed); the maintenance thread calls it every
+ * heartbeat. Those written leave the list; the others wait for the next call. */
+void sl__lg_retry_aborts(sl_store *s);
 
 /* Count one commit (or precommit) that took us microseconds (ledger.c). */
 void sl__lg_count_commit(sl_store *s, bool ok, uint64_t us);

@@ -399,3 +399,129 @@ sl_code sl_store_table_def(sl_store *s, sl_slice db, sl_slice table, sl_arena_t 
     *def = st.table;
     return SL_OK;
 }
+
+/* ---- ALTER TABLE and CREATE TABLE LIKE ------------------------------------------------------ */
+
+typedef struct alter_op {
+    sl_slice db, name;
+    const sl_alter *alter;
+} alter_op;
+
+/* A running load of table id (PREPARE or PRECOMMITTED): its id, or -1. */
+static sl_code running_load(sl_store *s, sl_econn *c, sl_slice db, int64_t id, int64_t *txn,
+                            sl_err *err)
+{
+    sl_cell p[2] = {sl_cell_text(db), sl_cell_int(id)};
+    *txn = -1;
+    return sl__lg_exec(s, c,
+                       "SELECT id FROM txns WHERE db = $1 AND table_id = $2 AND state IN (1, 2) "
+                       "LIMIT 1",
+                       p, 2, sl__lg_int_fn, txn, NULL, err);
+}
+
+static bool drops_partitions(const sl_alter *al)
+{
+    for (size_t i = 0; i < al->n_ops; i++)
+        if (al->ops[i].kind == SL_ALTER_DROP_PARTITION)
+            return true;
+    return false;
+}
+
+/* The new name is free (a rename), then the catalog row and the engine's storage. */
+static sl_code store_altered(sl_store *s, sl_econn *c, const alter_op *o, const sl_etable *old,
+                             sl_etable *nw, const long *src, sl_arena_t *a, sl_err *err)
+{
+    sl_buf text = SL_BUF_INIT;
+    int64_t one = 0;
+    sl_code rc = SL_OK;
+    if (nw->name.n != old->name.n || memcmp(nw->name.p, old->name.p, nw->name.n) != 0) {
+        sl_cell p[2] = {sl_cell_text(o->db), sl_cell_text(nw->name)};
+        rc = sl__lg_exec(s, c, "SELECT 1 FROM tables WHERE db = $1 AND name = $2", p, 2,
+                         sl__lg_int_fn, &one, NULL, err);
+        if (rc == SL_OK && one)
+            return sl_fail(err, SL_CONFLICT, "Table name[%.*s] is already used", (int)nw->name.n,
+                           nw->name.p);
+    }
+    sl_sql_create_text(nw->def, &text);
+    sl_slice ddl = sl_arena_slice(a, (sl_slice){text.p ? text.p : "", text.len});
+    if (rc == SL_OK && (text.oom || ddl.p == NULL))
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    sl_buf_free(&text);
+    sl_cell q[3] = {sl_cell_int(nw->id), sl_cell_text(nw->name), sl_cell_text(ddl)};
+    if (rc == SL_OK)
+        rc = sl__lg_exec(s, c, "UPDATE tables SET name = $2, ddl = $3 WHERE id = $1", q, 3, NULL,
+                         NULL, NULL, err);
+    if (rc == SL_OK)
+        rc = s->ev->alter_table(c, old, nw, src, drops_partitions(o->alter), err);
+    return rc;
+}
+
+static sl_code alter_body(sl_store *s, sl_econn *c, void *arg, sl_err *err)
+{
+    alter_op *o = arg;
+    bool exists;
+    sl_arena_t a;
+    sl_etable old, nw;
+    sl_tabledef *def;
+    long *src;
+    sl_slice rename;
+    int64_t txn;
+    sl_code rc = sl__lg_db_exists(s, c, o->db, &exists, err);
+    if (rc != SL_OK || !exists)
+        return rc != SL_OK ? rc : unknown_db(o->db, err);
+    sl_arena_init(&a, 4096);
+    sl_err e2 = {0};
+    rc = sl__lg_table(s, c, o->db, o->name, -1, &a, &old, &e2);
+    if (SL_PRIMARY(rc) == SL_NOT_FOUND)
+        rc = sl_fail(err, SL_NOT_FOUND, "Unknown table '%.*s'", (int)o->name.n, o->name.p);
+    else if (rc != SL_OK)
+        rc = sl_fail(err, rc, "%s", e2.msg);
+    if (rc == SL_OK)
+        rc = running_load(s, c, o->db, old.id, &txn, err);
+    if (rc == SL_OK && txn >= 0)
+        rc = sl_fail(err, SL_INVALID_SQL, "Table[%.*s]'s state is not NORMAL: load transaction "
+                     "%lld is running; retry when it has finished", (int)o->name.n, o->name.p,
+                     (long long)txn);
+    if (rc == SL_OK)
+        rc = sl_sql_alter_apply(old.def, o->alter, &a, &def, &src, &rename, err);
+    if (rc == SL_OK) {
+        nw = old;
+        nw.def = def;
+        nw.name = rename.p ? rename : old.name;
+        rc = store_altered(s, c, o, &old, &nw, src, &a, err);
+    }
+    sl_arena_free(&a);
+    return rc;
+}
+
+sl_code sl_store_alter_table(sl_store *s, sl_slice db, sl_slice table, const sl_alter *alter,
+                             sl_err *err)
+{
+    alter_op o = {db, table, alter};
+    return in_txn(s, alter_body, &o, err);
+}
+
+sl_code sl_store_create_table_like(sl_store *s, sl_slice db, sl_slice name, sl_slice src_db,
+                                   sl_slice src, bool if_not_exists, sl_err *err)
+{
+    sl_arena_t a;
+    sl_tabledef *def;
+    int64_t id;
+    sl_buf text = SL_BUF_INIT;
+    sl_arena_init(&a, 4096);
+    sl_code rc = sl_store_table_def(s, src_db, src, &a, &def, &id, err);
+    if (SL_PRIMARY(rc) == SL_NOT_FOUND && rc != SL_NOT_FOUND_DB) { /* the SQL API's words */
+        sl_err_clear(err);
+        rc = sl_fail(err, SL_NOT_FOUND, "Unknown table '%.*s'", (int)src.n, src.p);
+    }
+    if (rc == SL_OK) {
+        def->name = name;
+        sl_sql_create_text(def, &text);
+        rc = text.oom ? sl_fail(err, SL_NOMEM, "out of memory")
+                      : sl_store_create_table(s, db, def, (sl_slice){text.p, text.len},
+                                              if_not_exists, err);
+    }
+    sl_buf_free(&text);
+    sl_arena_free(&a);
+    return rc;
+}

@@ -161,13 +161,13 @@ static sl_code take_label(sl_store *s, const sl_begin_opts *o, int64_t *id,
 }
 
 /* Mark a transaction ABORTED (only from PREPARE or PRECOMMITTED) with reason, and write rec
- * with status Fail, in one short transaction. */
-static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_load_record *rec)
+ * with status Fail, in one short transaction. False when that could not be written. */
+static bool write_aborted(sl_store *s, int64_t id, const char *reason, const sl_load_record *rec)
 {
     sl_econn *c;
     sl_err err = {0};
     if (s->ev->conn_get(s->e, &c, &err) != SL_OK)
-        return; /* the txn stays PREPARE: its timeout or the restart aborts it */
+        return false;
     sl_cell p[3] = {sl_cell_int(id), sl_cell_int((int64_t)sl__lg_now_ms()),
                     sl_cell_text(sl_slice_of(reason ? reason : ""))};
     sl_code rc = s->ev->xbegin(c, &err);
@@ -179,10 +179,46 @@ static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_l
     if (rc == SL_OK && rec)
         rc = sl__lg_record(s, c, rec, &err);
     if (rc == SL_OK)
-        s->ev->xcommit(c, &err);
+        rc = s->ev->xcommit(c, &err);
     else
         s->ev->xrollback(c);
     s->ev->conn_put(c);
+    return rc == SL_OK;
+}
+
+/* write_aborted, or when the store refuses it, owe it: the maintenance thread writes it again
+ * (sl__lg_retry_aborts) so the label is free soon after the store recovers, not only at the
+ * transaction's timeout or the next restart. */
+static void mark_aborted(sl_store *s, int64_t id, const char *reason, const sl_load_record *rec)
+{
+    if (write_aborted(s, id, reason, rec))
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (s->n_owed < SL_LG_OWED_MAX) /* beyond that: its timeout or the restart aborts it */
+        s->owed[s->n_owed++] = id;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void sl__lg_retry_aborts(sl_store *s)
+{
+    int64_t ids[SL_LG_OWED_MAX];
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n_owed;
+    memcpy(ids, s->owed, n * sizeof ids[0]);
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (!write_aborted(s, ids[i], "aborted: the load failed and the store refused its "
+                                      "abort at first (full disk or lost connection)",
+                           NULL))
+            continue;
+        pthread_mutex_lock(&s->mu); /* written: out of the list (which may have grown) */
+        for (size_t k = 0; k < s->n_owed; k++)
+            if (s->owed[k] == ids[i]) {
+                s->owed[k] = s->owed[--s->n_owed];
+                break;
+            }
+        pthread_mutex_unlock(&s->mu);
+    }
 }
 
 static void txn_free(sl_txn *t)
@@ -270,14 +306,60 @@ static sl_load_record failed_record(const sl_load_record *rec, const sl_err *e, 
     return r;
 }
 
-/* The state a transaction is really in after a COMMIT whose outcome is unknown. */
-static int64_t reread_state(sl_store *s, int64_t id)
+/* The state a transaction is really in after a COMMIT on c whose outcome is unknown: read on
+ * c itself (still held: an embedded engine has no other connection to give, and asking for
+ * one would wait for ourselves), or, when c broke with the COMMIT, on another connection. */
+static int64_t reread_state(sl_store *s, sl_econn *c, int64_t id)
 {
+    static const char sql[] = "SELECT state FROM txns WHERE id = $1";
     int64_t st = SL_TXN_UNKNOWN;
     sl_cell p = sl_cell_int(id);
     sl_err err = {0};
-    sl__lg_run(s, "SELECT state FROM txns WHERE id = $1", &p, 1, sl__lg_int_fn, &st, NULL, &err);
+    if (sl__lg_exec(s, c, sql, &p, 1, sl__lg_int_fn, &st, NULL, &err) != SL_OK) {
+        st = SL_TXN_UNKNOWN;
+        sl_err_clear(&err);
+        sl__lg_run(s, sql, &p, 1, sl__lg_int_fn, &st, NULL, &err);
+    }
     return st;
+}
+
+/* Two definitions store rows alike: the same columns in the same order, of the same types
+ * (a rename or a widening that reads the same values is alike). */
+static bool same_layout(const sl_tabledef *a, const sl_tabledef *b)
+{
+    if (a->n_cols != b->n_cols || a->key_model != b->key_model)
+        return false;
+    for (size_t i = 0; i < a->n_cols; i++) {
+        const sl_type *x = &a->cols[i].type, *y = &b->cols[i].type;
+        bool xt = sl_type_is_text(x), yt = sl_type_is_text(y);
+        if (xt != yt || (!xt && x->id != y->id) ||
+            (x->id == SL_DECIMAL && (x->scale != y->scale || (x->precision > 18) != (y->precision > 18))))
+            return false;
+    }
+    return true;
+}
+
+/* On the publish connection, inside its transaction: the table still stores rows the way the
+ * load wrote them. An ALTER TABLE that changed its columns after the load began (the load read
+ * the definition before taking its label) makes the load fail rather than land in the wrong
+ * columns. */
+static sl_code layout_unchanged(sl_txn *t, sl_econn *c, sl_err *err)
+{
+    sl_arena_t a;
+    sl_etable now;
+    sl_err e2 = {0};
+    sl_arena_init(&a, 4096);
+    sl_code rc = sl__lg_table(t->s, c, t->t.db, t->t.name, t->t.id, &a, &now, &e2);
+    if (rc == SL_OK && !same_layout(now.def, t->t.def))
+        rc = sl_fail(err, SL_INVALID, "the columns of table %.*s changed (ALTER TABLE) while the "
+                     "load ran; nothing was loaded: retry the load", (int)t->t.name.n,
+                     t->t.name.p);
+    else if (rc != SL_OK && SL_PRIMARY(rc) != SL_NOT_FOUND)
+        rc = sl_fail(err, rc, "%s", e2.msg);
+    else
+        rc = SL_OK; /* dropped meanwhile: the engine's publish says so */
+    sl_arena_free(&a);
+    return rc;
 }
 
 /* commit and precommit: publish, flip the label on the publish connection, write the history
@@ -289,6 +371,8 @@ static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *
     sl_code rc = t->err.code != SL_OK ? sl_fail(err, t->err.code, "%s", t->err.msg) : SL_OK;
     if (rc == SL_OK)
         rc = s->ev->w_publish(t->w, stage, &c, err);
+    if (rc == SL_OK)
+        rc = layout_unchanged(t, c, err);
     int64_t changed = 0;
     int64_t want = stage ? SL_TXN_PRECOMMITTED : SL_TXN_VISIBLE;
     pthread_mutex_lock(&s->mu);
@@ -310,7 +394,7 @@ static sl_code finish(sl_txn *t, bool stage, const sl_load_record *rec, sl_err *
     if (rc == SL_OK) {
         rc = s->ev->xcommit(c, err);
         committed = rc == SL_OK;
-        if (rc != SL_OK && reread_state(s, t->id) == want) {
+        if (rc != SL_OK && reread_state(s, c, t->id) == want) {
             sl_err_clear(err); /* the COMMIT did happen */
             rc = SL_OK, committed = true;
         }

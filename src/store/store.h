@@ -111,6 +111,17 @@ sl_code sl_store_list_tables(sl_store *s, sl_slice db, sl_arena_t *a, sl_slice *
  * Load texts; the SQL API rewrites them). */
 sl_code sl_store_get_table(sl_store *s, sl_slice db, sl_slice table, sl_arena_t *a,
                            sl_slice *ddl, int64_t *table_id, sl_err *err);
+/* ALTER TABLE db.table (sl_alter from src/sql): the new definition (sl_sql_alter_apply) is
+ * stored as its CREATE TABLE text (SHOW CREATE TABLE shows it) and the engine's storage
+ * changed with it, in one catalog transaction. Errors in Doris's words: the table unknown
+ * (SL_NOT_FOUND "Unknown table 'x'"), the change refused (SL_INVALID_SQL, see
+ * sl_sql_alter_apply), a new name in use (SL_CONFLICT), a load of the table still running
+ * (SL_INVALID_SQL "Table[t]'s state is not NORMAL ..."). */
+sl_code sl_store_alter_table(sl_store *s, sl_slice db, sl_slice table, const sl_alter *alter,
+                             sl_err *err);
+/* CREATE TABLE db.name LIKE src_db.src: a new empty table with src's definition. */
+sl_code sl_store_create_table_like(sl_store *s, sl_slice db, sl_slice name, sl_slice src_db,
+                                   sl_slice src, bool if_not_exists, sl_err *err);
 /* get_table, parsed: the definition lives in the arena. */
 sl_code sl_store_table_def(sl_store *s, sl_slice db, sl_slice table, sl_arena_t *a,
                            sl_tabledef **def, int64_t *table_id, sl_err *err);
@@ -272,6 +283,14 @@ sl_query_limits sl_query_limits_or_default(const sl_query_limits *lim);
 sl_code sl_store_query(sl_store *s, sl_slice db, sl_select *sel, const sl_query_limits *lim,
                        const sl_query_sink *sink, sl_err *err);
 
+/* CREATE TABLE db.<st->name> [(cols)] [clauses] AS <sel> (st from sl_sql_parse, kind
+ * SL_STMT_CREATE_TABLE_AS; sel is st's SELECT, checked here): the table gets the query's
+ * result columns (named by the column list when given, every one NULL, of the result types)
+ * and the statement's clauses, and the query's rows in one load transaction by user. On any
+ * failure the table is dropped again. *rows receives the rows loaded. */
+sl_code sl_store_create_table_as(sl_store *s, sl_slice db, const sl_stmt *st, sl_select *sel,
+                                 const sl_query_limits *lim, sl_slice user, uint64_t *rows,
+                                 sl_err *err);
 /* ---- users and grants ---------------------------------------------------------------------- */
 
 /* One user as stored: the password hash in its self-describing text form, flags, lockout. */

@@ -34,6 +34,7 @@ cleanup() {
 store=""
 if [ "${CONFORMANCE_STORE:-sqlite}" = postgres ]; then
     mkdir "$dir/pg"
+    chmod 755 "$dir" # mktemp's 700 would keep the postgres user out of its data directory
     if ! url=$(sh "$ROOT/tests/pg/pg.sh" start "$dir/pg"); then
         echo "conformance: PostgreSQL did not start"
         cleanup

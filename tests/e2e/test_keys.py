@@ -64,6 +64,26 @@ class KeyModelTest(unittest.TestCase):
         doc = self.load("sq", b"1,a,1\n", expect="Fail")
         self.assertIn("has sequence column, need to specify the sequence column", doc["Message"])
 
+    def test_sequence_column_named_by_the_load(self):
+        """function_column.sequence_col may name a column of the load's own `columns` list:
+        Doris resolves it after the mapping, to the table column it fills."""
+        self.table("CREATE TABLE sl (id INT, v VARCHAR(8), ver INT) UNIQUE KEY(id) "
+                   "DISTRIBUTED BY HASH(id) BUCKETS 1 "
+                   "PROPERTIES (\"function_column.sequence_type\" = \"int\")", "sl")
+        hs = [("columns", "id, v, src_ver, ver = src_ver"),
+              ("function_column.sequence_col", "src_ver")]
+        self.load("sl", b"1,new,5\n2,b,1\n", hs)
+        self.load("sl", b"1,old,3\n2,same,1\n", hs)
+        self.assertEqual(self.rows("select id, v, ver from sl order by id"),
+                         [[1, "new", 5], [2, "same", 1]])
+        self.load("sl", b"1,newer,7\n", [("columns", "id, v, `VER`"),
+                                           ("function_column.sequence_col", "`ver`")])
+        self.assertEqual(self.rows("select v from sl where id = 1"), [["newer"]])
+        doc = self.load("sl", b"1,a,9\n", [("columns", "id, v, tmp"),
+                                            ("function_column.sequence_col", "tmp")],
+                        expect="Fail")
+        self.assertIn("Unknown column 'tmp' in sequence column", doc["Message"])
+
     def test_aggregate(self):
         self.table("CREATE TABLE ag (id INT, s BIGINT SUM, mx INT MAX, mn INT MIN, "
                    "r VARCHAR(5) REPLACE, rn INT REPLACE_IF_NOT_NULL) AGGREGATE KEY(id) "

@@ -287,6 +287,31 @@ class PyMysqlTest(unittest.TestCase):
         # Doris's column types: TINY for BOOLEAN, STRING for LARGEINT, NEWDECIMAL, DATETIME ...
         self.assertEqual(types, [3, 1, 1, 2, 8, 254, 4, 5, 246, 10, 12, 253, 254, 253])
 
+    def test_complex_bitmap_and_hll_values_in_doris_text_forms(self):
+        """ARRAY, MAP, STRUCT and VARIANT cells are Doris's text forms (as the HTTP SQL API
+        shows them), BITMAP and HLL cells NULL, and their functions' results typed."""
+        c = connect(self.s, db="py")
+        with c.cursor() as cur:
+            cur.execute("CREATE TABLE cx (k INT, a ARRAY<INT>, m MAP<STRING, ARRAY<INT>>, "
+                        "st STRUCT<f1:INT, f2:STRING>, v VARIANT) DUPLICATE KEY(k)")
+            cur.execute("""INSERT INTO cx VALUES (1, [1, null, 3], {"x": [2]}, {7, 'q'}, """
+                        """'{"a":[1,{"b":null}]}'), (2, NULL, NULL, NULL, NULL)""")
+            cur.execute("SELECT k, a, m, st, v, a[3], m['x'][1], st.f2, size(a) FROM cx "
+                        "ORDER BY k")
+            rows = cur.fetchall()
+            types = [d[1] for d in cur.description]
+            cur.execute("CREATE TABLE sk (k INT, b BITMAP BITMAP_UNION, h HLL HLL_UNION) "
+                        "AGGREGATE KEY(k)")
+            cur.execute("INSERT INTO sk (k) VALUES (1)")
+            cur.execute("SELECT k, b, h, bitmap_count(b), hll_cardinality(h) FROM sk")
+            sk = cur.fetchall()
+        c.close()
+        self.assertEqual(rows, ((1, "[1, null, 3]", '{"x":[2]}', '{"f1":7, "f2":"q"}',
+                                 '{"a":[1,{"b":null}]}', 3, 2, "q", 3),
+                                (2, None, None, None, None, None, None, None, None)))
+        self.assertEqual(types, [3, 253, 253, 253, 253, 3, 3, 253, 8])
+        self.assertEqual(sk, ((1, None, None, 0, 0),))
+
     def test_errors_as_exceptions_with_their_numbers(self):
         c = connect(self.s, db="py")
         with c.cursor() as cur:

@@ -550,6 +550,17 @@ class Probes:
             return verdict(r.status == 200, r.status in (401, 403), (path, r.status, r.text))
         return probe
 
+    def yamcs_token(self, who, port):
+        """POST /auth/token with the identity's password (the anonymous one sends an empty
+        user): a token only for a password that logs in."""
+        user, pw = CRED[who] or ("", "")
+        body = urllib.parse.urlencode({"grant_type": "password", "username": user,
+                                       "password": pw}).encode()
+        r = self.s.request("POST", "/auth/token",
+                           [("Content-Type", "application/x-www-form-urlencoded")], body,
+                           port=port)
+        return verdict(r.status == 200, r.status == 401, (r.status, r.text))
+
     def yamcs_create(self, who, port):
         stmt = "create table y%s (a INT, primary key(a))" % uuid.uuid4().hex[:8]
         return self.yamcs("POST", "/api/archive/pv:executeSql", json.dumps(
@@ -615,6 +626,12 @@ def route_table(p):
             (p.yamcs("POST", "/api/archive/pv/tables/t:readRows"), READERS)],
         ("BE", "POST", "/api/archive/*/tables/*/data"): [
             (p.yamcs("POST", "/api/archive/pv/tables/t/data"), LOADERS)],
+        # Yamcs login: the auth info is public, the token grant checks the password, the user
+        # and server info need a login (yamcs_anonymous is off here)
+        ("BE", "GET", "/auth"): [(p.yamcs("GET", "/auth"), EVERYONE)],
+        ("BE", "POST", "/auth/token"): [(p.yamcs_token, LOGGED_IN)],
+        ("BE", "GET", "/api/user"): [(p.yamcs("GET", "/api/user"), LOGGED_IN)],
+        ("BE", "GET", "/api"): [(p.yamcs("GET", "/api"), LOGGED_IN)],
     }
 
 
@@ -627,6 +644,10 @@ def statement_table(ctx):
                           "BUCKETS 1", ADMINS)],
         "DROP_TABLE": [("DROP TABLE IF EXISTS gone", ADMINS)],
         "TRUNCATE": [("TRUNCATE TABLE t2", DB_LOADERS)],   # Doris: LOAD (it deletes data)
+        "ALTER_TABLE": [('ALTER TABLE t2 SET ("replication_num" = "1")', ADMINS)],
+        # CREATE on the new table and SELECT on the source
+        "CREATE_TABLE_LIKE": [("CREATE TABLE IF NOT EXISTS ct_like LIKE t", ADMINS)],
+        "CREATE_TABLE_AS": [("CREATE TABLE IF NOT EXISTS ct_as AS SELECT a FROM t", ADMINS)],
         "SHOW_DATABASES": [("SHOW DATABASES", LOGGED_IN)],
         "SHOW_TABLES": [("SHOW TABLES", LISTERS)],
         "SHOW_CREATE_TABLE": [("SHOW CREATE TABLE t", READERS)],

@@ -1,5 +1,6 @@
 """The HTTP SQL API (POST /api/query/{ns}/{db}) and `sluice sql`, and users/privileges through
 `sluice user`, against the real binary."""
+import http.client
 import json
 import subprocess
 import unittest
@@ -142,6 +143,65 @@ class SqlApiTest(unittest.TestCase):
         self.assertEqual(user("passwd", "loader", "new").returncode, 0)
         r = s.load("priv", "t", b"2\n", [], user="loader", pw="new")
         self.assertEqual(r.json()["Status"], "Success")
+
+
+
+def big_table(s, db, n):
+    """db.t with n rows of about 60 bytes each (JSON), loaded in one Stream Load."""
+    s.sql("CREATE DATABASE IF NOT EXISTS %s" % db)
+    s.sql("CREATE TABLE IF NOT EXISTS %s.t (id INT NOT NULL, v VARCHAR(64)) "
+          "DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1" % db)
+    body = b"".join(b"%d,value-%048d\n" % (i, i) for i in range(n))
+    r = s.load(db, "t", body, [("column_separator", ",")]).json()
+    assert r["Status"] == "Success", r
+
+
+class StreamedResultTest(unittest.TestCase):
+    """A SELECT's rows stream (issue 26): past 64 KiB the reply is chunked and written as the
+    rows come, so no result is built whole; a small one keeps its Content-Length; a statement
+    that fails after rows went out cuts the reply (no last chunk)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Server(extra=["--set", "query_max_result_rows=30000"])
+        big_table(cls.s, "st", 40000)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.close()
+
+    def post(self, stmt):
+        return self.s.request("POST", "/api/query/default_cluster/st",
+                              [("Authorization", basic()), ("Content-Type", "application/json")],
+                              json.dumps({"stmt": stmt}).encode())
+
+    def test_large_result_streams(self):
+        r = self.post("SELECT id, v FROM t WHERE id < 20000 ORDER BY id")
+        self.assertEqual(r.status, 200)
+        self.assertEqual((r.header("Transfer-Encoding") or "").lower(), "chunked")
+        self.assertIsNone(r.header("Content-Length"))
+        doc = r.json()
+        self.assertEqual((doc["msg"], doc["code"], doc["count"]), ("success", 0, 0))
+        self.assertEqual([m["name"] for m in doc["data"]["meta"]], ["id", "v"])
+        rows = doc["data"]["data"]
+        self.assertEqual(len(rows), 20000)
+        self.assertEqual(rows[0], [0, "value-%048d" % 0])
+        self.assertEqual(rows[19999], [19999, "value-%048d" % 19999])
+        self.assertIsInstance(doc["data"]["time"], int)
+
+    def test_small_result_has_a_length(self):
+        r = self.post("SELECT count(*) FROM t")
+        self.assertIsNotNone(r.header("Content-Length"))
+        self.assertEqual(r.json()["data"]["data"], [[40000]])
+
+    def test_failure_after_rows_went_out_cuts_the_reply(self):
+        with self.assertRaises(http.client.IncompleteRead):
+            self.post("SELECT id, v FROM t ORDER BY id")  # 40000 rows > query_max_result_rows
+        # the same statement with the buffered form fails whole, in the envelope
+        doc = self.s.sql("SELECT id, v FROM t", "st", ok=False)
+        self.assertEqual((doc["msg"], doc["code"]), ("Error", 1))
+        self.assertIn("more than 30000 rows", doc["data"])
+        self.assertEqual(self.s.rows("SELECT count(*) FROM t", "st"), [[40000]])
 
 
 if __name__ == "__main__":

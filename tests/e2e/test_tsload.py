@@ -118,6 +118,23 @@ class TsloadTest(unittest.TestCase):
     def rows(self, table="t"):
         return self.s.rows("select * from %s order by id" % table, "ts")
 
+    def test_parsing_errors_in_tsload_words(self):
+        """A bad value is reported as tsload reports it: the column, the value, the type and the
+        format it was read with; tsload has no strict mode, so the text never mentions one."""
+        _, s = self.load(b"1,a,2024/01/31,20240131 10:11:12,T\n2,b,20240131,2024-01-31,F\n"
+                         b"x3,c,20240131,20240131 10:11:12,T\n4,d,20240131,20240131 10:11:12,Y\n",
+                         fmt={"field_separator": ","}, opts={"max_ignored_rows": 10})
+        self.assertEqual(s["ignored_row_count"], "4")
+        self.assertEqual(sorted(s["parsing_errors"]), sorted([
+            "Error parsing column 'd' as DATE: '2024/01/31' does not match date_format '%Y%m%d'",
+            "Error parsing column 'dt' as DATE_TIME: '2024-01-31' does not match "
+            "date_time_format '%Y%m%d %H:%M:%S'",
+            "Error parsing column 'id' as INT32: 'x3' is not a valid INT32 value",
+            "Error parsing column 'b' as BOOL: 'Y' is neither true_format 'T' nor "
+            "false_format 'F'"]))
+        for e in s["parsing_errors"]:
+            self.assertNotIn("strict", e)
+
     def load(self, data, fmt=None, opts=None, table="t", parts=None):
         params = {"target": {"database": "ts", "table": table}}
         if fmt:

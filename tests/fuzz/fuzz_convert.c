@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned h = 0;
     for (size_t i = 0; i < size; i++)
         h = h * 31 + data[i];
-    sl_conv_ctx ctx = {(int32_t)(h % 50401) - 50400 / 2, NULL}; /* +-14 h */
+    sl_conv_ctx ctx = {.tz_offset_s = (int32_t)(h % 50401) - 50400 / 2}; /* +-14 h */
     unsigned p = 1 + h % 38;
     const sl_type types[] = {
         {SL_TINYINT, 0, 0, 0, 0},  {SL_SMALLINT, 0, 0, 0, 0},

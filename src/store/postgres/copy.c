@@ -27,6 +27,7 @@
 
 #include <string.h>
 
+#include "../../batch/complex.h"
 #include "internal.h"
 
 #define PG_EPOCH_DAYS 10957                  /* 1970-01-01 -> 2000-01-01 */
@@ -170,17 +171,29 @@ static size_t fixed_size(const sl_type *t)
     }
 }
 
-/* An upper bound of the batch's encoded size (exact but for numerics). */
-static size_t batch_size(const sl_batch *bt, bool keyed)
+/* The jsonb text of an ARRAY, MAP or STRUCT value (complex.h's JSON with maps as [key, value]
+ * pairs, so order, duplicates and non-text keys survive jsonb) in scratch; false when the
+ * stored encoding is malformed. */
+static bool complex_json(sl_buf *scratch, const sl_type *t, const sl_datum *v)
+{
+    sl_buf_clear(scratch);
+    return sl_cv_json(scratch, t, (sl_slice){v->s.p, v->s.n}, SL_CV_PAIRS) && !scratch->oom;
+}
+
+/* An upper bound of the batch's encoded size (exact but for numerics). jsonb values carry a
+ * version byte; complex values are measured by rendering their JSON. */
+static size_t batch_size(const sl_batch *bt, bool keyed, sl_buf *scratch)
 {
     size_t per_row = 2 + (keyed ? 4 + 8 + 4 + 1 : 0);
     size_t total = 0;
     for (size_t c = 0; c < bt->n_cols; c++) {
         const sl_column *col = &bt->cols[c];
-        per_row += 4 + fixed_size(&col->def->type);
-        if (sl_type_is_text(&col->def->type))
-            for (size_t r = 0; r < bt->n_rows; r++)
-                total += col->null[r] ? 0 : col->v[r].s.n;
+        const sl_type *t = &col->def->type;
+        per_row += 4 + fixed_size(t) + (t->id == SL_VARIANT || sl_type_is_complex(t));
+        for (size_t r = 0; r < bt->n_rows && sl_type_has_bytes(t); r++)
+            if (!col->null[r])
+                total += sl_type_is_complex(t) && complex_json(scratch, t, &col->v[r])
+                             ? scratch->len : col->v[r].s.n;
     }
     return total + per_row * bt->n_rows;
 }
@@ -197,12 +210,38 @@ static sl_code check_text(const sl_column *col, size_t r, const char *p, size_t 
                    p[ok] == '\0' ? "NUL byte" : "invalid UTF-8", ok);
 }
 
+/* jsonb's binary form: version 1, then the text (checked as text). */
+static uint8_t *put_jsonb(uint8_t *q, const sl_column *col, size_t r, const char *p, size_t n,
+                          sl_err *err)
+{
+    if (check_text(col, r, p, n, err) != SL_OK)
+        return NULL;
+    q = be32(q, (uint32_t)n + 1);
+    *q++ = 1;
+    memcpy(q, p, n);
+    return q + n;
+}
+
 /* Encode one non-NULL value at q; returns the end, or NULL after a text error. */
-static uint8_t *put_value(uint8_t *q, const sl_column *col, size_t r, sl_err *err)
+static uint8_t *put_value(uint8_t *q, const sl_column *col, size_t r, sl_buf *scratch,
+                          sl_err *err)
 {
     const sl_type *t = &col->def->type;
     const sl_datum *v = &col->v[r];
     switch (t->id) {
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT:
+        if (!complex_json(scratch, t, v)) {
+            sl_fail(err, SL_INTERNAL, "column %.*s, row %zu of the batch: a malformed value",
+                    (int)col->def->name.n, col->def->name.p, r + 1);
+            return NULL;
+        }
+        return put_jsonb(q, col, r, scratch->p ? scratch->p : "", scratch->len, err);
+    case SL_VARIANT: return put_jsonb(q, col, r, v->s.p ? v->s.p : "", v->s.n, err);
+    case SL_BITMAP: case SL_HLL: /* bytea: the bytes as they are */
+        q = be32(q, (uint32_t)v->s.n);
+        if (v->s.n)
+            memcpy(q, v->s.p, v->s.n);
+        return q + v->s.n;
     case SL_TINYINT:
     case SL_SMALLINT: return be16(be32(q, 2), (uint16_t)v->i);
     case SL_INT: return be32(be32(q, 4), (uint32_t)v->i);
@@ -239,10 +278,12 @@ static uint8_t *put_value(uint8_t *q, const sl_column *col, size_t r, sl_err *er
     }
 }
 
-sl_code sl__pg_copy_batch(sl_buf *b, const sl_batch *bt, bool keyed, uint64_t *ord, sl_err *err)
+/* The rows of bt in COPY's binary row format appended to b (scratch: complex values' JSON). */
+static sl_code copy_rows(sl_buf *b, const sl_batch *bt, bool keyed, uint64_t *ord,
+                         sl_buf *scratch, sl_err *err)
 {
-    size_t need = batch_size(bt, keyed);
-    if (!sl_buf_reserve(b, need + 1))
+    size_t need = batch_size(bt, keyed, scratch);
+    if (scratch->oom || !sl_buf_reserve(b, need + 1))
         return sl_fail(err, SL_NOMEM, "out of memory");
     uint8_t *q = (uint8_t *)b->p + b->len;
     uint16_t nf = (uint16_t)(bt->n_cols + (keyed ? 2 : 0));
@@ -254,7 +295,7 @@ sl_code sl__pg_copy_batch(sl_buf *b, const sl_batch *bt, bool keyed, uint64_t *o
                 q = be32(q, UINT32_MAX);
                 continue;
             }
-            if ((q = put_value(q, col, r, err)) == NULL)
+            if ((q = put_value(q, col, r, scratch, err)) == NULL)
                 return err->code;
         }
         if (keyed) {
@@ -265,4 +306,12 @@ sl_code sl__pg_copy_batch(sl_buf *b, const sl_batch *bt, bool keyed, uint64_t *o
     }
     b->len = (size_t)((char *)q - b->p);
     return SL_OK;
+}
+
+sl_code sl__pg_copy_batch(sl_buf *b, const sl_batch *bt, bool keyed, uint64_t *ord, sl_err *err)
+{
+    sl_buf scratch = SL_BUF_INIT; /* the jsonb text of complex values */
+    sl_code rc = copy_rows(b, bt, keyed, ord, &scratch, err);
+    sl_buf_free(&scratch);
+    return rc;
 }

@@ -82,6 +82,10 @@ void sl__pg_type(sl_buf *b, const sl_type *t)
             sl_buf_puts(b, "text");
         break;
     case SL_JSON: sl_buf_puts(b, "json"); break;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: /* copy.c: jsonb forms */
+        sl_buf_puts(b, "jsonb");
+        break;
+    case SL_BITMAP: case SL_HLL: sl_buf_puts(b, "bytea"); break; /* their serialized bytes */
     default: sl_buf_puts(b, "text"); break;
     }
 }
@@ -222,5 +226,207 @@ sl_code sl__pg_drop_table(sl_econn *c, const sl_etable *t, bool truncate, sl_err
      * running meanwhile commit theirs, as the embedded store does. */
     sl_buf_puts(&b, truncate ? "DELETE FROM " : "DROP TABLE IF EXISTS ");
     sl__pg_qname(&b, t->db, t->name);
+    return run_buf(c, &b, err);
+}
+
+/* ---- ALTER TABLE ------------------------------------------------------------------------- */
+
+/* A bound text as a PostgreSQL constant of the column's type. */
+static void pg_const(sl_buf *b, const sl_type *t, sl_slice v)
+{
+    if (v.p == NULL) {
+        sl_buf_puts(b, "NULL");
+        return;
+    }
+    sl_buf_puts(b, "CAST('");
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] == '\'')
+            sl_buf_putc(b, '\'');
+        sl_buf_putc(b, v.p[i]);
+    }
+    sl_buf_puts(b, "' AS ");
+    sl__pg_type(b, t);
+    sl_buf_putc(b, ')');
+}
+
+static void key_row(sl_buf *b, const sl_tabledef *d, size_t n)
+{
+    sl_buf_puts(b, "ROW(");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_puts(b, ", ");
+        sl__pg_ident(b, d->cols[d->part_cols[i]].name);
+    }
+    sl_buf_putc(b, ')');
+}
+
+static void bound_row(sl_buf *b, const sl_tabledef *d, const sl_slice *v, size_t n)
+{
+    sl_buf_puts(b, "ROW(");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_puts(b, ", ");
+        pg_const(b, &d->cols[d->part_cols[i]].type, v[i]);
+    }
+    sl_buf_putc(b, ')');
+}
+
+/* key >= lo / key < hi; a MAXVALUE at position k compares the first k values. */
+static void range_side(sl_buf *b, const sl_tabledef *d, const sl_slice *v, bool lower)
+{
+    size_t k = 0;
+    while (k < d->n_part_cols && v[k].p)
+        k++;
+    if (k == 0) {
+        sl_buf_puts(b, lower ? "FALSE" : "TRUE");
+        return;
+    }
+    key_row(b, d, k);
+    sl_buf_puts(b, k < d->n_part_cols ? (lower ? " > " : " <= ") : (lower ? " >= " : " < "));
+    bound_row(b, d, v, k);
+}
+
+/* The rows some partition of d holds (as the SQLite engine's alter.c writes it). */
+static void covered(sl_buf *b, const sl_tabledef *d)
+{
+    size_t nc = d->n_part_cols;
+    sl_buf_puts(b, "(FALSE");
+    for (size_t i = 0; i < d->n_parts; i++) {
+        const sl_partdef *p = &d->parts[i];
+        if (d->part_kind == SL_PART_LIST) {
+            for (size_t v = 0; v < p->n_values; v++) {
+                sl_buf_puts(b, " OR (TRUE");
+                for (size_t c = 0; c < nc; c++) {
+                    sl_buf_puts(b, " AND ");
+                    sl__pg_ident(b, d->cols[d->part_cols[c]].name);
+                    sl_buf_puts(b, " IS NOT DISTINCT FROM ");
+                    pg_const(b, &d->cols[d->part_cols[c]].type, p->values[v * nc + c]);
+                }
+                sl_buf_putc(b, ')');
+            }
+            continue;
+        }
+        const sl_slice *lo = p->lower ? p->lower : i ? d->parts[i - 1].upper : NULL;
+        sl_buf_puts(b, " OR (");
+        if (lo)
+            range_side(b, d, lo, true), sl_buf_puts(b, " AND ");
+        range_side(b, d, p->upper, false);
+        sl_buf_putc(b, ')');
+        if (lo == NULL) {
+            sl_buf_puts(b, " OR ");
+            sl__pg_ident(b, d->cols[d->part_cols[0]].name);
+            sl_buf_puts(b, " IS NULL");
+        }
+    }
+    sl_buf_putc(b, ')');
+}
+
+/* Column changes, one ALTER TABLE statement: drops, renames, type changes, adds. */
+static void alter_columns(sl_buf *b, const sl_etable *old, const sl_etable *nw, const long *src)
+{
+    const sl_tabledef *o = old->def, *d = nw->def;
+    bool any = false;
+    sl_buf_puts(b, "ALTER TABLE ");
+    sl__pg_qname(b, nw->db, nw->name);
+    for (size_t i = 0; i < o->n_cols; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < d->n_cols && !kept; j++)
+            kept = src[j] == (long)i;
+        if (!kept) {
+            sl_buf_puts(b, any ? ", DROP COLUMN " : " DROP COLUMN ");
+            sl__pg_ident(b, o->cols[i].name);
+            any = true;
+        }
+    }
+    for (size_t j = 0; j < d->n_cols; j++) {
+        const sl_coldef *cd = &d->cols[j];
+        if (src[j] < 0) {
+            sl_buf_puts(b, any ? ", ADD COLUMN " : " ADD COLUMN ");
+            sl__pg_ident(b, cd->name);
+            sl_buf_putc(b, ' ');
+            sl__pg_type(b, &cd->type);
+            if (cd->default_kind == SL_DEFAULT_VALUE) /* existing rows take the default */
+                sl_buf_puts(b, " DEFAULT "), pg_const(b, &cd->type, cd->default_value);
+            any = true;
+            continue;
+        }
+        const sl_coldef *oc = &o->cols[src[j]];
+        if (memcmp(&oc->type, &cd->type, sizeof cd->type) != 0) {
+            sl_buf_puts(b, any ? ", ALTER COLUMN " : " ALTER COLUMN ");
+            sl__pg_ident(b, cd->name); /* renamed already */
+            sl_buf_puts(b, " TYPE ");
+            sl__pg_type(b, &cd->type);
+            any = true;
+        }
+    }
+    if (!any)
+        b->len = 0;
+}
+
+static sl_code rename_columns(sl_econn *c, const sl_etable *old, const sl_etable *nw,
+                              const long *src, sl_err *err)
+{
+    sl_code rc = SL_OK;
+    for (size_t j = 0; rc == SL_OK && j < nw->def->n_cols; j++) {
+        if (src[j] < 0)
+            continue;
+        sl_slice was = old->def->cols[src[j]].name, now = nw->def->cols[j].name;
+        if (was.n == now.n && memcmp(was.p, now.p, was.n) == 0)
+            continue;
+        if ((rc = sl__pg_check_name(now, "column", err)) != SL_OK)
+            return rc;
+        for (int k = 0; rc == SL_OK && k < 2; k++) { /* the table, and a UNIQUE key's tomb */
+            sl_buf b = SL_BUF_INIT;
+            if (k == 1 && !old->def->cols[src[j]].key)
+                break;
+            if (k == 0) {
+                sl_buf_puts(&b, "ALTER TABLE ");
+                sl__pg_qname(&b, nw->db, nw->name);
+            } else {
+                sl_buf_printf(&b, "ALTER TABLE IF EXISTS \"sluice_stage\".\"k%lld\"",
+                              (long long)nw->id);
+            }
+            sl_buf_puts(&b, " RENAME COLUMN ");
+            sl__pg_ident(&b, was);
+            sl_buf_puts(&b, " TO ");
+            sl__pg_ident(&b, now);
+            rc = run_buf(c, &b, err);
+        }
+    }
+    return rc;
+}
+
+sl_code sl__pg_alter_table(sl_econn *c, const sl_etable *old, const sl_etable *nw,
+                           const long *src, bool prune, sl_err *err)
+{
+    sl_code rc = SL_OK;
+    sl_buf b = SL_BUF_INIT;
+    if (old->name.n != nw->name.n || memcmp(old->name.p, nw->name.p, nw->name.n) != 0) {
+        if ((rc = sl__pg_check_name(nw->name, "table", err)) != SL_OK)
+            return rc;
+        sl_buf_puts(&b, "ALTER TABLE ");
+        sl__pg_qname(&b, old->db, old->name);
+        sl_buf_puts(&b, " RENAME TO ");
+        sl__pg_ident(&b, nw->name);
+        if ((rc = run_buf(c, &b, err)) != SL_OK)
+            return rc;
+    }
+    for (size_t j = 0; j < nw->def->n_cols; j++)
+        if (src[j] < 0 && (rc = sl__pg_check_name(nw->def->cols[j].name, "column", err)) != SL_OK)
+            return rc;
+    if ((rc = rename_columns(c, old, nw, src, err)) != SL_OK)
+        return rc;
+    b = (sl_buf)SL_BUF_INIT;
+    alter_columns(&b, old, nw, src);
+    if (b.len && (rc = run_buf(c, &b, err)) != SL_OK)
+        return rc;
+    sl_buf_free(&b);
+    if (!prune || nw->def->part_kind == SL_PART_NONE)
+        return SL_OK;
+    b = (sl_buf)SL_BUF_INIT;
+    sl_buf_puts(&b, "DELETE FROM ");
+    sl__pg_qname(&b, nw->db, nw->name);
+    sl_buf_puts(&b, " WHERE NOT ");
+    covered(&b, nw->def);
     return run_buf(c, &b, err);
 }

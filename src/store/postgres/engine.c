@@ -168,6 +168,7 @@ const sl_engine_vtab sl_engine_postgres = {
     .drop_db = sl__pg_drop_db,
     .create_table = sl__pg_create_table,
     .drop_table = sl__pg_drop_table,
+    .alter_table = sl__pg_alter_table,
     .w_open = sl__pg_w_open,
     .w_append = sl__pg_w_append,
     .w_partial_check = sl__pg_w_partial_check,

@@ -155,6 +155,10 @@ sl_code sl__pg_create_db(sl_econn *c, sl_slice db, sl_err *err);
 sl_code sl__pg_drop_db(sl_econn *c, sl_slice db, sl_err *err);
 sl_code sl__pg_create_table(sl_econn *c, const sl_etable *t, sl_err *err);
 sl_code sl__pg_drop_table(sl_econn *c, const sl_etable *t, bool truncate, sl_err *err);
+/* ALTER TABLE: the engine's alter_table (engine.h): rename, column drops / renames / type
+ * changes / adds with ALTER TABLE, rows outside the remaining partitions deleted. */
+sl_code sl__pg_alter_table(sl_econn *c, const sl_etable *old, const sl_etable *nw,
+                           const long *src, bool prune, sl_err *err);
 
 /* ---- copy.c ------------------------------------------------------------------------------ */
 
@@ -236,6 +240,14 @@ sl_type sl__pg_sl_type(Oid oid, int typmod);
 /* A result cell's text s as a value of type t in its physical form (batch.h; text borrows s).
  * false when t has no such value (infinity, NaN as a date). */
 bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out);
+/* sl__pg_decode for every type: ARRAY, MAP, STRUCT from their jsonb text (copy.c's form),
+ * VARIANT compacted, BITMAP and HLL from bytea's hex, built in a. */
+bool sl__pg_decode_in(const sl_type *t, sl_slice s, sl_arena_t *a, sl_datum *out);
+/* bytea's text output (\x hex) as bytes in a; false when it is not that. */
+bool sl__pg_unhex(sl_slice s, sl_arena_t *a, sl_datum *out);
+/* The element of a PostgreSQL array's text ({a,"b",NULL}) at *p (past the '{', before the
+ * '}' at e): *null, or its text unescaped into b; *p moves past it. False when malformed. */
+bool sl__pg_array_elem(const char **p, const char *e, sl_buf *b, bool *null);
 
 /* Render sel over table t (NULL: no FROM) as PostgreSQL SELECT text. */
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);

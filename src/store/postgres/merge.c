@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../batch/bitmap.h"
 #include "internal.h"
 
 #define T "__sl_t"                      /* alias of the target table */
@@ -437,6 +438,218 @@ static sl_code prepare_tomb(sl_econn *c, pg_merge *m, sl_err *err)
     return rc;
 }
 
+/* ---- BITMAP_UNION / HLL_UNION: the union computed by sluice ----------------------------------
+ * PostgreSQL cannot union Roaring bitmaps or HLL sketches, so for a table with such columns the
+ * merge (under a per-table advisory lock, so merges into it take turns) first reads, per key
+ * of the stage, every staged value and the stored one, unions them here and keeps the results
+ * in a temporary table; the usual aggregate statement then runs (those columns take a staged
+ * value) and an UPDATE sets them to the unions. */
+
+static bool is_union(const sl_coldef *cd)
+{
+    return cd->agg == SL_AGG_BITMAP_UNION || cd->agg == SL_AGG_HLL_UNION;
+}
+
+typedef struct umerge {
+    const pg_merge *m;
+    sl_econn *c;
+    sl_buf ins;              /* INSERT INTO pg_temp.__sl_u VALUES ..., flushed every 256 rows */
+    size_t rows;
+    sl_err *err;
+} umerge;
+
+/* The union of a stage array (bytea[] text) and a stored value (bytea text or NULL cell), as
+ * bytea literal text appended to b. */
+static sl_code union_value(umerge *u, const sl_coldef *cd, const sl_cell *arr, const sl_cell *old,
+                           sl_arena_t *a)
+{
+    bool bm = cd->agg == SL_AGG_BITMAP_UNION, ok = true;
+    sl_bitmap *b = bm ? sl_bitmap_new() : NULL;
+    sl_hll h = {0};
+    sl_buf el = SL_BUF_INIT;
+    sl_datum d;
+    sl_slice r;
+    const char *p = arr->s.p + 1, *e = arr->s.p + arr->s.n - 1;
+    if (bm && b == NULL)
+        return sl_fail(u->err, SL_NOMEM, "out of memory");
+    if (arr->kind != SL_CELL_TEXT || arr->s.n < 2)
+        p = e = NULL;
+    while (ok && p && p < e) {
+        bool null;
+        ok = sl__pg_array_elem(&p, e, &el, &null) &&
+             (null || (sl__pg_unhex((sl_slice){el.p ? el.p : "", el.len}, a, &d) &&
+                       (bm ? sl_bitmap_or_bytes(b, (sl_slice){d.s.p, d.s.n})
+                           : sl_hll_or_bytes(&h, (sl_slice){d.s.p, d.s.n}))));
+    }
+    if (ok && old->kind == SL_CELL_TEXT)
+        ok = sl__pg_unhex(old->s, a, &d) && (bm ? sl_bitmap_or_bytes(b, (sl_slice){d.s.p, d.s.n})
+                                                : sl_hll_or_bytes(&h, (sl_slice){d.s.p, d.s.n}));
+    if (ok)
+        ok = bm ? sl_bitmap_write(b, a, &r) : sl_hll_write(&h, a, &r);
+    sl_buf_free(&el);
+    sl_bitmap_free(b);
+    sl_hll_free(&h);
+    if (!ok)
+        return sl_fail(u->err, SL_INTERNAL, "column %.*s: a stored %s cannot be read",
+                       (int)cd->name.n, cd->name.p, bm ? "BITMAP" : "HLL");
+    sl_buf_puts(&u->ins, "'\\x");
+    for (size_t i = 0; i < r.n; i++)
+        sl_buf_printf(&u->ins, "%02x", (unsigned char)r.p[i]);
+    sl_buf_puts(&u->ins, "'::bytea");
+    return SL_OK;
+}
+
+static sl_code union_flush(umerge *u)
+{
+    sl_code rc = SL_OK;
+    if (u->rows)
+        rc = u->ins.oom ? sl_fail(u->err, SL_NOMEM, "out of memory")
+                        : sl__pg_run(u->c, u->ins.p, u->err);
+    sl_buf_clear(&u->ins);
+    u->rows = 0;
+    return rc;
+}
+
+/* One key: its key cells, then per union column the staged array and the stored value. */
+static sl_code union_row(void *arg, const sl_cell *row, size_t n)
+{
+    umerge *u = arg;
+    const sl_tabledef *def = u->m->def;
+    size_t k = 0, nk = 0;
+    sl_code rc = SL_OK;
+    sl_arena_t a;
+    sl_arena_init(&a, 4096);
+    sl_buf_puts(&u->ins, u->rows ? ", (" : "INSERT INTO pg_temp.__sl_u VALUES (");
+    for (size_t i = 0; i < def->n_cols && k < n; i++)
+        if (def->cols[i].key) {
+            sl_buf_puts(&u->ins, nk++ ? ", " : "");
+            if (row[k].kind == SL_CELL_NULL) {
+                sl_buf_puts(&u->ins, "NULL");
+            } else {
+                char num[40];
+                sl_slice v = row[k].s;
+                if (row[k].kind == SL_CELL_INT)
+                    snprintf(num, sizeof num, "%lld", (long long)row[k].i), v = sl_slice_of(num);
+                else if (row[k].kind != SL_CELL_TEXT)
+                    snprintf(num, sizeof num, "%.17g", row[k].d), v = sl_slice_of(num);
+                sl_buf_puts(&u->ins, "CAST('");
+                for (size_t j = 0; j < v.n; j++)
+                    sl_buf_append(&u->ins, v.p[j] == '\'' ? "''" : &v.p[j], v.p[j] == '\'' ? 2 : 1);
+                sl_buf_puts(&u->ins, "' AS "), sl__pg_type(&u->ins, &def->cols[i].type);
+                sl_buf_puts(&u->ins, ")");
+            }
+            k++;
+        }
+    for (size_t i = 0; rc == SL_OK && i < def->n_cols; i++)
+        if (is_union(&def->cols[i]) && k + 1 < n) {
+            sl_buf_puts(&u->ins, ", ");
+            rc = union_value(u, &def->cols[i], &row[k], &row[k + 1], &a);
+            k += 2;
+        }
+    sl_buf_puts(&u->ins, ")");
+    sl_arena_free(&a);
+    if (rc == SL_OK && ++u->rows == 256)
+        rc = union_flush(u);
+    return rc == SL_OK ? SL_OK : u->err->code;
+}
+
+/* The temporary table of unions and the statement that fills it. */
+static void union_sql(sl_buf *b, const pg_merge *m)
+{
+    const sl_tabledef *def = m->def;
+    sl_buf_printf(b, "SELECT pg_advisory_xact_lock(%d, %d); DROP TABLE IF EXISTS pg_temp.__sl_u; "
+                     "CREATE TEMP TABLE __sl_u (", 0x736c7575, (int)(int32_t)m->table_id);
+    for (size_t i = 0; i < def->n_cols; i++)
+        if (def->cols[i].key) {
+            sl__pg_ident(b, def->cols[i].name);
+            sl_buf_putc(b, ' ');
+            sl__pg_type(b, &def->cols[i].type);
+            sl_buf_puts(b, ", ");
+        }
+    for (size_t i = 0, k = 0; i < def->n_cols; i++)
+        if (is_union(&def->cols[i])) {
+            sl_buf_puts(b, k++ ? ", " : "");
+            sl__pg_ident(b, def->cols[i].name);
+            sl_buf_puts(b, " bytea");
+        }
+    sl_buf_puts(b, ") ON COMMIT DROP");
+}
+
+static void union_select(sl_buf *b, const pg_merge *m)
+{
+    const sl_tabledef *def = m->def;
+    sl_buf_puts(b, "SELECT ");
+    for (size_t i = 0, k = 0; i < def->n_cols; i++)
+        if (def->cols[i].key)
+            sl_buf_puts(b, k++ ? ", " : ""), col(b, D, &def->cols[i]);
+    for (size_t i = 0; i < def->n_cols; i++)
+        if (is_union(&def->cols[i])) {
+            sl_buf_puts(b, ", "), col(b, D, &def->cols[i]);
+            sl_buf_puts(b, ", "), col(b, T, &def->cols[i]);
+        }
+    sl_buf_puts(b, " FROM (SELECT ");
+    key_list(b, def);
+    for (size_t i = 0; i < def->n_cols; i++)
+        if (is_union(&def->cols[i])) {
+            sl_buf_puts(b, ", array_agg("), col(b, NULL, &def->cols[i]), sl_buf_puts(b, ") AS ");
+            col(b, NULL, &def->cols[i]);
+        }
+    sl_buf_printf(b, " FROM %s GROUP BY ", m->stage);
+    key_list(b, def);
+    sl_buf_puts(b, ") AS " D " LEFT JOIN ");
+    target(b, m);
+    sl_buf_puts(b, " AS " T " ON ");
+    key_match(b, def, T, D);
+}
+
+/* Before the aggregate statement: the unions into pg_temp.__sl_u. */
+static sl_code union_prepare(sl_econn *c, const pg_merge *m, sl_err *err)
+{
+    sl_buf b = SL_BUF_INIT;
+    umerge u = {m, c, SL_BUF_INIT, 0, err};
+    union_sql(&b, m);
+    sl_code rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(c, b.p, err);
+    sl_buf_clear(&b);
+    union_select(&b, m);
+    if (rc == SL_OK)
+        rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory")
+                   : sl__pg_exec(c, b.p, NULL, 0, union_row, &u, NULL, err);
+    if (rc == SL_OK)
+        rc = union_flush(&u);
+    sl_buf_free(&b);
+    sl_buf_free(&u.ins);
+    return rc;
+}
+
+/* After it: the union columns set from pg_temp.__sl_u. */
+static sl_code union_apply(sl_econn *c, const pg_merge *m, sl_err *err)
+{
+    const sl_tabledef *def = m->def;
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, "UPDATE ");
+    target(&b, m);
+    sl_buf_puts(&b, " AS " T " SET ");
+    for (size_t i = 0, k = 0; i < def->n_cols; i++)
+        if (is_union(&def->cols[i])) {
+            sl_buf_puts(&b, k++ ? ", " : "");
+            col(&b, NULL, &def->cols[i]);
+            sl_buf_puts(&b, " = "), col(&b, "__sl_u", &def->cols[i]);
+        }
+    sl_buf_puts(&b, " FROM pg_temp.__sl_u WHERE ");
+    key_match(&b, def, T, "__sl_u");
+    sl_code rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(c, b.p, err);
+    sl_buf_free(&b);
+    return rc;
+}
+
+static bool has_union(const sl_tabledef *def)
+{
+    for (size_t i = 0; def->key_model == SL_KEYS_AGGREGATE && i < def->n_cols; i++)
+        if (is_union(&def->cols[i]))
+            return true;
+    return false;
+}
+
 sl_code sl__pg_merge(sl_econn *c, const pg_merge *in, sl_err *err)
 {
     pg_merge mm = *in, *m = &mm;
@@ -451,6 +664,11 @@ sl_code sl__pg_merge(sl_econn *c, const pg_merge *in, sl_err *err)
     if (rc == SL_OK)
         rc = prepare_tomb(c, m, err);
     if (rc != SL_OK) {
+        sl_buf_free(&b);
+        return rc;
+    }
+    bool unions = has_union(m->def);
+    if (unions && (rc = union_prepare(c, m, err)) != SL_OK) {
         sl_buf_free(&b);
         return rc;
     }
@@ -469,6 +687,8 @@ sl_code sl__pg_merge(sl_econn *c, const pg_merge *in, sl_err *err)
     }
     rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(c, b.p, err);
     sl_buf_free(&b);
+    if (rc == SL_OK && unions)
+        rc = union_apply(c, m, err);
     return rc;
 }
 

@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../batch/complex.h"
 #include "../../batch/convert.h"
 #include "../../core/mem.h"
 #include "internal.h"
+#include "render.h"
 
 /* Result columns at most (a SELECT * of Doris's widest table fits). */
 #define MAX_COLS 4096
@@ -81,6 +83,42 @@ bool sl__pg_decode(const sl_type *t, sl_slice s, sl_datum *out)
     return sl_convert(t, s, out, &utc) == SL_CONV_OK; /* infinity, NaN dates: no value */
 }
 
+bool sl__pg_unhex(sl_slice s, sl_arena_t *a, sl_datum *out)
+{
+    if (s.n < 2 || s.p[0] != '\\' || s.p[1] != 'x' || s.n % 2)
+        return false;
+    size_t n = (s.n - 2) / 2;
+    char *p = sl_arena_alloc(a, n ? n : 1);
+    if (p == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int hi = sl_hexval(s.p[2 + 2 * i]), lo = sl_hexval(s.p[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return false;
+        p[i] = (char)(hi << 4 | lo);
+    }
+    out->s.p = p, out->s.n = n;
+    return true;
+}
+
+bool sl__pg_decode_in(const sl_type *t, sl_slice s, sl_arena_t *a, sl_datum *out)
+{
+    static const sl_conv_ctx utc = {0};
+    sl_slice v;
+    if (t->id == SL_BITMAP || t->id == SL_HLL)
+        return sl__pg_unhex(s, a, out);
+    if (t->id == SL_VARIANT && sl_cv_variant(s, a, &v) == SL_CONV_OK) {
+        out->s.p = v.p, out->s.n = v.n; /* jsonb's spacing taken out again */
+        return true;
+    }
+    if (sl_type_is_complex(t) &&
+        sl_cv_parse(t, s, SL_CV_PAIRS | SL_CV_STRICT, &utc, a, &v) == SL_CONV_OK) {
+        out->s.p = v.p, out->s.n = v.n;
+        return true;
+    }
+    return !sl_type_is_blob(t) && t->id != SL_VARIANT && sl__pg_decode(t, s, out);
+}
+
 typedef struct run {
     const sl_query_limits *lim;
     const sl_query_sink *sink;
@@ -88,10 +126,117 @@ typedef struct run {
     sl_qcol *cols;
     sl_qval *vals;
     sl_arena_t names;              /* the column names (a PGresult lives for one row) */
+    sl_arena_t row;                /* decoded complex values of the current row */
+    const sl_pg_plan *plan;        /* outputs sluice computes (render.h), or NULL */
+    sl_qval *outv;                 /* with a plan: the SELECT's row */
+    sl_expr_acc *accs;             /* with a plan: the folded aggregates of the current row */
     int n;
     bool meta_sent;
     uint64_t rows, bytes;
 } run;
+
+/* With a plan: result column i decodes as the plan's type; the sink sees the SELECT's
+ * outputs. */
+static sl_code plan_meta(run *q, sl_err *err)
+{
+    const sl_select *sel = q->sel;
+    size_t n = (size_t)q->n + 1;
+    q->cols = sl_calloc((n > sel->n_out ? n : sel->n_out + 1) * sizeof *q->cols);
+    q->vals = sl_calloc(n * sizeof *q->vals);
+    q->outv = sl_calloc((sel->n_out + 1) * sizeof *q->outv);
+    q->accs = sl_calloc(n * sizeof *q->accs);
+    if (!q->cols || !q->vals || !q->outv || !q->accs)
+        return sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; i < sel->n_out; i++)
+        q->cols[i] = (sl_qcol){sel->out[i].name, sel->out[i].type};
+    q->meta_sent = true;
+    sl_code rc = q->sink->meta(q->sink->arg, q->cols, sel->n_out);
+    for (int i = 0; i < q->n; i++)
+        q->cols[i].type = q->plan->res_type[i];
+    return rc == SL_OK ? SL_OK : sl_fail(err, rc, "%s", sl_code_text(rc));
+}
+
+bool sl__pg_array_elem(const char **p, const char *e, sl_buf *b, bool *null)
+{
+    const char *s = *p;
+    sl_buf_clear(b);
+    *null = false;
+    if (s < e && *s == '"') {
+        for (s++; s < e && *s != '"'; s++) {
+            if (*s == '\\' && s + 1 < e)
+                s++;
+            sl_buf_putc(b, *s);
+        }
+        if (s++ >= e)
+            return false;
+    } else {
+        const char *t = s;
+        while (s < e && *s != ',' && *s != '}')
+            s++;
+        *null = s - t == 4 && memcmp(t, "NULL", 4) == 0;
+        sl_buf_append(b, t, (size_t)(s - t));
+    }
+    if (s < e && *s == ',')
+        s++;
+    *p = s;
+    return !b->oom;
+}
+
+/* A folded aggregate's cell: array_agg's array, each element stepped into acc. */
+static sl_code fold(run *q, int c, sl_slice s, sl_qval *v, sl_err *err)
+{
+    const sl_expr *agg = q->plan->res_agg[c];
+    sl_type at = sl_expr_type(sl_expr_arg(agg, 0));
+    sl_expr_acc *acc = &q->accs[c];
+    sl_buf b = SL_BUF_INIT;
+    const char *p = s.p + 1, *e = s.p + s.n - 1;
+    sl_code rc = s.n >= 2 && s.p[0] == '{' ? SL_OK
+                                           : sl_fail(err, SL_INTERNAL, "not an array: %.*s",
+                                                     (int)(s.n < 64 ? s.n : 64), s.p);
+    while (rc == SL_OK && p < e) {
+        bool null;
+        sl_datum d;
+        if (!sl__pg_array_elem(&p, e, &b, &null))
+            rc = sl_fail(err, SL_INTERNAL, "a malformed array of %s", sl_type_meta_name(&at));
+        else if (!null && !sl__pg_decode_in(&at, (sl_slice){b.p ? b.p : "", b.len}, &q->row, &d))
+            rc = sl_fail(err, SL_INTERNAL, "cannot read an element as %s",
+                         sl_type_meta_name(&at));
+        else
+            rc = sl_expr_acc_step(agg, acc, null ? NULL : &d, NULL, q->lim->max_bytes, err);
+    }
+    sl_buf_free(&b);
+    return rc == SL_OK ? sl_expr_acc_value(agg, acc, &v->null, &v->v, err) : rc;
+}
+
+/* The SELECT's row from the result row in q->vals: direct outputs copied, the others
+ * evaluated over their holes. */
+static sl_code post_row(run *q, sl_err *err)
+{
+    const sl_select *sel = q->sel;
+    const sl_pg_plan *pl = q->plan;
+    for (size_t i = 0; i < sel->n_out; i++) {
+        if (pl->post[i] == NULL) {
+            q->outv[i] = q->vals[pl->first[i]];
+            continue;
+        }
+        size_t nh = pl->n_holes[i];
+        sl_vec *cols = sl_arena_alloc(&q->row, (nh + 1) * sizeof *cols), out;
+        uint8_t *nulls = sl_arena_alloc(&q->row, nh + 1);
+        if (cols == NULL || nulls == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        for (size_t k = 0; k < nh; k++) {
+            const sl_qval *h = &q->vals[pl->first[i] + k];
+            nulls[k] = h->null;
+            cols[k] = (sl_vec){pl->res_type[pl->first[i] + k], (sl_datum *)&h->v, &nulls[k]};
+        }
+        sl_code rc = sl_expr_eval(pl->post[i], cols, 1, NULL, &sel->ctx, &q->row, &out, err);
+        if (rc != SL_OK)
+            return rc;
+        q->outv[i].null = out.null && out.null[0];
+        q->outv[i].v = out.v[0];
+    }
+    return SL_OK;
+}
 
 /* The result columns: the bound SELECT's names and Doris types; without one (sl__pg_select),
  * the types PostgreSQL reports. */
@@ -100,9 +245,12 @@ static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
     q->n = PQnfields(r);
     if (q->n > MAX_COLS)
         return sl_fail(err, SL_TOO_LARGE, "the result has %d columns", q->n);
-    if (q->sel && q->sel->bound && (size_t)q->n != q->sel->n_out)
+    size_t want = q->plan ? q->plan->n_res : q->sel ? q->sel->n_out : 0;
+    if (q->sel && q->sel->bound && (size_t)q->n != want)
         return sl_fail(err, SL_INTERNAL, "the rendered SELECT has %d columns, not %zu", q->n,
-                       q->sel->n_out);
+                       want);
+    if (q->plan)
+        return plan_meta(q, err);
     size_t n = (size_t)q->n + 1;
     q->cols = sl_calloc(n * sizeof *q->cols);
     q->vals = sl_calloc(n * sizeof *q->vals);
@@ -128,11 +276,14 @@ static sl_code send_meta(run *q, const PGresult *r, sl_err *err)
 static sl_code send_row(run *q, const PGresult *r, sl_err *err)
 {
     uint64_t bytes = 0;
+    sl_arena_reset(&q->row);
     for (int i = 0; i < q->n; i++) {
         sl_qval *v = &q->vals[i];
         memset(v, 0, sizeof *v);
         v->null = true;
-        if (PQgetisnull(r, 0, i))
+        if (q->accs)
+            sl_expr_acc_free(&q->accs[i]);
+        if (PQgetisnull(r, 0, i) && !(q->plan && q->plan->res_agg[i]))
             continue;
         sl_slice s = {PQgetvalue(r, 0, i), (size_t)PQgetlength(r, 0, i)};
         bytes += s.n;
@@ -140,7 +291,13 @@ static sl_code send_row(run *q, const PGresult *r, sl_err *err)
             return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value exceeds the query's "
                            "limit of %llu bytes (column %s)",
                            (unsigned long long)q->lim->max_bytes, PQfname(r, i));
-        if (!sl__pg_decode(&q->cols[i].type, s, &v->v))
+        if (q->plan && q->plan->res_agg[i]) { /* a group without rows: array_agg is NULL */
+            sl_code rc = fold(q, i, PQgetisnull(r, 0, i) ? SL_LIT("{}") : s, v, err);
+            if (rc != SL_OK)
+                return rc;
+            continue;
+        }
+        if (!sl__pg_decode_in(&q->cols[i].type, s, &q->row, &v->v))
             return sl_fail(err, SL_INTERNAL, "cannot read the value '%.*s' of column %s as %s",
                            (int)(s.n < 64 ? s.n : 64), s.p, PQfname(r, i),
                            sl_type_meta_name(&q->cols[i].type));
@@ -155,7 +312,13 @@ static sl_code send_row(run *q, const PGresult *r, sl_err *err)
         return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the result is larger than %llu "
                        "bytes (the query's byte limit); add a LIMIT or select fewer columns",
                        (unsigned long long)q->lim->max_bytes);
-    sl_code rc = q->sink->row(q->sink->arg, q->vals, (size_t)q->n);
+    if (q->plan) {
+        sl_code prc = post_row(q, err);
+        if (prc != SL_OK)
+            return prc;
+    }
+    sl_code rc = q->plan ? q->sink->row(q->sink->arg, q->outv, q->sel->n_out)
+                         : q->sink->row(q->sink->arg, q->vals, (size_t)q->n);
     return rc == SL_OK ? SL_OK : sl_fail(err, rc, "%s", sl_code_text(rc));
 }
 
@@ -212,8 +375,9 @@ static sl_code stream(sl_econn *c, const char *sql, run *q, sl_err *err)
 }
 
 /* sl__pg_select with the bound SELECT that describes the result columns (may be NULL). */
-static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
-                         const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
+static sl_code select_on(sl_engine *e, const sl_select *sel, const sl_pg_plan *plan,
+                         const char *sql, const sl_query_limits *lim, const sl_query_sink *sink,
+                         sl_err *err)
 {
     sl_econn *c;
     sl_code rc = sl__pg_get(e, &e->cat, &c, err);
@@ -222,15 +386,21 @@ static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
     char begin[96];
     snprintf(begin, sizeof begin, "BEGIN READ ONLY; SET LOCAL statement_timeout = %llu",
              (unsigned long long)lim->timeout_s * 1000);
-    run q = {.lim = lim, .sink = sink, .sel = sel};
+    run q = {.lim = lim, .sink = sink, .sel = sel, .plan = plan && plan->any_post ? plan : NULL};
     sl_arena_init(&q.names, 1024);
+    sl_arena_init(&q.row, 4096);
     if ((rc = sl__pg_run(c, begin, err)) == SL_OK) {
         c->in_txn = true;
         rc = stream(c, sql, &q, err);
     }
+    for (int i = 0; q.accs && i < q.n; i++)
+        sl_expr_acc_free(&q.accs[i]);
+    sl_free(q.accs);
+    sl_free(q.outv);
     sl_free(q.cols);
     sl_free(q.vals);
     sl_arena_free(&q.names);
+    sl_arena_free(&q.row);
     sl__pg_put(c); /* ROLLBACK: nothing was written */
     return rc;
 }
@@ -238,18 +408,22 @@ static sl_code select_on(sl_engine *e, const sl_select *sel, const char *sql,
 sl_code sl__pg_select(sl_engine *e, const char *sql, const sl_query_limits *lim,
                       const sl_query_sink *sink, sl_err *err)
 {
-    return select_on(e, NULL, sql, lim, sink, err);
+    return select_on(e, NULL, NULL, sql, lim, sink, err);
 }
 
 sl_code sl__pg_query(sl_engine *e, const sl_etable *t, const sl_select *sel,
                      const sl_query_limits *lim, const sl_query_sink *sink, sl_err *err)
 {
     sl_buf sql = SL_BUF_INIT;
-    sl_code rc = sl__pg_render(sel, t, &sql, err);
+    sl_arena_t a;
+    sl_pg_plan plan;
+    sl_arena_init(&a, 4096);
+    sl_code rc = sl__pg_render_plan(sel, t, &sql, &a, &plan, err);
     if (rc == SL_OK && sql.oom)
         rc = sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK)
-        rc = select_on(e, sel, sql.p, lim, sink, err);
+        rc = select_on(e, sel, &plan, sql.p, lim, sink, err);
     sl_buf_free(&sql);
+    sl_arena_free(&a);
     return rc;
 }

@@ -21,7 +21,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "../../batch/complex.h"
 #include "../../batch/convert.h"
 #include "render.h"
 
@@ -36,6 +38,7 @@ typedef struct pg {
     sl_buf *b;
     sl_err *err;
     sl_code rc;           /* first failure */
+    const sl_pg_plan *plan; /* outputs computed by sluice (ORDER BY positions move) */
 } pg;
 
 static void expr(pg *r, const sl_expr *e);
@@ -72,10 +75,12 @@ static int cls(sl_type t)
     case SL_FLOAT: case SL_DOUBLE: return 4;
     case SL_DATE: return 5;
     case SL_DATETIME: return 6;
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: case SL_BITMAP: case SL_HLL:
+        return 8; /* jsonb and bytea (ddl.c) */
     default: return 7; /* text */
     }
 }
-enum { K_INT, K_BOOL, K_LARGE, K_DEC, K_FLOAT, K_DATE, K_DT, K_TEXT };
+enum { K_INT, K_BOOL, K_LARGE, K_DEC, K_FLOAT, K_DATE, K_DT, K_TEXT, K_OTHER };
 
 /* The PostgreSQL type of a sluice type, for CASTs (JSON values are handled as text). */
 static const char *pgtype(sl_type t, char buf[40])
@@ -91,6 +96,8 @@ static const char *pgtype(sl_type t, char buf[40])
     case SL_DATE: return "date";
     case SL_DATETIME: return "timestamp";
     case SL_BOOLEAN: return "boolean";
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_VARIANT: return "jsonb";
+    case SL_BITMAP: case SL_HLL: return "bytea";
     default: return "text";
     }
 }
@@ -121,6 +128,28 @@ static void text_lit(pg *r, const char *p, size_t n)
     sl_buf_putc(r->b, '\'');
 }
 
+/* A constant ARRAY, MAP, STRUCT or VARIANT as jsonb (copy.c's form), BITMAP / HLL as bytea. */
+static void other_lit(pg *r, sl_type t, const sl_datum *v)
+{
+    sl_buf j = SL_BUF_INIT;
+    if (t.id == SL_BITMAP || t.id == SL_HLL) {
+        put(r, "'\\x");
+        for (size_t i = 0; i < v->s.n; i++)
+            sl_buf_printf(r->b, "%02x", (unsigned char)v->s.p[i]);
+        put(r, "'::bytea");
+        return;
+    }
+    if (t.id == SL_VARIANT)
+        sl_buf_append(&j, v->s.p, v->s.n);
+    else if (!sl_cv_json(&j, &t, (sl_slice){v->s.p, v->s.n}, SL_CV_PAIRS))
+        refuse(r, "a malformed constant");
+    put(r, "CAST(");
+    text_lit(r, j.p ? j.p : "", j.len);
+    put(r, " AS jsonb)");
+    r->b->oom |= j.oom;
+    sl_buf_free(&j);
+}
+
 static void lit(pg *r, const sl_expr *e)
 {
     sl_type t = ty(e);
@@ -128,6 +157,10 @@ static void lit(pg *r, const sl_expr *e)
     char buf[80], tb[40];
     if (!sl_expr_lit(e, &v)) {
         sl_buf_printf(r->b, "CAST(NULL AS %s)", pgtype(t, tb));
+        return;
+    }
+    if (cls(t) == K_OTHER) {
+        other_lit(r, t, &v);
         return;
     }
     switch (cls(t)) {
@@ -248,7 +281,11 @@ static void cast_node(pg *r, const sl_expr *e)
     sl_type f = ty(x), t = ty(e);
     int cf = cls(f), ct = cls(t);
     bool cut = (t.id == SL_CHAR || t.id == SL_VARCHAR) && t.len;
-    if (f.id == t.id && ((f.precision == t.precision && f.scale == t.scale && !cut) ||
+    if ((cf == K_OTHER || ct == K_OTHER) && !sl_type_equal(&f, &t))
+        refuse(r, "this conversion of ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL values");
+    else if (cf == K_OTHER)
+        expr(r, x);
+    else if (f.id == t.id && ((f.precision == t.precision && f.scale == t.scale && !cut) ||
                          (ct == K_DT && t.precision >= f.precision)))
         expr(r, x); /* the same value (a wider DATETIME is the same timestamp) */
     else if (ct == K_BOOL)
@@ -698,11 +735,12 @@ static const char *add_unit(const sl_expr *e, bool *minus)
     static const char *const units[][2] = {
         {"years_", "1 year"},     {"months_", "1 month"},    {"weeks_", "7 day"},
         {"days_", "1 day"},       {"hours_", "1 hour"},      {"minutes_", "1 minute"},
-        {"seconds_", "1 second"}};
+        {"seconds_", "1 second"}, {"quarters_", "3 month"},
+        {"milliseconds_", "1 millisecond"}, {"microseconds_", "1 microsecond"}};
     static const char *const iv[][2] = {
         {"YEAR", "1 year"}, {"QUARTER", "3 month"}, {"MONTH", "1 month"}, {"WEEK", "7 day"},
         {"DAY", "1 day"}, {"HOUR", "1 hour"}, {"MINUTE", "1 minute"}, {"SECOND", "1 second"},
-        {"MICROSECOND", "1 microsecond"}};
+        {"MICROSECOND", "1 microsecond"}, {"MILLISECOND", "1 millisecond"}};
     const char *fn = sl_expr_func_name(e);
     *minus = strstr(fn, "sub") != NULL;
     for (size_t k = 0; k < SL_COUNT(units); k++)
@@ -832,6 +870,307 @@ static void f_cond(pg *r, const sl_expr *e)
     }
 }
 
+/* ---- ARRAY, MAP, STRUCT, VARIANT in jsonb (copy.c's forms) ---------------------------------- */
+
+/* Open the typed value of a jsonb element (J follows, then close_typed): text types as text,
+ * scalars cast from their text, nested values as jsonb (a JSON null element is NULL). */
+static void open_typed(pg *r, sl_type et)
+{
+    int k = cls(et);
+    if (k == K_OTHER)
+        put(r, "NULLIF(");
+    else if (k == K_TEXT)
+        put(r, "((");
+    else
+        put(r, "CAST((");
+}
+
+static void close_typed(pg *r, sl_type et)
+{
+    char tb[40];
+    int k = cls(et);
+    if (k == K_OTHER)
+        put(r, ", 'null'::jsonb)");
+    else if (k == K_TEXT)
+        put(r, ") #>> '{}')");
+    else
+        sl_buf_printf(r->b, ") #>> '{}' AS %s)", pgtype(et, tb));
+}
+
+/* CAST(<i> AS integer) as a jsonb array index: 1-based, negative from the end, 0 none. */
+static void json_index(pg *r, const sl_expr *i)
+{
+    put(r, "CAST(CASE WHEN "), expr(r, i), put(r, " > 0 THEN "), expr(r, i);
+    put(r, " - 1 WHEN "), expr(r, i), put(r, " < 0 THEN "), expr(r, i);
+    put(r, " END AS integer)");
+}
+
+/* The field of a STRUCT access (a constant name or 1-based position). */
+static bool struct_field_name(const sl_expr *e, sl_slice *name)
+{
+    const sl_type st = ty(arg(e, 0));
+    const sl_ctype *c = sl_type_sub(&st);
+    sl_datum k;
+    if (c == NULL || !sl_expr_lit(arg(e, 1), &k))
+        return false;
+    for (uint32_t i = 0; i < c->n; i++) {
+        bool hit = cls(ty(arg(e, 1))) == K_TEXT
+                       ? c->names[i].n == k.s.n && strncasecmp(c->names[i].p, k.s.p, k.s.n) == 0
+                       : (int64_t)i + 1 == k.i;
+        if (hit) {
+            *name = c->names[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* element_at / x[i] / m[k] / s.f / v['k']. */
+static void f_elem(pg *r, const sl_expr *e)
+{
+    const sl_expr *x = arg(e, 0), *k = arg(e, 1);
+    sl_type t = ty(x), et = ty(e);
+    sl_slice name;
+    switch (t.id) {
+    case SL_ARRAY:
+        open_typed(r, et), expr(r, x), put(r, " -> "), json_index(r, k), close_typed(r, et);
+        return;
+    case SL_STRUCT:
+        if (!struct_field_name(e, &name)) {
+            refuse(r, "this struct field");
+            return;
+        }
+        open_typed(r, et), expr(r, x), put(r, " -> "), text_lit(r, name.p, name.n);
+        close_typed(r, et);
+        return;
+    case SL_MAP: { /* the last entry with the key */
+        sl_type kt = sl_type_sub(&t)->t[0];
+        open_typed(r, et), put(r, "(SELECT __e -> 1 FROM jsonb_array_elements(");
+        expr(r, x), put(r, ") WITH ORDINALITY AS __m(__e, __o) WHERE ");
+        open_typed(r, kt), put(r, "__e -> 0"), close_typed(r, kt);
+        put(r, " = "), expr(r, k), put(r, " ORDER BY __o DESC LIMIT 1)"), close_typed(r, et);
+        return;
+    }
+    default: /* VARIANT: JSON null is NULL */
+        put(r, "NULLIF("), expr(r, x), put(r, " -> ");
+        if (cls(ty(k)) == K_INT)
+            json_index(r, k);
+        else
+            expr(r, k);
+        put(r, ", 'null'::jsonb)");
+    }
+}
+
+/* size / array_size / cardinality / map_size (maps are arrays of pairs). */
+static void f_size(pg *r, const sl_expr *e)
+{
+    put(r, "CAST(jsonb_array_length("), expr(r, arg(e, 0)), put(r, ") AS bigint)");
+}
+
+/* array_contains(a, v) / map_contains_key(m, k): a NULL probe finds a NULL element. */
+static void f_contains(pg *r, const sl_expr *e)
+{
+    const sl_expr *x = arg(e, 0), *v = arg(e, 1);
+    bool map = ty(x).id == SL_MAP;
+    sl_type et = sl_type_sub(&(sl_type){ty(x).id, 0, 0, 0, ty(x).len})->t[0];
+    sl_datum d;
+    put(r, "(CASE WHEN "), expr(r, x), put(r, " IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM ");
+    put(r, "jsonb_array_elements("), expr(r, x), put(r, ") AS __a(__e) WHERE ");
+    if (sl_expr_kind_of(v) == SL_E_LIT && !sl_expr_lit(v, &d)) {
+        put(r, map ? "__e -> 0 = 'null'::jsonb" : "__e = 'null'::jsonb");
+    } else {
+        open_typed(r, et), put(r, map ? "__e -> 0" : "__e"), close_typed(r, et);
+        put(r, " = "), expr(r, v);
+    }
+    put(r, ") END)");
+}
+
+/* ---- issue 20's functions with a faithful PostgreSQL spelling (the others are computed
+ * after PostgreSQL in the SELECT list, see sl__pg_render_plan) ---------------------------- */
+
+/* x IS NULL for any argument: the CASE guard Doris's NULL rule needs where PostgreSQL's
+ * function would skip or mishandle a NULL. */
+static void any_null(pg *r, const sl_expr *e)
+{
+    for (size_t i = 0; i < sl_expr_n_args(e); i++) {
+        if (i)
+            put(r, " OR ");
+        expr(r, arg(e, i)), put(r, " IS NULL");
+    }
+}
+
+static void f_instr(pg *r, const sl_expr *e)
+{
+    bool locate = strcmp(sl_expr_func_name(e), "instr") != 0;
+    if (sl_expr_n_args(e) > 2) {
+        refuse(r, "locate with a start position");
+        return;
+    }
+    put(r, "CAST(strpos("), expr(r, arg(e, locate ? 1 : 0)), put(r, ", ");
+    expr(r, arg(e, locate ? 0 : 1)), put(r, ") AS integer)");
+}
+
+static void f_affix(pg *r, const sl_expr *e)
+{
+    bool starts = strcmp(sl_expr_func_name(e), "starts_with") == 0;
+    put(r, starts ? "(left(" : "(right("), expr(r, arg(e, 0)), put(r, ", char_length(");
+    expr(r, arg(e, 1)), put(r, ")) = "), expr(r, arg(e, 1)), put(r, ")");
+}
+
+static void f_simple(pg *r, const sl_expr *e)
+{
+    static const struct {
+        const char *fn, *pg;
+    } map[] = {{"reverse", "reverse"}, {"pi", "pi"}, {"sin", "sin"}, {"cos", "cos"},
+               {"tan", "tan"}, {"atan2", "atan2"}, {"cbrt", "cbrt"}};
+    const char *fn = sl_expr_func_name(e);
+    for (size_t k = 0; k < SL_COUNT(map); k++)
+        if (strcmp(fn, map[k].fn) == 0) {
+            sl_buf_printf(r->b, "%s(", map[k].pg), list(r, e, 0, ", "), put(r, ")");
+            return;
+        }
+}
+
+static void f_repeat(pg *r, const sl_expr *e)
+{
+    bool space = strcmp(sl_expr_func_name(e), "space") == 0;
+    const sl_expr *n = arg(e, space ? 0 : 1);
+    put(r, "(CASE WHEN "), expr(r, n), put(r, " > 1048576 THEN NULL ELSE repeat(");
+    if (space)
+        put(r, "' '");
+    else
+        expr(r, arg(e, 0));
+    put(r, ", "), int_arg(r, n), put(r, ") END)");
+}
+
+/* ascii: the first byte (PostgreSQL's ascii() is the first character's code point). */
+static void f_ascii(pg *r, const sl_expr *e)
+{
+    const sl_expr *s = arg(e, 0);
+    put(r, "(CASE WHEN "), expr(r, s), put(r, " = '' THEN 0 ELSE get_byte(convert_to(");
+    expr(r, s), put(r, ", 'UTF8'), 0) END)");
+}
+
+static void f_hex(pg *r, const sl_expr *e)
+{
+    const sl_expr *x = arg(e, 0);
+    if (cls(ty(x)) == K_INT)
+        put(r, "upper(to_hex("), expr(r, x), put(r, "))");
+    else
+        put(r, "upper(encode(convert_to("), expr(r, x), put(r, ", 'UTF8'), 'hex'))");
+}
+
+static void f_to_base64(pg *r, const sl_expr *e)
+{
+    put(r, "translate(encode(convert_to("), expr(r, arg(e, 0));
+    put(r, ", 'UTF8'), 'base64'), E'\\n', '')");
+}
+
+static void f_strcmp(pg *r, const sl_expr *e)
+{
+    put(r, "CAST((CASE WHEN "), any_null(r, e), put(r, " THEN NULL WHEN "), ordered(r, arg(e, 0));
+    put(r, " < "), expr(r, arg(e, 1)), put(r, " THEN -1 WHEN "), ordered(r, arg(e, 0));
+    put(r, " > "), expr(r, arg(e, 1)), put(r, " THEN 1 ELSE 0 END) AS smallint)");
+}
+
+static void f_sign(pg *r, const sl_expr *e)
+{
+    put(r, "CAST(sign("), expr(r, arg(e, 0)), put(r, ") AS smallint)");
+}
+
+/* greatest / least: NULL when any argument is (PostgreSQL's skip NULLs). */
+static void f_extreme(pg *r, const sl_expr *e)
+{
+    bool text = cls(ty(e)) == K_TEXT;
+    put(r, "(CASE WHEN "), any_null(r, e), put(r, " THEN NULL ELSE ");
+    put(r, strcmp(sl_expr_func_name(e), "greatest") == 0 ? "GREATEST(" : "LEAST(");
+    for (size_t i = 0; i < sl_expr_n_args(e); i++) {
+        if (i)
+            put(r, ", ");
+        expr(r, arg(e, i));
+        if (text)
+            put(r, " COLLATE \"C\"");
+    }
+    put(r, ") END)");
+}
+
+static void f_bits(pg *r, const sl_expr *e)
+{
+    const char *fn = sl_expr_func_name(e);
+    if (strcmp(fn, "bitnot") == 0) {
+        put(r, "(~ "), expr(r, arg(e, 0)), put(r, ")");
+        return;
+    }
+    put(r, "("), expr(r, arg(e, 0));
+    put(r, strcmp(fn, "bitand") == 0 ? " & " : strcmp(fn, "bitor") == 0 ? " | " : " # ");
+    expr(r, arg(e, 1)), put(r, ")");
+}
+
+static void f_last_day(pg *r, const sl_expr *e)
+{
+    put(r, "CAST(date_trunc('month', "), expr(r, arg(e, 0));
+    put(r, ") + INTERVAL '1 month' - INTERVAL '1 day' AS date)");
+}
+
+static void f_to_days(pg *r, const sl_expr *e)
+{
+    put(r, "(CAST("), expr(r, arg(e, 0)), put(r, " AS date) - DATE '0001-01-01' + 366)");
+}
+
+static void f_date_trunc(pg *r, const sl_expr *e)
+{
+    static const char *const units[] = {"year", "quarter", "month", "week", "day", "hour",
+                                        "minute", "second"};
+    sl_datum u;
+    size_t dt = sl_expr_kind_of(arg(e, 0)) == SL_E_LIT && cls(ty(arg(e, 0))) == K_TEXT ? 1 : 0;
+    const sl_expr *ue = arg(e, 1 - dt);
+    size_t k = 0;
+    if (sl_expr_kind_of(ue) != SL_E_LIT || !sl_expr_lit(ue, &u)) {
+        refuse(r, "date_trunc with a computed unit");
+        return;
+    }
+    while (k < SL_COUNT(units) && !sl_slice_ieq((sl_slice){u.s.p, u.s.n}, units[k]))
+        k++;
+    if (k == SL_COUNT(units)) {
+        refuse(r, "date_trunc with this unit");
+        return;
+    }
+    sl_buf_printf(r->b, "CAST(date_trunc('%s', CAST(", units[k]);
+    expr(r, arg(e, dt));
+    sl_buf_printf(r->b, " AS timestamp)) AS %s)", ty(e).id == SL_DATE ? "date" : "timestamp");
+}
+
+static void f_date_field(pg *r, const sl_expr *e)
+{
+    const char *fn = sl_expr_func_name(e);
+    if (strcmp(fn, "weekofyear") == 0)
+        put(r, "CAST(extract(week from "), expr(r, arg(e, 0)), put(r, ") AS integer)");
+    else if (strcmp(fn, "microsecond") == 0)
+        put(r, "(CAST(extract(microseconds from "), expr(r, arg(e, 0)),
+            put(r, ") AS integer) % 1000000)");
+    else
+        sl_buf_printf(r->b, "to_char("), expr(r, arg(e, 0)),
+            put(r, strcmp(fn, "monthname") == 0 ? ", 'FMMonth')" : ", 'FMDay')");
+}
+
+/* days_diff(a, b) & co: whole units of a - b, truncated toward zero (exact: extract gives
+ * numeric since PostgreSQL 14). */
+static void f_unit_diff(pg *r, const sl_expr *e)
+{
+    static const struct {
+        const char *fn;
+        long per;
+    } map[] = {{"weeks_diff", 604800}, {"days_diff", 86400}, {"hours_diff", 3600},
+               {"minutes_diff", 60}, {"seconds_diff", 1}};
+    const char *fn = sl_expr_func_name(e);
+    for (size_t k = 0; k < SL_COUNT(map); k++)
+        if (strcmp(fn, map[k].fn) == 0) {
+            put(r, "CAST(trunc(extract(epoch from ("), expr(r, arg(e, 0)), put(r, " - ");
+            expr(r, arg(e, 1)), sl_buf_printf(r->b, ")) / %ld) AS bigint)", map[k].per);
+            return;
+        }
+}
+
 typedef void (*pg_fn)(pg *r, const sl_expr *e);
 
 static const struct {
@@ -860,7 +1199,23 @@ static const struct {
     {"power", f_double},        {"sqrt", f_double},           {"ln", f_double},
     {"log10", f_double},        {"exp", f_double},            {"if", f_cond},
     {"ifnull", f_cond},         {"nvl", f_cond},              {"coalesce", f_cond},
-    {"nullif", f_cond},
+    {"nullif", f_cond},         {"element_at", f_elem},       {"struct_element", f_elem},
+    {"size", f_size},           {"array_size", f_size},       {"cardinality", f_size},
+    {"map_size", f_size},       {"array_contains", f_contains},
+    {"map_contains_key", f_contains},
+    {"instr", f_instr},         {"locate", f_instr},          {"position", f_instr},
+    {"starts_with", f_affix},   {"ends_with", f_affix},       {"reverse", f_simple},
+    {"repeat", f_repeat},       {"space", f_repeat},          {"ascii", f_ascii},
+    {"hex", f_hex},             {"to_base64", f_to_base64},   {"strcmp", f_strcmp},
+    {"sign", f_sign},           {"greatest", f_extreme},      {"least", f_extreme},
+    {"pi", f_simple},           {"sin", f_simple},            {"cos", f_simple},
+    {"tan", f_simple},          {"atan2", f_simple},          {"cbrt", f_simple},
+    {"bitand", f_bits},         {"bitor", f_bits},            {"bitxor", f_bits},
+    {"bitnot", f_bits},         {"last_day", f_last_day},     {"to_days", f_to_days},
+    {"date_trunc", f_date_trunc}, {"weekofyear", f_date_field}, {"microsecond", f_date_field},
+    {"monthname", f_date_field}, {"dayname", f_date_field},   {"weeks_diff", f_unit_diff},
+    {"days_diff", f_unit_diff}, {"hours_diff", f_unit_diff},  {"minutes_diff", f_unit_diff},
+    {"seconds_diff", f_unit_diff},
 };
 
 static void call(pg *r, const sl_expr *e)
@@ -872,11 +1227,17 @@ static void call(pg *r, const sl_expr *e)
             fns[k].fn(r, e);
             return;
         }
-    if (strstr(fn, "_add") || strstr(fn, "_sub") || strcmp(fn, "adddate") == 0 ||
-        strcmp(fn, "subdate") == 0) {
-        f_date_add(r, e);
-        return;
-    }
+    static const char *const adds[] = {"date_add", "date_sub", "adddate", "subdate",
+                                        "years_", "months_", "weeks_", "days_", "hours_",
+                                        "minutes_", "seconds_", "quarters_", "milliseconds_",
+                                        "microseconds_"};
+    for (size_t k = 0; k < SL_COUNT(adds); k++) /* the ADD entries of func_time.c */
+        if (strncmp(fn, adds[k], strlen(adds[k])) == 0 &&
+            (k < 4 || strcmp(fn + strlen(adds[k]), "add") == 0 ||
+             strcmp(fn + strlen(adds[k]), "sub") == 0)) {
+            f_date_add(r, e);
+            return;
+        }
     snprintf(what, sizeof what, "function %s", fn); /* str_to_date: the engine's own parsing */
     refuse(r, what);
 }
@@ -941,6 +1302,10 @@ static void aggregate(pg *r, const sl_expr *e)
         else
             put(r, "', '");
         put(r, ")");
+        return;
+    case SL_QA_BITMAP_UNION: case SL_QA_BITMAP_UNION_COUNT: case SL_QA_HLL_UNION:
+    case SL_QA_HLL_UNION_AGG: case SL_QA_NDV:
+        refuse(r, "this BITMAP / HLL aggregate outside the select list");
         return;
     default: {
         static const char *const names[] = {[SL_QA_STDDEV_POP] = "stddev_pop",
@@ -1038,8 +1403,10 @@ static void order_limit(pg *r, const sl_select *sel)
         put(r, k++ ? ", " : " ORDER BY ");
         while (pos < sel->n_out && !sl_expr_same(o->expr, sel->out[pos].expr))
             pos++;
-        if (pos < sel->n_out)
-            sl_buf_printf(r->b, "%zu", pos + 1);
+        if (pos < sel->n_out && r->plan && r->plan->post[pos])
+            refuse(r, "ORDER BY a result that PostgreSQL does not compute");
+        else if (pos < sel->n_out)
+            sl_buf_printf(r->b, "%zu", (r->plan ? r->plan->first[pos] : pos) + 1);
         else
             ordered(r, o->expr);
         bool first = o->nulls ? o->nulls == 1 : !o->desc;
@@ -1060,19 +1427,110 @@ static void ident(pg *r, sl_slice s)
     put(r, "\"");
 }
 
+static bool is_hole(const sl_expr *n, void *arg)
+{
+    (void)arg;
+    return sl_expr_kind_of(n) == SL_E_COL || sl_expr_kind_of(n) == SL_E_AGG;
+}
+
+static bool folded_agg(const sl_expr *e)
+{
+    return sl_expr_kind_of(e) == SL_E_AGG && sl_expr_op(e) >= SL_QA_BITMAP_UNION;
+}
+
+/* Output i computed by sluice: its holes as result columns from plan->n_res on. */
+static void post_eval(pg *r, const sl_expr *e, size_t i, sl_arena_t *a, sl_pg_plan *plan)
+{
+    sl_expr *copy;
+    const sl_expr **holes;
+    size_t n;
+    if ((r->rc = sl_expr_detach(e, is_hole, NULL, a, &copy, &holes, &n, r->err)) != SL_OK)
+        return;
+    plan->post[i] = copy, plan->first[i] = plan->n_res, plan->n_holes[i] = n;
+    plan->any_post = true;
+    for (size_t k = 0; k < n || (k == 0 && n == 0); k++) {
+        size_t c = plan->n_res++;
+        if (k)
+            put(r, ", ");
+        plan->res_agg[c] = NULL;
+        if (n == 0) { /* no holes: a placeholder column */
+            plan->res_type[c] = sl_expr_type(e), put(r, "NULL");
+            break;
+        }
+        plan->res_type[c] = sl_expr_type(holes[k]);
+        if (folded_agg(holes[k])) {
+            plan->res_agg[c] = holes[k];
+            put(r, "array_agg("), expr(r, arg(holes[k], 0)), put(r, ")");
+        } else {
+            ordered(r, holes[k]);
+        }
+    }
+}
+
+/* The select list; an output PostgreSQL cannot compute goes to post_eval when there is a
+ * plan to record it. */
+static void select_list(pg *r, const sl_select *sel, sl_arena_t *a, sl_pg_plan *plan)
+{
+    for (size_t i = 0; i < sel->n_out && r->rc == SL_OK; i++) {
+        if (i)
+            put(r, ", ");
+        size_t mark = r->b->len;
+        ordered(r, sel->out[i].expr);
+        if (plan == NULL)
+            continue;
+        if (r->rc == SL_INVALID_SQL && !sel->distinct) {
+            r->rc = SL_OK, r->b->len = mark;
+            post_eval(r, sel->out[i].expr, i, a, plan);
+            continue;
+        }
+        plan->post[i] = NULL, plan->first[i] = plan->n_res, plan->n_holes[i] = 1;
+        plan->res_type[plan->n_res] = sel->out[i].type;
+        plan->res_agg[plan->n_res++] = NULL;
+    }
+}
+
+static size_t count_nodes(const sl_expr *e)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < sl_expr_n_args(e); i++)
+        n += count_nodes(sl_expr_arg(e, i));
+    return n;
+}
+
+static sl_code plan_init(const sl_select *sel, sl_arena_t *a, sl_pg_plan *plan, sl_err *err)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < sel->n_out; i++) /* holes are at most the nodes of the trees */
+        cap += 2u * count_nodes(sel->out[i].expr);
+    memset(plan, 0, sizeof *plan);
+    plan->res_type = sl_arena_alloc(a, cap * sizeof *plan->res_type);
+    plan->res_agg = sl_arena_alloc(a, cap * sizeof *plan->res_agg);
+    plan->post = sl_arena_alloc(a, (sel->n_out + 1) * sizeof *plan->post);
+    plan->first = sl_arena_alloc(a, (sel->n_out + 1) * sizeof *plan->first);
+    plan->n_holes = sl_arena_alloc(a, (sel->n_out + 1) * sizeof *plan->n_holes);
+    if (!plan->res_type || !plan->res_agg || !plan->post || !plan->first || !plan->n_holes)
+        return sl_fail(err, SL_NOMEM, "out of memory rendering a query");
+    return SL_OK;
+}
+
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err)
 {
-    pg r = {sel, sql, err, SL_OK};
+    return sl__pg_render_plan(sel, t, sql, NULL, NULL, err);
+}
+
+sl_code sl__pg_render_plan(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_arena_t *a,
+                           sl_pg_plan *plan, sl_err *err)
+{
+    pg r = {sel, sql, err, SL_OK, NULL};
     if (!sel->bound)
         return sl_fail(err, SL_INTERNAL, "query rendered before it was checked");
     if ((t == NULL) != (sel->def == NULL))
         return sl_fail(err, SL_INTERNAL, "query rendered against another table");
+    if (plan && (r.rc = plan_init(sel, a, plan, err)) != SL_OK)
+        return r.rc;
+    r.plan = plan;
     put(&r, sel->distinct ? "SELECT DISTINCT " : "SELECT ");
-    for (size_t i = 0; i < sel->n_out; i++) {
-        if (i)
-            put(&r, ", ");
-        ordered(&r, sel->out[i].expr);
-    }
+    select_list(&r, sel, a, plan);
     if (t)
         put(&r, " FROM "), ident(&r, t->db), put(&r, "."), ident(&r, t->name);
     where_group(&r, sel);

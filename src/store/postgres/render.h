@@ -35,4 +35,28 @@
  * (rows, bytes, one value's size, timeout) are the engine's to apply while it reads rows. */
 sl_code sl__pg_render(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_err *err);
 
+/* The plan of a SELECT some of whose output expressions sluice computes after PostgreSQL
+ * returns their parts: outputs involving ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL values that
+ * PostgreSQL has no spelling for, and the BITMAP / HLL aggregates (other refusals stand).
+ * Such an output is detached (sl_expr_detach) at its columns and aggregates, the holes, which
+ * PostgreSQL returns as result columns; a BITMAP or HLL aggregate's hole is
+ * array_agg(argument), folded by the aggregate's accumulator (agg.c). Only output expressions: a WHERE, GROUP BY, HAVING or
+ * ORDER BY term that needs it is refused as before, and so is a SELECT DISTINCT. */
+typedef struct sl_pg_plan {
+    size_t n_res;            /* columns of the rendered SELECT */
+    sl_type *res_type;       /* per result column: its type (a folded aggregate: the
+                                aggregate's result type) */
+    const sl_expr **res_agg; /* per result column: the aggregate whose array_agg it holds, or
+                                NULL */
+    const sl_expr **post;    /* per output: NULL (it is result column first[i]) or its detached
+                                expression, hole k being result column first[i] + k */
+    size_t *first;
+    size_t *n_holes;
+    bool any_post;           /* some output is computed by sluice */
+} sl_pg_plan;
+
+/* sl__pg_render with the fallback above; the plan's arrays live in a. */
+sl_code sl__pg_render_plan(const sl_select *sel, const sl_etable *t, sl_buf *sql, sl_arena_t *a,
+                           sl_pg_plan *plan, sl_err *err);
+
 #endif

@@ -10,8 +10,9 @@
  * This file is the one place that knows the stored form of a value. A type maps to a storage
  * class (sl__sq_class): integers of every width, BOOLEAN, DATE days, DATETIME microseconds and
  * DECIMAL(p <= 18) unscaled are SQ_INT; LARGEINT and wider DECIMALs SQ_WIDE (int128); FLOAT and
- * DOUBLE SQ_F64; every text type SQ_BYTES. A new type picks a class there (a value held as
- * bytes in the batch - JSON, a serialised complex value - is SQ_BYTES and needs nothing else).
+ * DOUBLE SQ_F64; every text type, VARIANT (JSON text), ARRAY / MAP / STRUCT (their c1 encoding)
+ * and BITMAP / HLL (their serialized bytes) SQ_BYTES. A new type picks a class there (a value
+ * held as bytes in the batch is SQ_BYTES and needs nothing else).
  *
  * Encodings, chosen per chunk (little-endian; `packed` = n values of `width` bits, LSB first):
  *   SQ_E_FOR     SQ_INT:   base int64, packed (v - base)                  frame of reference
@@ -29,7 +30,9 @@
  * other, as that text does (sl__sq_cmp), so a chunk holding one has NaN as its upper bound.
  *
  * Stats per chunk (segment files keep them beside the bytes, for skipping): the NULL count and
- * the smallest and largest non-NULL value (text only when both are at most SQ_STAT_TEXT bytes).
+ * the smallest and largest non-NULL value (text only when both are at most SQ_STAT_TEXT bytes;
+ * none for the blob types - SQLite orders a BLOB above every text, so no text bound is
+ * comparable with them).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -61,7 +64,9 @@ sq_class sl__sq_class(const sl_type *t)
     case SL_DECIMAL: return t->precision > 18 ? SQ_WIDE : SQ_INT;
     case SL_LARGEINT: return SQ_WIDE;
     case SL_FLOAT: case SL_DOUBLE: return SQ_F64;
-    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: case SL__N_TYPES: break;
+    case SL_CHAR: case SL_VARCHAR: case SL_STRING: case SL_JSON: case SL_VARIANT:
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: case SL_BITMAP: case SL_HLL: case SL__N_TYPES:
+        break;
     }
     return SQ_BYTES;
 }
@@ -736,11 +741,14 @@ sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, sl_buf *out, sl_buf *
     case SQ_BYTES: {
         uint32_t *code, *first;
         size_t n_dict;
+        bool stats = !sl_type_is_blob(&cb->type);
         if (n > 1 && build_dict(cb, n, scratch, &code, &first, &n_dict)) {
             enc_dict(cb, n, code, first, n_dict, out);
-            text_stats(cb, first, n_dict, st);
+            if (stats)
+                text_stats(cb, first, n_dict, st);
         } else {
-            text_stats(cb, NULL, n, st);
+            if (stats)
+                text_stats(cb, NULL, n, st);
             enc_plain(cb, n, out, scratch);
         }
         break;

@@ -20,10 +20,16 @@
 #include "../../core/mem.h"
 #include "internal.h"
 
+/* The engine whose connection this thread holds: asking for it again would wait for
+ * ourselves forever, so that is an error instead (the ledger then takes another way). */
+static _Thread_local const sl_engine *held_here;
+
 sl_code sl__sq_conn_get(sl_engine *e, sl_econn **c, sl_err *err)
 {
-    (void)err;
+    if (held_here == e)
+        return sl_fail(err, SL_INTERNAL, "the catalog connection is in use by this thread");
     pthread_mutex_lock(&e->mu);
+    held_here = e;
     e->conn.held = true;
     *c = &e->conn;
     return SL_OK;
@@ -64,6 +70,7 @@ void sl__sq_conn_put(sl_econn *c)
     c->doomed = NULL;
     c->n_doomed = c->cap_doomed = 0;
     c->held = false;
+    held_here = NULL;
     pthread_mutex_unlock(&e->mu);
     unlink_doomed(e, d, n);
 }

@@ -424,6 +424,7 @@ const sl_engine_vtab sl_engine_sqlite = {
     .drop_db = sq_drop_db,
     .create_table = sq_create_table,
     .drop_table = sq_drop_table,
+    .alter_table = sl__sq_alter_table,
     .w_open = sl__sq_w_open,
     .w_append = sl__sq_w_append,
     .w_partial_check = sq_w_partial_check,

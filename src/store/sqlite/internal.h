@@ -337,6 +337,10 @@ sl_code sl__sq_doom(struct sl_econn *c, int64_t table_id, const char *file, sl_e
  * unregister them, inside c's transaction. */
 sl_code sl__sq_doom_segments(struct sl_econn *c, const char *where, int64_t id, sl_err *err);
 
+/* ALTER TABLE (alter.c): the engine's alter_table (engine.h). */
+sl_code sl__sq_alter_table(struct sl_econn *c, const sl_etable *old, const sl_etable *nw,
+                           const long *src, bool prune, sl_err *err);
+
 /* Writers and stages (seg.c). */
 sl_code sl__sq_w_open(struct sl_engine *e, const sl_wopts *o, struct sl_ewriter **out,
                       sl_err *err);

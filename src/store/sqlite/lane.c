@@ -197,6 +197,8 @@ sl_code sl__sq_lanes_seal(sl_ewriter *t, sl_err *err)
         if (!l->open)
             continue;
         l->open = false;
+        /* seal closes the file whatever COMMIT says (a full disk fails it), so the abort's
+         * unlink frees its space; lanes after a failed one are closed by lanes_discard. */
         rc = sl__sq_segw_seal(&l->w, err);
     }
     return rc;

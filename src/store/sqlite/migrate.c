@@ -70,7 +70,7 @@ static void v1_to_v2(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     } else {
         sl_slice s = {(const char *)sqlite3_value_text(argv[0]),
                       (size_t)sqlite3_value_bytes(argv[0])};
-        static const sl_conv_ctx utc = {0, NULL};
+        static const sl_conv_ctx utc = {0};
         if (s.p == NULL || sl_convert(t, s, &v, &utc) != SL_CONV_OK) {
             char msg[200], tn[64];
             snprintf(msg, sizeof msg, "column c%d: the stored value '%.*s' is not a %s", k,

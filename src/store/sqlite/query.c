@@ -158,6 +158,8 @@ static void merged_rows(sl_buf *b, const sl_tabledef *def, const seglist *l, con
         const char *f = fn[cd->agg < 6 ? cd->agg : 0];
         if (cd->agg == SL_AGG_SUM && sl__sq_wide(&cd->type))
             f = "__sl_sum128"; /* 16-byte values: the exact sum of udf.c */
+        if (cd->agg == SL_AGG_BITMAP_UNION || cd->agg == SL_AGG_HLL_UNION)
+            f = cd->agg == SL_AGG_BITMAP_UNION ? "__sl_bmu" : "__sl_hllu"; /* udf.c */
         if (cd->agg == SL_AGG_SUM && sl__sq_real(&cd->type)) {
             /* NaN is stored as the text 'NaN' (udf.c), which sum() would read as 0 */
             sl_buf_printf(b, "CASE WHEN max(typeof(c%zu) = 'text') OVER (", c);
@@ -371,7 +373,9 @@ static sl_code bind_params(sq_query *q, sqlite3_stmt *st, sl_err *err)
         const sq_param *p = &q->params[i];
         int k = (int)i + 1, rc;
         uint8_t b[16];
-        if (sl_type_is_text(&p->type))
+        if (sl_type_is_blob(&p->type))
+            rc = sqlite3_bind_blob64(st, k, p->v.s.n ? p->v.s.p : "", p->v.s.n, SQLITE_STATIC);
+        else if (sl_type_has_bytes(&p->type))
             rc = sqlite3_bind_text64(st, k, p->v.s.n ? p->v.s.p : "", p->v.s.n, SQLITE_STATIC,
                                      SQLITE_UTF8);
         else if (sl__sq_real(&p->type) && isnan(p->v.d))
@@ -414,7 +418,7 @@ sl_code sl__sq_emit(const sl_select *sel, const sl_query_limits *lim, const sl_q
                     uint64_t *rows, uint64_t *bytes, const sl_query_sink *sink, sl_err *err)
 {
     for (size_t i = 0; i < sel->n_out; i++)
-        *bytes += vals[i].null ? 1 : sl_type_is_text(&sel->out[i].type) ? vals[i].v.s.n + 2 : 8;
+        *bytes += vals[i].null ? 1 : sl_type_has_bytes(&sel->out[i].type) ? vals[i].v.s.n + 2 : 8;
     if (++*rows > lim->max_rows)
         return sl_fail(err, SL_TOO_LARGE, "EXCEEDED_LIMIT: the result has more than %llu rows "
                        "(the query's row limit); add a LIMIT or narrow the WHERE",

@@ -95,7 +95,8 @@ static int int_rank(uint8_t id)
 static bool native_cast(const sl_expr *e)
 {
     sl_type f = sl_expr_type(sl_expr_arg(e, 0)), t = sl_expr_type(e);
-    if (f.id == t.id && f.precision == t.precision && f.scale == t.scale && !sl_type_is_text(&t))
+    if (f.id == t.id && f.precision == t.precision && f.scale == t.scale && f.len == t.len &&
+        !sl_type_is_text(&t))
         return true;
     if (cls(f) == 0 && cls(t) == 0)
         return t.id == SL_BOOLEAN || int_rank(t.id) >= int_rank(f.id);

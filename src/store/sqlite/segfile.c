@@ -255,7 +255,9 @@ sl_code sl__sq_segw_commit(sq_segw *w, sl_err *err)
 sl_code sl__sq_segw_seal(sq_segw *w, sl_err *err)
 {
     sl_code rc = sl__sq_segw_commit(w, err);
-    if (rc == SL_OK && sqlite3_close(w->db) != SQLITE_OK)
+    /* Closed whatever COMMIT said (a full disk fails it): a connection left open would keep
+     * the file, unlinked by the abort, and its space until the process ends. */
+    if (sqlite3_close(w->db) != SQLITE_OK && rc == SL_OK)
         rc = sl_fail(err, SL_BACKEND, "cannot close segment");
     w->db = NULL;
     if (rc == SL_OK && w->fd >= 0 && fsync(w->fd) != 0)

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../../batch/bitmap.h"
 #include "../../core/mem.h"
 #include "internal.h"
 
@@ -56,7 +57,12 @@ sl_code sl__sq_decode(sqlite3_value *v, const sl_type *t, bool *null, sl_datum *
     *null = st == SQLITE_NULL;
     if (*null)
         return SL_OK;
-    if (sl_type_is_text(t)) {
+    if (sl_type_is_blob(t)) {
+        out->s.n = (size_t)sqlite3_value_bytes(v);
+        out->s.p = out->s.n ? (const char *)sqlite3_value_blob(v) : "";
+        if (out->s.p == NULL)
+            return sl_fail(err, SL_NOMEM, "out of memory reading a value");
+    } else if (sl_type_has_bytes(t)) {
         out->s.p = (const char *)sqlite3_value_text(v);
         out->s.n = (size_t)sqlite3_value_bytes(v);
         if (out->s.p == NULL)
@@ -82,7 +88,9 @@ void sl__sq_result(sqlite3_context *ctx, const sl_type *t, bool null, const sl_d
     uint8_t b[16];
     if (null)
         sqlite3_result_null(ctx);
-    else if (sl_type_is_text(t))
+    else if (sl_type_is_blob(t))
+        sqlite3_result_blob64(ctx, v->s.n ? v->s.p : "", v->s.n, SQLITE_TRANSIENT);
+    else if (sl_type_has_bytes(t))
         sqlite3_result_text64(ctx, v->s.n ? v->s.p : "", v->s.n, SQLITE_TRANSIENT, SQLITE_UTF8);
     else if (sl__sq_real(t) && isnan(v->d))
         sqlite3_result_text(ctx, "NaN", 3, SQLITE_STATIC);
@@ -138,7 +146,7 @@ static void scalar(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (rc == SL_OK)
         rc = sl_expr_eval(f->e, cols, 1, NULL, &q->sel->ctx, &q->call, &out, &e);
     bool null = rc == SL_OK && out.null && out.null[0];
-    if (rc == SL_OK && !null && sl_type_is_text(&out.type) && out.v[0].s.n > q->lim.max_bytes)
+    if (rc == SL_OK && !null && sl_type_has_bytes(&out.type) && out.v[0].s.n > q->lim.max_bytes)
         rc = sl_fail(&e, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: a value of %zu bytes exceeds the "
                      "query's limit of %llu bytes", out.v[0].s.n,
                      (unsigned long long)q->lim.max_bytes);
@@ -298,11 +306,90 @@ static void sum_value(sqlite3_context *ctx)
     sqlite3_result_blob(ctx, b, 16, SQLITE_TRANSIENT);
 }
 
+/* ---- __sl_bmu / __sl_hllu: the AGGREGATE KEY merge's BITMAP_UNION and HLL_UNION ----------
+ * Window functions over a whole key partition (the merge view gives their window no ORDER BY,
+ * so SQLite never takes a row out and the inverse is never called). A malformed stored value
+ * stops the statement. */
+
+typedef struct sketch_state {
+    void *s;        /* sl_bitmap or sl_hll */
+    bool any;
+} sketch_state;
+
+static void sketch_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    bool bm = sqlite3_user_data(ctx) != NULL;
+    sketch_state *st = state(ctx, sizeof *st);
+    (void)argc;
+    if (st == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    if (st->s == NULL && (st->s = bm ? (void *)sl_bitmap_new() : sl_calloc(sizeof(sl_hll))) ==
+                             NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    int n = sqlite3_value_bytes(argv[0]);
+    sl_slice v = {n ? (const char *)sqlite3_value_blob(argv[0]) : "", (size_t)n};
+    if (!(bm ? sl_bitmap_or_bytes(st->s, v) : sl_hll_or_bytes(st->s, v)))
+        sqlite3_result_error(ctx, bm ? "a stored BITMAP is malformed" : "a stored HLL is "
+                             "malformed", -1);
+    st->any = true;
+}
+
+static void sketch_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc, (void)argv;
+    sqlite3_result_error(ctx, "a union cannot take a value back", -1);
+}
+
+static void sketch_value(sqlite3_context *ctx)
+{
+    bool bm = sqlite3_user_data(ctx) != NULL;
+    sketch_state *st = state(ctx, 0);
+    sl_arena_t a;
+    sl_slice r;
+    if (st == NULL || !st->any) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sl_arena_init(&a, 4096);
+    if (bm ? sl_bitmap_write(st->s, &a, &r) : sl_hll_write(st->s, &a, &r))
+        sqlite3_result_blob64(ctx, r.p, r.n, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_error_nomem(ctx);
+    sl_arena_free(&a);
+}
+
+static void sketch_final(sqlite3_context *ctx)
+{
+    bool bm = sqlite3_user_data(ctx) != NULL;
+    sketch_state *st = state(ctx, 0);
+    sketch_value(ctx);
+    if (st && st->s && bm)
+        sl_bitmap_free(st->s);
+    else if (st && st->s)
+        sl_hll_free(st->s), sl_free(st->s);
+    if (st)
+        st->s = NULL;
+}
+
 sl_code sl__sq_register_sum128(sqlite3 *db, sl_err *err)
 {
+    static char bitmap_tag;
     if (sqlite3_create_window_function(db, "__sl_sum128", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                        NULL, sum_step, sum_value, sum_value, sum_inverse,
-                                       NULL) != SQLITE_OK)
-        return sl_fail(err, SL_BACKEND, "cannot register __sl_sum128: %s", sqlite3_errmsg(db));
+                                       NULL) != SQLITE_OK ||
+        sqlite3_create_window_function(db, "__sl_bmu", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                       &bitmap_tag, sketch_step, sketch_final, sketch_value,
+                                       sketch_inverse, NULL) != SQLITE_OK ||
+        sqlite3_create_window_function(db, "__sl_hllu", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                       NULL, sketch_step, sketch_final, sketch_value,
+                                       sketch_inverse, NULL) != SQLITE_OK)
+        return sl_fail(err, SL_BACKEND, "cannot register the merge functions: %s",
+                       sqlite3_errmsg(db));
     return SL_OK;
 }

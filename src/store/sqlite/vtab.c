@@ -196,7 +196,7 @@ static bool same_kind(sqlite3_value *v, const sl_type *t)
     case SQ_INT: return k == SQLITE_INTEGER;
     case SQ_WIDE: return k == SQLITE_BLOB && sqlite3_value_bytes(v) == 16;
     case SQ_F64: return k == SQLITE_FLOAT || k == SQLITE_INTEGER;
-    case SQ_BYTES: return k == SQLITE_TEXT;
+    case SQ_BYTES: return k == SQLITE_TEXT && !sl_type_is_blob(t); /* blobs keep no bounds */
     }
     return false;
 }

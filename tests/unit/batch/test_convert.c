@@ -20,7 +20,7 @@ static sl_type ty(sl_type_id id, unsigned prec, unsigned scale, uint32_t len)
 
 static sl_conv conv(sl_type t, const char *s, sl_datum *d, int32_t tz)
 {
-    sl_conv_ctx ctx = {tz, NULL};
+    sl_conv_ctx ctx = {.tz_offset_s = tz};
     /* Copy without a NUL so that a parser reading past the slice trips ASan. */
     size_t n = strlen(s);
     char *p = malloc(n ? n : 1);

@@ -81,6 +81,12 @@ Test(parse, precedence_and_canonical_text)
     CANON("cast(a as decimal(10, 2))", "CAST(`a` AS decimal(10,2))");
     CANON("cast(a as varchar(20))", "CAST(`a` AS varchar(20))");
     CANON("cast(a as signed)", "CAST(`a` AS bigint)");
+    CANON("cast(a as ARRAY<INT>)", "CAST(`a` AS array<int>)");
+    CANON("cast(a as map<string, array<decimal(10,2)>>)",
+          "CAST(`a` AS map<text,array<decimal(10,2)>>)");
+    CANON("cast(a as struct<f1:int, select:varchar(3)>)",
+          "CAST(`a` AS struct<f1:int,select:varchar(3)>)");
+    CANON("cast(a as variant)", "CAST(`a` AS variant)");
     CANON("date_add(dt, interval 1 day)", "date_add(`dt`, INTERVAL 1 DAY)");
     CANON("YEAR(dt)", "YEAR(`dt`)");
     CANON("current_timestamp", "current_timestamp()");
@@ -134,6 +140,19 @@ Test(parse, errors_carry_positions)
     cr_expect(eq(str, (char *)err_of("a @ b"), "syntax error at position 3 near '@'"));
     cr_expect(eq(str, (char *)err_of("12ab"), "syntax error at position 1 near '12ab'"));
     cr_expect(eq(str, (char *)err_of("cast(a as blob)"), "syntax error at position 11 near 'blob'"));
+    cr_expect(eq(str, (char *)err_of("cast(a as array<int)"),
+                 "syntax error at position 20 near ')'"));
+    cr_expect(eq(str, (char *)err_of("cast(a as map<int>)"),
+                 "syntax error at position 18 near '>'"));
+    cr_expect(eq(str, (char *)err_of("cast(a as array<variant>)"),
+                 "VARIANT is not supported inside a complex type"));
+    cr_expect(eq(str, (char *)err_of("cast(a as struct<`x`:int>)"),
+                 "syntax error at position 18 near 'x'"));
+    cr_expect(eq(str, (char *)err_of("cast(a as struct<x:int, X:int>)"),
+                 "duplicate field name in struct"));
+    cr_expect(eq(str, (char *)err_of("cast(a as array<array<array<array<array<array<array<array<"
+                                     "array<array<int>>>>>>>>>>)"),
+                 "complex types nest too deep"));
     cr_expect(eq(str, (char *)err_of("cast(a as decimal(50,2))"),
                  "invalid type arguments at position 18"));
     cr_expect(eq(str, (char *)err_of("substr('a')"),

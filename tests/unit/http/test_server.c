@@ -148,6 +148,35 @@ static void sink_body(sl_http_req *r, const char *p, size_t n)
     n_body++;
 }
 
+/* Streamed replies: /stream?n=N writes N bytes (byte i is 'a' + i % 26) in pieces of 1000;
+ * /streamcut writes 200 KiB, then fails (the reply is cut). */
+static atomic_llong stream_written;
+static atomic_int stream_failed, stream_done;
+
+static void stream_end(sl_http_req *r)
+{
+    long long n = atoll(r->query.n > 2 ? r->query.p + 2 : "0");
+    bool cut = sl_slice_eq(r->path, "/streamcut");
+    if (cut)
+        n = 200 * 1024;
+    cr_assert(eq(int, sl_http_stream_begin(r, 200, "text/plain"), SL_OK));
+    char piece[1000];
+    for (long long at = 0; at < n;) {
+        size_t k = n - at < (long long)sizeof piece ? (size_t)(n - at) : sizeof piece;
+        for (size_t i = 0; i < k; i++)
+            piece[i] = (char)('a' + (at + (long long)i) % 26);
+        if (sl_http_stream_write(r, piece, k) != SL_OK) {
+            stream_failed++;
+            break;
+        }
+        at += (long long)k;
+        stream_written = at;
+    }
+    if (cut)
+        sl_http_respond(r, 500, "text/plain", "too late\n", 9); /* cuts the started reply */
+    stream_done++;
+}
+
 static const sl_http_handler h_echo = {"echo", echo_begin, echo_body, echo_end, NULL,
                                        count_cleanup};
 static const sl_http_handler h_hello = {"hello", NULL, NULL, hello_end, NULL, count_cleanup};
@@ -162,6 +191,7 @@ static const sl_http_handler h_both = {"both", both_begin, sink_body, hello_end,
                                        count_cleanup};
 static const sl_http_handler h_drain = {"drain", NULL, sink_body, hello_end, drain_expire,
                                         count_cleanup};
+static const sl_http_handler h_stream = {"stream", NULL, NULL, stream_end, NULL, count_cleanup};
 
 static const sl_http_handler *route(void *app, sl_http_req *r)
 {
@@ -171,7 +201,8 @@ static const sl_http_handler *route(void *app, sl_http_req *r)
         const sl_http_handler *h;
     } table[] = {{"/echo", &h_echo},         {"/hello", &h_hello}, {"/reject", &h_reject},
                  {"/midfail", &h_midfail},   {"/slow", &h_slow},   {"/deadline", &h_deadline},
-                 {"/both", &h_both},         {"/drain", &h_drain}};
+                 {"/both", &h_both},         {"/drain", &h_drain},
+                 {"/stream", &h_stream},     {"/streamcut", &h_stream}};
     for (size_t i = 0; i < SL_COUNT(table); i++)
         if (sl_slice_eq(r->path, table[i].path))
             return table[i].h;
@@ -356,6 +387,8 @@ static void *sender_thread(void *arg)
 
 static void reset_counters(void)
 {
+    stream_written = 0;
+    stream_failed = stream_done = 0;
     n_begin = n_body = n_end = n_expire = n_cleanup = n_completed = 0;
     saw_cl = saw_chunked = saw_expect = 0;
 }
@@ -1050,6 +1083,134 @@ Test(http_server, second_shutdown_cuts_off_at_once)
     sl_http_server_free(v.s);
 }
 
+/* ---- streamed replies -------------------------------------------------------------------- */
+
+/* Read a chunked body after its head; *total gets the payload bytes, checked against the
+ * stream's pattern. True when the last chunk arrived. */
+static bool read_chunked(int fd, long long *total)
+{
+    *total = 0;
+    for (;;) {
+        char line[64];
+        size_t n = 0;
+        while (n + 1 < sizeof line) {
+            if (recv(fd, line + n, 1, 0) != 1)
+                return false;
+            if (++n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
+                break;
+        }
+        line[n] = 0;
+        long long size = strtoll(line, NULL, 16);
+        static char buf[1 << 17];
+        long long left = size + 2;
+        while (left > 0) {
+            ssize_t k = recv(fd, buf, left < (long long)sizeof buf ? (size_t)left : sizeof buf, 0);
+            if (k <= 0)
+                return false;
+            for (ssize_t i = 0; i < k && left - i > 2; i++)
+                cr_assert(eq(chr, buf[i], (char)('a' + (*total + i) % 26)));
+            long long data = left - k >= 2 ? k : left - 2 > 0 ? left - 2 : 0;
+            *total += data;
+            left -= k;
+        }
+        if (size == 0)
+            return true;
+    }
+}
+
+Test(http_server, stream_chunked_then_keep_alive)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "GET /stream?n=3000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    cr_assert(eq(int, r.status, 200));
+    cr_assert(strstr(r.head, "Transfer-Encoding: chunked\r\n") != NULL, "%s", r.head);
+    cr_assert(strstr(r.head, "Content-Length") == NULL);
+    long long total;
+    cr_assert(read_chunked(fd, &total));
+    cr_assert(eq(i64, total, 3000000));
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"); /* the connection is reusable */
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(eq(str, r.body, "hello\n"));
+    close(fd);
+    stop(&v);
+}
+
+Test(http_server, stream_small_is_an_ordinary_reply)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "GET /stream?n=30 HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    cr_assert(strstr(r.head, "Content-Length: 30\r\n") != NULL, "%s", r.head);
+    cr_assert(eq(str, r.body, "abcdefghijklmnopqrstuvwxyzabcd"));
+    close(fd);
+    stop(&v);
+}
+
+Test(http_server, stream_http10_ends_with_the_close)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "GET /stream?n=500000 HTTP/1.0\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    cr_assert(strstr(r.head, "Transfer-Encoding") == NULL, "%s", r.head);
+    cr_assert(strstr(r.head, "Connection: close\r\n") != NULL);
+    long long total = 0;
+    static char buf[65536];
+    ssize_t k;
+    while ((k = recv(fd, buf, sizeof buf, 0)) > 0)
+        total += k;
+    cr_assert(eq(i64, total, 500000));
+    close(fd);
+    stop(&v);
+}
+
+Test(http_server, stream_cut_has_no_last_chunk)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    send_str(fd, "GET /streamcut HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    cr_assert(eq(int, r.status, 200));
+    long long total;
+    cr_assert(not(read_chunked(fd, &total))); /* EOF before the 0-size chunk */
+    cr_assert(wait_for(&n_cleanup, 1, 2000));
+    close(fd);
+    stop(&v);
+}
+
+Test(http_server, stream_waits_for_a_slow_client_and_fails_when_it_leaves)
+{
+    struct srv v;
+    struct resp r;
+    start(&v, NULL);
+    int fd = dial(v.port);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    send_str(fd, "GET /stream?n=1000000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    sleep_ms(300); /* the client reads nothing: the producer must stop at the window */
+    long long held = stream_written;
+    cr_assert(lt(i64, held, 64ll << 20), "%lld bytes produced for a client reading nothing",
+              held);
+    cr_assert(eq(int, stream_done, 0));
+    close(fd); /* gone: the producer's next write fails and the request is cleaned up */
+    cr_assert(wait_for(&stream_done, 1, 5000));
+    cr_assert(eq(int, stream_failed, 1));
+    cr_assert(wait_for(&n_cleanup, 1, 2000));
+    stop(&v);
+}
+
 /* ---- what the layer reports: on_done and the listener counters (issue 16) ---------------- */
 
 static atomic_int n_done, done_404, done_200, done_499, done_400;
@@ -1106,5 +1267,46 @@ Test(http_server, on_done_once_per_request_and_listener_counters)
     cr_assert(st.bytes_in > 100);
     sl_http_server_stats(v.s, 8, &st); /* no listener has that tag */
     cr_assert(eq(u64, st.accepted, 0));
+    stop(&v);
+}
+
+Test(http_server, on_done_reports_streamed_replies_once)
+{
+    struct srv v;
+    struct resp r;
+    sl_http_config cfg;
+    sl_http_config_default(&cfg);
+    cfg.on_done = on_done;
+    start(&v, &cfg);
+    int fd = dial(v.port); /* a whole stream, then an ordinary reply on the same connection */
+    send_str(fd, "GET /stream?n=3000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    long long total;
+    cr_assert(read_chunked(fd, &total));
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, false));
+    close(fd);
+    cr_assert(wait_for(&n_done, 2, 3000));
+    cr_assert(eq(int, done_200, 2));
+    sl_http_stats st;
+    sl_http_server_stats(v.s, 7, &st);
+    cr_assert(eq(u64, st.bytes_out, (uint64_t)done_out_bytes)); /* head, chunks, last chunk */
+    cr_assert(gt(u64, (uint64_t)done_out_bytes, 3000000));
+    fd = dial(v.port); /* cut by the producer after its head: reported once, with that status */
+    send_str(fd, "GET /streamcut HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    cr_assert(not(read_chunked(fd, &total)));
+    close(fd);
+    cr_assert(wait_for(&n_done, 3, 3000));
+    cr_assert(eq(int, done_200, 3));
+    fd = dial(v.port); /* the client leaves mid-stream: 499, once */
+    send_str(fd, "GET /stream?n=1000000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+    cr_assert(read_response(fd, &r, true));
+    close(fd);
+    cr_assert(wait_for(&stream_done, 1, 5000));
+    cr_assert(wait_for(&n_done, 4, 3000));
+    sleep_ms(100);
+    cr_assert(eq(int, n_done, 4));
+    cr_assert(eq(int, done_499, 1));
     stop(&v);
 }

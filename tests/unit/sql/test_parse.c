@@ -250,13 +250,18 @@ Test(parse, types_spellings)
 
 Test(parse, types_errors)
 {
-    ptype_err("array<int>", "unsupported type array");
-    ptype_err("MAP<int,int>", "unsupported type MAP");
-    ptype_err("bitmap", "unsupported type bitmap");
-    ptype_err("hll", "unsupported type hll");
+    /* issue 23/24: the complex, VARIANT, BITMAP and HLL types parse (test_complex.c has their
+     * spellings); malformed ones and types still missing are refused */
+    cr_assert(eq(int, ptype("array<int>").id, SL_ARRAY));
+    cr_assert(eq(int, ptype("MAP<int,int>").id, SL_MAP));
+    cr_assert(eq(int, ptype("bitmap").id, SL_BITMAP));
+    cr_assert(eq(int, ptype("hll").id, SL_HLL));
+    cr_assert(eq(int, ptype("variant").id, SL_VARIANT));
+    cr_assert(eq(int, ptype("struct<a:int>").id, SL_STRUCT));
+    ptype_err("array<int", "syntax error");
+    ptype_err("map<int>", "syntax error");
+    ptype_err("array<hll>", "HLL is not supported inside a complex type");
     ptype_err("quantile_state", "unsupported type quantile_state");
-    ptype_err("variant", "unsupported type variant");
-    ptype_err("struct<a:int>", "unsupported type struct");
     ptype_err("decimalv3(39, 2)", "precision of DECIMALV3 must be between 1 and 38, got 39");
     ptype_err("decimalv2(28, 2)", "between 1 and 27");
     ptype_err("decimal(0)", "between 1 and 38");
@@ -349,7 +354,7 @@ Test(parse, create_table_range_forms)
                "\"2\"))", "more values than the 1 partition columns");
     expect_err("CREATE TABLE t (a int) PARTITION BY RANGE(a) (PARTITION p VALUES LESS THAN (\"1\"), "
                "PARTITION P VALUES LESS THAN (\"2\"))", "Duplicate partition name P");
-    expect_err("CREATE TABLE t (a date) PARTITION BY RANGE(a) (FROM (\"2000-01-01\") TO "
+    expect_err("CREATE TABLE t (a varchar(10)) PARTITION BY RANGE(a) (FROM (\"2000-01-01\") TO "
                "(\"2001-01-01\") INTERVAL 1 MONTH)", "batch partitions");
     expect_err("CREATE TABLE t (a int) PARTITION BY RANGE(x) ()", "Unknown column 'x'");
 }
@@ -372,16 +377,24 @@ Test(parse, create_table_key_rules)
     expect_err("CREATE TABLE t (a string, b int) DUPLICATE KEY(a)", "String Type");
     expect_err("CREATE TABLE t (a int, b int, c int sum) DISTRIBUTED BY HASH(c)",
                "Distribution column[c] is not key column");
-    expect_err("CREATE TABLE t (a int) DISTRIBUTED BY HASH(b)", "Unknown column 'b'");
+    expect_err("CREATE TABLE t (a int) DISTRIBUTED BY HASH(b)", "Distribution column(b) doesn't exist.");
     expect_err("CREATE TABLE t (a int, A int)", "Duplicate column name 'A'");
-    expect_err("CREATE TABLE t (a int, b bitmap bitmap_union)", "unsupported type bitmap");
-    expect_err("CREATE TABLE t (a int, b array<int>)", "unsupported type array");
+    expect_err("CREATE TABLE t (a int, b bitmap) DUPLICATE KEY(a)",
+               "BITMAP_UNION must be used in AGG_KEYS");
+    expect_err("CREATE TABLE t (a int, b hll hll_union) UNIQUE KEY(a)",
+               "HLL_UNION must be used in AGG_KEYS");
+    expect_err("CREATE TABLE t (a int, b bitmap sum) AGGREGATE KEY(a)",
+               "Aggregate type SUM is not compatible with primitive type BITMAP");
+    expect_err("CREATE TABLE t (a int, b int bitmap_union) AGGREGATE KEY(a)",
+               "Aggregate type BITMAP_UNION is not compatible with primitive type INT");
+    expect_err("CREATE TABLE t (a array<int>, b int) DUPLICATE KEY(a)",
+               "ARRAY type should not be used in key column[a]");
     expect_err("CREATE TABLE t (a int) ENGINE=mysql", "unsupported engine mysql");
     expect_err("CREATE TABLE t (a int) DISTRIBUTED BY RANDOM BUCKETS 0", "invalid number of buckets");
     expect_err("CREATE TABLE t (a int) DUPLICATE KEY(a) UNIQUE KEY(a)",
                "syntax error at line 1, column 41 near 'UNIQUE'");
     expect_err("CREATE TABLE t ()", "syntax error at line 1, column 17 near ')'");
-    expect_err("CREATE TABLE t AS SELECT 1", "CREATE TABLE ... AS SELECT is not supported");
+    expect_err("CREATE TABLE t AS SELECT * FROM", "syntax error");
 }
 
 Test(parse, create_table_implicit_keys_stop_at_float_or_string)

@@ -465,7 +465,13 @@ Test(sqlite_render, shared_cases_cover_every_function)
         const size_t *n;
     } tabs[] = {{sl__expr_funcs_time, &sl__expr_n_funcs_time},
                 {sl__expr_funcs_string, &sl__expr_n_funcs_string},
-                {sl__expr_funcs_math, &sl__expr_n_funcs_math}};
+                {sl__expr_funcs_math, &sl__expr_n_funcs_math},
+                {sl__expr_funcs_string2, &sl__expr_n_funcs_string2},
+                {sl__expr_funcs_regexp, &sl__expr_n_funcs_regexp},
+                {sl__expr_funcs_math2, &sl__expr_n_funcs_math2},
+                {sl__expr_funcs_date2, &sl__expr_n_funcs_date2},
+                {sl__expr_funcs_json, &sl__expr_n_funcs_json},
+                {sl__expr_funcs_hash, &sl__expr_n_funcs_hash}};
     cr_assert(sc_load(&CASES));
     int missing = 0;
     for (size_t t = 0; t < SL_COUNT(tabs); t++)
