@@ -176,10 +176,13 @@ static void rewrite_sql(sl_buf *b, params *ps, const sl_etable *old, const sl_et
         sl_buf_puts(b, " WHERE "), covered(b, ps, nw->def, src);
 }
 
-/* Bind ps's texts as values of their types (a text that is not one: NULL). */
+/* Bind ps's texts as values of their types (a text that is not one: NULL). Complex values
+ * (a DEFAULT '[]') are built in an arena; bind_value copies every value. */
 static void bind_params(sqlite3_stmt *st, const params *ps)
 {
-    static const sl_conv_ctx cc = {0};
+    sl_arena_t a;
+    sl_arena_init(&a, 0);
+    sl_conv_ctx cc = {.arena = &a};
     uint8_t tmp[16];
     for (size_t i = 0; i < ps->n; i++) {
         sl_datum v;
@@ -188,6 +191,7 @@ static void bind_params(sqlite3_stmt *st, const params *ps)
         else
             bind_value(st, (int)i + 1, ps->types[i], &v, tmp);
     }
+    sl_arena_free(&a);
 }
 
 /* One old segment into a new file; *rows receives its row count. The old file is read

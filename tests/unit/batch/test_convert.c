@@ -880,7 +880,7 @@ Test(convert, fast_column_agrees_with_sl_convert)
                 if (!done[i])
                     continue;
                 sl_datum want;
-                sl_conv_ctx ctx = {0, NULL};
+                sl_conv_ctx ctx = {.tz = NULL};
                 sl_slice c = cells[2 * i];
                 cr_assert(c.p != NULL, "a NULL cell is never done");
                 cr_assert(eq(int, sl_convert(t, c, &want, &ctx), SL_CONV_OK), "type %d '%.*s'",
