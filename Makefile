@@ -4,7 +4,7 @@
 #                                        make run
 #   build/check    (ASan+UBSan, -O1 -g)  make check
 #   build/tsan     (TSan)                make check SANITIZER=thread
-#   build/fuzz     (clang libFuzzer)     make fuzz
+#   build/fuzz     (clang libFuzzer)     make fuzz, make fuzz-smoke (in make check)
 # `make` leaves the server at build/sluice.
 
 FLAVOR   ?= release
@@ -50,7 +50,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
 
-.PHONY: all deps deps-test test check unit e2e fuzz bench run clean format conformance FORCE
+.PHONY: all deps deps-test test check unit e2e fuzz fuzz-smoke bench run clean format conformance FORCE
 .DEFAULT_GOAL := all
 
 # The recursive builds of test/check/bench/run/e2e compile in parallel: with the caller's -jN
@@ -120,6 +120,7 @@ test: deps-test
 check: deps-test
 	@$(MAKE) --no-print-directory $(SUBJ) $(if $(filter thread,$(SANITIZER)),FLAVOR=tsan,FLAVOR=check) all unit
 	@sh tests/run_all.sh build/$(if $(filter thread,$(SANITIZER)),tsan,check)
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 # libFuzzer targets, each run FUZZ_SECONDS (60) on its seed corpus.
 FUZZ_SECONDS ?= 60
@@ -135,6 +136,12 @@ build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libsluice.a
 
 fuzz: deps-test $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# `make fuzz-smoke` (part of `make check`): every target FUZZ_SMOKE_SECONDS (5) on its corpus.
+# Not in `make test`: building the clang flavour alone takes minutes (docs/RELIABILITY.md).
+FUZZ_SMOKE_SECONDS ?= 5
+fuzz-smoke: deps-test $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BIN)
 
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/release/bench/%)

@@ -156,6 +156,9 @@ typedef struct sl_http_config {
     uint32_t idle_timeout_ms;    /* default 60 s: a connection without traffic is closed */
     uint32_t header_timeout_ms;  /* default 30 s: the head must arrive within this time */
     uint32_t max_connections;    /* default 1024: extra connections are closed at once */
+    uint32_t max_connections_per_client; /* default 256: connections open from one peer address
+                                    (all listeners together); more are closed at once, so one
+                                    client (slowloris) cannot take every slot */
     size_t read_buffer_bytes;    /* default 256 KiB: one read, and the most one body() gets */
     /* Loop thread, once per request the layer finished: answered (by a handler or by the
      * layer itself: 400, 404, 431, ...) or abandoned (the client went away before a reply:

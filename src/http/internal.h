@@ -117,6 +117,7 @@ typedef struct sl__hp {
     sl__hp_sw sw;               /* the byte scanner's state */
     bool in_trailer;            /* the scanner's header lines are chunked trailers */
     int n_hex;                  /* hex digits of the chunk size so far */
+    uint32_t n_ext;             /* bytes of the current chunk extension */
     uint64_t left;              /* body or chunk bytes still to skip */
 } sl__hp;
 

@@ -18,7 +18,8 @@
  *  - Built without HTTP_PARSER_STRICT (Debian), it accepts `Transfer-Encoding: gzip, chunked`
  *    and two TE headers as chunked, a space before a header colon (as part of the name),
  *    obs-fold lines (appended to the value), bare LF line ends, any version digits, any byte in
- *    a chunk extension and any two bytes after chunk data. check_framing and scan refuse these.
+ *    a chunk extension (of any length) and any two bytes after chunk data. check_framing and
+ *    scan refuse these, and extensions longer than SL__HP_MAX_CHUNK_EXT.
  *  - The parser also enforces its own compile-time head limit (80 KiB, HPE_HEADER_OVERFLOW),
  *    which we report as too large as well. We do not call http_parser_set_max_header_size:
  *    it changes a process-wide variable.
@@ -35,6 +36,9 @@
 
 #define DEFAULT_MAX_HEAD (64 * 1024) /* matches sl_http_config's default */
 #define LINE_OVERHEAD 4               /* ": " and CRLF around each header line */
+/* Chunk extensions are read and dropped, and their bytes count toward no body limit: without a
+ * bound, one chunk header could stream forever (Node.js capped them likewise, CVE-2024-22019). */
+#define SL__HP_MAX_CHUNK_EXT 4096
 
 static sl_slice trim_sp(sl_slice s)
 {
@@ -403,6 +407,7 @@ static bool scan(sl__hp *hp, const char *p, size_t n)
             } else if (c == ' ' || c == '\t') {
                 hp->sw = SL__SW_SIZE_BWS;
             } else if (c == ';') {
+                hp->n_ext = 0;
                 hp->sw = SL__SW_EXT;
             } else if (c == '\r') {
                 hp->sw = SL__SW_SIZE_LF;
@@ -411,8 +416,10 @@ static bool scan(sl__hp *hp, const char *p, size_t n)
             }
             break;
         case SL__SW_SIZE_BWS:
-            if (c == ';')
+            if (c == ';') {
+                hp->n_ext = 0;
                 hp->sw = SL__SW_EXT;
+            }
             else if (c != ' ' && c != '\t')
                 return scan_fail(hp, "invalid chunk size");
             break;
@@ -421,6 +428,8 @@ static bool scan(sl__hp *hp, const char *p, size_t n)
                 hp->sw = SL__SW_SIZE_LF;
             else if (!is_value_byte(c))
                 return scan_fail(hp, "control character in a chunk extension");
+            else if (++hp->n_ext > SL__HP_MAX_CHUNK_EXT)
+                return scan_fail(hp, "chunk extension too long");
             break;
         case SL__SW_SIZE_LF:
             if (c != '\n')

@@ -147,6 +147,7 @@ void sl_http_config_default(sl_http_config *c)
     c->idle_timeout_ms = 60 * 1000;
     c->header_timeout_ms = 30 * 1000;
     c->max_connections = 1024;         /* well under a default 4096 fd limit */
+    c->max_connections_per_client = 256; /* a quarter: three greedy clients leave room */
     c->read_buffer_bytes = 256 * 1024; /* measured best for loopback uploads (research) */
 }
 
@@ -1099,6 +1100,20 @@ static void peer_name(sl_http_conn *c)
         uv_ip4_name((struct sockaddr_in *)&ss, c->peer_ip, sizeof c->peer_ip);
 }
 
+/* True when c's peer address already holds max_connections_per_client other connections
+ * (c itself is on the list, first). A walk of at most max_connections entries, per accept. */
+static bool over_client_cap(const sl_http_conn *c)
+{
+    uint32_t n = 0;
+    if (c->peer_ip[0] == '\0')
+        return false;
+    for (const sl_http_conn *o = c->next; o; o = o->next)
+        if (!o->closing && strcmp(o->peer_ip, c->peer_ip) == 0 &&
+            ++n >= c->s->cfg.max_connections_per_client)
+            return true;
+    return false;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     struct listener *l = server->data;
@@ -1134,6 +1149,11 @@ static void on_connection(uv_stream_t *server, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(c);
+    if (over_client_cap(c)) {
+        atomic_fetch_add_explicit(&l->rejected, 1, memory_order_relaxed);
+        conn_close(c);
+        return;
+    }
     pump(c);
 }
 
@@ -1303,6 +1323,8 @@ sl_http_server *sl_http_server_new(const sl_http_config *cfg, sl_http_route_fn r
         s->cfg.header_timeout_ms = d.header_timeout_ms;
     if (s->cfg.max_connections == 0)
         s->cfg.max_connections = d.max_connections;
+    if (s->cfg.max_connections_per_client == 0)
+        s->cfg.max_connections_per_client = d.max_connections_per_client;
     if (s->cfg.read_buffer_bytes < 1024)
         s->cfg.read_buffer_bytes = d.read_buffer_bytes;
     s->route = route;

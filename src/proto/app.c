@@ -42,6 +42,8 @@ void sl_config_default(sl_config *c)
     snprintf(c->time_zone, sizeof c->time_zone, "Asia/Shanghai");
     snprintf(c->yamcs_anonymous, sizeof c->yamcs_anonymous, "off");
     c->idle_timeout_s = 300;
+    c->max_connections = 1024;
+    c->max_connections_per_client = 256;
     c->shutdown_grace_s = 30;
     c->query = sl_query_limits_or_default(NULL);
     c->workers = 8;
@@ -95,6 +97,12 @@ static const setting settings[] = {
         "are aborted by the others (their labels reusable)"),
     NUM("idle_timeout_second", K_U32, idle_timeout_s, 0,
         "a connection without traffic is closed"),
+    NUM("max_connections", K_U32, max_connections, 1,
+        "HTTP connections open at once on the FE, load and tsload ports together; more are "
+        "closed at once"),
+    NUM("max_connections_per_client", K_U32, max_connections_per_client, 1,
+        "of them, connections open at once from one client address; more are closed at once "
+        "(slow clients cannot take every slot)"),
     NUM("shutdown_grace_second", K_U32, shutdown_grace_s, 0,
         "on SIGTERM/SIGINT, requests in flight get this long to finish before they are cut "
         "off with an error reply"),
@@ -473,6 +481,8 @@ sl_code sl_app_start(sl_app *app, const sl_config *cfg, sl_err *err)
     sl_http_config hc;
     sl_http_config_default(&hc);
     hc.idle_timeout_ms = cfg->idle_timeout_s * 1000;
+    hc.max_connections = cfg->max_connections;
+    hc.max_connections_per_client = cfg->max_connections_per_client;
     hc.on_done = sl__obs_request_done;
     hc.on_log = sl__obs_http_log;
     app->http = sl_http_server_new(&hc, sl__route, app, err);

@@ -41,6 +41,8 @@ typedef struct sl_config {
                                        or +hh:mm; Doris's default Asia/Shanghai */
     bool truncate_strings;          /* Doris master string overflow semantics */
     uint32_t idle_timeout_s;
+    uint32_t max_connections;       /* HTTP connections open at once, all ports (1024) */
+    uint32_t max_connections_per_client; /* of them from one client address (256) */
     uint32_t workers;               /* libuv worker threads */
     char tsload_tls_cert[1024];     /* PEM; "" = DATA_DIR/tls/cert.pem (generated when absent) */
     char tsload_tls_key[1024];      /* PEM; "" = DATA_DIR/tls/key.pem */

@@ -54,7 +54,9 @@ static void exec_ok(sl_http_req *r, sql_ctx *c)
 
 /* ---- result sets --------------------------------------------------------------------- */
 
-/* A result set is built in b until it passes FLUSH_AT; from then on the reply streams
+/* The buffered form (X-Doris-Stream: false) answers at most `limit` rows and is built whole
+ * (within query_max_result_bytes), so a failure is always a whole error reply. In the streaming
+ * form a result set is built in b until it passes FLUSH_AT; from then on the reply streams
  * (sl_http_stream_*): the envelope's head, then b each time it fills, then the tail. A result
  * of any size holds about FLUSH_AT here and the HTTP layer's window there; the executor's
  * bounds (query_max_result_rows / _bytes, query_timeout) still apply. A statement that fails
@@ -68,6 +70,7 @@ typedef struct rs {
     sl_type *types;           /* the columns' types, copied at meta */
     size_t n_cols;
     size_t rows;
+    bool may_stream;          /* the streaming form (no X-Doris-Stream: false) */
     bool streaming;           /* the envelope's head went out */
 } rs;
 
@@ -167,7 +170,7 @@ static sl_code rs_row(void *arg, const sl_qval *vals, size_t n)
     s->rows++;
     if (s->b.oom)
         return SL_NOMEM;
-    return s->b.len >= FLUSH_AT ? rs_flush(s) : SL_OK;
+    return s->may_stream && s->b.len >= FLUSH_AT ? rs_flush(s) : SL_OK;
 }
 
 static void rs_reply(sl_http_req *r, rs *s, sql_ctx *c)
@@ -195,7 +198,7 @@ static void rs_free(rs *s)
 static void execute(sl_http_req *r, sql_ctx *c, sl_slice text, size_t limit)
 {
     sl_session ses = {r->app, c->id, c->db, limit};
-    rs s = {.r = r};
+    rs s = {.r = r, .may_stream = limit == 0};
     sl_query_sink sink = {rs_meta, rs_row, &s};
     sl_exec_out out;
     sl_err err = {0};

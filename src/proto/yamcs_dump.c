@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../batch/complex.h"
 #include "../batch/convert.h"
 #include "../core/jsonval.h"
 #include "../core/mem.h"
@@ -118,11 +119,26 @@ static int64_t floordiv(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* A value of sluice type t as text (buf: 64 bytes for numbers and times). */
-static sl_slice as_text(const sl_type *t, const sl_qval *v, char *buf)
+/* A value of sluice type t as text (buf: 64 bytes for numbers and times; ARRAY, MAP and
+ * STRUCT values in Doris's text form, in the row's arena; an empty text when out of memory,
+ * with d->err set). */
+static sl_slice as_text(dump *d, const sl_type *t, const sl_qval *v, char *buf)
 {
     size_t k;
     switch ((sl_type_id)t->id) {
+    case SL_ARRAY: case SL_MAP: case SL_STRUCT: {
+        sl_buf tb = SL_BUF_INIT;
+        sl_cv_format(&tb, t, (sl_slice){v->v.s.p, v->v.s.n});
+        sl_slice out = SL_LIT("");
+        if (!tb.oom)
+            out = sl_arena_slice(&d->tmp, (sl_slice){tb.p ? tb.p : "", tb.len});
+        if (tb.oom || out.p == NULL) {
+            sl_fail(d->err, SL_NOMEM, "out of memory");
+            out = SL_LIT("");
+        }
+        sl_buf_free(&tb);
+        return out;
+    }
     case SL_TINYINT: case SL_SMALLINT: case SL_INT: case SL_BIGINT: case SL_BOOLEAN:
         k = (size_t)snprintf(buf, 48, "%lld", (long long)v->v.i);
         break;
@@ -148,7 +164,7 @@ static sl_code as_us(dump *d, const sl_type *t, const sl_qval *v, int64_t *us)
         *us = v->v.i * INT64_C(86400000000);
         return SL_OK;
     }
-    return text_us(d, as_text(t, v, buf), us);
+    return text_us(d, as_text(d, t, v, buf), us);
 }
 
 static sl_code put_scalar(dump *d, sl_buf *b, uint8_t yt, const sl_type *t, const sl_qval *v);
@@ -224,7 +240,7 @@ static sl_code put_scalar(dump *d, sl_buf *b, uint8_t yt, const sl_type *t, cons
         return SL_OK;
     }
     case SL_Y_UUID: {
-        sl_slice s = as_text(t, v, buf);
+        sl_slice s = as_text(d, t, v, buf);
         char h[33];
         size_t k = 0;
         for (size_t i = 0; i < s.n && k < 32; i++)
@@ -242,8 +258,8 @@ static sl_code put_scalar(dump *d, sl_buf *b, uint8_t yt, const sl_type *t, cons
     }
     case SL_Y_BINARY:
     case SL_Y_PROTOBUF:
-    case SL_Y_PARAMETER_VALUE: return put_hex(d, b, as_text(t, v, buf));
-    default: /* STRING, ENUM */ return put_mutf8(d, b, as_text(t, v, buf));
+    case SL_Y_PARAMETER_VALUE: return put_hex(d, b, as_text(d, t, v, buf));
+    default: /* STRING, ENUM */ return put_mutf8(d, b, as_text(d, t, v, buf));
     }
 }
 

@@ -189,6 +189,15 @@ class StreamedResultTest(unittest.TestCase):
         self.assertEqual(rows[19999], [19999, "value-%048d" % 19999])
         self.assertIsInstance(doc["data"]["time"], int)
 
+    def test_buffered_form_is_built_whole(self):
+        r = self.s.request("POST", "/api/query/default_cluster/st",
+                           [("Authorization", basic()), ("Content-Type", "application/json"),
+                            ("X-Doris-Stream", "false")],
+                           json.dumps({"stmt": "SELECT id, v FROM t WHERE id < 20000 ORDER BY id",
+                                       "limit": 5000}).encode())
+        self.assertIsNotNone(r.header("Content-Length"))
+        self.assertEqual(len(r.json()["data"]["data"]), 5000)
+
     def test_small_result_has_a_length(self):
         r = self.post("SELECT count(*) FROM t")
         self.assertIsNotNone(r.header("Content-Length"))

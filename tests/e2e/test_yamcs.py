@@ -422,6 +422,20 @@ class YamcsTest(unittest.TestCase):
         self.assertEqual(r.status, 200)
         self.assertEqual(self.dump(dst), d1)
 
+    def test_dump_of_complex_columns_in_doris_text(self):
+        """A Doris-made table's ARRAY / MAP / STRUCT columns dump as Doris's text forms, not
+        as sluice's internal encoding."""
+        self.s.sql("CREATE TABLE inst.cx (k BIGINT NOT NULL, a ARRAY<INT>, m MAP<STRING, INT>, "
+                   "st STRUCT<f:INT, g:STRING>) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        self.s.sql("INSERT INTO inst.cx VALUES (1, [1, 2, 3], {'x': 1}, {5, 'five'})")
+        got = split_delimited(self.dump("cx"), self.Row)
+        self.assertEqual(len(got), 1)
+        names = {c.id: c.name for c in got[0].columns}
+        cells = {names[c.columnId]: c.data for c in got[0].cells}
+        self.assertEqual(cells["a"], s_cell("[1, 2, 3]"))
+        self.assertEqual(cells["m"], s_cell('{"x":1}'))
+        self.assertEqual(cells["st"], s_cell('{"f":5, "g":"five"}'))
+
     def test_duplicate_key_replaces(self):
         # Needs the store's UNIQUE KEY merge (integrator's change); see docs/yamcs.md.
         t = self.new_table()

@@ -305,3 +305,35 @@ Test(http_parser, fuzz_crash_ea6af8ed_scanner_and_parser_disagree)
         sl__hp_free(&hp);
     }
 }
+
+/* A chunk extension is bounded (issue 17's hostile corpus: 70 KB of extension loaded a row);
+ * one of 4096 bytes still passes, in one piece and byte by byte. */
+Test(http_parser, chunk_extension_bounded)
+{
+    static const char pre[] = "PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;";
+    static const char post[] = "\r\nabc\r\n0\r\n\r\n";
+    static char req[sizeof pre + 5000 + sizeof post];
+    for (size_t ext = 4095, k = 0; k < 2; ext = 4097, k++) {
+        size_t n = sizeof pre - 1;
+        memcpy(req, pre, n);
+        memset(req + n, 'e', ext);
+        n += ext;
+        memcpy(req + n, post, sizeof post - 1);
+        n += sizeof post - 1;
+        for (size_t split = 1; split <= 100000; split *= 100000) {
+            struct got g = {0};
+            sl__hp hp;
+            sl__hp_init(&hp, 0, take_body, &g);
+            sl__hp_event ev = run_n(&hp, &g, req, n, split);
+            if (k == 0) {
+                cr_assert(ne(int, ev, SL__HP_ERROR), "%s", sl__hp_error_text(&hp));
+                cr_assert(eq(int, g.completes, 1));
+            } else {
+                cr_assert(eq(int, ev, SL__HP_ERROR));
+                cr_assert(eq(str, (char *)sl__hp_error_text(&hp), "chunk extension too long"));
+                cr_assert(eq(int, g.completes, 0));
+            }
+            sl__hp_free(&hp);
+        }
+    }
+}
