@@ -14,9 +14,9 @@
  * calls for what it cannot compute natively, comparisons and ordering follow the v2 encoding
  * (NULLs first ascending, text by bytes), a double that comes out NaN is NULL as SQLite makes
  * it (stored NaN values, which SQLite holds as the text 'NaN', send the query to SQLite, as do
- * queries touching ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL values), GROUP BY without ORDER
- * BY returns the groups in key order and DISTINCT in first-seen
- * order, as SQLite's plans do, and the limits and their messages are the SQLite path's. When
+ * queries touching ARRAY, MAP, STRUCT, VARIANT, BITMAP or HLL values or with a long IN list),
+ * GROUP BY without ORDER BY returns the groups in key order and DISTINCT in first-seen order,
+ * as SQLite's plans do, and the limits and their messages are the SQLite path's. When
  * kept rows or groups would pass the budget, the scan stops before anything was sent and the
  * query goes to SQLite, which spills to temporary files.
  *
@@ -38,6 +38,8 @@
  * streams out of SQLite's external sort in flat memory rather than being held here first
  * (issue 26: a 5 M-row sorted dump grows the server by a few MiB, not 200). */
 #define SORT_HELD (32u << 20)
+/* Arguments of one expression node the scan evaluates at most (see sqlite_only). */
+#define MAX_ARGS 64
 
 /* ---- reading slices ------------------------------------------------------------------------- */
 
@@ -497,33 +499,35 @@ static bool makes_text(const sl_expr *e)
     return false;
 }
 
-/* Does e (or any part of it) have a type held as bytes that are not text - ARRAY, MAP,
- * STRUCT, BITMAP, HLL - or VARIANT? Queries over those go to SQLite, where the row path's
- * functions and the keyed merges have always computed them. */
-static bool touches_bytes(const sl_expr *e)
+/* Is e (or any part of it) left to SQLite? A type held as bytes that are not text - ARRAY,
+ * MAP, STRUCT, BITMAP, HLL - or VARIANT: the row path's functions and the keyed merges have
+ * always computed those there. A node of more than MAX_ARGS arguments (a long IN list): the
+ * engine would evaluate every element for every row, where SQLite looks rows up in an index
+ * of the list. */
+static bool sqlite_only(const sl_expr *e)
 {
     if (e == NULL)
         return false;
     sl_type t = sl_expr_type(e);
-    if (sl_type_has_bytes(&t) && !sl_type_is_text(&t))
+    if ((sl_type_has_bytes(&t) && !sl_type_is_text(&t)) || sl_expr_n_args(e) > MAX_ARGS)
         return true;
     for (size_t i = 0; i < sl_expr_n_args(e); i++)
-        if (touches_bytes(sl_expr_arg(e, i)))
+        if (sqlite_only(sl_expr_arg(e, i)))
             return true;
     return false;
 }
 
-/* Does the query read such a column or compute such a value anywhere? */
-static bool reads_bytes(const sq_scan *sc)
+/* Does the query read such a column or have such an expression anywhere? */
+static bool leave_to_sqlite(const sq_scan *sc)
 {
     const sl_select *sel = sc->sel;
-    bool any = touches_bytes(sel->where) || touches_bytes(sel->having);
+    bool any = sqlite_only(sel->where) || sqlite_only(sel->having);
     for (size_t i = 0; i < sel->n_out; i++)
-        any |= touches_bytes(sel->out[i].expr);
+        any |= sqlite_only(sel->out[i].expr);
     for (size_t i = 0; i < sel->n_group; i++)
-        any |= touches_bytes(sel->group[i]);
+        any |= sqlite_only(sel->group[i]);
     for (size_t i = 0; i < sel->n_order; i++)
-        any |= touches_bytes(sel->order[i].expr);
+        any |= sqlite_only(sel->order[i].expr);
     for (size_t c = 0; c < sc->def->n_cols; c++) {
         const sl_type *t = &sc->def->cols[c].type;
         any |= sc->used[c] && sl_type_has_bytes(t) && !sl_type_is_text(t);
@@ -622,7 +626,7 @@ sl_code sl__sq_scan(sl_engine *s, const sl_etable *t, const sl_select *sel,
     sc.deadline_ms = sl__sq_mono_ms() + (uint64_t)sc.lim.timeout_s * 1000u;
     sc.budget = sc.lim.mem_bytes / 4;
     sl_code rc = setup(&sc);
-    if (rc == SL_OK && reads_bytes(&sc))
+    if (rc == SL_OK && leave_to_sqlite(&sc))
         rc = SL_AGAIN;
     if (rc == SL_OK)
         rc = sl__sq_segments_open(s, t->id, t->def, &sc.seg, &sc.n_seg, err);
