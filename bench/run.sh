@@ -10,6 +10,8 @@
 #  4. 64 concurrent loads of 1/64 of the file each; one generated stream of BENCH_STREAM_GB
 #     (default 10) GB: peak RSS
 #  5. the PostgreSQL engine's writer against psql \copy into an identical table (bench/pg.sh)
+#  6. the embedded store as an analytic store (issue 18): loads and five TPC-H-shaped queries
+#     against ClickHouse, alternating pairs, answers compared (bench/analytic.py)
 #
 # Data: ../shared/bench/gen_lineitem.py (seed 42) into build/bench/data, generated once.
 # Every figure is one timed run after the data is in the page cache.
@@ -231,3 +233,7 @@ echo "peak RSS, ${STREAM_GB} GB stream:    ${RSS_ST} MB   (target <= 128)"
 echo
 echo "== 5. PostgreSQL store: the engine's writer vs psql \\copy (target >= 1.3x)"
 sh "$ROOT/bench/pg.sh"
+
+echo
+echo "== 6. analytic: loads and TPC-H-shaped queries against ClickHouse (issue 18)"
+python3 "$ROOT/bench/analytic.py" --pairs "${BENCH_ANALYTIC_PAIRS:-5}" --csv "$CSV"

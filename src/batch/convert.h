@@ -39,6 +39,14 @@ typedef struct sl_conv_ctx {
  * come from functions (to_bitmap, hll_hash), never from text (SL_CONV_NULL). */
 sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ctx *ctx);
 
+/* Convert n cells of type t at once, f[0], f[stride], ...: the canonical spellings (plain
+ * integers, decimals that need no rounding, YYYY-MM-DD[ HH:MM:SS], text within its length) are
+ * done here with sl_convert's exact result (out[i], null[i] = 0, done[i] = 1); for every other
+ * cell, NULL included, done[i] = 0 and the caller converts it one by one. Text borrows f.
+ * Returns how many were done. */
+size_t sl_convert_fast(const sl_type *t, const sl_slice *f, size_t stride, size_t n,
+                       sl_datum *out, uint8_t *null, uint8_t *done);
+
 /* Parse a Doris separator header value (column_separator, line_delimiter) into bytes, per
  * spec §2.3 (Separator.convertSeparator): "\x01\x02" hex form, else backslash escapes \\ \' \"
  * \r \t \n unescaped. Writes at most cap bytes to out and stores the length in *len. Returns

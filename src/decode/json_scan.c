@@ -306,9 +306,8 @@ static sl_slice format_double(sl__json_cur *c, double v)
 /* Fast path for a plain decimal a.b (no exponent): when it has at most 15 significant digits and
  * its decimal exponent is in fmt's fixed range, the shortest round-trip text is the written text
  * with trailing fractional zeros (and a bare '.') removed - a prefix of the input. */
-static bool plain_decimal(const char *s, size_t n, size_t *keep)
+static bool plain_decimal(const char *s, size_t n, const char *dot, size_t *keep)
 {
-    const char *dot = memchr(s, '.', n);
     size_t len = n;
     while (s[len - 1] == '0')
         len--;
@@ -339,14 +338,16 @@ static bool plain_decimal(const char *s, size_t n, size_t *keep)
     return true;
 }
 
-static bool convert_number(sl__json_cur *c, const char *s, size_t n, bool integral, sl_slice *out)
+/* dot: the '.' of a number without exponent, else NULL (parse_number saw where it is). */
+static bool convert_number(sl__json_cur *c, const char *s, size_t n, bool integral,
+                           const char *dot, sl_slice *out)
 {
     size_t keep;
     if (c->num_as_string || (integral && int_in_range(s, n))) {
         *out = (sl_slice){s, n};
         return true;
     }
-    if (!integral && !memchr(s, 'e', n) && !memchr(s, 'E', n) && plain_decimal(s, n, &keep)) {
+    if (dot && plain_decimal(s, n, dot, &keep)) {
         *out = (sl_slice){s, keep};
         return true;
     }
@@ -375,7 +376,7 @@ static bool is_digit(char ch)
 /* Number at c->p per RFC 8259. out may be NULL (validate only). */
 static bool parse_number(sl__json_cur *c, sl_slice *out)
 {
-    const char *s = c->p, *p = s, *e = c->end;
+    const char *s = c->p, *p = s, *e = c->end, *dot = NULL;
     bool integral = true;
     if (*p == '-' && ++p == e)
         return fail_eof(c, SL__JSON_BAD_VALUE);
@@ -389,6 +390,7 @@ static bool parse_number(sl__json_cur *c, sl_slice *out)
     }
     if (p < e && *p == '.') {
         integral = false;
+        dot = p;
         if (++p == e)
             return fail_eof(c, SL__JSON_MISS_FRAC);
         if (!is_digit(*p))
@@ -398,6 +400,7 @@ static bool parse_number(sl__json_cur *c, sl_slice *out)
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         integral = false;
+        dot = NULL; /* with an exponent: through double */
         if (++p < e && (*p == '+' || *p == '-'))
             p++;
         if (p == e)
@@ -410,7 +413,7 @@ static bool parse_number(sl__json_cur *c, sl_slice *out)
     if (p == e && !c->final)
         return fail(c, SL__JSON_INCOMPLETE); /* more digits may follow */
     c->p = p;
-    return out ? convert_number(c, s, (size_t)(p - s), integral, out) : true;
+    return out ? convert_number(c, s, (size_t)(p - s), integral, dot, out) : true;
 }
 
 static bool parse_literal(sl__json_cur *c, const char *word, size_t n)

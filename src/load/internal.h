@@ -73,6 +73,10 @@ typedef struct sl_mapper {
     size_t n_used;
     const sl_rawrow **rowraw;/* batch row -> its raw record, for the error log */
     uint8_t *dead;           /* per batch row: 0 alive, 1 filtered, 2 unselected */
+    bool fast;               /* records may be mapped column by column (map_block) */
+    uint8_t *done;           /* map_block's scratch, a flag per record */
+    sl_slice *cells;         /* named records for map_block: a record's sources in a row ... */
+    uint8_t *missing;        /* ... and which keys it lacks */
     sl_expr_ctx ectx;
 } sl_mapper;
 

@@ -510,6 +510,10 @@ static void describe_bytes(char *out, size_t cap, const char *p, size_t n)
     out[k] = '\0';
 }
 
+/* Records per map_block: their field slices (16 bytes each) stay in the L2 cache while each
+ * column pass reads them. */
+#define MAX_BLOCK 512
+
 sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec *spec,
                         sl_arena_t *a, sl_errlog *log, sl_err *err)
 {
@@ -544,6 +548,17 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
         rc = prepare_defaults(m, a, err);
     if (rc == SL_OK)
         rc = prepare_partitions(m, a, err);
+    /* Column by column (map_block) when nothing needs a whole record at once: no value
+     * formats, delete sign or sources kept for derived columns. */
+    m->fast = spec->formats == NULL && m->del_sign_src < 0 && m->srcv == NULL;
+    if (rc == SL_OK && m->fast && (m->done = sl_arena_alloc(a, MAX_BLOCK)) == NULL)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && m->fast && m->n_src <= 512) { /* named records: their cell matrix */
+        m->cells = sl_arena_alloc(a, MAX_BLOCK * m->n_src * sizeof *m->cells + 1);
+        m->missing = sl_arena_alloc(a, MAX_BLOCK * m->n_src + 1);
+        if (m->cells == NULL || m->missing == NULL)
+            rc = sl_fail(err, SL_NOMEM, "out of memory");
+    }
     char cs[64], ld[64];
     describe_bytes(cs, sizeof cs, spec->dopts.col_sep, spec->dopts.col_sep_len);
     describe_bytes(ld, sizeof ld, spec->dopts.line_delim, spec->dopts.line_delim_len);
@@ -844,6 +859,26 @@ static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_
 }
 
 /* Named record (JSON simple mode): fields matched to source names case-insensitively. */
+/* The source named nm (case-insensitive), or -1. The search starts after the previous match:
+ * records mostly repeat their keys in one order. */
+static long find_src(sl_mapper *m, sl_slice nm)
+{
+    size_t n_src = m->n_src < 512 ? m->n_src : 512, i = (size_t)m->named_hint;
+    for (size_t t = 0; t < n_src; t++, i = i + 1 == n_src ? 0 : i + 1) {
+        sl_slice sn = m->src_names[i];
+        size_t k = 0;
+        if (sn.n != nm.n)
+            continue;
+        while (k < nm.n && sn.p[k] == nm.p[k]) /* names are short: no call */
+            k++;
+        if (k == nm.n || strncasecmp(sn.p, nm.p, nm.n) == 0) {
+            m->named_hint = (long)(i + 1 == n_src ? 0 : i + 1);
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
 static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr, sl_batch *b,
                              char *why, size_t cap)
 {
@@ -853,22 +888,45 @@ static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawro
         found[i] = NULL;
     size_t matched = 0;
     for (uint32_t k = 0; k < rr->n_fields; k++) {
-        sl_slice nm = rb->names[rr->field0 + k];
-        for (size_t t = 0; t < n_src; t++) {
-            size_t i = ((size_t)m->named_hint + t) % n_src;
-            sl_slice sn = m->src_names[i];
-            if (sn.n == nm.n && strncasecmp(sn.p, nm.p, nm.n) == 0) {
-                if (found[i] == NULL)
-                    matched++;
-                found[i] = &rb->fields[rr->field0 + k];
-                m->named_hint = (long)((i + 1) % n_src);
-                break;
-            }
-        }
+        long i = find_src(m, rb->names[rr->field0 + k]);
+        if (i < 0)
+            continue;
+        if (found[i] == NULL)
+            matched++;
+        found[i] = &rb->fields[rr->field0 + k]; /* a repeated key: the last one */
     }
     if (matched == 0)
         return "All fields is null, this is a invalid row.";
     return map_row(m, b, NULL, found, why, cap);
+}
+
+/* Named records rb->rows[r .. r + n) as a matrix for map_block: m->cells[q * n_src + i] is
+ * source i of record q, m->missing[...] = 1 where the record has no such key. false: a record
+ * matches no key (an error row). */
+static bool named_cells(sl_mapper *m, const sl_rawbatch *rb, size_t r, size_t n)
+{
+    size_t ns = m->n_src;
+    for (size_t q = 0; q < n; q++) {
+        const sl_rawrow *rr = &rb->rows[r + q];
+        sl_slice *cells = m->cells + q * ns;
+        uint8_t *miss = m->missing + q * ns;
+        size_t matched = 0;
+        memset(miss, 1, ns);
+        for (uint32_t k = 0; k < rr->n_fields; k++) {
+            long i = find_src(m, rb->names[rr->field0 + k]);
+            if (i < 0)
+                continue;
+            matched += miss[i];
+            miss[i] = 0;
+            cells[i] = rb->fields[rr->field0 + k];
+        }
+        if (matched == 0)
+            return false;
+        for (size_t i = 0; i < ns; i++)
+            if (miss[i])
+                cells[i] = (sl_slice){NULL, 0};
+    }
+    return true;
 }
 
 const char *sl__mapper_check_partition(sl_mapper *m, const sl_batch *b, size_t row, char *why,
@@ -936,11 +994,74 @@ static sl_code finish_rows(sl_mapper *m, sl_batch *b, size_t start, sl_err *err)
     return rc;
 }
 
+/* Positional records, n of them, whose fields lie one after another from base: mapped column
+ * by column, sl_convert_fast doing the canonical cells of a column in one loop and
+ * sl__mapper_put_text the others, as map_row would. false: a record is in error; nothing is
+ * kept, and the caller maps these records one by one, so that errors come out exactly as
+ * they always do. */
+static bool map_block(sl_mapper *m, const sl_slice *base, const uint8_t *missing, size_t n,
+                      sl_batch *b)
+{
+    size_t at = b->n_rows, ns = m->n_src, bytes = b->bytes;
+    char why[SL_ERR_MSG_MAX];
+    for (size_t c = 0; c < m->def->n_cols; c++) {
+        sl_column *col = &b->cols[c];
+        const sl_type *t = &m->def->cols[c].type;
+        long s = m->col_src[c];
+        if (m->col_expr[c]) {
+            memset(col->null + at, 1, n);
+            continue;
+        }
+        size_t done = 0;
+        if (s >= 0)
+            done = sl_convert_fast(t, base + s, ns, n, col->v + at, col->null + at, m->done);
+        else
+            memset(m->done, 0, n);
+        if (sl_type_is_text(t))
+            for (size_t k = 0; k < n; k++)
+                b->bytes += m->done[k] ? col->v[at + k].s.n : 0;
+        for (size_t k = 0; done < n && k < n; k++) {
+            if (m->done[k])
+                continue;
+            size_t cell = k * ns + (size_t)s;
+            const sl_slice *f = s >= 0 && !(missing && missing[cell]) ? &base[cell] : NULL;
+            if (sl__mapper_put_text(m, b, at + k, c, f, m->spec->strict, why, sizeof why)) {
+                b->bytes = bytes;
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* How many records from r on map_block may take: decoded without error and, positional,
+ * with the source field count and fields contiguous; at most room. */
+static size_t block_len(const sl_mapper *m, const sl_rawbatch *rb, size_t r, size_t room)
+{
+    size_t k = 0, f0 = rb->rows[r].field0;
+    while (k < room && r + k < rb->n_rows) {
+        const sl_rawrow *rr = &rb->rows[r + k];
+        if (rr->err || (rb->names == NULL && (rr->n_fields != m->n_src ||
+                                              rr->field0 != f0 + k * m->n_src)))
+            break;
+        k++;
+    }
+    return k;
+}
+
+/* Map records r .. r + k column by column, if they allow it (see map_block). */
+static bool map_records(sl_mapper *m, const sl_rawbatch *rb, size_t r, size_t k, sl_batch *b)
+{
+    if (rb->names == NULL)
+        return map_block(m, rb->fields + rb->rows[r].field0, NULL, k, b);
+    return m->cells && named_cells(m, rb, r, k) && map_block(m, m->cells, m->missing, k, b);
+}
+
 sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
                        sl_code (*flush)(void *arg, sl_batch *b), void *arg, sl_err *err)
 {
     char why[SL_ERR_MSG_MAX];
-    size_t start = b->n_rows;
+    size_t start = b->n_rows, slow_until = 0; /* records before slow_until: one by one */
     sl_code rc;
     for (size_t r = 0; r < rb->n_rows; r++) {
         const sl_rawrow *rr = &rb->rows[r];
@@ -949,6 +1070,20 @@ sl_code sl__mapper_run(sl_mapper *m, const sl_rawbatch *rb, sl_batch *b,
                 (rc = flush(arg, b)) != SL_OK)
                 return rc;
             start = b->n_rows;
+        }
+        size_t room = b->cap_rows - b->n_rows;
+        if (room > MAX_BLOCK)
+            room = MAX_BLOCK;
+        size_t k = m->fast && r >= slow_until ? block_len(m, rb, r, room) : 0;
+        if (k >= 8 && !map_records(m, rb, r, k, b)) /* an error in the block: this block */
+            slow_until = r + k, k = 0;                /* one by one, at most twice the work */
+        if (k >= 8) {
+            for (size_t i = 0; i < k; i++)
+                m->rowraw[b->n_rows + i] = &rb->rows[r + i];
+            b->n_rows += k;
+            m->total += k;
+            r += k - 1;
+            continue;
         }
         m->total++;
         const char *e = rr->err;

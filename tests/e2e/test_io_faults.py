@@ -13,6 +13,7 @@ there: the spool of Parquet/ORC bodies and the error logs in its data directory 
 the durable tsload session files (fsync failing).
 """
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +31,13 @@ SANITIZED = bool(os.environ.get("SLUICE_SANITIZED"))
 
 def rows_csv(start, n):
     return b"".join(b"%d,name%d\n" % (i, i) for i in range(start, start + n))
+
+
+def hex_rows_csv(start, n):
+    """Rows whose names (32 hex digits) hardly compress: the store's column chunks hold them
+    in about 36 bytes a row, so a body is as large on disk as the test needs it to be."""
+    return b"".join(b"%d,%s\n" % (i, hashlib.md5(b"%d" % i).hexdigest().encode())
+                    for i in range(start, start + n))
 
 
 @contextlib.contextmanager
@@ -146,12 +154,12 @@ class DiskFullTest(LoadChecks, unittest.TestCase):
         self.start()
         n = self.assert_serves(self.s, 0)
         free0 = free_bytes(self.mnt)
-        # bodies larger than the free space: the disk fills while rows are written (the
-        # larger one) or when the segment is committed (the smaller one, which the writers'
-        # page caches hold until then)
-        for rows in (1200000, 500000):
+        # bodies larger than the free space once stored (~36 bytes a row): the disk fills
+        # while rows are written (the larger one) or when the segments are committed (the
+        # smaller one, whose last pages the writers' page caches hold until then)
+        for rows in (1200000, 250000):
             label = new_label()
-            body = rows_csv(0, rows)
+            body = hex_rows_csv(0, rows)
             doc = self.load_big(self.s, body, label)
             self.assert_clear_failure(doc, "disk is full", "no space")
             self.assertEqual(self.count(self.s), n)

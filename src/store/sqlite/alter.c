@@ -2,12 +2,15 @@
  * alter.c - ALTER TABLE on the SQLite engine (store stage; the engine's alter_table, run by the
  * ledger inside its catalog transaction).
  *
- *   only names, properties, partitions added,   nothing to do: segments hold values by column
- *   widening type changes                       position, in an encoding the change keeps
+ *   only names, properties, partitions added,   nothing to do: segments hold column chunks by
+ *   widening type changes                       position, of a storage class (chunk.c) the
+ *                                               change keeps
  *   columns added, dropped or moved,            every visible segment rewritten into a new
- *   partitions dropped                          file (INSERT ... SELECT with the columns mapped,
- *                                               rows outside the partitions left out), then the
- *                                               catalog swaps the files in the same transaction
+ *   partitions dropped                          file (a SELECT over the old file's segment
+ *                                               table with the columns mapped, rows outside the
+ *                                               partitions left out, written as new chunks),
+ *                                               then the catalog swaps the files in the same
+ *                                               transaction
  *
  * The rewrite reads each segment through its own connection (the catalog connection stays
  * with the ledger's transaction). New files are deleted if anything fails; the old ones are
@@ -27,13 +30,13 @@
 #include "../../core/mem.h"
 #include "internal.h"
 
-/* A value of type ty bound in the segment encoding (lane.c's bind_cell); tmp holds the 16
- * bytes of a wide value until the statement has run. */
+/* A value of type ty bound in value encoding v2 (internal.h), as the segment table yields
+ * the stored ones. */
 static void bind_value(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datum *v, uint8_t *tmp)
 {
     switch ((sl_type_id)ty->id) {
     case SL_FLOAT:
-    case SL_DOUBLE: sqlite3_bind_double(st, i, v->d); return;
+    case SL_DOUBLE: sl__sq_bind_real(st, i, v->d); return;
     case SL_LARGEINT:
     case SL_DECIMAL:
         if (!sl__sq_wide(ty)) {
@@ -44,7 +47,9 @@ static void bind_value(sqlite3_stmt *st, int i, const sl_type *ty, const sl_datu
         sqlite3_bind_blob(st, i, tmp, 16, SQLITE_TRANSIENT);
         return;
     default:
-        if (sl_type_is_text(ty))
+        if (sl_type_is_blob(ty))
+            sqlite3_bind_blob(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_TRANSIENT);
+        else if (sl_type_has_bytes(ty))
             sqlite3_bind_text(st, i, v->s.p ? v->s.p : "", (int)v->s.n, SQLITE_TRANSIENT);
         else
             sqlite3_bind_int64(st, i, v->i);
@@ -146,11 +151,11 @@ static void mask_expr(sl_buf *b, const sl_tabledef *old, const sl_tabledef *nw, 
     sl_buf_puts(b, " END");
 }
 
-/* INSERT INTO main.t SELECT <new columns from old> FROM old.t [WHERE covered]. */
+/* SELECT <new columns from old> FROM old [WHERE covered]. */
 static void rewrite_sql(sl_buf *b, params *ps, const sl_etable *old, const sl_etable *nw,
                         const long *src, bool prune)
 {
-    sl_buf_puts(b, "INSERT INTO main.t SELECT ");
+    sl_buf_puts(b, "SELECT ");
     for (size_t j = 0; j < nw->def->n_cols; j++) {
         const sl_coldef *cd = &nw->def->cols[j];
         if (j)
@@ -166,15 +171,18 @@ static void rewrite_sql(sl_buf *b, params *ps, const sl_etable *old, const sl_et
         sl_buf_printf(b, ",c%zu,c%zu,", n, n + 1);
         mask_expr(b, old->def, nw->def, src);
     }
-    sl_buf_puts(b, " FROM old.t");
+    sl_buf_puts(b, " FROM old");
     if (prune && nw->def->part_kind != SL_PART_NONE)
         sl_buf_puts(b, " WHERE "), covered(b, ps, nw->def, src);
 }
 
-/* Bind ps's texts as values of their types (a text that is not one: NULL). */
+/* Bind ps's texts as values of their types (a text that is not one: NULL). Complex values
+ * (a DEFAULT '[]') are built in an arena; bind_value copies every value. */
 static void bind_params(sqlite3_stmt *st, const params *ps)
 {
-    static const sl_conv_ctx cc = {0};
+    sl_arena_t a;
+    sl_arena_init(&a, 0);
+    sl_conv_ctx cc = {.arena = &a};
     uint8_t tmp[16];
     for (size_t i = 0; i < ps->n; i++) {
         sl_datum v;
@@ -183,34 +191,51 @@ static void bind_params(sqlite3_stmt *st, const params *ps)
         else
             bind_value(st, (int)i + 1, ps->types[i], &v, tmp);
     }
+    sl_arena_free(&a);
 }
 
-/* One old segment into a new file; *rows receives its row count. */
-static sl_code rewrite_one(const char *dir, const char *from, const char *to, size_t n_cols,
-                           const char *sql, const params *ps, int64_t *rows, sl_err *err)
+/* One old segment into a new file; *rows receives its row count. The old file is read
+ * through the segment table (vtab.c) with the old definition's types, the rows written as
+ * column chunks of the new one's (segfile.c); the new file is removed if anything fails. */
+static sl_code rewrite_one(const char *dir, const char *from, const char *to,
+                           const sl_etable *old, const sl_etable *nw, const char *sql,
+                           const params *ps, int64_t *rows, sl_err *err)
 {
-    char path[4096 + 64], att[4096 + 128];
+    char path[4096 + 64], src[4096 + 64];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
+    sq_segw w = {.fd = -1};
+    size_t n = sl__sq_seg_cols(nw->def);
+    sl_type *types = sl_malloc((n + 1) * sizeof *types);
     snprintf(path, sizeof path, "%s/%s", dir, to);
-    sl_code rc = sl__sq_segment_create(path, n_cols, &db, err);
-    if (rc == SL_OK)
-        rc = sl__sq_exec(db, "COMMIT", err); /* ATTACH needs no open transaction */
-    if (rc == SL_OK) {
-        snprintf(att, sizeof att, "ATTACH 'file:%s/%s?mode=ro' AS old", dir, from);
-        rc = sl__sq_exec(db, att, err);
-    }
+    snprintf(src, sizeof src, "%s/%s", dir, from);
+    sl_code rc = types ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = sl__sq_error(db, "alter table", err);
+    if (rc == SL_OK && (rc = sl__sq_query_conn(db, err)) == SL_OK &&
+        (rc = sl__sq_seg_module(db, old->def, err)) == SL_OK)
+        rc = sl__sq_seg_table(db, "old", src, err);
     if (rc == SL_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         rc = sl__sq_error(db, "alter table", err);
     if (rc == SL_OK) {
         bind_params(st, ps);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = sl__sq_error(db, "alter table", err);
-        *rows = sqlite3_changes(db);
+        sl__sq_seg_types(nw->def, types);
+        rc = sl__sq_segw_create(&w, path, n, err);
+    }
+    if (rc == SL_OK) {
+        rc = sl__sq_segw_put_stmt(&w, st, types, err);
+        if (rc == SL_OK)
+            rc = sl__sq_segw_seal(&w, err); /* closes the file whatever COMMIT says */
+        else
+            sl__sq_segw_discard(&w);
+        *rows = (int64_t)w.rows;
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    return rc == SL_OK ? sl__sq_fsync_path(path, err) : rc;
+    sl_free(types);
+    if (rc != SL_OK)
+        unlink(path); /* its space is freed at once (a full disk) */
+    return rc;
 }
 
 /* Does the change leave every stored value where it is? */
@@ -320,8 +345,7 @@ sl_code sl__sq_alter_table(sl_econn *c, const sl_etable *old, const sl_etable *n
         if ((v[i].file_new = strdup(name)) == NULL)
             rc = sl_fail(err, SL_NOMEM, "out of memory");
         else
-            rc = rewrite_one(dir, v[i].file, name, sl__sq_seg_cols(nw->def), sql.p, ps,
-                             &v[i].rows, err);
+            rc = rewrite_one(dir, v[i].file, name, old, nw, sql.p, ps, &v[i].rows, err);
     }
     if (rc == SL_OK && n)
         rc = sl__sq_fsync_path(dir, err);

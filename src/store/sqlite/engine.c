@@ -5,7 +5,8 @@
  *
  * The catalog file's PRAGMA user_version is this engine's format: 0 = written by sluice before
  * the ledger existed (catalog tables of its own, users in users.db), 2 = the ledger's catalog
- * with segments in value encoding v1, 3 = segments in encoding v2 (migrate.c converts them).
+ * with segments in value encoding v1, 3 = segments in encoding v2 (migrate.c converts them),
+ * 4 = segments of column chunks (segfile.c; migrate.c rewrites older ones).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -24,7 +25,7 @@
 #include "../../core/mem.h"
 #include "internal.h"
 
-#define FORMAT 3
+#define FORMAT 4
 
 uint64_t sl__sq_now_ms(void)
 {
@@ -311,8 +312,11 @@ static sl_code sq_open(const sl_store_opts *o, sl_engine **out, sl_err *err)
                     "segments(txn_id);",
                     err) != SL_OK)
         goto fail;
-    if (was < FORMAT && (sl__sq_migrate_v2(s, err) != SL_OK ||
-                         sl__sq_exec(s->cat, "PRAGMA user_version = 3", err) != SL_OK))
+    if (was < 3 && (sl__sq_migrate_v2(s, err) != SL_OK ||
+                    sl__sq_exec(s->cat, "PRAGMA user_version = 3", err) != SL_OK))
+        goto fail;
+    if (was < FORMAT && (sl__sq_migrate_columnar(s, err) != SL_OK ||
+                         sl__sq_exec(s->cat, "PRAGMA user_version = 4", err) != SL_OK))
         goto fail;
     if (sl__sq_compactor_start(s, err) != SL_OK)
         goto fail;
@@ -395,7 +399,7 @@ static sl_code sq_w_partial_check(sl_ewriter *w, uint64_t mask, bool strict, uin
 }
 
 /* Compaction counters (sl_store_stats). */
-static void sq_stats(sl_engine *s, uint64_t *compactions, uint64_t *segments)
+static void sq_engine_stats(sl_engine *s, uint64_t *compactions, uint64_t *segments)
 {
     *compactions = atomic_load(&s->n_compactions);
     *segments = atomic_load(&s->n_compacted);
@@ -431,5 +435,5 @@ const sl_engine_vtab sl_engine_sqlite = {
     .stage_drop = sl__sq_stage_drop,
     .recover = sq_recover,
     .query = sl__sq_query,
-    .stats = sq_stats,
+    .stats = sq_engine_stats,
 };

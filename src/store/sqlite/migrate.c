@@ -18,6 +18,12 @@
  * A value that does not convert (it was never written by sluice) fails the open with the file
  * and column named, rather than being guessed.
  *
+ * Format 4 stores segments as column chunks (segfile.c). Each row-layout file (user_version 3,
+ * a table t) is rewritten once, rows in rowid order, into a columnar file beside it, which is
+ * fsynced and renamed over the old one: the catalog's file names do not change, and a crash
+ * leaves each file either old or new (a stray half-written ".c4" is replaced on the next try,
+ * or removed as an orphan).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "../../core/platform.h"
@@ -26,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../batch/convert.h"
 #include "../../core/buf.h"
@@ -147,7 +154,62 @@ static sl_code convert_file(const char *path, const sl_tabledef *def, sl_err *er
     return SL_OK;
 }
 
-sl_code sl__sq_migrate_v2(sl_engine *e, sl_err *err)
+/* One row-layout file (v2 encoding) to the columnar layout, in place (see the file comment). */
+static sl_code columnar_file(const char *path, const sl_tabledef *def, sl_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t n = sl__sq_seg_cols(def);
+    sl_type *types = sl_malloc((n + 1) * sizeof *types);
+    char *tmp = sqlite3_mprintf("%s.c4", path);
+    int version = 0;
+    sl_code rc = types && tmp ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        rc = sl__sq_error(db, "cannot open a segment to convert", err);
+    if (rc == SL_OK && sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SL_OK && version < SL_SQ_COLUMNAR) {
+        sq_segw w;
+        sl__sq_seg_types(def, types);
+        if (sqlite3_prepare_v2(db, "SELECT * FROM t ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
+            rc = sl__sq_error(db, "reading a segment to convert", err);
+        else if ((rc = sl__sq_segw_create(&w, tmp, n, err)) == SL_OK) {
+            rc = sl__sq_segw_put_stmt(&w, st, types, err);
+            if (rc == SL_OK)
+                rc = sl__sq_segw_seal(&w, err);
+            else
+                sl__sq_segw_discard(&w);
+        }
+        if (rc == SL_OK && rename(tmp, path) != 0)
+            rc = sl_fail(err, SL_BACKEND, "cannot rename %s", tmp);
+        if (rc != SL_OK)
+            unlink(tmp);
+        char *slash = strrchr(tmp, '/'); /* the rename is durable once the directory is */
+        if (rc == SL_OK && slash) {
+            *slash = '\0';
+            rc = sl__sq_fsync_path(tmp, err);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    sqlite3_free(tmp);
+    sl_free(types);
+    if (rc != SL_OK) {
+        char why[SL_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        sl_err_clear(err);
+        return sl_fail(err, rc, "converting %s to column chunks: %s", path, why);
+    }
+    return SL_OK;
+}
+
+/* Every segment file through convert (v1 -> v2, or row layout -> columnar). */
+static sl_code each_file(sl_engine *e, sl_code (*convert)(const char *, const sl_tabledef *,
+                                                          sl_err *),
+                         sl_err *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(e->cat,
@@ -173,9 +235,19 @@ sl_code sl__sq_migrate_v2(sl_engine *e, sl_err *err)
         snprintf(path, sizeof path, "%s/%s", dir ? dir : ".",
                  (const char *)sqlite3_column_text(st, 1));
         sl_free(dir);
-        rc = convert_file(path, stmt.table, err);
+        rc = convert(path, stmt.table, err);
     }
     sqlite3_finalize(st);
     sl_arena_free(&a);
     return rc;
+}
+
+sl_code sl__sq_migrate_v2(sl_engine *e, sl_err *err)
+{
+    return each_file(e, convert_file, err);
+}
+
+sl_code sl__sq_migrate_columnar(sl_engine *e, sl_err *err)
+{
+    return each_file(e, columnar_file, err);
 }

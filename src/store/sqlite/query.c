@@ -105,11 +105,11 @@ out:
 }
 
 /* The segments' rows with their order: every column of t plus __v (segment version) and __r
- * (rowid). Segment i is attached as <prefix><i>. */
+ * (the row's ordinal in its file). Segment i is the table <prefix><i> (vtab.c). */
 static void union_rows(sl_buf *b, const seglist *l, const char *prefix)
 {
     for (size_t i = 0; i < l->n; i++)
-        sl_buf_printf(b, "%sSELECT *, %lld AS __v, rowid AS __r FROM %s%zu.t",
+        sl_buf_printf(b, "%sSELECT *, %lld AS __v, rowid AS __r FROM %s%zu",
                       i ? " UNION ALL " : "", (long long)l->vers[i], prefix, i);
 }
 
@@ -198,7 +198,7 @@ static void view_sql(sl_buf *b, const sl_tabledef *def, const seglist *l)
     } else {
         sl_buf_puts(b, " FROM (");
         for (size_t i = 0; i < l->n; i++)
-            sl_buf_printf(b, "%sSELECT * FROM s%zu.t", i ? " UNION ALL " : "", i);
+            sl_buf_printf(b, "%sSELECT * FROM s%zu", i ? " UNION ALL " : "", i);
         sl_buf_puts(b, ")");
     }
 }
@@ -212,54 +212,121 @@ sl_code sl__sq_query_conn(sqlite3 *db, sl_err *err)
     return rc == SL_OK ? sl__sq_register_sum128(db, err) : rc;
 }
 
-/* Attach the segments and create the view, holding the files read lock. */
+/* A table's segments with the files read lock held, compacting first when there are more
+ * than SL_SQ_MAX_READ (far more than the background compactor leaves; each is a table of the
+ * query's UNION ALL). On success the caller releases the lock and frees l. */
+static sl_code segments_locked(sl_engine *s, int64_t table_id, const sl_tabledef *def,
+                               seglist *l, sl_err *err)
+{
+    sl_code rc;
+    pthread_rwlock_rdlock(&s->files);
+    if ((rc = list_segments(s, table_id, l, err)) != SL_OK)
+        goto fail;
+    for (int tries = 0; l->n > SL_SQ_MAX_READ && tries < 64; tries++) {
+        pthread_rwlock_unlock(&s->files);
+        seglist_free(l);
+        if ((rc = sl__sq_compact(s, table_id, def, true, err)) != SL_OK)
+            return rc;
+        pthread_rwlock_rdlock(&s->files);
+        if ((rc = list_segments(s, table_id, l, err)) != SL_OK)
+            goto fail;
+    }
+    if (l->n <= SL_SQ_MAX_READ)
+        return SL_OK;
+    seglist_free(l);
+    rc = sl_fail(err, SL_BACKEND, "too many segments to read (%zu)", l->n);
+fail:
+    pthread_rwlock_unlock(&s->files);
+    return rc;
+}
+
+/* Segment i of l as the table <prefix><i> on db (module registered). */
+static sl_code seg_tables(sqlite3 *db, const char *dir, const seglist *l, const char *prefix,
+                          sl_err *err)
+{
+    sl_code rc = SL_OK;
+    for (size_t i = 0; rc == SL_OK && i < l->n; i++) {
+        char name[32], *path = sqlite3_mprintf("%s/%s", dir, l->files[i]);
+        snprintf(name, sizeof name, "%s%zu", prefix, i);
+        rc = path ? sl__sq_seg_table(db, name, path, err) : sl_fail(err, SL_NOMEM, "oom");
+        sqlite3_free(path);
+    }
+    return rc;
+}
+
+sl_code sl__sq_segments_open(sl_engine *s, int64_t table_id, const sl_tabledef *def,
+                             sq_segr **out, size_t *n, sl_err *err)
+{
+    seglist l;
+    *out = NULL;
+    *n = 0;
+    size_t nc = sl__sq_seg_cols(def);
+    sl_type *types = sl_malloc((nc + 1) * sizeof *types);
+    sl_code rc = types ? segments_locked(s, table_id, def, &l, err)
+                       : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc != SL_OK) {
+        sl_free(types);
+        return rc;
+    }
+    sl__sq_seg_types(def, types);
+    char *dir = sl__sq_table_dir(s, table_id);
+    sq_segr *r = sl_calloc((l.n + 1) * sizeof *r);
+    if (dir == NULL || r == NULL)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SL_OK && i < l.n; i++) {
+        char *path = sqlite3_mprintf("%s/%s", dir, l.files[i]);
+        rc = path ? sl__sq_segr_open(&r[i], path, types, nc, err)
+                  : sl_fail(err, SL_NOMEM, "out of memory");
+        sqlite3_free(path);
+        if (rc == SL_OK)
+            *n = i + 1;
+    }
+    pthread_rwlock_unlock(&s->files);
+    if (rc != SL_OK) {
+        sl__sq_segments_close(r, *n);
+        r = NULL;
+        *n = 0;
+    }
+    *out = r;
+    seglist_free(&l);
+    sl_free(dir);
+    sl_free(types);
+    return rc;
+}
+
+void sl__sq_segments_close(sq_segr *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        sl__sq_segr_close(&r[i]);
+    sl_free(r);
+}
+
+/* Open the segments as tables and create the view, holding the files read lock (an open
+ * segment stays readable after compaction deletes its file). */
 static sl_code open_view(sl_engine *s, int64_t table_id, const sl_tabledef *def, sqlite3 **out,
                          sl_err *err)
 {
     seglist l;
-    sl_code rc;
     sqlite3 *db = NULL;
-    pthread_rwlock_rdlock(&s->files);
-    if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
-        goto out;
-    for (int tries = 0; l.n > 9 && tries < 64; tries++) {
-        /* Compaction lags behind (many concurrent commits): merge first, then retry. */
-        pthread_rwlock_unlock(&s->files);
-        seglist_free(&l);
-        if ((rc = sl__sq_compact(s, table_id, def, true, err)) != SL_OK)
-            return rc;
-        pthread_rwlock_rdlock(&s->files);
-        if ((rc = list_segments(s, table_id, &l, err)) != SL_OK)
-            goto out;
-    }
-    if (l.n > 9) {
-        rc = sl_fail(err, SL_BACKEND, "too many segments to read (%zu)", l.n);
-        goto out;
-    }
-    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
-        SQLITE_OK) {
-        rc = sl__sq_error(db, "query", err);
-        goto out;
-    }
-    if ((rc = sl__sq_query_conn(db, err)) != SL_OK)
-        goto out;
+    sl_code rc = segments_locked(s, table_id, def, &l, err);
+    if (rc != SL_OK)
+        return rc;
     char *dir = sl__sq_table_dir(s, table_id);
     sl_buf sql = SL_BUF_INIT;
-    for (size_t i = 0; dir && i < l.n && i < 10; i++) {
-        sl_buf_clear(&sql);
-        sl_buf_printf(&sql, "ATTACH 'file:%s/%s?mode=ro' AS s%zu", dir, l.files[i], i);
-        if (sql.oom || (rc = sl__sq_exec(db, sql.p, err)) != SL_OK)
-            break;
-    }
+    if (dir == NULL)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    else if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
+             SQLITE_OK)
+        rc = sl__sq_error(db, "query", err);
+    if (rc == SL_OK && (rc = sl__sq_query_conn(db, err)) == SL_OK &&
+        (rc = sl__sq_seg_module(db, def, err)) == SL_OK)
+        rc = seg_tables(db, dir, &l, "s", err);
     if (rc == SL_OK) {
-        sl_buf_clear(&sql);
         view_sql(&sql, def, &l);
-        rc = (dir == NULL || sql.oom) ? sl_fail(err, SL_NOMEM, "out of memory")
-                                      : sl__sq_exec(db, sql.p, err);
+        rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(db, sql.p, err);
     }
     sl_buf_free(&sql);
     sl_free(dir);
-out:
     pthread_rwlock_unlock(&s->files);
     seglist_free(&l);
     if (rc != SL_OK) {
@@ -272,7 +339,7 @@ out:
 
 /* ---- running a query ---------------------------------------------------------------------- */
 
-static uint64_t mono_ms(void)
+uint64_t sl__sq_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -283,7 +350,7 @@ static uint64_t mono_ms(void)
 static int progress(void *arg)
 {
     sq_query *q = arg;
-    if (mono_ms() < q->deadline_ms)
+    if (sl__sq_mono_ms() < q->deadline_ms)
         return 0;
     q->timed_out = true;
     return 1;
@@ -296,7 +363,7 @@ static void limit_conn(sq_query *q)
     sqlite3_limit(q->db, SQLITE_LIMIT_LENGTH, (int)(len < 1024 ? 1024 : len));
     sqlite3_limit(q->db, SQLITE_LIMIT_SQL_LENGTH, 64 << 20);
     sqlite3_limit(q->db, SQLITE_LIMIT_ATTACHED, 10);
-    q->deadline_ms = mono_ms() + (uint64_t)q->lim.timeout_s * 1000u;
+    q->deadline_ms = sl__sq_mono_ms() + (uint64_t)q->lim.timeout_s * 1000u;
     sqlite3_progress_handler(q->db, 4096, progress, q);
 }
 
@@ -347,6 +414,22 @@ static sl_code step_error(sq_query *q, int r, sl_err *err)
     return sl_fail(err, SL_BACKEND, "query failed: %s", sqlite3_errmsg(q->db));
 }
 
+sl_code sl__sq_emit(const sl_select *sel, const sl_query_limits *lim, const sl_qval *vals,
+                    uint64_t *rows, uint64_t *bytes, const sl_query_sink *sink, sl_err *err)
+{
+    for (size_t i = 0; i < sel->n_out; i++)
+        *bytes += vals[i].null ? 1 : sl_type_has_bytes(&sel->out[i].type) ? vals[i].v.s.n + 2 : 8;
+    if (++*rows > lim->max_rows)
+        return sl_fail(err, SL_TOO_LARGE, "EXCEEDED_LIMIT: the result has more than %llu rows "
+                       "(the query's row limit); add a LIMIT or narrow the WHERE",
+                       (unsigned long long)lim->max_rows);
+    if (*bytes > lim->max_bytes)
+        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the result is larger than %llu "
+                       "bytes (the query's byte limit); add a LIMIT or select fewer columns",
+                       (unsigned long long)lim->max_bytes);
+    return sink->row(sink->arg, vals, sel->n_out);
+}
+
 /* One result row: decode by the bound types, count it against the limits, hand it over. */
 static sl_code emit_row(sq_query *q, sqlite3_stmt *st, sl_qval *vals, uint64_t *rows,
                         uint64_t *bytes, const sl_query_sink *sink, sl_err *err)
@@ -357,17 +440,8 @@ static sl_code emit_row(sq_query *q, sqlite3_stmt *st, sl_qval *vals, uint64_t *
                                    &vals[i].null, &vals[i].v, err);
         if (rc != SL_OK)
             return rc;
-        *bytes += vals[i].null ? 1 : sl_type_has_bytes(&sel->out[i].type) ? vals[i].v.s.n + 2 : 8;
     }
-    if (++*rows > q->lim.max_rows)
-        return sl_fail(err, SL_TOO_LARGE, "EXCEEDED_LIMIT: the result has more than %llu rows "
-                       "(the query's row limit); add a LIMIT or narrow the WHERE",
-                       (unsigned long long)q->lim.max_rows);
-    if (*bytes > q->lim.max_bytes)
-        return sl_fail(err, SL_TOO_LARGE, "MEM_LIMIT_EXCEEDED: the result is larger than %llu "
-                       "bytes (the query's byte limit); add a LIMIT or select fewer columns",
-                       (unsigned long long)q->lim.max_bytes);
-    return sink->row(sink->arg, vals, sel->n_out);
+    return sl__sq_emit(sel, &q->lim, vals, rows, bytes, sink, err);
 }
 
 static sl_code run(sq_query *q, const sl_query_sink *sink, sl_err *err)
@@ -432,8 +506,15 @@ sl_code sl__sq_query(sl_engine *s, const sl_etable *t, const sl_select *sel,
             sqlite3_close(conn);
             return sl_fail(err, SL_BACKEND, "cannot open query connection");
         }
-    } else if ((rc = open_view(s, t->id, t->def, &conn, err)) != SL_OK) {
-        return rc;
+    } else {
+        /* DUPLICATE KEY tables: the vectorised scan, unless it leaves the query to SQLite */
+        if (!s->scan_off && (rc = sl__sq_scan(s, t, sel, lim, sink, err)) != SL_AGAIN) {
+            __atomic_fetch_add(&s->n_scans, 1, __ATOMIC_RELAXED);
+            return rc;
+        }
+        __atomic_fetch_add(&s->n_sqlite, 1, __ATOMIC_RELAXED);
+        if ((rc = open_view(s, t->id, t->def, &conn, err)) != SL_OK)
+            return rc;
     }
     rc = sl__sq_run(conn, sel, lim, sink, err);
     sqlite3_close(conn);
@@ -455,29 +536,114 @@ void sl__sq_unlink_files(sl_engine *s, int64_t table_id, char **files, size_t n)
     sl_free(dir);
 }
 
-/* Copy every old segment into the new file: one attachment at a time for DUPLICATE tables;
- * all at once, merged per key, for keyed tables (l is then an oldest-first prefix of at most 8
- * segments, so the merge result is the table's state at the prefix's last version). */
-static sl_code merge_into(sqlite3 *dst, const char *dir, const sl_tabledef *def, const seglist *l,
+/* Rows of the chunks cv (one row group) from row `from` on, into g, writing g to w whenever it
+ * fills. */
+static sl_code put_rows(sq_segw *w, sq_rgbuf *g, const sq_colvec *cv, size_t n_cols,
+                        sl_datum *v, uint8_t *nl, sl_err *err)
+{
+    size_t rows = cv[0].n;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < n_cols; c++)
+            v[c] = cv[c].v[r], nl[c] = cv[c].null[r];
+        if (sl__sq_rg_put_row(g, v, nl) != SL_OK)
+            return sl_fail(err, SL_NOMEM, "out of memory");
+        if (sl__sq_rg_full(g)) {
+            sl_code rc = sl__sq_segw_put(w, g, err);
+            sl__sq_rg_reset(g);
+            if (rc != SL_OK)
+                return rc;
+        }
+    }
+    return SL_OK;
+}
+
+/* Row groups of one old segment into w: large ones copied as they are, small ones (many small
+ * loads) gathered into g and re-encoded as fewer, larger ones. */
+static sl_code merge_file(sq_segw *w, sq_rgbuf *g, const char *path, const sl_type *types,
+                          size_t n, sq_colvec *cv, sl_datum *v, uint8_t *nl, sl_buf *tmp,
                           sl_err *err)
 {
-    sl_code rc = sl__sq_exec(dst, "COMMIT", err); /* leave the creation transaction */
-    if (rc == SL_OK)
-        rc = sl__sq_register_sum128(dst, err); /* the AGGREGATE KEY merge's exact SUM */
-    char sql[4096 + 128];
-    bool keyed = sl__sq_keyed(def);
-    for (size_t i = 0; rc == SL_OK && i < l->n; i++) {
-        snprintf(sql, sizeof sql, "ATTACH 'file:%s/%s?mode=ro' AS old%zu", dir, l->files[i],
-                 keyed ? i : 0);
-        if ((rc = sl__sq_exec(dst, sql, err)) != SL_OK || keyed)
+    sq_segr r;
+    sl_code rc = sl__sq_segr_open(&r, path, types, n, err);
+    for (size_t rg = 0; rc == SL_OK && rg < r.n_rg; rg++) {
+        if (r.rg_rows[rg] >= SQ_RG_ROWS / 4) {
+            rc = sl__sq_segw_put(w, g, err); /* keep the rows in order */
+            sl__sq_rg_reset(g);
+            if (rc == SL_OK)
+                rc = sl__sq_segw_copy_rg(w, &r, rg, types, tmp, err);
             continue;
-        rc = sl__sq_exec(dst, "INSERT INTO main.t SELECT * FROM old0.t", err);
-        sl__sq_exec(dst, "DETACH old0", NULL);
+        }
+        for (size_t c = 0; rc == SL_OK && c < n; c++)
+            rc = sl__sq_segr_column(&r, rg, c, &types[c], &cv[c], err);
+        if (rc == SL_OK)
+            rc = put_rows(w, g, cv, n, v, nl, err);
     }
-    if (rc != SL_OK || !keyed)
+    if (rc == SL_OK || r.db)
+        sl__sq_segr_close(&r);
+    return rc;
+}
+
+/* DUPLICATE tables: every old segment's rows, in order. */
+static sl_code merge_plain(sq_segw *w, const char *dir, const sl_tabledef *def,
+                           const seglist *l, sl_err *err)
+{
+    size_t n = sl__sq_seg_cols(def);
+    sl_type *types = sl_malloc((n + 1) * sizeof *types);
+    sq_colvec *cv = sl_calloc((n + 1) * sizeof *cv);
+    sl_datum *v = sl_malloc((n + 1) * sizeof *v);
+    uint8_t *nl = sl_malloc(n + 1);
+    sl_buf tmp = SL_BUF_INIT;
+    sq_rgbuf g = {0};
+    sl_code rc = types && cv && v && nl ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && sl__sq_rg_init(&g, types, sl__sq_seg_types(def, types), SQ_RG_ROWS) !=
+                           SL_OK)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    for (size_t i = 0; rc == SL_OK && i < l->n; i++) {
+        char *path = sqlite3_mprintf("%s/%s", dir, l->files[i]);
+        rc = path ? merge_file(w, &g, path, types, n, cv, v, nl, &tmp, err)
+                  : sl_fail(err, SL_NOMEM, "out of memory");
+        sqlite3_free(path);
+    }
+    if (rc == SL_OK)
+        rc = sl__sq_segw_put(w, &g, err);
+    sl__sq_rg_free(&g);
+    for (size_t c = 0; cv && c < n; c++)
+        sl__sq_colvec_free(&cv[c]);
+    sl_buf_free(&tmp);
+    sl_free(types), sl_free(cv), sl_free(v), sl_free(nl);
+    return rc;
+}
+
+/* A connection reading segments: in memory, the query settings, the segment tables' module. */
+static sl_code reader_conn(const sl_tabledef *def, sqlite3 **out, sl_err *err)
+{
+    sqlite3 *db = NULL;
+    sl_code rc = SL_OK;
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = sl__sq_error(db, "cannot open a connection", err);
+    if (rc == SL_OK && (rc = sl__sq_query_conn(db, err)) == SL_OK)
+        rc = sl__sq_seg_module(db, def, err);
+    if (rc != SL_OK) {
+        sqlite3_close(db);
         return rc;
+    }
+    *out = db;
+    return SL_OK;
+}
+
+/* Keyed tables: l (an oldest-first prefix of the segments) merged per key, so the result is
+ * the table's state at the prefix's last version. */
+static sl_code merge_keyed(sq_segw *w, const char *dir, const sl_tabledef *def,
+                           const seglist *l, sl_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
     sl_buf q = SL_BUF_INIT;
-    sl_buf_puts(&q, "INSERT INTO main.t ");
+    size_t n = sl__sq_seg_cols(def);
+    sl_type *types = sl_malloc((n + 1) * sizeof *types);
+    sl_code rc = types ? reader_conn(def, &db, err) : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK)
+        rc = seg_tables(db, dir, l, "old", err);
     merged_rows(&q, def, l, "old");
     /* Deleted keys can go: nothing older than the prefix exists. With a sequence column a
      * delete must stay, to keep beating later rows with a smaller sequence. */
@@ -485,8 +651,18 @@ static sl_code merge_into(sqlite3 *dst, const char *dir, const sl_tabledef *def,
                sl_tabledef_prop(def, "function_column.sequence_col").p;
     if (!seq)
         sl_buf_printf(&q, " AND c%zu = 0", def->n_cols);
-    rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(dst, q.p, err);
+    if (rc == SL_OK && q.oom)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && sqlite3_prepare_v2(db, q.p, -1, &st, NULL) != SQLITE_OK)
+        rc = sl__sq_error(db, "compaction", err);
+    if (rc == SL_OK) {
+        sl__sq_seg_types(def, types);
+        rc = sl__sq_segw_put_stmt(w, st, types, err);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     sl_buf_free(&q);
+    sl_free(types);
     return rc;
 }
 
@@ -582,23 +758,18 @@ sl_code sl__sq_compact(sl_engine *s, int64_t table_id, const sl_tabledef *def, b
     char *dir = sl__sq_table_dir(s, table_id);
     char path[4096 + 64];
     snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", file);
-    sqlite3 *dst = NULL;
-    rc = dir ? sl__sq_segment_create(path, sl__sq_seg_cols(def), &dst, err)
-             : sl_fail(err, SL_NOMEM, "oom");
-    if (rc == SL_OK)
-        rc = merge_into(dst, dir, def, &l, err);
-    int64_t rows = 0;
+    sq_segw w = {.fd = -1};
+    rc = dir ? sl__sq_segw_create(&w, path, sl__sq_seg_cols(def), err)
+             : sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(dst, "SELECT count(*) FROM t", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            rows = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        rc = sl__sq_keyed(def) ? merge_keyed(&w, dir, def, &l, err)
+                               : merge_plain(&w, dir, def, &l, err);
+        if (rc == SL_OK)
+            rc = sl__sq_segw_seal(&w, err);
+        else
+            sl__sq_segw_discard(&w);
     }
-    if (dst)
-        sqlite3_close(dst);
-    if (rc == SL_OK)
-        rc = sl__sq_fsync_path(path, err);
+    int64_t rows = (int64_t)w.rows;
     if (rc == SL_OK && dir)
         rc = sl__sq_fsync_path(dir, err);
     if (rc == SL_OK)
@@ -747,85 +918,124 @@ static void partial_cond(sl_buf *b, const sl_tabledef *def, uint64_t mask, bool 
         sl_buf_putc(b, ')');
 }
 
+/* The SQL of "row of own must go": cond, and its key not among the existing keys __sl_ek. */
+static void drop_cond(sl_buf *q, const sl_tabledef *def, const char *cond)
+{
+    sl_buf_printf(q, "(%s AND NOT EXISTS (SELECT 1 FROM __sl_ek e WHERE ", cond);
+    size_t nk = 0;
+    for (size_t c = 0; c < def->n_cols; c++)
+        if (def->cols[c].key)
+            sl_buf_printf(q, "%se.c%zu IS own.c%zu", nk++ ? " AND " : "", c, c);
+    sl_buf_puts(q, "))");
+}
+
+/* On db (own = the load's segment): the keys that exist now (merged, not deleted) into the
+ * temporary table __sl_ek; how many rows of own must go into *n. */
+static sl_code count_drops(sl_ewriter *t, sqlite3 *db, const seglist *l, const char *cond,
+                           int64_t *n, sl_err *err)
+{
+    const sl_tabledef *def = t->def;
+    sl_buf q = SL_BUF_INIT;
+    sl_buf_puts(&q, "CREATE TEMP TABLE __sl_ek AS SELECT ");
+    size_t nk = 0;
+    for (size_t c = 0; c < def->n_cols; c++)
+        if (def->cols[c].key)
+            sl_buf_printf(&q, "%sc%zu", nk++ ? "," : "", c);
+    if (l->n) {
+        sl_buf_puts(&q, " FROM (");
+        merged_rows(&q, def, l, "ex");
+        sl_buf_printf(&q, ") WHERE c%zu = 0", def->n_cols);
+    } else {
+        sl_buf_puts(&q, " FROM own WHERE 0");
+    }
+    sl_code rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(db, q.p, err);
+    sl_buf_clear(&q);
+    sl_buf_puts(&q, "SELECT count(*) FROM own WHERE ");
+    drop_cond(&q, def, cond);
+    sqlite3_stmt *st = NULL;
+    if (rc == SL_OK && (q.oom || sqlite3_prepare_v2(db, q.p, -1, &st, NULL) != SQLITE_OK))
+        rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_error(db, "check", err);
+    if (rc == SL_OK && sqlite3_step(st) != SQLITE_ROW)
+        rc = sl__sq_error(db, "check", err);
+    if (rc == SL_OK)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sl_buf_free(&q);
+    return rc;
+}
+
+/* Rewrite lane l's segment without the rows that must go: a new file in its place. */
+static sl_code rewrite_without(sl_ewriter *t, sq_lane *ln, sqlite3 *db, const char *cond,
+                               sl_err *err)
+{
+    sl_buf q = SL_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    sq_segw nw = {.fd = -1};
+    char *tmp = sqlite3_mprintf("%s.p", ln->path);
+    sl_buf_puts(&q, "SELECT * FROM own WHERE NOT ");
+    drop_cond(&q, t->def, cond);
+    sl_code rc = tmp && !q.oom ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+    if (rc == SL_OK && sqlite3_prepare_v2(db, q.p, -1, &st, NULL) != SQLITE_OK)
+        rc = sl__sq_error(db, "check", err);
+    if (rc == SL_OK && (rc = sl__sq_segw_create(&nw, tmp, t->n_seg, err)) == SL_OK) {
+        rc = sl__sq_segw_put_stmt(&nw, st, t->types, err);
+        if (rc == SL_OK)
+            rc = sl__sq_segw_commit(&nw, err);
+        if (rc == SL_OK && rename(tmp, ln->path) != 0)
+            rc = sl_fail(err, SL_BACKEND, "cannot rename %s", tmp);
+        if (rc != SL_OK) {
+            sl__sq_segw_discard(&nw);
+            unlink(tmp);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SL_OK) { /* the new file (open in nw) now has the lane's name */
+        sl__sq_segw_discard(&ln->w);
+        ln->w = nw;
+    }
+    sqlite3_free(tmp);
+    sl_buf_free(&q);
+    return rc;
+}
+
 sl_code sl__sq_partial_check(sl_ewriter *t, uint64_t mask, bool strict, uint64_t *removed,
                              sl_err *err)
 {
     *removed = 0;
     sl_code rc = sl__sq_lanes_drain(t, err);
     sq_lane *ln = &t->lanes[0];
-    if (rc != SL_OK || ln->seg == NULL)
+    if (rc != SL_OK || !ln->open)
         return rc;
     const sl_tabledef *def = t->def;
-    sl_buf cond = SL_BUF_INIT, q = SL_BUF_INIT;
+    sl_buf cond = SL_BUF_INIT;
     partial_cond(&cond, def, mask, strict);
     if (cond.len == 0) {
         sl_buf_free(&cond);
-        return SL_OK;
+        return cond.oom ? sl_fail(err, SL_NOMEM, "out of memory") : SL_OK;
     }
-    /* ATTACH needs autocommit: end the segment's write transaction (the file is private, its
-     * journal off) and open a new one for seal's COMMIT afterwards. */
-    if ((rc = sl__sq_exec(ln->seg, "COMMIT", err)) != SL_OK ||
-        (rc = sl__sq_register_sum128(ln->seg, err)) != SL_OK) {
-        sl_buf_free(&cond);
-        return rc;
-    }
+    /* the load's own rows become readable to another connection (still private: no fsync) */
+    sqlite3 *db = NULL;
     seglist l;
-    pthread_rwlock_rdlock(&t->s->files);
-    rc = list_segments(t->s, t->table_id, &l, err);
-    for (int tries = 0; rc == SL_OK && l.n > 8 && tries < 64; tries++) {
-        pthread_rwlock_unlock(&t->s->files);
-        seglist_free(&l);
-        if ((rc = sl__sq_compact(t->s, t->table_id, def, true, err)) != SL_OK)
-            return rc;
-        pthread_rwlock_rdlock(&t->s->files);
-        rc = list_segments(t->s, t->table_id, &l, err);
-    }
+    int64_t n = 0;
     char *dir = sl__sq_table_dir(t->s, t->table_id);
-    size_t attached = 0;
-    for (size_t i = 0; rc == SL_OK && dir && i < l.n && i < 8; i++, attached++) {
-        sl_buf_clear(&q);
-        sl_buf_printf(&q, "ATTACH 'file:%s/%s?mode=ro' AS ex%zu", dir, l.files[i], i);
-        rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(ln->seg, q.p, err);
+    if ((rc = sl__sq_segw_commit(&ln->w, err)) == SL_OK &&
+        (rc = dir ? reader_conn(def, &db, err) : sl_fail(err, SL_NOMEM, "oom")) == SL_OK &&
+        (rc = sl__sq_seg_table(db, "own", ln->path, err)) == SL_OK &&
+        (rc = segments_locked(t->s, t->table_id, def, &l, err)) == SL_OK) {
+        rc = seg_tables(db, dir, &l, "ex", err);
+        pthread_rwlock_unlock(&t->s->files);
+        if (rc == SL_OK)
+            rc = count_drops(t, db, &l, cond.p, &n, err);
+        if (rc == SL_OK && n > 0)
+            rc = rewrite_without(t, ln, db, cond.p, err);
+        seglist_free(&l);
     }
-    pthread_rwlock_unlock(&t->s->files);
-    /* The keys that exist now (merged, not deleted), then the rows whose key is not among them. */
-    sl_buf_clear(&q);
-    sl_buf_puts(&q, "CREATE TEMP TABLE __sl_ek AS SELECT ");
-    size_t nk = 0;
-    for (size_t c = 0; c < def->n_cols; c++)
-        if (def->cols[c].key)
-            sl_buf_printf(&q, "%sc%zu", nk++ ? "," : "", c);
-    if (l.n) {
-        sl_buf_puts(&q, " FROM (");
-        merged_rows(&q, def, &l, "ex");
-        sl_buf_printf(&q, ") WHERE c%zu = 0", def->n_cols);
-    } else {
-        sl_buf_puts(&q, " FROM main.t WHERE 0");
+    sqlite3_close(db);
+    if (rc == SL_OK && n > 0) {
+        *removed = (uint64_t)n;
+        t->appended -= (uint64_t)n;
     }
-    sl_buf_printf(&q, "; DELETE FROM main.t WHERE %s AND NOT EXISTS (SELECT 1 FROM __sl_ek e WHERE ",
-                  cond.p);
-    nk = 0;
-    for (size_t c = 0; c < def->n_cols; c++)
-        if (def->cols[c].key)
-            sl_buf_printf(&q, "%se.c%zu IS main.t.c%zu", nk++ ? " AND " : "", c, c);
-    sl_buf_puts(&q, ")");
-    if (rc == SL_OK)
-        rc = q.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(ln->seg, q.p, err);
-    if (rc == SL_OK) {
-        *removed = (uint64_t)sqlite3_changes(ln->seg);
-        ln->rows -= *removed;
-    }
-    sl__sq_exec(ln->seg, "DROP TABLE IF EXISTS temp.__sl_ek", NULL);
-    for (size_t i = 0; i < attached; i++) {
-        char d[32];
-        snprintf(d, sizeof d, "DETACH ex%zu", i);
-        sl__sq_exec(ln->seg, d, NULL);
-    }
-    if (sl__sq_exec(ln->seg, "BEGIN", rc == SL_OK ? err : NULL) != SL_OK && rc == SL_OK)
-        rc = err->code;
     sl_free(dir);
-    seglist_free(&l);
     sl_buf_free(&cond);
-    sl_buf_free(&q);
     return rc;
 }

@@ -24,36 +24,6 @@
 #include "../../core/mem.h"
 #include "internal.h"
 
-sl_code sl__sq_segment_create(const char *path, size_t n_cols, sqlite3 **out, sl_err *err)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        sl_code rc = sl__sq_error(db, "cannot create segment", err);
-        sqlite3_close(db);
-        return rc;
-    }
-    /* The file is private until registered, so no journal and no syncs while writing: commit
-     * fsyncs it once. Rows are appended in rowid order, so a small cache (16 MiB) is enough:
-     * full pages are written out as the B-tree grows, and two lanes stay inside the RSS budget. */
-    sl_buf sql = SL_BUF_INIT;
-    sl_buf_puts(&sql, "PRAGMA user_version=3; " /* value encoding v2 (migrate.c) */
-                      "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-16384; "
-                      "CREATE TABLE t(");
-    for (size_t c = 0; c < n_cols; c++)
-        sl_buf_printf(&sql, "%sc%zu", c ? "," : "", c);
-    sl_buf_puts(&sql, "); BEGIN;");
-    sl_code rc = sql.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__sq_exec(db, sql.p, err);
-    sl_buf_free(&sql);
-    if (rc != SL_OK) {
-        sqlite3_close(db);
-        return rc;
-    }
-    *out = db;
-    return SL_OK;
-}
-
 sl_code sl__sq_w_open(sl_engine *s, const sl_wopts *o, sl_ewriter **out, sl_err *err)
 {
     sl_ewriter *t = sl_calloc(sizeof *t);
@@ -66,18 +36,25 @@ sl_code sl__sq_w_open(sl_engine *s, const sl_wopts *o, sl_ewriter **out, sl_err 
     t->seq_col = o->seq_col;
     t->replace = o->replace;
     t->partial = o->partial;
+    t->extra.seq_col = o->seq_col;
+    for (size_t i = 0; i < SL_COUNT(t->pool_free); i++)
+        t->pool_free[i] = true;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     char *dir = sl__sq_table_dir(s, t->table_id);
-    if (dir == NULL || (mkdir(dir, 0755) != 0 && errno != EEXIST)) {
-        sl_code rc = dir ? sl_fail(err, SL_BACKEND, "cannot create %s: %s", dir, strerror(errno))
-                         : sl_fail(err, SL_NOMEM, "out of memory");
+    t->types = sl_malloc((sl__sq_seg_cols(t->def) + 1) * sizeof *t->types);
+    if (dir == NULL || t->types == NULL || (mkdir(dir, 0755) != 0 && errno != EEXIST)) {
+        sl_code rc = dir && t->types ? sl_fail(err, SL_BACKEND, "cannot create %s: %s", dir,
+                                               strerror(errno))
+                                     : sl_fail(err, SL_NOMEM, "out of memory");
         sl_free(dir);
+        sl_free(t->types);
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
         sl_free(t);
         return rc;
     }
+    t->n_seg = sl__sq_seg_types(t->def, t->types);
     sl_free(dir);
     *out = t;
     return SL_OK;
@@ -96,10 +73,7 @@ sl_code sl__sq_w_append(sl_ewriter *t, const sl_batch *b, sl_err *err)
 
 uint64_t sl__sq_w_rows(const sl_ewriter *t)
 {
-    uint64_t n = 0;
-    for (size_t k = 0; k < SL_SQ_LANES; k++)
-        n += t->lanes[k].rows;
-    return n;
+    return t->appended;
 }
 
 /* Write every lane's rows durably: drain the threads, COMMIT and fsync the files and their
@@ -138,13 +112,14 @@ static sl_code register_segments(sl_ewriter *t, sl_econn *c, bool visible, sl_er
         rc = sl__sq_doom_segments(c, "table_id = ?1 AND visible = 1", t->table_id, err);
     for (size_t k = 0; rc == SL_OK && k < SL_SQ_LANES; k++) {
         const sq_lane *l = &t->lanes[k];
-        if (l->rows == 0)
+        if (sl__sq_lane_rows(t, k) == 0)
             continue;
         snprintf(sql, sizeof sql,
                  "INSERT INTO segments(table_id, txn_id, file, rows, visible, version, partial) "
                  "VALUES(%lld, %lld, '%s', %llu, %d, CASE WHEN %d THEN (SELECT "
                  "coalesce(max(version), 0) + 1 FROM segments) ELSE 0 END, %d)",
-                 (long long)t->table_id, (long long)t->id, l->file, (unsigned long long)l->rows,
+                 (long long)t->table_id, (long long)t->id, l->file,
+                 (unsigned long long)sl__sq_lane_rows(t, k),
                  visible, visible, t->partial);
         rc = sl__sq_exec(s->cat, sql, err);
     }
@@ -182,6 +157,7 @@ void sl__sq_w_close(sl_ewriter *t, bool committed)
         sl__sq_conn_put(&s->conn); /* after the ledger's COMMIT or ROLLBACK */
     /* Committed segments stay; an empty load registered nothing: delete its empty files. */
     sl__sq_lanes_discard(t, !committed || empty);
+    sl_free(t->types);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     sl_free(t);

@@ -811,3 +811,98 @@ Test(convert, int_fraction_is_lossy)
     cr_expect(eq(int, conv(ty(SL_DECIMAL, 9, 1, 0), "3.12", &d, 0), SL_CONV_OK));
     cr_expect(eq(int, conv(ty(SL_TINYINT, 0, 0, 0), "128.5", &d, 0), SL_CONV_NULL));
 }
+
+/* A random cell text for the column converter: mostly canonical spellings of t, and every
+ * near miss (signs, spaces, dots, letters, long digit runs, bad dates). */
+static size_t fast_input(uint64_t *seed, char *b, size_t cap)
+{
+    static const char *const odd[] = {"", " 1", "1 ", "+1", "-", ".", "1.", ".5", "1e3", "0x1",
+                                      "--1", "1.2.3", "2024-02-30", "2023-02-29", "2024-13-01",
+                                      "2024-00-10", "2024-1-1", "2024-01-01 24:00:00",
+                                      "2024-01-01 23:60:00", "2024-01-01T23:59:59",
+                                      "0000-01-01", "9999-12-31 23:59:59", "1899-12-31",
+                                      "2156-01-01", "-0", "-0.00", "00012.50", "999999999999999999",
+                                      "9999999999999999999", "-9223372036854775808", "128", "-129",
+                                      "32767", "2147483648", "1.234", "12345678901234.56"};
+    uint64_t r = rnd(seed);
+    switch (r % 6) {
+    case 0: return (size_t)snprintf(b, cap, "%s", odd[(r >> 8) % SL_COUNT(odd)]);
+    case 1: return (size_t)snprintf(b, cap, "%s%llu", (r >> 8) & 1 ? "-" : "",
+                                    (unsigned long long)((r >> 9) % 100000000000ull));
+    case 2: return (size_t)snprintf(b, cap, "%s%llu.%0*llu", (r >> 8) & 1 ? "-" : "",
+                                    (unsigned long long)((r >> 9) % 10000000),
+                                    (int)((r >> 40) % 4), (unsigned long long)((r >> 44) % 1000));
+    case 3: return (size_t)snprintf(b, cap, "%04u-%02u-%02u", (unsigned)(r % 10000),
+                                    (unsigned)(r >> 14) % 14, (unsigned)(r >> 21) % 33);
+    case 4: return (size_t)snprintf(b, cap, "%04u-%02u-%02u %02u:%02u:%02u",
+                                    1900 + (unsigned)(r % 300), 1 + (unsigned)(r >> 14) % 12,
+                                    1 + (unsigned)(r >> 21) % 28, (unsigned)(r >> 29) % 25,
+                                    (unsigned)(r >> 36) % 61, (unsigned)(r >> 43) % 61);
+    default: {
+        size_t n = (r >> 8) % 12;
+        for (size_t i = 0; i < n; i++)
+            b[i] = "0123456789.- aZ"[(r >> (12 + 3 * i)) % 15];
+        b[n] = '\0';
+        return n;
+    }
+    }
+}
+
+Test(convert, fast_column_agrees_with_sl_convert)
+{
+    const sl_type types[] = {ty(SL_TINYINT, 0, 0, 0),  ty(SL_SMALLINT, 0, 0, 0),
+                             ty(SL_INT, 0, 0, 0),      ty(SL_BIGINT, 0, 0, 0),
+                             ty(SL_DECIMAL, 15, 2, 0), ty(SL_DECIMAL, 18, 0, 0),
+                             ty(SL_DECIMAL, 5, 4, 0),  ty(SL_DECIMAL, 30, 4, 0),
+                             ty(SL_DATE, 0, 0, 0),     ty(SL_DATETIME, 3, 0, 0),
+                             ty(SL_VARCHAR, 0, 0, 5),  ty(SL_STRING, 0, 0, 0),
+                             ty(SL_DOUBLE, 0, 0, 0),   ty(SL_BOOLEAN, 0, 0, 0)};
+    enum { N = 256 };
+    static char text[N][48];
+    sl_slice cells[N * 2];
+    sl_datum out[N];
+    uint8_t null[N], done[N];
+    uint64_t seed = 99;
+    size_t n_done = 0;
+    for (int round = 0; round < 400; round++) {
+        for (size_t i = 0; i < N; i++) {
+            size_t n = fast_input(&seed, text[i], sizeof text[i]);
+            cells[2 * i] = (sl_slice){text[i], n};
+            cells[2 * i + 1] = (sl_slice){NULL, 0}; /* stride 2: the other column is NULL */
+        }
+        cells[0] = (sl_slice){NULL, 0};
+        for (size_t k = 0; k < SL_COUNT(types); k++) {
+            const sl_type *t = &types[k];
+            size_t got = sl_convert_fast(t, cells, 2, N, out, null, done);
+            size_t count = 0;
+            for (size_t i = 0; i < N; i++) {
+                count += done[i];
+                if (!done[i])
+                    continue;
+                sl_datum want;
+                sl_conv_ctx ctx = {.tz = NULL};
+                sl_slice c = cells[2 * i];
+                cr_assert(c.p != NULL, "a NULL cell is never done");
+                cr_assert(eq(int, sl_convert(t, c, &want, &ctx), SL_CONV_OK), "type %d '%.*s'",
+                          t->id, (int)c.n, c.p);
+                cr_assert(eq(int, null[i], 0));
+                bool same = sl_type_is_text(t) ? want.s.p == out[i].s.p && want.s.n == out[i].s.n
+                            : t->id == SL_DECIMAL ? want.w == out[i].w
+                                                  : want.i == out[i].i;
+                cr_assert(same, "type %d '%.*s'", t->id, (int)c.n, c.p);
+            }
+            cr_assert(eq(sz, got, count));
+            n_done += count;
+        }
+    }
+    cr_assert(gt(sz, n_done, 100000), "the canonical spellings are converted here");
+    /* and the canonical spellings of the lineitem file are all done */
+    const char *canon[] = {"1", "155190", "17.00", "21168.23", "0.04", "1996-03-13", "N"};
+    const sl_type ct[] = {ty(SL_INT, 0, 0, 0), ty(SL_BIGINT, 0, 0, 0), ty(SL_DECIMAL, 15, 2, 0),
+                          ty(SL_DECIMAL, 15, 2, 0), ty(SL_DECIMAL, 15, 2, 0),
+                          ty(SL_DATE, 0, 0, 0), ty(SL_VARCHAR, 0, 0, 1)};
+    for (size_t i = 0; i < SL_COUNT(canon); i++) {
+        sl_slice c = sl_slice_of(canon[i]);
+        cr_assert(eq(sz, sl_convert_fast(&ct[i], &c, 1, 1, out, null, done), 1), "%s", canon[i]);
+    }
+}
