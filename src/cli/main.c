@@ -52,7 +52,7 @@ static void usage_serve(FILE *f, bool full)
                "                    [--fe-port N] [--be-port N] [--tsload-port N] [--mysql-port N]\n"
                "                    [--set KEY=VALUE]\n"
                "Serve Doris Stream Load on the front door (default 8030, 307 to the load port) and\n"
-               "the load port (default 8040), storing into embedded SQLite under the data dir.\n"
+               "the load port (default 8040), storing into the embedded store under the data dir.\n"
                "Port 0 picks a free port; the bound ports are printed on start.\n"
                "SIGTERM or SIGINT stops accepting and lets requests in flight finish for up to\n"
                "shutdown_grace_second; a second signal cuts them off at once.\n");

@@ -182,7 +182,7 @@ int sl__cli_user(int argc, char **argv)
             noted[k] = '\0';
             fclose(f);
         }
-        o.url = noted[0] ? noted : "sqlite";
+        o.url = noted[0] ? noted : SL_STORE_DEFAULT;
     }
     sl_store_opts so = {.url = o.url, .data_dir = o.dir, .tool = true};
     if (sl_store_global_init(&err) != SL_OK || sl_store_open(&so, &store, &err) != SL_OK ||

@@ -109,7 +109,7 @@ static uint64_t (*now_ms)(void) = real_now_ms;
 
 /* ---- storage: the users and grants kept in the store ------------------------------------ */
 
-/* The stored form the SQLite engine gives hashes imported from an old users.db (1,000 rounds,
+/* The stored form the store gives hashes imported from an old users.db (1,000 rounds,
  * the hex text of the salt used as the salt bytes): split back into the legacy columns. */
 #define HEXSALT "$pbkdf2-sha256-hexsalt$i=1000$"
 

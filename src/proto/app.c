@@ -27,7 +27,7 @@ void sl_config_default(sl_config *c)
     memset(c, 0, sizeof *c);
     snprintf(c->data_dir, sizeof c->data_dir, "./data");
     snprintf(c->bind, sizeof c->bind, "127.0.0.1");
-    snprintf(c->store, sizeof c->store, "sqlite");
+    snprintf(c->store, sizeof c->store, "%s", SL_STORE_DEFAULT);
     c->fe_port = 8030;
     c->be_port = 8040;
     c->tsload_port = 8442;
@@ -80,7 +80,7 @@ static const setting settings[] = {
     NUM("mysql_port", K_PORT, mysql_port, 0, "the MySQL protocol (Doris's query port: mysql "
                                              "-P 9030); TLS with the tsload certificate; 0 "
                                              "free, -1 off"),
-    STR("store", store, "the store: sqlite (embedded, in data_dir) or "
+    STR("store", store, "the store: " SL_STORE_DEFAULT " (embedded, in data_dir) or "
                         "postgres://user[:password]@host:port/database"),
     STR("time_zone", time_zone, "time zone of loads, now(), from_unixtime and the history: an "
                                 "IANA name or +hh:mm (Doris's default Asia/Shanghai)"),
@@ -413,7 +413,7 @@ static sl_code note_store_url(const sl_config *cfg, sl_err *err)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/store.url", cfg->data_dir);
-    if (strcmp(cfg->store, "sqlite") == 0) {
+    if (strcmp(cfg->store, SL_STORE_DEFAULT) == 0) {
         unlink(path);
         return SL_OK;
     }

@@ -10,7 +10,7 @@
  * Ready means the store takes loads now: a probe (sl_store_ping: a catalog connection and the
  * catalog's write transaction, as a load's begin needs) answered within SL_HEALTH_TIMEOUT_MS.
  * The probe runs on a thread of its own, so a store that hangs (a PostgreSQL server gone
- * silent, a SQLite catalog locked by another process) costs a health request its time bound,
+ * silent, an embedded catalog locked by another process) costs a health request its time bound,
  * never a worker: requests wait on a condition variable for a probe that started after they
  * asked, and a probe that finished less than FRESH_MS ago answers at once.
  *

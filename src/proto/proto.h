@@ -29,7 +29,7 @@ typedef struct sl_config {
     char advertise_host[256];       /* host put into redirects and ErrorURLs ("" = from Host) */
     int fe_port, be_port, tsload_port;  /* -1: do not listen */
     int mysql_port;                 /* the MySQL protocol (Doris's query port 9030); -1: off */
-    char store[1024];               /* "sqlite" or "postgres://user@host:port/db" */
+    char store[1024];               /* SL_STORE_DEFAULT or "postgres://user@host:port/db" */
     uint64_t streaming_load_max_mb;     /* Doris BE default 10240 */
     uint64_t streaming_load_json_max_mb;/* Doris BE default 100 */
     uint32_t default_timeout_s;     /* Doris 2.1+: 259200 */
@@ -59,7 +59,8 @@ typedef struct sl_config {
     char tls_key[1024];             /* Doris's enable_https; "" = plain HTTP (default) */
 } sl_config;
 
-/* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, sqlite. */
+/* Defaults as documented in README/docs: 127.0.0.1, 8030/8040/8442, ./data, the embedded
+ * store. */
 void sl_config_default(sl_config *c);
 
 /* Apply one "key = value" setting (config file keys; also used for environment variables and

@@ -239,8 +239,8 @@ sl_code sl__sql_lex(sl__parser *P)
     size_t count = 0;
     if (P->n > UINT32_MAX)
         return sl_fail(P->err, SL_INVALID_SQL, "statement too long");
-    /* A raw NUL byte would cut the statement short wherever it is handed on as C text (SQLite
-     * stops reading there), so it is refused up front; "\0" inside a string is fine. */
+    /* A raw NUL byte would cut the statement short wherever it is handed on as C text (an
+     * engine stops reading there), so it is refused up front; "\0" inside a string is fine. */
     const char *nul = memchr(P->text, '\0', P->n);
     if (nul != NULL) {
         lexer L = {P->text, P->n, 0, 1, 0};

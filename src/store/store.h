@@ -74,6 +74,10 @@ typedef struct sl_store_opts {
                                       maintenance thread */
 } sl_store_opts;
 
+/* The URL of the embedded store (in data_dir), the default: which engine it names is the
+ * registry's business (registry.c); callers compare and print it, never interpret it. */
+#define SL_STORE_DEFAULT "sqlite"
+
 /* Open the store named by o->url: connect, create or check the catalog (schema version),
  * register this node, recover (abort PREPARE transactions of this node's previous life and of
  * dead nodes, drop what no transaction owns) and start the maintenance thread (label
