@@ -108,6 +108,8 @@ static sl_code f_extreme(const sl_expr *e, const sl_vec *av, sl__env *env, sl_ve
 
 /* ---- truncate(x, d) ---- */
 
+/* truncate / round_bankers: a DECIMAL with a literal d within its scale stays a DECIMAL of
+ * scale d (exact); anything else is computed as DOUBLE. */
 static sl_code bind_truncate(sl_expr *e, sl__binder *b)
 {
     sl_type t = e->args[0]->type;
@@ -148,25 +150,8 @@ static sl_code f_truncate(const sl_expr *e, const sl_vec *av, sl__env *env, sl_v
 
 /* ---- round_bankers(x[, d]): half to even ---- */
 
-/* A DECIMAL with its digits known up front stays exact (Doris: round_bankers(10.755, 2) is
- * 10.76, not the double's 10.75). */
-static sl_code bind_bankers(sl_expr *e, sl__binder *b)
-{
-    sl_type t = e->args[0]->type;
-    const sl_expr *d = e->n_args > 1 ? e->args[1] : NULL;
-    sl_code rc = e->n_args > 1 ? sl__expr_coerce(b, &e->args[1], sl__ty(SL_BIGINT)) : SL_OK;
-    if (rc != SL_OK)
-        return rc;
-    if (sl__cls_of(t.id) == C_DEC && (d == NULL || (d->kind == EK_LIT && !d->lit_null &&
-                                                    d->lit.i >= 0 && d->lit.i <= t.scale))) {
-        e->type = t;
-        e->type.scale = (uint8_t)(d ? d->lit.i : 0);
-        return SL_OK;
-    }
-    e->type = sl__ty(SL_DOUBLE);
-    return sl__expr_coerce(b, &e->args[0], e->type);
-}
-
+/* Bound as truncate: a DECIMAL with its digits known up front stays exact (Doris:
+ * round_bankers(10.755, 2) is 10.76, not the double's 10.75). */
 static sl_code f_bankers(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *out)
 {
     for (size_t i = 0; i < env->n; i++) {
@@ -388,7 +373,7 @@ const sl__func sl__expr_funcs_math2[] = {
     {"greatest", 1, SL__VARIADIC, true, KEEP, DBL, bind_extreme, f_extreme, 1},
     {"least", 1, SL__VARIADIC, true, KEEP, DBL, bind_extreme, f_extreme, 0},
     {"truncate", 1, 2, true, KEEP, DBL, bind_truncate, f_truncate, 0},
-    {"round_bankers", 1, 2, true, KEEP, DBL, bind_bankers, f_bankers, 0},
+    {"round_bankers", 1, 2, true, KEEP, DBL, bind_truncate, f_bankers, 0},
     DF("log2", 1, 1, D_LOG2),
     DF("log", 1, 2, D_LOG),
     DF("dlog1", 1, 1, D_LN),
