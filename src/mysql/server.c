@@ -80,6 +80,9 @@ typedef struct conn {
     uv_async_t async;           /* a worker handed a piece over */
     stream sm;
     uv_work_t work;
+    bool keep;                  /* the handler's answer: go on after the reply (written by the
+                                   worker: apart from the loop's flags below, which the loop
+                                   reads while it runs) */
     sl_mysql_server *s;
     struct conn *prev, *next;
     struct ssl_st *ssl;
@@ -92,7 +95,6 @@ typedef struct conn {
     sl_my_hello hello;          /* the login's answer (strings in pub.arena) */
     sl_my_packet cmd;           /* the command in flight (in c->in or scratch) */
     sl_my_out out;              /* the reply the work wrote */
-    bool keep;                  /* the handler's answer: go on after the reply */
     bool busy, closing, handles_closing, reading;
     int open_handles;
     unsigned writes;            /* writes queued and not completed */
