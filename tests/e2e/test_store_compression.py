@@ -1,7 +1,8 @@
-"""The table property "compression" (Doris's) over real HTTP: a table that names a codec has its
-text chunks LZ4-compressed by the embedded store, one without keeps the lightweight encodings
-only; both answer every query the same, before and after ALTER TABLE SET, and the property
-stays in SHOW CREATE TABLE."""
+"""The table property "compression" (Doris's) over real HTTP: as in Doris, tables are compressed
+unless it says "no_compression" — the embedded store LZ4-compresses text chunks of a table
+without the property or naming any codec, and keeps the lightweight encodings only for
+"no_compression"; both answer every query the same, before and after ALTER TABLE SET, and the
+property stays in SHOW CREATE TABLE."""
 import os
 import random
 import unittest
@@ -48,21 +49,26 @@ class CompressionTest(unittest.TestCase):
 
     def test_compressed_and_plain_tables_answer_alike(self):
         body = comments(40000, 7)
-        self.create("p", "")
+        self.create("p", 'PROPERTIES ("compression" = "no_compression")')
         self.load("p", body)
         plain = seg_bytes(self.s.data_dir) if STORE == "sqlite" else 0
         self.create("z", 'PROPERTIES ("compression" = "lz4")')
         self.load("z", body)
+        packed = seg_bytes(self.s.data_dir) - plain if STORE == "sqlite" else 0
+        self.create("dflt", "")                               # no property: compressed too
+        self.load("dflt", body)
         if STORE == "sqlite":  # the embedded engine's segment files: the text took less room
-            packed = seg_bytes(self.s.data_dir) - plain
+            dflt = seg_bytes(self.s.data_dir) - plain - packed
             self.assertLess(packed, plain * 3 // 4, "plain %d, compressed %d" % (plain, packed))
+            self.assertLess(dflt, plain * 3 // 4, "plain %d, default %d" % (plain, dflt))
         self.assertEqual(self.answers("p"), self.answers("z"))
+        self.assertEqual(self.answers("p"), self.answers("dflt"))
         self.assertEqual(self.answers("p")[0][0][0], 40000)
         ddl = self.s.rows("SHOW CREATE TABLE z", "d")[0][1]
         self.assertIn('"compression" = "lz4"', ddl)
 
     def test_set_property_applies_to_later_loads(self):
-        self.create("t", "")
+        self.create("t", 'PROPERTIES ("compression" = "no_compression")')
         self.load("t", comments(20000, 1))
         before = seg_bytes(self.s.data_dir) if STORE == "sqlite" else 0
         self.s.sql('ALTER TABLE t SET ("compression" = "zstd")', "d")

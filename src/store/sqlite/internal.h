@@ -205,8 +205,8 @@ typedef struct sq_colvec {
     sq_dbuf db;
 } sq_colvec;
 
-/* Whether def's segments compress their plain text chunks with LZ4: the table property
- * "compression" (Doris's) names a codec, any but "no_compression"; without it, no (the
+/* Whether def's segments compress their plain text chunks with LZ4: yes unless the table
+ * property "compression" (Doris's, whose default compresses) is "no_compression" (then the
  * lightweight encodings only: LZ4 costs the load ~2 ns of CPU per text byte). */
 bool sl__sq_lz4_text(const sl_tabledef *def);
 /* Create path (replacing a stale file) for n_cols columns, inside an open transaction. */

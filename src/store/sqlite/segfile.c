@@ -75,7 +75,7 @@ size_t sl__sq_seg_types(const sl_tabledef *def, sl_type *out)
 bool sl__sq_lz4_text(const sl_tabledef *def)
 {
     sl_slice c = sl_tabledef_prop(def, "compression");
-    return c.p != NULL && !sl_slice_ieq(c, "no_compression");
+    return c.p == NULL || !sl_slice_ieq(c, "no_compression");
 }
 
 sl_code sl__sq_segw_create(sq_segw *w, const char *path, size_t n_cols, sl_err *err)

@@ -409,7 +409,7 @@ Test(sqlite_chunk, compression_property_picks_lz4)
     static const struct {
         const char *value; /* NULL: no property */
         bool lz4;
-    } cases[] = {{NULL, false}, {"lz4", true}, {"LZ4F", true}, {"zstd", true},
+    } cases[] = {{NULL, true}, {"lz4", true}, {"LZ4F", true}, {"zstd", true},
                  {"no_compression", false}, {"NO_COMPRESSION", false}};
     for (size_t i = 0; i < SL_COUNT(cases); i++) {
         sl_property props[2] = {{sl_slice_of("replication_num"), sl_slice_of("1")}};
