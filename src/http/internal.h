@@ -109,6 +109,8 @@ typedef struct sl__hp {
     int last;                   /* 0 none, 1 field, 2 value: for fragments across reads */
     bool in_message;            /* between message begin and message complete */
     bool head_done;             /* head complete for the current message */
+    bool head_before;           /* head_done when the current execute began: the scanner's
+                                   head end must come after the parser's, in a later call */
     bool paused;
     sl__hp_event pause_event;   /* what the pause was for */
     sl__hp_error error;

@@ -382,7 +382,10 @@ static bool scan(sl__hp *hp, const char *p, size_t n)
             if (hp->in_trailer) {
                 hp->in_trailer = false;
                 hp->sw = SL__SW_START;
-            } else if (!hp->head_done) { /* the lenient parser read these bytes otherwise */
+            } else if (!hp->head_before) {
+                /* The parser pauses before its head's last LF, so that LF arrives in a later
+                 * call: here the lenient parser read these bytes otherwise (or it ended its
+                 * head further on, in this very call). */
                 return scan_fail(hp, "malformed request head");
             } else {
                 hp->sw = body_start(hp);
@@ -470,6 +473,7 @@ sl__hp_event sl__hp_execute(sl__hp *hp, const char *p, size_t n, size_t *used)
         return SL__HP_ERROR;
     if (SL_NEVER(hp->paused) || n == 0)
         return hp->paused ? hp->pause_event : SL__HP_MORE;
+    hp->head_before = hp->head_done;
     size_t k = http_parser_execute(&hp->_p, &settings, p, n);
     *used = k;
     enum http_errno e = HTTP_PARSER_ERRNO(&hp->_p);

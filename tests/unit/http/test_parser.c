@@ -306,6 +306,24 @@ Test(http_parser, fuzz_crash_ea6af8ed_scanner_and_parser_disagree)
     }
 }
 
+/* Found by fuzz_http: the same misreading with the whole head in one piece. The parser's head
+ * was already complete when the scanner reached its own blank line, so the scanner took that
+ * line for the end of the head, "1.1" for the body, and the parser's "Content-Length :3" (a
+ * name with a space, which RFC 9112 5.1 says to refuse) reached the handler. */
+Test(http_parser, fuzz_crash_79b99ea5_head_ended_in_the_same_piece)
+{
+    static const char in[] = "PUT /x H\r\n\r\n1.1\r\nContent-Length :3 \r\n\r\na'";
+    for (size_t split = 1; split <= 256; split *= 4) {
+        struct got g = {0};
+        sl__hp hp;
+        sl__hp_init(&hp, 0, take_body, &g);
+        cr_assert(eq(int, run_n(&hp, &g, in, sizeof in - 1, split), SL__HP_ERROR), "%zu", split);
+        cr_assert(eq(int, hp.error, SL__HPE_BAD));
+        cr_assert(eq(int, g.heads, 0), "split %zu", split);
+        sl__hp_free(&hp);
+    }
+}
+
 /* A chunk extension is bounded (issue 17's hostile corpus: 70 KB of extension loaded a row);
  * one of 4096 bytes still passes, in one piece and byte by byte. */
 Test(http_parser, chunk_extension_bounded)
