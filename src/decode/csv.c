@@ -419,49 +419,60 @@ static sl_code reserve_fields(sl_rawbatch *rb, size_t k)
     return SL_OK;
 }
 
-static inline sl_slice fast_value(const struct csv_state *st, const char *p, size_t n)
+/* The value rules of emit_value for an unenclosed, unescaped field: trim ('"' only, as the fast
+ * path has no enclose), empty as NULL, \N. The flags are the loop's copies of st's. */
+static inline sl_slice fast_value(bool trim, bool empty_null, bool null_bn, const char *p,
+                                  size_t n)
 {
-    if (st->trim_char >= 0 && n >= 2 && p[0] == '"' && p[n - 1] == '"')
-        return (n == 2 && st->empty_null) ? SL_SLICE_NULL : (sl_slice){p + 1, n - 2};
-    if (n == 0 && st->empty_null)
+    if (trim && n >= 2 && p[0] == '"' && p[n - 1] == '"')
+        return (n == 2 && empty_null) ? SL_SLICE_NULL : (sl_slice){p + 1, n - 2};
+    if (n == 0 && empty_null)
         return SL_SLICE_NULL;
-    if (st->null_bn && n == 2 && p[0] == '\\' && p[1] == 'N')
+    if (null_bn && n == 2 && p[0] == '\\' && p[1] == 'N')
         return SL_SLICE_NULL;
     return (sl_slice){p, n};
 }
 
 /* Decode the complete records of b[0..len) in place; *used is the start of the partial tail.
- * One pass of 64-byte masks: fields are written straight into the batch, no per-byte branch. */
+ * One pass of 64-byte masks: fields are written straight into the batch, no per-byte branch.
+ * The field count and array live in locals between records (a store through rb->fields could
+ * alias rb->n_fields, so the compiler would otherwise go through memory for every field). */
 static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
                          size_t *used)
 {
     const char sep = st->sep[0], dl = st->delim[0];
+    const bool trim = st->trim_char >= 0, empty_null = st->empty_null, null_bn = st->null_bn;
     size_t rec = 0, fstart = 0, hi_end = 0;
-    size_t rec_f0 = rb->n_fields;
+    size_t nf = rb->n_fields, rec_f0 = nf;
+    sl_slice *fo = rb->fields;
     for (size_t i = 0; i < len; i += 64) {
         uint64_t ms, md, hi;
         sl__csv_scan64(b + i, len - i, sep, dl, &ms, &md, &hi);
         if (hi)
             hi_end = i + 64;
-        if (SL_UNLIKELY(rb->cap_fields - rb->n_fields < 64) && reserve_fields(rb, 64) != SL_OK)
-            return fail_nomem(st);
+        if (SL_UNLIKELY(rb->cap_fields - nf < 64)) {
+            rb->n_fields = nf;
+            if (reserve_fields(rb, 64) != SL_OK)
+                return fail_nomem(st);
+            fo = rb->fields;
+        }
         for (uint64_t m = ms | md; m; m &= m - 1) {
             unsigned bit = (unsigned)__builtin_ctzll(m);
             size_t j = i + bit;
-            rb->fields[rb->n_fields++] = fast_value(st, b + fstart, j - fstart);
+            fo[nf++] = fast_value(trim, empty_null, null_bn, b + fstart, j - fstart);
             fstart = j + 1;
             if (!((md >> bit) & 1))
                 continue;
             bool keep;
+            rb->n_fields = nf;
             sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
             if (c != SL_OK)
                 return c;
             if (keep && sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
                 return fail_nomem(st);
-            if (!keep)
-                rb->n_fields = rec_f0; /* skipped, empty or error row: drop its fields */
+            nf = keep ? rb->n_fields : rec_f0; /* skipped, empty or error row: drop its fields */
             rec = j + 1;
-            rec_f0 = rb->n_fields;
+            rec_f0 = nf;
         }
     }
     rb->n_fields = rec_f0; /* the partial record's fields are decoded again later */

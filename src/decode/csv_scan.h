@@ -21,6 +21,39 @@
 #define SL__CSV_SSE2 0
 #endif
 
+#if SL__CSV_SSE2
+/* The masks of sl__csv_scan64 for 64 readable bytes at p, four 16-byte vectors. */
+static inline __attribute__((always_inline)) void sl__csv_scan64_sse2(const char *p, char a,
+                                                                      char b, uint64_t *m_a,
+                                                                      uint64_t *m_b,
+                                                                      uint64_t *m_hi)
+{
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+    const __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    const __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+#define SL__MASK64(f)                                                                             \
+    ((uint64_t)(uint32_t)_mm_movemask_epi8(f(v0)) |                                              \
+     (uint64_t)(uint32_t)_mm_movemask_epi8(f(v1)) << 16 |                                        \
+     (uint64_t)(uint32_t)_mm_movemask_epi8(f(v2)) << 32 |                                        \
+     (uint64_t)(uint32_t)_mm_movemask_epi8(f(v3)) << 48)
+#define SL__EQ_A(v) _mm_cmpeq_epi8(v, va)
+#define SL__EQ_B(v) _mm_cmpeq_epi8(v, vb)
+#define SL__SELF(v) (v)
+    *m_a = SL__MASK64(SL__EQ_A);
+    *m_b = SL__MASK64(SL__EQ_B);
+    /* Bytes >= 0x80 are rare in most files: one test of all four vectors first. */
+    *m_hi = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)))
+                ? SL__MASK64(SL__SELF)
+                : 0;
+#undef SL__MASK64
+#undef SL__EQ_A
+#undef SL__EQ_B
+#undef SL__SELF
+}
+#endif
+
 /* Masks of one 64-byte block: bit i of *m_a (*m_b) is set when p[i] == a (b), bit i of *m_hi
  * when p[i] >= 0x80, for i < min(n, 64). Bits at or beyond n are zero. */
 static inline void sl__csv_scan64(const char *p, size_t n, char a, char b, uint64_t *m_a,
@@ -28,23 +61,15 @@ static inline void sl__csv_scan64(const char *p, size_t n, char a, char b, uint6
 {
 #if SL__CSV_SSE2
     if (SL_LIKELY(n >= 64)) {
-        const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
-        uint64_t ra = 0, rb = 0, rh = 0;
-        for (int k = 0; k < 4; k++) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-            ra |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, va)) << (16 * k);
-            rb |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vb)) << (16 * k);
-            rh |= (uint64_t)(uint32_t)_mm_movemask_epi8(v) << (16 * k);
-        }
-        *m_a = ra, *m_b = rb, *m_hi = rh;
+        sl__csv_scan64_sse2(p, a, b, m_a, m_b, m_hi);
         return;
     }
     /* The tail: scan a zero-padded copy and clear the bits past n (a or b may be NUL). */
     char tmp[64];
     memset(tmp, 0, sizeof tmp);
     memcpy(tmp, p, n);
-    sl__csv_scan64(tmp, 64, a, b, m_a, m_b, m_hi);
-    uint64_t keep = (n >= 64) ? ~0ull : ((1ull << n) - 1);
+    sl__csv_scan64_sse2(tmp, a, b, m_a, m_b, m_hi);
+    uint64_t keep = (1ull << n) - 1; /* n < 64 here */
     *m_a &= keep, *m_b &= keep, *m_hi &= keep;
 #else
     uint64_t ra = 0, rb = 0, rh = 0;
