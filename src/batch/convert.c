@@ -917,10 +917,16 @@ static inline int64_t fast_days(uint32_t y, uint32_t m, uint32_t d)
 
 /* YYYY-MM-DD, exactly 10 bytes: days since the epoch, validated as conv_date does. Two
  * overlapping 8-byte loads give the eight digits as one word ("YYYY" "MM" "DD"), checked and
- * reduced to four two-digit values by SWAR. */
+ * reduced to four two-digit values by SWAR. Years 1900..2155 take YEAR_DAYS and tables of
+ * month lengths and starts (1900 and 2100 are the only years there that are a multiple of 4
+ * and not leap); others take dt_seconds' rules and sl_days_from_civil. */
 SL__ALWAYS_INLINE bool fast_date10(const char *p, int64_t *days)
 {
-    static const uint8_t dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const uint8_t dim[2][13] = {{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
+                                       {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}};
+    static const uint16_t before[2][13] = {
+        {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334},
+        {0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335}};
     uint64_t a = le64(p), b = le64(p + 2); /* "YYYY-MM-", "YY-MM-DD" */
     uint64_t x = (a & 0xffffffffu) | ((a >> 8) & 0x0000ffff00000000u) |
                  (b & 0xffff000000000000u);
@@ -929,9 +935,18 @@ SL__ALWAYS_INLINE bool fast_date10(const char *p, int64_t *days)
     x = x * 10 + (x >> 8); /* bytes 0, 2, 4, 6: YY, YY, MM, DD */
     uint32_t y = (uint32_t)(x & 0xff) * 100 + (uint32_t)((x >> 16) & 0xff);
     uint32_t m = (uint32_t)((x >> 32) & 0xff), d = (uint32_t)((x >> 48) & 0xff);
-    if (!ok || m - 1 > 11 || d - 1 >= dim[m] + (uint32_t)(m == 2 && is_leap(y)))
+    if (!ok || m - 1 > 11)
         return false;
-    *days = fast_days(y, m, d);
+    if (SL_LIKELY(y - 1900 < 256)) {
+        unsigned leap = ((y & 3) == 0) & (y != 1900) & (y != 2100);
+        if (d - 1 >= dim[leap][m])
+            return false;
+        *days = (int64_t)YEAR_DAYS[y - 1900] + before[leap][m] + (int64_t)d - 1;
+        return true;
+    }
+    if (d - 1 >= dim[is_leap(y)][m])
+        return false;
+    *days = sl_days_from_civil(y, m, d);
     return true;
 }
 

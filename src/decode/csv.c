@@ -117,6 +117,7 @@ struct csv_state {
     size_t n_fl, cap_fl;
 
     sl_arena_t scratch;     /* unescaped values; reset at every push/finish */
+    sl__csv_masks_fn masks; /* fast_loop's block scanner for this CPU (csv_scan.h) */
 };
 
 static sl_code fail(struct csv_state *st, sl_code c, const char *msg)
@@ -434,9 +435,10 @@ static inline sl_slice fast_value(bool trim, bool empty_null, bool null_bn, cons
 }
 
 /* Decode the complete records of b[0..len) in place; *used is the start of the partial tail.
- * One pass of 64-byte masks: fields are written straight into the batch, no per-byte branch.
- * The field count and array live in locals between records (a store through rb->fields could
- * alias rb->n_fields, so the compiler would otherwise go through memory for every field). */
+ * Masks of SL__CSV_BLOCK bytes at a time (st->masks: AVX2, SSE2 or scalar), then one pass over
+ * their set bits: fields are written straight into the batch, no per-byte branch. The field
+ * count and array live in locals between records (a store through rb->fields could alias
+ * rb->n_fields, so the compiler would otherwise go through memory for every field). */
 static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
                          size_t *used)
 {
@@ -445,34 +447,38 @@ static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_raw
     size_t rec = 0, fstart = 0, hi_end = 0;
     size_t nf = rb->n_fields, rec_f0 = nf;
     sl_slice *fo = rb->fields;
-    for (size_t i = 0; i < len; i += 64) {
-        uint64_t ms, md, hi;
-        sl__csv_scan64(b + i, len - i, sep, dl, &ms, &md, &hi);
-        if (hi)
-            hi_end = i + 64;
-        if (SL_UNLIKELY(rb->cap_fields - nf < 64)) {
+    uint64_t ms[SL__CSV_BLOCK / 64], md[SL__CSV_BLOCK / 64], hi[SL__CSV_BLOCK / 64];
+    for (size_t i0 = 0; i0 < len; i0 += SL__CSV_BLOCK) {
+        size_t bn = len - i0 < SL__CSV_BLOCK ? len - i0 : SL__CSV_BLOCK;
+        st->masks(b + i0, bn, sep, dl, ms, md, hi);
+        if (SL_UNLIKELY(rb->cap_fields - nf < SL__CSV_BLOCK)) {
             rb->n_fields = nf;
-            if (reserve_fields(rb, 64) != SL_OK)
+            if (reserve_fields(rb, SL__CSV_BLOCK) != SL_OK)
                 return fail_nomem(st);
             fo = rb->fields;
         }
-        for (uint64_t m = ms | md; m; m &= m - 1) {
-            unsigned bit = (unsigned)__builtin_ctzll(m);
-            size_t j = i + bit;
-            fo[nf++] = fast_value(trim, empty_null, null_bn, b + fstart, j - fstart);
-            fstart = j + 1;
-            if (!((md >> bit) & 1))
-                continue;
-            bool keep;
-            rb->n_fields = nf;
-            sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
-            if (c != SL_OK)
-                return c;
-            if (keep && sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
-                return fail_nomem(st);
-            nf = keep ? rb->n_fields : rec_f0; /* skipped, empty or error row: drop its fields */
-            rec = j + 1;
-            rec_f0 = nf;
+        for (size_t w = 0, i = i0; w * 64 < bn; w++, i += 64) {
+            if (hi[w])
+                hi_end = i + 64;
+            for (uint64_t m = ms[w] | md[w]; m; m &= m - 1) {
+                unsigned bit = (unsigned)__builtin_ctzll(m);
+                size_t j = i + bit;
+                fo[nf++] = fast_value(trim, empty_null, null_bn, b + fstart, j - fstart);
+                fstart = j + 1;
+                if (!((md[w] >> bit) & 1))
+                    continue;
+                bool keep;
+                rb->n_fields = nf;
+                sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
+                if (c != SL_OK)
+                    return c;
+                if (keep &&
+                    sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
+                    return fail_nomem(st);
+                nf = keep ? rb->n_fields : rec_f0; /* skipped, empty, error row: no fields */
+                rec = j + 1;
+                rec_f0 = nf;
+            }
         }
     }
     rb->n_fields = rec_f0; /* the partial record's fields are decoded again later */
@@ -654,6 +660,7 @@ static sl_code csv_open(void *vst, const sl_decode_opts *o, sl_err *err)
     st->to_skip = o->skip_lines;
     st->bom_done = o->skip_lines > 0;
     st->fast = st->sep_len == 1 && st->delim_len == 1 && st->enclose < 0 && st->escape < 0;
+    st->masks = sl__csv_masks_best();
     scan_reset(st);
     return SL_OK;
 }

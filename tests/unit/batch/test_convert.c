@@ -1024,4 +1024,18 @@ Test(convert, fast_swar_paths_agree_with_sl_convert, .timeout = 60)
         long long v = canon[i].t.id == SL_DECIMAL ? (long long)out[0].w : (long long)out[0].i;
         cr_assert(eq(i64, v, canon[i].v), "%s", canon[i].s);
     }
+    /* leap years and month ends: taken exactly when sl_convert accepts them, with its value */
+    const char *dates[] = {"1900-02-29", "2100-02-29", "2000-02-29", "2096-02-29", "1904-02-29",
+                           "1600-02-29", "2400-02-29", "1700-02-29", "1899-02-28", "2156-02-29",
+                           "2155-12-31", "2023-02-29", "2024-04-31", "2024-04-30", "2024-00-01",
+                           "2024-13-01", "2024-01-00", "2024-01-32", "2024-12-31", "1900-01-01"};
+    const sl_type dt = ty(SL_DATE, 0, 0, 0);
+    for (size_t i = 0; i < SL_COUNT(dates); i++) {
+        sl_slice c = sl_slice_of(dates[i]);
+        sl_datum want;
+        sl_conv_ctx ctx = {.tz = NULL};
+        bool ok = sl_convert(&dt, c, &want, &ctx) == SL_CONV_OK;
+        cr_assert(eq(sz, sl_convert_fast(&dt, &c, 1, 1, out, null, done), ok), "%s", dates[i]);
+        cr_assert(ok ? out[0].i == want.i : true, "%s", dates[i]);
+    }
 }
