@@ -434,16 +434,40 @@ static inline sl_slice fast_value(bool trim, bool empty_null, bool null_bn, cons
     return (sl_slice){p, n};
 }
 
+/* A record of len bytes that record_gate would keep as it is (not skipped, not empty, not too
+ * long, no UTF-8 check needed) and sl_rawbatch_row could add without growing: the fast loop
+ * adds it itself (add_plain_row). Its fields start at f0, where the previous row's end. */
+static inline bool plain_record(const struct csv_state *st, const sl_rawbatch *rb, size_t len,
+                                bool ascii, size_t f0)
+{
+    const sl_rawrow *prev = rb->n_rows ? &rb->rows[rb->n_rows - 1] : NULL;
+    return st->to_skip == 0 && len - 1 < st->max_rec && (ascii || !st->utf8) &&
+           rb->n_rows < rb->cap_rows &&
+           SL_ALWAYS(prev ? prev->field0 + prev->n_fields == f0 : f0 == 0);
+}
+
+/* record_gate's count and sl_rawbatch_row's row for a plain_record. */
+static inline void add_plain_row(struct csv_state *st, sl_rawbatch *rb, sl_slice src, size_t f0)
+{
+    sl_rawrow *r = &rb->rows[rb->n_rows++];
+    r->field0 = (uint32_t)f0;
+    r->n_fields = (uint32_t)(rb->n_fields - f0);
+    r->line_no = ++st->line_no;
+    r->src = src;
+    r->err = NULL;
+}
+
 /* Decode the complete records of b[0..len) in place; *used is the start of the partial tail.
  * Masks of SL__CSV_BLOCK bytes at a time (st->masks: AVX2, SSE2 or scalar), then one pass over
  * their set bits: fields are written straight into the batch, no per-byte branch. The field
  * count and array live in locals between records (a store through rb->fields could alias
  * rb->n_fields, so the compiler would otherwise go through memory for every field). */
-static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
-                         size_t *used)
+static inline __attribute__((always_inline)) sl_code
+fast_loop_body(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb, size_t *used,
+               const bool trim, const bool empty_null)
 {
     const char sep = st->sep[0], dl = st->delim[0];
-    const bool trim = st->trim_char >= 0, empty_null = st->empty_null, null_bn = st->null_bn;
+    const bool null_bn = st->null_bn;
     size_t rec = 0, fstart = 0, hi_end = 0;
     size_t nf = rb->n_fields, rec_f0 = nf;
     sl_slice *fo = rb->fields;
@@ -458,24 +482,29 @@ static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_raw
             fo = rb->fields;
         }
         for (size_t w = 0, i = i0; w * 64 < bn; w++, i += 64) {
+            const uint64_t mdw = md[w];
             if (hi[w])
                 hi_end = i + 64;
-            for (uint64_t m = ms[w] | md[w]; m; m &= m - 1) {
+            for (uint64_t m = ms[w] | mdw; m; m &= m - 1) {
                 unsigned bit = (unsigned)__builtin_ctzll(m);
                 size_t j = i + bit;
                 fo[nf++] = fast_value(trim, empty_null, null_bn, b + fstart, j - fstart);
                 fstart = j + 1;
-                if (!((md[w] >> bit) & 1))
+                if (!((mdw >> bit) & 1))
                     continue;
-                bool keep;
                 rb->n_fields = nf;
-                sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
-                if (c != SL_OK)
-                    return c;
-                if (keep &&
-                    sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
-                    return fail_nomem(st);
-                nf = keep ? rb->n_fields : rec_f0; /* skipped, empty, error row: no fields */
+                if (SL_LIKELY(plain_record(st, rb, j - rec, hi_end <= rec, rec_f0))) {
+                    add_plain_row(st, rb, (sl_slice){b + rec, j - rec}, rec_f0);
+                } else {
+                    bool keep;
+                    sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
+                    if (c != SL_OK)
+                        return c;
+                    if (keep &&
+                        sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
+                        return fail_nomem(st);
+                    nf = keep ? rb->n_fields : rec_f0; /* skipped, empty, error row: no fields */
+                }
                 rec = j + 1;
                 rec_f0 = nf;
             }
@@ -484,6 +513,15 @@ static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_raw
     rb->n_fields = rec_f0; /* the partial record's fields are decoded again later */
     *used = rec;
     return SL_OK;
+}
+
+/* fast_loop_body, compiled apart for the usual options (no trim, empty fields not NULL). */
+static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
+                         size_t *used)
+{
+    if (st->trim_char < 0 && !st->empty_null)
+        return fast_loop_body(st, b, len, rb, used, false, false);
+    return fast_loop_body(st, b, len, rb, used, st->trim_char >= 0, st->empty_null);
 }
 
 /* ---- buffers ----------------------------------------------------------------------------- */
