@@ -979,14 +979,15 @@ static inline bool fast_dt(const char *p, size_t n, int64_t *secs)
     return true;
 }
 
-/* One loop per type: the loop body stays free of the type dispatch. */
+/* One loop per type: the loop body stays free of the type dispatch. null[] is cleared once
+ * up front (a done cell is never NULL, and the caller rewrites the others). */
 #define FAST_LOOP(test)                                                                           \
+    memset(null, 0, n);                                                                           \
     for (size_t i = 0; i < n; i++, f += stride) {                                               \
         const char *p = f->p;                                                                     \
         size_t len = f->n;                                                                        \
         bool ok = p != NULL && (test);                                                            \
         done[i] = ok;                                                                             \
-        null[i] = 0;                                                                              \
         k += ok;                                                                                  \
     }
 
@@ -995,14 +996,17 @@ size_t sl_convert_fast(const sl_type *t, const sl_slice *f, size_t stride, size_
 {
     size_t k = 0;
     int64_t x = 0, lo = INT64_MIN, hi = INT64_MAX;
-    unsigned prec = t->precision, sc = t->scale;
+    const unsigned prec = t->precision, sc = t->scale;
+    const uint32_t tlen = t->len; /* a local: the byte stores to done[] may alias *t */
     switch ((sl_type_id)t->id) {
     case SL_TINYINT: lo = INT8_MIN, hi = INT8_MAX; goto ints;
     case SL_SMALLINT: lo = INT16_MIN, hi = INT16_MAX; goto ints;
-    case SL_INT: lo = INT32_MIN, hi = INT32_MAX; goto ints;
-    case SL_BIGINT:
+    case SL_INT: lo = INT32_MIN, hi = INT32_MAX;
     ints:
         FAST_LOOP(fast_int(p, len, &out[i].i) && out[i].i >= lo && out[i].i <= hi)
+        return k;
+    case SL_BIGINT: /* fast_int's 18 digits always fit */
+        FAST_LOOP(fast_int(p, len, &out[i].i))
         return k;
     case SL_DECIMAL:
         if (prec > 18 || sc > prec)
@@ -1016,7 +1020,7 @@ size_t sl_convert_fast(const sl_type *t, const sl_slice *f, size_t stride, size_
         FAST_LOOP(fast_dt(p, len, &x) && ((out[i].i = x * 1000000), true))
         return k;
     case SL_CHAR: case SL_VARCHAR:
-        FAST_LOOP(len <= t->len && ((out[i].s.p = p), (out[i].s.n = len), true))
+        FAST_LOOP(len <= tlen && ((out[i].s.p = p), (out[i].s.n = len), true))
         return k;
     case SL_STRING: case SL_JSON:
         FAST_LOOP(((out[i].s.p = p), (out[i].s.n = len), true))
