@@ -436,7 +436,7 @@ static inline sl_slice fast_value(bool trim, bool empty_null, bool null_bn, cons
 
 /* A record of len bytes that record_gate would keep as it is (not skipped, not empty, not too
  * long, no UTF-8 check needed) and sl_rawbatch_row could add without growing: the fast loop
- * adds it itself (add_plain_row). Its fields start at f0, where the previous row's end. */
+ * adds it itself (add_plain_row). Its fields start at f0, where the previous row ends. */
 static inline bool plain_record(const struct csv_state *st, const sl_rawbatch *rb, size_t len,
                                 bool ascii, size_t f0)
 {
@@ -496,8 +496,8 @@ fast_loop_body(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
                 if (SL_LIKELY(plain_record(st, rb, j - rec, hi_end <= rec, rec_f0))) {
                     add_plain_row(st, rb, (sl_slice){b + rec, j - rec}, rec_f0);
                 } else {
-                    bool keep;
-                    sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
+                    bool keep, ascii = hi_end <= rec;
+                    sl_code c = record_gate(st, b + rec, j - rec, ascii, false, rb, &keep);
                     if (c != SL_OK)
                         return c;
                     if (keep &&
