@@ -117,6 +117,7 @@ struct csv_state {
     size_t n_fl, cap_fl;
 
     sl_arena_t scratch;     /* unescaped values; reset at every push/finish */
+    sl__csv_masks_fn masks; /* fast_loop's block scanner for this CPU (csv_scan.h) */
 };
 
 static sl_code fail(struct csv_state *st, sl_code c, const char *msg)
@@ -419,54 +420,108 @@ static sl_code reserve_fields(sl_rawbatch *rb, size_t k)
     return SL_OK;
 }
 
-static inline sl_slice fast_value(const struct csv_state *st, const char *p, size_t n)
+/* The value rules of emit_value for an unenclosed, unescaped field: trim ('"' only, as the fast
+ * path has no enclose), empty as NULL, \N. The flags are the loop's copies of st's. */
+static inline sl_slice fast_value(bool trim, bool empty_null, bool null_bn, const char *p,
+                                  size_t n)
 {
-    if (st->trim_char >= 0 && n >= 2 && p[0] == '"' && p[n - 1] == '"')
-        return (n == 2 && st->empty_null) ? SL_SLICE_NULL : (sl_slice){p + 1, n - 2};
-    if (n == 0 && st->empty_null)
+    if (trim && n >= 2 && p[0] == '"' && p[n - 1] == '"')
+        return (n == 2 && empty_null) ? SL_SLICE_NULL : (sl_slice){p + 1, n - 2};
+    if (n == 0 && empty_null)
         return SL_SLICE_NULL;
-    if (st->null_bn && n == 2 && p[0] == '\\' && p[1] == 'N')
+    if (null_bn && n == 2 && p[0] == '\\' && p[1] == 'N')
         return SL_SLICE_NULL;
     return (sl_slice){p, n};
 }
 
+/* A record of len bytes that record_gate would keep as it is (not skipped, not empty, not too
+ * long, no UTF-8 check needed) and sl_rawbatch_row could add without growing: the fast loop
+ * adds it itself (add_plain_row). Its fields start at f0, where the previous row ends. */
+static inline bool plain_record(const struct csv_state *st, const sl_rawbatch *rb, size_t len,
+                                bool ascii, size_t f0)
+{
+    const sl_rawrow *prev = rb->n_rows ? &rb->rows[rb->n_rows - 1] : NULL;
+    return st->to_skip == 0 && len - 1 < st->max_rec && (ascii || !st->utf8) &&
+           rb->n_rows < rb->cap_rows &&
+           SL_ALWAYS(prev ? prev->field0 + prev->n_fields == f0 : f0 == 0);
+}
+
+/* record_gate's count and sl_rawbatch_row's row for a plain_record. */
+static inline void add_plain_row(struct csv_state *st, sl_rawbatch *rb, sl_slice src, size_t f0)
+{
+    sl_rawrow *r = &rb->rows[rb->n_rows++];
+    r->field0 = (uint32_t)f0;
+    r->n_fields = (uint32_t)(rb->n_fields - f0);
+    r->line_no = ++st->line_no;
+    r->src = src;
+    r->err = NULL;
+}
+
 /* Decode the complete records of b[0..len) in place; *used is the start of the partial tail.
- * One pass of 64-byte masks: fields are written straight into the batch, no per-byte branch. */
-static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
-                         size_t *used)
+ * Masks of SL__CSV_BLOCK bytes at a time (st->masks: AVX2, SSE2 or scalar), then one pass over
+ * their set bits: fields are written straight into the batch, no per-byte branch. The field
+ * count and array live in locals between records (a store through rb->fields could alias
+ * rb->n_fields, so the compiler would otherwise go through memory for every field). */
+static inline __attribute__((always_inline)) sl_code
+fast_loop_body(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb, size_t *used,
+               const bool trim, const bool empty_null)
 {
     const char sep = st->sep[0], dl = st->delim[0];
+    const bool null_bn = st->null_bn;
     size_t rec = 0, fstart = 0, hi_end = 0;
-    size_t rec_f0 = rb->n_fields;
-    for (size_t i = 0; i < len; i += 64) {
-        uint64_t ms, md, hi;
-        sl__csv_scan64(b + i, len - i, sep, dl, &ms, &md, &hi);
-        if (hi)
-            hi_end = i + 64;
-        if (SL_UNLIKELY(rb->cap_fields - rb->n_fields < 64) && reserve_fields(rb, 64) != SL_OK)
-            return fail_nomem(st);
-        for (uint64_t m = ms | md; m; m &= m - 1) {
-            unsigned bit = (unsigned)__builtin_ctzll(m);
-            size_t j = i + bit;
-            rb->fields[rb->n_fields++] = fast_value(st, b + fstart, j - fstart);
-            fstart = j + 1;
-            if (!((md >> bit) & 1))
-                continue;
-            bool keep;
-            sl_code c = record_gate(st, b + rec, j - rec, hi_end <= rec, false, rb, &keep);
-            if (c != SL_OK)
-                return c;
-            if (keep && sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
+    size_t nf = rb->n_fields, rec_f0 = nf;
+    sl_slice *fo = rb->fields;
+    uint64_t ms[SL__CSV_BLOCK / 64], md[SL__CSV_BLOCK / 64], hi[SL__CSV_BLOCK / 64];
+    for (size_t i0 = 0; i0 < len; i0 += SL__CSV_BLOCK) {
+        size_t bn = len - i0 < SL__CSV_BLOCK ? len - i0 : SL__CSV_BLOCK;
+        st->masks(b + i0, bn, sep, dl, ms, md, hi);
+        if (SL_UNLIKELY(rb->cap_fields - nf < SL__CSV_BLOCK)) {
+            rb->n_fields = nf;
+            if (reserve_fields(rb, SL__CSV_BLOCK) != SL_OK)
                 return fail_nomem(st);
-            if (!keep)
-                rb->n_fields = rec_f0; /* skipped, empty or error row: drop its fields */
-            rec = j + 1;
-            rec_f0 = rb->n_fields;
+            fo = rb->fields;
+        }
+        for (size_t w = 0, i = i0; w * 64 < bn; w++, i += 64) {
+            const uint64_t mdw = md[w];
+            if (hi[w])
+                hi_end = i + 64;
+            for (uint64_t m = ms[w] | mdw; m; m &= m - 1) {
+                unsigned bit = (unsigned)__builtin_ctzll(m);
+                size_t j = i + bit;
+                fo[nf++] = fast_value(trim, empty_null, null_bn, b + fstart, j - fstart);
+                fstart = j + 1;
+                if (!((mdw >> bit) & 1))
+                    continue;
+                rb->n_fields = nf;
+                if (SL_LIKELY(plain_record(st, rb, j - rec, hi_end <= rec, rec_f0))) {
+                    add_plain_row(st, rb, (sl_slice){b + rec, j - rec}, rec_f0);
+                } else {
+                    bool keep, ascii = hi_end <= rec;
+                    sl_code c = record_gate(st, b + rec, j - rec, ascii, false, rb, &keep);
+                    if (c != SL_OK)
+                        return c;
+                    if (keep &&
+                        sl_rawbatch_row(rb, (sl_slice){b + rec, j - rec}, st->line_no) != SL_OK)
+                        return fail_nomem(st);
+                    nf = keep ? rb->n_fields : rec_f0; /* skipped, empty, error row: no fields */
+                }
+                rec = j + 1;
+                rec_f0 = nf;
+            }
         }
     }
     rb->n_fields = rec_f0; /* the partial record's fields are decoded again later */
     *used = rec;
     return SL_OK;
+}
+
+/* fast_loop_body, compiled apart for the usual options (no trim, empty fields not NULL). */
+static sl_code fast_loop(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
+                         size_t *used)
+{
+    if (st->trim_char < 0 && !st->empty_null)
+        return fast_loop_body(st, b, len, rb, used, false, false);
+    return fast_loop_body(st, b, len, rb, used, st->trim_char >= 0, st->empty_null);
 }
 
 /* ---- buffers ----------------------------------------------------------------------------- */
@@ -643,6 +698,7 @@ static sl_code csv_open(void *vst, const sl_decode_opts *o, sl_err *err)
     st->to_skip = o->skip_lines;
     st->bom_done = o->skip_lines > 0;
     st->fast = st->sep_len == 1 && st->delim_len == 1 && st->enclose < 0 && st->escape < 0;
+    st->masks = sl__csv_masks_best();
     scan_reset(st);
     return SL_OK;
 }

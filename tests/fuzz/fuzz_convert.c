@@ -4,7 +4,8 @@
  * The input is parsed as every type. Whenever a cast succeeds, its value must lie in the type's
  * range, format to text, and that text must parse back to the same value (NaN to NaN).
  * SL_CONV_LOSSY (integers only) carries a value too and is checked the same way. The input is
- * also run through sl_separator_parse, whose output must fit the buffer it was given.
+ * also run through sl_separator_parse, whose output must fit the buffer it was given, and
+ * through sl_convert_fast, which may take it only with sl_convert's value.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -94,6 +95,29 @@ static void check_range(const sl_type *t, const sl_datum *v)
     }
 }
 
+/* The column converter takes a cell only with sl_convert's value (r, *want). */
+static void check_fast(const sl_type *t, sl_slice s, sl_conv r, const sl_datum *want)
+{
+    sl_datum got;
+    uint8_t null = 1, done = 0;
+    size_t k = sl_convert_fast(t, &s, 1, 1, &got, &null, &done);
+    if (k != done)
+        abort();
+    if (!done)
+        return;
+    if (r != SL_CONV_OK || null)
+        abort();
+    bool same;
+    if (sl_type_is_text(t))
+        same = got.s.p == want->s.p && got.s.n == want->s.n;
+    else if (t->id == SL_DECIMAL || t->id == SL_LARGEINT)
+        same = got.w == want->w;
+    else
+        same = got.i == want->i;
+    if (!same)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sl_slice s = {(const char *)data, size};
@@ -115,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < SL_COUNT(types); i++) {
         sl_datum v;
         sl_conv r = sl_convert(&types[i], s, &v, &ctx);
+        check_fast(&types[i], s, r, &v);
         if (sl_type_is_text(&types[i])) {
             if ((r == SL_CONV_OK) != (size <= types[i].len || types[i].id == SL_STRING))
                 abort();
