@@ -71,10 +71,47 @@ static bool fail_eof(sl__json_cur *c, int code)
     return false;
 }
 
-/* ---- string scanning: the one SIMD interface, with a scalar fallback ---- */
+/* ---- string scanning: SIMD where the target has it, SWAR otherwise, scalar for tails ---- */
 
-/* First byte in [p, end) that is '"', '\\' or below 0x20; end when there is none. */
-static const char *scan_string(const char *p, const char *end)
+/* Byte by byte: the reference the others are tested against. */
+const char *sl__json_scan_scalar(const char *p, const char *end)
+{
+    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+        p++;
+    return p;
+}
+
+/* Eight bytes at a time in a 64-bit word: a lane is flagged when it is '"', '\\' or below 0x20
+ * (the classic "has zero byte" test on x ^ c, and x - 0x20 for "less than"). The lowest flagged
+ * lane of each test is exact (borrows only spread upwards), so the lowest of their union is too. */
+static inline const char *scan_swar(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x);
+        m &= high;
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            return sl__json_scan_scalar(p, p + 8); /* a flagged lane exists among these 8 */
+#endif
+        }
+        p += 8;
+    }
+    return sl__json_scan_scalar(p, end);
+}
+
+const char *sl__json_scan_swar(const char *p, const char *end)
+{
+    return scan_swar(p, end);
+}
+
+/* 16 bytes at a time with SSE2 (baseline on x86-64); other targets use SWAR. */
+static inline const char *scan_string(const char *p, const char *end)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
@@ -90,9 +127,12 @@ static const char *scan_string(const char *p, const char *end)
         p += 16;
     }
 #endif
-    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-        p++;
-    return p;
+    return scan_swar(p, end);
+}
+
+const char *sl__json_scan_simd(const char *p, const char *end)
+{
+    return scan_string(p, end);
 }
 
 /* Four hex digits at s (the caller guarantees they are inside the string); -1 if not hex. */
@@ -582,6 +622,150 @@ bool sl__json_row(sl__json_cur *c, sl_rawbatch *rb)
         if (c->p == c->end)
             return fail_eof(c, SL__JSON_MISS_NAME);
     }
+}
+
+/* ---- the keyed row: key ids, predicted key order, inline scalars ---- */
+
+void sl__json_keys_init(sl__json_keys *k, sl_arena_t *arena)
+{
+    memset(k, 0, sizeof *k);
+    k->arena = arena;
+}
+
+static uint32_t key_hash(sl_slice s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < s.n; i++)
+        h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+    return h;
+}
+
+/* See json_internal.h. Only keys that miss the prediction come here. */
+uint32_t sl__json_key_id(sl__json_keys *k, sl_slice name, bool raw)
+{
+    if (name.n > SL__JSON_MAX_KEY_LEN)
+        return SL_KEY_NONE;
+    size_t mask = SL_COUNT(k->table) - 1, i = key_hash(name) & mask;
+    for (; k->table[i]; i = (i + 1) & mask) {
+        uint32_t id = k->table[i] - 1u;
+        if (k->name[id].n == name.n && memcmp(k->name[id].p, name.p, name.n) == 0)
+            return id;
+    }
+    if (k->n == SL__JSON_MAX_KEYS)
+        return SL_KEY_NONE;
+    char *copy = sl_arena_alloc(k->arena, name.n + 1);
+    if (copy == NULL)
+        return SL_KEY_NONE;
+    if (name.n)
+        memcpy(copy, name.p, name.n);
+    uint32_t id = k->n++;
+    k->name[id] = (sl_slice){copy, name.n};
+    k->raw[id] = raw;
+    k->table[i] = (uint16_t)(id + 1);
+    return id;
+}
+
+static inline bool is_ws(char ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
+static inline const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && is_ws(*p))
+        p++;
+    return p;
+}
+
+/* The key of member j at p (a '"'): the predicted one when the input spells it, else parsed
+ * and looked up. Moves c->p past the key. */
+static inline bool row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j, sl_slice *key,
+                           uint32_t *id)
+{
+    const char *p = c->p;
+    if (j < k->n_order && k->order[j] != SL_KEY_NONE) {
+        uint32_t want = k->order[j];
+        sl_slice kn = k->name[want];
+        if (k->raw[want] && (size_t)(c->end - p) > kn.n + 1 && p[kn.n + 1] == '"' &&
+            memcmp(p + 1, kn.p, kn.n) == 0) {
+            *key = (sl_slice){p + 1, kn.n};
+            *id = want;
+            c->p = p + kn.n + 2;
+            return true;
+        }
+    }
+    if (!sl__json_string(c, key))
+        return false;
+    *id = sl__json_key_id(k, *key, key->p == p + 1);
+    if (j < SL__JSON_MAX_ORDER)
+        k->order[j] = *id;
+    return true;
+}
+
+/* A member's value at c->p (whitespace skipped): strings without escapes and numbers inline,
+ * the rest through sl__json_value. */
+static inline bool row_value(sl__json_cur *c, sl_slice *val)
+{
+    const char *p = c->p;
+    if (p < c->end && *p == '"') {
+        const char *q = scan_string(p + 1, c->end);
+        if (q < c->end && *q == '"') {
+            *val = (sl_slice){p + 1, (size_t)(q - p - 1)};
+            c->p = q + 1;
+            return true;
+        }
+        return sl__json_string(c, val);
+    }
+    if (p < c->end && (is_digit(*p) || *p == '-'))
+        return parse_number(c, val);
+    return sl__json_value(c, val);
+}
+
+/* See json_internal.h. Mirrors sl__json_row step by step (same errors at the same c->p). */
+bool sl__json_row_keyed(sl__json_cur *c, sl__json_keys *k, sl_rawbatch *rb)
+{
+    uint32_t j = 0;
+    c->p = skip_ws(c->p + 1, c->end); /* '{' */
+    if (c->p == c->end)
+        return fail_eof(c, SL__JSON_MISS_NAME);
+    if (*c->p == '}') {
+        c->p++;
+        goto done;
+    }
+    for (;; j++) {
+        sl_slice key, val;
+        uint32_t id;
+        if (*c->p != '"')
+            return fail(c, SL__JSON_MISS_NAME);
+        if (!row_key(c, k, j, &key, &id))
+            return false;
+        c->p = skip_ws(c->p, c->end);
+        if (c->p == c->end)
+            return fail_eof(c, SL__JSON_MISS_COLON);
+        if (*c->p != ':')
+            return fail(c, SL__JSON_MISS_COLON);
+        c->p = skip_ws(c->p + 1, c->end);
+        if (!row_value(c, &val))
+            return false;
+        if (sl_rawbatch_keyed_field(rb, key, id, val) != SL_OK)
+            return fail(c, SL__JSON_NOMEM);
+        c->p = skip_ws(c->p, c->end);
+        if (c->p == c->end)
+            return fail_eof(c, SL__JSON_MISS_OBJ_END);
+        if (*c->p == '}') {
+            c->p++;
+            j++;
+            goto done;
+        }
+        if (*c->p != ',')
+            return fail(c, SL__JSON_MISS_OBJ_END);
+        c->p = skip_ws(c->p + 1, c->end);
+        if (c->p == c->end)
+            return fail_eof(c, SL__JSON_MISS_NAME);
+    }
+done:
+    k->n_order = j < SL__JSON_MAX_ORDER ? j : SL__JSON_MAX_ORDER;
+    return true;
 }
 
 /* Exactly one RFC 8259 document in p[0..n)? SL__JSON_OK or a rapidjson code; no allocation.
