@@ -648,8 +648,10 @@ uint32_t sl__json_key_id(sl__json_keys *k, sl_slice name, bool raw)
     size_t mask = SL_COUNT(k->table) - 1, i = key_hash(name) & mask;
     for (; k->table[i]; i = (i + 1) & mask) {
         uint32_t id = k->table[i] - 1u;
-        if (k->name[id].n == name.n && memcmp(k->name[id].p, name.p, name.n) == 0)
+        if (k->name[id].n == name.n && memcmp(k->name[id].p, name.p, name.n) == 0) {
+            k->raw[id] |= raw; /* first seen escaped, now plain: predictable from now on */
             return id;
+        }
     }
     if (k->n == SL__JSON_MAX_KEYS)
         return SL_KEY_NONE;
