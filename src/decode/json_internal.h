@@ -91,7 +91,7 @@ bool sl__json_row(sl__json_cur *c, sl_rawbatch *rb);
 #define SL__JSON_MAX_ORDER 1024 /* members per row whose key is predicted */
 
 typedef struct sl__json_keys {
-    sl_slice name[SL__JSON_MAX_KEYS]; /* unescaped, copied into arena */
+    sl_slice name[SL__JSON_MAX_KEYS]; /* unescaped, copied into arena, followed by a '"' */
     bool raw[SL__JSON_MAX_KEYS];      /* the name has no escapes: its text in the input is itself */
     uint16_t table[2 * SL__JSON_MAX_KEYS]; /* open addressing: id + 1, 0 = empty */
     uint32_t order[SL__JSON_MAX_ORDER];    /* the previous row's key ids by member position */

@@ -660,6 +660,7 @@ uint32_t sl__json_key_id(sl__json_keys *k, sl_slice name, bool raw)
         return SL_KEY_NONE;
     if (name.n)
         memcpy(copy, name.p, name.n);
+    copy[name.n] = '"'; /* the closing quote: key_is compares it with the name */
     uint32_t id = k->n++;
     k->name[id] = (sl_slice){copy, name.n};
     k->raw[id] = raw;
@@ -679,6 +680,37 @@ static inline const char *skip_ws(const char *p, const char *e)
     return p;
 }
 
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* a[0..n) == b[0..n), for the short keys of a row: word compares, no call. */
+static inline bool key_is(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return false;
+        return load8(a + n - 8) == load8(b + n - 8); /* the tail, overlapping */
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* The key of member j at p (a '"'): the predicted one when the input spells it, else parsed
  * and looked up. Moves c->p past the key. */
 static inline bool row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j, sl_slice *key,
@@ -688,8 +720,7 @@ static inline bool row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j, sl_sli
     if (j < k->n_order && k->order[j] != SL_KEY_NONE) {
         uint32_t want = k->order[j];
         sl_slice kn = k->name[want];
-        if (k->raw[want] && (size_t)(c->end - p) > kn.n + 1 && p[kn.n + 1] == '"' &&
-            memcmp(p + 1, kn.p, kn.n) == 0) {
+        if (k->raw[want] && (size_t)(c->end - p) > kn.n + 1 && key_is(p + 1, kn.p, kn.n + 1)) {
             *key = (sl_slice){p + 1, kn.n};
             *id = want;
             c->p = p + kn.n + 2;

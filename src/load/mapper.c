@@ -887,10 +887,8 @@ static long find_src(sl_mapper *m, sl_slice nm)
 
 enum { ID_UNKNOWN = -3, ID_AMBIGUOUS = -2, ID_NONE = -1 }; /* id_src values besides sources */
 
-/* The source of named field f: through its key id when the decoder gave one (resolved once per
- * id; a name that matches several sources keeps find_src's hint-dependent answer), else by
- * name. The same answers as find_src, named_hint included. */
-static long field_src(sl_mapper *m, const sl_rawbatch *rb, size_t f)
+/* field_src when the id is not resolved yet, is ambiguous, or there is none. */
+static long field_src_slow(sl_mapper *m, const sl_rawbatch *rb, size_t f)
 {
     uint32_t id = rb->ids ? rb->ids[f] : SL_KEY_NONE;
     if (id >= SL_RAWBATCH_MAX_IDS || m->id_src == NULL)
@@ -914,6 +912,24 @@ static long field_src(sl_mapper *m, const sl_rawbatch *rb, size_t f)
     if (s >= 0)
         m->named_hint = (long)((size_t)s + 1 == (m->n_src < 512 ? m->n_src : 512) ? 0 : s + 1);
     return s;
+}
+
+/* The source of named field f: through its key id when the decoder gave one (resolved once per
+ * id; a name that matches several sources keeps find_src's hint-dependent answer), else by
+ * name. The same answers as find_src, named_hint included. */
+static inline long field_src(sl_mapper *m, const sl_rawbatch *rb, size_t f)
+{
+    uint32_t id = rb->ids ? rb->ids[f] : SL_KEY_NONE;
+    if (id < SL_RAWBATCH_MAX_IDS && m->ids_gen == rb->ids_gen) {
+        long s = m->id_src[id];
+        if (s >= 0) {
+            m->named_hint = (long)((size_t)s + 1 == (m->n_src < 512 ? m->n_src : 512) ? 0 : s + 1);
+            return s;
+        }
+        if (s == ID_NONE)
+            return -1;
+    }
+    return field_src_slow(m, rb, f);
 }
 
 static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr, sl_batch *b,
