@@ -675,7 +675,7 @@ static inline bool is_ws(char ch)
 
 static inline const char *skip_ws(const char *p, const char *e)
 {
-    while (p < e && is_ws(*p))
+    while (p < e && (unsigned char)*p <= ' ' && is_ws(*p))
         p++;
     return p;
 }
@@ -711,95 +711,176 @@ static inline bool key_is(const char *a, const char *b, size_t n)
     return true;
 }
 
-/* The key of member j at p (a '"'): the predicted one when the input spells it, else parsed
- * and looked up. Moves c->p past the key. */
-static inline bool row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j, sl_slice *key,
-                           uint32_t *id)
+/* The key of member j at p (a '"'): the predicted one when the input spells it (its text and
+ * closing quote), else parsed and looked up. Returns the position after the key, or NULL with
+ * c->err set and c->p at the error. */
+static inline const char *row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j, const char *p,
+                                  sl_slice *key, uint32_t *id)
 {
-    const char *p = c->p;
     if (j < k->n_order && k->order[j] != SL_KEY_NONE) {
         uint32_t want = k->order[j];
         sl_slice kn = k->name[want];
         if (k->raw[want] && (size_t)(c->end - p) > kn.n + 1 && key_is(p + 1, kn.p, kn.n + 1)) {
             *key = (sl_slice){p + 1, kn.n};
             *id = want;
-            c->p = p + kn.n + 2;
-            return true;
+            return p + kn.n + 2;
         }
     }
+    c->p = p;
     if (!sl__json_string(c, key))
-        return false;
+        return NULL;
     *id = sl__json_key_id(k, *key, key->p == p + 1);
     if (j < SL__JSON_MAX_ORDER)
         k->order[j] = *id;
-    return true;
+    return c->p;
 }
 
-/* A member's value at c->p (whitespace skipped): strings without escapes and numbers inline,
- * the rest through sl__json_value. */
-static inline bool row_value(sl__json_cur *c, sl_slice *val)
+/* The usual numbers inline: -?[0-9]+(.[0-9]+)? that convert_number hands over as written or
+ * trimmed (plain_decimal's rule, spelled out for this shape). NULL: leave it to parse_number
+ * (exponents, leading zeros, 19+ integer digits, 16+ significant digits, errors, the end of a
+ * non-final buffer). */
+static inline const char *row_number(const sl__json_cur *c, const char *p, sl_slice *val)
 {
-    const char *p = c->p;
-    if (p < c->end && *p == '"') {
-        const char *q = scan_string(p + 1, c->end);
-        if (q < c->end && *q == '"') {
-            *val = (sl_slice){p + 1, (size_t)(q - p - 1)};
-            c->p = q + 1;
-            return true;
-        }
-        return sl__json_string(c, val);
+    const char *e = c->end, *q = p + (*p == '-'), *d = q;
+    if (q >= e || !is_digit(*q))
+        return NULL;
+    if (*q == '0')
+        q++;
+    else
+        while (++q < e && is_digit(*q))
+            ;
+    size_t int_len = (size_t)(q - d);
+    if (q == e || *q != '.') {
+        if (q == e ? !c->final : (*q == 'e' || *q == 'E'))
+            return NULL;
+        if (*d == '0' || (int_len >= 19 && !c->num_as_string))
+            return NULL; /* (a lone 0 is fine, but rare enough for the general path) */
+        *val = (sl_slice){p, (size_t)(q - p)};
+        return q;
     }
-    if (p < c->end && (is_digit(*p) || *p == '-'))
-        return parse_number(c, val);
-    return sl__json_value(c, val);
+    const char *f = q + 1, *r = f;
+    while (r < e && is_digit(*r))
+        r++;
+    if (r == f || (r == e ? !c->final : (*r == 'e' || *r == 'E')))
+        return NULL;
+    if (c->num_as_string) {
+        *val = (sl_slice){p, (size_t)(r - p)};
+        return r;
+    }
+    const char *t = r;
+    while (t > f && t[-1] == '0') /* trailing fractional zeros, then a bare '.', go */
+        t--;
+    if (*d == '0') {
+        const char *nz = f;
+        while (nz < t && *nz == '0')
+            nz++;
+        if (t == f)
+            t = q; /* zero */
+        else if (nz - f > 3 || t - nz > 15)
+            return NULL;
+    } else {
+        if (t == f)
+            t = q;
+        if (int_len > 16 || int_len + (size_t)(t > q ? t - q - 1 : 0) > 15)
+            return NULL;
+    }
+    *val = (sl_slice){p, (size_t)(t - p)};
+    return r;
 }
 
-/* See json_internal.h. Mirrors sl__json_row step by step (same errors at the same c->p). */
+/* A member's value at p (whitespace skipped): strings without escapes and the usual numbers
+ * inline, the rest through the general functions. Returns the position after it, or NULL
+ * (c->err set). */
+static inline const char *row_value(sl__json_cur *c, const char *p, sl_slice *val)
+{
+    const char *e = c->end;
+    if (p < e && *p == '"') {
+        const char *q = scan_string(p + 1, e);
+        if (q < e && *q == '"') {
+            *val = (sl_slice){p + 1, (size_t)(q - p - 1)};
+            return q + 1;
+        }
+    } else if (p < e && (is_digit(*p) || *p == '-')) {
+        const char *q = row_number(c, p, val);
+        if (q)
+            return q;
+    }
+    c->p = p;
+    bool ok = p < e && *p == '"'                    ? sl__json_string(c, val)
+              : p < e && (is_digit(*p) || *p == '-') ? parse_number(c, val)
+                                                     : sl__json_value(c, val);
+    return ok ? c->p : NULL;
+}
+
+/* Give up the row: the error at pos (eof: fail_eof). */
+#define ROW_FAIL(pos, code) (c->p = (pos), ok = fail(c, code))
+#define ROW_FAIL_EOF(pos, code) (c->p = (pos), ok = fail_eof(c, code))
+
+/* See json_internal.h. Mirrors sl__json_row step by step (same errors at the same c->p); the
+ * position and the batch's field count live in locals until the row ends. */
 bool sl__json_row_keyed(sl__json_cur *c, sl__json_keys *k, sl_rawbatch *rb)
 {
+    const char *e = c->end, *p = skip_ws(c->p + 1, e); /* past '{' */
+    size_t n = rb->n_fields;
     uint32_t j = 0;
-    c->p = skip_ws(c->p + 1, c->end); /* '{' */
-    if (c->p == c->end)
-        return fail_eof(c, SL__JSON_MISS_NAME);
-    if (*c->p == '}') {
-        c->p++;
-        goto done;
+    bool ok = true;
+    if (p == e) {
+        ROW_FAIL_EOF(p, SL__JSON_MISS_NAME);
+        goto out;
     }
-    for (;; j++) {
+    for (; j > 0 || *p != '}'; j++) { /* "{}", or members until '}' */
         sl_slice key, val;
         uint32_t id;
-        if (*c->p != '"')
-            return fail(c, SL__JSON_MISS_NAME);
-        if (!row_key(c, k, j, &key, &id))
-            return false;
-        c->p = skip_ws(c->p, c->end);
-        if (c->p == c->end)
-            return fail_eof(c, SL__JSON_MISS_COLON);
-        if (*c->p != ':')
-            return fail(c, SL__JSON_MISS_COLON);
-        c->p = skip_ws(c->p + 1, c->end);
-        if (!row_value(c, &val))
-            return false;
-        if (sl_rawbatch_keyed_field(rb, key, id, val) != SL_OK)
-            return fail(c, SL__JSON_NOMEM);
-        c->p = skip_ws(c->p, c->end);
-        if (c->p == c->end)
-            return fail_eof(c, SL__JSON_MISS_OBJ_END);
-        if (*c->p == '}') {
-            c->p++;
-            j++;
-            goto done;
+        if (*p != '"' && ROW_FAIL(p, SL__JSON_MISS_NAME) == false)
+            goto out;
+        if ((p = row_key(c, k, j, p, &key, &id)) == NULL)
+            return rb->n_fields = n, false;
+        p = skip_ws(p, e);
+        if (p == e || *p != ':') {
+            if (p == e)
+                ROW_FAIL_EOF(p, SL__JSON_MISS_COLON);
+            else
+                ROW_FAIL(p, SL__JSON_MISS_COLON);
+            goto out;
         }
-        if (*c->p != ',')
-            return fail(c, SL__JSON_MISS_OBJ_END);
-        c->p = skip_ws(c->p + 1, c->end);
-        if (c->p == c->end)
-            return fail_eof(c, SL__JSON_MISS_NAME);
+        if ((p = row_value(c, skip_ws(p + 1, e), &val)) == NULL)
+            return rb->n_fields = n, false;
+        if (SL_UNLIKELY(n == rb->cap_fields)) {
+            rb->n_fields = n;
+            if (sl__rawbatch_grow(rb) != SL_OK) {
+                ROW_FAIL(p, SL__JSON_NOMEM);
+                goto out;
+            }
+        }
+        rb->names[n] = key;
+        rb->ids[n] = id;
+        rb->fields[n++] = val;
+        p = skip_ws(p, e);
+        if (p == e) {
+            ROW_FAIL_EOF(p, SL__JSON_MISS_OBJ_END);
+            goto out;
+        }
+        if (*p == '}') {
+            j++;
+            break;
+        }
+        if (*p != ',' && ROW_FAIL(p, SL__JSON_MISS_OBJ_END) == false)
+            goto out;
+        p = skip_ws(p + 1, e);
+        if (p == e) {
+            ROW_FAIL_EOF(p, SL__JSON_MISS_NAME);
+            goto out;
+        }
     }
-done:
+    c->p = p + 1;
     k->n_order = j < SL__JSON_MAX_ORDER ? j : SL__JSON_MAX_ORDER;
-    return true;
+out:
+    rb->n_fields = n;
+    return ok;
 }
+
+#undef ROW_FAIL
+#undef ROW_FAIL_EOF
 
 /* Exactly one RFC 8259 document in p[0..n)? SL__JSON_OK or a rapidjson code; no allocation.
  * JSONTestSuite is checked through this function (tests/unit/decode/test_json.c). */
