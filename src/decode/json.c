@@ -16,7 +16,8 @@
  * parsed once. Two carry buffers alternate so that rows from a carried record stay valid while
  * the next partial record is copied.
  *
- * Rows: simple mode -> one named field per member of the row object; jsonpaths mode -> one
+ * Rows: simple mode -> one named field per member of the row object, with a key id from the
+ * decoder's key dictionary (json_scan.c); jsonpaths mode -> one
  * positional field per path (SL_SLICE_NULL when missing). Malformed JSON -> an error row with
  * rapidjson's code and text, as Doris reports it. In a stream without line structure recovery is
  * impossible, so the decoder stops there (later input is ignored); by-line mode goes on with the

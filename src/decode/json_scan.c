@@ -11,6 +11,15 @@
  * Errors use rapidjson's codes and texts because Doris reports them verbatim. Invalid UTF-8
  * inside strings is passed through unchanged, as rapidjson does by default.
  *
+ * Rows of simple mode take a fast path, sl__json_row_keyed (issue 18): member names get ids
+ * from a small dictionary, and the previous row's key order predicts each key, which is then
+ * recognised by one word-wise compare of its text and closing quote instead of a scan and a
+ * lookup; strings without escapes and the usual numbers are parsed inline. Anything else goes
+ * through the general functions, so the fields, errors and error positions are exactly those
+ * of sl__json_row (tests/unit/decode/test_json_fast.c compares the two on mutated rows).
+ * String scanning is SSE2 on x86-64 (its baseline) and SWAR (8 bytes per word) elsewhere, the
+ * scalar loop finishing tails (no AVX2 path: most row strings are shorter than 16 bytes).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
