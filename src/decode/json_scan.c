@@ -826,23 +826,31 @@ static inline const char *row_value(sl__json_cur *c, const char *p, sl_slice *va
 #define ROW_FAIL_EOF(pos, code) (c->p = (pos), ok = fail_eof(c, code))
 
 /* See json_internal.h. Mirrors sl__json_row step by step (same errors at the same c->p); the
- * position and the batch's field count live in locals until the row ends. */
+ * position and the batch's field count live in locals until the row ends, and the key and value
+ * are written straight into the batch's arrays (room is made before the member). */
 bool sl__json_row_keyed(sl__json_cur *c, sl__json_keys *k, sl_rawbatch *rb)
 {
     const char *e = c->end, *p = skip_ws(c->p + 1, e); /* past '{' */
-    size_t n = rb->n_fields;
-    uint32_t j = 0;
+    size_t n = rb->n_fields, cap = rb->cap_fields;
+    sl_slice *names = rb->names, *fields = rb->fields;
+    uint32_t *ids = rb->ids, j = 0;
     bool ok = true;
     if (p == e) {
         ROW_FAIL_EOF(p, SL__JSON_MISS_NAME);
         goto out;
     }
     for (; j > 0 || *p != '}'; j++) { /* "{}", or members until '}' */
-        sl_slice key, val;
-        uint32_t id;
         if (*p != '"' && ROW_FAIL(p, SL__JSON_MISS_NAME) == false)
             goto out;
-        if ((p = row_key(c, k, j, p, &key, &id)) == NULL)
+        if (SL_UNLIKELY(n == cap)) {
+            rb->n_fields = n;
+            if (sl__rawbatch_grow(rb) != SL_OK) {
+                ROW_FAIL(p, SL__JSON_NOMEM);
+                goto out;
+            }
+            cap = rb->cap_fields, names = rb->names, fields = rb->fields, ids = rb->ids;
+        }
+        if ((p = row_key(c, k, j, p, &names[n], &ids[n])) == NULL)
             return rb->n_fields = n, false;
         p = skip_ws(p, e);
         if (p == e || *p != ':') {
@@ -852,18 +860,9 @@ bool sl__json_row_keyed(sl__json_cur *c, sl__json_keys *k, sl_rawbatch *rb)
                 ROW_FAIL(p, SL__JSON_MISS_COLON);
             goto out;
         }
-        if ((p = row_value(c, skip_ws(p + 1, e), &val)) == NULL)
+        if ((p = row_value(c, skip_ws(p + 1, e), &fields[n])) == NULL)
             return rb->n_fields = n, false;
-        if (SL_UNLIKELY(n == rb->cap_fields)) {
-            rb->n_fields = n;
-            if (sl__rawbatch_grow(rb) != SL_OK) {
-                ROW_FAIL(p, SL__JSON_NOMEM);
-                goto out;
-            }
-        }
-        rb->names[n] = key;
-        rb->ids[n] = id;
-        rb->fields[n++] = val;
+        n++;
         p = skip_ws(p, e);
         if (p == e) {
             ROW_FAIL_EOF(p, SL__JSON_MISS_OBJ_END);
