@@ -222,6 +222,7 @@ typedef struct sl_mysql_config {
     const char *version;           /* the server version of the greeting */
     size_t max_packet;             /* the largest command accepted (bytes) */
     uint32_t max_connections;      /* more are refused with ERR 1040 */
+    uint32_t max_connections_per_client; /* of them from one peer address (ERR 1040 too) */
     uint32_t handshake_timeout_ms; /* the client must log in within this */
     uint32_t idle_timeout_ms;      /* a connection without a command this long is closed */
 } sl_mysql_config;

@@ -539,6 +539,20 @@ static void free_handle(uv_handle_t *h)
     sl_free(h);
 }
 
+/* True when c's peer address already holds max_connections_per_client other connections
+ * (c itself is on the list, first). A walk of at most max_connections entries, per accept. */
+static bool over_client_cap(const conn *c)
+{
+    uint32_t n = 0;
+    if (c->pub.peer_ip[0] == '\0' || c->s->cfg.max_connections_per_client == 0)
+        return false;
+    for (const conn *o = c->next; o; o = o->next)
+        if (!o->closing && strcmp(o->pub.peer_ip, c->pub.peer_ip) == 0 &&
+            ++n >= c->s->cfg.max_connections_per_client)
+            return true;
+    return false;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     sl_mysql_server *s = server->data;
@@ -577,6 +591,10 @@ static void on_connection(uv_stream_t *server, int status)
     peer_name(c);
     if (s->n_conns > s->cfg.max_connections) {
         fail_and_close(c, 0, 1040, "08004", "Too many connections");
+        return;
+    }
+    if (over_client_cap(c)) {
+        fail_and_close(c, 0, 1040, "08004", "Too many connections from this client address");
         return;
     }
     uint32_t caps = SL_MY_CLIENT_LONG_PASSWORD | SL_MY_CLIENT_FOUND_ROWS |

@@ -101,8 +101,8 @@ static const setting settings[] = {
         "HTTP connections open at once on the FE, load and tsload ports together; more are "
         "closed at once"),
     NUM("max_connections_per_client", K_U32, max_connections_per_client, 1,
-        "of them, connections open at once from one client address; more are closed at once "
-        "(slow clients cannot take every slot)"),
+        "connections open at once from one client address, on the HTTP ports together and on "
+        "the MySQL port; more are closed at once (slow clients cannot take every slot)"),
     NUM("shutdown_grace_second", K_U32, shutdown_grace_s, 0,
         "on SIGTERM/SIGINT, requests in flight get this long to finish before they are cut "
         "off with an error reply"),

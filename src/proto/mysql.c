@@ -391,7 +391,8 @@ sl_code sl__mysql_start(sl_app *app, sl_err *err)
     sl_code rc = tls_ctx(app, &tls, err);
     if (rc != SL_OK)
         return rc;
-    sl_mysql_config mc = {SERVER_VERSION, MAX_PACKET, MAX_CONNECTIONS, HANDSHAKE_MS,
+    sl_mysql_config mc = {SERVER_VERSION, MAX_PACKET, MAX_CONNECTIONS,
+                          app->cfg.max_connections_per_client, HANDSHAKE_MS,
                           WAIT_TIMEOUT_S * 1000u};
     app->mysql = sl_mysql_server_new(app->http, &mc, &handler, app, err);
     if (app->mysql == NULL)

@@ -574,5 +574,57 @@ class ShutdownTest(unittest.TestCase):
             s.close()
 
 
+class ConnectionCapTest(unittest.TestCase):
+    def test_per_client_connection_cap(self):
+        """max_connections_per_client holds on the MySQL port too: past it one address gets ERR
+        1040 and is closed at once; another address is served; a closed connection frees its
+        slot."""
+        s = Server(extra=["--set", "max_connections_per_client=8"])
+        socks = []
+        try:
+            for _ in range(8):
+                c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                c.bind(("127.0.0.20", 0))
+                c.settimeout(10)
+                c.connect(("127.0.0.1", s.my))
+                self.assertEqual(read_packet(c)[1][0], 10)    # the greeting
+                socks.append(c)
+            extra = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            extra.bind(("127.0.0.20", 0))
+            extra.settimeout(10)
+            extra.connect(("127.0.0.1", s.my))
+            seq, err = read_packet(extra)
+            self.assertEqual(err[0], 0xff, err)
+            self.assertEqual(struct.unpack("<H", err[1:3])[0], 1040)
+            self.assertIn(b"Too many connections", err)
+            self.assertEqual(read_packet(extra), (None, None))  # closed
+            extra.close()
+            other = connect(s)                                   # from 127.0.0.1
+            with other.cursor() as cur:
+                cur.execute("SELECT 1")
+                self.assertEqual(cur.fetchall(), ((1,),))
+            other.close()
+            socks.pop().close()
+            again = wait_for(lambda: self._greeted_from(s, "127.0.0.20"), what="a free slot")
+            again.close()
+        finally:
+            for c in socks:
+                c.close()
+            s.close()
+
+    @staticmethod
+    def _greeted_from(s, addr):
+        """A connection from addr that got the greeting (not an error), else None."""
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.bind((addr, 0))
+        c.settimeout(10)
+        c.connect(("127.0.0.1", s.my))
+        body = read_packet(c)[1]
+        if body and body[0] == 10:
+            return c
+        c.close()
+        return None
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,8 +1,11 @@
 """A restart of PostgreSQL under a running sluice (issue 11), on a PostgreSQL of this test's own
 (tests/pg/pg.sh, so that restarting it disturbs no other test): a load whose body is still
-arriving when the engine restarts fails with a clear Doris-shaped error, shows nothing and
-leaves its label reusable; what was acknowledged before is intact; sluice needs no restart and
-loads again at once; a precommitted (2PC) load survives the restart and commits after it."""
+arriving when the engine restarts, after it has begun sending rows to PostgreSQL, fails with a
+clear Doris-shaped error, shows nothing and leaves its label reusable; what was acknowledged before
+is intact; sluice needs no restart and loads again at once; a load whose first rows are still
+buffered in sluice (a writer takes its connection at the first 1 MiB of tuples) rides out the
+restart and loads everything; a precommitted (2PC) load survives the restart and commits after
+it."""
 import os
 import shutil
 import socket
@@ -13,6 +16,9 @@ import unittest
 from harness import ROOT, Server, basic, new_label, wait_for
 
 PG = os.path.join(ROOT, "tests/pg/pg.sh")
+
+
+FIRST = 100000
 
 
 def chunked_load(port, label, first):
@@ -60,6 +66,11 @@ class PostgresRestartTest(unittest.TestCase):
         r = subprocess.run(["sh", PG, "restart", self.dir], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def received(self, label):
+        """Rows the running load with this label has decoded so far (SHOW PROC), else 0."""
+        doc = self.s.sql("SHOW PROC '/stream_loads'")["data"]
+        return next((int(r[10]) for r in doc["data"] if r[0] == label), 0)
+
     def count(self):
         return self.s.rows("SELECT count(*) FROM t", "r")[0][0]
 
@@ -72,9 +83,11 @@ class PostgresRestartTest(unittest.TestCase):
         self.assertEqual(acked["Status"], "Success", acked)
         base = self.count()
         label = new_label()
-        sock = chunked_load(self.s.be, label, b"".join(b"%d,7\n" % i for i in range(1000)))
-        wait_for(lambda: self.s.rows("SHOW TRANSACTION WHERE LABEL = '%s'" % label, "r"),
-                 what="the load to begin")
+        # 100,000 rows are 1.8 MB of binary COPY tuples: past the 1 MiB at which the writer
+        # takes its connection and starts sending
+        sock = chunked_load(self.s.be, label, b"".join(b"%d,7\n" % i for i in range(FIRST)))
+        wait_for(lambda: self.received(label) >= FIRST, timeout=30,
+                 what="the first rows to reach the writer")
         self.restart_pg()
         reply = finish(sock, b"".join(b"%d,8\n" % i for i in range(1000)))
         self.assertIn('"Status": "Fail"', reply)
@@ -85,6 +98,20 @@ class PostgresRestartTest(unittest.TestCase):
         again = self.load(b"10,1\n", label=label)
         self.assertEqual(again["Status"], "Success", again)
         self.assertEqual(self.count(), base + 1)
+
+    def test_restart_before_the_first_send(self):
+        """A load that has only a few rows when PostgreSQL restarts has not taken a connection
+        yet: it completes after the restart with every row."""
+        base = self.count()
+        label = new_label()
+        sock = chunked_load(self.s.be, label, b"".join(b"%d,5\n" % i for i in range(500)))
+        wait_for(lambda: self.received(label) >= 500, timeout=30,
+                 what="the first rows to be decoded")
+        self.restart_pg()
+        reply = finish(sock, b"".join(b"%d,6\n" % i for i in range(500, 1000)))
+        self.assertIn('"Status": "Success"', reply)
+        self.assertIn('"NumberLoadedRows": 1000', reply)
+        self.assertEqual(self.count(), base + 1000)
 
     def test_precommit_survives_a_restart(self):
         label = new_label()

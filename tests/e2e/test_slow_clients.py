@@ -14,7 +14,7 @@ import threading
 import time
 import unittest
 
-from harness import STORE, Server, basic
+from harness import Server, basic
 
 SLOW = 500
 LOADS = 64
@@ -85,14 +85,6 @@ class SlowClientsTest(unittest.TestCase):
 
     def test_slow_clients_and_loads(self):
         self.scenario(bodies=True)
-
-    # Known defect on the PostgreSQL store (reported, issue 17): a load takes its writer
-    # connection when it begins, so 128 stalled bodies (from any number of addresses) hold
-    # every writer slot and further loads fail at once with "store busy: 128 loads are running
-    # on this node" until the stalled ones time out. Remove this when writers are taken at the
-    # first rows: unittest then reports an unexpected success.
-    if STORE == "postgres":
-        test_slow_clients_and_loads = unittest.expectedFailure(test_slow_clients_and_loads)
 
     def test_slow_heads_and_loads(self):
         """The same with every slow connection dribbling its head (no load begins)."""

@@ -1,8 +1,9 @@
 /*
  * writer.c - one load into PostgreSQL (store stage): the engine's w_* functions.
  *
- *   w_open      a writer connection; BEGIN; the stage when the load needs one
- *   w_append    batch -> binary COPY tuples (copy.c) -> PQputCopyData, as the body is decoded
+ *   w_open      names the stage and builds the COPY; takes no connection yet
+ *   w_append    batch -> binary COPY tuples (copy.c) in a buffer; at SEND_BYTES the writer
+ *               attaches (a writer connection, BEGIN, the stage, COPY) and PQputCopyData
  *   w_publish   end the COPY; merge the stage into the table (merge.c), or keep it for 2PC;
  *               hand the connection, still in its transaction, to the ledger
  *   w_close     roll back unless the ledger committed; the connection goes back to its pool
@@ -17,6 +18,10 @@
  *   2PC (stage)                     sluice_stage."t<txn>", an ordinary table (never TEMP or
  *                                   UNLOGGED: it must survive restarts); created inside the
  *                                   load's transaction, so an aborted load leaves no stage
+ *
+ * The connection is taken at the first send (SEND_BYTES of tuples, or publish), not at open:
+ * a body that stalls before that holds only its buffer, so stalled clients cannot take every
+ * writer slot, and a load whose first rows are still buffered rides out a PostgreSQL restart.
  *
  * A stage of a keyed table carries two hidden columns: the load order and the delete sign.
  * After the first failure the writer is poisoned: later calls return that failure [LMDB].
@@ -44,7 +49,9 @@ struct sl_ewriter {
     char *copy_sql;                /* COPY ... FROM STDIN (FORMAT binary) (heap) */
     bool temp_stage;               /* dropped by its transaction's end */
     bool keyed;                    /* the stage has the order and delete columns */
-    bool copying;                  /* inside COPY FROM STDIN */
+    bool staged;                   /* rows go to the stage (created when attached) */
+    bool started;                  /* buf begins with the COPY header; no trailer yet */
+    bool copying;                  /* inside COPY FROM STDIN on c */
     bool any_del;
     bool mask_set;
     uint64_t mask;                 /* partial: the provided columns */
@@ -77,9 +84,9 @@ static char *take(sl_buf *b)
     return sl_buf_take(b, &n);
 }
 
-/* CREATE the stage: the table's columns (all nullable), and for keyed tables the order and
- * delete columns. */
-static sl_code create_stage(sl_ewriter *w, sl_err *err)
+/* The stage's name (no connection needed): temporary unless it must outlive the load's
+ * transaction (2PC) or the engine is Citus. */
+static sl_code name_stage(sl_ewriter *w, sl_err *err)
 {
     sl_buf b = SL_BUF_INIT;
     w->temp_stage = !w->o.stage && !w->e->citus;
@@ -87,8 +94,14 @@ static sl_code create_stage(sl_ewriter *w, sl_err *err)
         sl_buf_printf(&b, "pg_temp.\"sl_w%lld\"", (long long)w->o.txn_id);
     else
         sl__pg_stage_name(&b, w->o.txn_id);
-    if ((w->stage = take(&b)) == NULL)
-        return sl_fail(err, SL_NOMEM, "out of memory");
+    return (w->stage = take(&b)) ? SL_OK : sl_fail(err, SL_NOMEM, "out of memory");
+}
+
+/* CREATE the stage: the table's columns (all nullable), and for keyed tables the order and
+ * delete columns. */
+static sl_code create_stage(sl_ewriter *w, sl_err *err)
+{
+    sl_buf b = SL_BUF_INIT;
     sl_buf_printf(&b, "CREATE %sTABLE %s (", w->temp_stage ? "TEMP " : "", w->stage);
     sl__pg_columns(&b, w->def, true);
     if (w->keyed)
@@ -96,6 +109,19 @@ static sl_code create_stage(sl_ewriter *w, sl_err *err)
     sl_buf_puts(&b, w->temp_stage ? ") ON COMMIT DROP" : ")");
     sl_code rc = b.oom ? sl_fail(err, SL_NOMEM, "out of memory") : sl__pg_run(w->c, b.p, err);
     sl_buf_free(&b);
+    return rc;
+}
+
+/* Take the writer connection and open the load's transaction (and its stage), once. */
+static sl_code attach(sl_ewriter *w, sl_err *err)
+{
+    if (w->c)
+        return SL_OK;
+    sl_code rc = sl__pg_get(w->e, &w->e->wr, &w->c, err);
+    if (rc == SL_OK && (rc = sl__pg_run(w->c, "BEGIN", err)) == SL_OK)
+        w->c->in_txn = true;
+    if (rc == SL_OK && w->staged)
+        rc = create_stage(w, err);
     return rc;
 }
 
@@ -130,12 +156,8 @@ sl_code sl__pg_w_open(sl_engine *e, const sl_wopts *o, sl_ewriter **out, sl_err 
     w->o = *o;
     w->def = o->t.def;
     w->keyed = w->def->key_model != SL_KEYS_DUPLICATE;
-    bool staged = o->stage || o->replace || o->partial || w->keyed;
-    sl_code rc = sl__pg_get(e, &e->wr, &w->c, err);
-    if (rc == SL_OK && (rc = sl__pg_run(w->c, "BEGIN", err)) == SL_OK)
-        w->c->in_txn = true;
-    if (rc == SL_OK && staged)
-        rc = create_stage(w, err);
+    w->staged = o->stage || o->replace || o->partial || w->keyed;
+    sl_code rc = w->staged ? name_stage(w, err) : SL_OK;
     if (rc == SL_OK)
         rc = build_copy(w, err);
     if (rc != SL_OK) {
@@ -146,38 +168,37 @@ sl_code sl__pg_w_open(sl_engine *e, const sl_wopts *o, sl_ewriter **out, sl_err 
     return SL_OK;
 }
 
-static sl_code start_copy(sl_ewriter *w, sl_err *err)
-{
-    PGresult *r = PQexec(w->c->pg, w->copy_sql);
-    sl_code rc = PQresultStatus(r) == PGRES_COPY_IN ? SL_OK : sl__pg_fail(w->c, r, "copy", err);
-    PQclear(r);
-    if (rc != SL_OK)
-        return rc;
-    w->copying = true;
-    sl_buf_clear(&w->buf);
-    sl__pg_copy_header(&w->buf);
-    return SL_OK;
-}
-
+/* Hand the buffered tuples to libpq, attaching and starting the COPY first when needed. */
 static sl_code flush_copy(sl_ewriter *w, sl_err *err)
 {
     if (w->buf.oom)
         return sl_fail(err, SL_NOMEM, "out of memory");
-    if (w->buf.len && PQputCopyData(w->c->pg, w->buf.p, (int)w->buf.len) != 1)
-        return sl__pg_fail(w->c, NULL, "copy", err);
+    sl_code rc = attach(w, err);
+    if (rc == SL_OK && !w->copying) {
+        PGresult *r = PQexec(w->c->pg, w->copy_sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN)
+            rc = sl__pg_fail(w->c, r, "copy", err);
+        PQclear(r);
+        w->copying = rc == SL_OK;
+    }
+    if (rc == SL_OK && w->buf.len && PQputCopyData(w->c->pg, w->buf.p, (int)w->buf.len) != 1)
+        rc = sl__pg_fail(w->c, NULL, "copy", err);
     sl_buf_clear(&w->buf);
-    return SL_OK;
+    return rc;
 }
 
 /* Finish the COPY: the trailer, CopyDone, and the server's verdict on every row sent. */
 static sl_code end_copy(sl_ewriter *w, sl_err *err)
 {
-    if (!w->copying)
+    if (!w->started)
         return SL_OK;
-    w->copying = false;
+    w->started = false;
     sl__pg_copy_trailer(&w->buf);
     sl_code rc = flush_copy(w, err);
-    if (rc == SL_OK && PQputCopyEnd(w->c->pg, NULL) != 1)
+    if (rc != SL_OK)
+        return rc;
+    w->copying = false;
+    if (PQputCopyEnd(w->c->pg, NULL) != 1)
         rc = sl__pg_fail(w->c, NULL, "copy", err);
     PGresult *r;
     while ((r = PQgetResult(w->c->pg)) != NULL) {
@@ -203,9 +224,11 @@ sl_code sl__pg_w_append(sl_ewriter *w, const sl_batch *b, sl_err *err)
         sl_fail(err, SL_INTERNAL, "the provided columns changed within one partial update");
         return poison(w, err);
     }
-    sl_code rc = w->copying ? SL_OK : start_copy(w, err);
-    if (rc == SL_OK)
-        rc = sl__pg_copy_batch(&w->buf, b, w->keyed && w->stage, &w->ord, err);
+    if (!w->started) {
+        sl__pg_copy_header(&w->buf);
+        w->started = true;
+    }
+    sl_code rc = sl__pg_copy_batch(&w->buf, b, w->keyed && w->stage, &w->ord, err);
     if (rc == SL_OK && w->buf.len >= SEND_BYTES)
         rc = flush_copy(w, err);
     if (rc != SL_OK)
@@ -309,6 +332,8 @@ sl_code sl__pg_w_publish(sl_ewriter *w, bool stage, sl_econn **c, sl_err *err)
     if (stage && !w->o.stage)
         return sl_fail(err, SL_INTERNAL, "two-phase publish of a load opened without a stage");
     sl_code rc = end_copy(w, err);
+    if (rc == SL_OK)
+        rc = attach(w, err); /* no rows: still the transaction the ledger writes in */
     pg_merge m = merge_of(w);
     sl_buf b = SL_BUF_INIT;
     if (rc == SL_OK && stage) { /* 2PC: the stage stays; its comment says how to merge it */

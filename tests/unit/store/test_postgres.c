@@ -1134,6 +1134,40 @@ Test(pg_conn, restart_of_postgres_needs_no_restart_of_the_engine, .init = setup,
     pg_stop(dir);
 }
 
+/* Whether some other backend is in a COPY (a writer that has begun sending). */
+static bool in_copy(void)
+{
+    return strcmp(q1("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%' "
+                     "AND pid <> pg_backend_pid()"), "0") != 0;
+}
+
+/* Writers take their connection at the first send, not at open: more loads than the pool's
+ * writer slots may be open with rows buffered; each takes a slot when it publishes. */
+Test(pg_conn, writer_takes_no_connection_before_its_first_send, .init = setup, .fini = teardown)
+{
+    sl_etable t = mktable("db", dup_ddl);
+    batch_for(&t);
+    ROW("1", "a");
+    enum { N = SL_PG_MAX_WRITERS + 8 }; /* more loads than writer slots */
+    sl_ewriter *w[N];
+    sl_err e = {0};
+    for (int i = 0; i < N; i++) {
+        sl_wopts o = {t, 100 + i, -1, false, false, false};
+        cr_assert(eq(int, V->w_open(eng, &o, &w[i], &e), SL_OK), "%s", e.msg);
+        cr_assert(eq(int, V->w_append(w[i], &B, &e), SL_OK), "%s", e.msg);
+    }
+    cr_assert(not(in_copy()));
+    for (int i = 0; i < N; i++) {
+        sl_econn *c = NULL;
+        cr_assert(eq(int, V->w_publish(w[i], false, &c, &e), SL_OK), "%s", e.msg);
+        cr_assert(eq(int, V->xcommit(c, &e), SL_OK), "%s", e.msg);
+        V->w_close(w[i], true);
+    }
+    char n[16];
+    snprintf(n, sizeof n, "%d", (int)N);
+    cr_assert(eq(str, q1("SELECT count(*) FROM db.t"), n));
+}
+
 Test(pg_conn, connection_killed_mid_copy, .init = setup, .fini = teardown)
 {
     sl_etable t = mktable("db", dup_ddl);
@@ -1143,7 +1177,11 @@ Test(pg_conn, connection_killed_mid_copy, .init = setup, .fini = teardown)
     sl_ewriter *w;
     sl_err e = {0};
     cr_assert(eq(int, V->w_open(eng, &o, &w, &e), SL_OK));
-    cr_assert(eq(int, V->w_append(w, &B, &e), SL_OK));
+    /* the writer sends (and so is in COPY) once it has 1 MiB of tuples: append until then */
+    for (int i = 0; i < 200 && !in_copy(); i++)
+        for (int k = 0; k < 1000; k++)
+            cr_assert(eq(int, V->w_append(w, &B, &e), SL_OK));
+    cr_assert(in_copy());
     /* the writer's backend is the only one in COPY */
     sqlx(raw, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY%' "
               "AND pid <> pg_backend_pid()");
