@@ -744,6 +744,25 @@ static inline const char *row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j,
     return c->p;
 }
 
+/* The end of the run of digits at q: eight bytes per step, a lane flagged when it is below '0'
+ * (the subtraction borrows) or above '9' (the addition reaches the high bit); as in scan_swar,
+ * the lowest flagged lane is exact. */
+static inline const char *digits_end(const char *q, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (e - q >= 8) {
+        uint64_t x = load8(q);
+        uint64_t m = ((x - 0x3030303030303030u) | (x + 0x4646464646464646u)) & 0x8080808080808080u;
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < e && is_digit(*q))
+        q++;
+    return q;
+}
+
 /* The usual numbers inline: -?[0-9]+(.[0-9]+)? that convert_number hands over as written or
  * trimmed (plain_decimal's rule, spelled out for this shape). NULL: leave it to parse_number
  * (exponents, leading zeros, 19+ integer digits, 16+ significant digits, errors, the end of a
@@ -753,11 +772,7 @@ static inline const char *row_number(const sl__json_cur *c, const char *p, sl_sl
     const char *e = c->end, *q = p + (*p == '-'), *d = q;
     if (q >= e || !is_digit(*q))
         return NULL;
-    if (*q == '0')
-        q++;
-    else
-        while (++q < e && is_digit(*q))
-            ;
+    q = *q == '0' ? q + 1 : digits_end(q + 1, e);
     size_t int_len = (size_t)(q - d);
     if (q == e || *q != '.') {
         if (q == e ? !c->final : (*q == 'e' || *q == 'E'))
@@ -767,9 +782,7 @@ static inline const char *row_number(const sl__json_cur *c, const char *p, sl_sl
         *val = (sl_slice){p, (size_t)(q - p)};
         return q;
     }
-    const char *f = q + 1, *r = f;
-    while (r < e && is_digit(*r))
-        r++;
+    const char *f = q + 1, *r = digits_end(f, e);
     if (r == f || (r == e ? !c->final : (*r == 'e' || *r == 'E')))
         return NULL;
     if (c->num_as_string) {

@@ -77,6 +77,27 @@ Test(json_fast, scanners_every_position)
     cr_assert(eq(ptr, (void *)sl__json_scan_simd(buf, buf + sizeof buf), buf + sizeof buf));
 }
 
+/* digits_end (eight lanes per step) finds the first non-digit as a byte loop does, for every
+ * byte value after runs of every length. */
+Test(json_fast, digits_end_every_byte)
+{
+    char buf[24];
+    for (int v = 0; v < 256; v++)
+        for (size_t run = 0; run < 20; run++) {
+            for (size_t i = 0; i < sizeof buf; i++)
+                buf[i] = (char)('0' + (i * 7 + run) % 10);
+            buf[run] = (char)v;
+            const char *want = buf + run;
+            if (v >= '0' && v <= '9')
+                want = buf + sizeof buf;
+            cr_assert(eq(ptr, (void *)digits_end(buf, buf + sizeof buf), (void *)want),
+                      "byte %d after %zu digits", v, run);
+            const char *short_end = buf + (run < 5 ? run : 5); /* the end cuts the run */
+            cr_assert(eq(ptr, (void *)digits_end(buf, short_end),
+                         (void *)(want < short_end ? want : short_end)));
+        }
+}
+
 /* ---- key dictionary ---- */
 
 Test(json_fast, key_dictionary)
