@@ -56,20 +56,12 @@ typedef struct sl_rawbatch {
 /* Append helpers for decoders. Each returns SL_OK or SL_NOMEM. */
 sl_code sl_rawbatch_field(sl_rawbatch *rb, sl_slice v);
 sl_code sl_rawbatch_named_field(sl_rawbatch *rb, sl_slice name, sl_slice v);
-/* Named fields with key ids: call sl_rawbatch_keyed once per push (it sets up names and ids and
- * the numbering gen), then append with sl_rawbatch_keyed_field. Either returns SL_OK or SL_NOMEM. */
+/* Named fields with key ids: call sl_rawbatch_keyed once per push (names and ids arrays as long
+ * as fields, and the numbering gen), then write names[i], ids[i] and fields[i] for each new field
+ * i = n_fields++, calling sl__rawbatch_grow first when n_fields == cap_fields (it grows all three
+ * arrays). Both return SL_OK or SL_NOMEM. */
 sl_code sl_rawbatch_keyed(sl_rawbatch *rb, uint64_t gen);
 sl_code sl__rawbatch_grow(sl_rawbatch *rb);
-static inline sl_code sl_rawbatch_keyed_field(sl_rawbatch *rb, sl_slice name, uint32_t id,
-                                              sl_slice v)
-{
-    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && sl__rawbatch_grow(rb) != SL_OK)
-        return SL_NOMEM;
-    rb->names[rb->n_fields] = name;
-    rb->ids[rb->n_fields] = id;
-    rb->fields[rb->n_fields++] = v;
-    return SL_OK;
-}
 /* Close the record whose fields were appended since the previous row: */
 sl_code sl_rawbatch_row(sl_rawbatch *rb, sl_slice src, uint64_t line_no);
 /* Append a rejected record (its pending fields, if any, are dropped): */

@@ -114,6 +114,7 @@ static inline const char *scan_swar(const char *p, const char *end)
     return sl__json_scan_scalar(p, end);
 }
 
+/* scan_swar for the tests: see json_internal.h. */
 const char *sl__json_scan_swar(const char *p, const char *end)
 {
     return scan_swar(p, end);
@@ -139,6 +140,7 @@ static inline const char *scan_string(const char *p, const char *end)
     return scan_swar(p, end);
 }
 
+/* scan_string (the scanner every string goes through) for the tests: see json_internal.h. */
 const char *sl__json_scan_simd(const char *p, const char *end)
 {
     return scan_string(p, end);
@@ -635,6 +637,7 @@ bool sl__json_row(sl__json_cur *c, sl_rawbatch *rb)
 
 /* ---- the keyed row: key ids, predicted key order, inline scalars ---- */
 
+/* An empty dictionary over arena: see json_internal.h. */
 void sl__json_keys_init(sl__json_keys *k, sl_arena_t *arena)
 {
     memset(k, 0, sizeof *k);
