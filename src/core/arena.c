@@ -37,6 +37,8 @@ void sl_arena_init(sl_arena_t *a, size_t chunk_size)
 
 void *sl_arena_alloc(sl_arena_t *a, size_t n)
 {
+    if (n > SIZE_MAX - HDR - 15) /* the rounding or the chunk's size would wrap */
+        return NULL;
     n = (n + 15) & ~(size_t)15;
     struct sl_arena_chunk *c = a->head;
     if (c == NULL || c->cap - c->used < n) {
@@ -79,6 +81,22 @@ sl_slice sl_arena_slice(sl_arena_t *a, sl_slice s)
         return s;
     char *p = sl_arena_memdup(a, s.p, s.n);
     return (sl_slice){p, p ? s.n : 0};
+}
+
+void *sl_arena_grow(sl_arena_t *a, void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t nc = *cap ? *cap * 2 : 8;
+    if (size == 0 || nc > SIZE_MAX / size)
+        return NULL;
+    void *nv = sl_arena_alloc(a, nc * size);
+    if (nv == NULL)
+        return NULL;
+    if (n)
+        memcpy(nv, v, n * size);
+    *cap = nc;
+    return nv;
 }
 
 char *sl_arena_printf(sl_arena_t *a, const char *fmt, ...)

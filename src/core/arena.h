@@ -37,6 +37,11 @@ char *sl_arena_memdup(sl_arena_t *a, const void *p, size_t n);
  * slice stays NULL. */
 sl_slice sl_arena_slice(sl_arena_t *a, sl_slice s);
 
+/* Room for element n of an array of size-byte elements in the arena: v itself while n < *cap,
+ * else a copy of its n elements in a new array of twice the capacity (8 the first time; *cap
+ * updated; the old array stays with the arena). NULL when out of memory (v and *cap kept). */
+void *sl_arena_grow(sl_arena_t *a, void *v, size_t n, size_t *cap, size_t size);
+
 /* printf into the arena; NULL on out of memory. */
 char *sl_arena_printf(sl_arena_t *a, const char *fmt, ...) SL_PRINTF(2, 3);
 

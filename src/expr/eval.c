@@ -130,6 +130,30 @@ static sl_code fold_literal(sl__binder *b, sl_expr **slot, sl_type t)
     return SL_OK;
 }
 
+sl_code sl__expr_coerce_sig(sl_expr *e, sl__binder *b, const char *sig)
+{
+    sl_code rc = SL_OK;
+    size_t n = strlen(sig);
+    for (size_t i = 0; rc == SL_OK && i < e->n_args; i++) {
+        char c = sig[i < n ? i : n - 1];
+        rc = sl__expr_coerce(b, &e->args[i], sl__ty(c == 's' ? SL_STRING : SL_BIGINT));
+    }
+    return rc;
+}
+
+sl_code sl__expr_coerce_all(sl_expr *e, sl__binder *b, sl_type *t)
+{
+    *t = (sl_type){SL__NULLTYPE, 0, 0, 0, 0};
+    sl_code rc = SL_OK;
+    for (size_t k = 0; k < e->n_args; k++)
+        *t = sl__expr_common(*t, e->args[k]->type, true);
+    if (sl__cls_of(t->id) == C_NULL)
+        *t = sl__ty(SL_BIGINT);
+    for (size_t k = 0; rc == SL_OK && k < e->n_args; k++)
+        rc = sl__expr_coerce(b, &e->args[k], *t);
+    return rc;
+}
+
 /* Same type for values: the spelling flag v1 (DESC only) does not count. */
 static bool same_type(sl_type a, sl_type b)
 {
@@ -572,6 +596,20 @@ sl_code sl__expr_out(sl__env *env, sl_type t, const sl_vec *args, size_t n_args,
                 on[i] |= an[i];
     }
     return SL_OK;
+}
+
+bool sl__expr_text_buf(sl__env *env, sl_vec *out, size_t i, const sl_buf *b)
+{
+    if (b->oom) {
+        env->oom = true;
+        sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
+        return false;
+    }
+    if (b->len > SL__MAX_TEXT) {
+        out->null[i] = 1;
+        return true;
+    }
+    return sl__expr_text(env, &out->v[i], b->p ? b->p : "", b->len);
 }
 
 bool sl__expr_text(sl__env *env, sl_datum *d, const char *p, size_t n)

@@ -482,19 +482,6 @@ static void matches_to(sl_buf *b, const matches *m, bool wild)
     sl_buf_putc(b, ']');
 }
 
-/* b's text as the result of row i (copied into the arena); false on out of memory. */
-static bool result(sl__env *env, sl_vec *out, size_t i, sl_buf *b)
-{
-    if (b->oom)
-        return sl_fail(env->err, SL_NOMEM, "out of memory in a JSON function"), env->oom = true,
-               false;
-    if (b->len > SL__MAX_TEXT) {
-        out->null[i] = 1;
-        return true;
-    }
-    return sl__expr_text(env, &out->v[i], b->p ? b->p : "", b->len);
-}
-
 /* ---- get_json_* and json_extract_* ---- */
 
 enum { G_STRING, G_INT, G_BIGINT, G_XINT, G_XBIGINT, G_LARGEINT, G_DOUBLE, G_BOOL, G_ISNULL,
@@ -549,7 +536,7 @@ static bool extract_one(int kind, sl_slice v, sl__env *env, sl_vec *out, size_t 
             unescape_to(b, v);
         else
             compact(b, v);
-        return result(env, out, i, b);
+        return sl__expr_text_buf(env, out, i, b);
     }
 }
 
@@ -576,7 +563,7 @@ static sl_code f_get(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *o
             }
             b.len = 0;
             matches_to(&b, m, true);
-            if (!result(env, out, i, &b))
+            if (!sl__expr_text_buf(env, out, i, &b))
                 rc = SL_NOMEM;
             continue;
         }
@@ -615,7 +602,7 @@ static sl_code f_extract(const sl_expr *e, const sl_vec *av, sl__env *env, sl_ve
         sl_buf_putc(&b, ']');
         if (!ok)
             out->null[i] = 1;
-        else if (!result(env, out, i, &b))
+        else if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -649,7 +636,7 @@ static sl_code f_parse(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec 
         }
         b.len = 0;
         compact(&b, v);
-        if (!result(env, out, i, &b))
+        if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -760,7 +747,7 @@ static sl_code f_doc(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *o
             }
             sl_buf_putc(&b, ']');
         }
-        if (!result(env, out, i, &b))
+        if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -930,7 +917,7 @@ static sl_code f_build(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec 
             }
             sl_buf_putc(&b, how == B_ARRAY ? ']' : '}');
         }
-        if (rc == SL_OK && !result(env, out, i, &b))
+        if (rc == SL_OK && !sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -1111,7 +1098,7 @@ static sl_code f_modify(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec
         }
         if (!ok)
             out->null[i] = 1;
-        else if (!result(env, out, i, &cur))
+        else if (!sl__expr_text_buf(env, out, i, &cur))
             rc = SL_NOMEM;
     }
     sl_buf_free(&cur), sl_buf_free(&nxt), sl_buf_free(&val);
@@ -1260,7 +1247,7 @@ static sl_code f_search(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec
         b.oom |= st.path.oom | st.hits.oom | st.tmp.oom;
         if (!st.found && !b.oom)
             out->null[i] = 1;
-        else if (!result(env, out, i, &b))
+        else if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b), sl_buf_free(&st.path), sl_buf_free(&st.hits), sl_buf_free(&st.tmp);

@@ -79,14 +79,8 @@ static sl_code f_sign(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
 
 static sl_code bind_extreme(sl_expr *e, sl__binder *b)
 {
-    sl_type t = {SL__NULLTYPE, 0, 0, 0, 0};
-    sl_code rc = SL_OK;
-    for (size_t k = 0; k < e->n_args; k++)
-        t = sl__expr_common(t, e->args[k]->type, true);
-    if (sl__cls_of(t.id) == C_NULL)
-        t = sl__ty(SL_BIGINT);
-    for (size_t k = 0; rc == SL_OK && k < e->n_args; k++)
-        rc = sl__expr_coerce(b, &e->args[k], t);
+    sl_type t;
+    sl_code rc = sl__expr_coerce_all(e, b, &t);
     e->type = t;
     return rc;
 }

@@ -58,32 +58,19 @@ static sl_slice u8_sub(sl_slice s, size_t from, size_t len)
     return (sl_slice){rest.p, b};
 }
 
-/* Coerce the arguments to the types spelled in sig ('s' STRING, 'i' BIGINT), cycling the
- * last letter for extra arguments. */
-static sl_code coerce_sig(sl_expr *e, sl__binder *b, const char *sig)
-{
-    sl_code rc = SL_OK;
-    size_t n = strlen(sig);
-    for (size_t i = 0; rc == SL_OK && i < e->n_args; i++) {
-        char c = sig[i < n ? i : n - 1];
-        rc = sl__expr_coerce(b, &e->args[i], sl__ty(c == 's' ? SL_STRING : SL_BIGINT));
-    }
-    return rc;
-}
-
 static sl_code bind_si(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "si");
+    return sl__expr_coerce_sig(e, b, "si");
 }
 
 static sl_code bind_sis(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "sis");
+    return sl__expr_coerce_sig(e, b, "sis");
 }
 
 static sl_code bind_ssi(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "ssi");
+    return sl__expr_coerce_sig(e, b, "ssi");
 }
 
 /* ---- concatenation ---- */

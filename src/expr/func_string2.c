@@ -29,62 +29,36 @@ static void set(sl_datum *d, sl_slice s)
     d->s.n = s.n;
 }
 
-/* Coerce the arguments to sig's types ('s' STRING, 'i' BIGINT), the last letter repeating. */
-static sl_code coerce_sig(sl_expr *e, sl__binder *b, const char *sig)
-{
-    sl_code rc = SL_OK;
-    size_t n = strlen(sig);
-    for (size_t i = 0; rc == SL_OK && i < e->n_args; i++) {
-        char c = sig[i < n ? i : n - 1];
-        rc = sl__expr_coerce(b, &e->args[i], sl__ty(c == 's' ? SL_STRING : SL_BIGINT));
-    }
-    return rc;
-}
-
 static sl_code bind_si(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "si");
+    return sl__expr_coerce_sig(e, b, "si");
 }
 
 static sl_code bind_ssi(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "ssi");
+    return sl__expr_coerce_sig(e, b, "ssi");
 }
 
-static sl_code bind_sis(sl_expr *e, sl__binder *b)
+static sl_code bind_siis(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "siis");
+    return sl__expr_coerce_sig(e, b, "siis");
 }
 
 static sl_code bind_ssii(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "ssii");
+    return sl__expr_coerce_sig(e, b, "ssii");
 }
 
 static sl_code bind_is(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "is");
+    return sl__expr_coerce_sig(e, b, "is");
 }
 
 static sl_code bind_i(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "i");
+    return sl__expr_coerce_sig(e, b, "i");
 }
 
-/* The result text of row i from b (copied to the arena); false on out of memory. */
-static bool from_buf(sl__env *env, sl_vec *out, size_t i, sl_buf *b)
-{
-    if (b->oom) {
-        env->oom = true;
-        sl_fail(env->err, SL_NOMEM, "out of memory evaluating an expression");
-        return false;
-    }
-    if (b->len > SL__MAX_TEXT) {
-        out->null[i] = 1;
-        return true;
-    }
-    return sl__expr_text(env, &out->v[i], b->p ? b->p : "", b->len);
-}
 
 /* Character position (1-based) of the byte offset off in s. */
 static int64_t char_pos(sl_slice s, size_t off)
@@ -203,15 +177,8 @@ static sl_code f_field(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec 
 
 static sl_code bind_field(sl_expr *e, sl__binder *b)
 {
-    sl_type t = {SL__NULLTYPE, 0, 0, 0, 0};
-    sl_code rc = SL_OK;
-    for (size_t k = 0; k < e->n_args; k++)
-        t = sl__expr_common(t, e->args[k]->type, true);
-    if (sl__cls_of(t.id) == C_NULL)
-        t = sl__ty(SL_BIGINT);
-    for (size_t k = 0; rc == SL_OK && k < e->n_args; k++)
-        rc = sl__expr_coerce(b, &e->args[k], t);
-    return rc;
+    sl_type t;
+    return sl__expr_coerce_all(e, b, &t);
 }
 
 /* substring_index(s, delim, count): before the count-th delimiter (count > 0) or after the
@@ -431,7 +398,7 @@ static sl_code f_text(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
             sl_buf_append(&b, s.p + tail, s.n - tail);
         }
         }
-        if (!from_buf(env, out, i, &b))
+        if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -500,7 +467,7 @@ static sl_code f_translate(const sl_expr *e, const sl_vec *av, sl__env *env, sl_
             continue;
         b.len = 0;
         translate_to(&b, sl__arg_s(av, 0, i), sl__arg_s(av, 1, i), sl__arg_s(av, 2, i));
-        if (!from_buf(env, out, i, &b))
+        if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -535,7 +502,7 @@ static sl_code f_overlay(const sl_expr *e, const sl_vec *av, sl__env *env, sl_ve
         size_t a = sl__u8_offset(s, (size_t)pos), z = sl__u8_offset(s, (size_t)(pos + len));
         b.len = 0;
         sl_buf_append(&b, s.p, a), sl_buf_append(&b, nw.p, nw.n), sl_buf_append(&b, s.p + z, s.n - z);
-        if (!from_buf(env, out, i, &b))
+        if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -572,7 +539,7 @@ static sl_code f_char(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
         }
         if (!valid)
             out->null[i] = 1;
-        else if (!from_buf(env, out, i, &b))
+        else if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -581,7 +548,7 @@ static sl_code f_char(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec *
 
 static sl_code bind_char(sl_expr *e, sl__binder *b)
 {
-    return coerce_sig(e, b, "i");
+    return sl__expr_coerce_sig(e, b, "i");
 }
 
 /* money_format(x) and format_round(x, d): x rounded half away from zero to 2 (or d, at most
@@ -866,7 +833,7 @@ static sl_code f_split(const sl_expr *e, const sl_vec *av, sl__env *env, sl_vec 
             array_item(&b, p, (size_t)(end - p), first);
         }
         sl_buf_putc(&b, ']');
-        if (!from_buf(env, out, i, &b))
+        if (!sl__expr_text_buf(env, out, i, &b))
             rc = SL_NOMEM;
     }
     sl_buf_free(&b);
@@ -904,7 +871,7 @@ const sl__func sl__expr_funcs_string2[] = {
     {"url_decode", 1, 1, true, STR, STR, NULL, f_text, T_URL_DECODE},
     {"digital_masking", 1, 1, true, STR, STR, NULL, f_text, T_DIGITAL_MASK},
     {"translate", 3, 3, true, STR, STR, NULL, f_translate, 0},
-    {"overlay", 4, 4, true, KEEP, STR, bind_sis, f_overlay, 0},
+    {"overlay", 4, 4, true, KEEP, STR, bind_siis, f_overlay, 0},
     {"sub_replace", 3, 4, true, KEEP, STR, bind_ssii, f_overlay, 1},
     {"char", 1, SL__VARIADIC, false, KEEP, STR, bind_char, f_char, 0},
     {"money_format", 1, 1, true, KEEP, STR, bind_money, f_money, 0},

@@ -176,6 +176,14 @@ typedef struct sl__env {
  * take t). SL_NOMEM on failure. */
 sl_code sl__expr_coerce(sl__binder *b, sl_expr **slot, sl_type t);
 
+/* sl__expr_coerce of e's arguments to the types spelled in sig ('s' STRING, 'i' BIGINT), the
+ * last letter repeating for further arguments. */
+sl_code sl__expr_coerce_sig(sl_expr *e, sl__binder *b, const char *sig);
+
+/* sl__expr_coerce of all of e's arguments to the type they meet in (sl__expr_common; BIGINT
+ * when all are NULL), stored in *t. */
+sl_code sl__expr_coerce_all(sl_expr *e, sl__binder *b, sl_type *t);
+
 /* The type two operands meet in: for a comparison (string vs number -> DOUBLE, string vs date
  * -> DATETIME) or for a result (CASE / IF / COALESCE branches: mixed -> STRING). */
 sl_type sl__expr_common(sl_type x, sl_type y, bool compare);
@@ -189,6 +197,11 @@ int sl__expr_cmp(int cls, const sl_datum *a, const sl_datum *b);
 
 /* Copy n bytes into the arena as a text value; false on out of memory (error recorded). */
 bool sl__expr_text(sl__env *env, sl_datum *d, const char *p, size_t n);
+
+/* b's text as the result of row i of out (copied into the arena; NULL when longer than
+ * SL__MAX_TEXT); false on out of memory, b's included (error recorded). */
+struct sl_buf;
+bool sl__expr_text_buf(sl__env *env, sl_vec *out, size_t i, const struct sl_buf *b);
 
 /* ---- functions ---- */
 #define SL__VARIADIC 255

@@ -187,16 +187,10 @@ static bool push(parser *p, list *l, sl_expr *e)
 {
     if (e == NULL)
         return false;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        sl_expr **v = sl_arena_alloc(p->a, cap * sizeof *v);
-        if (v == NULL)
-            return nomem(p), false;
-        if (l->n)
-            memcpy(v, l->v, l->n * sizeof *v);
-        l->v = v;
-        l->cap = cap;
-    }
+    sl_expr **v = sl_arena_grow(p->a, l->v, l->n, &l->cap, sizeof *v);
+    if (v == NULL)
+        return nomem(p), false;
+    l->v = v;
     l->v[l->n++] = e;
     return true;
 }
@@ -1142,19 +1136,13 @@ sl_code sl_expr_parse_columns(sl_slice text, sl_arena_t *a, sl_expr_columns *out
     return p.t.kind == TK_EOF ? SL_OK : finish(&p);
 }
 
-/* Growable array of T in the arena: doubles cap; false on out of memory. */
+/* Growable array of T in the arena (sl_arena_grow): false on out of memory. */
 static bool grow(parser *p, void **v, size_t n, size_t *cap, size_t size)
 {
-    if (n < *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *nv = sl_arena_alloc(p->a, nc * size);
+    void *nv = sl_arena_grow(p->a, *v, n, cap, size);
     if (nv == NULL)
         return nomem(p), false;
-    if (n)
-        memcpy(nv, *v, n * size);
     *v = nv;
-    *cap = nc;
     return true;
 }
 

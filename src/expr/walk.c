@@ -203,15 +203,10 @@ static sl_expr *hole_ref(detach *d, const sl_expr *e)
     while (k < d->n && !sl_expr_same(d->holes[k], e))
         k++;
     if (k == d->n) {
-        if (d->n == d->cap) {
-            size_t cap = d->cap ? d->cap * 2 : 8;
-            const sl_expr **h = sl_arena_alloc(d->a, cap * sizeof *h);
-            if (h == NULL)
-                return NULL;
-            if (d->n)
-                memcpy(h, d->holes, d->n * sizeof *h);
-            d->holes = h, d->cap = cap;
-        }
+        const sl_expr **h = sl_arena_grow(d->a, d->holes, d->n, &d->cap, sizeof *h);
+        if (h == NULL)
+            return NULL;
+        d->holes = h;
         d->holes[d->n++] = e;
     }
     sl_expr *c = sl_arena_alloc(d->a, sizeof *c);

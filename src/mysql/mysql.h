@@ -12,7 +12,9 @@
  * the client's answer (an auth switch to mysql_native_password when it chose another plugin),
  * then one command at a time. Connection state stays on the loop thread; only the handler's
  * login and command calls run on libuv's worker pool, one at a time per connection, and the
- * connection does not read meanwhile. An idle connection holds no thread.
+ * connection does not read meanwhile. A command's reply may stream: the worker hands whole
+ * packets over in pieces (sl_my_flush) within a window of SL_MY_WINDOW unsent bytes. An idle
+ * connection holds no thread.
  *
  *   socket -> [TLS] -> sl_my_frame -> greeting state machine -> login (worker) -> OK | ERR
  *                                  -> command (worker) -> reply packets -> [TLS] -> socket
@@ -132,18 +134,36 @@ sl_code sl_my_parse_hello(const uint8_t *p, size_t n, sl_my_hello *out, sl_err *
 
 /* ---- writing (packet.c) ------------------------------------------------------------------- */
 
+/* Where a streamed reply's pieces go: the bytes of whole packets, in order. SL_OK when taken;
+ * SL_NETWORK when the client is gone (the reply cannot go on); SL_NOMEM. */
+typedef sl_code (*sl_my_flush_fn)(void *arg, const char *p, size_t n);
+
 /* Packets being written: bytes with their 4-byte headers, sequence ids counted from seq. A
  * payload longer than 0xffffff is split into pieces when it ends. Out of memory is sticky
- * (b.oom): the caller checks it once at the end. */
+ * (b.oom): the caller checks it once at the end. With a flush function (a command's reply on
+ * a connection), sl_my_flush hands the whole packets written so far over and empties b, the
+ * sequence ids going on: a reply of any size is sent in pieces. */
 typedef struct sl_my_out {
     sl_buf b;
     uint8_t seq;                   /* the next packet's sequence id */
     size_t start;                  /* where the open packet's header is; SIZE_MAX: none open */
     uint32_t caps;                 /* the client's capabilities (EOF or OK after rows, ...) */
+    sl_my_flush_fn flush;          /* NULL: the reply is built whole in b */
+    void *flush_arg;
+    bool sent;                     /* a piece was handed over: what is sent stays sent */
+    uint8_t sent_seq;              /* the sequence id after the last packet handed over */
 } sl_my_out;
 
 void sl_my_out_init(sl_my_out *o, uint8_t seq, uint32_t caps);
 void sl_my_out_free(sl_my_out *o);
+/* Hand the packets in b to o->flush and empty b (capacity kept). SL_OK without a flush
+ * function or with nothing written (nothing happens); SL_INTERNAL while a packet is open;
+ * SL_NOMEM when b ran out of memory; else what flush returned (b is emptied on SL_OK only). */
+sl_code sl_my_flush(sl_my_out *o);
+/* After a failure: what b holds that is not whole packets is dropped, so that a reply packet
+ * (ERR) can follow what was sent. When b ran out of memory it is emptied and the sequence ids
+ * go back to the last piece handed over (or to seq when none was). */
+void sl_my_out_recover(sl_my_out *o, uint8_t seq);
 /* Open a packet (header reserved), and close it (header written, pieces split). */
 void sl_my_begin(sl_my_out *o);
 void sl_my_end(sl_my_out *o);
@@ -212,7 +232,11 @@ typedef struct sl_mysql_handler {
      * into out; return false to close after the reply. */
     bool (*login)(sl_mysql_conn *c, const sl_my_hello *h, sl_my_out *out);
     /* Worker: one command packet (its first byte the command). Write the reply into out (its
-     * sequence ids start at 1); return false to close after it (COM_QUIT writes nothing). */
+     * sequence ids start at 1); return false to close after it (COM_QUIT writes nothing). out
+     * has a flush function: a long reply is handed over in pieces with sl_my_flush (each
+     * waits while SL_MY_WINDOW bytes handed over are not yet written to the client; SL_NETWORK
+     * when the client is gone or took nothing for write_timeout_ms); what is in out when this
+     * returns goes after them. A reply that is never flushed goes out as one write. */
     bool (*command)(sl_mysql_conn *c, const uint8_t *p, size_t n, sl_my_out *out);
     /* Loop thread, once, when the connection is gone (no call in flight): free c->ctx. */
     void (*close)(sl_mysql_conn *c);
@@ -225,7 +249,13 @@ typedef struct sl_mysql_config {
     uint32_t max_connections_per_client; /* of them from one peer address (ERR 1040 too) */
     uint32_t handshake_timeout_ms; /* the client must log in within this */
     uint32_t idle_timeout_ms;      /* a connection without a command this long is closed */
+    uint32_t write_timeout_ms;     /* a streamed reply's client taking no byte this long is
+                                      gone (MySQL's net_write_timeout) */
 } sl_mysql_config;
+
+/* The bytes of a streamed reply handed over and not yet written to the socket, at most (one
+ * piece past it when the window is empty). */
+#define SL_MY_WINDOW (1u << 20)
 
 /* A MySQL server on http's loop, following its shutdown. handler and app are kept. NULL with
  * err on failure. Free with sl_mysql_server_free after sl_http_server_free (which closes every

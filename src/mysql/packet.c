@@ -158,15 +158,41 @@ sl_code sl_my_parse_hello(const uint8_t *p, size_t n, sl_my_hello *out, sl_err *
 
 void sl_my_out_init(sl_my_out *o, uint8_t seq, uint32_t caps)
 {
-    o->b = (sl_buf)SL_BUF_INIT;
-    o->seq = seq;
-    o->start = SIZE_MAX;
-    o->caps = caps;
+    *o = (sl_my_out){SL_BUF_INIT, seq, SIZE_MAX, caps, NULL, NULL, false, seq};
 }
 
 void sl_my_out_free(sl_my_out *o)
 {
     sl_buf_free(&o->b);
+}
+
+sl_code sl_my_flush(sl_my_out *o)
+{
+    if (o->b.oom)
+        return SL_NOMEM;
+    if (o->start != SIZE_MAX)
+        return SL_INTERNAL;
+    if (o->flush == NULL || o->b.len == 0)
+        return SL_OK;
+    sl_code rc = o->flush(o->flush_arg, o->b.p, o->b.len);
+    if (rc == SL_OK) {
+        o->sent = true;
+        o->sent_seq = o->seq;
+        sl_buf_clear(&o->b);
+    }
+    return rc;
+}
+
+void sl_my_out_recover(sl_my_out *o, uint8_t seq)
+{
+    if (o->b.oom) {
+        sl_buf_clear(&o->b);
+        o->b.oom = false;
+        o->seq = o->sent ? o->sent_seq : seq;
+    } else if (o->start != SIZE_MAX) {
+        o->b.len = o->start; /* the open packet: its sequence id was not taken */
+    }
+    o->start = SIZE_MAX;
 }
 
 void sl_my_begin(sl_my_out *o)

@@ -16,13 +16,26 @@
  * A connection is freed once its handles are closed and no work is in flight; replies are
  * written before a closing connection closes.
  *
+ * A command's reply may stream: the handler's sl_my_flush (hand_over, on the worker) queues a
+ * piece and wakes the loop (c->async), which writes it; the worker waits while SL_MY_WINDOW
+ * bytes handed over are not yet written (credited back as writes complete), gives up with
+ * SL_NETWORK when the connection closes (a failed write: the client is gone) or the client
+ * takes nothing for write_timeout_ms. The rest of the reply goes after the pieces when the
+ * work ends; the next command is read only once all of it is written.
+ *
+ *   worker: sl_my_flush -> hand_over -> [wait for the window] -> c->sm list -> uv_async_send
+ *   loop:   async_cb -> stream_pump -> writes -> write_cb -> stream_credit -> worker wakes
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
 
+#include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include <openssl/rand.h>
@@ -41,11 +54,35 @@ enum state {
     CS_QUIT     /* writing a last reply, then closing */
 };
 
+/* A piece of a streamed reply, handed from the worker to the loop. */
+typedef struct piece {
+    struct piece *next;
+    size_t n;
+    char data[];
+} piece;
+
+/* The reply a command streams (sl_my_flush on the worker): pieces handed over wait in a list
+ * until the loop (woken by the async) writes them; the worker waits while SL_MY_WINDOW bytes
+ * handed over are not yet written to the socket. */
+typedef struct stream {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    piece *head, *tail;         /* handed over, not taken by the loop yet (mu) */
+    size_t unsent;              /* handed over, not yet written (mu) */
+    uint64_t credits;           /* bumps on every write done: progress (mu) */
+    bool dead;                  /* the connection is closing: the reply cannot go on (mu) */
+} stream;
+
 typedef struct conn {
     sl_mysql_conn pub;          /* first: the handler's view */
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uv_async_t async;           /* a worker handed a piece over */
+    stream sm;
     uv_work_t work;
+    bool keep;                  /* the handler's answer: go on after the reply (written by the
+                                   worker: apart from the loop's flags below, which the loop
+                                   reads while it runs) */
     sl_mysql_server *s;
     struct conn *prev, *next;
     struct ssl_st *ssl;
@@ -58,7 +95,6 @@ typedef struct conn {
     sl_my_hello hello;          /* the login's answer (strings in pub.arena) */
     sl_my_packet cmd;           /* the command in flight (in c->in or scratch) */
     sl_my_out out;              /* the reply the work wrote */
-    bool keep;                  /* the handler's answer: go on after the reply */
     bool busy, closing, handles_closing, reading;
     int open_handles;
     unsigned writes;            /* writes queued and not completed */
@@ -85,6 +121,7 @@ struct wreq {
     uv_write_t w;
     conn *c;
     size_t n;
+    size_t credit;              /* bytes of a streamed reply this write completes */
     char data[];
 };
 
@@ -97,12 +134,139 @@ static uint64_t now_ms(void)
     return sl_http_now_ms();
 }
 
+/* ---- streamed replies: the worker's side ------------------------------------------------- */
+
+static bool stream_init(stream *sm)
+{
+    memset(sm, 0, sizeof *sm);
+    if (pthread_mutex_init(&sm->mu, NULL) != 0)
+        return false;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&sm->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0)
+        pthread_mutex_destroy(&sm->mu);
+    return rc == 0;
+}
+
+static void stream_destroy(stream *sm)
+{
+    for (piece *p = sm->head, *next; p; p = next) {
+        next = p->next;
+        sl_free(p);
+    }
+    pthread_cond_destroy(&sm->cv);
+    pthread_mutex_destroy(&sm->mu);
+}
+
+/* Wait (mu held) until the window has room for n more bytes, the client took nothing for
+ * timeout_ms (then it is gone), or the connection is closing. */
+static void stream_wait(stream *sm, size_t n, uint32_t timeout_ms)
+{
+    while (!sm->dead && sm->unsent > 0 && sm->unsent + n > SL_MY_WINDOW) {
+        uint64_t seen = sm->credits;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += timeout_ms / 1000;
+        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        int rc = 0;
+        while (!sm->dead && sm->credits == seen && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&sm->cv, &sm->mu, &ts);
+        if (rc == ETIMEDOUT && sm->credits == seen)
+            sm->dead = true;
+    }
+}
+
+/* The flush function of a command's reply (worker): copy the packets, wait for room in the
+ * window, queue them and wake the loop. */
+static sl_code hand_over(void *arg, const char *p, size_t n)
+{
+    conn *c = arg;
+    stream *sm = &c->sm;
+    piece *pc = sl_malloc(sizeof *pc + n);
+    if (pc == NULL)
+        return SL_NOMEM;
+    pc->next = NULL;
+    pc->n = n;
+    memcpy(pc->data, p, n);
+    pthread_mutex_lock(&sm->mu);
+    stream_wait(sm, n, c->s->cfg.write_timeout_ms);
+    bool dead = sm->dead;
+    if (!dead) {
+        if (sm->tail)
+            sm->tail->next = pc;
+        else
+            sm->head = pc;
+        sm->tail = pc;
+        sm->unsent += n;
+    }
+    pthread_mutex_unlock(&sm->mu);
+    if (dead) {
+        sl_free(pc);
+        return SL_NETWORK;
+    }
+    uv_async_send(&c->async);
+    return SL_OK;
+}
+
+/* ---- streamed replies: the loop's side ---------------------------------------------------- */
+
+/* Bytes of the reply written to the socket: room in the window. */
+static void stream_credit(stream *sm, size_t n)
+{
+    pthread_mutex_lock(&sm->mu);
+    sm->unsent = sm->unsent > n ? sm->unsent - n : 0;
+    sm->credits++;
+    pthread_cond_broadcast(&sm->cv);
+    pthread_mutex_unlock(&sm->mu);
+}
+
+/* The connection is closing: a worker waiting for room gives up (SL_NETWORK). */
+static void stream_kill(stream *sm)
+{
+    pthread_mutex_lock(&sm->mu);
+    sm->dead = true;
+    pthread_cond_broadcast(&sm->cv);
+    pthread_mutex_unlock(&sm->mu);
+}
+
+static bool send_credit(conn *c, const char *p, size_t n, size_t credit);
+
+/* Write the pieces handed over, in order (dropped when the connection is closing). */
+static void stream_pump(conn *c)
+{
+    pthread_mutex_lock(&c->sm.mu);
+    piece *pc = c->sm.head;
+    c->sm.head = c->sm.tail = NULL;
+    pthread_mutex_unlock(&c->sm.mu);
+    bool ok = !c->closing;
+    for (piece *next; pc; pc = next) {
+        next = pc->next;
+        if (ok)
+            ok = send_credit(c, pc->data, pc->n, pc->n);
+        sl_free(pc);
+    }
+    if (!ok && !c->closing)
+        conn_close(c);
+}
+
+static void async_cb(uv_async_t *a)
+{
+    stream_pump(a->data);
+}
+
 /* ---- writes -------------------------------------------------------------------------------- */
 
 static void write_cb(uv_write_t *w, int status)
 {
     struct wreq *wr = (struct wreq *)w;
     conn *c = wr->c;
+    if (wr->credit)
+        stream_credit(&c->sm, wr->credit);
     sl_free(wr);
     c->writes--;
     if (c->closing) {
@@ -117,7 +281,7 @@ static void write_cb(uv_write_t *w, int status)
         process(c); /* the reply is out: the next command (which may wait in c->in) */
 }
 
-static bool write_raw(conn *c, const char *p, size_t n)
+static bool write_raw(conn *c, const char *p, size_t n, size_t credit)
 {
     if (n == 0)
         return true;
@@ -126,6 +290,7 @@ static bool write_raw(conn *c, const char *p, size_t n)
         return false;
     wr->c = c;
     wr->n = n;
+    wr->credit = credit;
     memcpy(wr->data, p, n);
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)n);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, write_cb) != 0) {
@@ -136,16 +301,21 @@ static bool write_raw(conn *c, const char *p, size_t n)
     return true;
 }
 
-/* Send the ciphertext OpenSSL has produced (handshake records, replies, alerts). */
-static bool tls_flush(conn *c)
+/* Send the ciphertext OpenSSL has produced (handshake records, replies, alerts); credit: the
+ * plaintext bytes of a streamed reply in it. */
+static bool tls_flush_credit(conn *c, size_t credit)
 {
     size_t n = sl__tls_pending(c->ssl);
-    if (n == 0)
+    if (n == 0) {
+        if (credit)
+            stream_credit(&c->sm, credit);
         return true;
+    }
     struct wreq *wr = sl_malloc(sizeof *wr + n);
     if (wr == NULL)
         return false;
     wr->c = c;
+    wr->credit = credit;
     wr->n = sl__tls_take(c->ssl, wr->data, n);
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->n);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, write_cb) != 0) {
@@ -156,11 +326,22 @@ static bool tls_flush(conn *c)
     return true;
 }
 
-static bool send_bytes(conn *c, const char *p, size_t n)
+static bool tls_flush(conn *c)
+{
+    return tls_flush_credit(c, 0);
+}
+
+/* Send n bytes (encrypted when TLS); credit: of them, a streamed reply's. */
+static bool send_credit(conn *c, const char *p, size_t n, size_t credit)
 {
     if (c->ssl == NULL)
-        return write_raw(c, p, n);
-    return sl__tls_write(c->ssl, p, n) && tls_flush(c);
+        return write_raw(c, p, n, credit);
+    return sl__tls_write(c->ssl, p, n) && tls_flush_credit(c, credit);
+}
+
+static bool send_bytes(conn *c, const char *p, size_t n)
+{
+    return send_credit(c, p, n, 0);
 }
 
 /* Send what o holds and empty it; a failure closes the connection. */
@@ -206,6 +387,7 @@ static void conn_free(conn *c)
     sl_buf_free(&c->scratch);
     sl_my_out_free(&c->out);
     sl_arena_free(&c->pub.arena);
+    stream_destroy(&c->sm);
     sl_free(c);
 }
 
@@ -214,6 +396,14 @@ static void on_handle_closed(uv_handle_t *h)
     conn *c = h->data;
     if (--c->open_handles == 0)
         conn_free(c);
+}
+
+static void close_handles(conn *c)
+{
+    c->handles_closing = true;
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->async, on_handle_closed);
 }
 
 /* Close now: queued writes are dropped (libuv cancels them before the close callbacks); work
@@ -226,11 +416,10 @@ static void conn_close_now(conn *c)
         c->reading = false;
     }
     uv_timer_stop(&c->timer);
+    stream_kill(&c->sm);
     if (c->busy || c->handles_closing)
         return;
-    c->handles_closing = true;
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    close_handles(c);
 }
 
 /* Close: wait for work in flight and for queued writes, then close both handles. */
@@ -242,11 +431,10 @@ static void conn_close(conn *c)
         c->reading = false;
     }
     uv_timer_stop(&c->timer);
+    stream_kill(&c->sm);
     if (c->busy || c->handles_closing || c->writes)
         return;
-    c->handles_closing = true;
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    close_handles(c);
 }
 
 /* ---- timers and reading ------------------------------------------------------------------- */
@@ -359,6 +547,7 @@ static void after_work_cb(uv_work_t *w, int status)
     conn *c = w->data;
     c->busy = false;
     sl_arena_reset(&c->pub.arena);
+    stream_pump(c); /* pieces handed over go before the rest of the reply */
     if (c->closing) {
         sl_my_out_free(&c->out);
         conn_close(c);
@@ -387,6 +576,10 @@ static void queue_work(conn *c, bool login, uint8_t reply_seq)
     c->is_login = login;
     c->busy = true;
     sl_my_out_init(&c->out, reply_seq, c->pub.caps);
+    if (!login) { /* a command's reply may stream */
+        c->out.flush = hand_over;
+        c->out.flush_arg = c;
+    }
     c->work.data = c;
     update(c);
     if (uv_queue_work(c->s->loop, &c->work, work_cb, after_work_cb) != 0) {
@@ -553,26 +746,50 @@ static bool over_client_cap(const conn *c)
     return false;
 }
 
+/* Accept and close at once (shutting down, out of memory). */
+static void refuse(uv_stream_t *server, sl_mysql_server *s)
+{
+    uv_tcp_t *t = sl_malloc(sizeof *t);
+    if (t == NULL)
+        return;
+    uv_tcp_init(s->loop, t);
+    uv_accept(server, (uv_stream_t *)t);
+    uv_close((uv_handle_t *)t, free_handle);
+}
+
+/* A connection's memory and its stream; NULL when either cannot be had. */
+static conn *conn_new(sl_mysql_server *s)
+{
+    conn *c = sl_calloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (!stream_init(&c->sm)) {
+        sl_free(c);
+        return NULL;
+    }
+    if (uv_async_init(s->loop, &c->async, async_cb) != 0) {
+        stream_destroy(&c->sm);
+        sl_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     sl_mysql_server *s = server->data;
     conn *c = NULL;
     if (status < 0)
         return;
-    if (s->stopping || (c = sl_calloc(sizeof *c)) == NULL) {
-        uv_tcp_t *t = sl_malloc(sizeof *t);
-        if (t == NULL)
-            return;
-        uv_tcp_init(s->loop, t);
-        uv_accept(server, (uv_stream_t *)t);
-        uv_close((uv_handle_t *)t, free_handle);
+    if (s->stopping || (c = conn_new(s)) == NULL) {
+        refuse(server, s);
         return;
     }
     c->s = s;
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
-    c->tcp.data = c->timer.data = c;
-    c->open_handles = 2;
+    c->tcp.data = c->timer.data = c->async.data = c;
+    c->open_handles = 3;
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;

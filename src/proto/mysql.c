@@ -8,7 +8,8 @@
  *                                                     (exec.c) -> result set | OK | ERR
  *
  * Statements run in the executor the HTTP SQL API uses; this file only turns its typed rows
- * into text result sets (Doris's column types) and its outcomes into OK and ERR packets.
+ * into text result sets (Doris's column types) and its outcomes into OK and ERR packets. A
+ * result set past FLUSH_AT streams (sl_my_flush): an error after that ends it with an ERR.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -28,7 +29,12 @@
 #define MAX_CONNECTIONS 1024            /* Doris's qe_max_connection */
 #define HANDSHAKE_MS (10 * 1000)        /* MySQL's connect_timeout */
 #define WAIT_TIMEOUT_S 28800            /* an idle connection closes after (wait_timeout) */
+#define WRITE_TIMEOUT_S 60              /* a client taking no byte of a reply this long is
+                                           gone (net_write_timeout) */
 #define SERVER_VERSION "5.7.99"         /* what Doris's FE reports (clients test it) */
+/* A result set is built in the reply until it holds FLUSH_AT bytes; from then on it streams in
+ * pieces of about that size (src/mysql/ holds at most SL_MY_WINDOW of them unsent). */
+#define FLUSH_AT (64u << 10)
 
 sl_session sl__my_session(sl_mysql_conn *c)
 {
@@ -108,7 +114,20 @@ typedef struct my_rs {
     sl_type *types;
     size_t n;
     sl_slice schema;
+    bool gone;                /* a piece could not go out: the client is gone */
 } my_rs;
+
+/* Hand the reply's whole packets over once they pass FLUSH_AT. */
+static sl_code rs_flush(my_rs *rs)
+{
+    if (rs->o->b.oom)
+        return SL_NOMEM;
+    if (rs->o->b.len < FLUSH_AT)
+        return SL_OK;
+    sl_code rc = sl_my_flush(rs->o);
+    rs->gone = rc == SL_NETWORK;
+    return rc;
+}
 
 static sl_code rs_meta(void *arg, const sl_qcol *cols, size_t n)
 {
@@ -127,7 +146,7 @@ static sl_code rs_meta(void *arg, const sl_qcol *cols, size_t n)
     sl_my_meta(rs->o, mc, n);
     sl_my_meta_end(rs->o, 0);
     sl_free(mc);
-    return rs->o->b.oom ? SL_NOMEM : SL_OK;
+    return rs_flush(rs);
 }
 
 /* A value of an ARRAY, MAP or STRUCT in Doris's text form ([1, 2], {"k":1}, {"f":1}). */
@@ -180,7 +199,7 @@ static sl_code rs_row(void *arg, const sl_qval *vals, size_t n)
     for (size_t i = 0; i < n && i < rs->n; i++)
         put_value(rs->o, &rs->types[i], &vals[i]);
     sl_my_end(rs->o);
-    return rs->o->b.oom ? SL_NOMEM : SL_OK;
+    return rs_flush(rs);
 }
 
 /* The integer a text cell holds (digits with an optional '-'; 0 when it holds none). */
@@ -196,7 +215,7 @@ static int64_t cell_int(sl_slice v)
 void sl__my_text_rows(sl_mysql_conn *c, sl_my_out *o, const char *const *names,
                       const bool *numeric, size_t n_cols, const sl_slice *cells, size_t n_rows)
 {
-    my_rs rs = {o, NULL, 0, SL_LIT("")};
+    my_rs rs = {o, NULL, 0, SL_LIT(""), false};
     sl_qcol cols[16];
     sl_qval vals[16];
     n_cols = n_cols > 16 ? 16 : n_cols;
@@ -222,13 +241,16 @@ void sl__my_text_rows(sl_mysql_conn *c, sl_my_out *o, const char *const *names,
 
 /* ---- statements ------------------------------------------------------------------------------ */
 
-/* COM_QUERY: a session statement, or one statement for the executor. */
-static void query(sl_mysql_conn *c, sl_slice text, sl_my_out *o)
+/* COM_QUERY: a session statement, or one statement for the executor. A result set streams
+ * once it passes FLUSH_AT: a statement failing before that answers one ERR (what the rows
+ * wrote goes), one failing after it an ERR in place of the next row (which clients report as
+ * the statement's error). False when the client is gone (the statement stopped). */
+static bool query(sl_mysql_conn *c, sl_slice text, sl_my_out *o)
 {
     if (sl__my_session_stmt(c, text, o))
-        return;
+        return true;
     sl_session ses = sl__my_session(c);
-    my_rs rs = {o, NULL, 0, ses.db.p ? ses.db : SL_LIT("")};
+    my_rs rs = {o, NULL, 0, ses.db.p ? ses.db : SL_LIT(""), false};
     sl_query_sink sink = {rs_meta, rs_row, &rs};
     size_t mark = o->b.len;
     uint8_t seq = o->seq;
@@ -236,16 +258,24 @@ static void query(sl_mysql_conn *c, sl_slice text, sl_my_out *o)
     sl_err err = {0};
     sl_code rc = sl__exec(&ses, text, &c->arena, &sink, &out, &err);
     sl_free(rs.types);
-    if (rc != SL_OK || o->b.oom) { /* what the rows wrote so far goes: one ERR instead */
-        o->b.len = mark, o->b.oom = false, o->seq = seq;
+    if (rs.gone) { /* a piece was lost: nothing more may follow on the wire */
+        sl_buf_clear(&o->b);
+        return false;
+    }
+    if (rc != SL_OK || o->b.oom) {
+        if (o->sent) /* rows went out: the ERR follows them */
+            sl_my_out_recover(o, seq);
+        else /* what the rows wrote goes: one ERR instead */
+            o->b.len = mark, o->b.oom = false, o->seq = seq, o->start = SIZE_MAX;
         sl__my_stmt_error(o, rc != SL_OK ? out.sql_errno : 1105,
                           rc != SL_OK ? err.msg : "out of memory");
-        return;
+        return true;
     }
     if (out.has_rows)
         sl_my_rows_end(o, 0, sl__my_status(c));
     else
         sl_my_ok(o, out.affected, 0, sl__my_status(c), 0, NULL);
+    return true;
 }
 
 /* COM_FIELD_LIST table [wildcard]: the table's column definitions (old clients' completion). */
@@ -291,7 +321,7 @@ static bool on_command(sl_mysql_conn *c, const uint8_t *p, size_t n, sl_my_out *
         sl_my_ok(o, 0, 0, sl__my_status(c), 0, NULL);
         return true;
     case SL_MY_COM_INIT_DB: sl__my_use(c, (sl_slice){(const char *)arg, an}, o); return true;
-    case SL_MY_COM_QUERY: query(c, (sl_slice){(const char *)arg, an}, o); return true;
+    case SL_MY_COM_QUERY: return query(c, (sl_slice){(const char *)arg, an}, o);
     case SL_MY_COM_FIELD_LIST: field_list(c, arg, an, o); return true;
     case SL_MY_COM_STATISTICS: {
         static const char stats[] = "Uptime: 0  Threads: 1  Questions: 0  Slow queries: 0  "
@@ -393,7 +423,7 @@ sl_code sl__mysql_start(sl_app *app, sl_err *err)
         return rc;
     sl_mysql_config mc = {SERVER_VERSION, MAX_PACKET, MAX_CONNECTIONS,
                           app->cfg.max_connections_per_client, HANDSHAKE_MS,
-                          WAIT_TIMEOUT_S * 1000u};
+                          WAIT_TIMEOUT_S * 1000u, WRITE_TIMEOUT_S * 1000u};
     app->mysql = sl_mysql_server_new(app->http, &mc, &handler, app, err);
     if (app->mysql == NULL)
         return err->code ? err->code : SL_NOMEM;

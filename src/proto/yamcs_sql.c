@@ -896,15 +896,10 @@ static sl_code select_items(ylex *L, ysql_stmt *st)
 {
     size_t cap = 0;
     do {
-        if (st->n_items == cap) {
-            cap = cap ? cap * 2 : 8;
-            ysql_item *v = sl_arena_alloc(L->a, cap * sizeof *v);
-            if (v == NULL)
-                return nomem(L);
-            if (st->n_items)
-                memcpy(v, st->items, st->n_items * sizeof *v);
-            st->items = v;
-        }
+        ysql_item *v = sl_arena_grow(L->a, st->items, st->n_items, &cap, sizeof *v);
+        if (v == NULL)
+            return nomem(L);
+        st->items = v;
         ysql_item *it = &st->items[st->n_items++];
         memset(it, 0, sizeof *it);
         if (accept(L, '*'))

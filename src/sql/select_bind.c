@@ -133,15 +133,10 @@ static sl_code bind(binder *b, sl_expr **e, bool aggregates, const char *plan, b
 static sl_code add_out(binder *b, size_t *cap, sl_selout o)
 {
     sl_select *sel = b->sel;
-    if (sel->n_out == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        sl_selout *v = sl_arena_alloc(b->a, nc * sizeof *v);
-        if (v == NULL)
-            return sl_fail(b->err, SL_NOMEM, "out of memory binding a select");
-        if (sel->n_out)
-            memcpy(v, sel->out, sel->n_out * sizeof *v);
-        sel->out = v, *cap = nc;
-    }
+    sl_selout *v = sl_arena_grow(b->a, sel->out, sel->n_out, cap, sizeof *v);
+    if (v == NULL)
+        return sl_fail(b->err, SL_NOMEM, "out of memory binding a select");
+    sel->out = v;
     sel->out[sel->n_out++] = o;
     return SL_OK;
 }

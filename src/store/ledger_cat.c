@@ -26,15 +26,10 @@ static sl_code names_fn(void *arg, const sl_cell *row, size_t n)
     names *L = arg;
     if (n == 0)
         return SL_OK;
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 16;
-        sl_slice *v = sl_arena_alloc(L->a, cap * sizeof *v);
-        if (v == NULL)
-            return SL_NOMEM;
-        if (L->n)
-            memcpy(v, L->v, L->n * sizeof *v);
-        L->v = v, L->cap = cap;
-    }
+    sl_slice *v = sl_arena_grow(L->a, L->v, L->n, &L->cap, sizeof *v);
+    if (v == NULL)
+        return SL_NOMEM;
+    L->v = v;
     L->v[L->n] = sl_arena_slice(L->a, row[0].s);
     if (L->v[L->n].p == NULL)
         return SL_NOMEM;

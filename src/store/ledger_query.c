@@ -106,15 +106,10 @@ static sl_code node_fn(void *arg, const sl_cell *row, size_t n)
     nodes *L = arg;
     if (n < 8)
         return SL_INTERNAL;
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 8;
-        sl_node_rec *v = sl_arena_alloc(L->a, cap * sizeof *v);
-        if (v == NULL)
-            return SL_NOMEM;
-        if (L->n)
-            memcpy(v, L->v, L->n * sizeof *v);
-        L->v = v, L->cap = cap;
-    }
+    sl_node_rec *v = sl_arena_grow(L->a, L->v, L->n, &L->cap, sizeof *v);
+    if (v == NULL)
+        return SL_NOMEM;
+    L->v = v;
     sl_node_rec *r = &L->v[L->n];
     r->id = sl_arena_slice(L->a, row[0].s);
     r->host = sl_arena_slice(L->a, row[1].kind == SL_CELL_TEXT ? row[1].s : SL_LIT(""));

@@ -76,15 +76,10 @@ static sl_code user_fn(void *arg, const sl_cell *row, size_t n)
     users *L = arg;
     if (n < 7)
         return SL_INTERNAL;
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 8;
-        sl_user_rec *v = sl_arena_alloc(L->a, cap * sizeof *v);
-        if (v == NULL)
-            return SL_NOMEM;
-        if (L->n)
-            memcpy(v, L->v, L->n * sizeof *v);
-        L->v = v, L->cap = cap;
-    }
+    sl_user_rec *v = sl_arena_grow(L->a, L->v, L->n, &L->cap, sizeof *v);
+    if (v == NULL)
+        return SL_NOMEM;
+    L->v = v;
     sl_user_rec *u = &L->v[L->n];
     u->name = sl_arena_slice(L->a, row[0].s);
     u->hash = sl_arena_slice(L->a, row[1].s);
@@ -275,15 +270,10 @@ static sl_code grant_fn(void *arg, const sl_cell *row, size_t n)
     grants *L = arg;
     if (n < 3)
         return SL_INTERNAL;
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 8;
-        sl_grant_rec *v = sl_arena_alloc(L->a, cap * sizeof *v);
-        if (v == NULL)
-            return SL_NOMEM;
-        if (L->n)
-            memcpy(v, L->v, L->n * sizeof *v);
-        L->v = v, L->cap = cap;
-    }
+    sl_grant_rec *v = sl_arena_grow(L->a, L->v, L->n, &L->cap, sizeof *v);
+    if (v == NULL)
+        return SL_NOMEM;
+    L->v = v;
     sl_grant_rec *g = &L->v[L->n];
     g->user = sl_arena_slice(L->a, row[0].s);
     g->priv = sl_arena_slice(L->a, row[1].s);

@@ -38,10 +38,38 @@ Test(arena, alloc_align_reset_cleanups)
     sl_arena_reset(&a);
     cr_assert(eq(int, cleaned, 3));
     cr_assert(eq(sz, a.used, 0));
+    cr_assert(sl_arena_alloc(&a, SIZE_MAX - 3) == NULL); /* no wrap to a tiny block */
     char *s = sl_arena_printf(&a, "%d-%s", 42, "x");
     cr_assert(eq(str, s, "42-x"));
     sl_arena_free(&a);
     cr_assert(eq(int, cleaned, 3)); /* cleanups ran once only */
+}
+
+Test(arena, grow_doubles_and_keeps_elements)
+{
+    sl_arena_t a;
+    sl_arena_init(&a, 0);
+    int *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 100; i++) {
+        int *nv = sl_arena_grow(&a, v, n, &cap, sizeof *nv);
+        cr_assert(nv != NULL);
+        cr_assert(n < cap);
+        if (v != NULL && nv != v)
+            cr_assert(eq(sz, cap, 2 * n), "a new array only when full");
+        v = nv;
+        v[n++] = i * 7;
+    }
+    cr_assert(eq(sz, cap, 128));
+    for (int i = 0; i < 100; i++)
+        cr_assert(eq(int, v[i], i * 7));
+    /* room left: the same array back */
+    cr_assert(eq(ptr, sl_arena_grow(&a, v, n, &cap, sizeof *v), v));
+    /* an element size that overflows: NULL, cap kept */
+    size_t big = 1;
+    cr_assert(sl_arena_grow(&a, v, 1, &big, SIZE_MAX / 2) == NULL);
+    cr_assert(eq(sz, big, 1));
+    sl_arena_free(&a);
 }
 
 Test(buf, backquoted_identifier)

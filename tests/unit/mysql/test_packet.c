@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static sl_buf scratch = SL_BUF_INIT;
@@ -274,4 +275,123 @@ Test(packet, greeting_and_auth_switch)
     cr_assert(eq(int, memcmp(o.b.p + 4, "\xfemysql_native_password\0", 23), 0));
     cr_assert(eq(int, memcmp(o.b.p + 27, scr, 20), 0));
     sl_my_out_free(&o);
+}
+
+/* ---- streamed replies: sl_my_flush and sl_my_out_recover ------------------------------------ */
+
+typedef struct sink {
+    sl_buf got;                /* every piece handed over, in order */
+    int pieces;
+    sl_code answer;            /* what the flush function returns */
+} sink;
+
+static sl_code take(void *arg, const char *p, size_t n)
+{
+    sink *k = arg;
+    if (k->answer != SL_OK)
+        return k->answer;
+    sl_buf_append(&k->got, p, n);
+    k->pieces++;
+    return SL_OK;
+}
+
+/* Read the packets of p[0..n) back: their count, and the sequence ids consecutive from seq. */
+static int packets_from(const uint8_t *p, size_t n, uint8_t seq, uint8_t *last_first_byte)
+{
+    int count = 0;
+    sl_buf sc = SL_BUF_INIT;
+    while (n) {
+        sl_my_packet pkt;
+        size_t used = 0;
+        cr_assert(eq(int, sl_my_frame(p, n, 1u << 30, &sc, &pkt, &used), SL_OK));
+        cr_assert(eq(int, pkt.seq, seq), "packet %d", count);
+        seq = pkt.next_seq;
+        *last_first_byte = pkt.n ? pkt.p[0] : 0;
+        p += used, n -= used, count++;
+    }
+    sl_buf_free(&sc);
+    return count;
+}
+
+Test(packet, flush_hands_over_whole_packets_and_sequence_ids_go_on)
+{
+    sink k = {SL_BUF_INIT, 0, SL_OK};
+    sl_my_out o;
+    sl_my_out_init(&o, 1, 0);
+    cr_assert(eq(int, sl_my_flush(&o), SL_OK)); /* no flush function: nothing happens */
+    o.flush = take, o.flush_arg = &k;
+    sl_my_col col = {SL_LIT("db"), SL_LIT(""), SL_LIT("x"), 45, 10, SL_MY_TYPE_VAR_STRING, 0, 0,
+                     false};
+    sl_my_meta(&o, &col, 1);
+    sl_my_meta_end(&o, 0);
+    for (int r = 0; r < 300; r++) { /* 300 rows: the sequence ids wrap past 255 */
+        char cell[16];
+        int n = snprintf(cell, sizeof cell, "row%d", r);
+        sl_my_row_begin(&o);
+        cr_assert(eq(int, sl_my_flush(&o), SL_INTERNAL)); /* never inside a packet */
+        sl_my_cell(&o, cell, (size_t)n);
+        sl_my_end(&o);
+        if (r % 7 == 0) {
+            cr_assert(eq(int, sl_my_flush(&o), SL_OK));
+            cr_assert(eq(sz, o.b.len, 0));
+            cr_assert(o.sent);
+            cr_assert(eq(int, o.sent_seq, o.seq));
+        }
+    }
+    sl_my_rows_end(&o, 0, 2);
+    sl_buf_append(&k.got, o.b.p, o.b.len); /* what the connection sends at the end */
+    uint8_t last = 0;
+    /* count, definition, EOF, 300 rows, EOF: one stream, as if built whole */
+    cr_assert(eq(int, packets_from((const uint8_t *)k.got.p, k.got.len, 1, &last), 304));
+    cr_assert(eq(int, last, 0xfe));
+    cr_assert(eq(int, k.pieces, 43));
+    sl_my_out_free(&o);
+    sl_buf_free(&k.got);
+}
+
+Test(packet, an_err_after_rows_went_out_follows_them)
+{
+    sink k = {SL_BUF_INIT, 0, SL_OK};
+    sl_my_out o;
+    sl_my_out_init(&o, 1, SL_MY_CLIENT_DEPRECATE_EOF);
+    o.flush = take, o.flush_arg = &k;
+    sl_my_row_begin(&o);
+    sl_my_cell(&o, "a", 1);
+    sl_my_end(&o);
+    cr_assert(eq(int, sl_my_flush(&o), SL_OK));
+    sl_my_row_begin(&o); /* a whole row still in b, then a failure inside the next one */
+    sl_my_cell(&o, "b", 1);
+    sl_my_end(&o);
+    sl_my_row_begin(&o);
+    sl_my_cell(&o, "c", 1);
+    sl_my_out_recover(&o, 1);
+    cr_assert(eq(sz, o.b.len, 6)); /* the open row is gone, the whole one stays */
+    sl_my_err(&o, 1105, NULL, "boom");
+    sl_buf_append(&k.got, o.b.p, o.b.len);
+    uint8_t last = 0;
+    cr_assert(eq(int, packets_from((const uint8_t *)k.got.p, k.got.len, 1, &last), 3));
+    cr_assert(eq(int, last, 0xff));
+    /* out of memory: b goes, and the ERR takes the sequence id after the last piece sent */
+    sl_my_row_begin(&o);
+    o.b.oom = true;
+    cr_assert(eq(int, sl_my_flush(&o), SL_NOMEM));
+    sl_my_out_recover(&o, 1);
+    cr_assert(eq(sz, o.b.len, 0));
+    cr_assert(eq(int, o.seq, 2));
+    sl_my_out_free(&o);
+    sl_buf_free(&k.got);
+}
+
+Test(packet, a_gone_client_keeps_the_bytes_unsent)
+{
+    sink k = {SL_BUF_INIT, 0, SL_NETWORK};
+    sl_my_out o;
+    sl_my_out_init(&o, 1, 0);
+    o.flush = take, o.flush_arg = &k;
+    sl_my_ok(&o, 0, 0, 2, 0, NULL);
+    cr_assert(eq(int, sl_my_flush(&o), SL_NETWORK));
+    cr_assert(not(o.sent));
+    cr_assert(eq(int, k.pieces, 0));
+    sl_my_out_free(&o);
+    sl_buf_free(&k.got);
 }
