@@ -223,6 +223,7 @@ static sl_code rewrite_one(const char *dir, const char *from, const char *to,
         rc = sl__sq_segw_create(&w, path, n, err);
     }
     if (rc == SL_OK) {
+        w.lz4_text = sl__sq_lz4_text(nw->def);
         rc = sl__sq_segw_put_stmt(&w, st, types, err);
         if (rc == SL_OK)
             rc = sl__sq_segw_seal(&w, err); /* closes the file whatever COMMIT says */

@@ -22,7 +22,9 @@
  *   SQ_E_DICT    SQ_BYTES: the distinct values (<= SQ_DICT_MAX), packed codes
  *   SQ_E_PLAIN   SQ_BYTES: packed lengths, then the bytes
  *   SQ_E_PLZ4    SQ_BYTES: packed lengths, u32 size, then the bytes LZ4-compressed (text that
- *                          is not a dictionary, when that saves at least an eighth)
+ *                          is not a dictionary, when the writer asks for it - the table's
+ *                          "compression" property, segfile.c - and that saves at least an
+ *                          eighth; a large chunk's sample decides first)
  * Every chunk starts with {u8 encoding, u8 flags, u8 width, u8 0, u32 rows}; flag 1: a NULL
  * bitmap of ceil(rows / 8) bytes follows. A NULL's value slot holds the chunk's smallest value
  * (width 0 costs nothing for an all-NULL chunk). NaN doubles are kept as values (SQLite's own
@@ -118,6 +120,7 @@ sl_code sl__sq_rg_init(sq_rgbuf *g, const sl_type *types, size_t n_cols, size_t 
         cb->type = types[c];
         cb->cls = (uint8_t)sl__sq_class(&types[c]);
         cb->wide_datum = wide_datum(&types[c]);
+        cb->lo = INT64_MAX, cb->hi = INT64_MIN;
         cb->null = sl_malloc(cap_rows);
         cb->v = sl_malloc((cap_rows + 1) * value_size(cb->cls));
         if (cb->null == NULL || cb->v == NULL) {
@@ -135,6 +138,7 @@ void sl__sq_rg_reset(sq_rgbuf *g)
     for (size_t c = 0; c < g->n_cols; c++) {
         g->cols[c].len = 0;
         g->cols[c].any_null = false;
+        g->cols[c].lo = INT64_MAX, g->cols[c].hi = INT64_MIN;
     }
     g->n_rows = 0;
     g->bytes = 0;
@@ -177,10 +181,16 @@ static sl_code put_value(sq_colbuf *cb, size_t r, const sl_datum *v, size_t *byt
     cb->null[r] = null;
     cb->any_null |= null;
     switch ((sq_class)cb->cls) {
-    case SQ_INT:
-        ((int64_t *)cb->v)[r] = null ? 0 : cb->wide_datum ? (int64_t)v->w : v->i;
+    case SQ_INT: {
+        int64_t x = null ? 0 : cb->wide_datum ? (int64_t)v->w : v->i;
+        ((int64_t *)cb->v)[r] = x;
+        if (!null) {
+            cb->lo = x < cb->lo ? x : cb->lo;
+            cb->hi = x > cb->hi ? x : cb->hi;
+        }
         *bytes += 8;
         break;
+    }
     case SQ_WIDE: {
         sl_i128 w = null ? 0 : v->w;
         memcpy((char *)cb->v + r * 16, &w, 16);
@@ -218,6 +228,70 @@ sl_code sl__sq_rg_put_row(sq_rgbuf *g, const sl_datum *v, const uint8_t *null)
     return SL_OK;
 }
 
+/* cb's bounds widened by x[0..n) (NULL slots are skipped). */
+static inline void int_bounds(sq_colbuf *cb, const int64_t *x, const uint8_t *nl, size_t n,
+                              bool any_null)
+{
+    int64_t lo = cb->lo, hi = cb->hi;
+    if (any_null) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t a = nl[i] ? INT64_MAX : x[i], b = nl[i] ? INT64_MIN : x[i];
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            lo = x[i] < lo ? x[i] : lo;
+            hi = x[i] > hi ? x[i] : hi;
+        }
+    }
+    cb->lo = lo, cb->hi = hi;
+}
+
+/* n batch values of an SQ_INT column into cb at row `at`, its bounds updated on the way (in
+ * blocks that stay in the cache between the copy and the bounds). */
+static void put_ints(sq_colbuf *cb, size_t at, const sl_datum *v, const uint8_t *nl, size_t n,
+                     bool any_null)
+{
+    int64_t *o = (int64_t *)cb->v + at;
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        size_t m = n - i0 < 256 ? n - i0 : 256;
+        const sl_datum *vv = v + i0;
+        const uint8_t *nn = nl + i0;
+        int64_t *oo = o + i0;
+        if (cb->wide_datum) /* DECIMAL(p <= 18): its int128 fits */
+            for (size_t i = 0; i < m; i++)
+                oo[i] = nn[i] ? 0 : (int64_t)vv[i].w;
+        else
+            for (size_t i = 0; i < m; i++)
+                oo[i] = nn[i] ? 0 : vv[i].i;
+        int_bounds(cb, oo, nn, m, any_null);
+    }
+    cb->any_null |= any_null;
+}
+
+/* k <= 32 bytes from s to d without a call: two overlapping moves of the widest size that
+ * fits (reads and writes stay within the k bytes). */
+static inline void copy_short(char *d, const char *s, size_t k)
+{
+    if (k >= 16) {
+        char a[16], b[16];
+        memcpy(a, s, 16), memcpy(b, s + k - 16, 16);
+        memcpy(d, a, 16), memcpy(d + k - 16, b, 16);
+    } else if (k >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8), memcpy(&b, s + k - 8, 8);
+        memcpy(d, &a, 8), memcpy(d + k - 8, &b, 8);
+    } else if (k >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4), memcpy(&b, s + k - 4, 4);
+        memcpy(d, &a, 4), memcpy(d + k - 4, &b, 4);
+    } else if (k) {
+        char a = s[0], b = s[k / 2], c = s[k - 1];
+        d[0] = a, d[k / 2] = b, d[k - 1] = c;
+    }
+}
+
 /* Rows [from, from + n) of one batch column into cb at row `at`. The loops are per class so
  * the common ones run without a switch per value. */
 static sl_code put_column(sq_colbuf *cb, size_t at, const sl_column *col, size_t from, size_t n,
@@ -225,19 +299,18 @@ static sl_code put_column(sq_colbuf *cb, size_t at, const sl_column *col, size_t
 {
     const sl_datum *v = col->v + from;
     const uint8_t *nl = col->null + from;
-    uint8_t any = 0;
-    for (size_t i = 0; i < n; i++)
-        any |= nl[i];
+    uint64_t any = 0; /* any NULL: the flags ORed 8 at a time */
+    size_t i8 = 0;
+    for (; i8 + 8 <= n; i8 += 8) {
+        uint64_t w;
+        memcpy(&w, nl + i8, 8);
+        any |= w;
+    }
+    for (; i8 < n; i8++)
+        any |= nl[i8];
     memcpy(cb->null + at, nl, n);
     if (cb->cls == SQ_INT) {
-        int64_t *o = (int64_t *)cb->v + at;
-        if (cb->wide_datum) /* DECIMAL(p <= 18): its int128 fits */
-            for (size_t i = 0; i < n; i++)
-                o[i] = nl[i] ? 0 : (int64_t)v[i].w;
-        else
-            for (size_t i = 0; i < n; i++)
-                o[i] = nl[i] ? 0 : v[i].i;
-        cb->any_null |= any != 0;
+        put_ints(cb, at, v, nl, n, any != 0);
         *bytes += 8 * n;
         return SL_OK;
     }
@@ -252,12 +325,10 @@ static sl_code put_column(sq_colbuf *cb, size_t at, const sl_column *col, size_t
         size_t len = cb->len;
         for (size_t i = 0; i < n; i++) {
             size_t k = nl[i] ? 0 : v[i].s.n;
-            const char *sp = v[i].s.p;
-            if (k > 16)
-                memcpy(d + len, sp, k);
-            else /* short values: no call */
-                for (size_t j = 0; j < k; j++)
-                    d[len + j] = sp[j];
+            if (k > 32)
+                memcpy(d + len, v[i].s.p, k);
+            else
+                copy_short(d + len, v[i].s.p, k);
             len += k;
             off[i] = (uint32_t)len;
         }
@@ -428,19 +499,7 @@ static void put_for(sl_buf *o, const int64_t *v, const uint8_t *null, size_t n, 
 static void enc_int(const sq_colbuf *cb, size_t n, sl_buf *o, sq_stats *st)
 {
     const int64_t *v = cb->v;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    if (cb->any_null) {
-        for (size_t i = 0; i < n; i++)
-            if (!cb->null[i]) {
-                lo = v[i] < lo ? v[i] : lo;
-                hi = v[i] > hi ? v[i] : hi;
-            }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            lo = v[i] < lo ? v[i] : lo;
-            hi = v[i] > hi ? v[i] : hi;
-        }
-    }
+    int64_t lo = cb->lo, hi = cb->hi; /* kept by the puts */
     if (st->n_null == n)
         lo = hi = 0;
     if (cb->wide_datum) /* stats in the batch's form */
@@ -592,53 +651,88 @@ static uint64_t hash_bytes(const char *p, size_t n)
     return h ^ (h >> 32);
 }
 
-/* A dictionary: slot -> index + 1 of the first value with those bytes; code[i] per value. */
+/* A value's key for the dictionary: values of at most 16 bytes are their two words (the first
+ * and the last 8 bytes), equal keys are equal values; longer ones their hash, equal keys need
+ * the bytes compared. */
+static inline void dict_key(const char *p, size_t len, uint64_t *a, uint64_t *b)
+{
+    if (len <= 16) {
+        *a = prefix_word(p, len);
+        if (len > 8)
+            memcpy(b, p + len - 8, 8);
+        else
+            *b = 0;
+    } else {
+        *a = hash_bytes(p, len), *b = 0;
+    }
+}
+
+/* The dictionary being built: slot -> entry + 1; per entry its key, length and first row. */
+typedef struct dict_build {
+    uint32_t *slot, *first, *len;
+    uint64_t *ka, *kb;
+    size_t k;
+} dict_build;
+
+static bool dict_init(dict_build *d, sl_buf *s, size_t n, uint32_t **code)
+{
+    size_t slots = SQ_DICT_MAX * 2, ent = SQ_DICT_MAX + 1;
+    s->len = 0;
+    if (!sl_buf_reserve(s, ent * 16 + slots * 4 + n * 4 + ent * 8))
+        return false;
+    d->ka = (uint64_t *)s->p, d->kb = d->ka + ent;
+    d->slot = (uint32_t *)(d->kb + ent);
+    *code = d->slot + slots;
+    d->first = *code + n, d->len = d->first + ent;
+    d->k = 0;
+    memset(d->slot, 0, slots * 4);
+    return true;
+}
+
+/* A dictionary of cb's values; code[i] per value. false: more distinct values than pays. */
 static bool build_dict(const sq_colbuf *cb, size_t n, sl_buf *s, uint32_t **code_out,
                        uint32_t **first_out, size_t *n_dict)
 {
     const uint32_t *off = cb->v;
-    size_t slots = SQ_DICT_MAX * 2;
-    s->len = 0;
-    if (!sl_buf_reserve(s, slots * 4 + n * 4 + (SQ_DICT_MAX + 1) * 4))
+    const size_t mask = SQ_DICT_MAX * 2 - 1;
+    dict_build d;
+    uint32_t *code;
+    if (!dict_init(&d, s, n, &code))
         return false;
-    uint32_t *slot = (uint32_t *)s->p, *code = slot + slots, *first = code + n;
-    memset(slot, 0, slots * 4);
-    size_t k = 0, limit = n / 2 + 1 < SQ_DICT_MAX ? n / 2 + 1 : SQ_DICT_MAX;
+    size_t limit = n / 2 + 1 < SQ_DICT_MAX ? n / 2 + 1 : SQ_DICT_MAX;
     for (size_t i = 0; i < n; i++) {
-        if (i == 1024 && k > 256)
+        if (i == 1024 && d.k > 256)
             return false; /* many distinct values early on: not worth a dictionary */
         if (cb->null[i]) {
             code[i] = 0; /* any code does; entries are made by non-NULL values only */
             continue;
         }
         const char *p = cb->data + off[i];
-        size_t len = off[i + 1] - off[i];
-        bool word = len <= 8; /* short values: one word, compared at once */
-        uint64_t x = word ? prefix_word(p, len) : 0;
-        size_t h = (size_t)(word ? mix64(x ^ len) : hash_bytes(p, len)) & (slots - 1);
-        for (;;) {
-            uint32_t e = slot[h];
+        uint32_t len = off[i + 1] - off[i];
+        uint64_t a, b;
+        dict_key(p, len, &a, &b);
+        size_t h = (size_t)mix64(a ^ (b * 0x9e3779b97f4a7c15u) ^ len) & mask;
+        for (;; h = (h + 1) & mask) {
+            uint32_t e = d.slot[h];
             if (e == 0) {
-                if (k == limit)
+                if (d.k == limit)
                     return false;
-                first[k] = (uint32_t)i;
-                slot[h] = (uint32_t)++k;
-                code[i] = (uint32_t)(k - 1);
+                d.ka[d.k] = a, d.kb[d.k] = b, d.len[d.k] = len, d.first[d.k] = (uint32_t)i;
+                d.slot[h] = (uint32_t)++d.k;
+                code[i] = (uint32_t)(d.k - 1);
                 break;
             }
-            uint32_t j = first[e - 1];
-            if (off[j + 1] - off[j] == len &&
-                (word ? prefix_word(cb->data + off[j], len) == x
-                      : memcmp(cb->data + off[j], p, len) == 0)) {
-                code[i] = e - 1;
+            e--;
+            if (d.ka[e] == a && d.kb[e] == b && d.len[e] == len &&
+                (len <= 16 || memcmp(cb->data + off[d.first[e]], p, len) == 0)) {
+                code[i] = e;
                 break;
             }
-            h = (h + 1) & (slots - 1);
         }
     }
-    if (k == 0) /* every value NULL: one entry, read as the empty string */
-        first[k++] = 0;
-    *code_out = code, *first_out = first, *n_dict = k;
+    if (d.k == 0) /* every value NULL: one entry, read as the empty string */
+        d.first[d.k++] = 0;
+    *code_out = code, *first_out = d.first, *n_dict = d.k;
     return true;
 }
 
@@ -687,8 +781,25 @@ static void enc_dict(const sq_colbuf *cb, size_t n, const uint32_t *code, const 
     }
 }
 
-/* Lengths packed, then the bytes: LZ4-compressed when that saves an eighth. */
-static void enc_plain(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s)
+/* Whether LZ4 may save an eighth of cb's bytes: a large chunk's first LZ4_SAMPLE bytes must
+ * save a sixteenth (so incompressible text costs a sample, not a whole compression). The
+ * sample is compressed into o's spare room. */
+#define LZ4_SAMPLE 16384
+static bool lz4_may_pay(const sq_colbuf *cb, sl_buf *o)
+{
+    if (cb->len < 256 || cb->len > (size_t)LZ4_MAX_INPUT_SIZE)
+        return false;
+    if (cb->len < 4 * LZ4_SAMPLE)
+        return true;
+    int bound = LZ4_compressBound(LZ4_SAMPLE);
+    if (!sl_buf_reserve(o, (size_t)bound))
+        return false;
+    int k = LZ4_compress_default(cb->data, o->p + o->len, LZ4_SAMPLE, bound);
+    return k > 0 && k < LZ4_SAMPLE - LZ4_SAMPLE / 16;
+}
+
+/* Lengths packed, then the bytes: LZ4-compressed (when lz4) if that saves an eighth. */
+static void enc_plain(const sq_colbuf *cb, size_t n, bool lz4, sl_buf *o, sl_buf *s)
 {
     const uint32_t *off = cb->v;
     unsigned lw = 0;
@@ -703,7 +814,7 @@ static void enc_plain(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s)
     for (size_t i = 0; i < n; i++)
         d[i] = off[i + 1] - off[i];
     size_t start = o->len;
-    bool lz = cb->len >= 256 && cb->len <= (size_t)LZ4_MAX_INPUT_SIZE;
+    bool lz = lz4 && lz4_may_pay(cb, o);
     put_hdr(o, lz ? SQ_E_PLZ4 : SQ_E_PLAIN, cb->any_null, lw, n);
     if (cb->any_null)
         put_bitmap(o, cb->null, n);
@@ -728,8 +839,8 @@ static void enc_plain(const sq_colbuf *cb, size_t n, sl_buf *o, sl_buf *s)
     sl_buf_append(o, cb->data, cb->len);
 }
 
-sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, sl_buf *out, sl_buf *scratch,
-                            sq_stats *st)
+sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, bool lz4, sl_buf *out,
+                            sl_buf *scratch, sq_stats *st)
 {
     memset(st, 0, sizeof *st);
     for (size_t i = 0; cb->any_null && i < n; i++)
@@ -749,7 +860,7 @@ sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, sl_buf *out, sl_buf *
         } else {
             if (stats)
                 text_stats(cb, NULL, n, st);
-            enc_plain(cb, n, out, scratch);
+            enc_plain(cb, n, lz4, out, scratch);
         }
         break;
     }

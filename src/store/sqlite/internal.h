@@ -113,6 +113,9 @@ typedef struct sq_colbuf {
                                    end offsets, v[0] = 0 and row r is data[v[r]..v[r+1]) */
     char *data;                 /* SQ_BYTES: the values' bytes */
     size_t len, cap;            /* of data */
+    int64_t lo, hi;             /* SQ_INT: the bounds of the non-NULL values put so far
+                                   (INT64_MAX, INT64_MIN while there is none), kept while
+                                   copying so that encoding needs no pass of its own */
 } sq_colbuf;
 
 typedef struct sq_rgbuf {
@@ -158,9 +161,10 @@ static inline bool sl__sq_rg_full(const sq_rgbuf *g)
 {
     return g->n_rows >= g->cap_rows || g->bytes >= SQ_RG_BYTES;
 }
-/* Append the first n rows of cb as one chunk to out; its stats to *st (text borrowed from cb). */
-sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, sl_buf *out, sl_buf *scratch,
-                            sq_stats *st);
+/* Append the n rows of cb (every row put since the last reset) as one chunk to out; its stats
+ * to *st (text borrowed from cb). lz4: plain text may be LZ4-compressed (when that pays). */
+sl_code sl__sq_chunk_encode(const sq_colbuf *cb, size_t n, bool lz4, sl_buf *out,
+                            sl_buf *scratch, sq_stats *st);
 /* Decode a chunk of n rows of type t into v and null. Text points into p or db. */
 sl_code sl__sq_chunk_decode(const uint8_t *p, size_t len, const sl_type *t, size_t n,
                             sl_datum *v, uint8_t *null, sq_dbuf *db, sl_err *err);
@@ -175,6 +179,8 @@ typedef struct sq_segw {
     int64_t n_rg;
     uint64_t rows;
     bool committed;
+    bool lz4_text;              /* LZ4 on plain text chunks (sl__sq_lz4_text; false after
+                                   create: the writer's caller sets it from the table) */
     sl_buf enc, scratch;
 } sq_segw;
 
@@ -199,6 +205,10 @@ typedef struct sq_colvec {
     sq_dbuf db;
 } sq_colvec;
 
+/* Whether def's segments compress their plain text chunks with LZ4: yes unless the table
+ * property "compression" (Doris's, whose default compresses) is "no_compression" (then the
+ * lightweight encodings only: LZ4 costs the load ~2 ns of CPU per text byte). */
+bool sl__sq_lz4_text(const sl_tabledef *def);
 /* Create path (replacing a stale file) for n_cols columns, inside an open transaction. */
 sl_code sl__sq_segw_create(sq_segw *w, const char *path, size_t n_cols, sl_err *err);
 /* Encode and write one row group (nothing for an empty one). */

@@ -74,6 +74,7 @@ static sl_code lane_start(sl_ewriter *t, sq_lane *l, size_t k, sl_err *err)
     sl_code rc = sl__sq_segw_create(&l->w, l->path, t->n_seg, err);
     if (rc != SL_OK)
         return rc;
+    l->w.lz4_text = sl__sq_lz4_text(t->def);
     l->open = true;
     if (pthread_create(&l->th, NULL, lane_main, l) != 0)
         return sl_fail(err, SL_INTERNAL, "cannot start a writer thread");

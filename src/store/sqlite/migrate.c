@@ -177,6 +177,7 @@ static sl_code columnar_file(const char *path, const sl_tabledef *def, sl_err *e
         if (sqlite3_prepare_v2(db, "SELECT * FROM t ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
             rc = sl__sq_error(db, "reading a segment to convert", err);
         else if ((rc = sl__sq_segw_create(&w, tmp, n, err)) == SL_OK) {
+            w.lz4_text = sl__sq_lz4_text(def);
             rc = sl__sq_segw_put_stmt(&w, st, types, err);
             if (rc == SL_OK)
                 rc = sl__sq_segw_seal(&w, err);

@@ -762,6 +762,7 @@ sl_code sl__sq_compact(sl_engine *s, int64_t table_id, const sl_tabledef *def, b
     rc = dir ? sl__sq_segw_create(&w, path, sl__sq_seg_cols(def), err)
              : sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK) {
+        w.lz4_text = sl__sq_lz4_text(def);
         rc = sl__sq_keyed(def) ? merge_keyed(&w, dir, def, &l, err)
                                : merge_plain(&w, dir, def, &l, err);
         if (rc == SL_OK)
@@ -978,6 +979,7 @@ static sl_code rewrite_without(sl_ewriter *t, sq_lane *ln, sqlite3 *db, const ch
     if (rc == SL_OK && sqlite3_prepare_v2(db, q.p, -1, &st, NULL) != SQLITE_OK)
         rc = sl__sq_error(db, "check", err);
     if (rc == SL_OK && (rc = sl__sq_segw_create(&nw, tmp, t->n_seg, err)) == SL_OK) {
+        nw.lz4_text = sl__sq_lz4_text(t->def);
         rc = sl__sq_segw_put_stmt(&nw, st, t->types, err);
         if (rc == SL_OK)
             rc = sl__sq_segw_commit(&nw, err);

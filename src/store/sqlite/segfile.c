@@ -72,6 +72,12 @@ size_t sl__sq_seg_types(const sl_tabledef *def, sl_type *out)
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
+bool sl__sq_lz4_text(const sl_tabledef *def)
+{
+    sl_slice c = sl_tabledef_prop(def, "compression");
+    return c.p == NULL || !sl_slice_ieq(c, "no_compression");
+}
+
 sl_code sl__sq_segw_create(sq_segw *w, const char *path, size_t n_cols, sl_err *err)
 {
     memset(w, 0, sizeof *w);
@@ -181,7 +187,8 @@ sl_code sl__sq_segw_put(sq_segw *w, const sq_rgbuf *g, sl_err *err)
     for (size_t c = 0; c < g->n_cols; c++) {
         sq_stats st;
         sl_buf_clear(&w->enc);
-        if (sl__sq_chunk_encode(&g->cols[c], g->n_rows, &w->enc, &w->scratch, &st) != SL_OK)
+        if (sl__sq_chunk_encode(&g->cols[c], g->n_rows, w->lz4_text, &w->enc, &w->scratch,
+                                &st) != SL_OK)
             return sl_fail(err, SL_NOMEM, "out of memory encoding a column chunk");
         sl_code rc = put_chunk(w, w->n_rg << 16 | (int64_t)c, &g->cols[c].type, &st, w->enc.p,
                                w->enc.len, err);

@@ -103,7 +103,7 @@ static void roundtrip(sl_type t, size_t n, int family, size_t null_every)
     }
     sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
     sq_stats st;
-    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, &out, &scratch, &st), SL_OK));
+    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, true, &out, &scratch, &st), SL_OK));
     cr_assert(sl_buf_reserve(&out, 16));
     memset(out.p + out.len, 0, 16);
     sl_datum *got = sl_calloc((n + 1) * sizeof *got);
@@ -191,7 +191,8 @@ Test(sqlite_chunk, complex_and_sketch_types_are_bytes)
             }
             sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
             sq_stats st;
-            cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, &out, &scratch, &st), SL_OK));
+            cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, true, &out, &scratch, &st),
+                         SL_OK));
             cr_assert(eq(int, st.has_minmax, !sl_type_is_blob(&t)), "type %d", t.id);
             cr_assert(sl_buf_reserve(&out, 16));
             memset(out.p + out.len, 0, 16);
@@ -228,7 +229,7 @@ Test(sqlite_chunk, all_null_chunk)
     for (size_t c = 0; c < 2; c++) {
         sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
         sq_stats st;
-        cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[c], 100, &out, &scratch, &st), SL_OK));
+        cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[c], 100, true, &out, &scratch, &st), SL_OK));
         cr_assert(eq(u32, st.n_null, 100));
         cr_assert(eq(int, st.has_minmax, 0));
         cr_assert(lt(sz, out.len, 40), "an all-NULL chunk is a header and a bitmap");
@@ -265,7 +266,7 @@ Test(sqlite_chunk, nan_is_kept_as_the_largest_value)
     cr_assert(eq(int, g.cols[0].null[0], 0));
     sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
     sq_stats st;
-    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], 4, &out, &scratch, &st), SL_OK));
+    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], 4, true, &out, &scratch, &st), SL_OK));
     cr_assert(sl_buf_reserve(&out, 16));
     cr_assert(st.has_minmax);
     cr_assert(eq(dbl, st.lo.d, -2.0));
@@ -308,7 +309,7 @@ Test(sqlite_chunk, packing_is_dense)
     }
     sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
     sq_stats st;
-    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, &out, &scratch, &st), SL_OK));
+    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, true, &out, &scratch, &st), SL_OK));
     cr_assert(le(sz, out.len, n * 9 / 8 + 64));
     sl_buf_free(&out);
     sl_buf_free(&scratch);
@@ -330,7 +331,7 @@ Test(sqlite_chunk, damaged_chunks_are_errors)
         }
         sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
         sq_stats st;
-        cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], 600, &out, &scratch, &st), SL_OK));
+        cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], 600, true, &out, &scratch, &st), SL_OK));
         uint8_t *copy = sl_malloc(out.len + 16);
         sl_datum got[600];
         uint8_t gn[600];
@@ -359,8 +360,9 @@ Test(sqlite_chunk, damaged_chunks_are_errors)
 }
 
 /* Each text encoding is chosen where it should be: few distinct values -> a dictionary, many
- * compressible ones -> the plain form's bytes in LZ4, many random ones -> plain. */
-static uint8_t text_encoding(int family, size_t n)
+ * compressible ones -> the plain form's bytes in LZ4 when the table asks for compression (plain
+ * when not), many random ones -> plain (a large chunk decided by a sample). */
+static uint8_t text_encoding(int family, size_t n, bool lz4)
 {
     sl_type t = ty(SL_STRING, 0, 0);
     sq_rgbuf g;
@@ -380,7 +382,7 @@ static uint8_t text_encoding(int family, size_t n)
     }
     sl_buf out = SL_BUF_INIT, scratch = SL_BUF_INIT;
     sq_stats st;
-    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, &out, &scratch, &st), SL_OK));
+    cr_assert(eq(int, sl__sq_chunk_encode(&g.cols[0], n, lz4, &out, &scratch, &st), SL_OK));
     uint8_t enc = (uint8_t)out.p[0];
     sl_buf_free(&out);
     sl_buf_free(&scratch);
@@ -390,9 +392,185 @@ static uint8_t text_encoding(int family, size_t n)
 
 Test(sqlite_chunk, text_encodings_chosen)
 {
-    cr_assert(eq(u8, text_encoding(0, 5000), SQ_E_DICT));
-    cr_assert(eq(u8, text_encoding(2, 5000), SQ_E_PLZ4));
-    cr_assert(eq(u8, text_encoding(9, 5000), SQ_E_PLAIN));
+    cr_assert(eq(u8, text_encoding(0, 5000, true), SQ_E_DICT));
+    cr_assert(eq(u8, text_encoding(0, 5000, false), SQ_E_DICT));
+    cr_assert(eq(u8, text_encoding(2, 100, true), SQ_E_PLZ4));   /* 4 KiB: compressed whole */
+    cr_assert(eq(u8, text_encoding(2, 5000, true), SQ_E_PLZ4));  /* 220 KiB: sampled first */
+    cr_assert(eq(u8, text_encoding(2, 5000, false), SQ_E_PLAIN));
+    cr_assert(eq(u8, text_encoding(9, 100, true), SQ_E_PLAIN));
+    cr_assert(eq(u8, text_encoding(9, 5000, true), SQ_E_PLAIN));
+}
+
+/* The table property "compression" (Doris's) turns LZ4 of plain text on: any codec name but
+ * no_compression, in any case; without the property the segments use the lightweight
+ * encodings only. */
+Test(sqlite_chunk, compression_property_picks_lz4)
+{
+    static const struct {
+        const char *value; /* NULL: no property */
+        bool lz4;
+    } cases[] = {{NULL, true}, {"lz4", true}, {"LZ4F", true}, {"zstd", true},
+                 {"no_compression", false}, {"NO_COMPRESSION", false}};
+    for (size_t i = 0; i < SL_COUNT(cases); i++) {
+        sl_property props[2] = {{sl_slice_of("replication_num"), sl_slice_of("1")}};
+        sl_tabledef def = {0};
+        def.props = props, def.n_props = 1;
+        if (cases[i].value) {
+            props[1] = (sl_property){sl_slice_of("compression"), sl_slice_of(cases[i].value)};
+            def.n_props = 2;
+        }
+        cr_assert(eq(int, sl__sq_lz4_text(&def), cases[i].lz4), "%s",
+                  cases[i].value ? cases[i].value : "(none)");
+    }
+}
+
+/* Encode cb's rows; the chunk bytes (with 16 zero bytes of slack) and the stats. */
+static void encode(const sq_colbuf *cb, size_t n, sl_buf *out, sq_stats *st)
+{
+    sl_buf scratch = SL_BUF_INIT;
+    cr_assert(eq(int, sl__sq_chunk_encode(cb, n, true, out, &scratch, st), SL_OK));
+    sl_buf_free(&scratch);
+}
+
+/* A load appends batches column by column (put_batch: the bounds kept while copying, short
+ * text moved without a call); compaction and migration append rows (put_row). Both build the
+ * same chunk, byte for byte, with the same stats: for every class, in slices that start and
+ * end anywhere, with and without NULLs, text of every length from 0 to 40 bytes (the short
+ * copies' sizes and their edges), negative numbers and a NULL at the extremes. */
+Test(sqlite_chunk, batch_path_encodes_as_the_row_path)
+{
+    const sl_type types[] = {ty(SL_BIGINT, 0, 0), ty(SL_DECIMAL, 15, 2), ty(SL_DATE, 0, 0),
+                             ty(SL_VARCHAR, 0, 0), ty(SL_DOUBLE, 0, 0), ty(SL_LARGEINT, 0, 0)};
+    const size_t n = 3000;
+    for (size_t k = 0; k < SL_COUNT(types); k++)
+        for (int nulls = 0; nulls < 2; nulls++) {
+            sl_type t = types[k];
+            sl_coldef cd = {0};
+            cd.type = t;
+            sl_datum *v = sl_calloc(n * sizeof *v);
+            uint8_t *nl = sl_calloc(n);
+            char *text = sl_calloc(n * 48);
+            for (size_t i = 0; i < n; i++) {
+                nl[i] = nulls && (i % 7 == 3 || i == 0 || i == n - 1);
+                int64_t x = (int64_t)(rnd() % 2000001) - 1000000;
+                if (t.id == SL_DECIMAL || t.id == SL_LARGEINT)
+                    v[i].w = x;
+                else if (t.id == SL_DOUBLE)
+                    v[i].d = (double)x / 4;
+                else if (t.id == SL_VARCHAR) {
+                    size_t len = (i * 7 + rnd() % 3) % 41;
+                    for (size_t j = 0; j < len; j++)
+                        text[i * 48 + j] = (char)('a' + (i + j * 3) % 26);
+                    v[i].s.p = text + i * 48, v[i].s.n = len;
+                } else
+                    v[i].i = x;
+            }
+            if (!nulls && t.id != SL_VARCHAR && t.id != SL_DOUBLE) { /* extremes at the ends */
+                if (t.id == SL_DECIMAL || t.id == SL_LARGEINT)
+                    v[0].w = -999999999999999, v[n - 1].w = 999999999999999;
+                else
+                    v[0].i = INT64_MIN, v[n - 1].i = INT64_MAX;
+            }
+            sl_column col = {&cd, v, nl};
+            sl_batch b = {0};
+            b.cols = &col, b.n_cols = 1, b.n_rows = n;
+            sq_rgbuf ga, gb;
+            cr_assert(eq(int, sl__sq_rg_init(&ga, &t, 1, n), SL_OK));
+            cr_assert(eq(int, sl__sq_rg_init(&gb, &t, 1, n), SL_OK));
+            for (size_t from = 0; from < n;) { /* slices of 1 to 700 rows */
+                size_t m = 1 + rnd() % 700;
+                m = m > n - from ? n - from : m;
+                cr_assert(eq(int, sl__sq_rg_put_batch(&ga, &b, from, m, NULL), SL_OK));
+                from += m;
+            }
+            for (size_t i = 0; i < n; i++)
+                cr_assert(eq(int, sl__sq_rg_put_row(&gb, &v[i], &nl[i]), SL_OK));
+            cr_assert(eq(sz, ga.n_rows, n));
+            sl_buf ea = SL_BUF_INIT, eb = SL_BUF_INIT;
+            sq_stats sa, sb;
+            encode(&ga.cols[0], n, &ea, &sa);
+            encode(&gb.cols[0], n, &eb, &sb);
+            cr_assert(eq(sz, ea.len, eb.len), "type %d nulls %d", t.id, nulls);
+            cr_assert(memcmp(ea.p, eb.p, ea.len) == 0, "type %d nulls %d", t.id, nulls);
+            cr_assert(eq(u32, sa.n_null, sb.n_null));
+            cr_assert(eq(int, sa.has_minmax, sb.has_minmax));
+            sl_datum lo = {0}, hi = {0};
+            bool any = false;
+            for (size_t i = 0; i < n; i++) {
+                if (nl[i])
+                    continue;
+                if (!any || sl__sq_cmp(&t, &v[i], &lo) < 0)
+                    lo = v[i];
+                if (!any || sl__sq_cmp(&t, &v[i], &hi) > 0)
+                    hi = v[i];
+                any = true;
+            }
+            cr_assert(sa.has_minmax);
+            cr_assert(eq(int, sl__sq_cmp(&t, &sa.lo, &lo), 0), "lo of type %d", t.id);
+            cr_assert(eq(int, sl__sq_cmp(&t, &sa.hi, &hi), 0), "hi of type %d", t.id);
+            sl_datum *got = sl_calloc((n + 1) * sizeof *got);
+            uint8_t *gnull = sl_calloc(n + 1);
+            sq_dbuf db = {SL_BUF_INIT, SL_BUF_INIT};
+            sl_err err = {0};
+            cr_assert(sl_buf_reserve(&ea, 16));
+            memset(ea.p + ea.len, 0, 16);
+            cr_assert(eq(int, sl__sq_chunk_decode((const uint8_t *)ea.p, ea.len, &t, n, got,
+                                                  gnull, &db, &err), SL_OK), "%s", err.msg);
+            for (size_t i = 0; i < n; i++) {
+                cr_assert(eq(int, gnull[i], nl[i]));
+                if (!nl[i])
+                    cr_assert(same(&t, &got[i], &v[i]), "type %d row %zu", t.id, i);
+            }
+            sl__sq_dbuf_free(&db);
+            sl_free(got), sl_free(gnull);
+            sl_buf_free(&ea), sl_buf_free(&eb);
+            sl__sq_rg_free(&ga), sl__sq_rg_free(&gb);
+            sl_free(v), sl_free(nl), sl_free(text);
+        }
+}
+
+/* Dictionary keys: values that share their first and last 8 bytes (or their length) but
+ * differ in between, or differ only in the last byte, stay distinct entries; equal values
+ * get one code. */
+Test(sqlite_chunk, dictionary_tells_close_values_apart)
+{
+    static const char *const vals[] = {
+        "", "a", "ab", "abcdefgh", "abcdefgi", "abcdefghX", "abcdefghY",
+        "0123456789abcdef", "0123456789abcdeg", "01234567_89abcdef", "01234567-89abcdef",
+        "same-start...........same-end", "same-start,,,,,,,,,,,same-end",
+        "same-start...........same-end!", "abcdefgh\tZ"};
+    sl_type t = ty(SL_VARCHAR, 0, 0);
+    const size_t n = 2000;
+    sq_rgbuf g;
+    cr_assert(eq(int, sl__sq_rg_init(&g, &t, 1, n), SL_OK));
+    sl_datum *v = sl_calloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = vals[rnd() % SL_COUNT(vals)];
+        uint8_t nl = 0;
+        v[i].s.p = s, v[i].s.n = strlen(s);
+        cr_assert(eq(int, sl__sq_rg_put_row(&g, &v[i], &nl), SL_OK));
+    }
+    sl_buf out = SL_BUF_INIT;
+    sq_stats st;
+    encode(&g.cols[0], n, &out, &st);
+    cr_assert(eq(u8, (uint8_t)out.p[0], SQ_E_DICT));
+    uint32_t nd;
+    memcpy(&nd, out.p + HDR, 4);
+    cr_assert(eq(u32, nd, (uint32_t)SL_COUNT(vals)));
+    cr_assert(sl_buf_reserve(&out, 16));
+    memset(out.p + out.len, 0, 16);
+    sl_datum *got = sl_calloc((n + 1) * sizeof *got);
+    uint8_t *gnull = sl_calloc(n + 1);
+    sq_dbuf db = {SL_BUF_INIT, SL_BUF_INIT};
+    sl_err err = {0};
+    cr_assert(eq(int, sl__sq_chunk_decode((const uint8_t *)out.p, out.len, &t, n, got, gnull,
+                                          &db, &err), SL_OK));
+    for (size_t i = 0; i < n; i++)
+        cr_assert(eq(int, sl__sq_cmp(&t, &got[i], &v[i]), 0), "row %zu", i);
+    sl__sq_dbuf_free(&db);
+    sl_free(got), sl_free(gnull), sl_free(v);
+    sl_buf_free(&out);
+    sl__sq_rg_free(&g);
 }
 
 /* ---- segment files ---- */
@@ -407,6 +585,7 @@ Test(sqlite_chunk, segment_file_roundtrip_and_copy)
     sq_segw w;
     sl_err err = {0};
     cr_assert(eq(int, sl__sq_segw_create(&w, path, 3, &err), SL_OK), "%s", err.msg);
+    w.lz4_text = true; /* a table with "compression": its chunks are copied as they are */
     sq_rgbuf g;
     cr_assert(eq(int, sl__sq_rg_init(&g, types, 3, 1000), SL_OK));
     const size_t groups[] = {1000, 1, 777};
