@@ -40,15 +40,28 @@ typedef struct sl_rawbatch {
     sl_rawrow *rows;
     size_t n_rows, cap_rows;
     bool named;            /* set by the decoder: fields carry names */
+    uint32_t *ids;         /* with names, when the decoder numbers its keys (JSON simple mode):
+                              ids[i] is the key id of names[i], or SL_KEY_NONE. Within one
+                              ids_gen, equal ids mean equal names (byte for byte) */
+    uint64_t ids_gen;      /* the numbering ids belong to: one per decoder instance, never 0 */
     bool more;             /* set by the decoder: it stopped with records still to give (a
                               columnar file decodes a bounded number of rows per call); the
                               caller maps these rows, then calls again: push(st, NULL, 0) or
                               finish, until `more` stays false */
 } sl_rawbatch;
 
+#define SL_KEY_NONE UINT32_MAX /* a named field without a key id */
+#define SL_RAWBATCH_MAX_IDS 1024 /* key ids are below this */
+
 /* Append helpers for decoders. Each returns SL_OK or SL_NOMEM. */
 sl_code sl_rawbatch_field(sl_rawbatch *rb, sl_slice v);
 sl_code sl_rawbatch_named_field(sl_rawbatch *rb, sl_slice name, sl_slice v);
+/* Named fields with key ids: call sl_rawbatch_keyed once per push (names and ids arrays as long
+ * as fields, and the numbering gen), then write names[i], ids[i] and fields[i] for each new field
+ * i = n_fields++, calling sl__rawbatch_grow first when n_fields == cap_fields (it grows all three
+ * arrays). Both return SL_OK or SL_NOMEM. */
+sl_code sl_rawbatch_keyed(sl_rawbatch *rb, uint64_t gen);
+sl_code sl__rawbatch_grow(sl_rawbatch *rb);
 /* Close the record whose fields were appended since the previous row: */
 sl_code sl_rawbatch_row(sl_rawbatch *rb, sl_slice src, uint64_t line_no);
 /* Append a rejected record (its pending fields, if any, are dropped): */

@@ -16,7 +16,8 @@
  * parsed once. Two carry buffers alternate so that rows from a carried record stay valid while
  * the next partial record is copied.
  *
- * Rows: simple mode -> one named field per member of the row object; jsonpaths mode -> one
+ * Rows: simple mode -> one named field per member of the row object, with a key id from the
+ * decoder's key dictionary (json_scan.c); jsonpaths mode -> one
  * positional field per path (SL_SLICE_NULL when missing). Malformed JSON -> an error row with
  * rapidjson's code and text, as Doris reports it. In a stream without line structure recovery is
  * impossible, so the decoder stops there (later input is ignored); by-line mode goes on with the
@@ -27,6 +28,7 @@
  */
 #include "../core/platform.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../core/mem.h"
@@ -64,6 +66,7 @@ struct json_state {
     size_t n_paths;
     sl__json_path root; /* json_root when has_root */
     bool has_root;
+    sl__json_keys *keys; /* simple mode: the key dictionary (in conf), else NULL */
     struct carry buf[2]; /* the partial record, alternating (see the file comment) */
     int cur;             /* buf[cur] holds the partial record */
     bool carrying;
@@ -115,7 +118,7 @@ static int handle_row(struct json_state *st, sl_slice raw, sl_slice src, uint64_
         if (raw.p[0] != '{')
             return put_error(rb, src, line, TEXT_NOT_OBJECT);
         sl__json_cur c = cursor(st, raw.p, raw.p + raw.n, true);
-        if (!sl__json_row(&c, rb))
+        if (!sl__json_row_keyed(&c, st->keys, rb))
             return c.err == SL__JSON_NOMEM ? R_NOMEM
                                            : put_error(rb, src, line, sl__json_error_text(c.err));
     } else {
@@ -206,7 +209,7 @@ static int record(struct json_state *st, const char *p, const char *end, bool fi
         ok = true;
     } else if (*p == '{' && st->n_paths == 0 && !st->has_root && !(kind == K_DOC && st->strip)) {
         /* The fast path: parse the row object straight into fields, in place. */
-        ok = sl__json_row(&c, rb);
+        ok = sl__json_row_keyed(&c, st->keys, rb);
         if (ok) {
             *used = (size_t)(c.p - p);
             return sl_rawbatch_row(rb, (sl_slice){p, *used}, line) == SL_OK ? R_OK : R_NOMEM;
@@ -420,7 +423,7 @@ static sl_code line_record(struct json_state *st, const char *p, size_t n, sl_ra
         return SL_OK; /* blank lines are skipped, as Doris's line reader does */
     const char *start = c.p;
     bool fast = *start == '{' && st->n_paths == 0 && !st->has_root && !st->strip;
-    bool ok = fast ? sl__json_row(&c, rb) : sl__json_skip(&c);
+    bool ok = fast ? sl__json_row_keyed(&c, st->keys, rb) : sl__json_skip(&c);
     const char *vend = c.p;
     if (ok) {
         sl__json_ws(&c);
@@ -523,13 +526,31 @@ static sl_code json_open(void *vst, const sl_decode_opts *o, sl_err *err)
             return sl_fail(err, rc, "Invalid json root: %.*s", (int)jr.n, jr.p);
         st->has_root = st->root.n_steps > 0;
     }
+    if (st->n_paths == 0) {
+        static _Atomic uint64_t gens;
+        st->keys = sl_arena_alloc(&st->conf, sizeof *st->keys);
+        if (st->keys == NULL)
+            return sl_fail(err, SL_NOMEM, "cannot allocate json key dictionary");
+        sl__json_keys_init(st->keys, &st->conf);
+        st->keys->gen = atomic_fetch_add(&gens, 1) + 1;
+    }
     return SL_OK;
+}
+
+/* Simple mode: rows carry key ids (see sl__json_row_keyed). */
+static sl_code keyed(struct json_state *st, sl_rawbatch *rb)
+{
+    if (st->keys == NULL || sl_rawbatch_keyed(rb, st->keys->gen) == SL_OK)
+        return SL_OK;
+    return sl_fail(st->err, SL_NOMEM, "cannot grow json raw batch");
 }
 
 static sl_code json_push(void *vst, const char *p, size_t n, sl_rawbatch *out)
 {
     struct json_state *st = vst;
     sl_arena_reset(&st->scratch);
+    if (keyed(st, out) != SL_OK)
+        return SL_NOMEM;
     if (st->by_line)
         return lines_run(st, p, n, out);
     if (st->state == ST_DEAD)
@@ -550,6 +571,8 @@ static sl_code json_finish(void *vst, sl_rawbatch *out)
 {
     struct json_state *st = vst;
     sl_arena_reset(&st->scratch);
+    if (keyed(st, out) != SL_OK)
+        return SL_NOMEM;
     if (!st->by_line)
         return stream_finish(st, out);
     if (!st->carrying)

@@ -78,8 +78,46 @@ bool sl__json_string(sl__json_cur *c, sl_slice *out);
 
 /* Parse the object at c->p (which must be '{') and append one named field per member to rb, in
  * document order (duplicates kept). Returns false with c->err set; fields already appended stay
- * pending in rb (the caller drops them with sl_rawbatch_error or by resetting rb->n_fields). */
+ * pending in rb (the caller drops them with sl_rawbatch_error or by resetting rb->n_fields).
+ * This is the general path: every token through the functions above. */
 bool sl__json_row(sl__json_cur *c, sl_rawbatch *rb);
+
+/* The key dictionary of one decoder: distinct member names get small ids (the mapper resolves
+ * an id to a column once), and the previous row's key order predicts the next row's, so that a
+ * key is recognised with one memcmp. Bounded: at most SL__JSON_MAX_KEYS names of at most
+ * SL__JSON_MAX_KEY_LEN bytes; other keys get SL_KEY_NONE (the mapper looks those up by name). */
+#define SL__JSON_MAX_KEYS SL_RAWBATCH_MAX_IDS
+#define SL__JSON_MAX_KEY_LEN 256
+#define SL__JSON_MAX_ORDER 1024 /* members per row whose key is predicted */
+
+typedef struct sl__json_keys {
+    sl_slice name[SL__JSON_MAX_KEYS]; /* unescaped, copied into arena, followed by a '"' */
+    bool raw[SL__JSON_MAX_KEYS];      /* the name has no escapes: its text in the input is itself */
+    uint16_t table[2 * SL__JSON_MAX_KEYS]; /* open addressing: id + 1, 0 = empty */
+    uint32_t order[SL__JSON_MAX_ORDER];    /* the previous row's key ids by member position */
+    uint32_t n, n_order;
+    uint64_t gen;                          /* rb->ids_gen of these ids */
+    sl_arena_t *arena;                     /* lives as long as the decoder */
+} sl__json_keys;
+
+/* Prepare an empty dictionary whose names live in arena (which must outlive it). */
+void sl__json_keys_init(sl__json_keys *k, sl_arena_t *arena);
+
+/* The id of name (raw: it was written without escapes), adding it when new; SL_KEY_NONE when
+ * the dictionary is full or the name too long, or on out-of-memory. */
+uint32_t sl__json_key_id(sl__json_keys *k, sl_slice name, bool raw);
+
+/* The fast path of sl__json_row: the same fields, errors and final c->p for every input, plus
+ * key ids in rb->ids (rb must be set up with sl_rawbatch_keyed). Known keys are matched against
+ * the predicted order; strings without escapes and numbers are parsed inline; everything else
+ * goes through the general functions. */
+bool sl__json_row_keyed(sl__json_cur *c, sl__json_keys *k, sl_rawbatch *rb);
+
+/* The string scanners behind sl__json_string (exported for the unit tests, which check them
+ * against each other): first byte in [p, end) that is '"', '\\' or below 0x20, or end. */
+const char *sl__json_scan_scalar(const char *p, const char *end);
+const char *sl__json_scan_swar(const char *p, const char *end);
+const char *sl__json_scan_simd(const char *p, const char *end); /* SSE2/NEON, else SWAR */
 
 /* Validate that p[0..n) is exactly one JSON document (RFC 8259, surrounding whitespace allowed).
  * Returns SL__JSON_OK or the rapidjson error code. Allocates nothing. */

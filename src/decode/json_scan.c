@@ -11,6 +11,15 @@
  * Errors use rapidjson's codes and texts because Doris reports them verbatim. Invalid UTF-8
  * inside strings is passed through unchanged, as rapidjson does by default.
  *
+ * Rows of simple mode take a fast path, sl__json_row_keyed (issue 18): member names get ids
+ * from a small dictionary, and the previous row's key order predicts each key, which is then
+ * recognised by one word-wise compare of its text and closing quote instead of a scan and a
+ * lookup; strings without escapes and the usual numbers are parsed inline. Anything else goes
+ * through the general functions, so the fields, errors and error positions are exactly those
+ * of sl__json_row (tests/unit/decode/test_json_fast.c compares the two on mutated rows).
+ * String scanning is SSE2 on x86-64 (its baseline) and SWAR (8 bytes per word) elsewhere, the
+ * scalar loop finishing tails (no AVX2 path: most row strings are shorter than 16 bytes).
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "../core/platform.h"
@@ -71,10 +80,48 @@ static bool fail_eof(sl__json_cur *c, int code)
     return false;
 }
 
-/* ---- string scanning: the one SIMD interface, with a scalar fallback ---- */
+/* ---- string scanning: SIMD where the target has it, SWAR otherwise, scalar for tails ---- */
 
-/* First byte in [p, end) that is '"', '\\' or below 0x20; end when there is none. */
-static const char *scan_string(const char *p, const char *end)
+/* Byte by byte: the reference the others are tested against. */
+const char *sl__json_scan_scalar(const char *p, const char *end)
+{
+    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+        p++;
+    return p;
+}
+
+/* Eight bytes at a time in a 64-bit word: a lane is flagged when it is '"', '\\' or below 0x20
+ * (the classic "has zero byte" test on x ^ c, and x - 0x20 for "less than"). The lowest flagged
+ * lane of each test is exact (borrows only spread upwards), so the lowest of their union is too. */
+static inline const char *scan_swar(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x);
+        m &= high;
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            return sl__json_scan_scalar(p, p + 8); /* a flagged lane exists among these 8 */
+#endif
+        }
+        p += 8;
+    }
+    return sl__json_scan_scalar(p, end);
+}
+
+/* scan_swar for the tests: see json_internal.h. */
+const char *sl__json_scan_swar(const char *p, const char *end)
+{
+    return scan_swar(p, end);
+}
+
+/* 16 bytes at a time with SSE2 (baseline on x86-64); other targets use SWAR. */
+static inline const char *scan_string(const char *p, const char *end)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
@@ -90,9 +137,13 @@ static const char *scan_string(const char *p, const char *end)
         p += 16;
     }
 #endif
-    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-        p++;
-    return p;
+    return scan_swar(p, end);
+}
+
+/* scan_string (the scanner every string goes through) for the tests: see json_internal.h. */
+const char *sl__json_scan_simd(const char *p, const char *end)
+{
+    return scan_string(p, end);
 }
 
 /* Four hex digits at s (the caller guarantees they are inside the string); -1 if not hex. */
@@ -583,6 +634,277 @@ bool sl__json_row(sl__json_cur *c, sl_rawbatch *rb)
             return fail_eof(c, SL__JSON_MISS_NAME);
     }
 }
+
+/* ---- the keyed row: key ids, predicted key order, inline scalars ---- */
+
+/* An empty dictionary over arena: see json_internal.h. */
+void sl__json_keys_init(sl__json_keys *k, sl_arena_t *arena)
+{
+    memset(k, 0, sizeof *k);
+    k->arena = arena;
+}
+
+static uint32_t key_hash(sl_slice s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < s.n; i++)
+        h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+    return h;
+}
+
+/* See json_internal.h. Only keys that miss the prediction come here. */
+uint32_t sl__json_key_id(sl__json_keys *k, sl_slice name, bool raw)
+{
+    if (name.n > SL__JSON_MAX_KEY_LEN)
+        return SL_KEY_NONE;
+    size_t mask = SL_COUNT(k->table) - 1, i = key_hash(name) & mask;
+    for (; k->table[i]; i = (i + 1) & mask) {
+        uint32_t id = k->table[i] - 1u;
+        if (k->name[id].n == name.n && memcmp(k->name[id].p, name.p, name.n) == 0) {
+            k->raw[id] |= raw; /* first seen escaped, now plain: predictable from now on */
+            return id;
+        }
+    }
+    if (k->n == SL__JSON_MAX_KEYS)
+        return SL_KEY_NONE;
+    char *copy = sl_arena_alloc(k->arena, name.n + 1);
+    if (copy == NULL)
+        return SL_KEY_NONE;
+    if (name.n)
+        memcpy(copy, name.p, name.n);
+    copy[name.n] = '"'; /* the closing quote: key_is compares it with the name */
+    uint32_t id = k->n++;
+    k->name[id] = (sl_slice){copy, name.n};
+    k->raw[id] = raw;
+    k->table[i] = (uint16_t)(id + 1);
+    return id;
+}
+
+static inline bool is_ws(char ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
+static inline const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (unsigned char)*p <= ' ' && is_ws(*p))
+        p++;
+    return p;
+}
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* a[0..n) == b[0..n), for the short keys of a row: word compares, no call. */
+static inline bool key_is(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return false;
+        return load8(a + n - 8) == load8(b + n - 8); /* the tail, overlapping */
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* The key of member j at p (a '"'): the predicted one when the input spells it (its text and
+ * closing quote), else parsed and looked up. Returns the position after the key, or NULL with
+ * c->err set and c->p at the error. */
+static inline const char *row_key(sl__json_cur *c, sl__json_keys *k, uint32_t j, const char *p,
+                                  sl_slice *key, uint32_t *id)
+{
+    if (j < k->n_order && k->order[j] != SL_KEY_NONE) {
+        uint32_t want = k->order[j];
+        sl_slice kn = k->name[want];
+        if (k->raw[want] && (size_t)(c->end - p) > kn.n + 1 && key_is(p + 1, kn.p, kn.n + 1)) {
+            *key = (sl_slice){p + 1, kn.n};
+            *id = want;
+            return p + kn.n + 2;
+        }
+    }
+    c->p = p;
+    if (!sl__json_string(c, key))
+        return NULL;
+    *id = sl__json_key_id(k, *key, key->p == p + 1);
+    if (j < SL__JSON_MAX_ORDER)
+        k->order[j] = *id;
+    return c->p;
+}
+
+/* The end of the run of digits at q: eight bytes per step, a lane flagged when it is below '0'
+ * (the subtraction borrows) or above '9' (the addition reaches the high bit); as in scan_swar,
+ * the lowest flagged lane is exact. */
+static inline const char *digits_end(const char *q, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (e - q >= 8) {
+        uint64_t x = load8(q);
+        uint64_t m = ((x - 0x3030303030303030u) | (x + 0x4646464646464646u)) & 0x8080808080808080u;
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < e && is_digit(*q))
+        q++;
+    return q;
+}
+
+/* The usual numbers inline: -?[0-9]+(.[0-9]+)? that convert_number hands over as written or
+ * trimmed (plain_decimal's rule, spelled out for this shape). NULL: leave it to parse_number
+ * (exponents, leading zeros, 19+ integer digits, 16+ significant digits, errors, the end of a
+ * non-final buffer). */
+static inline const char *row_number(const sl__json_cur *c, const char *p, sl_slice *val)
+{
+    const char *e = c->end, *q = p + (*p == '-'), *d = q;
+    if (q >= e || !is_digit(*q))
+        return NULL;
+    q = *q == '0' ? q + 1 : digits_end(q + 1, e);
+    size_t int_len = (size_t)(q - d);
+    if (q == e || *q != '.') {
+        if (q == e ? !c->final : (*q == 'e' || *q == 'E'))
+            return NULL;
+        if (*d == '0' || (int_len >= 19 && !c->num_as_string))
+            return NULL; /* (a lone 0 is fine, but rare enough for the general path) */
+        *val = (sl_slice){p, (size_t)(q - p)};
+        return q;
+    }
+    const char *f = q + 1, *r = digits_end(f, e);
+    if (r == f || (r == e ? !c->final : (*r == 'e' || *r == 'E')))
+        return NULL;
+    if (c->num_as_string) {
+        *val = (sl_slice){p, (size_t)(r - p)};
+        return r;
+    }
+    const char *t = r;
+    while (t > f && t[-1] == '0') /* trailing fractional zeros, then a bare '.', go */
+        t--;
+    if (*d == '0') {
+        const char *nz = f;
+        while (nz < t && *nz == '0')
+            nz++;
+        if (t == f)
+            t = q; /* zero */
+        else if (nz - f > 3 || t - nz > 15)
+            return NULL;
+    } else {
+        if (t == f)
+            t = q;
+        if (int_len > 16 || int_len + (size_t)(t > q ? t - q - 1 : 0) > 15)
+            return NULL;
+    }
+    *val = (sl_slice){p, (size_t)(t - p)};
+    return r;
+}
+
+/* A member's value at p (whitespace skipped): strings without escapes and the usual numbers
+ * inline, the rest through the general functions. Returns the position after it, or NULL
+ * (c->err set). */
+static inline const char *row_value(sl__json_cur *c, const char *p, sl_slice *val)
+{
+    const char *e = c->end;
+    if (p < e && *p == '"') {
+        const char *q = scan_string(p + 1, e);
+        if (q < e && *q == '"') {
+            *val = (sl_slice){p + 1, (size_t)(q - p - 1)};
+            return q + 1;
+        }
+    } else if (p < e && (is_digit(*p) || *p == '-')) {
+        const char *q = row_number(c, p, val);
+        if (q)
+            return q;
+    }
+    c->p = p;
+    bool ok = p < e && *p == '"'                    ? sl__json_string(c, val)
+              : p < e && (is_digit(*p) || *p == '-') ? parse_number(c, val)
+                                                     : sl__json_value(c, val);
+    return ok ? c->p : NULL;
+}
+
+/* Give up the row: the error at pos (eof: fail_eof). */
+#define ROW_FAIL(pos, code) (c->p = (pos), ok = fail(c, code))
+#define ROW_FAIL_EOF(pos, code) (c->p = (pos), ok = fail_eof(c, code))
+
+/* See json_internal.h. Mirrors sl__json_row step by step (same errors at the same c->p); the
+ * position and the batch's field count live in locals until the row ends, and the key and value
+ * are written straight into the batch's arrays (room is made before the member). */
+bool sl__json_row_keyed(sl__json_cur *c, sl__json_keys *k, sl_rawbatch *rb)
+{
+    const char *e = c->end, *p = skip_ws(c->p + 1, e); /* past '{' */
+    size_t n = rb->n_fields, cap = rb->cap_fields;
+    sl_slice *names = rb->names, *fields = rb->fields;
+    uint32_t *ids = rb->ids, j = 0;
+    bool ok = true;
+    if (p == e) {
+        ROW_FAIL_EOF(p, SL__JSON_MISS_NAME);
+        goto out;
+    }
+    for (; j > 0 || *p != '}'; j++) { /* "{}", or members until '}' */
+        if (*p != '"' && ROW_FAIL(p, SL__JSON_MISS_NAME) == false)
+            goto out;
+        if (SL_UNLIKELY(n == cap)) {
+            rb->n_fields = n;
+            if (sl__rawbatch_grow(rb) != SL_OK) {
+                ROW_FAIL(p, SL__JSON_NOMEM);
+                goto out;
+            }
+            cap = rb->cap_fields, names = rb->names, fields = rb->fields, ids = rb->ids;
+        }
+        if ((p = row_key(c, k, j, p, &names[n], &ids[n])) == NULL)
+            return rb->n_fields = n, false;
+        p = skip_ws(p, e);
+        if (p == e || *p != ':') {
+            if (p == e)
+                ROW_FAIL_EOF(p, SL__JSON_MISS_COLON);
+            else
+                ROW_FAIL(p, SL__JSON_MISS_COLON);
+            goto out;
+        }
+        if ((p = row_value(c, skip_ws(p + 1, e), &fields[n])) == NULL)
+            return rb->n_fields = n, false;
+        n++;
+        p = skip_ws(p, e);
+        if (p == e) {
+            ROW_FAIL_EOF(p, SL__JSON_MISS_OBJ_END);
+            goto out;
+        }
+        if (*p == '}') {
+            j++;
+            break;
+        }
+        if (*p != ',' && ROW_FAIL(p, SL__JSON_MISS_OBJ_END) == false)
+            goto out;
+        p = skip_ws(p + 1, e);
+        if (p == e) {
+            ROW_FAIL_EOF(p, SL__JSON_MISS_NAME);
+            goto out;
+        }
+    }
+    c->p = p + 1;
+    k->n_order = j < SL__JSON_MAX_ORDER ? j : SL__JSON_MAX_ORDER;
+out:
+    rb->n_fields = n;
+    return ok;
+}
+
+#undef ROW_FAIL
+#undef ROW_FAIL_EOF
 
 /* Exactly one RFC 8259 document in p[0..n)? SL__JSON_OK or a rapidjson code; no allocation.
  * JSONTestSuite is checked through this function (tests/unit/decode/test_json.c). */

@@ -10,7 +10,8 @@
 #include "../core/mem.h"
 #include "decoder.h"
 
-static sl_code grow_fields(sl_rawbatch *rb)
+/* Grow fields (and names, ids when in use) to twice the capacity. */
+sl_code sl__rawbatch_grow(sl_rawbatch *rb)
 {
     size_t cap = rb->cap_fields ? rb->cap_fields * 2 : 1024;
     sl_slice *f = sl_realloc(rb->fields, cap * sizeof *f);
@@ -23,13 +24,19 @@ static sl_code grow_fields(sl_rawbatch *rb)
             return SL_NOMEM;
         rb->names = nm;
     }
+    if (rb->ids) {
+        uint32_t *id = sl_realloc(rb->ids, cap * sizeof *id);
+        if (id == NULL)
+            return SL_NOMEM;
+        rb->ids = id;
+    }
     rb->cap_fields = cap;
     return SL_OK;
 }
 
 sl_code sl_rawbatch_field(sl_rawbatch *rb, sl_slice v)
 {
-    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && grow_fields(rb) != SL_OK)
+    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && sl__rawbatch_grow(rb) != SL_OK)
         return SL_NOMEM;
     rb->fields[rb->n_fields++] = v;
     return SL_OK;
@@ -45,10 +52,30 @@ sl_code sl_rawbatch_named_field(sl_rawbatch *rb, sl_slice name, sl_slice v)
                 return SL_NOMEM;
         }
     }
-    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && grow_fields(rb) != SL_OK)
+    if (SL_UNLIKELY(rb->n_fields == rb->cap_fields) && sl__rawbatch_grow(rb) != SL_OK)
         return SL_NOMEM;
+    if (rb->ids)
+        rb->ids[rb->n_fields] = SL_KEY_NONE;
     rb->names[rb->n_fields] = name;
     rb->fields[rb->n_fields++] = v;
+    return SL_OK;
+}
+
+/* Names and ids arrays as large as fields (at least one slot), fields keyed by gen. */
+sl_code sl_rawbatch_keyed(sl_rawbatch *rb, uint64_t gen)
+{
+    rb->named = true;
+    if (rb->cap_fields == 0 && sl__rawbatch_grow(rb) != SL_OK)
+        return SL_NOMEM;
+    if (rb->names == NULL && (rb->names = sl_malloc(rb->cap_fields * sizeof *rb->names)) == NULL)
+        return SL_NOMEM;
+    if (rb->ids == NULL) {
+        if ((rb->ids = sl_malloc(rb->cap_fields * sizeof *rb->ids)) == NULL)
+            return SL_NOMEM;
+        for (size_t i = 0; i < rb->n_fields; i++)
+            rb->ids[i] = SL_KEY_NONE;
+    }
+    rb->ids_gen = gen;
     return SL_OK;
 }
 
@@ -98,6 +125,7 @@ void sl_rawbatch_free(sl_rawbatch *rb)
 {
     sl_free(rb->fields);
     sl_free(rb->names);
+    sl_free(rb->ids);
     sl_free(rb->rows);
     memset(rb, 0, sizeof *rb);
 }

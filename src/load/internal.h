@@ -59,6 +59,8 @@ typedef struct sl_mapper {
     char first_error[SL_ERR_MSG_MAX];
     sl_errlog *log;
     long named_hint;         /* named input: next expected source position */
+    int16_t *id_src;         /* named input with key ids: id -> source (ID_* or >= 0) ... */
+    uint64_t ids_gen;        /* ... for this numbering (rb->ids_gen) */
     /* expressions (columns `k = expr`, where) */
     sl_expr **col_expr;      /* n_cols: derived expression bound over the sources, or NULL */
     sl_expr *where;          /* bound over the target columns, or NULL */

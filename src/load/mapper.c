@@ -551,6 +551,8 @@ sl_code sl__mapper_init(sl_mapper *m, const sl_tabledef *def, const sl_load_spec
     /* Column by column (map_block) when nothing needs a whole record at once: no value
      * formats, delete sign or sources kept for derived columns. */
     m->fast = spec->formats == NULL && m->del_sign_src < 0 && m->srcv == NULL;
+    if (rc == SL_OK && (m->id_src = sl_arena_alloc(a, SL_RAWBATCH_MAX_IDS * sizeof *m->id_src)) == NULL)
+        rc = sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK && m->fast && (m->done = sl_arena_alloc(a, MAX_BLOCK)) == NULL)
         rc = sl_fail(err, SL_NOMEM, "out of memory");
     if (rc == SL_OK && m->fast && m->n_src <= 512) { /* named records: their cell matrix */
@@ -859,24 +861,75 @@ static const char *map_positional(sl_mapper *m, const sl_rawbatch *rb, const sl_
 }
 
 /* Named record (JSON simple mode): fields matched to source names case-insensitively. */
+static bool name_matches(sl_slice sn, sl_slice nm)
+{
+    size_t k = 0;
+    if (sn.n != nm.n)
+        return false;
+    while (k < nm.n && sn.p[k] == nm.p[k]) /* names are short: no call */
+        k++;
+    return k == nm.n || strncasecmp(sn.p, nm.p, nm.n) == 0;
+}
+
 /* The source named nm (case-insensitive), or -1. The search starts after the previous match:
  * records mostly repeat their keys in one order. */
 static long find_src(sl_mapper *m, sl_slice nm)
 {
     size_t n_src = m->n_src < 512 ? m->n_src : 512, i = (size_t)m->named_hint;
     for (size_t t = 0; t < n_src; t++, i = i + 1 == n_src ? 0 : i + 1) {
-        sl_slice sn = m->src_names[i];
-        size_t k = 0;
-        if (sn.n != nm.n)
-            continue;
-        while (k < nm.n && sn.p[k] == nm.p[k]) /* names are short: no call */
-            k++;
-        if (k == nm.n || strncasecmp(sn.p, nm.p, nm.n) == 0) {
+        if (name_matches(m->src_names[i], nm)) {
             m->named_hint = (long)(i + 1 == n_src ? 0 : i + 1);
             return (long)i;
         }
     }
     return -1;
+}
+
+enum { ID_UNKNOWN = -3, ID_AMBIGUOUS = -2, ID_NONE = -1 }; /* id_src values besides sources */
+
+/* field_src when the id is not resolved yet, is ambiguous, or there is none. */
+static long field_src_slow(sl_mapper *m, const sl_rawbatch *rb, size_t f)
+{
+    uint32_t id = rb->ids ? rb->ids[f] : SL_KEY_NONE;
+    if (id >= SL_RAWBATCH_MAX_IDS || m->id_src == NULL)
+        return find_src(m, rb->names[f]);
+    if (m->ids_gen != rb->ids_gen) {
+        for (size_t i = 0; i < SL_RAWBATCH_MAX_IDS; i++)
+            m->id_src[i] = ID_UNKNOWN;
+        m->ids_gen = rb->ids_gen;
+    }
+    long s = m->id_src[id];
+    if (s == ID_UNKNOWN) {
+        size_t n_src = m->n_src < 512 ? m->n_src : 512, hits = 0;
+        for (size_t i = 0; i < n_src; i++)
+            if (name_matches(m->src_names[i], rb->names[f]))
+                hits++, s = (long)i;
+        m->id_src[id] = (int16_t)(hits == 0 ? ID_NONE : hits > 1 ? ID_AMBIGUOUS : s);
+        s = m->id_src[id];
+    }
+    if (s == ID_AMBIGUOUS)
+        return find_src(m, rb->names[f]);
+    if (s >= 0)
+        m->named_hint = (long)((size_t)s + 1 == (m->n_src < 512 ? m->n_src : 512) ? 0 : s + 1);
+    return s;
+}
+
+/* The source of named field f: through its key id when the decoder gave one (resolved once per
+ * id; a name that matches several sources keeps find_src's hint-dependent answer), else by
+ * name. The same answers as find_src, named_hint included. */
+static inline long field_src(sl_mapper *m, const sl_rawbatch *rb, size_t f)
+{
+    uint32_t id = rb->ids ? rb->ids[f] : SL_KEY_NONE;
+    if (id < SL_RAWBATCH_MAX_IDS && m->ids_gen == rb->ids_gen) {
+        long s = m->id_src[id];
+        if (s >= 0) {
+            m->named_hint = (long)((size_t)s + 1 == (m->n_src < 512 ? m->n_src : 512) ? 0 : s + 1);
+            return s;
+        }
+        if (s == ID_NONE)
+            return -1;
+    }
+    return field_src_slow(m, rb, f);
 }
 
 static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawrow *rr, sl_batch *b,
@@ -888,7 +941,7 @@ static const char *map_named(sl_mapper *m, const sl_rawbatch *rb, const sl_rawro
         found[i] = NULL;
     size_t matched = 0;
     for (uint32_t k = 0; k < rr->n_fields; k++) {
-        long i = find_src(m, rb->names[rr->field0 + k]);
+        long i = field_src(m, rb, rr->field0 + k);
         if (i < 0)
             continue;
         if (found[i] == NULL)
@@ -913,7 +966,7 @@ static bool named_cells(sl_mapper *m, const sl_rawbatch *rb, size_t r, size_t n)
         size_t matched = 0;
         memset(miss, 1, ns);
         for (uint32_t k = 0; k < rr->n_fields; k++) {
-            long i = find_src(m, rb->names[rr->field0 + k]);
+            long i = field_src(m, rb, rr->field0 + k);
             if (i < 0)
                 continue;
             matched += miss[i];

@@ -6,6 +6,8 @@
  * pseudo-random splits derived from the input; both must give identical rows (fields, names,
  * line numbers, error reasons, sources) and the same final status, or the target aborts.
  * Each chunk is a fresh heap copy freed after its push, so ASan sees any slice that outlives it.
+ * Each line that starts with '{' is also parsed by the keyed row parser and the general one,
+ * which must agree (see differential).
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc tests/fuzz/fuzz_json.c
  *        src/decode/json.c src/decode/json_scan.c src/decode/json_path.c src/decode/rawbatch.c
  *        src/core/(each .c) -o fuzz_json
@@ -20,6 +22,7 @@
 #include "../../src/core/buf.h"
 #include "../../src/core/mem.h"
 #include "../../src/decode/decoder.h"
+#include "../../src/decode/json_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -113,6 +116,55 @@ static char *run(const sl_decode_opts *o, const uint8_t *body, size_t n, uint32_
     return sl_buf_take(&out, len);
 }
 
+static bool same(sl_slice a, sl_slice b)
+{
+    return (a.p == NULL) == (b.p == NULL) && a.n == b.n && (a.n == 0 || !memcmp(a.p, b.p, a.n));
+}
+
+/* The keyed row parser (the fast path) against the general one, on each line of the body that
+ * starts with '{': twice, so that the second parse runs on the key order the first predicted;
+ * the result, error code, error position and fields must agree, or the target aborts. */
+static void differential(const uint8_t *body, size_t n, bool num_as_string)
+{
+    sl_arena_t conf, scratch;
+    sl_arena_init(&conf, 4096);
+    sl_arena_init(&scratch, 4096);
+    sl__json_keys *k = sl_arena_alloc(&conf, sizeof *k);
+    if (k == NULL)
+        abort();
+    sl__json_keys_init(k, &conf);
+    k->gen = 1;
+    for (size_t at = 0; at < n;) {
+        const uint8_t *nl = memchr(body + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - (body + at)) : n - at;
+        char *line = sl_malloc(len + 1); /* exact copy: ASan sees any over-read */
+        if (line == NULL)
+            abort();
+        memcpy(line, body + at, len);
+        for (int pass = 0; pass < 2 && len > 0 && line[0] == '{'; pass++) {
+            sl_rawbatch g = {0}, f = {0};
+            if (sl_rawbatch_keyed(&f, k->gen) != SL_OK)
+                abort();
+            sl__json_cur cg = {line, line + len, pass == 0, num_as_string, SL__JSON_OK, &scratch};
+            sl__json_cur cf = cg;
+            bool okg = sl__json_row(&cg, &g), okf = sl__json_row_keyed(&cf, k, &f);
+            if (okg != okf || cg.err != cf.err || cg.p != cf.p || g.n_fields != f.n_fields)
+                abort();
+            for (size_t i = 0; i < g.n_fields; i++)
+                if (!same(g.names[i], f.names[i]) || !same(g.fields[i], f.fields[i]) ||
+                    (f.ids[i] != SL_KEY_NONE && !same(k->name[f.ids[i]], f.names[i])))
+                    abort();
+            sl_rawbatch_free(&g);
+            sl_rawbatch_free(&f);
+        }
+        sl_free(line);
+        sl_arena_reset(&scratch);
+        at += len + 1;
+    }
+    sl_arena_free(&scratch);
+    sl_arena_free(&conf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -128,5 +180,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sl_free(b);
     }
     sl_free(a);
+    differential(data + 1, size - 1, o.num_as_string);
     return 0;
 }
