@@ -123,6 +123,7 @@ typedef struct agg {
     uint64_t *slot;             /* hash tag | group + 1, or 0 */
     size_t n_slot;
     bool *kint;                 /* per key: an integer (v.i), hashed inline */
+    bool *ktext;                /* per key: text (v.s), hashed inline when 8 bytes or less */
     sl_arena_t a;               /* key text, min/max text, sets */
     uint64_t bytes;             /* state held, for the budget */
     uint64_t held;              /* group_concat text, for the query's memory limit */
@@ -393,6 +394,15 @@ static sl_code new_group(agg *g, size_t r, uint64_t h, uint32_t *gid)
     return SL_OK;
 }
 
+/* Text of at most 8 bytes as one word (zero-padded; the length tells "a" from "a\0"). */
+static inline uint64_t short_word(const sl_datum *d)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < d->s.n; i++)
+        x |= (uint64_t)(unsigned char)d->s.p[i] << (8 * i);
+    return x;
+}
+
 static bool row_is(const agg *g, uint32_t i, size_t r)
 {
     for (size_t k = 0; k < g->n_keys; k++) {
@@ -400,21 +410,30 @@ static bool row_is(const agg *g, uint32_t i, size_t r)
         bool nr = v->null && v->null[r];
         if (nr != (g->kn[k][i] != 0))
             return false;
-        if (!nr && !sl__sq_equal(&g->kt[k], &g->kv[k][i], &v->v[r]))
+        if (nr)
+            continue;
+        const sl_datum *a = &g->kv[k][i], *b = &v->v[r];
+        if (g->kint[k] ? a->i != b->i
+            : g->ktext[k] && b->s.n <= 8
+                ? a->s.n != b->s.n || short_word(a) != short_word(b)
+                : !sl__sq_equal(&g->kt[k], a, b))
             return false;
     }
     return true;
 }
 
-/* The hash of row r's keys: integers (most keys) without a call. */
+/* The hash of row r's keys: integers and short text (most keys) without a call. Only this
+ * function hashes group keys, so its short-text form need not match sl__sq_hash's. */
 static uint64_t key_hash(const agg *g, size_t r)
 {
     uint64_t h = 0x51ed270b27c5a2d3u;
     for (size_t k = 0; k < g->n_keys; k++) {
         const sl_vec *v = &g->kvec[k];
-        uint64_t x = v->null && v->null[r] ? 0x5bd1e995u
-                     : g->kint[k]        ? mix((uint64_t)v->v[r].i)
-                                         : sl__sq_hash(&g->kt[k], &v->v[r]);
+        const sl_datum *d = &v->v[r];
+        uint64_t x = v->null && v->null[r]       ? 0x5bd1e995u
+                     : g->kint[k]                ? mix((uint64_t)d->i)
+                     : g->ktext[k] && d->s.n <= 8 ? mix(short_word(d) ^ (uint64_t)d->s.n << 59)
+                                                 : sl__sq_hash(&g->kt[k], d);
         h = (h ^ x) * 0x9e3779b97f4a7c15u;
     }
     return h ^ (h >> 29);
@@ -769,10 +788,13 @@ static sl_code agg_alloc(agg *g)
     g->kv = sl_arena_alloc(&g->a, (g->n_keys + 1) * sizeof *g->kv);
     g->kn = sl_arena_alloc(&g->a, (g->n_keys + 1) * sizeof *g->kn);
     g->kint = sl_arena_alloc(&g->a, g->n_keys + 1);
-    if (!g->kvec || !g->avec || !g->kv || !g->kn || !g->kint)
+    g->ktext = sl_arena_alloc(&g->a, g->n_keys + 1);
+    if (!g->kvec || !g->avec || !g->kv || !g->kn || !g->kint || !g->ktext)
         return sl_fail(g->sc->err, SL_NOMEM, "out of memory");
-    for (size_t k = 0; k < g->n_keys; k++)
+    for (size_t k = 0; k < g->n_keys; k++) {
         g->kint[k] = int_form(&g->kt[k]);
+        g->ktext[k] = !g->kint[k] && sl_type_is_text(&g->kt[k]);
+    }
     memset(g->kv, 0, (g->n_keys + 1) * sizeof *g->kv);
     memset(g->kn, 0, (g->n_keys + 1) * sizeof *g->kn);
     for (size_t j = 0; j < g->n_aggs; j++) {

@@ -198,7 +198,10 @@ static const char big_ddl[] =
 static void load_big(void)
 {
     const sl_tabledef *def = create(big_ddl);
-    static const char *const words[] = {"AIR", "MAIL", "SHIP", "apple", "Zebra", ""};
+    /* group keys of text up to 8 bytes are hashed and compared as one word: some values are
+     * 8 bytes ("deliver1"), some longer, two longer ones share their first 8 bytes */
+    static const char *const words[] = {"AIR", "MAIL",        "SHIP",      "apple",  "Zebra",
+                                        "",    "deliverable", "deliverab", "deliver"};
     static char text[30000][24];
     sl_batch b;
     int64_t id = 0;
@@ -219,7 +222,7 @@ static void load_big(void)
             b.cols[1].null[k] = id % 97 == 0;
             b.cols[2].v[k].w = (id * 104729) % 1000000 - 20000;
             b.cols[3].v[k].i = 8000 + id % 3000 + l * 400; /* later loads: later dates */
-            snprintf(text[r], sizeof text[r], "%s%lld", words[id % 6], (long long)(id % 13));
+            snprintf(text[r], sizeof text[r], "%s%lld", words[id % 9], (long long)(id % 13));
             b.cols[4].v[k].s.p = text[r];
             b.cols[4].v[k].s.n = strlen(text[r]);
             b.cols[4].null[k] = id % 11 == 0;
@@ -239,6 +242,7 @@ static const char *const big_queries[] = {
     "SELECT g, count(*), sum(price), avg(price), min(s), max(d) FROM big WHERE d <= '1995-06-01' "
     "GROUP BY g ORDER BY g LIMIT 50",
     "SELECT s, count(*), count(distinct g), sum(w), stddev(x) FROM big GROUP BY s ORDER BY s",
+    "SELECT s, g % 3, count(*) FROM big WHERE id % 5 = 1 GROUP BY s, g % 3 ORDER BY s, 2",
     "SELECT g, sum(price * 2) AS rev FROM big GROUP BY g ORDER BY rev DESC, g LIMIT 7 OFFSET 3",
     "SELECT g, count(*) AS n FROM big GROUP BY g HAVING count(*) > 8 ORDER BY n DESC, g LIMIT 20",
     "SELECT id, price, s FROM big WHERE s LIKE 'a%' AND price > 0 ORDER BY price DESC, id "
