@@ -929,12 +929,16 @@ static bool fmt_scalar(fmt *F, const sl_type *t, sl_slice enc)
         sl_buf_printf(b, "\"%.*s\"", (int)sl_format_datetime(d.i, t->precision, tmp), tmp);
         break;
     case SL_JSON: case SL_VARIANT:
+        if (F->json && (F->flags & SL_CV_UTF8) && !sl_utf8_valid(d.s.p, d.s.n))
+            return false;
         if (F->json && (F->flags & SL_CV_PAIRS))
             sl_json_str(b, d.s.p, d.s.n);
         else
             sl_buf_append(b, d.s.p, d.s.n);
         break;
     case SL_CHAR: case SL_VARCHAR: case SL_STRING:
+        if (F->json && (F->flags & SL_CV_UTF8) && !sl_utf8_valid(d.s.p, d.s.n))
+            return false;
         if (F->json) {
             sl_json_str(b, d.s.p, d.s.n);
         } else {

@@ -34,6 +34,9 @@
                             store's form) instead of objects */
 #define SL_CV_STRICT 2u  /* an element that does not convert fails the value (SL_CONV_NULL)
                             instead of becoming NULL (SL_CONV_LOSSY) */
+#define SL_CV_UTF8 4u    /* sl_cv_json: text that is not valid UTF-8 fails the value instead of
+                            having its bad bytes replaced by U+FFFD (a store keeping the JSON
+                            must not change what was loaded) */
 
 /* Parse text into the encoding of t (ARRAY, MAP or STRUCT), allocated in a. Accepted: Doris's
  * literal forms ([1, 2], {"k":1, null:2}, {"f1":1, "f2":"x"} or positional {1, "x"}) and JSON
@@ -58,7 +61,8 @@ bool sl_cv_format(sl_buf *b, const sl_type *t, sl_slice enc);
 /* JSON of an encoded value: arrays as arrays, STRUCT as an object by field name, MAP as an
  * object with its keys as strings, or with SL_CV_PAIRS as [[key, value], ...] (keeps order,
  * duplicates and non-string keys); JSON and VARIANT elements as JSON strings when pairs is set
- * (so any stored text survives jsonb), else verbatim. False on a malformed encoding. */
+ * (so any stored text survives jsonb), else verbatim. False on a malformed encoding, and with
+ * SL_CV_UTF8 on text that is not valid UTF-8. */
 bool sl_cv_json(sl_buf *b, const sl_type *t, sl_slice enc, unsigned flags);
 
 /* The elements of an encoded value: ARRAY n elements, MAP 2n (key, value, key, value, ...),

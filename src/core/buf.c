@@ -127,6 +127,15 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+bool sl_utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    for (size_t i = 0, l; i < n; i += l)
+        if ((l = utf8_len(s + i, n - i)) == 0)
+            return false;
+    return true;
+}
+
 void sl_buf_ident(sl_buf *b, sl_slice name)
 {
     sl_buf_putc(b, '`');

@@ -38,6 +38,10 @@ char *sl_buf_take(sl_buf *b, size_t *len);
 /* Append name as a backquoted SQL identifier (Doris/MySQL form), a backquote inside doubled. */
 void sl_buf_ident(sl_buf *b, sl_slice name);
 
+/* Whether p[0..n) is valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF). */
+bool sl_utf8_valid(const char *p, size_t n);
+
 /* Append p[0..n) as a JSON string literal with quotes; invalid UTF-8 bytes become U+FFFD. */
 void sl_json_str(sl_buf *b, const char *p, size_t n);
 static inline void sl_json_cstr(sl_buf *b, const char *s)

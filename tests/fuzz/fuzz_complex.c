@@ -5,7 +5,8 @@
  * The first input byte picks a type from a fixed list (nested ones included) and parse flags;
  * the rest is the text. Whenever a value parses, its Doris text form and its JSON forms must
  * format without failure, the PostgreSQL store's JSON form (maps as pairs) of valid UTF-8
- * text must parse back (strict) to the very same encoding bytes, and sl_cv_items must walk it exactly. The raw
+ * text (sl_utf8_valid: the JSON form replaces other bytes, and with SL_CV_UTF8, the store's
+ * flag, refuses them) must parse back (strict) to the very same encoding bytes, and sl_cv_items must walk it exactly. The raw
  * input is also read as an encoding of every type: formatting it must never read past its end
  * (ASan) whatever it says.
  *
@@ -35,23 +36,6 @@ static const char *const spellings[] = {
     "STRUCT<a:ARRAY<INT>,m:MAP<STRING,STRUCT<x:LARGEINT NOT NULL>>>",
     "ARRAY<JSON>",
 };
-
-/* True for valid UTF-8 (the JSON form escapes other bytes, and PostgreSQL refuses them
- * anyway: copy.c checks text before it is sent). */
-static bool utf8(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i], len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                                         : (c >> 3) == 30 ? 4 : 0;
-        if (len == 0 || i + len > n)
-            return false;
-        for (unsigned k = 1; k < len; k++)
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-        i += len;
-    }
-    return true;
-}
 
 static void check_value(const sl_type *t, sl_slice enc, bool round_trip)
 {
@@ -103,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sl_slice enc;
     sl_conv cv = sl_cv_parse(&t, in, (data[0] & 0x80) ? SL_CV_STRICT : 0, &ctx, &a, &enc);
     if (cv == SL_CONV_OK || cv == SL_CONV_LOSSY)
-        check_value(&t, enc, utf8(data + 1, size - 1));
+        check_value(&t, enc, sl_utf8_valid((const char *)data + 1, size - 1));
     sl_slice v;
     if (sl_cv_variant(in, &a, &v) == SL_CONV_OK && sl_cv_variant(v, &a, &v) != SL_CONV_OK)
         abort(); /* compact JSON is JSON */

@@ -177,7 +177,8 @@ static size_t fixed_size(const sl_type *t)
 static bool complex_json(sl_buf *scratch, const sl_type *t, const sl_datum *v)
 {
     sl_buf_clear(scratch);
-    return sl_cv_json(scratch, t, (sl_slice){v->s.p, v->s.n}, SL_CV_PAIRS) && !scratch->oom;
+    return sl_cv_json(scratch, t, (sl_slice){v->s.p, v->s.n}, SL_CV_PAIRS | SL_CV_UTF8) &&
+           !scratch->oom;
 }
 
 /* An upper bound of the batch's encoded size (exact but for numerics). jsonb values carry a
@@ -231,7 +232,9 @@ static uint8_t *put_value(uint8_t *q, const sl_column *col, size_t r, sl_buf *sc
     switch (t->id) {
     case SL_ARRAY: case SL_MAP: case SL_STRUCT:
         if (!complex_json(scratch, t, v)) {
-            sl_fail(err, SL_INTERNAL, "column %.*s, row %zu of the batch: a malformed value",
+            sl_fail(err, SL_INVALID,
+                    "column %.*s, row %zu of the batch: text in the value is not valid UTF-8 "
+                    "(PostgreSQL stores text as UTF-8), or the value is malformed",
                     (int)col->def->name.n, col->def->name.p, r + 1);
             return NULL;
         }

@@ -162,6 +162,40 @@ Test(complex, json_forms)
     sl_arena_free(&a);
 }
 
+/* Found by fuzz_complex: a string element that is not UTF-8 (F5 starts no character) came out
+ * of the PostgreSQL store's JSON form as U+FFFD, a silent change of the loaded value; with
+ * SL_CV_UTF8 the value fails instead (copy.c refuses the row with a clear error). */
+Test(complex, utf8_flag_refuses_text_that_is_not_utf8)
+{
+    sl_type t = type_of("MAP<STRING,ARRAY<STRING>>");
+    sl_arena_t a;
+    sl_slice enc;
+    sl_buf j = SL_BUF_INIT;
+    sl_arena_init(&a, 256);
+    static const char *const bad[] = {"{\"k\": [\"N\xf5\x9a\x9e\x93<\"]}", /* past U+10FFFF */
+                                      "{\"k\xc0\xaf\": [\"a\"]}",                /* overlong key */
+                                      "{\"k\": [\"\xed\xa0\x80\"]}"};           /* a surrogate */
+    for (size_t i = 0; i < SL_COUNT(bad); i++) {
+        cr_assert(eq(int, parse(&t, bad[i], 0, &a, &enc), SL_CONV_OK), "%zu", i);
+        sl_buf_clear(&j);
+        cr_assert(sl_cv_json(&j, &t, enc, SL_CV_PAIRS), "without the flag: U+FFFD, %zu", i);
+        cr_assert(strstr(j.p, "\xef\xbf\xbd") != NULL, "%zu", i);
+        sl_buf_clear(&j);
+        cr_assert(not(sl_cv_json(&j, &t, enc, SL_CV_PAIRS | SL_CV_UTF8)), "%zu", i);
+    }
+    cr_assert(eq(int, parse(&t, "{\"k\\u00e9\": [\"\xf0\x9f\x98\x80\", null]}", 0, &a, &enc),
+                 SL_CONV_OK));
+    sl_buf_clear(&j);
+    cr_assert(sl_cv_json(&j, &t, enc, SL_CV_PAIRS | SL_CV_UTF8));
+    cr_assert(eq(str, j.p, "[[\"k\xc3\xa9\",[\"\xf0\x9f\x98\x80\",null]]]"));
+    cr_assert(sl_utf8_valid("", 0));
+    cr_assert(sl_utf8_valid("a\xc3\xa9", 3));
+    cr_assert(not(sl_utf8_valid("\xf4\x90\x80\x80", 4)));
+    cr_assert(not(sl_utf8_valid("\xc3", 1)));
+    sl_buf_free(&j);
+    sl_arena_free(&a);
+}
+
 Test(complex, items_and_elements)
 {
     sl_type t = type_of("ARRAY<STRING>");
