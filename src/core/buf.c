@@ -147,7 +147,8 @@ void sl_buf_ident(sl_buf *b, sl_slice name)
     sl_buf_putc(b, '`');
 }
 
-void sl_json_str(sl_buf *b, const char *p, size_t n)
+/* sl_json_str and sl_json_str_bytes: raw copies bytes of 0x80 and up without looking. */
+static void json_str(sl_buf *b, const char *p, size_t n, bool raw)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)p;
@@ -159,7 +160,7 @@ void sl_json_str(sl_buf *b, const char *p, size_t n)
             i++;
             continue;
         }
-        size_t l = c >= 0x80 ? utf8_len(s + i, n - i) : 0;
+        size_t l = c < 0x80 ? 0 : raw ? 1 : utf8_len(s + i, n - i);
         if (l) {
             i += l;
             continue;
@@ -186,4 +187,14 @@ void sl_json_str(sl_buf *b, const char *p, size_t n)
     }
     sl_buf_append(b, p + run, n - run);
     sl_buf_putc(b, '"');
+}
+
+void sl_json_str(sl_buf *b, const char *p, size_t n)
+{
+    json_str(b, p, n, false);
+}
+
+void sl_json_str_bytes(sl_buf *b, const char *p, size_t n)
+{
+    json_str(b, p, n, true);
 }

@@ -44,6 +44,11 @@ bool sl_utf8_valid(const char *p, size_t n);
 
 /* Append p[0..n) as a JSON string literal with quotes; invalid UTF-8 bytes become U+FFFD. */
 void sl_json_str(sl_buf *b, const char *p, size_t n);
+
+/* sl_json_str, but bytes of 0x80 and up are copied as they are, valid UTF-8 or not: for JSON
+ * text that carries loaded values onward inside sluice (the store decides what it accepts;
+ * nothing is changed on the way). */
+void sl_json_str_bytes(sl_buf *b, const char *p, size_t n);
 static inline void sl_json_cstr(sl_buf *b, const char *s)
 {
     sl_json_str(b, s, strlen(s));

@@ -401,7 +401,7 @@ void sl__json_put(sl_buf *b, sl__jkind k, sl_slice v)
     case SL_JK_JSON: sl_buf_append(b, v.p, v.n); return;
     case SL_JK_STR: break;
     }
-    sl_json_str(b, v.p, v.n);
+    sl_json_str_bytes(b, v.p, v.n); /* a string that is not UTF-8 is not changed on the way */
 }
 
 void sl__json_key(sl_buf *b, sl__jkind k, sl_slice v)
@@ -409,7 +409,7 @@ void sl__json_key(sl_buf *b, sl__jkind k, sl_slice v)
     if (v.p == NULL)
         sl_buf_append(b, "\"null\"", 6);
     else if (k == SL_JK_STR || k == SL_JK_NUM || k == SL_JK_JSON)
-        sl_json_str(b, v.p, v.n);
+        sl_json_str_bytes(b, v.p, v.n);
     else
         sl_buf_append(b, v.n == 1 && v.p[0] == '0' ? "\"false\"" : "\"true\"",
                       v.n == 1 && v.p[0] == '0' ? 7 : 6);

@@ -9,7 +9,7 @@ import os
 import unittest
 from urllib.parse import urlsplit
 
-from harness import ROOT, Server
+from harness import ROOT, STORE, Server
 
 TABLE = """CREATE TABLE t (
     id INT NOT NULL,
@@ -165,6 +165,31 @@ class TypesTest(unittest.TestCase):
                                 "FROM arw WHERE list_nullable[2] = 2147483647"),
                          [["[null, 2147483647]", "\u00c2k\u00b5nrde",
                            "[-2147483648, 2147483647, 1575414304, null]"]])
+
+    def test_text_that_is_not_utf8_inside_a_value(self):
+        """A STRUCT's string field that is not UTF-8 (one byte of the Arrow stream above set to
+        0xF5, which starts no character) is never changed on the way: the embedded store keeps
+        the row; PostgreSQL, which keeps text as UTF-8, refuses the load naming the column, as
+        it does for a plain text column, and loads nothing of it."""
+        self.s.sql("CREATE TABLE u8 (k INT, struct_nullable STRUCT<f1:INT, f2:STRING>) "
+                   "DUPLICATE KEY(k)", db="d")
+        with open(os.path.join(ROOT, "tests/data/corpus/arrow/generated_nested.stream"),
+                  "rb") as f:
+            body = bytearray(f.read())
+        body[body.index(b"nrdei") + 1] = 0xF5     # "Âkµnrde" -> "Âkµn\xf5de"
+        r = self.s.load("d", "u8", bytes(body), [("format", "arrow")]).json()
+        if STORE == "postgres":
+            self.assertEqual(r["Status"], "Fail", r)
+            self.assertIn("column struct_nullable", r["Message"])
+            self.assertIn("not valid UTF-8", r["Message"])
+            self.assertEqual(self.q("SELECT count(*) FROM u8"), [[0]])
+        else:
+            self.assertEqual((r["Status"], r["NumberLoadedRows"]), ("Success", 17), r)
+            # the byte is kept, not replaced by U+FFFD (which this query would then find)
+            self.assertEqual(self.q("SELECT count(*) FROM u8 WHERE struct_nullable.f2 LIKE "
+                                    "'%\ufffd%'"), [[0]])
+            self.assertEqual(self.q("SELECT count(*) FROM u8 WHERE lower(hex(struct_nullable.f2)) "
+                                    "= 'c3826bc2b56ef56465'"), [[1]])
 
     def test_parquet_nested_lists_and_maps(self):
         """Parquet's LIST and MAP columns (parquet-testing's nested_lists / nested_maps), nested

@@ -89,6 +89,9 @@ Test(buf, json_escaping)
     sl_json_str(&b, "a\"b\\c\n\x01\xc3\xa9\xff", 10);
     cr_assert(eq(str, b.p, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xef\xbf\xbd\""));
     sl_buf_clear(&b);
+    sl_json_str_bytes(&b, "a\"b\\c\n\x01\xc3\xa9\xff", 10); /* the same, bytes kept */
+    cr_assert(eq(str, b.p, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\xff\""));
+    sl_buf_clear(&b);
     sl_buf_printf(&b, "%0300d", 7); /* longer than the printf fast path */
     cr_assert(eq(sz, b.len, 300));
     sl_buf_free(&b);
