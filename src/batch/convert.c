@@ -723,37 +723,18 @@ sl_conv sl_convert(const sl_type *t, sl_slice s, sl_datum *out, const sl_conv_ct
 
 /* Cells are read whole-word where that is safe: no helper here reads a byte outside the
  * cell's p[0..n), so cells may end anywhere (at the end of a chunk, of a page, of an arena).
- * The words are little-endian whatever the host (SWAR below counts byte 0 as the first
+ * The words are little-endian whatever the host (sl_le64, sl_le32; SWAR below counts byte 0 as the first
  * character). */
 
 #define SL__ALWAYS_INLINE static inline __attribute__((always_inline))
 
-SL__ALWAYS_INLINE uint64_t le64(const char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap64(x);
-#endif
-    return x;
-}
-
-SL__ALWAYS_INLINE uint32_t le32(const char *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap32(x);
-#endif
-    return x;
-}
 
 /* p[0..n) for 1 <= n <= 8 as a word (p[0] in byte 0, zeros above byte n-1), reading only
  * p[0..n): two overlapping 4-byte loads, or three single bytes below 4. */
 SL__ALWAYS_INLINE uint64_t load_upto8(const char *p, size_t n)
 {
     if (n >= 4)
-        return (uint64_t)le32(p) | (uint64_t)le32(p + n - 4) << (8 * (n - 4));
+        return (uint64_t)sl_le32(p) | (uint64_t)sl_le32(p + n - 4) << (8 * (n - 4));
     return (uint64_t)(uint8_t)p[0] | (uint64_t)(uint8_t)p[n >> 1] << (8 * (n >> 1)) |
            (uint64_t)(uint8_t)p[n - 1] << (8 * (n - 1));
 }
@@ -790,7 +771,7 @@ SL__ALWAYS_INLINE bool swar_upto16(const char *p, size_t n, uint64_t *v)
 {
     if (n <= 8)
         return swar_upto8(p, n, v);
-    uint64_t hi, lo = le64(p + n - 8);
+    uint64_t hi, lo = sl_le64(p + n - 8);
     bool ok = swar_upto8(p, n - 8, &hi) && digits8(lo);
     *v = hi * 100000000u + value8(lo);
     return ok;
@@ -931,7 +912,7 @@ SL__ALWAYS_INLINE bool fast_date10(const char *p, int64_t *days)
     static const uint16_t before[2][13] = {
         {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334},
         {0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335}};
-    uint64_t a = le64(p), b = le64(p + 2); /* "YYYY-MM-", "YY-MM-DD" */
+    uint64_t a = sl_le64(p), b = sl_le64(p + 2); /* "YYYY-MM-", "YY-MM-DD" */
     uint64_t x = (a & 0xffffffffu) | ((a >> 8) & 0x0000ffff00000000u) |
                  (b & 0xffff000000000000u);
     bool ok = digits8(x) & (((a >> 32) & 0xff) == '-') & ((a >> 56) == '-');

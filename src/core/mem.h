@@ -2,7 +2,7 @@
  * mem.h - the allocator every stage uses (core).
  *
  * sl_malloc / sl_realloc / sl_free wrap libc so that tests can make the Nth allocation fail
- * [sqlite faultsim]: with SL_FAULT_INJECTION compiled in, sl_fault_arm(n) makes the n-th call
+ * (fault simulation): with SL_FAULT_INJECTION compiled in, sl_fault_arm(n) makes the n-th call
  * from now (on this thread) return NULL. Production builds compile the hook away.
  *
  * SPDX-License-Identifier: Apache-2.0

@@ -27,7 +27,29 @@
 #define SL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Defensive checks that must never fire [sqlite ALWAYS/NEVER]: in debug builds they abort, in
+/* Unaligned little-endian loads whatever the host's byte order (one load instruction where the
+ * host is little-endian). */
+static inline uint32_t sl_le32(const void *p)
+{
+    uint32_t x;
+    __builtin_memcpy(&x, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap32(x);
+#endif
+    return x;
+}
+
+static inline uint64_t sl_le64(const void *p)
+{
+    uint64_t x;
+    __builtin_memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+/* Defensive checks that must never fire (ALWAYS/NEVER): in debug builds they abort, in
  * release builds they evaluate to the condition so the caller still takes the safe branch. */
 #ifdef NDEBUG
 #define SL_ALWAYS(x) (x)

@@ -371,7 +371,7 @@ static sl_code next_buffer(bind *x, const uint8_t **p, size_t *n)
         return SL_OK;
     if (len < 8)
         return bad_stream(x->st, "compressed buffer without its length");
-    int64_t raw = (int64_t)sl__le64(*p);
+    int64_t raw = (int64_t)sl_le64(*p);
     if (raw == -1) { /* stored uncompressed */
         *p += 8, *n -= 8;
         return SL_OK;
@@ -743,12 +743,12 @@ static sl_code parse(struct ar_state *st)
         case P_LEN: {
             if (avail < 4)
                 return SL_OK;
-            uint32_t v = sl__le32(p);
+            uint32_t v = sl_le32(p);
             size_t hdr = 4;
             if (v == 0xFFFFFFFFu) {
                 if (avail < 8)
                     return SL_OK;
-                v = sl__le32(p + 4);
+                v = sl_le32(p + 4);
                 hdr = 8;
             }
             st->pos += hdr;

@@ -27,8 +27,8 @@ static int64_t read_int(const uint8_t *p, int bits, bool is_signed)
     switch (bits) {
     case 8: return is_signed ? (int8_t)p[0] : p[0];
     case 16: return is_signed ? (int16_t)sl__le16(p) : sl__le16(p);
-    case 32: return is_signed ? (int32_t)sl__le32(p) : (int64_t)sl__le32(p);
-    default: return (int64_t)sl__le64(p);
+    case 32: return is_signed ? (int32_t)sl_le32(p) : (int64_t)sl_le32(p);
+    default: return (int64_t)sl_le64(p);
     }
 }
 
@@ -73,7 +73,7 @@ static bool union_pick(const ar_array *a, int64_t i, const ar_array **kid, int64
     if (k < 0)
         return false;
     *kid = &a->kids[k];
-    *j = a->f->dense ? (int32_t)sl__le32(a->b2 + (size_t)i * 4) : i;
+    *j = a->f->dense ? (int32_t)sl_le32(a->b2 + (size_t)i * 4) : i;
     return *j >= 0 && *j < (*kid)->len;
 }
 
@@ -115,14 +115,14 @@ static sl_code var_bytes(const ar_array *a, int64_t i, sl_slice *out, sl_err *er
     int t = a->f->type;
     if (t == AT_BINARY_VIEW || t == AT_UTF8_VIEW) {
         const uint8_t *v = a->b1 + (size_t)i * 16;
-        int32_t len = (int32_t)sl__le32(v);
+        int32_t len = (int32_t)sl_le32(v);
         if (len < 0)
             return corrupt(a, err, "negative view length");
         if (len <= 12) {
             *out = (sl_slice){(const char *)v + 4, (size_t)len};
             return SL_OK;
         }
-        int32_t buf = (int32_t)sl__le32(v + 8), off = (int32_t)sl__le32(v + 12);
+        int32_t buf = (int32_t)sl_le32(v + 8), off = (int32_t)sl_le32(v + 12);
         if (buf < 0 || buf >= a->n_var || off < 0 || (size_t)off > a->var_n[buf] ||
             (size_t)len > a->var_n[buf] - (size_t)off)
             return corrupt(a, err, "view out of range");
@@ -132,11 +132,11 @@ static sl_code var_bytes(const ar_array *a, int64_t i, sl_slice *out, sl_err *er
     bool large = t == AT_LARGE_BINARY || t == AT_LARGE_UTF8;
     int64_t s, e;
     if (large) {
-        s = (int64_t)sl__le64(a->b1 + (size_t)i * 8);
-        e = (int64_t)sl__le64(a->b1 + (size_t)i * 8 + 8);
+        s = (int64_t)sl_le64(a->b1 + (size_t)i * 8);
+        e = (int64_t)sl_le64(a->b1 + (size_t)i * 8 + 8);
     } else {
-        s = (int32_t)sl__le32(a->b1 + (size_t)i * 4);
-        e = (int32_t)sl__le32(a->b1 + (size_t)i * 4 + 4);
+        s = (int32_t)sl_le32(a->b1 + (size_t)i * 4);
+        e = (int32_t)sl_le32(a->b1 + (size_t)i * 4 + 4);
     }
     if (s < 0 || e < s || (uint64_t)e > a->n2)
         return corrupt(a, err, "offsets out of range");
@@ -175,12 +175,12 @@ static size_t fixed_text(const ar_array *a, int64_t i, const sl__ltz *tz, char *
             return sl__cfmt_float(d, sl__half_to_float(sl__le16(b + (size_t)i * 2)));
         if (f->bits == 1) {
             float v;
-            uint32_t u = sl__le32(b + (size_t)i * 4);
+            uint32_t u = sl_le32(b + (size_t)i * 4);
             memcpy(&v, &u, 4);
             return sl__cfmt_float(d, v);
         } else {
             double v;
-            uint64_t u = sl__le64(b + (size_t)i * 8);
+            uint64_t u = sl_le64(b + (size_t)i * 8);
             memcpy(&v, &u, 8);
             return sl__cfmt_double(d, v);
         }
@@ -188,31 +188,31 @@ static size_t fixed_text(const ar_array *a, int64_t i, const sl__ltz *tz, char *
     case AT_DECIMAL: return decimal_text(a, b + (size_t)i * (size_t)(f->bits / 8), d);
     case AT_DATE:
         if (f->unit == 0)
-            return sl__cfmt_date(d, (int32_t)sl__le32(b + (size_t)i * 4));
-        sl__split_ts((int64_t)sl__le64(b + (size_t)i * 8), 86400000, &s, &ns);
+            return sl__cfmt_date(d, (int32_t)sl_le32(b + (size_t)i * 4));
+        sl__split_ts((int64_t)sl_le64(b + (size_t)i * 8), 86400000, &s, &ns);
         return sl__cfmt_date(d, s);
     case AT_TIME: {
-        int64_t v = f->bits == 32 ? (int32_t)sl__le32(b + (size_t)i * 4)
-                                  : (int64_t)sl__le64(b + (size_t)i * 8);
+        int64_t v = f->bits == 32 ? (int32_t)sl_le32(b + (size_t)i * 4)
+                                  : (int64_t)sl_le64(b + (size_t)i * 8);
         return sl__cfmt_time(d, v * (1000000000 / PER_SEC[f->unit & 3]));
     }
     case AT_TIMESTAMP:
-        sl__split_ts((int64_t)sl__le64(b + (size_t)i * 8), PER_SEC[f->unit & 3], &s, &ns);
+        sl__split_ts((int64_t)sl_le64(b + (size_t)i * 8), PER_SEC[f->unit & 3], &s, &ns);
         return sl__cfmt_datetime(d, f->has_tz ? sl__ltz_local(tz, s) : s, ns);
-    case AT_DURATION: return sl__cfmt_i64(d, (int64_t)sl__le64(b + (size_t)i * 8));
+    case AT_DURATION: return sl__cfmt_i64(d, (int64_t)sl_le64(b + (size_t)i * 8));
     case AT_INTERVAL:
         if (f->unit == 0)
-            return sl__cfmt_i64(d, (int32_t)sl__le32(b + (size_t)i * 4));
+            return sl__cfmt_i64(d, (int32_t)sl_le32(b + (size_t)i * 4));
         if (f->unit == 1) {
             const uint8_t *p = b + (size_t)i * 8;
             size_t k = (size_t)sprintf(d, "{\"days\":%d,\"milliseconds\":%d}",
-                                       (int32_t)sl__le32(p), (int32_t)sl__le32(p + 4));
+                                       (int32_t)sl_le32(p), (int32_t)sl_le32(p + 4));
             return k;
         } else {
             const uint8_t *p = b + (size_t)i * 16;
             return (size_t)sprintf(d, "{\"months\":%d,\"days\":%d,\"nanoseconds\":%lld}",
-                                   (int32_t)sl__le32(p), (int32_t)sl__le32(p + 4),
-                                   (long long)(int64_t)sl__le64(p + 8));
+                                   (int32_t)sl_le32(p), (int32_t)sl_le32(p + 4),
+                                   (long long)(int64_t)sl_le64(p + 8));
         }
     default: return 0;
     }
@@ -266,20 +266,20 @@ static sl_code list_range(const ar_array *a, int64_t i, int64_t *s, int64_t *e, 
     switch (a->f->type) {
     case AT_FIXED_LIST: *s = i * a->f->width, *e = *s + a->f->width; break;
     case AT_LARGE_LIST:
-        *s = (int64_t)sl__le64(a->b1 + (size_t)i * 8);
-        *e = (int64_t)sl__le64(a->b1 + (size_t)i * 8 + 8);
+        *s = (int64_t)sl_le64(a->b1 + (size_t)i * 8);
+        *e = (int64_t)sl_le64(a->b1 + (size_t)i * 8 + 8);
         break;
     case AT_LIST_VIEW:
-        *s = (int32_t)sl__le32(a->b1 + (size_t)i * 4);
-        *e = *s + (int32_t)sl__le32(a->b2 + (size_t)i * 4);
+        *s = (int32_t)sl_le32(a->b1 + (size_t)i * 4);
+        *e = *s + (int32_t)sl_le32(a->b2 + (size_t)i * 4);
         break;
     case AT_LARGE_LIST_VIEW:
-        *s = (int64_t)sl__le64(a->b1 + (size_t)i * 8);
-        *e = *s + (int64_t)sl__le64(a->b2 + (size_t)i * 8);
+        *s = (int64_t)sl_le64(a->b1 + (size_t)i * 8);
+        *e = *s + (int64_t)sl_le64(a->b2 + (size_t)i * 8);
         break;
     default:
-        *s = (int32_t)sl__le32(a->b1 + (size_t)i * 4);
-        *e = (int32_t)sl__le32(a->b1 + (size_t)i * 4 + 4);
+        *s = (int32_t)sl_le32(a->b1 + (size_t)i * 4);
+        *e = (int32_t)sl_le32(a->b1 + (size_t)i * 4 + 4);
     }
     if (*s < 0 || *e < *s || *e > a->kids[0].len)
         return corrupt(a, err, "list offsets out of range");

@@ -174,13 +174,6 @@ static inline uint16_t sl__le16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | p[1] << 8);
 }
-static inline uint32_t sl__le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t sl__le64(const uint8_t *p)
-{
-    return (uint64_t)sl__le32(p) | (uint64_t)sl__le32(p + 4) << 32;
-}
+/* 32 and 64 bits: sl_le32, sl_le64 (core/platform.h). */
 
 #endif

@@ -435,26 +435,13 @@ static inline sl_slice fast_value(bool trim, bool empty_null, bool null_bn, cons
 }
 
 /* A record of len bytes that record_gate would keep as it is (not skipped, not empty, not too
- * long, no UTF-8 check needed) and sl_rawbatch_row could add without growing: the fast loop
- * adds it itself (add_plain_row). Its fields start at f0, where the previous row ends. */
+ * long, no UTF-8 check needed) and the batch has room for: the fast loop closes it itself
+ * (record_gate's count, then sl__rawbatch_close). */
 static inline bool plain_record(const struct csv_state *st, const sl_rawbatch *rb, size_t len,
-                                bool ascii, size_t f0)
+                                bool ascii)
 {
-    const sl_rawrow *prev = rb->n_rows ? &rb->rows[rb->n_rows - 1] : NULL;
     return st->to_skip == 0 && len - 1 < st->max_rec && (ascii || !st->utf8) &&
-           rb->n_rows < rb->cap_rows &&
-           SL_ALWAYS(prev ? prev->field0 + prev->n_fields == f0 : f0 == 0);
-}
-
-/* record_gate's count and sl_rawbatch_row's row for a plain_record. */
-static inline void add_plain_row(struct csv_state *st, sl_rawbatch *rb, sl_slice src, size_t f0)
-{
-    sl_rawrow *r = &rb->rows[rb->n_rows++];
-    r->field0 = (uint32_t)f0;
-    r->n_fields = (uint32_t)(rb->n_fields - f0);
-    r->line_no = ++st->line_no;
-    r->src = src;
-    r->err = NULL;
+           rb->n_rows < rb->cap_rows;
 }
 
 /* Decode the complete records of b[0..len) in place; *used is the start of the partial tail.
@@ -493,8 +480,8 @@ fast_loop_body(struct csv_state *st, const char *b, size_t len, sl_rawbatch *rb,
                 if (!((mdw >> bit) & 1))
                     continue;
                 rb->n_fields = nf;
-                if (SL_LIKELY(plain_record(st, rb, j - rec, hi_end <= rec, rec_f0))) {
-                    add_plain_row(st, rb, (sl_slice){b + rec, j - rec}, rec_f0);
+                if (SL_LIKELY(plain_record(st, rb, j - rec, hi_end <= rec))) {
+                    sl__rawbatch_close(rb, (sl_slice){b + rec, j - rec}, ++st->line_no, NULL);
                 } else {
                     bool keep, ascii = hi_end <= rec;
                     sl_code c = record_gate(st, b + rec, j - rec, ascii, false, rb, &keep);

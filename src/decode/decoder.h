@@ -64,6 +64,25 @@ sl_code sl_rawbatch_keyed(sl_rawbatch *rb, uint64_t gen);
 sl_code sl__rawbatch_grow(sl_rawbatch *rb);
 /* Close the record whose fields were appended since the previous row: */
 sl_code sl_rawbatch_row(sl_rawbatch *rb, sl_slice src, uint64_t line_no);
+/* The same (err NULL) or sl_rawbatch_error's row, into a batch known to have room for it
+ * (n_rows < cap_rows): the step both share, inline for decoders' hot loops. */
+static inline void sl__rawbatch_close(sl_rawbatch *rb, sl_slice src, uint64_t line_no,
+                                      const char *err)
+{
+    size_t first = 0;
+    if (rb->n_rows) {
+        const sl_rawrow *prev = &rb->rows[rb->n_rows - 1];
+        first = prev->field0 + prev->n_fields;
+    }
+    if (err)
+        rb->n_fields = first; /* drop the rejected record's pending fields */
+    sl_rawrow *r = &rb->rows[rb->n_rows++];
+    r->field0 = (uint32_t)first;
+    r->n_fields = (uint32_t)(rb->n_fields - first);
+    r->line_no = line_no;
+    r->src = src;
+    r->err = err;
+}
 /* Append a rejected record (its pending fields, if any, are dropped): */
 sl_code sl_rawbatch_error(sl_rawbatch *rb, sl_slice src, uint64_t line_no, const char *reason);
 /* Forget all rows and fields, keep the arrays. */

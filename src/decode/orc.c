@@ -676,12 +676,12 @@ static sl_code read_floats(struct orc_state *st, orc_col *c, const orc_type *t, 
             return st->err->code;
         if (w == 4) {
             float f;
-            uint32_t x = sl__le32(raw);
+            uint32_t x = sl_le32(raw);
             memcpy(&f, &x, 4);
             vals[i] = sl__tbuf_commit(&st->text, sl__cfmt_float(d, f));
         } else {
             double f;
-            uint64_t x = sl__le64(raw);
+            uint64_t x = sl_le64(raw);
             memcpy(&f, &x, 8);
             vals[i] = sl__tbuf_commit(&st->text, sl__cfmt_double(d, f));
         }

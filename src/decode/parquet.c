@@ -110,7 +110,7 @@ static sl_code read_footer(struct pq_state *st)
                                         "read magic: %.4s",
                        (unsigned long long)size, memcmp(head, "PAR1", 4) ? (char *)head
                                                                          : (char *)tail + 4);
-    uint32_t len = sl__le32(tail);
+    uint32_t len = sl_le32(tail);
     if (len > size - 12)
         return sl_fail(err, SL_INVALID, "Parquet footer size(%u) is large than file size(%llu)",
                        len, (unsigned long long)size);

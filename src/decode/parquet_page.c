@@ -270,11 +270,11 @@ static size_t fmt_raw(const pq_col *c, const uint8_t *p, char *dst)
 {
     const pq_node *nd = c->nd;
     switch (nd->phys) {
-    case PQ_INT32: return fmt_int(c, nd->vk == PV_U32 ? (int64_t)sl__le32(p)
-                                                      : (int64_t)(int32_t)sl__le32(p), dst);
-    case PQ_INT64: return fmt_int(c, (int64_t)sl__le64(p), dst);
+    case PQ_INT32: return fmt_int(c, nd->vk == PV_U32 ? (int64_t)sl_le32(p)
+                                                      : (int64_t)(int32_t)sl_le32(p), dst);
+    case PQ_INT64: return fmt_int(c, (int64_t)sl_le64(p), dst);
     case PQ_INT96: {
-        int64_t nanos = (int64_t)sl__le64(p), days = (int64_t)(int32_t)sl__le32(p + 8) - 2440588;
+        int64_t nanos = (int64_t)sl_le64(p), days = (int64_t)(int32_t)sl_le32(p + 8) - 2440588;
         int64_t s;
         uint32_t ns;
         sl__split_ts(nanos, 1000000000, &s, &ns);
@@ -282,13 +282,13 @@ static size_t fmt_raw(const pq_col *c, const uint8_t *p, char *dst)
     }
     case PQ_FLOAT: {
         float f;
-        uint32_t u = sl__le32(p);
+        uint32_t u = sl_le32(p);
         memcpy(&f, &u, 4);
         return sl__cfmt_float(dst, f);
     }
     case PQ_DOUBLE: {
         double d;
-        uint64_t u = sl__le64(p);
+        uint64_t u = sl_le64(p);
         memcpy(&d, &u, 8);
         return sl__cfmt_double(dst, d);
     }
@@ -366,7 +366,7 @@ static sl_code plain(pq_col *c, size_t n, sl_slice *out, sl__tbuf *t, sl_err *er
         for (size_t i = 0; i < n; i++) {
             if (c->vend - c->vp < 4)
                 return corrupt(c, err, "byte array values end early");
-            uint32_t len = sl__le32(c->vp);
+            uint32_t len = sl_le32(c->vp);
             if (len > (size_t)(c->vend - c->vp) - 4)
                 return corrupt(c, err, "byte array value runs past the page");
             out[i] = text_bytes(c, c->vp + 4, len, t);
@@ -549,9 +549,9 @@ static sl_code start_values(pq_col *c, const uint8_t *p, const uint8_t *end, sl_
         rle_init(&c->idx, p + 1, end, *p, false);
         return SL_OK;
     case 3:
-        if (phys != PQ_BOOLEAN || end - p < 4 || sl__le32(p) > (size_t)(end - p) - 4)
+        if (phys != PQ_BOOLEAN || end - p < 4 || sl_le32(p) > (size_t)(end - p) - 4)
             return corrupt(c, err, "RLE values are only for booleans, with a length");
-        rle_init(&c->idx, p + 4, p + 4 + sl__le32(p), 1, false);
+        rle_init(&c->idx, p + 4, p + 4 + sl_le32(p), 1, false);
         return SL_OK;
     case 5:
         if ((phys != PQ_INT32 && phys != PQ_INT64) || !delta_init(&c->d1, p, end))
@@ -700,9 +700,9 @@ static sl_code v1_levels(pq_col *c, pq_rle *r, int enc, int max, uint32_t nv, co
         *p += len;
         return SL_OK;
     }
-    if (end - *p < 4 || sl__le32(*p) > (size_t)(end - *p) - 4)
+    if (end - *p < 4 || sl_le32(*p) > (size_t)(end - *p) - 4)
         return corrupt(c, err, "levels run past the page");
-    uint32_t len = sl__le32(*p);
+    uint32_t len = sl_le32(*p);
     rle_init(r, *p + 4, *p + 4 + len, w, false);
     *p += 4 + (size_t)len;
     return SL_OK;

@@ -89,19 +89,7 @@ static sl_code add_row(sl_rawbatch *rb, sl_slice src, uint64_t line_no, const ch
         rb->rows = r;
         rb->cap_rows = cap;
     }
-    size_t first = 0;
-    if (rb->n_rows) {
-        const sl_rawrow *prev = &rb->rows[rb->n_rows - 1];
-        first = prev->field0 + prev->n_fields;
-    }
-    if (err)
-        rb->n_fields = first; /* drop the rejected record's pending fields */
-    sl_rawrow *r = &rb->rows[rb->n_rows++];
-    r->field0 = (uint32_t)first;
-    r->n_fields = (uint32_t)(rb->n_fields - first);
-    r->line_no = line_no;
-    r->src = src;
-    r->err = err;
+    sl__rawbatch_close(rb, src, line_no, err);
     return SL_OK;
 }
 

@@ -1,7 +1,7 @@
 /*
  * agg.c - aggregate functions of statements: names, Doris's argument and result types, and the
  * accumulators an engine uses when it evaluates an aggregate itself (expr stage; used by
- * src/sql/select_bind.c through the binder and by the SQLite store's registered aggregates).
+ * src/sql/select_bind.c through the binder and by an engine's registered aggregates in src/store/).
  *
  *   parse.c: count(*) / sum(DISTINCT x) / group_concat(x SEPARATOR ', ')  -> EK_AGG node
  *   eval.c binder -> sl__expr_bind_agg: coerce the argument, set Doris's result type

@@ -283,7 +283,7 @@ sl_code sl_expr_detach(const sl_expr *e, bool (*is_hole)(const sl_expr *n, void 
                        sl_err *err);
 
 /* ---- aggregate accumulators (agg.c): Doris's arithmetic for an engine that evaluates an
- * aggregate itself (the SQLite engine's registered aggregates) ---- */
+ * aggregate itself (an engine's registered aggregates, src/store/) ---- */
 
 /** Running state of one aggregate over one group. All-zero bytes are the valid start state. */
 typedef struct sl_expr_acc {

@@ -5,7 +5,7 @@
  *
  *   src/sql/select_bind.c: sl_expr_same, sl_expr_has_agg
  *   src/store/<engine>/render.c: sl_expr_kind_of, sl_expr_arg, ... (never internal.h)
- *   src/store/sqlite/udf.c: sl_expr_detach + sl_expr_eval over one row
+ *   src/store/<engine>/: sl_expr_detach + sl_expr_eval over one row (computed columns)
  *
  * SPDX-License-Identifier: Apache-2.0
  */
